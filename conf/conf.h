@@ -1,0 +1,266 @@
+/*
+ * conf — the lbd configuration language.
+ *
+ * conf_load() reads a file (following `include` globs), parses it with the
+ * bison grammar in parser.y, validates the result across objects and returns
+ * an immutable struct conf. Every problem found is reported as a diagnostic
+ * "FILE:LINE:COL: error: message"; all of them are collected, not only the
+ * first. conf_diff() lists what was added, removed and changed between two
+ * configs, for reload.
+ *
+ * The object is built once and then only read: callers hold
+ * `const struct conf *` and free it with conf_free() when retired.
+ */
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+
+#define CONF_NAME_MAX		63
+#define CONF_DEFAULT_SOCKET	"/run/lbd/lbd.sock"
+#define CONF_DEFAULT_SYNC_PORT	7788
+#define CONF_INCLUDE_DEPTH_MAX	16
+
+struct conf_loc {
+	const char	*file;		/* interned in the owning struct conf */
+	int		 line;		/* 1-based */
+	int		 col;		/* 1-based, in bytes */
+};
+
+struct conf_addr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 plen;		/* prefix length; 32/128 when none given */
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	} u;
+};
+
+enum conf_mode {
+	CONF_MODE_ROUTED,
+	CONF_MODE_SNAT,
+	CONF_MODE_DSR,
+};
+
+enum conf_sched {
+	CONF_SCHED_RR,
+	CONF_SCHED_WRR,
+	CONF_SCHED_LC,
+	CONF_SCHED_WLC,
+	CONF_SCHED_SH,
+	CONF_SCHED_MAGLEV,
+};
+
+enum conf_check_type {
+	CONF_CHECK_NONE,
+	CONF_CHECK_TCP,
+	CONF_CHECK_HTTP,
+	CONF_CHECK_HTTPS,
+	CONF_CHECK_TLS,
+	CONF_CHECK_UDP,
+	CONF_CHECK_SCRIPT,
+	CONF_CHECK_AGENT,
+};
+
+struct conf_backend {
+	char			*name;
+	struct conf_addr	 addr;
+	uint16_t		 port;
+	uint32_t		 weight;	/* 0..256; 0 = drain */
+	struct conf_loc		 loc;
+};
+
+struct conf_check {
+	enum conf_check_type	 type;
+	uint32_t		 interval_ms;
+	uint32_t		 timeout_ms;
+	uint32_t		 rise;
+	uint32_t		 fall;
+	uint16_t		 port;		/* 0 = the backend's port */
+	char			*path;		/* http/https */
+	char			*expect;	/* http/https status list, e.g. "200-299" */
+	char			*host;		/* http/https Host header / SNI */
+	char			*command;	/* script */
+	struct conf_loc		 loc;
+};
+
+#define CONF_CHECK_DEFAULT_INTERVAL_MS	2000
+#define CONF_CHECK_DEFAULT_TIMEOUT_MS	1000
+#define CONF_CHECK_DEFAULT_RISE		2
+#define CONF_CHECK_DEFAULT_FALL		3
+
+struct conf_service {
+	char			*name;
+	struct conf_addr	 vip;
+	uint8_t			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t		 port;
+	enum conf_mode		 mode;
+	enum conf_sched		 sched;
+	struct conf_addr	*snat_pool;
+	size_t			 n_snat_pool;
+	struct conf_check	 check;		/* type NONE when absent */
+	struct conf_backend	*backends;
+	size_t			 n_backends;
+	struct conf_loc		 loc;
+	struct conf_loc		 listen_loc;
+	struct conf_loc		 mode_loc;
+	struct conf_loc		 snat_loc;
+};
+
+struct conf_instance {
+	char			*name;
+	char			*interface;
+	uint8_t			 vrid;		/* 1..255 */
+	uint8_t			 priority;	/* 1..255 */
+	uint32_t		 advert_ms;
+	uint8_t			 version;	/* 2 or 3 */
+	bool			 preempt;
+	uint32_t		 preempt_delay_ms;
+	struct conf_addr	*vaddrs;
+	size_t			 n_vaddrs;
+	struct conf_loc		 loc;
+	struct conf_loc		 vrid_loc;
+};
+
+#define CONF_VRRP_DEFAULT_PRIORITY	100
+#define CONF_VRRP_DEFAULT_ADVERT_MS	1000
+
+struct conf_group {
+	char			*name;
+	struct conf_instance	*instances;
+	size_t			 n_instances;
+	struct conf_loc		 loc;
+};
+
+struct conf_sync {
+	bool			 present;
+	char			*interface;
+	struct conf_addr	 peer;
+	bool			 has_peer;
+	uint16_t		 port;
+	char			*key_file;
+	struct conf_loc		 loc;
+	struct conf_loc		 key_loc;
+};
+
+struct conf_global {
+	char			*node_id;
+	uint32_t		 workers;
+	char			*control_socket;
+	uint32_t		 conn_table_size;
+};
+
+#define CONF_DEFAULT_WORKERS		1
+#define CONF_DEFAULT_CONN_TABLE_SIZE	1048576
+
+struct conf {
+	char			*path;		/* the top-level file */
+	struct conf_global	 global;
+	struct conf_group	*groups;
+	size_t			 n_groups;
+	struct conf_sync	 sync;
+	struct conf_service	*services;
+	size_t			 n_services;
+
+	char			**files;	/* every file read, for conf_loc.file */
+	size_t			 n_files;
+};
+
+enum conf_severity {
+	CONF_ERROR,
+	CONF_WARNING,
+};
+
+struct conf_diag {
+	enum conf_severity	 severity;
+	char			*file;
+	int			 line;
+	int			 col;
+	char			*msg;
+};
+
+struct conf_diags {
+	struct conf_diag	*v;
+	size_t			 n;
+	size_t			 n_errors;
+	size_t			 n_warnings;
+};
+
+/*
+ * Load, parse and validate `path`. Returns the config, or NULL when any error
+ * was found. Diagnostics (errors and warnings) are appended to `diags` either
+ * way; the caller frees them with conf_diags_free().
+ */
+struct conf	*conf_load(const char *path, struct conf_diags *diags);
+
+/* The same from a string; `name` is used as the file name in diagnostics and
+ * includes are resolved relative to the current directory. */
+struct conf	*conf_load_string(const char *name, const char *text,
+		    struct conf_diags *diags);
+
+void		 conf_free(struct conf *);
+void		 conf_diags_free(struct conf_diags *);
+/* One diagnostic, formatted "FILE:LINE:COL: error: msg" (no newline). */
+int		 conf_diag_format(const struct conf_diag *, char *buf, size_t len);
+void		 conf_diags_print(const struct conf_diags *, FILE *);
+
+/* Canonical text of a config, which conf_load() reads back to an equal one. */
+void		 conf_dump(const struct conf *, FILE *);
+/* The same content as a JSON object. */
+void		 conf_dump_json(const struct conf *, FILE *);
+
+/* ---- diff ------------------------------------------------------------- */
+
+enum conf_change_kind {
+	CONF_ADDED,
+	CONF_REMOVED,
+	CONF_CHANGED,
+};
+
+enum conf_object {
+	CONF_OBJ_GLOBAL,
+	CONF_OBJ_SYNC,
+	CONF_OBJ_GROUP,
+	CONF_OBJ_INSTANCE,
+	CONF_OBJ_SERVICE,
+	CONF_OBJ_BACKEND,
+};
+
+struct conf_change {
+	enum conf_change_kind	 kind;
+	enum conf_object	 object;
+	char			 name[2 * CONF_NAME_MAX + 2];	/* "svc" or "svc/backend" */
+	char			 detail[256];	/* for CHANGED: "weight 10 -> 20, port 80 -> 8080" */
+	const void		*old_obj;	/* NULL when ADDED */
+	const void		*new_obj;	/* NULL when REMOVED */
+};
+
+struct conf_diff {
+	struct conf_change	*v;
+	size_t			 n;
+};
+
+/* What changed from `a` to `b`. Either may be NULL (an empty config). */
+int		 conf_diff(const struct conf *a, const struct conf *b,
+		    struct conf_diff *out);
+void		 conf_diff_free(struct conf_diff *);
+/* "service web: added", "backend web/web1: changed: weight 10 -> 20" */
+int		 conf_change_format(const struct conf_change *, char *buf,
+		    size_t len);
+
+/* ---- names ------------------------------------------------------------ */
+
+const char	*conf_mode_name(enum conf_mode);
+const char	*conf_sched_name(enum conf_sched);
+const char	*conf_check_name(enum conf_check_type);
+const char	*conf_proto_name(uint8_t proto);
+/* "198.51.100.10", "2001:db8::1", with "/plen" when with_plen. */
+const char	*conf_addr_str(const struct conf_addr *, bool with_plen,
+		    char *buf, size_t len);
+bool		 conf_addr_equal(const struct conf_addr *, const struct conf_addr *);
+
+#endif /* CONF_CONF_H */

@@ -1,0 +1,104 @@
+/*
+ * Internals shared by the lexer (lexer.l), the grammar (parser.y), the
+ * builder (build.c) and the validator (validate.c). Not part of the API.
+ */
+#ifndef CONF_CONF_INT_H
+#define CONF_CONF_INT_H
+
+#include <glob.h>
+#include <stdarg.h>
+
+#include "conf/conf.h"
+
+/* Directives, as the grammar hands them to the builder. */
+enum conf_key {
+	K_NODE_ID, K_WORKERS, K_CONTROL_SOCKET, K_CONN_TABLE_SIZE,
+	K_INTERFACE, K_VRID, K_PRIORITY, K_ADVERT_INTERVAL, K_VIRTUAL_ADDRESS,
+	K_VERSION, K_PREEMPT, K_PREEMPT_DELAY,
+	K_PEER, K_PORT, K_KEY_FILE,
+	K_MODE, K_SCHEDULER, K_SNAT_POOL,
+	K_INTERVAL, K_TIMEOUT, K_RISE, K_FALL, K_PATH, K_EXPECT, K_HOST,
+	K_COMMAND,
+	K_WEIGHT, K_LISTEN,
+	K__COUNT
+};
+
+/* One file being read; the lexer keeps a stack of them for `include`. */
+struct conf_src {
+	FILE		*fp;		/* NULL for the string source */
+	void		*buf;		/* flex YY_BUFFER_STATE */
+	const char	*file;		/* interned name */
+	int		 line, col;
+	glob_t		 glob;		/* the rest of this include's matches */
+	size_t		 glob_next;
+	bool		 has_glob;
+	int		 depth;
+};
+
+enum conf_block {
+	BLK_TOP, BLK_GLOBAL, BLK_GROUP, BLK_INSTANCE, BLK_SYNC, BLK_SERVICE,
+	BLK_CHECK,
+};
+
+struct conf_parser {
+	struct conf		*c;
+	struct conf_diags	*diags;
+	void			*scanner;
+
+	struct conf_src		 src[CONF_INCLUDE_DEPTH_MAX + 2];
+	int			 nsrc;
+	char			 last_text[80];	/* the token last lexed, for syntax errors */
+
+	/* Where the builder is. Indexes, not pointers: the arrays grow. */
+	enum conf_block		 blk;
+	ssize_t			 group, instance, service;
+	struct conf_loc		 seen[K__COUNT];	/* first use of each directive in the block */
+	struct conf_loc		 check_seen[K__COUNT];
+};
+
+/* Diagnostics. */
+void	conf_diag_add(struct conf_diags *, enum conf_severity,
+	    const struct conf_loc *, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+#define conf_err(p, loc, ...)	conf_diag_add((p)->diags, CONF_ERROR, loc, __VA_ARGS__)
+#define conf_warn(p, loc, ...)	conf_diag_add((p)->diags, CONF_WARNING, loc, __VA_ARGS__)
+
+const char *conf_intern_file(struct conf *, const char *name);
+
+/* Lexer entry points (lexer.l). */
+int	conf_lex_init(struct conf_parser *);
+int	conf_lex_push_file(struct conf_parser *, const char *path,
+	    const struct conf_loc *from);
+int	conf_lex_push_string(struct conf_parser *, const char *name,
+	    const char *text);
+void	conf_lex_destroy(struct conf_parser *);
+int	conf_lex_include(struct conf_parser *, const char *pattern,
+	    const struct conf_loc *loc);
+
+/* Builder (build.c), called from grammar actions. Ownership of every
+ * `char *` passes to the builder. */
+void	b_block_begin(struct conf_parser *, enum conf_block, char *name,
+	    const struct conf_loc *);
+void	b_block_end(struct conf_parser *);
+void	b_set(struct conf_parser *, enum conf_key, char *val,
+	    const struct conf_loc *kloc, const struct conf_loc *vloc);
+void	b_listen(struct conf_parser *, char *addr, char *proto, char *port,
+	    const struct conf_loc *kloc, const struct conf_loc *l1,
+	    const struct conf_loc *l2, const struct conf_loc *l3);
+void	b_check(struct conf_parser *, char *type, const struct conf_loc *kloc,
+	    const struct conf_loc *vloc);
+void	b_backend(struct conf_parser *, char *name, char *addrport,
+	    const struct conf_loc *kloc, const struct conf_loc *nloc,
+	    const struct conf_loc *aloc);
+void	b_backend_weight(struct conf_parser *, char *w,
+	    const struct conf_loc *vloc);
+void	b_list_item(struct conf_parser *, enum conf_key, char *val,
+	    const struct conf_loc *kloc, const struct conf_loc *vloc);
+
+/* Value helpers (build.c), shared with validate.c. */
+bool	conf_parse_addr(const char *s, bool allow_plen, struct conf_addr *);
+
+/* Cross-object validation (validate.c). */
+void	conf_validate(struct conf_parser *);
+
+#endif /* CONF_CONF_INT_H */

@@ -1,0 +1,374 @@
+/*
+ * What changed between two configs, object by object and matched by name:
+ * global settings, the sync block, VRRP groups and instances, services and
+ * their backends. Reload logs this list and (later) applies it: each change
+ * points at the old and the new object so the caller can carry runtime state
+ * (health, counters, connections) across.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf_int.h"
+
+struct detail {
+	char	*buf;
+	size_t	 len;
+	size_t	 off;
+};
+
+static void
+add(struct detail *d, const char *what, const char *a, const char *b)
+{
+	if (d->off >= d->len)
+		return;
+	d->off += (size_t)snprintf(d->buf + d->off, d->len - d->off, "%s%s %s -> %s",
+	    d->off ? ", " : "", what, a, b);
+}
+
+static void
+add_u(struct detail *d, const char *what, unsigned a, unsigned b)
+{
+	char x[16], y[16];
+
+	if (a == b)
+		return;
+	snprintf(x, sizeof(x), "%u", a);
+	snprintf(y, sizeof(y), "%u", b);
+	add(d, what, x, y);
+}
+
+static void
+add_s(struct detail *d, const char *what, const char *a, const char *b)
+{
+	if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+		add(d, what, a ? a : "-", b ? b : "-");
+}
+
+static void
+add_addr(struct detail *d, const char *what, const struct conf_addr *a,
+    const struct conf_addr *b)
+{
+	char x[64], y[64];
+
+	if (!conf_addr_equal(a, b))
+		add(d, what, conf_addr_str(a, a->plen != 32 && a->plen != 128, x,
+		    sizeof(x)), conf_addr_str(b, b->plen != 32 && b->plen != 128,
+		    y, sizeof(y)));
+}
+
+static void
+add_addrs(struct detail *d, const char *what, const struct conf_addr *a,
+    size_t na, const struct conf_addr *b, size_t nb)
+{
+	bool same = na == nb;
+
+	for (size_t i = 0; same && i < na; i++)
+		same = conf_addr_equal(&a[i], &b[i]);
+	if (!same) {
+		char x[16], y[16];
+		snprintf(x, sizeof(x), "[%zu]", na);
+		snprintf(y, sizeof(y), "[%zu]", nb);
+		add(d, what, x, y);
+	}
+}
+
+static int
+push(struct conf_diff *out, enum conf_change_kind kind, enum conf_object obj,
+    const char *n1, const char *n2, const char *detail, const void *old_obj,
+    const void *new_obj)
+{
+	struct conf_change *v = realloc(out->v, (out->n + 1) * sizeof(*v));
+	struct conf_change *ch;
+
+	if (v == NULL)
+		return -1;
+	out->v = v;
+	ch = &out->v[out->n++];
+	memset(ch, 0, sizeof(*ch));
+	ch->kind = kind;
+	ch->object = obj;
+	if (n2 != NULL)
+		snprintf(ch->name, sizeof(ch->name), "%s/%s", n1, n2);
+	else
+		snprintf(ch->name, sizeof(ch->name), "%s", n1);
+	snprintf(ch->detail, sizeof(ch->detail), "%s", detail ? detail : "");
+	ch->old_obj = old_obj;
+	ch->new_obj = new_obj;
+	return 0;
+}
+
+static const struct conf_service *
+find_service(const struct conf *c, const char *name)
+{
+	for (size_t i = 0; c != NULL && i < c->n_services; i++)
+		if (strcmp(c->services[i].name, name) == 0)
+			return &c->services[i];
+	return NULL;
+}
+
+static const struct conf_backend *
+find_backend(const struct conf_service *s, const char *name)
+{
+	for (size_t i = 0; s != NULL && i < s->n_backends; i++)
+		if (strcmp(s->backends[i].name, name) == 0)
+			return &s->backends[i];
+	return NULL;
+}
+
+static const struct conf_instance *
+find_instance(const struct conf *c, const char *name, const char **group)
+{
+	for (size_t g = 0; c != NULL && g < c->n_groups; g++)
+		for (size_t i = 0; i < c->groups[g].n_instances; i++)
+			if (strcmp(c->groups[g].instances[i].name, name) == 0) {
+				if (group != NULL)
+					*group = c->groups[g].name;
+				return &c->groups[g].instances[i];
+			}
+	return NULL;
+}
+
+static const struct conf_group *
+find_group(const struct conf *c, const char *name)
+{
+	for (size_t g = 0; c != NULL && g < c->n_groups; g++)
+		if (strcmp(c->groups[g].name, name) == 0)
+			return &c->groups[g];
+	return NULL;
+}
+
+static void
+diff_check(struct detail *d, const struct conf_check *a,
+    const struct conf_check *b)
+{
+	if (a->type != b->type) {
+		add(d, "check", conf_check_name(a->type), conf_check_name(b->type));
+		return;
+	}
+	add_u(d, "check interval_ms", a->interval_ms, b->interval_ms);
+	add_u(d, "check timeout_ms", a->timeout_ms, b->timeout_ms);
+	add_u(d, "check rise", a->rise, b->rise);
+	add_u(d, "check fall", a->fall, b->fall);
+	add_u(d, "check port", a->port, b->port);
+	add_s(d, "check path", a->path, b->path);
+	add_s(d, "check expect", a->expect, b->expect);
+	add_s(d, "check host", a->host, b->host);
+	add_s(d, "check command", a->command, b->command);
+}
+
+static int
+diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
+{
+	char buf[256];
+
+	for (size_t i = 0; a != NULL && i < a->n_services; i++)
+		if (find_service(b, a->services[i].name) == NULL &&
+		    push(out, CONF_REMOVED, CONF_OBJ_SERVICE, a->services[i].name,
+		    NULL, NULL, &a->services[i], NULL) < 0)
+			return -1;
+	for (size_t i = 0; b != NULL && i < b->n_services; i++) {
+		const struct conf_service *ns = &b->services[i];
+		const struct conf_service *os = find_service(a, ns->name);
+		struct detail d = { buf, sizeof(buf), 0 };
+
+		buf[0] = '\0';
+		if (os == NULL) {
+			if (push(out, CONF_ADDED, CONF_OBJ_SERVICE, ns->name, NULL,
+			    NULL, NULL, ns) < 0)
+				return -1;
+			continue;
+		}
+		add_addr(&d, "vip", &os->vip, &ns->vip);
+		if (os->proto != ns->proto)
+			add(&d, "proto", conf_proto_name(os->proto),
+			    conf_proto_name(ns->proto));
+		add_u(&d, "port", os->port, ns->port);
+		if (os->mode != ns->mode)
+			add(&d, "mode", conf_mode_name(os->mode),
+			    conf_mode_name(ns->mode));
+		if (os->sched != ns->sched)
+			add(&d, "scheduler", conf_sched_name(os->sched),
+			    conf_sched_name(ns->sched));
+		add_addrs(&d, "snat-pool", os->snat_pool, os->n_snat_pool,
+		    ns->snat_pool, ns->n_snat_pool);
+		diff_check(&d, &os->check, &ns->check);
+		if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_SERVICE,
+		    ns->name, NULL, buf, os, ns) < 0)
+			return -1;
+
+		for (size_t k = 0; k < os->n_backends; k++)
+			if (find_backend(ns, os->backends[k].name) == NULL &&
+			    push(out, CONF_REMOVED, CONF_OBJ_BACKEND, ns->name,
+			    os->backends[k].name, NULL, &os->backends[k], NULL) < 0)
+				return -1;
+		for (size_t k = 0; k < ns->n_backends; k++) {
+			const struct conf_backend *nb = &ns->backends[k];
+			const struct conf_backend *ob = find_backend(os, nb->name);
+			struct detail bd = { buf, sizeof(buf), 0 };
+
+			buf[0] = '\0';
+			if (ob == NULL) {
+				if (push(out, CONF_ADDED, CONF_OBJ_BACKEND, ns->name,
+				    nb->name, NULL, NULL, nb) < 0)
+					return -1;
+				continue;
+			}
+			add_addr(&bd, "address", &ob->addr, &nb->addr);
+			add_u(&bd, "port", ob->port, nb->port);
+			add_u(&bd, "weight", ob->weight, nb->weight);
+			if (bd.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_BACKEND,
+			    ns->name, nb->name, buf, ob, nb) < 0)
+				return -1;
+		}
+	}
+	/* Backends of removed and added services are implied by the service. */
+	return 0;
+}
+
+static int
+diff_vrrp(const struct conf *a, const struct conf *b, struct conf_diff *out)
+{
+	char buf[256];
+
+	for (size_t g = 0; a != NULL && g < a->n_groups; g++)
+		if (find_group(b, a->groups[g].name) == NULL &&
+		    push(out, CONF_REMOVED, CONF_OBJ_GROUP, a->groups[g].name,
+		    NULL, NULL, &a->groups[g], NULL) < 0)
+			return -1;
+	for (size_t g = 0; b != NULL && g < b->n_groups; g++)
+		if (find_group(a, b->groups[g].name) == NULL &&
+		    push(out, CONF_ADDED, CONF_OBJ_GROUP, b->groups[g].name,
+		    NULL, NULL, NULL, &b->groups[g]) < 0)
+			return -1;
+
+	for (size_t g = 0; a != NULL && g < a->n_groups; g++)
+		for (size_t i = 0; i < a->groups[g].n_instances; i++) {
+			const struct conf_instance *oi = &a->groups[g].instances[i];
+			if (find_instance(b, oi->name, NULL) == NULL &&
+			    push(out, CONF_REMOVED, CONF_OBJ_INSTANCE, oi->name,
+			    NULL, NULL, oi, NULL) < 0)
+				return -1;
+		}
+	for (size_t g = 0; b != NULL && g < b->n_groups; g++)
+		for (size_t i = 0; i < b->groups[g].n_instances; i++) {
+			const struct conf_instance *ni = &b->groups[g].instances[i];
+			const char *ogroup = NULL;
+			const struct conf_instance *oi = find_instance(a, ni->name,
+			    &ogroup);
+			struct detail d = { buf, sizeof(buf), 0 };
+
+			buf[0] = '\0';
+			if (oi == NULL) {
+				if (push(out, CONF_ADDED, CONF_OBJ_INSTANCE, ni->name,
+				    NULL, NULL, NULL, ni) < 0)
+					return -1;
+				continue;
+			}
+			add_s(&d, "group", ogroup, b->groups[g].name);
+			add_s(&d, "interface", oi->interface, ni->interface);
+			add_u(&d, "vrid", oi->vrid, ni->vrid);
+			add_u(&d, "priority", oi->priority, ni->priority);
+			add_u(&d, "advert_interval_ms", oi->advert_ms, ni->advert_ms);
+			add_u(&d, "version", oi->version, ni->version);
+			add_u(&d, "preempt", oi->preempt, ni->preempt);
+			add_u(&d, "preempt_delay_ms", oi->preempt_delay_ms,
+			    ni->preempt_delay_ms);
+			add_addrs(&d, "virtual-address", oi->vaddrs, oi->n_vaddrs,
+			    ni->vaddrs, ni->n_vaddrs);
+			if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_INSTANCE,
+			    ni->name, NULL, buf, oi, ni) < 0)
+				return -1;
+		}
+	return 0;
+}
+
+static int
+diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
+{
+	static const struct conf_global none = { NULL, CONF_DEFAULT_WORKERS,
+	    NULL, CONF_DEFAULT_CONN_TABLE_SIZE };
+	const struct conf_global *ga = a ? &a->global : &none;
+	const struct conf_global *gb = b ? &b->global : &none;
+	char buf[256];
+	struct detail d = { buf, sizeof(buf), 0 };
+
+	buf[0] = '\0';
+	add_s(&d, "node-id", ga->node_id, gb->node_id);
+	add_u(&d, "workers", ga->workers, gb->workers);
+	add_s(&d, "control-socket", ga->control_socket, gb->control_socket);
+	add_u(&d, "conn-table-size", ga->conn_table_size, gb->conn_table_size);
+	if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_GLOBAL, "global", NULL,
+	    buf, ga, gb) < 0)
+		return -1;
+
+	{
+		static const struct conf_sync nosync;
+		const struct conf_sync *sa = a ? &a->sync : &nosync;
+		const struct conf_sync *sb = b ? &b->sync : &nosync;
+		struct detail sd = { buf, sizeof(buf), 0 };
+
+		buf[0] = '\0';
+		if (sa->present && !sb->present)
+			return push(out, CONF_REMOVED, CONF_OBJ_SYNC, "sync", NULL,
+			    NULL, sa, NULL);
+		if (!sa->present && sb->present)
+			return push(out, CONF_ADDED, CONF_OBJ_SYNC, "sync", NULL,
+			    NULL, NULL, sb);
+		if (!sa->present)
+			return 0;
+		add_s(&sd, "interface", sa->interface, sb->interface);
+		add_addr(&sd, "peer", &sa->peer, &sb->peer);
+		add_u(&sd, "port", sa->port, sb->port);
+		add_s(&sd, "key-file", sa->key_file, sb->key_file);
+		if (sd.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_SYNC, "sync",
+		    NULL, buf, sa, sb) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+conf_diff(const struct conf *a, const struct conf *b, struct conf_diff *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (diff_global(a, b, out) < 0 || diff_vrrp(a, b, out) < 0 ||
+	    diff_services(a, b, out) < 0) {
+		conf_diff_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void
+conf_diff_free(struct conf_diff *d)
+{
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+int
+conf_change_format(const struct conf_change *ch, char *buf, size_t len)
+{
+	static const char *const objs[] = {
+		[CONF_OBJ_GLOBAL] = "global", [CONF_OBJ_SYNC] = "sync",
+		[CONF_OBJ_GROUP] = "vrrp-group", [CONF_OBJ_INSTANCE] = "instance",
+		[CONF_OBJ_SERVICE] = "service", [CONF_OBJ_BACKEND] = "backend",
+	};
+	static const char *const kinds[] = {
+		[CONF_ADDED] = "added", [CONF_REMOVED] = "removed",
+		[CONF_CHANGED] = "changed",
+	};
+
+	if (ch->object == CONF_OBJ_GLOBAL || ch->object == CONF_OBJ_SYNC) {
+		if (ch->kind == CONF_CHANGED)
+			return snprintf(buf, len, "%s: changed: %s", objs[ch->object],
+			    ch->detail);
+		return snprintf(buf, len, "%s: %s", objs[ch->object],
+		    kinds[ch->kind]);
+	}
+	if (ch->kind == CONF_CHANGED)
+		return snprintf(buf, len, "%s %s: changed: %s", objs[ch->object],
+		    ch->name, ch->detail);
+	return snprintf(buf, len, "%s %s: %s", objs[ch->object], ch->name,
+	    kinds[ch->kind]);
+}

@@ -1,0 +1,273 @@
+/*
+ * The canonical form of a config: every value explicit, defaults included.
+ * conf_dump() writes text that conf_load() reads back to an equal config
+ * (tests/unit/test_conf.c checks the round trip); conf_dump_json() writes the
+ * same content for machines (`lbctl --json show config`).
+ */
+#include <string.h>
+
+#include "conf/conf_int.h"
+
+static void
+put_quoted(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static const char *
+dur(uint32_t ms, char *buf, size_t len)
+{
+	if (ms >= 1000 && ms % 1000 == 0)
+		snprintf(buf, len, "%us", ms / 1000);
+	else
+		snprintf(buf, len, "%ums", ms);
+	return buf;
+}
+
+static void
+dump_check(const struct conf_check *ck, FILE *fp)
+{
+	char d[32];
+
+	fprintf(fp, "    check %s {\n", conf_check_name(ck->type));
+	fprintf(fp, "        interval %s\n", dur(ck->interval_ms, d, sizeof(d)));
+	fprintf(fp, "        timeout %s\n", dur(ck->timeout_ms, d, sizeof(d)));
+	fprintf(fp, "        rise %u\n        fall %u\n", ck->rise, ck->fall);
+	if (ck->port != 0)
+		fprintf(fp, "        port %u\n", ck->port);
+	if (ck->path != NULL) {
+		fputs("        path ", fp);
+		put_quoted(fp, ck->path);
+		fputc('\n', fp);
+	}
+	if (ck->expect != NULL)
+		fprintf(fp, "        expect %s\n", ck->expect);
+	if (ck->host != NULL) {
+		fputs("        host ", fp);
+		put_quoted(fp, ck->host);
+		fputc('\n', fp);
+	}
+	if (ck->command != NULL) {
+		fputs("        command ", fp);
+		put_quoted(fp, ck->command);
+		fputc('\n', fp);
+	}
+	fputs("    }\n", fp);
+}
+
+static const char *
+addr_port(const struct conf_addr *a, uint16_t port, char *buf, size_t len)
+{
+	char t[64];
+
+	conf_addr_str(a, false, t, sizeof(t));
+	if (a->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", t, port);
+	else
+		snprintf(buf, len, "%s:%u", t, port);
+	return buf;
+}
+
+void
+conf_dump(const struct conf *c, FILE *fp)
+{
+	char a[80], d[32];
+
+	fputs("global {\n", fp);
+	if (c->global.node_id != NULL)
+		fprintf(fp, "    node-id %s\n", c->global.node_id);
+	fprintf(fp, "    workers %u\n", c->global.workers);
+	fputs("    control-socket ", fp);
+	put_quoted(fp, c->global.control_socket);
+	fprintf(fp, "\n    conn-table-size %u\n}\n", c->global.conn_table_size);
+
+	for (size_t g = 0; g < c->n_groups; g++) {
+		const struct conf_group *gr = &c->groups[g];
+		fprintf(fp, "\nvrrp-group \"%s\" {\n", gr->name);
+		for (size_t i = 0; i < gr->n_instances; i++) {
+			const struct conf_instance *in = &gr->instances[i];
+			fprintf(fp, "    instance \"%s\" {\n", in->name);
+			fputs("        interface ", fp);
+			put_quoted(fp, in->interface);
+			fprintf(fp, "\n        vrid %u\n        priority %u\n",
+			    in->vrid, in->priority);
+			fprintf(fp, "        advert-interval %s\n",
+			    dur(in->advert_ms, d, sizeof(d)));
+			fprintf(fp, "        version %u\n        preempt %s\n",
+			    in->version, in->preempt ? "on" : "off");
+			if (in->preempt_delay_ms != 0)
+				fprintf(fp, "        preempt-delay %s\n",
+				    dur(in->preempt_delay_ms, d, sizeof(d)));
+			for (size_t k = 0; k < in->n_vaddrs; k++)
+				fprintf(fp, "        virtual-address %s\n",
+				    conf_addr_str(&in->vaddrs[k], true, a,
+				    sizeof(a)));
+			fputs("    }\n", fp);
+		}
+		fputs("}\n", fp);
+	}
+
+	if (c->sync.present) {
+		fputs("\nsync {\n    interface ", fp);
+		put_quoted(fp, c->sync.interface);
+		fprintf(fp, "\n    peer %s\n    port %u\n    key-file ",
+		    conf_addr_str(&c->sync.peer, false, a, sizeof(a)),
+		    c->sync.port);
+		put_quoted(fp, c->sync.key_file);
+		fputs("\n}\n", fp);
+	}
+
+	for (size_t i = 0; i < c->n_services; i++) {
+		const struct conf_service *s = &c->services[i];
+		fprintf(fp, "\nservice \"%s\" {\n", s->name);
+		fprintf(fp, "    listen %s %s %u\n",
+		    conf_addr_str(&s->vip, false, a, sizeof(a)),
+		    conf_proto_name(s->proto), s->port);
+		fprintf(fp, "    mode %s\n    scheduler %s\n",
+		    conf_mode_name(s->mode), conf_sched_name(s->sched));
+		for (size_t k = 0; k < s->n_snat_pool; k++)
+			fprintf(fp, "    snat-pool %s\n",
+			    conf_addr_str(&s->snat_pool[k], false, a, sizeof(a)));
+		if (s->check.type != CONF_CHECK_NONE)
+			dump_check(&s->check, fp);
+		for (size_t k = 0; k < s->n_backends; k++) {
+			const struct conf_backend *b = &s->backends[k];
+			fprintf(fp, "    backend \"%s\" %s weight %u\n", b->name,
+			    addr_port(&b->addr, b->port, a, sizeof(a)),
+			    b->weight);
+		}
+		fputs("}\n", fp);
+	}
+}
+
+/* ---- JSON ---------------------------------------------------------- */
+
+static void
+jstr(FILE *fp, const char *s)
+{
+	if (s == NULL) {
+		fputs("null", fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(fp, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(fp, "\\u%04x", ch);
+		else
+			fputc(ch, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+jaddr(FILE *fp, const struct conf_addr *a, bool plen)
+{
+	char buf[80];
+
+	jstr(fp, conf_addr_str(a, plen, buf, sizeof(buf)));
+}
+
+void
+conf_dump_json(const struct conf *c, FILE *fp)
+{
+	fputs("{\"global\":{\"node_id\":", fp);
+	jstr(fp, c->global.node_id);
+	fprintf(fp, ",\"workers\":%u,\"control_socket\":", c->global.workers);
+	jstr(fp, c->global.control_socket);
+	fprintf(fp, ",\"conn_table_size\":%u},\"vrrp_groups\":[",
+	    c->global.conn_table_size);
+	for (size_t g = 0; g < c->n_groups; g++) {
+		const struct conf_group *gr = &c->groups[g];
+		fprintf(fp, "%s{\"name\":", g ? "," : "");
+		jstr(fp, gr->name);
+		fputs(",\"instances\":[", fp);
+		for (size_t i = 0; i < gr->n_instances; i++) {
+			const struct conf_instance *in = &gr->instances[i];
+			fprintf(fp, "%s{\"name\":", i ? "," : "");
+			jstr(fp, in->name);
+			fputs(",\"interface\":", fp);
+			jstr(fp, in->interface);
+			fprintf(fp, ",\"vrid\":%u,\"priority\":%u,"
+			    "\"advert_interval_ms\":%u,\"version\":%u,"
+			    "\"preempt\":%s,\"preempt_delay_ms\":%u,"
+			    "\"virtual_addresses\":[", in->vrid, in->priority,
+			    in->advert_ms, in->version,
+			    in->preempt ? "true" : "false", in->preempt_delay_ms);
+			for (size_t k = 0; k < in->n_vaddrs; k++) {
+				if (k)
+					fputc(',', fp);
+				jaddr(fp, &in->vaddrs[k], true);
+			}
+			fputs("]}", fp);
+		}
+		fputs("]}", fp);
+	}
+	fputs("],\"sync\":", fp);
+	if (c->sync.present) {
+		fputs("{\"interface\":", fp);
+		jstr(fp, c->sync.interface);
+		fputs(",\"peer\":", fp);
+		jaddr(fp, &c->sync.peer, false);
+		fprintf(fp, ",\"port\":%u,\"key_file\":", c->sync.port);
+		jstr(fp, c->sync.key_file);
+		fputc('}', fp);
+	} else
+		fputs("null", fp);
+	fputs(",\"services\":[", fp);
+	for (size_t i = 0; i < c->n_services; i++) {
+		const struct conf_service *s = &c->services[i];
+		fprintf(fp, "%s{\"name\":", i ? "," : "");
+		jstr(fp, s->name);
+		fputs(",\"vip\":", fp);
+		jaddr(fp, &s->vip, false);
+		fprintf(fp, ",\"proto\":\"%s\",\"port\":%u,\"mode\":\"%s\","
+		    "\"scheduler\":\"%s\",\"snat_pool\":[",
+		    conf_proto_name(s->proto), s->port, conf_mode_name(s->mode),
+		    conf_sched_name(s->sched));
+		for (size_t k = 0; k < s->n_snat_pool; k++) {
+			if (k)
+				fputc(',', fp);
+			jaddr(fp, &s->snat_pool[k], false);
+		}
+		fputs("],\"check\":", fp);
+		if (s->check.type == CONF_CHECK_NONE)
+			fputs("null", fp);
+		else {
+			const struct conf_check *ck = &s->check;
+			fprintf(fp, "{\"type\":\"%s\",\"interval_ms\":%u,"
+			    "\"timeout_ms\":%u,\"rise\":%u,\"fall\":%u,\"port\":%u,"
+			    "\"path\":", conf_check_name(ck->type),
+			    ck->interval_ms, ck->timeout_ms, ck->rise, ck->fall,
+			    ck->port);
+			jstr(fp, ck->path);
+			fputs(",\"expect\":", fp);
+			jstr(fp, ck->expect);
+			fputs(",\"host\":", fp);
+			jstr(fp, ck->host);
+			fputs(",\"command\":", fp);
+			jstr(fp, ck->command);
+			fputc('}', fp);
+		}
+		fputs(",\"backends\":[", fp);
+		for (size_t k = 0; k < s->n_backends; k++) {
+			const struct conf_backend *b = &s->backends[k];
+			fprintf(fp, "%s{\"name\":", k ? "," : "");
+			jstr(fp, b->name);
+			fputs(",\"address\":", fp);
+			jaddr(fp, &b->addr, false);
+			fprintf(fp, ",\"port\":%u,\"weight\":%u}", b->port,
+			    b->weight);
+		}
+		fputs("]}", fp);
+	}
+	fputs("]}\n", fp);
+}

@@ -1,0 +1,266 @@
+/*
+ * Grammar of the lbd configuration language (see conf/conf.h, lbd.conf(5)).
+ *
+ *   file      := { global | vrrp-group | sync | service }
+ *   global    := "global" "{" { node-id V | workers V | control-socket V
+ *                               | conn-table-size V } "}"
+ *   vrrp-group:= "vrrp-group" NAME "{" { instance } "}"
+ *   instance  := "instance" NAME "{" { interface V | vrid V | priority V
+ *                 | advert-interval V | virtual-address V+ | version V
+ *                 | preempt V | preempt-delay V } "}"
+ *   sync      := "sync" "{" { interface V | peer V | port V | key-file V } "}"
+ *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
+ *                 | scheduler V | snat-pool ADDR+ | check TYPE [ "{" ... "}" ]
+ *                 | backend NAME ADDR:PORT [ weight V ] } "}"
+ *
+ * Values are checked by the builder (build.c), not here, so that a bad value
+ * gets a message about the value ("vrid 300 out of range 1..255") at its own
+ * column instead of a generic syntax error. Syntax errors recover at the
+ * enclosing block's item list, so every error in a file is reported.
+ */
+%define api.pure full
+%define api.location.type {struct conf_loc}
+%define parse.error custom
+%locations
+%parse-param {void *scanner} {struct conf_parser *p}
+%lex-param {void *scanner}
+
+%code requires {
+#include "conf/conf_int.h"
+}
+
+%code {
+#include <stdlib.h>
+#include <string.h>
+
+int yylex(YYSTYPE *, YYLTYPE *, void *);
+
+/* A rule's location is where its first symbol starts. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N) do {				\
+	if (N)								\
+		(Cur) = YYRHSLOC(Rhs, 1);				\
+	else								\
+		(Cur) = YYRHSLOC(Rhs, 0);				\
+} while (0)
+
+static void
+yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
+{
+	conf_err(p, loc, "%s", msg);
+}
+}
+
+%union {
+	char	*str;
+}
+
+%token <str>	WORD "word" NUMBER "number" DURATION "duration" STRING "string"
+%token		T_GLOBAL "global" T_NODE_ID "node-id" T_WORKERS "workers"
+		T_CONTROL_SOCKET "control-socket"
+		T_CONN_TABLE_SIZE "conn-table-size"
+		T_VRRP_GROUP "vrrp-group" T_INSTANCE "instance"
+		T_INTERFACE "interface" T_VRID "vrid" T_PRIORITY "priority"
+		T_ADVERT_INTERVAL "advert-interval"
+		T_VIRTUAL_ADDRESS "virtual-address" T_VERSION "version"
+		T_PREEMPT "preempt" T_PREEMPT_DELAY "preempt-delay"
+		T_SYNC "sync" T_PEER "peer" T_PORT "port" T_KEY_FILE "key-file"
+		T_SERVICE "service" T_LISTEN "listen" T_MODE "mode"
+		T_SCHEDULER "scheduler" T_SNAT_POOL "snat-pool" T_CHECK "check"
+		T_BACKEND "backend" T_WEIGHT "weight" T_INTERVAL "interval"
+		T_TIMEOUT "timeout" T_RISE "rise" T_FALL "fall" T_PATH "path"
+		T_EXPECT "expect" T_HOST "host" T_COMMAND "command"
+
+%type <str>	value name
+
+%destructor { free($$); } <str>
+
+%%
+
+file		: %empty
+		| file top
+		| file error
+		;
+
+top		: global
+		| group
+		| sync
+		| service
+		;
+
+value		: WORD | NUMBER | DURATION | STRING ;
+name		: WORD | NUMBER | STRING ;
+
+/* ---- global ---- */
+
+global		: global_head global_items '}'		{ b_block_end(p); }
+		;
+global_head	: "global" '{'				{ b_block_begin(p, BLK_GLOBAL, NULL, &@1); }
+		;
+global_items	: %empty
+		| global_items global_item
+		| global_items error
+		;
+global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
+		| "workers" value		{ b_set(p, K_WORKERS, $2, &@1, &@2); }
+		| "control-socket" value	{ b_set(p, K_CONTROL_SOCKET, $2, &@1, &@2); }
+		| "conn-table-size" value	{ b_set(p, K_CONN_TABLE_SIZE, $2, &@1, &@2); }
+		;
+
+/* ---- vrrp-group / instance ---- */
+
+group		: group_head group_items '}'		{ b_block_end(p); }
+		;
+group_head	: "vrrp-group" name '{'			{ b_block_begin(p, BLK_GROUP, $2, &@2); }
+		;
+group_items	: %empty
+		| group_items instance
+		| group_items error
+		;
+instance	: instance_head instance_items '}'	{ b_block_end(p); }
+		;
+instance_head	: "instance" name '{'			{ b_block_begin(p, BLK_INSTANCE, $2, &@2); }
+		;
+instance_items	: %empty
+		| instance_items instance_item
+		| instance_items error
+		;
+instance_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
+		| "vrid" value			{ b_set(p, K_VRID, $2, &@1, &@2); }
+		| "priority" value		{ b_set(p, K_PRIORITY, $2, &@1, &@2); }
+		| "advert-interval" value	{ b_set(p, K_ADVERT_INTERVAL, $2, &@1, &@2); }
+		| "version" value		{ b_set(p, K_VERSION, $2, &@1, &@2); }
+		| "preempt" value		{ b_set(p, K_PREEMPT, $2, &@1, &@2); }
+		| "preempt-delay" value		{ b_set(p, K_PREEMPT_DELAY, $2, &@1, &@2); }
+		| "virtual-address" vaddr_list
+		;
+vaddr_list	: vaddr
+		| vaddr_list vaddr
+		;
+vaddr		: value				{ b_list_item(p, K_VIRTUAL_ADDRESS, $1, &@1, &@1); }
+		;
+
+/* ---- sync ---- */
+
+sync		: sync_head sync_items '}'		{ b_block_end(p); }
+		;
+sync_head	: "sync" '{'				{ b_block_begin(p, BLK_SYNC, NULL, &@1); }
+		;
+sync_items	: %empty
+		| sync_items sync_item
+		| sync_items error
+		;
+sync_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
+		| "peer" value			{ b_set(p, K_PEER, $2, &@1, &@2); }
+		| "port" value			{ b_set(p, K_PORT, $2, &@1, &@2); }
+		| "key-file" value		{ b_set(p, K_KEY_FILE, $2, &@1, &@2); }
+		;
+
+/* ---- service ---- */
+
+service		: service_head service_items '}'	{ b_block_end(p); }
+		;
+service_head	: "service" name '{'			{ b_block_begin(p, BLK_SERVICE, $2, &@2); }
+		;
+service_items	: %empty
+		| service_items service_item
+		| service_items error
+		;
+service_item	: "listen" value value value
+			{ b_listen(p, $2, $3, $4, &@1, &@2, &@3, &@4); }
+		| "mode" value			{ b_set(p, K_MODE, $2, &@1, &@2); }
+		| "scheduler" value		{ b_set(p, K_SCHEDULER, $2, &@1, &@2); }
+		| "snat-pool" snat_list
+		| check
+		| backend
+		;
+snat_list	: snat_addr
+		| snat_list snat_addr
+		;
+snat_addr	: value				{ b_list_item(p, K_SNAT_POOL, $1, &@1, &@1); }
+		;
+
+check		: check_head
+		| check_head check_block
+		;
+check_head	: "check" value			{ b_check(p, $2, &@1, &@2); }
+		;
+check_block	: check_open check_items '}'	{ b_block_end(p); }
+		;
+check_open	: '{'				{ b_block_begin(p, BLK_CHECK, NULL, &@1); }
+		;
+check_items	: %empty
+		| check_items check_item
+		| check_items error
+		;
+check_item	: "interval" value		{ b_set(p, K_INTERVAL, $2, &@1, &@2); }
+		| "timeout" value		{ b_set(p, K_TIMEOUT, $2, &@1, &@2); }
+		| "rise" value			{ b_set(p, K_RISE, $2, &@1, &@2); }
+		| "fall" value			{ b_set(p, K_FALL, $2, &@1, &@2); }
+		| "port" value			{ b_set(p, K_PORT, $2, &@1, &@2); }
+		| "path" value			{ b_set(p, K_PATH, $2, &@1, &@2); }
+		| "expect" value		{ b_set(p, K_EXPECT, $2, &@1, &@2); }
+		| "host" value			{ b_set(p, K_HOST, $2, &@1, &@2); }
+		| "command" value		{ b_set(p, K_COMMAND, $2, &@1, &@2); }
+		;
+
+backend		: "backend" name value		{ b_backend(p, $2, $3, &@1, &@2, &@3); }
+		  backend_opts
+		;
+backend_opts	: %empty
+		| backend_opts "weight" value	{ b_backend_weight(p, $3, &@3); }
+		;
+
+%%
+
+/*
+ * "unexpected word "lissten", expected one of: "listen", "mode", ... or "}""
+ * The found token's text comes from the lexer; the expected list from the
+ * parser tables, so it is always exactly what the grammar accepts here.
+ */
+static int
+yyreport_syntax_error(const yypcontext_t *ctx, void *scanner,
+    struct conf_parser *p)
+{
+	yysymbol_kind_t expected[32];
+	yysymbol_kind_t tok = yypcontext_token(ctx);
+	int n = yypcontext_expected_tokens(ctx, expected, 32);
+	char msg[1024];
+	size_t off = 0;
+
+	if (tok == YYSYMBOL_YYEOF)
+		off += snprintf(msg + off, sizeof(msg) - off,
+		    "unexpected end of file");
+	else if (tok == YYSYMBOL_WORD || tok == YYSYMBOL_NUMBER ||
+	    tok == YYSYMBOL_DURATION || tok == YYSYMBOL_STRING)
+		off += snprintf(msg + off, sizeof(msg) - off,
+		    "unexpected %s \"%s\"", yysymbol_name(tok), p->last_text);
+	else if (tok == YYSYMBOL_YYUNDEF)
+		off += snprintf(msg + off, sizeof(msg) - off,
+		    "unexpected character '%s'", p->last_text);
+	else
+		off += snprintf(msg + off, sizeof(msg) - off,
+		    "unexpected %s", yysymbol_name(tok));
+
+	/* Token aliases print with quotes; any value token reads "a value". */
+	const char *names[32];
+	int k = 0;
+	bool value_seen = false;
+	for (int i = 0; i < n; i++) {
+		if (expected[i] == YYSYMBOL_WORD || expected[i] == YYSYMBOL_NUMBER ||
+		    expected[i] == YYSYMBOL_DURATION ||
+		    expected[i] == YYSYMBOL_STRING) {
+			if (!value_seen)
+				names[k++] = "a value";
+			value_seen = true;
+		} else
+			names[k++] = yysymbol_name(expected[i]);
+	}
+	if (k > 0 && k <= 16) {
+		off += snprintf(msg + off, sizeof(msg) - off, ", expected ");
+		for (int i = 0; i < k && off < sizeof(msg); i++)
+			off += snprintf(msg + off, sizeof(msg) - off, "%s%s",
+			    i == 0 ? "" : (i == k - 1 ? " or " : ", "), names[i]);
+	}
+	conf_err(p, yypcontext_location(ctx), "%s", msg);
+	return 0;
+}

@@ -1,0 +1,303 @@
+/*
+ * Cross-object validation, run once the whole file (with its includes) has
+ * been parsed: names unique, every required directive present, address
+ * families consistent, VRIDs unique per link, mode-specific rules, files that
+ * must be readable. Each problem is reported at the object it concerns.
+ * Parts that already failed to parse (family 0, port 0) are skipped here so
+ * one mistake is not reported twice.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf_int.h"
+
+static const char *
+fam(int family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+static bool
+same_ip(const struct conf_addr *a, const struct conf_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->u.v4.s_addr == b->u.v4.s_addr;
+	return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6)) == 0;
+}
+
+static void
+validate_groups(struct conf_parser *p)
+{
+	struct conf *c = p->c;
+
+	for (size_t g = 0; g < c->n_groups; g++) {
+		struct conf_group *gr = &c->groups[g];
+
+		for (size_t h = 0; h < g; h++)
+			if (strcmp(c->groups[h].name, gr->name) == 0)
+				conf_err(p, &gr->loc, "duplicate vrrp-group \"%s\" "
+				    "(first at %s:%d:%d)", gr->name,
+				    c->groups[h].loc.file, c->groups[h].loc.line,
+				    c->groups[h].loc.col);
+		if (gr->n_instances == 0)
+			conf_err(p, &gr->loc, "vrrp-group \"%s\" has no instance",
+			    gr->name);
+
+		for (size_t i = 0; i < gr->n_instances; i++) {
+			struct conf_instance *in = &gr->instances[i];
+
+			/* Instance names are unique across groups: lbctl
+			 * addresses them by name alone. */
+			for (size_t g2 = 0; g2 <= g; g2++) {
+				struct conf_group *o = &c->groups[g2];
+				size_t lim = g2 == g ? i : o->n_instances;
+				for (size_t j = 0; j < lim; j++)
+					if (strcmp(o->instances[j].name, in->name) == 0)
+						conf_err(p, &in->loc, "duplicate "
+						    "instance \"%s\" (first at "
+						    "%s:%d:%d)", in->name,
+						    o->instances[j].loc.file,
+						    o->instances[j].loc.line,
+						    o->instances[j].loc.col);
+			}
+			if (in->interface == NULL)
+				conf_err(p, &in->loc, "instance \"%s\": missing "
+				    "\"interface\"", in->name);
+			if (in->vrid_loc.line == 0)
+				conf_err(p, &in->loc, "instance \"%s\": missing "
+				    "\"vrid\" (1..255)", in->name);
+			if (in->n_vaddrs == 0)
+				conf_err(p, &in->loc, "instance \"%s\": missing "
+				    "\"virtual-address\"", in->name);
+			for (size_t a = 1; a < in->n_vaddrs; a++)
+				if (in->vaddrs[a].family != in->vaddrs[0].family) {
+					conf_err(p, &in->loc, "instance \"%s\": "
+					    "mixes IPv4 and IPv6 virtual addresses "
+					    "(VRRP runs one instance per family)",
+					    in->name);
+					break;
+				}
+			if (in->version == 2) {
+				if (in->n_vaddrs > 0 && in->vaddrs[0].family == AF_INET6)
+					conf_err(p, &in->loc, "instance \"%s\": "
+					    "VRRP version 2 is IPv4 only; use "
+					    "version 3 for IPv6", in->name);
+				/* RFC 3768 5.3.7: whole seconds, 1..255. */
+				if (in->advert_ms % 1000 != 0)
+					conf_err(p, &in->loc, "instance \"%s\": "
+					    "VRRP version 2 advertises in whole "
+					    "seconds; advert-interval must be 1s..255s",
+					    in->name);
+			}
+			if (in->vrid == 0 || in->interface == NULL ||
+			    in->n_vaddrs == 0)
+				continue;
+			/* A VRID names one virtual router per link and family. */
+			for (size_t g2 = 0; g2 <= g; g2++) {
+				struct conf_group *o = &c->groups[g2];
+				size_t lim = g2 == g ? i : o->n_instances;
+				for (size_t j = 0; j < lim; j++) {
+					struct conf_instance *x = &o->instances[j];
+					if (x->vrid == in->vrid && x->interface &&
+					    strcmp(x->interface, in->interface) == 0 &&
+					    x->n_vaddrs > 0 &&
+					    x->vaddrs[0].family == in->vaddrs[0].family)
+						conf_err(p, &in->vrid_loc, "vrid %u on "
+						    "%s already used by instance "
+						    "\"%s\" (at %s:%d:%d)", in->vrid,
+						    in->interface, x->name,
+						    x->loc.file, x->loc.line,
+						    x->loc.col);
+				}
+			}
+		}
+	}
+}
+
+static void
+validate_sync(struct conf_parser *p)
+{
+	struct conf_sync *s = &p->c->sync;
+	int fd;
+
+	if (!s->present)
+		return;
+	if (s->interface == NULL)
+		conf_err(p, &s->loc, "sync: missing \"interface\" (the heartbeat link)");
+	if (!s->has_peer)
+		conf_err(p, &s->loc, "sync: missing \"peer\"");
+	if (s->key_file == NULL) {
+		conf_err(p, &s->loc, "sync: missing \"key-file\" (the shared "
+		    "HMAC key)");
+		return;
+	}
+	if ((fd = open(s->key_file, O_RDONLY | O_CLOEXEC)) < 0)
+		conf_err(p, &s->key_loc, "key-file \"%s\": cannot read: %s",
+		    s->key_file, strerror(errno));
+	else
+		close(fd);
+}
+
+/* Is `a` one of the addresses some VRRP instance moves? */
+static bool
+carried(const struct conf *c, const struct conf_addr *a)
+{
+	for (size_t g = 0; g < c->n_groups; g++)
+		for (size_t i = 0; i < c->groups[g].n_instances; i++) {
+			const struct conf_instance *in = &c->groups[g].instances[i];
+			for (size_t k = 0; k < in->n_vaddrs; k++)
+				if (same_ip(&in->vaddrs[k], a))
+					return true;
+		}
+	return false;
+}
+
+static void
+validate_backends(struct conf_parser *p, struct conf_service *s)
+{
+	char a1[64];
+
+	if (s->n_backends == 0)
+		conf_warn(p, &s->loc, "service \"%s\" has no backend; it will "
+		    "refuse every connection", s->name);
+	for (size_t i = 0; i < s->n_backends; i++) {
+		struct conf_backend *b = &s->backends[i];
+
+		for (size_t j = 0; j < i; j++) {
+			struct conf_backend *o = &s->backends[j];
+			if (strcmp(o->name, b->name) == 0)
+				conf_err(p, &b->loc, "duplicate backend \"%s\" in "
+				    "service \"%s\" (first at %s:%d:%d)", b->name,
+				    s->name, o->loc.file, o->loc.line, o->loc.col);
+			else if (b->addr.family != 0 && same_ip(&o->addr, &b->addr) &&
+			    (o->port ? o->port : s->port) ==
+			    (b->port ? b->port : s->port))
+				conf_err(p, &b->loc, "backend \"%s\": %s port %u "
+				    "is already backend \"%s\"", b->name,
+				    conf_addr_str(&b->addr, false, a1, sizeof(a1)),
+				    b->port ? b->port : s->port, o->name);
+		}
+		if (b->addr.family == 0 || s->vip.family == 0)
+			continue;
+		if (b->addr.family != s->vip.family)
+			conf_err(p, &b->loc, "backend \"%s\" is %s but the VIP of "
+			    "service \"%s\" is %s (address families must match)",
+			    b->name, fam(b->addr.family), s->name,
+			    fam(s->vip.family));
+		/* DSR forwards the packet unchanged but for the MAC: the
+		 * backend must listen on the VIP's port. */
+		if (s->mode == CONF_MODE_DSR && b->port != 0 && s->port != 0 &&
+		    b->port != s->port)
+			conf_err(p, &b->loc, "backend \"%s\": dsr cannot change "
+			    "the port (backend port %u, service port %u)", b->name,
+			    b->port, s->port);
+	}
+}
+
+static void
+validate_services(struct conf_parser *p)
+{
+	struct conf *c = p->c;
+	char a1[64];
+
+	for (size_t i = 0; i < c->n_services; i++) {
+		struct conf_service *s = &c->services[i];
+
+		for (size_t j = 0; j < i; j++) {
+			struct conf_service *o = &c->services[j];
+			if (strcmp(o->name, s->name) == 0)
+				conf_err(p, &s->loc, "duplicate service \"%s\" "
+				    "(first at %s:%d:%d)", s->name, o->loc.file,
+				    o->loc.line, o->loc.col);
+			else if (s->vip.family != 0 && s->port != 0 &&
+			    same_ip(&o->vip, &s->vip) && o->proto == s->proto &&
+			    o->port == s->port)
+				conf_err(p, &s->listen_loc, "service \"%s\": %s %s "
+				    "%u is already service \"%s\"", s->name,
+				    conf_addr_str(&s->vip, false, a1, sizeof(a1)),
+				    conf_proto_name(s->proto), s->port, o->name);
+		}
+		if (s->listen_loc.line == 0)
+			conf_err(p, &s->loc, "service \"%s\": missing \"listen "
+			    "ADDRESS tcp|udp PORT\"", s->name);
+
+		/* snat-pool is required by snat mode and meaningless elsewhere. */
+		if (s->mode == CONF_MODE_SNAT && s->n_snat_pool == 0)
+			conf_err(p, s->mode_loc.line ? &s->mode_loc : &s->loc,
+			    "service \"%s\": mode snat needs a \"snat-pool\"",
+			    s->name);
+		if (s->mode != CONF_MODE_SNAT && s->n_snat_pool > 0)
+			conf_err(p, &s->snat_loc, "service \"%s\": snat-pool is "
+			    "only used in mode snat (mode is %s)", s->name,
+			    conf_mode_name(s->mode));
+		for (size_t k = 0; k < s->n_snat_pool && s->vip.family; k++)
+			if (s->snat_pool[k].family != s->vip.family)
+				conf_err(p, &s->snat_loc, "service \"%s\": snat-pool "
+				    "address %s is %s but the VIP is %s", s->name,
+				    conf_addr_str(&s->snat_pool[k], false, a1,
+				    sizeof(a1)), fam(s->snat_pool[k].family),
+				    fam(s->vip.family));
+
+		if (s->check.type != CONF_CHECK_NONE) {
+			struct conf_check *ck = &s->check;
+			if (ck->timeout_ms > ck->interval_ms)
+				conf_err(p, &ck->loc, "check: timeout %ums is longer "
+				    "than interval %ums", ck->timeout_ms,
+				    ck->interval_ms);
+			if (ck->type == CONF_CHECK_SCRIPT && ck->command == NULL)
+				conf_err(p, &ck->loc, "check script: missing "
+				    "\"command\"");
+			if (ck->type == CONF_CHECK_AGENT && ck->port == 0)
+				conf_err(p, &ck->loc, "check agent: missing "
+				    "\"port\" (the agent's port on the backend)");
+		}
+		validate_backends(p, s);
+
+		if (c->n_groups > 0 && s->vip.family != 0 && !carried(c, &s->vip))
+			conf_warn(p, &s->listen_loc, "service \"%s\": VIP %s is not "
+			    "carried by any VRRP instance; this node serves it "
+			    "alone (single-node use)", s->name,
+			    conf_addr_str(&s->vip, false, a1, sizeof(a1)));
+		for (size_t k = 0; c->n_groups > 0 && k < s->n_snat_pool; k++)
+			if (!carried(c, &s->snat_pool[k]))
+				conf_warn(p, &s->snat_loc, "service \"%s\": snat-pool "
+				    "address %s is not carried by any VRRP instance; "
+				    "replies will not follow a failover", s->name,
+				    conf_addr_str(&s->snat_pool[k], false, a1,
+				    sizeof(a1)));
+	}
+}
+
+/* Fill in what defaults depend on other directives. */
+static void
+complete(struct conf_parser *p)
+{
+	for (size_t i = 0; i < p->c->n_services; i++) {
+		struct conf_service *s = &p->c->services[i];
+		struct conf_check *ck = &s->check;
+
+		/* A backend without a port listens on the service's port. */
+		for (size_t k = 0; k < s->n_backends; k++)
+			if (s->backends[k].port == 0)
+				s->backends[k].port = s->port;
+		if (ck->type == CONF_CHECK_HTTP || ck->type == CONF_CHECK_HTTPS) {
+			if (ck->path == NULL)
+				ck->path = strdup("/");
+			if (ck->expect == NULL)
+				ck->expect = strdup("200-399");
+		}
+	}
+}
+
+void
+conf_validate(struct conf_parser *p)
+{
+	validate_groups(p);
+	validate_sync(p);
+	validate_services(p);
+	complete(p);
+}

@@ -1,0 +1,353 @@
+/*
+ * Control socket server. See ctl.h for the contract and
+ * lbd/util/ctlproto.h for the wire format.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lbd/ctl.h"
+#include "lbd/util/ctlproto.h"
+#include "lbd/util/log.h"
+
+struct ctl_client {
+	ev_io			 rio;	/* first: the watcher owns the client */
+	ev_io			 wio;
+	ev_timer		 idle;
+	struct ctl_server	*srv;
+	struct ctl_client	*next, *prev;
+	char			 in[CTL_LINE_MAX + 1];
+	size_t			 inlen;
+	struct buf		 out;
+	bool			 closing;	/* flush `out`, then close */
+};
+
+struct ctl_server {
+	struct ev_loop		*loop;
+	ev_io			 lio;
+	int			 fd;
+	char			*path;
+	ctl_dispatch_fn		 dispatch;
+	void			*arg;
+	struct ctl_client	*clients;
+	struct ctl_stats	 stats;
+};
+
+static void	client_read_cb(struct ev_loop *, ev_io *, int);
+static void	client_write_cb(struct ev_loop *, ev_io *, int);
+static void	client_idle_cb(struct ev_loop *, ev_timer *, int);
+
+static void
+client_free(struct ctl_client *c)
+{
+	struct ctl_server *s = c->srv;
+
+	ev_io_stop(s->loop, &c->rio);
+	ev_io_stop(s->loop, &c->wio);
+	ev_timer_stop(s->loop, &c->idle);
+	close(c->rio.fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	buf_free(&c->out);
+	s->stats.clients--;
+	free(c);
+}
+
+/* Try to send what is queued. Returns false when the client was freed. */
+static bool
+client_flush(struct ctl_client *c)
+{
+	struct ctl_server *s = c->srv;
+
+	while (c->out.len > 0) {
+		ssize_t n = send(c->rio.fd, c->out.p, c->out.len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			client_free(c);
+			return false;
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	if (c->out.len > 0) {
+		if (c->out.len > CTL_OUTBUF_MAX) {
+			/* It sends commands but never reads the replies. */
+			s->stats.dropped_slow++;
+			log_warnx("ctl: client dropped reason=not_reading queued=%zu",
+			    c->out.len);
+			client_free(c);
+			return false;
+		}
+		ev_io_start(s->loop, &c->wio);
+		return true;
+	}
+	ev_io_stop(s->loop, &c->wio);
+	if (c->closing) {
+		client_free(c);
+		return false;
+	}
+	return true;
+}
+
+static void
+run_line(struct ctl_client *c, char *line)
+{
+	struct ctl_server *s = c->srv;
+	struct buf body = { 0 };
+	bool ok;
+
+	s->stats.commands++;
+	ok = s->dispatch(s->arg, line, &body);
+	if (body.oom) {
+		buf_reset(&body);
+		buf_puts(&body, "error: out of memory\n");
+		ok = false;
+	}
+	if (!ok)
+		s->stats.errors++;
+	ctl_frame_reply(&c->out, body.p != NULL ? body.p : "", body.len, ok);
+	buf_free(&body);
+}
+
+static void
+client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_client *c = (struct ctl_client *)w;
+	struct ctl_server *s = c->srv;
+	ssize_t n;
+
+	n = recv(w->fd, c->in + c->inlen, CTL_LINE_MAX + 1 - c->inlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The peer is done sending: answer what it asked, then close. */
+		c->closing = true;
+		ev_io_stop(loop, &c->rio);
+		client_flush(c);
+		return;
+	}
+	ev_timer_again(loop, &c->idle);
+	c->inlen += (size_t)n;
+
+	for (;;) {
+		char *nl = memchr(c->in, '\n', c->inlen);
+		size_t used;
+
+		if (nl == NULL) {
+			if (c->inlen > CTL_LINE_MAX) {
+				struct buf msg = { 0 };
+				s->stats.overlong++;
+				buf_printf(&msg, "error: line longer than %d bytes\n",
+				    CTL_LINE_MAX);
+				ctl_frame_reply(&c->out, msg.p, msg.len, false);
+				buf_free(&msg);
+				s->stats.errors++;
+				c->closing = true;
+				c->inlen = 0;
+				ev_io_stop(loop, &c->rio);
+			}
+			break;
+		}
+		*nl = '\0';
+		if (nl > c->in && nl[-1] == '\r')
+			nl[-1] = '\0';
+		run_line(c, c->in);
+		used = (size_t)(nl - c->in) + 1;
+		memmove(c->in, c->in + used, c->inlen - used);
+		c->inlen -= used;
+	}
+	client_flush(c);
+}
+
+static void
+client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_client *c = (struct ctl_client *)((char *)w -
+	    offsetof(struct ctl_client, wio));
+
+	client_flush(c);
+}
+
+static void
+client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl_client *c = (struct ctl_client *)((char *)w -
+	    offsetof(struct ctl_client, idle));
+
+	c->srv->stats.idle_closed++;
+	client_free(c);
+}
+
+static void
+accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_server *s = (struct ctl_server *)((char *)w -
+	    offsetof(struct ctl_server, lio));
+
+	/* Bounded, so a connect storm cannot starve the rest of the loop. */
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ctl_client *c;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("ctl: accept");
+			return;
+		}
+		if (s->stats.clients >= CTL_MAX_CLIENTS ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			static const char msg[] = "error: too many control clients\n"
+			    CTL_END_ERROR "\n";
+			s->stats.refused++;
+			(void)send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		c->srv = s;
+		ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
+		ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+		ev_init(&c->idle, client_idle_cb);
+		c->idle.repeat = CTL_IDLE_TIMEOUT;
+		ev_timer_again(loop, &c->idle);
+		ev_io_start(loop, &c->rio);
+		c->next = s->clients;
+		if (s->clients != NULL)
+			s->clients->prev = c;
+		s->clients = c;
+		s->stats.clients++;
+		s->stats.accepted++;
+	}
+}
+
+static int
+make_parent_dir(const char *path)
+{
+	char *dup = strdup(path), *slash;
+	int rc = 0;
+
+	if (dup == NULL)
+		return -1;
+	if ((slash = strrchr(dup, '/')) != NULL && slash != dup) {
+		*slash = '\0';
+		if (mkdir(dup, 0755) < 0 && errno != EEXIST) {
+			log_warn("ctl: mkdir %s", dup);
+			rc = -1;
+		}
+	}
+	free(dup);
+	return rc;
+}
+
+struct ctl_server *
+ctl_open(struct ev_loop *loop, const char *path, ctl_dispatch_fn dispatch,
+    void *arg)
+{
+	struct sockaddr_un sun;
+	struct ctl_server *s;
+	struct group *gr;
+	mode_t old_umask;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("ctl: socket path too long: %s", path);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	if (make_parent_dir(path) < 0)
+		return NULL;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) < 0) {
+		log_warn("ctl: socket");
+		return NULL;
+	}
+	/* A socket file that answers belongs to a running lbd: never steal it.
+	 * One that refuses is left over from a crash: replace it. */
+	{
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0) {
+			close(probe);
+			close(fd);
+			log_warnx("ctl: %s is in use (is another lbd running?)",
+			    path);
+			return NULL;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	old_umask = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		umask(old_umask);
+		log_warn("ctl: bind %s", path);
+		close(fd);
+		return NULL;
+	}
+	umask(old_umask);
+	if (chmod(path, 0660) < 0)
+		log_warn("ctl: chmod %s", path);
+	if ((gr = getgrnam("lbd")) != NULL && chown(path, (uid_t)-1, gr->gr_gid) < 0)
+		log_warn("ctl: chown %s group lbd", path);
+	if (listen(fd, SOMAXCONN) < 0) {
+		log_warn("ctl: listen %s", path);
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL || (s->path = strdup(path)) == NULL) {
+		free(s);
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	s->loop = loop;
+	s->fd = fd;
+	s->dispatch = dispatch;
+	s->arg = arg;
+	ev_io_init(&s->lio, accept_cb, fd, EV_READ);
+	ev_io_start(loop, &s->lio);
+	return s;
+}
+
+void
+ctl_close(struct ctl_server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->clients != NULL)
+		client_free(s->clients);
+	ev_io_stop(s->loop, &s->lio);
+	close(s->fd);
+	unlink(s->path);
+	free(s->path);
+	free(s);
+}
+
+const struct ctl_stats *
+ctl_stats(const struct ctl_server *s)
+{
+	return &s->stats;
+}
+
+const char *
+ctl_path(const struct ctl_server *s)
+{
+	return s->path;
+}

@@ -1,0 +1,50 @@
+/*
+ * ctl — the control socket: a Unix stream socket served on the main libev
+ * loop. It frames lines and replies (lbd/util/ctlproto.h) and hands each
+ * command line to a dispatch function; it never blocks on a client. A client
+ * that sends an overlong line gets an error and is closed; a client that does
+ * not read its replies is dropped once CTL_OUTBUF_MAX bytes are queued for it;
+ * an idle client is closed after CTL_IDLE_TIMEOUT seconds.
+ */
+#ifndef LBD_CTL_H
+#define LBD_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "lbd/util/buf.h"
+
+#define CTL_MAX_CLIENTS		1024
+#define CTL_OUTBUF_MAX		(4u << 20)
+#define CTL_IDLE_TIMEOUT	60.0
+
+/*
+ * Run one command: `line` is the request without its newline. The reply body
+ * goes to `body`; return true for ".ok", false for ".error".
+ */
+typedef bool (*ctl_dispatch_fn)(void *arg, char *line, struct buf *body);
+
+struct ctl_stats {
+	uint64_t	accepted;
+	uint64_t	commands;
+	uint64_t	errors;		/* replies that ended in .error */
+	uint64_t	overlong;	/* lines over CTL_LINE_MAX */
+	uint64_t	refused;	/* over CTL_MAX_CLIENTS */
+	uint64_t	dropped_slow;	/* never read their replies */
+	uint64_t	idle_closed;
+	unsigned	clients;	/* connected now */
+};
+
+struct ctl_server;
+
+/* Listen on `path` (creating its directory, replacing a stale socket, mode
+ * 0660, group "lbd" when that group exists). NULL on failure, logged. */
+struct ctl_server	*ctl_open(struct ev_loop *, const char *path,
+			    ctl_dispatch_fn, void *arg);
+void			 ctl_close(struct ctl_server *);
+const struct ctl_stats	*ctl_stats(const struct ctl_server *);
+const char		*ctl_path(const struct ctl_server *);
+
+#endif /* LBD_CTL_H */

@@ -1,0 +1,358 @@
+/*
+ * Control commands, as one table: the words that select a command, its
+ * handler, its usage and a line of help. `help` is generated from the table.
+ * Every command answers in a table for people or, with --json anywhere on the
+ * line, one JSON document for machines.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lbd/daemon.h"
+#include "lbd/util/log.h"
+
+#define CMD_MAX_WORDS	16
+
+struct cmd_ctx {
+	struct lbd	*d;
+	int		 argc;		/* words after the command's own */
+	char		**argv;
+	bool		 json;
+	struct buf	*out;
+};
+
+struct ctl_cmd {
+	const char	*words;		/* "show info" */
+	int		 max_args;
+	bool		 (*fn)(struct cmd_ctx *);
+	const char	*usage;
+	const char	*help;
+};
+
+static bool	cmd_help(struct cmd_ctx *);
+static bool	cmd_show_info(struct cmd_ctx *);
+static bool	cmd_show_config(struct cmd_ctx *);
+static bool	cmd_reload(struct cmd_ctx *);
+
+static const struct ctl_cmd commands[] = {
+	{ "help", 0, cmd_help, "help", "list the commands" },
+	{ "show info", 0, cmd_show_info, "show info",
+	    "version, pid, uptime, config file, reloads and the last result" },
+	{ "show config", 0, cmd_show_config, "show config",
+	    "the running configuration, every value explicit" },
+	{ "reload", 0, cmd_reload, "reload",
+	    "read the config file again; on any error keep the running one" },
+};
+
+static void
+fmt_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+fmt_uptime(double s, char *buf, size_t len)
+{
+	unsigned long t = (unsigned long)s;
+
+	if (t >= 86400)
+		snprintf(buf, len, "%lud%02luh%02lum%02lus", t / 86400,
+		    t / 3600 % 24, t / 60 % 60, t % 60);
+	else if (t >= 3600)
+		snprintf(buf, len, "%luh%02lum%02lus", t / 3600, t / 60 % 60,
+		    t % 60);
+	else if (t >= 60)
+		snprintf(buf, len, "%lum%02lus", t / 60, t % 60);
+	else
+		snprintf(buf, len, "%lus", t);
+}
+
+static const char *
+result_name(enum lbd_reload_result r)
+{
+	return r == LBD_RELOAD_OK ? "ok" : r == LBD_RELOAD_FAILED ? "failed" :
+	    "none";
+}
+
+static bool
+cmd_help(struct cmd_ctx *c)
+{
+	size_t n = sizeof(commands) / sizeof(commands[0]);
+
+	if (c->json) {
+		buf_puts(c->out, "{\"commands\":[");
+		for (size_t i = 0; i < n; i++) {
+			buf_puts(c->out, i ? ",{\"usage\":" : "{\"usage\":");
+			buf_json_str(c->out, commands[i].usage);
+			buf_puts(c->out, ",\"help\":");
+			buf_json_str(c->out, commands[i].help);
+			buf_puts(c->out, "}");
+		}
+		buf_puts(c->out, "]}\n");
+		return true;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf_printf(c->out, "%-24s %s\n", commands[i].usage,
+		    commands[i].help);
+	buf_printf(c->out, "%-24s %s\n", "... --json",
+	    "any command, answered as one JSON document");
+	return true;
+}
+
+static bool
+cmd_show_info(struct cmd_ctx *c)
+{
+	struct lbd *d = c->d;
+	const struct ctl_stats *cs = ctl_stats(d->ctl);
+	char started[32], last[32], up[32];
+	double uptime = ev_now(d->loop) - d->started_mono;
+	char host[64];
+	const char *node = d->conf->global.node_id;
+	size_t n_instances = 0;
+
+	if (node == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "-");
+		host[sizeof(host) - 1] = '\0';
+		node = host;
+	}
+	for (size_t g = 0; g < d->conf->n_groups; g++)
+		n_instances += d->conf->groups[g].n_instances;
+	fmt_time(d->started.tv_sec, started, sizeof(started));
+	fmt_uptime(uptime, up, sizeof(up));
+	if (d->last_result != LBD_RELOAD_NONE)
+		fmt_time(d->last_reload, last, sizeof(last));
+	else
+		snprintf(last, sizeof(last), "-");
+
+	if (c->json) {
+		struct buf *o = c->out;
+		buf_puts(o, "{\"version\":");
+		buf_json_str(o, LBD_VERSION);
+		buf_printf(o, ",\"pid\":%ld,\"node_id\":", (long)getpid());
+		buf_json_str(o, node);
+		buf_printf(o, ",\"started\":\"%s\",\"uptime_s\":%.0f,"
+		    "\"config_file\":", started, uptime);
+		buf_json_str(o, d->conf_path);
+		buf_printf(o, ",\"services\":%zu,\"vrrp_instances\":%zu,"
+		    "\"reloads\":%u,\"reload_failures\":%u,\"last_reload\":",
+		    d->conf->n_services, n_instances, d->reloads,
+		    d->reload_failures);
+		if (d->last_result == LBD_RELOAD_NONE)
+			buf_puts(o, "null");
+		else {
+			buf_printf(o, "{\"time\":\"%s\",\"result\":\"%s\","
+			    "\"messages\":[", last, result_name(d->last_result));
+			/* One JSON string per report line. */
+			const char *p = d->last_report.p, *end = p + d->last_report.len;
+			bool first = true;
+			while (p != NULL && p < end) {
+				const char *nl = memchr(p, '\n', (size_t)(end - p));
+				size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+				char *line = strndup(p, len);
+				if (line != NULL) {
+					if (!first)
+						buf_puts(o, ",");
+					buf_json_str(o, line);
+					free(line);
+					first = false;
+				}
+				p += len + 1;
+			}
+			buf_puts(o, "]}");
+		}
+		buf_printf(o, ",\"control\":{\"socket\":");
+		buf_json_str(o, ctl_path(d->ctl));
+		buf_printf(o, ",\"clients\":%u,\"accepted\":%llu,\"commands\":%llu,"
+		    "\"errors\":%llu,\"overlong\":%llu,\"refused\":%llu,"
+		    "\"dropped_slow\":%llu}}\n", cs->clients,
+		    (unsigned long long)cs->accepted,
+		    (unsigned long long)cs->commands,
+		    (unsigned long long)cs->errors,
+		    (unsigned long long)cs->overlong,
+		    (unsigned long long)cs->refused,
+		    (unsigned long long)cs->dropped_slow);
+		return true;
+	}
+	buf_printf(c->out,
+	    "version          %s\n"
+	    "pid              %ld\n"
+	    "node-id          %s\n"
+	    "started          %s\n"
+	    "uptime           %s\n"
+	    "config-file      %s\n"
+	    "services         %zu\n"
+	    "vrrp-instances   %zu\n"
+	    "reloads          %u\n"
+	    "reload-failures  %u\n"
+	    "last-reload      %s %s\n",
+	    LBD_VERSION, (long)getpid(), node, started, up, d->conf_path,
+	    d->conf->n_services, n_instances, d->reloads, d->reload_failures,
+	    last, result_name(d->last_result));
+	if (d->last_result == LBD_RELOAD_FAILED && d->last_report.len > 0) {
+		const char *p = d->last_report.p, *end = p + d->last_report.len;
+		buf_puts(c->out, "last-reload-errors\n");
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			buf_puts(c->out, "  ");
+			buf_append(c->out, p, len);
+			buf_puts(c->out, "\n");
+			p += len + 1;
+		}
+	}
+	buf_printf(c->out,
+	    "control-socket   %s\n"
+	    "control-clients  %u (accepted %llu, commands %llu, errors %llu, "
+	    "overlong %llu, refused %llu, dropped-slow %llu)\n",
+	    ctl_path(d->ctl), cs->clients, (unsigned long long)cs->accepted,
+	    (unsigned long long)cs->commands, (unsigned long long)cs->errors,
+	    (unsigned long long)cs->overlong, (unsigned long long)cs->refused,
+	    (unsigned long long)cs->dropped_slow);
+	return true;
+}
+
+static bool
+cmd_show_config(struct cmd_ctx *c)
+{
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&mem, &len);
+
+	if (fp == NULL) {
+		buf_puts(c->out, "error: out of memory\n");
+		return false;
+	}
+	if (c->json)
+		conf_dump_json(c->d->conf, fp);
+	else
+		conf_dump(c->d->conf, fp);
+	fclose(fp);
+	buf_append(c->out, mem, len);
+	free(mem);
+	return true;
+}
+
+static bool
+cmd_reload(struct cmd_ctx *c)
+{
+	struct buf report = { 0 };
+	int rc = lbd_reload(c->d, &report);
+
+	if (c->json) {
+		const char *p = report.p, *end = p + report.len;
+		bool first = true;
+
+		buf_printf(c->out, "{\"result\":\"%s\",\"messages\":[",
+		    rc == 0 ? "ok" : "failed");
+		while (p != NULL && p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			char *line = strndup(p, len);
+			if (line != NULL) {
+				buf_puts(c->out, first ? "" : ",");
+				buf_json_str(c->out, line);
+				free(line);
+				first = false;
+			}
+			p += len + 1;
+		}
+		buf_puts(c->out, "]}\n");
+	} else {
+		if (rc == 0)
+			buf_puts(c->out, "reload ok\n");
+		else
+			buf_puts(c->out, "error: reload failed; the previous "
+			    "configuration is still running\n");
+		if (report.len > 0)
+			buf_append(c->out, report.p, report.len);
+	}
+	buf_free(&report);
+	return rc == 0;
+}
+
+/* Does the command's word list match the start of argv? */
+static int
+match(const char *words, int argc, char **argv)
+{
+	char tmp[64];
+	char *save, *w;
+	int n = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s", words);
+	for (w = strtok_r(tmp, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save)) {
+		if (n >= argc || strcmp(argv[n], w) != 0)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+bool
+lbd_ctl_dispatch(void *arg, char *line, struct buf *out)
+{
+	struct cmd_ctx c = { .d = arg, .out = out };
+	char *argv[CMD_MAX_WORDS];
+	int argc = 0;
+	char *save, *w;
+
+	for (w = strtok_r(line, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if (strcmp(w, "--json") == 0) {
+			c.json = true;
+			continue;
+		}
+		if (argc == CMD_MAX_WORDS) {
+			buf_printf(out, "error: more than %d words\n",
+			    CMD_MAX_WORDS);
+			return false;
+		}
+		argv[argc++] = w;
+	}
+	if (argc == 0) {
+		buf_puts(out, "error: empty command (try \"help\")\n");
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		int n = match(commands[i].words, argc, argv);
+		if (n < 0)
+			continue;
+		if (argc - n > commands[i].max_args) {
+			buf_printf(out, "error: usage: %s\n", commands[i].usage);
+			return false;
+		}
+		c.argc = argc - n;
+		c.argv = argv + n;
+		return commands[i].fn(&c);
+	}
+	/* Echo only a bounded, printable copy of what was sent. */
+	{
+		char shown[80];
+		size_t k = 0;
+		bool cut = false;
+		for (int a = 0; a < argc && !cut; a++)
+			for (const char *s = argv[a]; ; s++) {
+				if (k >= sizeof(shown) - 4) {
+					cut = true;
+					break;
+				}
+				if (*s == '\0') {
+					if (a + 1 < argc)
+						shown[k++] = ' ';
+					break;
+				}
+				shown[k++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+			}
+		if (cut)
+			shown[k++] = '.', shown[k++] = '.', shown[k++] = '.';
+		shown[k] = '\0';
+		buf_printf(out, "error: unknown command \"%s\" (try \"help\")\n",
+		    shown);
+	}
+	return false;
+}

@@ -1,0 +1,225 @@
+/*
+ * The lbd process. Reload follows "new generation -> validate -> diff ->
+ * publish -> retire old": the new file is parsed and validated completely
+ * before anything changes, settings that cannot change live are refused with a
+ * message (never half-applied), and only then is the new config published.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lbd/daemon.h"
+#include "lbd/sdnotify.h"
+#include "lbd/util/log.h"
+
+static void
+log_diags(const struct conf_diags *d)
+{
+	char line[2048];
+
+	for (size_t i = 0; i < d->n; i++) {
+		conf_diag_format(&d->v[i], line, sizeof(line));
+		if (d->v[i].severity == CONF_ERROR)
+			log_warnx("config: %s", line);
+		else
+			log_info("config: %s", line);
+	}
+}
+
+static void
+diags_to_buf(const struct conf_diags *d, struct buf *b)
+{
+	char line[2048];
+
+	for (size_t i = 0; i < d->n; i++) {
+		conf_diag_format(&d->v[i], line, sizeof(line));
+		buf_printf(b, "%s\n", line);
+	}
+}
+
+/* Changes the running process cannot take without a restart. */
+static int
+refuse_unliveable(const struct conf *old, const struct conf *new,
+    struct buf *report)
+{
+	int n = 0;
+
+	if (strcmp(old->global.control_socket, new->global.control_socket) != 0) {
+		buf_printf(report, "%s: error: control-socket cannot change on "
+		    "reload (%s -> %s); restart lbd to move it\n", new->path,
+		    old->global.control_socket, new->global.control_socket);
+		n++;
+	}
+	return n;
+}
+
+int
+lbd_reload(struct lbd *d, struct buf *report)
+{
+	struct conf_diags diags = { 0 };
+	struct conf_diff diff;
+	struct conf *nc;
+	char line[512];
+
+	sd_notifyf("RELOADING=1");
+	log_info("reload start file=%s", d->conf_path);
+	d->last_reload = time(NULL);
+	buf_reset(&d->last_report);
+
+	nc = conf_load(d->conf_path, &diags);
+	log_diags(&diags);
+	diags_to_buf(&diags, report);
+	if (nc != NULL && refuse_unliveable(d->conf, nc, report) > 0) {
+		conf_free(nc);
+		nc = NULL;
+	}
+	if (nc == NULL) {
+		d->reload_failures++;
+		d->last_result = LBD_RELOAD_FAILED;
+		buf_append(&d->last_report, report->p, report->len);
+		log_warnx("reload failed errors=%zu; still running the previous "
+		    "configuration", diags.n_errors ? diags.n_errors : 1);
+		conf_diags_free(&diags);
+		sd_notifyf("READY=1\nSTATUS=reload failed, previous configuration "
+		    "kept");
+		return -1;
+	}
+
+	if (conf_diff(d->conf, nc, &diff) == 0) {
+		for (size_t i = 0; i < diff.n; i++) {
+			conf_change_format(&diff.v[i], line, sizeof(line));
+			log_info("config change: %s", line);
+			buf_printf(report, "%s\n", line);
+		}
+		if (diff.n == 0)
+			buf_puts(report, "no changes\n");
+		log_info("reload ok changes=%zu", diff.n);
+		conf_diff_free(&diff);
+	}
+	/* Publish, then retire the old generation. Later components take
+	 * their share of the diff here before the old config is freed. */
+	conf_free(d->conf);
+	d->conf = nc;
+	d->reloads++;
+	d->last_result = LBD_RELOAD_OK;
+	buf_append(&d->last_report, report->p, report->len);
+	conf_diags_free(&diags);
+	sd_notifyf("READY=1\nSTATUS=running, %u reloads", d->reloads);
+	return 0;
+}
+
+static void
+sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct lbd *d = w->data;
+	struct buf report = { 0 };
+
+	log_info("signal=HUP action=reload");
+	lbd_reload(d, &report);
+	buf_free(&report);
+}
+
+static void
+sigstop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct lbd *d = w->data;
+
+	d->stop_signal = w->signum;
+	log_info("signal=%s action=stop", w->signum == SIGTERM ? "TERM" : "INT");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (fp == NULL) {
+		log_warn("pidfile %s", path);
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0) {
+		log_warn("pidfile %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+lbd_run(const char *conf_path, const char *pidfile)
+{
+	struct conf_diags diags = { 0 };
+	struct lbd d;
+	int status = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.conf_path = conf_path;
+	d.pidfile = pidfile;
+	clock_gettime(CLOCK_REALTIME, &d.started);
+
+	d.conf = conf_load(conf_path, &diags);
+	log_diags(&diags);
+	conf_diags_free(&diags);
+	if (d.conf == NULL) {
+		log_warnx("start failed: configuration %s has errors", conf_path);
+		return 1;
+	}
+
+	/* The control socket is local and a closed client must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	d.loop = ev_default_loop(EVFLAG_AUTO);
+	if (d.loop == NULL) {
+		log_warnx("start failed: cannot create the event loop");
+		conf_free(d.conf);
+		return 1;
+	}
+	d.started_mono = ev_now(d.loop);
+
+	d.ctl = ctl_open(d.loop, d.conf->global.control_socket,
+	    lbd_ctl_dispatch, &d);
+	if (d.ctl == NULL) {
+		log_warnx("start failed: control socket %s",
+		    d.conf->global.control_socket);
+		conf_free(d.conf);
+		return 1;
+	}
+	if (pidfile != NULL && write_pidfile(pidfile) < 0) {
+		ctl_close(d.ctl);
+		conf_free(d.conf);
+		return 1;
+	}
+
+	ev_signal_init(&d.sig_hup, sighup_cb, SIGHUP);
+	ev_signal_init(&d.sig_term, sigstop_cb, SIGTERM);
+	ev_signal_init(&d.sig_int, sigstop_cb, SIGINT);
+	d.sig_hup.data = d.sig_term.data = d.sig_int.data = &d;
+	ev_signal_start(d.loop, &d.sig_hup);
+	ev_signal_start(d.loop, &d.sig_term);
+	ev_signal_start(d.loop, &d.sig_int);
+
+	log_info("started version=%s pid=%ld config=%s services=%zu socket=%s",
+	    LBD_VERSION, (long)getpid(), conf_path, d.conf->n_services,
+	    d.conf->global.control_socket);
+	sd_notifyf("READY=1\nSTATUS=running\nMAINPID=%ld", (long)getpid());
+
+	ev_run(d.loop, 0);
+
+	/* Orderly stop. Later components release VIPs and send VRRP
+	 * priority 0 here, before the socket goes away. */
+	sd_notifyf("STOPPING=1");
+	ev_signal_stop(d.loop, &d.sig_hup);
+	ev_signal_stop(d.loop, &d.sig_term);
+	ev_signal_stop(d.loop, &d.sig_int);
+	ctl_close(d.ctl);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	conf_free(d.conf);
+	buf_free(&d.last_report);
+	ev_loop_destroy(d.loop);
+	log_info("stopped");
+	return status;
+}

@@ -1,0 +1,58 @@
+/*
+ * daemon — the lbd process: one libev loop in the main thread, the current
+ * configuration, reload on SIGHUP or `lbctl reload`, orderly stop on
+ * SIGTERM/SIGINT, and the control socket.
+ */
+#ifndef LBD_DAEMON_H
+#define LBD_DAEMON_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include <ev.h>
+
+#include "conf/conf.h"
+#include "lbd/ctl.h"
+#include "lbd/util/buf.h"
+
+enum lbd_reload_result {
+	LBD_RELOAD_NONE,
+	LBD_RELOAD_OK,
+	LBD_RELOAD_FAILED,
+};
+
+struct lbd {
+	struct ev_loop		*loop;
+	const char		*conf_path;
+	const char		*pidfile;
+	struct conf		*conf;		/* current; replaced whole on reload */
+	struct ctl_server	*ctl;
+
+	struct timespec		 started;	/* CLOCK_REALTIME */
+	double			 started_mono;	/* ev_now at start */
+	unsigned		 reloads;	/* successful */
+	unsigned		 reload_failures;
+	time_t			 last_reload;
+	enum lbd_reload_result	 last_result;
+	struct buf		 last_report;	/* errors, or the changes applied */
+
+	ev_signal		 sig_hup, sig_term, sig_int;
+	int			 stop_signal;
+};
+
+/* Load the config, open the control socket, run until stopped.
+ * Returns the process exit status. */
+int	lbd_run(const char *conf_path, const char *pidfile);
+
+/*
+ * Parse and validate the file again; on success swap to it and log what
+ * changed, on failure keep the running config untouched. `report` receives
+ * the diagnostics (and on success the changes), one per line.
+ * Returns 0 when the new config is running.
+ */
+int	lbd_reload(struct lbd *, struct buf *report);
+
+/* Control commands (ctl_cmds.c). */
+bool	lbd_ctl_dispatch(void *lbd, char *line, struct buf *body);
+
+#endif /* LBD_DAEMON_H */

@@ -1,0 +1,21 @@
+#include <string.h>
+
+#include "lbd/util/ctlproto.h"
+
+void
+ctl_frame_reply(struct buf *out, const char *body, size_t len, bool ok)
+{
+	const char *p = body, *end = body + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > 0 && p[0] == '.')
+			buf_append(out, ".", 1);
+		buf_append(out, p, n);
+		buf_append(out, "\n", 1);
+		p += n + (nl != NULL ? 1 : 0);
+	}
+	buf_puts(out, ok ? CTL_END_OK "\n" : CTL_END_ERROR "\n");
+}

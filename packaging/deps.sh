@@ -1,0 +1,52 @@
+#!/bin/sh
+# Install every build and test dependency of lbd from the distribution's packages.
+# Idempotent: when everything is present it changes nothing and says so.
+# Usage: packaging/deps.sh [build|test]   (default: test, which includes build)
+set -eu
+
+what=${1:-test}
+
+# Debian 12 package names. Keep in step with the README and packaging/debian/control.
+build_pkgs="gcc make pkg-config bison flex libev-dev libssl-dev"
+test_pkgs="libcmocka-dev python3 iproute2 procps"
+
+pkgs=$build_pkgs
+[ "$what" = test ] && pkgs="$pkgs $test_pkgs"
+
+id=unknown
+[ -r /etc/os-release ] && id=$(. /etc/os-release && echo "${ID:-unknown} ${ID_LIKE:-}")
+
+case " $id " in
+*" debian "*|*" ubuntu "*) ;;
+*)
+	echo "deps: unknown distribution ($id)." >&2
+	echo "deps: install the equivalents of these Debian packages, then run make with NO_DEPS=1:" >&2
+	echo "deps:   $pkgs" >&2
+	exit 1
+	;;
+esac
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "deps: all $(echo $pkgs | wc -w) packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing:$missing" >&2
+	echo "deps: run 'make deps' as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A stale package list is the usual cause of 'unable to locate package'.
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
