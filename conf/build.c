@@ -494,6 +494,20 @@ b_block_end(struct conf_parser *p)
 	}
 }
 
+void
+conf_mark_incomplete(struct conf_parser *p)
+{
+	struct conf_service *s = cur_service(p);
+	struct conf_instance *in = cur_instance(p);
+
+	if (s != NULL)
+		s->incomplete = true;
+	if (in != NULL)
+		in->incomplete = true;
+	if (p->blk == BLK_SYNC)
+		p->c->sync.incomplete = true;
+}
+
 /* A directive given twice in one block is an error, not a silent override. */
 static bool
 first_use(struct conf_parser *p, enum conf_key k, const struct conf_loc *loc)

@@ -109,6 +109,7 @@ struct conf_service {
 	struct conf_loc		 listen_loc;
 	struct conf_loc		 mode_loc;
 	struct conf_loc		 snat_loc;
+	bool			 incomplete;	/* a syntax error hit this block */
 };
 
 struct conf_instance {
@@ -124,6 +125,7 @@ struct conf_instance {
 	size_t			 n_vaddrs;
 	struct conf_loc		 loc;
 	struct conf_loc		 vrid_loc;
+	bool			 incomplete;	/* a syntax error hit this block */
 };
 
 #define CONF_VRRP_DEFAULT_PRIORITY	100
@@ -145,6 +147,7 @@ struct conf_sync {
 	char			*key_file;
 	struct conf_loc		 loc;
 	struct conf_loc		 key_loc;
+	bool			 incomplete;	/* a syntax error hit this block */
 };
 
 struct conf_global {

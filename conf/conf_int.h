@@ -95,6 +95,10 @@ void	b_backend_weight(struct conf_parser *, char *w,
 void	b_list_item(struct conf_parser *, enum conf_key, char *val,
 	    const struct conf_loc *kloc, const struct conf_loc *vloc);
 
+/* A syntax error hit the current block: validation skips its
+ * completeness checks so one mistake is reported once. */
+void	conf_mark_incomplete(struct conf_parser *);
+
 /* Value helpers (build.c), shared with validate.c. */
 bool	conf_parse_addr(const char *s, bool allow_plen, struct conf_addr *);
 

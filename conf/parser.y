@@ -77,7 +77,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 %%
 
 file		: %empty
-		| file top
+		| file top		{ yyerrok; }
 		| file error
 		;
 
@@ -97,7 +97,7 @@ global		: global_head global_items '}'		{ b_block_end(p); }
 global_head	: "global" '{'				{ b_block_begin(p, BLK_GLOBAL, NULL, &@1); }
 		;
 global_items	: %empty
-		| global_items global_item
+		| global_items global_item	{ yyerrok; }
 		| global_items error
 		;
 global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
@@ -113,7 +113,7 @@ group		: group_head group_items '}'		{ b_block_end(p); }
 group_head	: "vrrp-group" name '{'			{ b_block_begin(p, BLK_GROUP, $2, &@2); }
 		;
 group_items	: %empty
-		| group_items instance
+		| group_items instance	{ yyerrok; }
 		| group_items error
 		;
 instance	: instance_head instance_items '}'	{ b_block_end(p); }
@@ -121,7 +121,7 @@ instance	: instance_head instance_items '}'	{ b_block_end(p); }
 instance_head	: "instance" name '{'			{ b_block_begin(p, BLK_INSTANCE, $2, &@2); }
 		;
 instance_items	: %empty
-		| instance_items instance_item
+		| instance_items instance_item	{ yyerrok; }
 		| instance_items error
 		;
 instance_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
@@ -146,7 +146,7 @@ sync		: sync_head sync_items '}'		{ b_block_end(p); }
 sync_head	: "sync" '{'				{ b_block_begin(p, BLK_SYNC, NULL, &@1); }
 		;
 sync_items	: %empty
-		| sync_items sync_item
+		| sync_items sync_item	{ yyerrok; }
 		| sync_items error
 		;
 sync_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
@@ -162,7 +162,7 @@ service		: service_head service_items '}'	{ b_block_end(p); }
 service_head	: "service" name '{'			{ b_block_begin(p, BLK_SERVICE, $2, &@2); }
 		;
 service_items	: %empty
-		| service_items service_item
+		| service_items service_item	{ yyerrok; }
 		| service_items error
 		;
 service_item	: "listen" value value value
@@ -189,7 +189,7 @@ check_block	: check_open check_items '}'	{ b_block_end(p); }
 check_open	: '{'				{ b_block_begin(p, BLK_CHECK, NULL, &@1); }
 		;
 check_items	: %empty
-		| check_items check_item
+		| check_items check_item	{ yyerrok; }
 		| check_items error
 		;
 check_item	: "interval" value		{ b_set(p, K_INTERVAL, $2, &@1, &@2); }
@@ -262,5 +262,6 @@ yyreport_syntax_error(const yypcontext_t *ctx, void *scanner,
 			    i == 0 ? "" : (i == k - 1 ? " or " : ", "), names[i]);
 	}
 	conf_err(p, yypcontext_location(ctx), "%s", msg);
+	conf_mark_incomplete(p);
 	return 0;
 }

@@ -64,6 +64,8 @@ validate_groups(struct conf_parser *p)
 						    o->instances[j].loc.line,
 						    o->instances[j].loc.col);
 			}
+			if (in->incomplete)
+				continue;
 			if (in->interface == NULL)
 				conf_err(p, &in->loc, "instance \"%s\": missing "
 				    "\"interface\"", in->name);
@@ -124,7 +126,7 @@ validate_sync(struct conf_parser *p)
 	struct conf_sync *s = &p->c->sync;
 	int fd;
 
-	if (!s->present)
+	if (!s->present || s->incomplete)
 		return;
 	if (s->interface == NULL)
 		conf_err(p, &s->loc, "sync: missing \"interface\" (the heartbeat link)");
@@ -221,6 +223,8 @@ validate_services(struct conf_parser *p)
 				    conf_addr_str(&s->vip, false, a1, sizeof(a1)),
 				    conf_proto_name(s->proto), s->port, o->name);
 		}
+		if (s->incomplete)
+			continue;
 		if (s->listen_loc.line == 0)
 			conf_err(p, &s->loc, "service \"%s\": missing \"listen "
 			    "ADDRESS tcp|udp PORT\"", s->name);

@@ -1,0 +1,712 @@
+/*
+ * Unit tests of the configuration language: every construct, every error
+ * message with its exact FILE:LINE:COL, includes, the canonical dump's round
+ * trip, and the diff.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf/conf.h"
+
+static struct conf *
+load(const char *text, struct conf_diags *d)
+{
+	memset(d, 0, sizeof(*d));
+	return conf_load_string("t.conf", text, d);
+}
+
+/* All diagnostics, one per line, for exact comparison. */
+static char *
+diag_text(const struct conf_diags *d)
+{
+	static char out[8192];
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < d->n; i++) {
+		char line[1024];
+		conf_diag_format(&d->v[i], line, sizeof(line));
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s\n", line);
+	}
+	return out;
+}
+
+static void
+expect_diags(const char *text, const char *expected)
+{
+	struct conf_diags d;
+	struct conf *c = load(text, &d);
+
+	assert_string_equal(diag_text(&d), expected);
+	if (strstr(expected, ": error: ") != NULL)
+		assert_null(c);
+	else
+		assert_non_null(c);
+	conf_free(c);
+	conf_diags_free(&d);
+}
+
+/* ---- constructs ---------------------------------------------------- */
+
+static const char full[] =
+    "# comment line\n"
+    "global {\n"
+    "    node-id lb1          # trailing comment\n"
+    "    workers 2\n"
+    "    control-socket /tmp/x.sock\n"
+    "    conn-table-size 4096\n"
+    "}\n"
+    "vrrp-group edge {\n"
+    "    instance front { interface eth0 vrid 51 priority 150 advert-interval 100ms\n"
+    "                     virtual-address 198.51.100.10/24 198.51.100.20/24\n"
+    "                     preempt off preempt-delay 1.5s version 3 }\n"
+    "    instance front6 { interface eth0 vrid 51 virtual-address 2001:db8::10/64 }\n"
+    "    instance v2 { interface eth1 vrid 9 version 2 advert-interval 1s\n"
+    "                  virtual-address 10.0.0.1 }\n"
+    "}\n"
+    "sync { interface hb0 peer fe80::2 port 9000 key-file /dev/null }\n"
+    "service web {\n"
+    "    listen 198.51.100.10 tcp 80\n"
+    "    mode snat\n"
+    "    scheduler maglev\n"
+    "    snat-pool 198.51.100.20\n"
+    "    check http { path \"/health z\" expect 200-299,301 interval 1m timeout 2s\n"
+    "                 rise 4 fall 5 port 8080 host www.example.net }\n"
+    "    backend web1 198.51.100.11:8080 weight 0\n"
+    "    backend web2 198.51.100.12\n"
+    "}\n"
+    "service \"check\" {\n"
+    "    listen 2001:db8::10 udp 53\n"
+    "    scheduler source-hash\n"
+    "    check script { command \"/bin/true --x\" }\n"
+    "    backend ns1 [2001:db8::53]:5353 weight 256\n"
+    "}\n";
+
+static void
+test_all_constructs(void **state)
+{
+	struct conf_diags d;
+	struct conf *c = load(full, &d);
+
+	assert_string_equal(diag_text(&d), "");
+	assert_non_null(c);
+	assert_string_equal(c->global.node_id, "lb1");
+	assert_int_equal(c->global.workers, 2);
+	assert_string_equal(c->global.control_socket, "/tmp/x.sock");
+	assert_int_equal(c->global.conn_table_size, 4096);
+
+	assert_int_equal(c->n_groups, 1);
+	assert_int_equal(c->groups[0].n_instances, 3);
+	const struct conf_instance *in = &c->groups[0].instances[0];
+	assert_string_equal(in->name, "front");
+	assert_string_equal(in->interface, "eth0");
+	assert_int_equal(in->vrid, 51);
+	assert_int_equal(in->priority, 150);
+	assert_int_equal(in->advert_ms, 100);
+	assert_false(in->preempt);
+	assert_int_equal(in->preempt_delay_ms, 1500);
+	assert_int_equal(in->n_vaddrs, 2);
+	assert_int_equal(in->vaddrs[0].plen, 24);
+	/* Same VRID on the same link is fine across families. */
+	assert_int_equal(c->groups[0].instances[1].vaddrs[0].family, AF_INET6);
+	assert_int_equal(c->groups[0].instances[1].priority, 100);
+	assert_int_equal(c->groups[0].instances[1].advert_ms, 1000);
+	assert_int_equal(c->groups[0].instances[2].version, 2);
+	assert_int_equal(c->groups[0].instances[2].vaddrs[0].plen, 32);
+
+	assert_true(c->sync.present);
+	assert_string_equal(c->sync.interface, "hb0");
+	assert_int_equal(c->sync.peer.family, AF_INET6);
+	assert_int_equal(c->sync.port, 9000);
+
+	assert_int_equal(c->n_services, 2);
+	const struct conf_service *s = &c->services[0];
+	assert_int_equal(s->proto, IPPROTO_TCP);
+	assert_int_equal(s->port, 80);
+	assert_int_equal(s->mode, CONF_MODE_SNAT);
+	assert_int_equal(s->sched, CONF_SCHED_MAGLEV);
+	assert_int_equal(s->n_snat_pool, 1);
+	assert_int_equal(s->check.type, CONF_CHECK_HTTP);
+	assert_string_equal(s->check.path, "/health z");
+	assert_string_equal(s->check.expect, "200-299,301");
+	assert_int_equal(s->check.interval_ms, 60000);
+	assert_int_equal(s->check.timeout_ms, 2000);
+	assert_int_equal(s->check.rise, 4);
+	assert_int_equal(s->check.fall, 5);
+	assert_int_equal(s->check.port, 8080);
+	assert_string_equal(s->check.host, "www.example.net");
+	assert_int_equal(s->n_backends, 2);
+	assert_int_equal(s->backends[0].weight, 0);
+	assert_int_equal(s->backends[0].port, 8080);
+	assert_int_equal(s->backends[1].weight, 1);
+	assert_int_equal(s->backends[1].port, 80);	/* the service's port */
+
+	s = &c->services[1];
+	assert_string_equal(s->name, "check");		/* quoted keyword */
+	assert_int_equal(s->proto, IPPROTO_UDP);
+	assert_int_equal(s->mode, CONF_MODE_ROUTED);	/* default */
+	assert_int_equal(s->sched, CONF_SCHED_SH);
+	assert_int_equal(s->check.type, CONF_CHECK_SCRIPT);
+	assert_string_equal(s->check.command, "/bin/true --x");
+	assert_int_equal(s->check.interval_ms, CONF_CHECK_DEFAULT_INTERVAL_MS);
+	assert_int_equal(s->backends[0].port, 5353);
+	assert_int_equal(s->backends[0].weight, 256);
+	conf_free(c);
+	conf_diags_free(&d);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct conf_diags d;
+	struct conf *c = load("service s { listen 10.0.0.1 tcp 80 check http "
+	    "backend b 10.0.0.2:80 }", &d);
+
+	assert_non_null(c);
+	assert_null(c->global.node_id);
+	assert_int_equal(c->global.workers, CONF_DEFAULT_WORKERS);
+	assert_string_equal(c->global.control_socket, CONF_DEFAULT_SOCKET);
+	assert_int_equal(c->global.conn_table_size, CONF_DEFAULT_CONN_TABLE_SIZE);
+	assert_int_equal(c->services[0].sched, CONF_SCHED_RR);
+	assert_string_equal(c->services[0].check.path, "/");
+	assert_string_equal(c->services[0].check.expect, "200-399");
+	assert_int_equal(c->services[0].check.rise, CONF_CHECK_DEFAULT_RISE);
+	assert_int_equal(c->services[0].check.fall, CONF_CHECK_DEFAULT_FALL);
+	assert_false(c->sync.present);
+	conf_free(c);
+	conf_diags_free(&d);
+}
+
+static void
+test_empty_file(void **state)
+{
+	expect_diags("", "");
+	expect_diags("# only a comment\n\n", "");
+}
+
+/* ---- errors: each message, exact position ----------------------------- */
+
+struct err_case {
+	const char	*text;
+	const char	*diags;
+};
+
+static const struct err_case err_cases[] = {
+	/* syntax */
+	{ "global {\n  nodeid x\n}\n",
+	  "t.conf:2:3: error: unexpected word \"nodeid\", expected node-id, "
+	  "workers, control-socket, conn-table-size or '}'\n" },
+	{ "service s {\n",
+	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
+	  "scheduler, snat-pool, check, backend or '}'\n" },
+	{ "frobnicate { }\n",
+	  "t.conf:1:1: error: unexpected word \"frobnicate\", expected end of "
+	  "file, global, vrrp-group, sync or service\n" },
+	{ "global { workers 1; }\n",
+	  "t.conf:1:19: error: unexpected character ';', expected node-id, "
+	  "workers, control-socket, conn-table-size or '}'\n" },
+	{ "global { node-id \"abc }\n",
+	  "t.conf:1:18: error: unterminated string (a string ends on the same line)\n"
+	  "t.conf:2:1: error: unexpected end of file, expected a value\n" },
+	{ "service {\n}\n",
+	  "t.conf:1:9: error: unexpected '{', expected a value\n" },
+	/* several syntax errors in one file are all reported */
+	{ "global {\n bad1 1\n workers 2\n bad2 2\n}\nservice s {\n bad3\n"
+	  " listen 10.0.0.1 tcp 80\n backend b 10.0.0.2:80\n}\n",
+	  "t.conf:2:2: error: unexpected word \"bad1\", expected node-id, workers, "
+	  "control-socket, conn-table-size or '}'\n"
+	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
+	  "control-socket, conn-table-size or '}'\n"
+	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
+	  "scheduler, snat-pool, check, backend or '}'\n" },
+	/* values */
+	{ "global { workers 0 }",
+	  "t.conf:1:18: error: workers 0 out of range 1..64\n" },
+	{ "global { workers many }",
+	  "t.conf:1:18: error: workers: expected a number 1..64, found \"many\"\n" },
+	{ "global { workers 1 workers 2 }",
+	  "t.conf:1:20: error: duplicate \"workers\" (first set at t.conf:1:10)\n" },
+	{ "global { control-socket run/x.sock }",
+	  "t.conf:1:25: error: control-socket: expected an absolute path, found "
+	  "\"run/x.sock\"\n" },
+	{ "global { node-id lb/1 }",
+	  "t.conf:1:18: error: node-id name \"lb/1\": expected 1..63 letters, "
+	  "digits, '-', '_' or '.'\n" },
+	{ "global { conn-table-size 10 }",
+	  "t.conf:1:26: error: conn-table-size 10 out of range 1024..268435456\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 0 "
+	  "virtual-address 10.0.0.1 } }",
+	  "t.conf:1:49: error: vrid 0 out of range 1..255\n" },
+	{ "vrrp-group g { instance i { interface eth0 virtual-address 10.0.0.1 } }",
+	  "t.conf:1:25: error: instance \"i\": missing \"vrid\" (1..255)\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 256 "
+	  "virtual-address 10.0.0.1 } }",
+	  "t.conf:1:49: error: vrid 256 out of range 1..255\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 priority 0 "
+	  "virtual-address 10.0.0.1 } }",
+	  "t.conf:1:60: error: priority 0 out of range 1..255\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 advert-interval 5 "
+	  "virtual-address 10.0.0.1 } }",
+	  "t.conf:1:67: error: advert-interval: \"5\" needs a unit, e.g. 5ms or 5s\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 advert-interval 1h "
+	  "virtual-address 10.0.0.1 } }",
+	  "t.conf:1:67: error: advert-interval 1h out of range 10ms..40950ms\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 advert-interval 15ms "
+	  "virtual-address 10.0.0.1 } }",
+	  "t.conf:1:67: error: advert-interval 15ms: VRRP counts in centiseconds "
+	  "(multiples of 10ms)\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 preempt maybe "
+	  "virtual-address 10.0.0.1 } }",
+	  "t.conf:1:59: error: preempt: expected on or off, found \"maybe\"\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 "
+	  "virtual-address 10.0.0.1/33 } }",
+	  "t.conf:1:67: error: virtual-address: expected an address such as "
+	  "198.51.100.10/24 or 2001:db8::10/64, found \"10.0.0.1/33\"\n"
+	  "t.conf:1:25: error: instance \"i\": missing \"virtual-address\"\n" },
+	{ "vrrp-group g { instance i { interface averyveryverylongname vrid 1 "
+	  "virtual-address 10.0.0.1 } }",
+	  "t.conf:1:39: error: interface name \"averyveryverylongname\" longer "
+	  "than 15 bytes\n"
+	  "t.conf:1:25: error: instance \"i\": missing \"interface\"\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 version 4 "
+	  "virtual-address 10.0.0.1 } }",
+	  "t.conf:1:59: error: version 4 out of range 2..3\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 version 2 "
+	  "virtual-address 2001:db8::1 } }",
+	  "t.conf:1:25: error: instance \"i\": VRRP version 2 is IPv4 only; use "
+	  "version 3 for IPv6\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 version 2 "
+	  "advert-interval 100ms virtual-address 10.0.0.1 } }",
+	  "t.conf:1:25: error: instance \"i\": VRRP version 2 advertises in whole "
+	  "seconds; advert-interval must be 1s..255s\n" },
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 "
+	  "virtual-address 10.0.0.1 2001:db8::1 } }",
+	  "t.conf:1:25: error: instance \"i\": mixes IPv4 and IPv6 virtual "
+	  "addresses (VRRP runs one instance per family)\n" },
+	{ "vrrp-group g { }",
+	  "t.conf:1:12: error: vrrp-group \"g\" has no instance\n" },
+	{ "vrrp-group g {\n instance a { interface eth0 vrid 7 virtual-address 10.0.0.1 }\n"
+	  "}\nvrrp-group g {\n instance b { interface eth0 vrid 7 virtual-address 10.0.0.2 }\n}\n",
+	  "t.conf:4:12: error: duplicate vrrp-group \"g\" (first at t.conf:1:12)\n"
+	  "t.conf:5:35: error: vrid 7 on eth0 already used by instance \"a\" (at "
+	  "t.conf:2:11)\n" },
+	{ "vrrp-group g {\n instance a { interface eth0 vrid 7 virtual-address 10.0.0.1 }\n"
+	  " instance a { interface eth1 vrid 7 virtual-address 10.0.0.2 }\n}\n",
+	  "t.conf:3:11: error: duplicate instance \"a\" (first at t.conf:2:11)\n" },
+	{ "sync { interface hb0 }",
+	  "t.conf:1:1: error: sync: missing \"peer\"\n"
+	  "t.conf:1:1: error: sync: missing \"key-file\" (the shared HMAC key)\n" },
+	{ "sync { interface hb0 peer 10.0.0.300 key-file /dev/null }",
+	  "t.conf:1:27: error: peer: expected an IPv4 or IPv6 address, found "
+	  "\"10.0.0.300\"\n"
+	  "t.conf:1:1: error: sync: missing \"peer\"\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /nonexistent/key }",
+	  "t.conf:1:45: error: key-file \"/nonexistent/key\": cannot read: No "
+	  "such file or directory\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /dev/null port 0 }",
+	  "t.conf:1:60: error: port 0 out of range 1..65535\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /dev/null }\n"
+	  "sync { interface hb1 peer 10.0.0.2 key-file /dev/null }\n",
+	  "t.conf:2:1: error: duplicate sync block (first at t.conf:1:1)\n" },
+	/* services */
+	{ "service s { backend b 10.0.0.2:80 }",
+	  "t.conf:1:9: error: service \"s\": missing \"listen ADDRESS tcp|udp "
+	  "PORT\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 }",
+	  "t.conf:1:9: warning: service \"s\" has no backend; it will refuse every "
+	  "connection\n" },
+	{ "service s { listen 10.0.0.1 tcp 0 backend b 10.0.0.2:80 }",
+	  "t.conf:1:33: error: listen: port 0 out of range 1..65535\n" },
+	{ "service s { listen 10.0.0.1 tcp 65536 backend b 10.0.0.2:80 }",
+	  "t.conf:1:33: error: listen: port 65536 out of range 1..65535\n" },
+	{ "service s { listen 10.0.0.1 sctp 80 backend b 10.0.0.2:80 }",
+	  "t.conf:1:29: error: listen: unknown protocol \"sctp\", expected tcp or "
+	  "udp\n" },
+	{ "service s { listen www.example.com tcp 80 backend b 10.0.0.2:80 }",
+	  "t.conf:1:20: error: listen: expected an IPv4 or IPv6 address, found "
+	  "\"www.example.com\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 listen 10.0.0.1 tcp 81 "
+	  "backend b 10.0.0.2:80 }",
+	  "t.conf:1:36: error: duplicate \"listen\" (first set at t.conf:1:13)\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 mode nat backend b 10.0.0.2:80 }",
+	  "t.conf:1:41: error: unknown mode \"nat\", expected routed, snat or dsr\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 scheduler random "
+	  "backend b 10.0.0.2:80 }",
+	  "t.conf:1:46: error: unknown scheduler \"random\", expected rr, wrr, lc, "
+	  "wlc, sh or maglev\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check ping backend b 10.0.0.2:80 }",
+	  "t.conf:1:42: error: unknown check \"ping\", expected tcp, http, https, "
+	  "tls, udp, script or agent\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check tcp check tcp "
+	  "backend b 10.0.0.2:80 }",
+	  "t.conf:1:46: error: duplicate \"check\" (first set at t.conf:1:36)\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 mode snat backend b 10.0.0.2:80 }",
+	  "t.conf:1:36: error: service \"s\": mode snat needs a \"snat-pool\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 snat-pool 10.0.0.9 "
+	  "backend b 10.0.0.2:80 }",
+	  "t.conf:1:46: error: service \"s\": snat-pool is only used in mode snat "
+	  "(mode is routed)\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 mode snat snat-pool 2001:db8::9 "
+	  "backend b 10.0.0.2:80 }",
+	  "t.conf:1:56: error: service \"s\": snat-pool address 2001:db8::9 is "
+	  "IPv6 but the VIP is IPv4\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 backend b [2001:db8::2]:80 }",
+	  "t.conf:1:44: error: backend \"b\" is IPv6 but the VIP of service \"s\" "
+	  "is IPv4 (address families must match)\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2:99999 }",
+	  "t.conf:1:46: error: backend \"b\": port in \"10.0.0.2:99999\" out of "
+	  "range 1..65535\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 backend b web:80 }",
+	  "t.conf:1:46: error: backend \"b\": expected ADDRESS:PORT such as "
+	  "10.0.0.11:80 or [2001:db8::11]:80, found \"web:80\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 weight 257 }",
+	  "t.conf:1:62: error: backend \"b\": weight 257 out of range 0..256\n" },
+	{ "service s { listen 10.0.0.1 tcp 80\n backend b 10.0.0.2\n"
+	  " backend b 10.0.0.3\n}",
+	  "t.conf:3:10: error: duplicate backend \"b\" in service \"s\" (first at "
+	  "t.conf:2:10)\n" },
+	{ "service s { listen 10.0.0.1 tcp 80\n backend a 10.0.0.2\n"
+	  " backend b 10.0.0.2:80\n}",
+	  "t.conf:3:10: error: backend \"b\": 10.0.0.2 port 80 is already backend "
+	  "\"a\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 mode dsr backend b 10.0.0.2:8080 }",
+	  "t.conf:1:53: error: backend \"b\": dsr cannot change the port (backend "
+	  "port 8080, service port 80)\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 }\n"
+	  "service s { listen 10.0.0.1 tcp 81 backend b 10.0.0.2 }\n",
+	  "t.conf:2:9: error: duplicate service \"s\" (first at t.conf:1:9)\n" },
+	{ "service a { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 }\n"
+	  "service b { listen 10.0.0.1 tcp 80 backend b 10.0.0.3 }\n",
+	  "t.conf:2:13: error: service \"b\": 10.0.0.1 tcp 80 is already service "
+	  "\"a\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check http { timeout 3s interval 2s } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:36: error: check: timeout 3000ms is longer than interval 2000ms\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check http { path health } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:54: error: path: expected a path starting with '/', found "
+	  "\"health\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check http { expect OK } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:56: error: expect: expected HTTP status codes such as 200 or "
+	  "200-299,301, found \"OK\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check http { rise 0 } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:54: error: rise 0 out of range 1..100\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check http { interval 2s interval 3s } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:61: error: duplicate \"interval\" (first set at t.conf:1:49)\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check script backend b 10.0.0.2 }",
+	  "t.conf:1:36: error: check script: missing \"command\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check agent backend b 10.0.0.2 }",
+	  "t.conf:1:36: error: check agent: missing \"port\" (the agent's port on "
+	  "the backend)\n" },
+	{ "service bad/name { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 }",
+	  "t.conf:1:9: error: service name \"bad/name\": expected 1..63 letters, "
+	  "digits, '-', '_' or '.'\n" },
+	/* VRRP coverage: a warning only, the config loads */
+	{ "vrrp-group g { instance i { interface eth0 vrid 1 "
+	  "virtual-address 10.0.0.1/24 } }\n"
+	  "service s { listen 10.0.0.9 tcp 80 backend b 10.0.0.2 }\n",
+	  "t.conf:2:13: warning: service \"s\": VIP 10.0.0.9 is not carried by any "
+	  "VRRP instance; this node serves it alone (single-node use)\n" },
+	/* includes */
+	{ "include \"/nonexistent/x.conf\"\n",
+	  "t.conf:1:9: error: cannot open include file \"/nonexistent/x.conf\": No "
+	  "such file or directory\n" },
+	{ "include\n",
+	  "t.conf:1:8: error: include: expected a file name or glob\n" },
+	{ "include",
+	  "t.conf:1:8: error: include: expected a file name or glob, found end of "
+	  "file\n" },
+};
+
+static void
+test_error_messages(void **state)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+		struct conf_diags d;
+		struct conf *c = load(err_cases[i].text, &d);
+		const char *got = diag_text(&d);
+
+		if (strcmp(got, err_cases[i].diags) != 0) {
+			print_error("case %zu: %s\n--- expected\n%s--- got\n%s", i,
+			    err_cases[i].text, err_cases[i].diags, got);
+			bad++;
+		}
+		if ((strstr(err_cases[i].diags, ": error: ") != NULL) !=
+		    (c == NULL)) {
+			print_error("case %zu: config %s despite the diagnostics\n",
+			    i, c == NULL ? "rejected" : "accepted");
+			bad++;
+		}
+		conf_free(c);
+		conf_diags_free(&d);
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* ---- includes ------------------------------------------------------ */
+
+static char tmpdir[64];
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int
+setup_dir(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/lbd-conf-test.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+teardown_dir(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_include_glob(void **state)
+{
+	struct conf_diags d = { 0 };
+	char path[256];
+	struct conf *c;
+
+	char sub[256];
+	snprintf(sub, sizeof(sub), "%s/conf.d", tmpdir);
+	mkdir(sub, 0755);
+	write_file("main.conf", "global { node-id inc }\ninclude conf.d/*.conf\n"
+	    "service z { listen 10.0.0.1 tcp 9 backend b 10.0.0.2 }\n");
+	write_file("conf.d/b.conf", "service b { listen 10.0.0.1 tcp 2\n"
+	    "  include ../backends.inc\n}\n");
+	write_file("conf.d/a.conf", "service a { listen 10.0.0.1 tcp 1 "
+	    "backend a1 10.0.0.2 }\n");
+	write_file("backends.inc", "backend b1 10.0.0.3\nbackend b2 10.0.0.4\n");
+	snprintf(path, sizeof(path), "%s/main.conf", tmpdir);
+	c = conf_load(path, &d);
+	assert_string_equal(diag_text(&d), "");
+	assert_non_null(c);
+	/* Glob matches are read in sorted order, at the include's place. */
+	assert_int_equal(c->n_services, 3);
+	assert_string_equal(c->services[0].name, "a");
+	assert_string_equal(c->services[1].name, "b");
+	assert_string_equal(c->services[2].name, "z");
+	assert_int_equal(c->services[1].n_backends, 2);
+	conf_free(c);
+	conf_diags_free(&d);
+
+	/* An error inside an included file names that file and line. */
+	write_file("backends.inc", "backend b1 10.0.0.3\nbackend b2 10.0.0.4 weight 999\n");
+	c = conf_load(path, &d);
+	assert_null(c);
+	char want[512];
+	snprintf(want, sizeof(want), "%s/conf.d/../backends.inc:2:28: error: "
+	    "backend \"b2\": weight 999 out of range 0..256\n", tmpdir);
+	assert_string_equal(diag_text(&d), want);
+	conf_diags_free(&d);
+
+	/* An empty glob is fine; a recursive include is caught. */
+	write_file("main.conf", "include nothing/*.conf\ninclude main.conf\n");
+	c = conf_load(path, &d);
+	assert_null(c);
+	assert_non_null(strstr(diag_text(&d), "nested more than 16 deep"));
+	conf_diags_free(&d);
+}
+
+/* ---- dump round trip ----------------------------------------------- */
+
+static char *
+dump_str(const struct conf *c, bool json)
+{
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&mem, &len);
+
+	if (json)
+		conf_dump_json(c, fp);
+	else
+		conf_dump(c, fp);
+	fclose(fp);
+	return mem;
+}
+
+static void
+test_dump_roundtrip(void **state)
+{
+	struct conf_diags d = { 0 };
+	struct conf *a = load(full, &d), *b;
+	char *t1, *t2;
+
+	assert_non_null(a);
+	t1 = dump_str(a, false);
+	conf_diags_free(&d);
+	b = load(t1, &d);
+	assert_string_equal(diag_text(&d), "");
+	assert_non_null(b);
+	t2 = dump_str(b, false);
+	assert_string_equal(t1, t2);
+
+	/* An equal config has an empty diff. */
+	struct conf_diff diff;
+	assert_int_equal(conf_diff(a, b, &diff), 0);
+	assert_int_equal(diff.n, 0);
+	conf_diff_free(&diff);
+
+	char *j = dump_str(a, true);
+	assert_non_null(strstr(j, "\"name\":\"web\""));
+	assert_non_null(strstr(j, "\"path\":\"/health z\""));
+	assert_non_null(strstr(j, "\"virtual_addresses\":[\"198.51.100.10/24\""));
+	free(j);
+	free(t1);
+	free(t2);
+	conf_free(a);
+	conf_free(b);
+	conf_diags_free(&d);
+}
+
+/* ---- diff ---------------------------------------------------------- */
+
+static const char diff_old[] =
+    "vrrp-group g {\n"
+    "  instance front { interface eth0 vrid 1 priority 150 virtual-address 10.0.0.1 }\n"
+    "  instance gone { interface eth1 vrid 2 virtual-address 10.1.0.1 }\n"
+    "}\n"
+    "service web { listen 10.0.0.1 tcp 80 scheduler rr\n"
+    "  backend w1 10.0.0.11 weight 10\n"
+    "  backend w2 10.0.0.12 weight 10\n"
+    "  backend w3 10.0.0.13 }\n"
+    "service old { listen 10.0.0.1 tcp 25 backend m 10.0.0.30 }\n"
+    "service same { listen 10.0.0.1 tcp 22 backend s 10.0.0.40 }\n";
+
+static const char diff_new[] =
+    "global { workers 2 }\n"
+    "vrrp-group g {\n"
+    "  instance front { interface eth0 vrid 1 priority 100 virtual-address 10.0.0.1 }\n"
+    "  instance added { interface eth2 vrid 3 virtual-address 10.2.0.1 }\n"
+    "}\n"
+    "service web { listen 10.0.0.1 tcp 80 scheduler maglev\n"
+    "  backend w1 10.0.0.11 weight 20\n"
+    "  backend w2 10.0.0.12 weight 10\n"
+    "  backend w4 10.0.0.14 }\n"
+    "service new { listen 10.0.0.1 tcp 443 backend n 10.0.0.50 }\n"
+    "service same { listen 10.0.0.1 tcp 22 backend s 10.0.0.40 }\n";
+
+static void
+test_diff(void **state)
+{
+	struct conf_diags d = { 0 };
+	struct conf *a = load(diff_old, &d), *b;
+	struct conf_diff diff;
+	char out[4096] = "", line[512];
+
+	assert_non_null(a);
+	conf_diags_free(&d);
+	b = load(diff_new, &d);
+	assert_non_null(b);
+	assert_int_equal(conf_diff(a, b, &diff), 0);
+	for (size_t i = 0; i < diff.n; i++) {
+		conf_change_format(&diff.v[i], line, sizeof(line));
+		strcat(out, line);
+		strcat(out, "\n");
+	}
+	assert_string_equal(out,
+	    "global: changed: workers 1 -> 2\n"
+	    "instance gone: removed\n"
+	    "instance front: changed: priority 150 -> 100\n"
+	    "instance added: added\n"
+	    "service old: removed\n"
+	    "service web: changed: scheduler rr -> maglev\n"
+	    "backend web/w3: removed\n"
+	    "backend web/w1: changed: weight 10 -> 20\n"
+	    "backend web/w4: added\n"
+	    "service new: added\n");
+	/* Changes point at the objects, for carrying state across a reload. */
+	for (size_t i = 0; i < diff.n; i++) {
+		if (diff.v[i].kind == CONF_ADDED)
+			assert_null(diff.v[i].old_obj);
+		else
+			assert_non_null(diff.v[i].old_obj);
+		if (diff.v[i].kind == CONF_REMOVED)
+			assert_null(diff.v[i].new_obj);
+		else
+			assert_non_null(diff.v[i].new_obj);
+	}
+	conf_diff_free(&diff);
+
+	/* From nothing, everything is added. */
+	assert_int_equal(conf_diff(NULL, b, &diff), 0);
+	assert_int_equal(diff.n, 1 + 1 + 2 + 3);	/* global, group, 2 inst, 3 svc */
+	conf_diff_free(&diff);
+	conf_free(a);
+	conf_free(b);
+	conf_diags_free(&d);
+}
+
+static void
+test_examples(void **state)
+{
+	static const char *const names[] = {
+		"routed.conf", "snat.conf", "dsr.conf", "ha-lb1.conf", "ha-lb2.conf",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[512];
+		struct conf_diags d = { 0 };
+		struct conf *c;
+
+		snprintf(path, sizeof(path), "%s/../conf/examples/%s",
+		    TEST_SRCDIR, names[i]);
+		c = conf_load(path, &d);
+		if (c == NULL)
+			print_error("%s:\n%s", path, diag_text(&d));
+		assert_non_null(c);
+		assert_true(c->n_services >= 1);
+		conf_free(c);
+		conf_diags_free(&d);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_all_constructs),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_error_messages),
+		cmocka_unit_test_setup_teardown(test_include_glob, setup_dir,
+		    teardown_dir),
+		cmocka_unit_test(test_dump_roundtrip),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_examples),
+	};
+
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}
