@@ -124,7 +124,7 @@ san:
 	$(MAKE) B=build-san SAN=1 all
 
 demo: deps all
-	bash tests/demo.sh $(B)
+	bash tests/demo/run.sh $(B)
 
 install: $(LBD) $(LBCTL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/lbd

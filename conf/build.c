@@ -580,6 +580,7 @@ set_instance(struct conf_parser *p, enum conf_key k, char **v,
 			conf_err(p, vl, "interface name \"%s\" longer than 15 "
 			    "bytes", *v);
 		else {
+			free(in->interface);
 			in->interface = *v;
 			*v = NULL;
 		}
@@ -634,6 +635,7 @@ set_sync(struct conf_parser *p, enum conf_key k, char **v,
 			conf_err(p, vl, "interface name \"%s\" longer than 15 "
 			    "bytes", *v);
 		else {
+			free(s->interface);
 			s->interface = *v;
 			*v = NULL;
 		}
@@ -651,6 +653,8 @@ set_sync(struct conf_parser *p, enum conf_key k, char **v,
 		break;
 	case K_KEY_FILE:
 		/* Relative to the file that names it, as include is. */
+		free(s->key_file);
+		s->key_file = NULL;
 		if ((*v)[0] != '/' && vl->file != NULL && strrchr(vl->file, '/')) {
 			const char *dir_end = strrchr(vl->file, '/');
 			if (asprintf(&s->key_file, "%.*s/%s",
@@ -831,11 +835,12 @@ b_list_item(struct conf_parser *p, enum conf_key k, char *val,
 		struct conf_instance *in = cur_instance(p);
 		if (in == NULL)
 			;
-		else if (!conf_parse_addr(val, true, &a))
+		else if (!conf_parse_addr(val, true, &a)) {
 			conf_err(p, vl, "virtual-address: expected an address "
 			    "such as 198.51.100.10/24 or 2001:db8::10/64, found "
 			    "\"%s\"", val);
-		else {
+			in->incomplete = true;	/* not "missing" as well */
+		} else {
 			GROW(in->vaddrs, in->n_vaddrs);
 			in->vaddrs[in->n_vaddrs++] = a;
 		}

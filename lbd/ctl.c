@@ -27,6 +27,8 @@ struct ctl_client {
 	size_t			 inlen;
 	struct buf		 out;
 	bool			 closing;	/* flush `out`, then close */
+	bool			 peer_done;	/* the peer closed its side */
+	bool			 draining;	/* reply sent; discarding input */
 };
 
 struct ctl_server {
@@ -96,8 +98,18 @@ client_flush(struct ctl_client *c)
 	}
 	ev_io_stop(s->loop, &c->wio);
 	if (c->closing) {
-		client_free(c);
-		return false;
+		if (c->peer_done) {
+			client_free(c);
+			return false;
+		}
+		/* Closing with unread input would reset the connection and
+		 * could destroy the reply before the peer reads it: send FIN,
+		 * then discard what still arrives until the peer closes. */
+		shutdown(c->rio.fd, SHUT_WR);
+		c->draining = true;
+		c->idle.repeat = 2.0;
+		ev_timer_again(s->loop, &c->idle);
+		ev_io_start(s->loop, &c->rio);
 	}
 	return true;
 }
@@ -129,12 +141,20 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct ctl_server *s = c->srv;
 	ssize_t n;
 
+	if (c->draining) {
+		char sink[4096];
+		n = recv(w->fd, sink, sizeof(sink), 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			client_free(c);
+		return;
+	}
 	n = recv(w->fd, c->in + c->inlen, CTL_LINE_MAX + 1 - c->inlen, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		/* The peer is done sending: answer what it asked, then close. */
 		c->closing = true;
+		c->peer_done = true;
 		ev_io_stop(loop, &c->rio);
 		client_flush(c);
 		return;

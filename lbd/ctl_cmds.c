@@ -193,9 +193,10 @@ cmd_show_info(struct cmd_ctx *c)
 	    LBD_VERSION, (long)getpid(), node, started, up, d->conf_path,
 	    d->conf->n_services, n_instances, d->reloads, d->reload_failures,
 	    last, result_name(d->last_result));
-	if (d->last_result == LBD_RELOAD_FAILED && d->last_report.len > 0) {
+	if (d->last_result != LBD_RELOAD_NONE && d->last_report.len > 0) {
 		const char *p = d->last_report.p, *end = p + d->last_report.len;
-		buf_puts(c->out, "last-reload-errors\n");
+		buf_puts(c->out, d->last_result == LBD_RELOAD_FAILED ?
+		    "last-reload-errors\n" : "last-reload-changes\n");
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);

@@ -50,6 +50,88 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Send one request and collect the reply body. Returns 0 when a complete
+ * reply arrived (*ok tells .ok from .error), -1 otherwise (reported). */
+static int
+talk(const char *path, const struct buf *req, double timeout, struct buf *body,
+    bool *ok)
+{
+	struct sockaddr_un sun;
+	struct buf in = { 0 };
+	double deadline;
+	bool done = false;
+	int fd, rc = -1;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "lbctl: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		fprintf(stderr, "lbctl: cannot reach lbd at %s: %s\n", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (send(fd, req->p, req->len, MSG_NOSIGNAL) != (ssize_t)req->len) {
+		fprintf(stderr, "lbctl: send: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+
+	deadline = now_s() + timeout;
+	while (!done) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		double left = deadline - now_s();
+		char chunk[8192];
+		ssize_t n;
+		char *nl;
+
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) == 0) {
+			fprintf(stderr, "lbctl: no complete reply from lbd within "
+			    "%.0fs\n", timeout);
+			goto out;
+		}
+		n = recv(fd, chunk, sizeof(chunk), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "lbctl: lbd closed the connection before "
+			    "the end of the reply\n");
+			goto out;
+		}
+		buf_append(&in, chunk, (size_t)n);
+		while (!done && (nl = memchr(in.p, '\n', in.len)) != NULL) {
+			size_t len = (size_t)(nl - in.p);
+			const char *line = in.p;
+
+			if (len == strlen(CTL_END_OK) &&
+			    memcmp(line, CTL_END_OK, len) == 0) {
+				done = *ok = true;
+			} else if (len == strlen(CTL_END_ERROR) &&
+			    memcmp(line, CTL_END_ERROR, len) == 0) {
+				done = true;
+				*ok = false;
+			} else {
+				if (len > 0 && line[0] == '.')
+					line++, len--;	/* dot-stuffing */
+				buf_append(body, line, len);
+				buf_append(body, "\n", 1);
+			}
+			buf_consume(&in, (size_t)(nl - in.p) + 1);
+		}
+	}
+	rc = 0;
+out:
+	buf_free(&in);
+	close(fd);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -62,11 +144,10 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = getenv("LBD_SOCKET");
-	struct sockaddr_un sun;
-	struct buf req = { 0 }, in = { 0 }, body = { 0 };
-	double timeout = 10, deadline;
-	bool json = false, done = false, ok = false;
-	int ch, fd;
+	struct buf req = { 0 }, body = { 0 };
+	double timeout = 10;
+	bool json = false, ok = false;
+	int ch, rc;
 
 	if (path == NULL || path[0] == '\0')
 		path = CONF_DEFAULT_SOCKET;
@@ -114,71 +195,17 @@ main(int argc, char **argv)
 	if (req.len >= CTL_LINE_MAX) {
 		fprintf(stderr, "lbctl: command longer than %d bytes\n",
 		    CTL_LINE_MAX);
+		buf_free(&req);
 		return 2;
 	}
 	buf_puts(&req, "\n");
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "lbctl: socket path too long: %s\n", path);
-		return 2;
-	}
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "lbctl: cannot reach lbd at %s: %s\n", path,
-		    strerror(errno));
-		return 2;
-	}
-	if (send(fd, req.p, req.len, MSG_NOSIGNAL) != (ssize_t)req.len) {
-		fprintf(stderr, "lbctl: send: %s\n", strerror(errno));
-		return 2;
-	}
-
-	deadline = now_s() + timeout;
-	while (!done) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		double left = deadline - now_s();
-		char chunk[8192];
-		ssize_t n;
-		char *nl;
-
-		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) == 0) {
-			fprintf(stderr, "lbctl: no complete reply from lbd within "
-			    "%.0fs\n", timeout);
-			return 2;
-		}
-		n = recv(fd, chunk, sizeof(chunk), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "lbctl: lbd closed the connection before "
-			    "the end of the reply\n");
-			return 2;
-		}
-		buf_append(&in, chunk, (size_t)n);
-		while (!done && (nl = memchr(in.p, '\n', in.len)) != NULL) {
-			size_t len = (size_t)(nl - in.p);
-			const char *line = in.p;
-
-			if (len == strlen(CTL_END_OK) &&
-			    memcmp(line, CTL_END_OK, len) == 0) {
-				done = ok = true;
-			} else if (len == strlen(CTL_END_ERROR) &&
-			    memcmp(line, CTL_END_ERROR, len) == 0) {
-				done = true;
-			} else {
-				if (len > 0 && line[0] == '.')
-					line++, len--;	/* dot-stuffing */
-				buf_append(&body, line, len);
-				buf_append(&body, "\n", 1);
-			}
-			buf_consume(&in, (size_t)(nl - in.p) + 1);
-		}
-	}
-	close(fd);
-	if (body.len > 0)
+	rc = talk(path, &req, timeout, &body, &ok);
+	if (rc == 0 && body.len > 0)
 		fwrite(body.p, 1, body.len, ok ? stdout : stderr);
+	buf_free(&req);
+	buf_free(&body);
+	if (rc != 0)
+		return 2;
 	return ok ? 0 : 1;
 }

@@ -270,8 +270,7 @@ static const struct err_case err_cases[] = {
 	{ "vrrp-group g { instance i { interface eth0 vrid 1 "
 	  "virtual-address 10.0.0.1/33 } }",
 	  "t.conf:1:67: error: virtual-address: expected an address such as "
-	  "198.51.100.10/24 or 2001:db8::10/64, found \"10.0.0.1/33\"\n"
-	  "t.conf:1:25: error: instance \"i\": missing \"virtual-address\"\n" },
+	  "198.51.100.10/24 or 2001:db8::10/64, found \"10.0.0.1/33\"\n" },
 	{ "vrrp-group g { instance i { interface averyveryverylongname vrid 1 "
 	  "virtual-address 10.0.0.1 } }",
 	  "t.conf:1:39: error: interface name \"averyveryverylongname\" longer "

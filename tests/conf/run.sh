@@ -1,0 +1,60 @@
+#!/bin/bash
+# Golden tests of `lbd -t`: every file in good/ is accepted; every file in
+# bad/ is rejected with exactly the diagnostics in its .expect file; every
+# broken copy of an example (broken-examples.txt) is rejected at the right
+# line and column. Prints TAP.
+# usage: tests/conf/run.sh BUILD_DIR
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+lbd=$(cd "${1:-build}" && pwd)/lbd/lbd
+examples=$here/../../conf/examples
+tmp=$(mktemp -d /tmp/lbd-conf-golden.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+result() {	# result OK NAME [DETAIL]
+	n=$((n + 1))
+	if [ "$1" = 1 ]; then
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+		[ $# -ge 3 ] && printf '%s\n' "$3" | sed 's/^/#   /'
+	fi
+}
+
+cd "$here"
+for f in good/*.conf; do
+	out=$("$lbd" -t -f "$f" 2>&1)
+	rc=$?
+	[ $rc = 0 ] && ok=1 || ok=0
+	result $ok "good: $f is accepted" "$out"
+done
+
+for f in bad/*.conf; do
+	out=$("$lbd" -t -f "$f" 2>&1 >/dev/null)
+	rc=$?
+	want=$(cat "${f%.conf}.expect")
+	[ $rc = 1 ] && [ "$out" = "$want" ] && ok=1 || ok=0
+	result $ok "bad: $f is rejected with exactly ${f%.conf}.expect" \
+	    "$(diff <(echo "$want") <(echo "$out"))"
+done
+
+while IFS=$'\t' read -r ex sedexpr want; do
+	case "$ex" in ''|'#'*) continue ;; esac
+	copy=$tmp/$n-$ex
+	mkdir -p "$tmp"
+	# The copy keeps the example's neighbours (sync.key) beside it.
+	cp "$examples"/* "$tmp"/
+	sed "$sedexpr" "$examples/$ex" > "$copy"
+	want=${want//FILE/$copy}
+	want=${want//DIR/$tmp}
+	out=$("$lbd" -t -f "$copy" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc = 1 ] && grep -qxF -- "$want" <<<"$out"; then ok=1; else ok=0; fi
+	result $ok "broken $ex ($sedexpr) is rejected at the right line" \
+	    "want: $want"$'\n'"got:"$'\n'"$out"
+done < broken-examples.txt
+
+echo "1..$n"
+[ $failed = 0 ]

@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""Integration tests of the real lbd daemon and lbctl.
+
+Starts lbd on a temporary config and control socket (in a temporary
+directory, nothing outside it), drives it through lbctl and raw sockets, and
+prints TAP. Every process it starts is stopped by PID at the end, also when a
+test fails.
+
+usage: test_daemon.py BUILD_DIR
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+LBD = os.path.join(BUILD, "lbd", "lbd")
+LBCTL = os.path.join(BUILD, "lbd", "lbctl")
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+results = []
+procs = []
+
+
+def check(cond, name, detail=""):
+    results.append(bool(cond))
+    print(("ok" if cond else "not ok") + f" {len(results)} - {name}")
+    if not cond and detail:
+        for line in str(detail).splitlines()[:40]:
+            print(f"#   {line}")
+    sys.stdout.flush()
+    return cond
+
+
+CONF_V1 = """\
+global {{
+    node-id itest
+    control-socket {sock}
+}}
+service web {{
+    listen 127.0.0.1 tcp 8080
+    mode routed
+    scheduler rr
+    backend web1 127.0.0.11:80 weight 10
+    backend web2 127.0.0.12:80 weight 10
+}}
+"""
+
+CONF_V2 = CONF_V1 + """\
+service dns {{
+    listen 127.0.0.1 udp 53
+    backend ns1 127.0.0.21
+}}
+"""
+
+CONF_BAD = """\
+global {{
+    node-id itest
+    control-socket {sock}
+}}
+service web {{
+    listen 127.0.0.1 tcp 8080
+    mode routd
+    backend web1 127.0.0.11:80 weight 300
+}}
+"""
+
+
+class Lbd:
+    def __init__(self, tmp, conf_text, name="lbd"):
+        self.tmp = tmp
+        self.sock = os.path.join(tmp, name + ".sock")
+        self.conf = os.path.join(tmp, name + ".conf")
+        self.pidfile = os.path.join(tmp, name + ".pid")
+        self.log = os.path.join(tmp, name + ".log")
+        self.write(conf_text)
+        self.proc = None
+
+    def write(self, text):
+        with open(self.conf, "w") as f:
+            f.write(text.format(sock=self.sock))
+
+    def start(self, wait=True):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [LBD, "-f", self.conf, "--pidfile", self.pidfile, "--foreground-log"],
+            stdout=logf, stderr=logf)
+        procs.append(self.proc)
+        if wait:
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                if self.proc.poll() is not None:
+                    return False
+                if os.path.exists(self.sock) and ctl(self, "help")[0] == 0:
+                    return True
+                time.sleep(0.05)
+            return False
+        return True
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def logtext(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
+def ctl(d, *args, json_out=False):
+    cmd = [LBCTL, "-s", d.sock] + (["--json"] if json_out else []) + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+    return p.returncode, p.stdout, p.stderr
+
+
+def raw(d, data, timeout=5.0):
+    """Send raw bytes on a new connection; return everything read until the
+    server closes or the timeout passes."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(d.sock)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+            if out.endswith(b".ok\n") or out.endswith(b".error\n"):
+                # Give a closing server the chance to close.
+                s.settimeout(0.5)
+    except socket.timeout:
+        pass
+    s.close()
+    return out
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="lbd-itest.")
+    try:
+        run(tmp)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"1..{len(results)}")
+    return 0 if all(results) else 1
+
+
+def run(tmp):
+    # ---- the command line -----------------------------------------------
+    p = subprocess.run([LBD, "--version"], capture_output=True, text=True)
+    check(p.returncode == 0 and p.stdout.startswith("lbd "), "lbd --version")
+    p = subprocess.run([LBD, "-h"], capture_output=True, text=True)
+    check(p.returncode == 0 and "-t, --test" in p.stdout, "lbd -h")
+    p = subprocess.run([LBD, "--bogus"], capture_output=True, text=True)
+    check(p.returncode == 2, "lbd rejects an unknown option with exit 2")
+    for ex in sorted(os.listdir(os.path.join(SRC, "conf", "examples"))):
+        if not ex.endswith(".conf"):
+            continue
+        path = os.path.join(SRC, "conf", "examples", ex)
+        p = subprocess.run([LBD, "-t", "-f", path], capture_output=True, text=True)
+        check(p.returncode == 0 and "configuration OK" in p.stdout,
+              f"lbd -t accepts conf/examples/{ex}", p.stderr)
+
+    d = Lbd(tmp, CONF_BAD)
+    p = subprocess.run([LBD, "-t", "-f", d.conf], capture_output=True, text=True)
+    check(p.returncode == 1 and f"{d.conf}:7:10: error: unknown mode \"routd\"" in p.stderr
+          and f"{d.conf}:8:39: error: backend \"web1\": weight 300" in p.stderr
+          and "2 errors" in p.stderr,
+          "lbd -t reports every error as FILE:LINE:COL and exits 1", p.stderr)
+
+    rc = d.start()
+    check(not rc and d.proc.returncode == 1, "lbd refuses to start on a bad config")
+
+    code, out, err = ctl(d, "show", "info")
+    check(code == 2 and "cannot reach lbd" in err, "lbctl without lbd exits 2", err)
+
+    # ---- running ---------------------------------------------------------
+    d = Lbd(tmp, CONF_V1)
+    check(d.start(), "lbd starts and serves its control socket", d.logtext())
+    st = os.stat(d.sock)
+    check(oct(st.st_mode & 0o777) == "0o660", "control socket mode is 0660",
+          oct(st.st_mode))
+    with open(d.pidfile) as f:
+        check(int(f.read()) == d.proc.pid, "pidfile holds the pid")
+
+    code, out, err = ctl(d, "show", "info")
+    check(code == 0 and f"pid              {d.proc.pid}" in out
+          and "node-id          itest" in out
+          and f"config-file      {d.conf}" in out
+          and "reloads          0" in out and "services         1" in out,
+          "show info", out + err)
+
+    code, out, err = ctl(d, "show", "info", json_out=True)
+    try:
+        info = json.loads(out)
+    except ValueError:
+        info = {}
+    check(code == 0 and info.get("pid") == d.proc.pid and info.get("reloads") == 0
+          and info.get("config_file") == d.conf and info.get("last_reload") is None,
+          "show info --json", out + err)
+
+    code, out, err = ctl(d, "help")
+    check(code == 0 and "show info" in out and "reload" in out, "help lists commands")
+
+    code, out, err = ctl(d, "show", "config")
+    check(code == 0 and 'service "web"' in out and 'backend "web2" 127.0.0.12:80 weight 10' in out,
+          "show config", out + err)
+    code, out, err = ctl(d, "show", "config", json_out=True)
+    try:
+        cfg = json.loads(out)
+    except ValueError:
+        cfg = {}
+    check(code == 0 and [s["name"] for s in cfg.get("services", [])] == ["web"],
+          "show config --json", out + err)
+
+    # ---- good reload through the socket ----------------------------------
+    d.write(CONF_V2)
+    code, out, err = ctl(d, "reload")
+    check(code == 0 and "reload ok" in out and "service dns: added" in out,
+          "lbctl reload applies a good file and lists the change", out + err)
+    code, out, err = ctl(d, "show", "config")
+    check('service "dns"' in out, "show config has the new service", out)
+    code, out, err = ctl(d, "show", "info", json_out=True)
+    info = json.loads(out)
+    check(info["reloads"] == 1 and info["last_reload"]["result"] == "ok",
+          "reload count is 1 after a good reload", out)
+
+    # ---- bad reload: errors reported, old config still served ------------
+    d.write(CONF_BAD)
+    code, out, err = ctl(d, "reload")
+    check(code == 1 and f"{d.conf}:7:10: error: unknown mode" in err
+          and "previous configuration is still running" in err,
+          "a bad reload reports its errors and exits 1", out + err)
+    code, out, err = ctl(d, "show", "config")
+    check(code == 0 and 'service "dns"' in out and "mode routed" in out,
+          "after a bad reload the old config is still served", out)
+    code, out, err = ctl(d, "show", "info")
+    check("reload-failures  1" in out and "last-reload-errors" in out
+          and "unknown mode \"routd\"" in out,
+          "show info shows the failed reload and its errors", out)
+    check("unknown mode" in d.logtext() and "reload failed" in d.logtext(),
+          "the failed reload is logged with its errors")
+
+    # ---- SIGHUP ----------------------------------------------------------
+    d.write(CONF_V1)
+    os.kill(d.proc.pid, signal.SIGHUP)
+    ok = False
+    for _ in range(100):
+        code, out, err = ctl(d, "show", "info", json_out=True)
+        if code == 0 and json.loads(out)["reloads"] == 2:
+            ok = True
+            break
+        time.sleep(0.05)
+    check(ok, "SIGHUP reloads the file")
+    code, out, err = ctl(d, "show", "config")
+    check('service "dns"' not in out, "SIGHUP reload removed the service", out)
+    check("config change: service dns: removed" in d.logtext(),
+          "the reload's changes are logged")
+
+    # control-socket cannot move on reload: refused, old config kept
+    d.write(CONF_V1.replace("{sock}", "{sock}.new"))
+    code, out, err = ctl(d, "reload")
+    check(code == 1 and "control-socket cannot change on reload" in err,
+          "a reload that moves the control socket is refused", err)
+    d.write(CONF_V1)
+
+    # ---- protocol robustness ---------------------------------------------
+    code, out, err = ctl(d, "frobnicate", "now")
+    check(code == 1 and 'unknown command "frobnicate now"' in err,
+          "unknown command gets an error reply", err)
+    code, out, err = ctl(d, "show", "info", "extra")
+    check(code == 1 and "usage: show info" in err, "extra arguments get usage", err)
+
+    out = raw(d, b"show info\nhelp\nnope\n")
+    replies = out.split(b"\n.")
+    check(out.count(b"\n.ok\n") == 2 and out.endswith(b".error\n")
+          and out.index(b"version") < out.index(b"reload "),
+          "several commands on one connection are answered in order", out[:400])
+
+    out = raw(d, b"x" * 5000 + b"\n")
+    check(b"line longer than 4096 bytes" in out and out.endswith(b".error\n"),
+          "an overlong line gets an error and the connection is closed", out[:200])
+    code, out, err = ctl(d, "show", "info")
+    check(code == 0, "lbd still serves after an overlong line")
+
+    out = raw(d, b"\x00\xff\x01garbage\n")
+    check(out.endswith(b".error\n"), "binary garbage gets an error reply", out)
+
+    # A client that connects and says nothing, and one that floods commands
+    # but never reads its replies, must not stall anyone else.
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.connect(d.sock)
+    hog = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    hog.connect(d.sock)
+    hog.setblocking(False)
+    sent = 0
+    try:
+        for _ in range(20000):
+            sent += hog.send(b"show config\n" * 50)
+    except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+        pass
+    t0 = time.time()
+    code, out, err = ctl(d, "show", "info")
+    elapsed = time.time() - t0
+    check(code == 0 and elapsed < 2.0,
+          "a silent client and a client that never reads stall nobody",
+          f"code={code} elapsed={elapsed:.2f}s sent={sent}")
+    silent.close()
+    hog.close()
+
+    # 100 clients at once.
+    socks = []
+    for _ in range(100):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(d.sock)
+        socks.append(s)
+    for s in socks:
+        s.sendall(b"show info\n")
+    good = 0
+    for s in socks:
+        buf = b""
+        try:
+            while not buf.endswith(b".ok\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        except socket.timeout:
+            pass
+        if buf.endswith(b".ok\n") and f"pid              {d.proc.pid}".encode() in buf:
+            good += 1
+        s.close()
+    check(good == 100, "100 concurrent clients all get their reply", f"good={good}")
+
+    # 100 concurrent lbctl processes.
+    ps = [subprocess.Popen([LBCTL, "-s", d.sock, "show", "info"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(100)]
+    codes = [p.wait(30) for p in ps]
+    for p in ps:
+        p.stdout.close()
+        p.stderr.close()
+    check(codes.count(0) == 100, "100 concurrent lbctl processes succeed",
+          f"codes={set(codes)}")
+
+    # ---- a second lbd must not steal the socket ---------------------------
+    d2 = Lbd(tmp, CONF_V1)
+    d2.sock = d.sock
+    d2.write(CONF_V1.replace("{sock}", d.sock))
+    d2.start(wait=False)
+    rc = d2.proc.wait(10)
+    check(rc == 1 and "is in use" in d2.logtext(),
+          "a second lbd on the same socket refuses to start", d2.logtext())
+    code, out, err = ctl(d, "show", "info")
+    check(code == 0 and f"pid              {d.proc.pid}" in out,
+          "the first lbd still owns its socket")
+
+    # ---- SIGTERM: orderly stop --------------------------------------------
+    rc = d.stop(signal.SIGTERM)
+    check(rc == 0, "SIGTERM exits 0", f"rc={rc}")
+    check(not os.path.exists(d.sock) and not os.path.exists(d.pidfile),
+          "socket and pidfile are removed on stop")
+    check("stopped" in d.logtext(), "the stop is logged")
+
+    # ---- after a crash the stale socket is replaced -----------------------
+    d = Lbd(tmp, CONF_V1, name="crash")
+    check(d.start(), "lbd starts (before a crash)")
+    d.stop(signal.SIGKILL)
+    check(os.path.exists(d.sock), "a killed lbd leaves its socket file behind")
+    check(d.start(), "a restarted lbd replaces the stale socket", d.logtext())
+    rc = d.stop(signal.SIGINT)
+    check(rc == 0, "SIGINT exits 0", f"rc={rc}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
