@@ -531,8 +531,17 @@ test_include_glob(void **state)
 	assert_string_equal(diag_text(&d), want);
 	conf_diags_free(&d);
 
-	/* An empty glob is fine; a recursive include is caught. */
-	write_file("main.conf", "include nothing/*.conf\ninclude main.conf\n");
+	/* A glob over a missing directory matches nothing, without error. */
+	write_file("main.conf", "include nothing/*.conf\n"
+	    "service s { listen 10.0.0.1 tcp 1 backend b 10.0.0.2 }\n");
+	c = conf_load(path, &d);
+	assert_string_equal(diag_text(&d), "");
+	assert_non_null(c);
+	conf_free(c);
+	conf_diags_free(&d);
+
+	/* A recursive include is caught. */
+	write_file("main.conf", "include main.conf\n");
 	c = conf_load(path, &d);
 	assert_null(c);
 	assert_non_null(strstr(diag_text(&d), "nested more than 16 deep"));
