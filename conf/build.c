@@ -523,6 +523,26 @@ first_use(struct conf_parser *p, enum conf_key k, const struct conf_loc *loc)
 	return true;
 }
 
+/* Move the token string *v into *dst (the builder owns it from now on). */
+static void
+take_str(char **dst, char **v)
+{
+	free(*dst);
+	*dst = *v;
+	*v = NULL;
+}
+
+/* An interface name fits IFNAMSIZ (16 with its NUL). */
+static void
+take_ifname(struct conf_parser *p, char **dst, char **v,
+    const struct conf_loc *vl)
+{
+	if (strlen(*v) > 15)
+		conf_err(p, vl, "interface name \"%s\" longer than 15 bytes", *v);
+	else
+		take_str(dst, v);
+}
+
 static void
 set_global(struct conf_parser *p, enum conf_key k, char **v,
     const struct conf_loc *vl)
@@ -532,11 +552,8 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 
 	switch (k) {
 	case K_NODE_ID:
-		if (check_name(p, "node-id", *v, vl)) {
-			free(g->node_id);
-			g->node_id = *v;
-			*v = NULL;
-		}
+		if (check_name(p, "node-id", *v, vl))
+			take_str(&g->node_id, v);
 		break;
 	case K_WORKERS:
 		if (get_num(p, k, *v, vl, 1, 64, &n))
@@ -549,11 +566,8 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 		else if (strlen(*v) > 107)
 			conf_err(p, vl, "control-socket: path longer than 107 "
 			    "bytes (a Unix socket limit)");
-		else {
-			free(g->control_socket);
-			g->control_socket = *v;
-			*v = NULL;
-		}
+		else
+			take_str(&g->control_socket, v);
 		break;
 	case K_CONN_TABLE_SIZE:
 		if (get_num(p, k, *v, vl, 1024, 1u << 28, &n))
@@ -576,14 +590,7 @@ set_instance(struct conf_parser *p, enum conf_key k, char **v,
 		return;
 	switch (k) {
 	case K_INTERFACE:
-		if (strlen(*v) > 15)
-			conf_err(p, vl, "interface name \"%s\" longer than 15 "
-			    "bytes", *v);
-		else {
-			free(in->interface);
-			in->interface = *v;
-			*v = NULL;
-		}
+		take_ifname(p, &in->interface, v, vl);
 		break;
 	case K_VRID:
 		in->vrid_loc = *vl;
@@ -631,14 +638,7 @@ set_sync(struct conf_parser *p, enum conf_key k, char **v,
 
 	switch (k) {
 	case K_INTERFACE:
-		if (strlen(*v) > 15)
-			conf_err(p, vl, "interface name \"%s\" longer than 15 "
-			    "bytes", *v);
-		else {
-			free(s->interface);
-			s->interface = *v;
-			*v = NULL;
-		}
+		take_ifname(p, &s->interface, v, vl);
 		break;
 	case K_PEER:
 		if (!conf_parse_addr(*v, false, &s->peer))
@@ -770,27 +770,21 @@ set_check(struct conf_parser *p, enum conf_key k, char **v,
 		if ((*v)[0] != '/')
 			conf_err(p, vl, "path: expected a path starting with "
 			    "'/', found \"%s\"", *v);
-		else {
-			ck->path = *v;
-			*v = NULL;
-		}
+		else
+			take_str(&ck->path, v);
 		break;
 	case K_EXPECT:
 		if (!valid_status_list(*v))
 			conf_err(p, vl, "expect: expected HTTP status codes such "
 			    "as 200 or 200-299,301, found \"%s\"", *v);
-		else {
-			ck->expect = *v;
-			*v = NULL;
-		}
+		else
+			take_str(&ck->expect, v);
 		break;
 	case K_HOST:
-		ck->host = *v;
-		*v = NULL;
+		take_str(&ck->host, v);
 		break;
 	case K_COMMAND:
-		ck->command = *v;
-		*v = NULL;
+		take_str(&ck->command, v);
 		break;
 	default:
 		break;

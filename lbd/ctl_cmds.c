@@ -78,6 +78,30 @@ result_name(enum lbd_reload_result r)
 	    "none";
 }
 
+/* Lines of text as a JSON array of strings. */
+static void
+json_lines(struct buf *o, const struct buf *text)
+{
+	const char *p = text->p, *end = p + text->len;
+	bool first = true;
+
+	buf_puts(o, "[");
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *line = strndup(p, len);
+
+		if (line != NULL) {
+			buf_puts(o, first ? "" : ",");
+			buf_json_str(o, line);
+			free(line);
+			first = false;
+		}
+		p += len + 1;
+	}
+	buf_puts(o, "]");
+}
+
 static bool
 cmd_help(struct cmd_ctx *c)
 {
@@ -146,24 +170,9 @@ cmd_show_info(struct cmd_ctx *c)
 			buf_puts(o, "null");
 		else {
 			buf_printf(o, "{\"time\":\"%s\",\"result\":\"%s\","
-			    "\"messages\":[", last, result_name(d->last_result));
-			/* One JSON string per report line. */
-			const char *p = d->last_report.p, *end = p + d->last_report.len;
-			bool first = true;
-			while (p != NULL && p < end) {
-				const char *nl = memchr(p, '\n', (size_t)(end - p));
-				size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-				char *line = strndup(p, len);
-				if (line != NULL) {
-					if (!first)
-						buf_puts(o, ",");
-					buf_json_str(o, line);
-					free(line);
-					first = false;
-				}
-				p += len + 1;
-			}
-			buf_puts(o, "]}");
+			    "\"messages\":", last, result_name(d->last_result));
+			json_lines(o, &d->last_report);
+			buf_puts(o, "}");
 		}
 		buf_printf(o, ",\"control\":{\"socket\":");
 		buf_json_str(o, ctl_path(d->ctl));
@@ -245,24 +254,10 @@ cmd_reload(struct cmd_ctx *c)
 	int rc = lbd_reload(c->d, &report);
 
 	if (c->json) {
-		const char *p = report.p, *end = p + report.len;
-		bool first = true;
-
-		buf_printf(c->out, "{\"result\":\"%s\",\"messages\":[",
+		buf_printf(c->out, "{\"result\":\"%s\",\"messages\":",
 		    rc == 0 ? "ok" : "failed");
-		while (p != NULL && p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-			char *line = strndup(p, len);
-			if (line != NULL) {
-				buf_puts(c->out, first ? "" : ",");
-				buf_json_str(c->out, line);
-				free(line);
-				first = false;
-			}
-			p += len + 1;
-		}
-		buf_puts(c->out, "]}\n");
+		json_lines(c->out, &report);
+		buf_puts(c->out, "}\n");
 	} else {
 		if (rc == 0)
 			buf_puts(c->out, "reload ok\n");

@@ -56,5 +56,16 @@ while IFS=$'\t' read -r ex sedexpr want; do
 	    "want: $want"$'\n'"got:"$'\n'"$out"
 done < broken-examples.txt
 
+# The README's config example is accepted as printed.
+readme=$here/../../README.md
+mkdir -p "$tmp/readme/conf.d"
+awk '/^## A config/{f=1} f&&/^```$/{if(in_block){exit}else{in_block=1;next}} in_block{print}' \
+    "$readme" > "$tmp/readme/lbd.conf"
+printf 'demo-key-0123456789abcdef0123456789\n' > "$tmp/readme/sync.key"
+out=$("$lbd" -t -f "$tmp/readme/lbd.conf" 2>&1)
+rc=$?
+if [ $rc = 0 ] && grep -q 'service web' "$tmp/readme/lbd.conf"; then ok=1; else ok=0; fi
+result $ok "the README's config example passes lbd -t" "$out"
+
 echo "1..$n"
 [ $failed = 0 ]
