@@ -51,6 +51,10 @@ CONF_GEN  := $(B)/conf/parser.c $(B)/conf/lexer.c
 CONF_OBJS := $(CONF_SRCS:%.c=$(B)/%.o) $(CONF_GEN:%.c=%.o)
 LIBCONF   := $(B)/conf/libconf.a
 
+ENGINE_SRCS := $(wildcard lbd/engine/*.c)
+ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(B)/%.o)
+LIBENGINE := $(B)/lbd/engine/libengine.a
+
 UTIL_SRCS := $(wildcard lbd/util/*.c)
 UTIL_OBJS := $(UTIL_SRCS:%.c=$(B)/%.o)
 LIBUTIL   := $(B)/lbd/util/libutil.a
@@ -62,7 +66,7 @@ LBCTL_OBJS := $(B)/lbd/lbctl.o
 LBD       := $(B)/lbd/lbd
 LBCTL     := $(B)/lbd/lbctl
 
-all: $(LBD) $(LBCTL) tests-build
+all: $(LBD) $(LBCTL) $(LIBENGINE) tests-build
 
 $(B)/conf/parser.c $(B)/conf/parser.h: conf/parser.y
 	@mkdir -p $(dir $@)
@@ -85,6 +89,10 @@ $(B)/%.o: %.c
 $(LIBCONF): $(CONF_OBJS)
 	$(AR) rcs $@ $^
 
+$(LIBENGINE): $(ENGINE_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
 $(LIBUTIL): $(UTIL_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
@@ -100,9 +108,9 @@ $(LBCTL): $(LBCTL_OBJS) $(LIBUTIL)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(B)/%)
 
-$(B)/tests/unit/%: tests/unit/%.c $(LIBCONF) $(LIBUTIL)
+$(B)/tests/unit/%: tests/unit/%.c $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(LIBCONF) $(LIBUTIL) -lcmocka -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(LIBENGINE) $(LIBCONF) $(LIBUTIL) -lcmocka -lm
 
 tests-build: $(UNIT_BINS)
 .PHONY: tests-build

@@ -1,0 +1,400 @@
+/*
+ * Connection table. See ct.h for the model. Hash chains hold encoded links
+ * (index << 1 | direction) so one bucket array serves both tuples of every
+ * entry.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbd/engine/ct.h"
+
+#define LINK(idx, dir)	(((idx) << 1) | (uint32_t)(dir))
+#define LIDX(l)		((l) >> 1)
+#define LDIR(l)		((enum ct_dir)((l) & 1))
+
+static const uint8_t state_class[CT_STATE__COUNT] = {
+	[CT_NONE] = CT_CLASS_CLOSE,
+	[CT_SYN_SENT] = CT_CLASS_SYN,
+	[CT_ESTABLISHED] = CT_CLASS_EST,
+	[CT_FIN_WAIT] = CT_CLASS_FIN,
+	[CT_TIME_WAIT] = CT_CLASS_TIME_WAIT,
+	[CT_CLOSE] = CT_CLASS_CLOSE,
+	[CT_UDP] = CT_CLASS_UDP,
+};
+
+const char *
+ct_state_name(enum ct_state s)
+{
+	static const char *const names[CT_STATE__COUNT] = {
+		"none", "syn_sent", "established", "fin_wait", "time_wait",
+		"close", "udp",
+	};
+	return (unsigned)s < CT_STATE__COUNT ? names[s] : "?";
+}
+
+void
+ct_default_timeouts(struct ct_timeouts *t)
+{
+	/* Short embryonic and close timeouts keep a SYN flood from filling the
+	 * table; established and UDP follow common L4 balancer practice. */
+	t->ms[CT_CLASS_SYN] = 10 * 1000;
+	t->ms[CT_CLASS_EST] = 900 * 1000;
+	t->ms[CT_CLASS_FIN] = 60 * 1000;
+	t->ms[CT_CLASS_TIME_WAIT] = 60 * 1000;
+	t->ms[CT_CLASS_CLOSE] = 10 * 1000;
+	t->ms[CT_CLASS_UDP] = 300 * 1000;
+}
+
+static inline uint64_t
+rotl(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+uint64_t
+dp_tuple_hash(const struct dp_tuple *t, uint64_t seed)
+{
+	const uint8_t *p = (const uint8_t *)t;
+	uint64_t h = seed ^ 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t w;
+		memcpy(&w, p + 8 * i, 8);
+		h ^= rotl(w * 0x87c37b91114253d5ull, 31) * 0x4cf5ad432745937full;
+		h = rotl(h, 27) * 5 + 0x52dce729;
+	}
+	/* murmur3 finaliser: every input bit affects every output bit */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+void
+dp_tuple_reverse(struct dp_tuple *d, const struct dp_tuple *s)
+{
+	struct dp_tuple tmp = *s;
+
+	memcpy(d->src, tmp.dst, 16);
+	memcpy(d->dst, tmp.src, 16);
+	d->sport = tmp.dport;
+	d->dport = tmp.sport;
+	d->proto = tmp.proto;
+	d->family = tmp.family;
+	d->zero = 0;
+}
+
+static inline bool
+tuple_eq(const struct dp_tuple *a, const struct dp_tuple *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+int
+ct_init(struct ct_table *ct, uint32_t cap, uint32_t ev_cap,
+    const struct ct_timeouts *to, uint64_t seed)
+{
+	uint32_t nb = 1;
+
+	memset(ct, 0, sizeof(*ct));
+	if (cap == 0 || cap > (1u << 30))
+		return -1;
+	while (nb < cap)
+		nb <<= 1;
+	ct->e = calloc(cap, sizeof(*ct->e));
+	ct->buckets = malloc((size_t)nb * sizeof(*ct->buckets));
+	ct->ev = ev_cap ? calloc(ev_cap, sizeof(*ct->ev)) : NULL;
+	if (ct->e == NULL || ct->buckets == NULL || (ev_cap && ct->ev == NULL)) {
+		ct_destroy(ct);
+		return -1;
+	}
+	memset(ct->buckets, 0xff, (size_t)nb * sizeof(*ct->buckets));
+	ct->cap = cap;
+	ct->mask = nb - 1;
+	ct->ev_cap = ev_cap;
+	ct->seed = seed;
+	if (to != NULL)
+		ct->to = *to;
+	else
+		ct_default_timeouts(&ct->to);
+	for (uint32_t i = 0; i < cap; i++)
+		ct->e[i].next = i + 1 < cap ? i + 1 : CT_NIL;
+	ct->free_head = 0;
+	for (int c = 0; c < CT_CLASS__COUNT; c++)
+		ct->head[c] = ct->tail[c] = CT_NIL;
+	return 0;
+}
+
+void
+ct_destroy(struct ct_table *ct)
+{
+	free(ct->e);
+	free(ct->buckets);
+	free(ct->ev);
+	memset(ct, 0, sizeof(*ct));
+}
+
+void
+ct_set_release(struct ct_table *ct, ct_release_fn fn, void *arg)
+{
+	ct->release = fn;
+	ct->release_arg = arg;
+}
+
+uint32_t
+ct_lookup(const struct ct_table *ct, const struct dp_tuple *t, enum ct_dir *dir)
+{
+	uint32_t l = ct->buckets[dp_tuple_hash(t, ct->seed) & ct->mask];
+
+	while (l != CT_NIL) {
+		const struct ct_entry *e = &ct->e[LIDX(l)];
+		if (tuple_eq(&e->t[LDIR(l)], t)) {
+			*dir = LDIR(l);
+			return LIDX(l);
+		}
+		l = e->hnext[LDIR(l)];
+	}
+	return CT_NIL;
+}
+
+static void
+hash_insert(struct ct_table *ct, uint32_t idx, enum ct_dir dir)
+{
+	uint32_t *b = &ct->buckets[dp_tuple_hash(&ct->e[idx].t[dir], ct->seed) &
+	    ct->mask];
+
+	ct->e[idx].hnext[dir] = *b;
+	*b = LINK(idx, dir);
+}
+
+static void
+hash_remove(struct ct_table *ct, uint32_t idx, enum ct_dir dir)
+{
+	uint32_t *l = &ct->buckets[dp_tuple_hash(&ct->e[idx].t[dir], ct->seed) &
+	    ct->mask];
+
+	while (*l != CT_NIL) {
+		if (*l == LINK(idx, dir)) {
+			*l = ct->e[idx].hnext[dir];
+			return;
+		}
+		l = &ct->e[LIDX(*l)].hnext[LDIR(*l)];
+	}
+}
+
+static void
+list_remove(struct ct_table *ct, uint32_t idx)
+{
+	struct ct_entry *e = &ct->e[idx];
+
+	if (e->prev != CT_NIL)
+		ct->e[e->prev].next = e->next;
+	else
+		ct->head[e->tclass] = e->next;
+	if (e->next != CT_NIL)
+		ct->e[e->next].prev = e->prev;
+	else
+		ct->tail[e->tclass] = e->prev;
+}
+
+static void
+list_append(struct ct_table *ct, uint32_t idx, uint8_t tclass)
+{
+	struct ct_entry *e = &ct->e[idx];
+
+	e->tclass = tclass;
+	e->next = CT_NIL;
+	e->prev = ct->tail[tclass];
+	if (e->prev != CT_NIL)
+		ct->e[e->prev].next = idx;
+	else
+		ct->head[tclass] = idx;
+	ct->tail[tclass] = idx;
+	e->listed_at = e->last_seen;
+}
+
+static void
+event(struct ct_table *ct, enum ct_event_type type, const struct ct_entry *e)
+{
+	struct ct_event *ev;
+
+	if (ct->ev_cap == 0)
+		return;
+	if (ct->ev_len == ct->ev_cap) {
+		ct->stats.events_lost++;
+		return;
+	}
+	ev = &ct->ev[(ct->ev_head + ct->ev_len++) % ct->ev_cap];
+	ev->type = (uint8_t)type;
+	ev->state = e->state;
+	ev->flags = e->flags;
+	ev->mode = e->mode;
+	ev->svc = e->svc;
+	ev->backend = e->backend;
+	ev->t[0] = e->t[0];
+	ev->t[1] = e->t[1];
+}
+
+void
+ct_free(struct ct_table *ct, uint32_t idx)
+{
+	struct ct_entry *e = &ct->e[idx];
+
+	event(ct, CT_EV_CLOSE, e);
+	if (ct->release != NULL)
+		ct->release(ct->release_arg, e);
+	hash_remove(ct, idx, CT_ORIG);
+	hash_remove(ct, idx, CT_REPLY);
+	list_remove(ct, idx);
+	ct->stats.active--;
+	ct->stats.by_state[e->state]--;
+	e->state = CT_NONE;
+	e->next = ct->free_head;
+	ct->free_head = idx;
+}
+
+uint32_t
+ct_alloc(struct ct_table *ct, uint32_t now)
+{
+	uint32_t idx = ct->free_head;
+
+	if (idx == CT_NIL) {
+		/* Full: push out the oldest half-open connection, never an
+		 * established one. */
+		uint32_t victim = ct->head[CT_CLASS_SYN];
+		if (victim == CT_NIL) {
+			ct->stats.full++;
+			return CT_NIL;
+		}
+		ct_free(ct, victim);
+		ct->stats.evicted++;
+		idx = ct->free_head;
+	}
+	ct->free_head = ct->e[idx].next;
+	memset(&ct->e[idx], 0, sizeof(ct->e[idx]));
+	ct->e[idx].last_seen = now;
+	return idx;
+}
+
+void
+ct_abort(struct ct_table *ct, uint32_t idx)
+{
+	ct->e[idx].next = ct->free_head;
+	ct->free_head = idx;
+}
+
+void
+ct_commit(struct ct_table *ct, uint32_t idx, enum ct_state state, uint32_t now,
+    bool mirrored)
+{
+	struct ct_entry *e = &ct->e[idx];
+
+	e->state = (uint8_t)state;
+	e->last_seen = now;
+	if (mirrored)
+		e->flags |= CT_F_MIRRORED;
+	e->t[0].zero = e->t[1].zero = 0;
+	hash_insert(ct, idx, CT_ORIG);
+	hash_insert(ct, idx, CT_REPLY);
+	list_append(ct, idx, state_class[state]);
+	ct->stats.active++;
+	ct->stats.by_state[state]++;
+	if (mirrored)
+		ct->stats.inserted++;
+	else
+		ct->stats.created++;
+	event(ct, CT_EV_NEW, e);
+}
+
+void
+ct_set_state(struct ct_table *ct, uint32_t idx, enum ct_state state,
+    uint32_t now)
+{
+	struct ct_entry *e = &ct->e[idx];
+
+	if (e->state == state)
+		return;
+	ct->stats.by_state[e->state]--;
+	ct->stats.by_state[state]++;
+	e->state = (uint8_t)state;
+	e->last_seen = now;
+	list_remove(ct, idx);
+	list_append(ct, idx, state_class[state]);
+	event(ct, CT_EV_CHANGE, e);
+}
+
+/*
+ * TCP as a load balancer sees it (no sequence tracking): the client's SYN
+ * opens, its first ACK establishes, a FIN from each side closes, RST resets.
+ */
+bool
+ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
+    uint32_t now)
+{
+	struct ct_entry *e = &ct->e[idx];
+	enum ct_state ns = (enum ct_state)e->state;
+
+	e->last_seen = now;
+	e->pkts[dir]++;
+	if (e->t[0].proto != 6)
+		return false;
+	if (fl & 0x04) {					/* RST */
+		ns = CT_CLOSE;
+	} else if (fl & 0x01) {					/* FIN */
+		e->flags |= dir == CT_ORIG ? CT_F_FIN_ORIG : CT_F_FIN_REPLY;
+		if (ns == CT_SYN_SENT || ns == CT_ESTABLISHED || ns == CT_FIN_WAIT)
+			ns = (e->flags & (CT_F_FIN_ORIG | CT_F_FIN_REPLY)) ==
+			    (CT_F_FIN_ORIG | CT_F_FIN_REPLY) ? CT_TIME_WAIT :
+			    CT_FIN_WAIT;
+	} else if (ns == CT_SYN_SENT && dir == CT_ORIG && (fl & 0x10) &&
+	    !(fl & 0x02)) {					/* ACK */
+		ns = CT_ESTABLISHED;
+	}
+	if (ns == e->state)
+		return false;
+	ct_set_state(ct, idx, ns, now);
+	return true;
+}
+
+uint32_t
+ct_expire(struct ct_table *ct, uint32_t now, uint32_t budget)
+{
+	uint32_t freed = 0;
+
+	for (int c = 0; c < CT_CLASS__COUNT && budget > 0; c++) {
+		uint32_t to = ct->to.ms[c];
+
+		while (budget > 0 && ct->head[c] != CT_NIL) {
+			uint32_t idx = ct->head[c];
+			struct ct_entry *e = &ct->e[idx];
+
+			budget--;
+			if ((int32_t)(now - e->last_seen) >= (int32_t)to) {
+				ct_free(ct, idx);
+				ct->stats.expired++;
+				freed++;
+			} else if (e->last_seen != e->listed_at) {
+				/* Seen since it was queued: requeue at the tail. */
+				list_remove(ct, idx);
+				list_append(ct, idx, (uint8_t)c);
+			} else
+				break;	/* all behind it are younger */
+		}
+	}
+	return freed;
+}
+
+size_t
+ct_events(struct ct_table *ct, struct ct_event *out, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && ct->ev_len > 0) {
+		out[n++] = ct->ev[ct->ev_head];
+		ct->ev_head = (ct->ev_head + 1) % ct->ev_cap;
+		ct->ev_len--;
+	}
+	return n;
+}

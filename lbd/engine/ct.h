@@ -1,0 +1,178 @@
+/*
+ * ct — the connection table.
+ *
+ * One entry per connection, found from both directions: the original tuple
+ * (client -> VIP) and the reply tuple (backend -> client, or backend -> SNAT
+ * address in snat mode). Entries come from a pool preallocated at create time;
+ * nothing allocates on the packet path. The table is bounded: when it is full
+ * the oldest embryonic (SYN-only) entry is evicted, so a SYN flood cannot push
+ * out established connections.
+ *
+ * Expiry: each timeout class (syn, established, fin, time_wait, close, udp)
+ * keeps its entries on a list in the order they were last placed there. The
+ * fast path only stores `last_seen`; ct_expire() walks each list from the
+ * head, frees what has expired and moves what was seen since to the tail.
+ * Because every entry on a list has the same timeout, the walk can stop at
+ * the first entry that is neither expired nor refreshed.
+ *
+ * Time is milliseconds on the caller's clock (uint32, wrap-safe).
+ */
+#ifndef LBD_ENGINE_CT_H
+#define LBD_ENGINE_CT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CT_NIL		UINT32_MAX
+
+struct dp_tuple {
+	uint8_t		src[16];	/* network order; IPv4 in the first 4 */
+	uint8_t		dst[16];
+	uint16_t	sport, dport;	/* network order */
+	uint8_t		proto;
+	uint8_t		family;		/* 4 or 6 */
+	uint16_t	zero;		/* keeps the struct free of padding */
+};
+_Static_assert(sizeof(struct dp_tuple) == 40, "dp_tuple is hashed as bytes");
+
+enum ct_dir {
+	CT_ORIG,	/* client -> VIP */
+	CT_REPLY,	/* backend -> client (or SNAT address) */
+};
+
+enum ct_state {
+	CT_NONE,
+	CT_SYN_SENT,	/* client SYN seen: embryonic */
+	CT_ESTABLISHED,
+	CT_FIN_WAIT,	/* FIN seen from one side */
+	CT_TIME_WAIT,	/* FIN seen from both sides */
+	CT_CLOSE,	/* RST seen */
+	CT_UDP,
+	CT_STATE__COUNT
+};
+
+enum ct_class {
+	CT_CLASS_SYN,
+	CT_CLASS_EST,
+	CT_CLASS_FIN,
+	CT_CLASS_TIME_WAIT,
+	CT_CLASS_CLOSE,
+	CT_CLASS_UDP,
+	CT_CLASS__COUNT
+};
+
+struct ct_timeouts {
+	uint32_t	ms[CT_CLASS__COUNT];
+};
+
+#define CT_F_MIRRORED	0x01	/* inserted from the peer (ha-sync) */
+#define CT_F_SNAT	0x02	/* holds a SNAT port */
+#define CT_F_FIN_ORIG	0x04	/* FIN seen from the client */
+#define CT_F_FIN_REPLY	0x08	/* FIN seen from the backend */
+
+struct ct_entry {
+	struct dp_tuple	t[2];		/* [CT_ORIG], [CT_REPLY] */
+	uint32_t	hnext[2];	/* hash chains, per direction */
+	uint32_t	prev, next;	/* timeout-class list; free list uses next */
+	uint32_t	last_seen;	/* ms */
+	uint32_t	listed_at;	/* last_seen when put at the list's tail */
+	uint32_t	pkts[2];	/* per direction */
+	uint16_t	svc;		/* service index */
+	uint16_t	backend;	/* backend index within the service */
+	uint8_t		state;		/* enum ct_state */
+	uint8_t		tclass;		/* enum ct_class */
+	uint8_t		flags;		/* CT_F_* */
+	uint8_t		mode;		/* enum dp_mode */
+};
+
+enum ct_event_type {
+	CT_EV_NEW,
+	CT_EV_CHANGE,	/* state change */
+	CT_EV_CLOSE,	/* freed: expired, evicted or replaced */
+};
+
+struct ct_event {
+	uint8_t		type;		/* enum ct_event_type */
+	uint8_t		state;
+	uint8_t		flags;
+	uint8_t		mode;
+	uint16_t	svc, backend;
+	struct dp_tuple	t[2];
+};
+
+struct ct_stats {
+	uint64_t	created;
+	uint64_t	inserted;	/* from outside (mirrored) */
+	uint64_t	expired;
+	uint64_t	evicted;	/* embryonic entries pushed out when full */
+	uint64_t	full;		/* refused: full and nothing to evict */
+	uint64_t	events_lost;	/* event ring overflow */
+	uint32_t	active;		/* entries in use */
+	uint32_t	by_state[CT_STATE__COUNT];
+};
+
+/* Called for each entry freed, before it is reused (to release SNAT ports,
+ * backend connection counts...). */
+typedef void (*ct_release_fn)(void *arg, const struct ct_entry *);
+
+struct ct_table {
+	struct ct_entry		*e;
+	uint32_t		 cap;
+	uint32_t		*buckets;
+	uint32_t		 mask;
+	uint32_t		 free_head;
+	uint32_t		 head[CT_CLASS__COUNT], tail[CT_CLASS__COUNT];
+	struct ct_timeouts	 to;
+	uint64_t		 seed;
+	ct_release_fn		 release;
+	void			*release_arg;
+
+	struct ct_event		*ev;		/* ring */
+	uint32_t		 ev_cap, ev_head, ev_len;
+
+	struct ct_stats		 stats;
+};
+
+void	ct_default_timeouts(struct ct_timeouts *);
+
+/* Capacity is rounded to no power; buckets to the next power of two >= cap.
+ * `ev_cap` events are kept until ct_events() drains them (0: no events). */
+int	ct_init(struct ct_table *, uint32_t cap, uint32_t ev_cap,
+	    const struct ct_timeouts *, uint64_t seed);
+void	ct_destroy(struct ct_table *);
+void	ct_set_release(struct ct_table *, ct_release_fn, void *arg);
+
+/* Find `t` in either direction. Returns the entry index (CT_NIL) and sets
+ * *dir. */
+uint32_t ct_lookup(const struct ct_table *, const struct dp_tuple *t,
+	    enum ct_dir *dir);
+
+/* Take a free entry for a new connection, evicting the oldest embryonic one
+ * when full. CT_NIL when full with nothing to evict. The caller fills
+ * t[], svc, backend, mode, flags and then calls ct_commit(). */
+uint32_t ct_alloc(struct ct_table *, uint32_t now);
+void	ct_commit(struct ct_table *, uint32_t idx, enum ct_state, uint32_t now,
+	    bool mirrored);
+/* Give back an entry taken with ct_alloc() and never committed. */
+void	ct_abort(struct ct_table *, uint32_t idx);
+void	ct_free(struct ct_table *, uint32_t idx);
+
+/* Record a packet: `now`, counters, and the TCP state transition its flags
+ * cause. Returns true when the state changed. */
+bool	ct_seen(struct ct_table *, uint32_t idx, enum ct_dir, uint8_t tcp_flags,
+	    uint32_t now);
+void	ct_set_state(struct ct_table *, uint32_t idx, enum ct_state,
+	    uint32_t now);
+
+/* Free expired entries; at most `budget` list steps. Returns entries freed. */
+uint32_t ct_expire(struct ct_table *, uint32_t now, uint32_t budget);
+
+/* Copy out up to `max` queued events, oldest first. */
+size_t	ct_events(struct ct_table *, struct ct_event *out, size_t max);
+
+uint64_t dp_tuple_hash(const struct dp_tuple *, uint64_t seed);
+void	dp_tuple_reverse(struct dp_tuple *dst, const struct dp_tuple *src);
+const char *ct_state_name(enum ct_state);
+
+#endif /* LBD_ENGINE_CT_H */

@@ -1,0 +1,202 @@
+/*
+ * dp — the packet engine: frames and the current time in, rewritten frames
+ * and verdicts out. No syscalls, no clock reads, no I/O: the caller (the
+ * AF_XDP workers, the golden tests, the benchmark) owns the buffers and the
+ * clock, and fills the interface, route and neighbour tables the engine uses
+ * to pick an egress and its Ethernet addresses.
+ *
+ *   struct dp_engine *e = dp_engine_new(&params);
+ *   dp_engine_set_services(e, svcs, n);        (from the config: dp_conf.c)
+ *   dp_add_iface / dp_add_route / dp_set_neigh  (from netlink)
+ *   dp_process(e, frame, len, cap, in_if, now_ms, &verdict);
+ *   dp_expire(e, now_ms, budget);              (from a timer)
+ *
+ * Modes (DESIGN.md section 2): routed (DNAT, reply un-NATed), snat (DNAT +
+ * SNAT from a pool, ports per (SNAT address, backend, port, proto)), dsr (only
+ * the destination MAC changes).
+ */
+#ifndef LBD_ENGINE_DP_H
+#define LBD_ENGINE_DP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lbd/engine/ct.h"
+#include "lbd/engine/drop.h"
+#include "lbd/engine/parse.h"
+
+#define DP_MAX_IF		16
+#define DP_MAX_ROUTES		256
+#define DP_SNAT_MAX		64
+#define DP_MAGLEV_DEFAULT	65537	/* prime */
+#define DP_SNAT_PORT_LO		1024
+#define DP_SNAT_PORT_HI		65535
+
+enum dp_mode {
+	DP_MODE_ROUTED,
+	DP_MODE_SNAT,
+	DP_MODE_DSR,
+};
+
+enum dp_sched {
+	DP_SCHED_RR,
+	DP_SCHED_WRR,
+	DP_SCHED_LC,
+	DP_SCHED_WLC,
+	DP_SCHED_SH,
+	DP_SCHED_MAGLEV,
+};
+
+struct dp_counters {
+	uint64_t	pkts_in, bytes_in;	/* client -> backend */
+	uint64_t	pkts_out, bytes_out;	/* backend -> client */
+	uint64_t	conns;			/* connections created */
+};
+
+struct snat_space;
+
+struct dp_backend {
+	uint8_t		addr[16];
+	uint16_t	port;		/* network order */
+	uint16_t	weight;		/* 0..256; 0 = drain */
+	bool		up;		/* health */
+	int32_t		wrr_cur;	/* smooth weighted round robin */
+	uint32_t	active;		/* connections in the table */
+	struct dp_counters cnt;
+	struct snat_space **snat;	/* one space per pool address (snat mode) */
+};
+
+struct dp_service {
+	uint8_t		vip[16];
+	uint16_t	port;		/* network order */
+	uint8_t		proto;
+	uint8_t		family;		/* 4 or 6 */
+	uint8_t		mode;		/* enum dp_mode */
+	uint8_t		sched;		/* enum dp_sched */
+	bool		stateless;	/* sh/maglev: schedule non-SYN without entry */
+	struct dp_backend *b;
+	uint16_t	nb;
+	uint8_t		snat[DP_SNAT_MAX][16];
+	uint16_t	n_snat;
+	uint32_t	rr_next;
+	uint32_t	snat_next;
+	uint32_t	*maglev;	/* backend index per slot; UINT32_MAX empty */
+	uint32_t	maglev_size;
+	uint32_t	n_avail;	/* backends that take new connections */
+	struct dp_counters cnt;
+	uint64_t	drops[DP_DROP__COUNT];
+};
+
+struct dp_iface {
+	uint32_t	ifindex;	/* the kernel's, for the I/O layer */
+	uint8_t		mac[6];
+	uint16_t	mtu;
+};
+
+struct dp_route {
+	uint8_t		family;
+	uint8_t		plen;
+	uint8_t		prefix[16];
+	uint16_t	ifidx;		/* engine interface index */
+	bool		has_gw;
+	uint8_t		gw[16];
+};
+
+enum dp_action {
+	DP_DROP,
+	DP_PASS,	/* not ours: to the kernel */
+	DP_TX,		/* send `len` bytes of the frame out of `ifidx` */
+};
+
+struct dp_verdict {
+	uint8_t		action;		/* enum dp_action */
+	uint8_t		reason;		/* enum dp_drop, for DP_DROP */
+	uint16_t	ifidx;
+	uint32_t	len;
+	int32_t		svc;		/* service involved, -1 if none */
+};
+
+/* A next hop the engine needed but had no MAC for: the caller resolves it. */
+struct dp_resolve {
+	uint8_t		family;
+	uint16_t	ifidx;
+	uint8_t		addr[16];
+};
+
+struct dp_params {
+	uint32_t		conn_max;	/* connection table bound */
+	uint32_t		events;		/* ct event ring size (0: none) */
+	struct ct_timeouts	timeouts;
+	uint64_t		seed;		/* hashing; random in production */
+	uint32_t		maglev_size;	/* prime; 0 = DP_MAGLEV_DEFAULT */
+	uint32_t		neigh_max;
+};
+
+struct dp_stats {
+	uint64_t	rx, tx, pass;
+	uint64_t	drops[DP_DROP__COUNT];
+	uint64_t	icmp_translated;
+	uint64_t	rst_sent;
+	uint64_t	resolve_lost;
+};
+
+struct dp_engine;
+
+struct dp_engine *dp_engine_new(const struct dp_params *);
+void		dp_engine_free(struct dp_engine *);
+
+/*
+ * Install a new service set. The engine takes ownership of `svcs` (and their
+ * backend arrays); connections of services and backends that still exist
+ * (same VIP/proto/port, same backend address/port) keep running.
+ */
+int		dp_engine_set_services(struct dp_engine *, struct dp_service *svcs,
+		    uint32_t n);
+const struct dp_service *dp_engine_services(const struct dp_engine *,
+		    uint32_t *n);
+
+/* Backend health / weight changes; rebuilds the scheduler state. */
+void		dp_backend_set(struct dp_engine *, uint32_t svc, uint32_t b,
+		    bool up, uint16_t weight);
+
+int		dp_add_iface(struct dp_engine *, const struct dp_iface *);
+int		dp_add_route(struct dp_engine *, const struct dp_route *);
+int		dp_set_neigh(struct dp_engine *, uint8_t family,
+		    const uint8_t *addr, uint16_t ifidx, const uint8_t mac[6]);
+
+/*
+ * Process one frame in place. `cap` is the buffer's size (a reply such as a
+ * TCP RST may be written into it). `in_if` is the engine interface index it
+ * arrived on; `now` in milliseconds.
+ */
+void		dp_process(struct dp_engine *, uint8_t *frame, uint32_t len,
+		    uint32_t cap, uint16_t in_if, uint32_t now,
+		    struct dp_verdict *);
+
+uint32_t	dp_expire(struct dp_engine *, uint32_t now, uint32_t budget);
+
+/* Insert a connection from outside (ha-sync): same rules as a new one,
+ * marked mirrored, its SNAT port reserved. */
+int		dp_insert_conn(struct dp_engine *, const struct ct_entry *, uint32_t now);
+
+size_t		dp_resolve_requests(struct dp_engine *, struct dp_resolve *,
+		    size_t max);
+const struct dp_stats *dp_engine_stats(const struct dp_engine *);
+struct ct_table	*dp_engine_ct(struct dp_engine *);
+
+/* ---- schedulers (sched.c) ---- */
+
+/* Pick a backend for a new connection; -1 when none takes new ones. */
+int32_t		dp_sched_pick(struct dp_service *, const struct dp_tuple *,
+		    uint64_t seed);
+/* Recompute availability and the Maglev table after a change. */
+int		dp_sched_rebuild(struct dp_service *, uint32_t maglev_size);
+void		dp_service_free(struct dp_service *);
+static inline bool
+dp_backend_available(const struct dp_backend *b)
+{
+	return b->up && b->weight > 0;
+}
+
+#endif /* LBD_ENGINE_DP_H */

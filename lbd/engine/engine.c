@@ -1,0 +1,431 @@
+/*
+ * The packet engine: dp_process() and the tables it reads.
+ *
+ * A frame is parsed, matched against the connection table (either
+ * direction), else against the services; new connections are scheduled and
+ * entered; then the frame is rewritten in place for its mode and given the
+ * Ethernet addresses of its next hop. Every rewrite derives from the entry's
+ * two tuples alone, so a connection keeps forwarding even after a reload
+ * removed its backend (it drains).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbd/engine/csum.h"
+#include "lbd/engine/dp.h"
+#include "lbd/engine/snat.h"
+#include "lbd/engine/engine_int.h"
+#include <arpa/inet.h>
+
+const char *
+dp_drop_name(enum dp_drop r)
+{
+	static const char *const names[] = {
+#define DP_DROP_NAME(name, str)	str,
+		DP_DROP_REASONS(DP_DROP_NAME)
+#undef DP_DROP_NAME
+	};
+	return (unsigned)r < DP_DROP__COUNT ? names[r] : "?";
+}
+
+static inline size_t
+alen(uint8_t family)
+{
+	return family == 4 ? 4 : 16;
+}
+
+/* ---- lookups -------------------------------------------------------- */
+
+static uint64_t
+svc_key_hash(uint8_t family, const uint8_t *vip, uint8_t proto, uint16_t port)
+{
+	struct dp_tuple t;
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.dst, vip, 16);
+	t.dport = port;
+	t.proto = proto;
+	t.family = family;
+	return dp_tuple_hash(&t, 0x737663);
+}
+
+static int32_t
+svc_find(const uint32_t *hash, uint32_t mask, const struct dp_service *svcs,
+    uint8_t family, const uint8_t *vip, uint8_t proto, uint16_t port)
+{
+	uint32_t i;
+
+	if (hash == NULL)
+		return -1;
+	i = (uint32_t)svc_key_hash(family, vip, proto, port) & mask;
+	for (;; i = (i + 1) & mask) {
+		const struct dp_service *s;
+		if (hash[i] == 0)
+			return -1;
+		s = &svcs[hash[i] - 1];
+		if (s->family == family && s->proto == proto && s->port == port &&
+		    memcmp(s->vip, vip, 16) == 0)
+			return (int32_t)(hash[i] - 1);
+	}
+}
+
+int32_t
+svc_lookup(const struct dp_engine *e, uint8_t family, const uint8_t *vip,
+    uint8_t proto, uint16_t port)
+{
+	return svc_find(e->svc_hash, e->svc_mask, e->svc, family, vip, proto, port);
+}
+
+/* Is `addr` any service's VIP (any port)? For fragments, which carry none. */
+bool
+is_vip(const struct dp_engine *e, uint8_t family, const uint8_t *addr)
+{
+	for (uint32_t i = 0; i < e->n_svc; i++)
+		if (e->svc[i].family == family &&
+		    memcmp(e->svc[i].vip, addr, 16) == 0)
+			return true;
+	return false;
+}
+
+static bool
+prefix_match(const uint8_t *a, const uint8_t *p, uint8_t plen)
+{
+	uint8_t full = plen / 8, rest = plen % 8;
+
+	if (memcmp(a, p, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[full] & mask) == (p[full] & mask);
+}
+
+/* Longest-prefix match; fills the egress and the next hop's address. */
+bool
+route(const struct dp_engine *e, uint8_t family, const uint8_t *dst,
+    uint16_t *ifidx, const uint8_t **nexthop)
+{
+	const struct dp_route *best = NULL;
+
+	for (uint16_t i = 0; i < e->n_routes; i++) {
+		const struct dp_route *r = &e->routes[i];
+		if (r->family == family && (best == NULL || r->plen > best->plen) &&
+		    prefix_match(dst, r->prefix, r->plen))
+			best = r;
+	}
+	if (best == NULL)
+		return false;
+	*ifidx = best->ifidx;
+	*nexthop = best->has_gw ? best->gw : dst;
+	return true;
+}
+
+static uint32_t
+neigh_slot(const struct dp_engine *e, uint8_t family, const uint8_t *addr)
+{
+	struct dp_tuple t;
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.src, addr, 16);
+	t.family = family;
+	return (uint32_t)dp_tuple_hash(&t, 0x6e6569) & e->neigh_mask;
+}
+
+const struct neigh *
+neigh_find(const struct dp_engine *e, uint8_t family, const uint8_t *addr)
+{
+	for (uint32_t i = neigh_slot(e, family, addr), n = 0; n <= e->neigh_mask;
+	    i = (i + 1) & e->neigh_mask, n++) {
+		const struct neigh *nb = &e->neigh[i];
+		if (nb->family == 0)
+			return NULL;
+		if (nb->family == family && memcmp(nb->addr, addr, 16) == 0)
+			return nb;
+	}
+	return NULL;
+}
+
+int
+dp_set_neigh(struct dp_engine *e, uint8_t family, const uint8_t *addr,
+    uint16_t ifidx, const uint8_t mac[6])
+{
+	uint8_t a[16] = { 0 };
+
+	memcpy(a, addr, alen(family));
+	for (uint32_t i = neigh_slot(e, family, a), n = 0; n <= e->neigh_mask;
+	    i = (i + 1) & e->neigh_mask, n++) {
+		struct neigh *nb = &e->neigh[i];
+		if (nb->family == 0 || (nb->family == family &&
+		    memcmp(nb->addr, a, 16) == 0)) {
+			nb->family = family;
+			memcpy(nb->addr, a, 16);
+			memcpy(nb->mac, mac, 6);
+			nb->ifidx = ifidx;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+want_resolve(struct dp_engine *e, uint8_t family, uint16_t ifidx,
+    const uint8_t *addr)
+{
+	for (uint32_t i = 0; i < e->n_resolve; i++)
+		if (e->resolve[i].family == family &&
+		    memcmp(e->resolve[i].addr, addr, 16) == 0)
+			return;
+	if (e->n_resolve == RESOLVE_MAX) {
+		e->stats.resolve_lost++;
+		return;
+	}
+	e->resolve[e->n_resolve].family = family;
+	e->resolve[e->n_resolve].ifidx = ifidx;
+	memcpy(e->resolve[e->n_resolve].addr, addr, 16);
+	e->n_resolve++;
+}
+
+size_t
+dp_resolve_requests(struct dp_engine *e, struct dp_resolve *out, size_t max)
+{
+	size_t n = e->n_resolve < max ? e->n_resolve : max;
+
+	memcpy(out, e->resolve, n * sizeof(*out));
+	memmove(e->resolve, e->resolve + n, (e->n_resolve - n) * sizeof(*out));
+	e->n_resolve -= (uint32_t)n;
+	return n;
+}
+
+/* ---- engine lifetime and tables -------------------------------------- */
+
+static void release_cb(void *arg, const struct ct_entry *ce);
+
+struct dp_engine *
+dp_engine_new(const struct dp_params *p)
+{
+	struct dp_engine *e = calloc(1, sizeof(*e));
+	uint32_t nm = 1;
+
+	if (e == NULL)
+		return NULL;
+	e->par = *p;
+	if (e->par.maglev_size == 0)
+		e->par.maglev_size = DP_MAGLEV_DEFAULT;
+	while (nm < (p->neigh_max ? p->neigh_max : 4096) * 2)
+		nm <<= 1;
+	e->neigh = calloc(nm, sizeof(*e->neigh));
+	e->neigh_mask = nm - 1;
+	if (e->neigh == NULL || ct_init(&e->ct, p->conn_max, p->events,
+	    &p->timeouts, p->seed) != 0) {
+		free(e->neigh);
+		free(e);
+		return NULL;
+	}
+	ct_set_release(&e->ct, release_cb, e);
+	snat_registry_init(&e->snat, DP_SNAT_PORT_LO, DP_SNAT_PORT_HI);
+	return e;
+}
+
+static void
+free_services(struct dp_engine *e, struct dp_service *svc, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t b = 0; b < svc[i].nb; b++)
+			for (uint32_t k = 0; svc[i].b[b].snat && k < svc[i].n_snat; k++)
+				snat_space_put(&e->snat, svc[i].b[b].snat[k]);
+		dp_service_free(&svc[i]);
+	}
+	free(svc);
+}
+
+void
+dp_engine_free(struct dp_engine *e)
+{
+	if (e == NULL)
+		return;
+	ct_set_release(&e->ct, NULL, NULL);
+	ct_destroy(&e->ct);
+	free_services(e, e->svc, e->n_svc);
+	free(e->svc_hash);
+	snat_registry_free(&e->snat);
+	free(e->neigh);
+	free(e);
+}
+
+int
+dp_add_iface(struct dp_engine *e, const struct dp_iface *ifc)
+{
+	if (e->n_if == DP_MAX_IF)
+		return -1;
+	e->ifs[e->n_if] = *ifc;
+	return e->n_if++;
+}
+
+int
+dp_add_route(struct dp_engine *e, const struct dp_route *r)
+{
+	if (e->n_routes == DP_MAX_ROUTES || r->ifidx >= e->n_if)
+		return -1;
+	e->routes[e->n_routes++] = *r;
+	return 0;
+}
+
+static int32_t
+find_backend(const struct dp_service *s, const uint8_t *addr, uint16_t port)
+{
+	for (uint32_t i = 0; i < s->nb; i++)
+		if (s->b[i].port == port && memcmp(s->b[i].addr, addr, 16) == 0)
+			return (int32_t)i;
+	return -1;
+}
+
+int
+dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
+{
+	struct dp_service *old = e->svc;
+	uint32_t old_n = e->n_svc, nh = 1, *hash;
+
+	while (nh < n * 2 + 2)
+		nh <<= 1;
+	if ((hash = calloc(nh, sizeof(*hash))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		struct dp_service *s = &svcs[i];
+		uint32_t h = (uint32_t)svc_key_hash(s->family, s->vip, s->proto,
+		    s->port) & (nh - 1);
+
+		while (hash[h] != 0)
+			h = (h + 1) & (nh - 1);
+		hash[h] = i + 1;
+		/* SNAT spaces are shared by (pool address, backend, proto):
+		 * take the new references before the old are dropped. */
+		for (uint32_t b = 0; s->mode == DP_MODE_SNAT && b < s->nb; b++) {
+			struct dp_backend *be = &s->b[b];
+
+			be->snat = calloc(s->n_snat ? s->n_snat : 1,
+			    sizeof(*be->snat));
+			if (be->snat == NULL) {
+				free(hash);
+				return -1;
+			}
+			for (uint32_t k = 0; k < s->n_snat; k++) {
+				struct snat_key key;
+
+				memset(&key, 0, sizeof(key));
+				memcpy(key.snat, s->snat[k], 16);
+				memcpy(key.baddr, be->addr, 16);
+				key.bport = be->port;
+				key.proto = s->proto;
+				key.family = s->family;
+				be->snat[k] = snat_space_get(&e->snat, &key);
+			}
+		}
+		dp_sched_rebuild(s, e->par.maglev_size);
+	}
+
+	/* Carry connections across: point them at the new service and backend
+	 * indexes, or mark them orphaned (they keep forwarding and drain). */
+	for (uint32_t i = 0; i < e->ct.cap; i++) {
+		struct ct_entry *ce = &e->ct.e[i];
+		const struct dp_tuple *o = &ce->t[CT_ORIG];
+		int32_t si, bi = -1;
+
+		if (ce->state == CT_NONE)
+			continue;
+		si = svc_find(hash, nh - 1, svcs, o->family, o->dst, o->proto,
+		    o->dport);
+		if (si >= 0)
+			bi = find_backend(&svcs[si], ce->t[CT_REPLY].src,
+			    ce->t[CT_REPLY].sport);
+		ce->svc = si >= 0 ? (uint16_t)si : ORPHAN;
+		ce->backend = bi >= 0 ? (uint16_t)bi : ORPHAN;
+		if (bi >= 0)
+			svcs[si].b[bi].active++;
+	}
+	e->svc = svcs;
+	e->n_svc = n;
+	free(e->svc_hash);
+	e->svc_hash = hash;
+	e->svc_mask = nh - 1;
+	free_services(e, old, old_n);
+	return 0;
+}
+
+const struct dp_service *
+dp_engine_services(const struct dp_engine *e, uint32_t *n)
+{
+	*n = e->n_svc;
+	return e->svc;
+}
+
+void
+dp_backend_set(struct dp_engine *e, uint32_t svc, uint32_t b, bool up,
+    uint16_t weight)
+{
+	if (svc >= e->n_svc || b >= e->svc[svc].nb)
+		return;
+	e->svc[svc].b[b].up = up;
+	e->svc[svc].b[b].weight = weight;
+	dp_sched_rebuild(&e->svc[svc], e->par.maglev_size);
+}
+
+const struct dp_stats *
+dp_engine_stats(const struct dp_engine *e)
+{
+	return &e->stats;
+}
+
+struct ct_table *
+dp_engine_ct(struct dp_engine *e)
+{
+	return &e->ct;
+}
+
+/* ---- connection release ---------------------------------------------- */
+
+struct snat_space *
+entry_space(struct dp_engine *e, const struct ct_entry *ce)
+{
+	const struct dp_tuple *r = &ce->t[CT_REPLY];
+	struct snat_key key;
+
+	if (ce->svc != ORPHAN && ce->backend != ORPHAN) {
+		struct dp_service *s = &e->svc[ce->svc];
+		for (uint32_t k = 0; k < s->n_snat; k++)
+			if (memcmp(s->snat[k], r->dst, 16) == 0 &&
+			    s->b[ce->backend].snat != NULL)
+				return s->b[ce->backend].snat[k];
+	}
+	/* Orphaned by a reload: find its space by key. */
+	memset(&key, 0, sizeof(key));
+	memcpy(key.snat, r->dst, 16);
+	memcpy(key.baddr, r->src, 16);
+	key.bport = r->sport;
+	key.proto = r->proto;
+	key.family = r->family;
+	for (struct snat_space *s = e->snat.head; s != NULL; s = s->next)
+		if (memcmp(&s->key, &key, sizeof(key)) == 0)
+			return s;
+	return NULL;
+}
+
+static void
+release_cb(void *arg, const struct ct_entry *ce)
+{
+	struct dp_engine *e = arg;
+
+	if (ce->flags & CT_F_SNAT) {
+		struct snat_space *sp = entry_space(e, ce);
+		if (sp != NULL)
+			snat_port_release(sp, ntohs(ce->t[CT_REPLY].dport));
+	}
+	if (ce->svc != ORPHAN && ce->backend != ORPHAN && ce->svc < e->n_svc &&
+	    ce->backend < e->svc[ce->svc].nb && e->svc[ce->svc].b[ce->backend].active)
+		e->svc[ce->svc].b[ce->backend].active--;
+}
+
+uint32_t
+dp_expire(struct dp_engine *e, uint32_t now, uint32_t budget)
+{
+	return ct_expire(&e->ct, now, budget);
+}

@@ -1,0 +1,628 @@
+/*
+ * dp_process(): one frame, in place.
+ *
+ *   parse -> ICMP error?  -> translate the error and its embedded packet
+ *         -> conn lookup  -> hit: forward (orig) or un-NAT (reply)
+ *         -> service?     -> new connection: schedule, enter, forward
+ *         -> otherwise PASS to the kernel
+ *
+ * Address rewrites update checksums incrementally (RFC 1624). ICMP errors are
+ * rare and their checksums are recomputed whole.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "lbd/engine/csum.h"
+#include "lbd/engine/engine_int.h"
+
+static inline size_t
+alen(uint8_t family)
+{
+	return family == 4 ? 4 : 16;
+}
+
+static void
+verdict_drop(struct dp_engine *e, struct dp_verdict *v, enum dp_drop r,
+    int32_t svc)
+{
+	v->action = DP_DROP;
+	v->reason = (uint8_t)r;
+	v->svc = svc;
+	e->stats.drops[r]++;
+	if (svc >= 0)
+		e->svc[svc].drops[r]++;
+}
+
+static void
+verdict_pass(struct dp_engine *e, struct dp_verdict *v)
+{
+	v->action = DP_PASS;
+	e->stats.pass++;
+}
+
+static inline uint8_t *
+addr_ptr(uint8_t *f, const struct dp_l34 *ip, bool src)
+{
+	if (ip->family == 4)
+		return f + ip->l3_off + (src ? 12 : 16);
+	return f + ip->l3_off + (src ? 8 : 24);
+}
+
+static inline uint8_t *
+l4_csum_ptr(uint8_t *f, const struct dp_l34 *ip)
+{
+	if (ip->proto == DP_PROTO_TCP)
+		return f + ip->l4_off + 16;
+	return f + ip->l4_off + 6;	/* UDP */
+}
+
+/* Replace one side's address and port of the outer packet. */
+static void
+nat_side(uint8_t *f, const struct dp_l34 *ip, bool src, const uint8_t *addr,
+    uint16_t port)
+{
+	size_t al = alen(ip->family);
+	uint8_t *a = addr_ptr(f, ip, src);
+	uint8_t *pp = f + ip->l4_off + (src ? 0 : 2);
+	uint8_t *cp = l4_csum_ptr(f, ip);
+	uint16_t csum, old_port;
+	/* IPv4 UDP may carry no checksum (0), and must keep carrying none. */
+	bool l4 = !(ip->family == 4 && ip->proto == DP_PROTO_UDP &&
+	    cp[0] == 0 && cp[1] == 0);
+
+	memcpy(&csum, cp, 2);
+	if (memcmp(a, addr, al) != 0) {
+		if (ip->family == 4) {
+			uint16_t hc;
+			memcpy(&hc, f + ip->l3_off + 10, 2);
+			hc = dp_csum_replace(hc, a, addr, 4);
+			memcpy(f + ip->l3_off + 10, &hc, 2);
+		}
+		if (l4)
+			csum = dp_csum_replace(csum, a, addr, al);
+		memcpy(a, addr, al);
+	}
+	memcpy(&old_port, pp, 2);
+	if (old_port != port) {
+		if (l4)
+			csum = dp_csum_replace16(csum, old_port, port);
+		memcpy(pp, &port, 2);
+	}
+	if (l4) {
+		if (ip->proto == DP_PROTO_UDP && csum == 0)
+			csum = 0xffff;	/* 0 means "none" for UDP */
+		memcpy(cp, &csum, 2);
+	}
+}
+
+/* Forwarding is a router hop: TTL/hop limit down by one. */
+static bool
+ttl_dec(uint8_t *f, const struct dp_l34 *ip)
+{
+	if (ip->family == 4) {
+		uint8_t *t = f + ip->l3_off + 8;
+		uint16_t old, new, hc;
+
+		if (*t <= 1)
+			return false;
+		memcpy(&old, t, 2);
+		(*t)--;
+		memcpy(&new, t, 2);
+		memcpy(&hc, f + ip->l3_off + 10, 2);
+		hc = dp_csum_replace16(hc, old, new);
+		memcpy(f + ip->l3_off + 10, &hc, 2);
+		return true;
+	}
+	if (f[ip->l3_off + 7] <= 1)
+		return false;
+	f[ip->l3_off + 7]--;
+	return true;
+}
+
+/*
+ * Ethernet addresses for the next hop toward `dst`. `direct`: the next hop is
+ * `dst` itself whatever the route says (DSR needs the backend's own MAC).
+ */
+static bool
+l2_out(struct dp_engine *e, uint8_t *f, const struct dp_l34 *ip,
+    const uint8_t *dst, bool direct, struct dp_verdict *v, int32_t svc)
+{
+	const uint8_t *nh;
+	const struct neigh *n;
+	uint16_t ifidx;
+
+	if (!route(e, ip->family, dst, &ifidx, &nh)) {
+		verdict_drop(e, v, DP_DROP_NO_ROUTE, svc);
+		return false;
+	}
+	if (direct)
+		nh = dst;
+	if ((n = neigh_find(e, ip->family, nh)) == NULL) {
+		/* Never send to a zero MAC: ask the caller to resolve. */
+		want_resolve(e, ip->family, ifidx, nh);
+		verdict_drop(e, v, DP_DROP_NEIGH_UNRESOLVED, svc);
+		return false;
+	}
+	if (ip->l3_len > e->ifs[ifidx].mtu) {
+		verdict_drop(e, v, DP_DROP_TOO_BIG, svc);
+		return false;
+	}
+	memcpy(f, n->mac, 6);
+	memcpy(f + 6, e->ifs[ifidx].mac, 6);
+	v->action = DP_TX;
+	v->ifidx = ifidx;
+	e->stats.tx++;
+	return true;
+}
+
+static void
+count(struct dp_engine *e, const struct ct_entry *ce, bool in, uint32_t len)
+{
+	struct dp_service *s;
+	struct dp_backend *b;
+
+	if (ce->svc == ORPHAN || ce->svc >= e->n_svc)
+		return;
+	s = &e->svc[ce->svc];
+	b = ce->backend < s->nb ? &s->b[ce->backend] : NULL;
+	if (in) {
+		s->cnt.pkts_in++;
+		s->cnt.bytes_in += len;
+		if (b != NULL) {
+			b->cnt.pkts_in++;
+			b->cnt.bytes_in += len;
+		}
+	} else {
+		s->cnt.pkts_out++;
+		s->cnt.bytes_out += len;
+		if (b != NULL) {
+			b->cnt.pkts_out++;
+			b->cnt.bytes_out += len;
+		}
+	}
+}
+
+static int32_t
+svc_of(const struct ct_entry *ce)
+{
+	return ce->svc == ORPHAN ? -1 : (int32_t)ce->svc;
+}
+
+/* Client -> backend. */
+static void
+fwd_orig(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
+    const struct ct_entry *ce, struct dp_verdict *v)
+{
+	const struct dp_tuple *r = &ce->t[CT_REPLY];
+
+	v->svc = svc_of(ce);
+	count(e, ce, true, v->len);
+	if (ce->mode == DP_MODE_DSR) {
+		l2_out(e, f, &p->ip, r->src, true, v, v->svc);
+		return;
+	}
+	if (!ttl_dec(f, &p->ip)) {
+		verdict_drop(e, v, DP_DROP_TTL_EXCEEDED, v->svc);
+		return;
+	}
+	nat_side(f, &p->ip, false, r->src, r->sport);
+	if (ce->mode == DP_MODE_SNAT)
+		nat_side(f, &p->ip, true, r->dst, r->dport);
+	l2_out(e, f, &p->ip, r->src, false, v, v->svc);
+}
+
+/* Backend -> client. */
+static void
+fwd_reply(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
+    const struct ct_entry *ce, struct dp_verdict *v)
+{
+	const struct dp_tuple *o = &ce->t[CT_ORIG];
+
+	v->svc = svc_of(ce);
+	if (ce->mode == DP_MODE_DSR) {
+		verdict_pass(e, v);	/* DSR replies do not come back this way */
+		return;
+	}
+	count(e, ce, false, v->len);
+	if (!ttl_dec(f, &p->ip)) {
+		verdict_drop(e, v, DP_DROP_TTL_EXCEEDED, v->svc);
+		return;
+	}
+	nat_side(f, &p->ip, true, o->dst, o->dport);
+	if (ce->mode == DP_MODE_SNAT)
+		nat_side(f, &p->ip, false, o->src, o->sport);
+	l2_out(e, f, &p->ip, o->src, false, v, v->svc);
+}
+
+/*
+ * Refuse a TCP SYN cleanly: turn the frame into the RST+ACK that answers it
+ * and send it back where it came from.
+ */
+static void
+send_rst(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
+    uint16_t in_if, struct dp_verdict *v)
+{
+	const struct dp_l34 *ip = &p->ip;
+	uint8_t mac[6], src[16], dst[16];
+	uint32_t seq, ack, paylen;
+	uint16_t sport, dport;
+	size_t hl = ip->family == 4 ? 20 : 40;
+	uint8_t *l3 = f + ip->l3_off, *th;
+	uint8_t fl = ip->tcp_flags;
+
+	if ((size_t)ip->l3_off + hl + 20 > cap)
+		return;
+	paylen = (uint32_t)(ip->l3_off + ip->l3_len - ip->l4_off) -
+	    (uint32_t)((f[ip->l4_off + 12] >> 4) * 4);
+	memcpy(&seq, f + ip->l4_off + 4, 4);
+	memcpy(&ack, f + ip->l4_off + 8, 4);
+	memcpy(&sport, f + ip->l4_off, 2);
+	memcpy(&dport, f + ip->l4_off + 2, 2);
+	memcpy(src, ip->src, 16);
+	memcpy(dst, ip->dst, 16);
+
+	memcpy(mac, f, 6);		/* our MAC, as the client addressed it */
+	memcpy(f, f + 6, 6);
+	memcpy(f + 6, mac, 6);
+	if (ip->family == 4) {
+		uint16_t hc;
+		memset(l3, 0, 20);
+		l3[0] = 0x45;
+		l3[2] = 0;
+		l3[3] = 40;
+		l3[6] = 0x40;		/* DF */
+		l3[8] = 64;
+		l3[9] = DP_PROTO_TCP;
+		memcpy(l3 + 12, dst, 4);
+		memcpy(l3 + 16, src, 4);
+		hc = dp_csum_fold(dp_csum_partial(l3, 20, 0));
+		memcpy(l3 + 10, &hc, 2);
+	} else {
+		memset(l3, 0, 40);
+		l3[0] = 0x60;
+		l3[5] = 20;
+		l3[6] = DP_PROTO_TCP;
+		l3[7] = 64;
+		memcpy(l3 + 8, dst, 16);
+		memcpy(l3 + 24, src, 16);
+	}
+	th = l3 + hl;
+	memset(th, 0, 20);
+	memcpy(th, &dport, 2);
+	memcpy(th + 2, &sport, 2);
+	/* RFC 9293 3.10.7.1: seq from the segment's ACK if any, and ACK what
+	 * it occupied (SYN and FIN count one each). */
+	if (fl & DP_TCP_ACK)
+		memcpy(th + 4, &ack, 4);
+	ack = htonl(ntohl(seq) + paylen + ((fl & DP_TCP_SYN) ? 1 : 0) +
+	    ((fl & DP_TCP_FIN) ? 1 : 0));
+	memcpy(th + 8, &ack, 4);
+	th[12] = 5 << 4;
+	th[13] = DP_TCP_RST | DP_TCP_ACK;
+	{
+		uint16_t c = dp_csum_l4(ip->family == 4 ? 4 : 6, l3 + (ip->family == 4 ? 12 : 8),
+		    l3 + (ip->family == 4 ? 16 : 24), DP_PROTO_TCP, th, 20);
+		memcpy(th + 16, &c, 2);
+	}
+	v->action = DP_TX;
+	v->ifidx = in_if;
+	v->len = (uint32_t)(ip->l3_off + hl + 20);
+	e->stats.tx++;
+	e->stats.rst_sent++;
+}
+
+static void
+tuple_of(struct dp_tuple *t, const struct dp_l34 *ip)
+{
+	memcpy(t->src, ip->src, 16);
+	memcpy(t->dst, ip->dst, 16);
+	t->sport = ip->sport;
+	t->dport = ip->dport;
+	t->proto = ip->proto;
+	t->family = ip->family;
+	t->zero = 0;
+}
+
+static void
+new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
+    const struct dp_tuple *t, int32_t si, uint16_t in_if, uint32_t now,
+    struct dp_verdict *v)
+{
+	struct dp_service *s = &e->svc[si];
+	bool tcp = p->ip.proto == DP_PROTO_TCP;
+	uint8_t fl = p->ip.tcp_flags & (DP_TCP_SYN | DP_TCP_ACK | DP_TCP_RST |
+	    DP_TCP_FIN);
+	bool syn = tcp && fl == DP_TCP_SYN;
+	struct ct_entry *ce;
+	struct dp_tuple *r;
+	enum ct_dir dir;
+	uint32_t idx;
+	int32_t bi;
+
+	v->svc = si;
+	/* A mid-stream segment with no entry: only hash schedulers can place
+	 * it where its connection was, and only if the service asked. */
+	if (tcp && !syn && !(s->stateless && (s->sched == DP_SCHED_SH ||
+	    s->sched == DP_SCHED_MAGLEV))) {
+		verdict_drop(e, v, DP_DROP_NO_CONN, si);
+		return;
+	}
+	if ((bi = dp_sched_pick(s, t, e->par.seed)) < 0) {
+		verdict_drop(e, v, DP_DROP_NO_BACKEND, si);
+		if (syn)
+			send_rst(e, f, cap, p, in_if, v);
+		return;
+	}
+	if ((idx = ct_alloc(&e->ct, now)) == CT_NIL) {
+		verdict_drop(e, v, DP_DROP_TABLE_FULL, si);
+		return;
+	}
+	ce = &e->ct.e[idx];
+	ce->t[CT_ORIG] = *t;
+	ce->mode = s->mode;
+	ce->svc = (uint16_t)si;
+	ce->backend = (uint16_t)bi;
+	r = &ce->t[CT_REPLY];
+	r->family = t->family;
+	r->proto = t->proto;
+	memcpy(r->src, s->b[bi].addr, 16);
+	r->sport = s->b[bi].port;
+	if (s->mode == DP_MODE_SNAT) {
+		bool got = false;
+		for (uint32_t k = 0; k < s->n_snat && !got; k++) {
+			uint32_t pi = (s->snat_next + k) % s->n_snat;
+			struct snat_space *sp = s->b[bi].snat[pi];
+			uint16_t port;
+			if (sp != NULL && snat_port_take(&e->snat, sp, &port)) {
+				memcpy(r->dst, s->snat[pi], 16);
+				r->dport = htons(port);
+				ce->flags |= CT_F_SNAT;
+				s->snat_next = pi + 1;
+				got = true;
+			}
+		}
+		if (!got) {
+			ct_abort(&e->ct, idx);
+			verdict_drop(e, v, DP_DROP_SNAT_EXHAUSTED, si);
+			if (syn)
+				send_rst(e, f, cap, p, in_if, v);
+			return;
+		}
+	} else {
+		memcpy(r->dst, t->src, 16);
+		r->dport = t->sport;
+	}
+	/* Two VIPs sending the same client port to one backend would share a
+	 * reply tuple in routed mode: refuse the second rather than mix them. */
+	if (ct_lookup(&e->ct, r, &dir) != CT_NIL) {
+		if (ce->flags & CT_F_SNAT)
+			snat_port_release(s->b[bi].snat[(s->snat_next + s->n_snat - 1) %
+			    s->n_snat], ntohs(r->dport));
+		ct_abort(&e->ct, idx);
+		verdict_drop(e, v, DP_DROP_TUPLE_CONFLICT, si);
+		return;
+	}
+	ct_commit(&e->ct, idx, tcp ? (syn ? CT_SYN_SENT : CT_ESTABLISHED) : CT_UDP,
+	    now, false);
+	ce->pkts[CT_ORIG] = 1;
+	s->b[bi].active++;
+	s->b[bi].cnt.conns++;
+	s->cnt.conns++;
+	fwd_orig(e, f, p, ce, v);
+}
+
+/* Write a tuple over the embedded packet's addresses and ports. */
+static void
+icmp_inner_rewrite(uint8_t *f, uint32_t end, const struct dp_l34 *in,
+    const struct dp_tuple *nt)
+{
+	size_t al = alen(in->family);
+	uint8_t *sa = addr_ptr(f, in, true), *da = addr_ptr(f, in, false);
+	uint8_t *l4 = f + in->l4_off;
+	size_t csum_off = in->proto == DP_PROTO_TCP ? 16 : 6;
+	bool have_csum = in->l4_off + csum_off + 2 <= end;
+	uint16_t csum = 0;
+
+	if (have_csum)
+		memcpy(&csum, l4 + csum_off, 2);
+	if (have_csum && !(in->proto == DP_PROTO_UDP && csum == 0)) {
+		csum = dp_csum_replace(csum, sa, nt->src, al);
+		csum = dp_csum_replace(csum, da, nt->dst, al);
+		csum = dp_csum_replace(csum, l4, &nt->sport, 2);
+		csum = dp_csum_replace(csum, l4 + 2, &nt->dport, 2);
+		memcpy(l4 + csum_off, &csum, 2);
+	}
+	memcpy(sa, nt->src, al);
+	memcpy(da, nt->dst, al);
+	memcpy(l4, &nt->sport, 2);
+	memcpy(l4 + 2, &nt->dport, 2);
+	if (in->family == 4) {
+		size_t ihl = (size_t)(f[in->l3_off] & 0x0f) * 4;
+		uint16_t hc = 0;
+		memcpy(f + in->l3_off + 10, &hc, 2);
+		hc = dp_csum_fold(dp_csum_partial(f + in->l3_off, ihl, 0));
+		memcpy(f + in->l3_off + 10, &hc, 2);
+	}
+}
+
+/*
+ * An ICMP error about a translated connection (fragmentation needed, packet
+ * too big, unreachable): translate the outer destination and the embedded
+ * packet so the host that sent the offending packet recognises it. This is
+ * what keeps path MTU discovery working through routed and snat modes.
+ */
+static void
+icmp_error(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
+    struct dp_verdict *v)
+{
+	const struct dp_l34 *ip = &p->ip;
+	uint32_t end = (uint32_t)ip->l3_off + ip->l3_len;
+	struct dp_tuple ti, rev;
+	const struct ct_entry *ce;
+	const struct dp_tuple *nt;
+	const uint8_t *to;
+	enum ct_dir dir;
+	uint32_t idx;
+
+	tuple_of(&ti, &p->inner);
+	dp_tuple_reverse(&rev, &ti);
+	if ((idx = ct_lookup(&e->ct, &rev, &dir)) == CT_NIL) {
+		verdict_pass(e, v);	/* about traffic of the host's own */
+		return;
+	}
+	ce = &e->ct.e[idx];
+	v->svc = svc_of(ce);
+	if (ce->mode == DP_MODE_DSR) {
+		/* The backend sent the offending reply itself, from the VIP:
+		 * hand it the error unchanged. */
+		if (dir == CT_ORIG)
+			l2_out(e, f, ip, ce->t[CT_REPLY].src, true, v, v->svc);
+		else
+			verdict_pass(e, v);
+		return;
+	}
+	if (!ttl_dec(f, ip)) {
+		verdict_drop(e, v, DP_DROP_TTL_EXCEEDED, v->svc);
+		return;
+	}
+	if (dir == CT_ORIG) {
+		/* About a packet we sent toward the client: it was the
+		 * backend's reply, so the backend gets the error. */
+		nt = &ce->t[CT_REPLY];
+		to = ce->t[CT_REPLY].src;
+	} else {
+		/* About a packet we sent toward the backend: the client's. */
+		nt = &ce->t[CT_ORIG];
+		to = ce->t[CT_ORIG].src;
+	}
+	icmp_inner_rewrite(f, end, &p->inner, nt);
+	memcpy(addr_ptr(f, ip, false), to, alen(ip->family));
+	if (ip->family == 4) {
+		size_t ihl = (size_t)(f[ip->l3_off] & 0x0f) * 4;
+		uint16_t c = 0;
+		memcpy(f + ip->l3_off + 10, &c, 2);
+		c = dp_csum_fold(dp_csum_partial(f + ip->l3_off, ihl, 0));
+		memcpy(f + ip->l3_off + 10, &c, 2);
+		memset(f + ip->l4_off + 2, 0, 2);
+		c = dp_csum_fold(dp_csum_partial(f + ip->l4_off, end - ip->l4_off, 0));
+		memcpy(f + ip->l4_off + 2, &c, 2);
+	} else {
+		uint16_t c = 0;
+		memcpy(f + ip->l4_off + 2, &c, 2);
+		c = dp_csum_l4(6, f + ip->l3_off + 8, f + ip->l3_off + 24,
+		    DP_PROTO_ICMP6, f + ip->l4_off, end - ip->l4_off);
+		memcpy(f + ip->l4_off + 2, &c, 2);
+	}
+	e->stats.icmp_translated++;
+	l2_out(e, f, ip, to, false, v, v->svc);
+}
+
+void
+dp_process(struct dp_engine *e, uint8_t *f, uint32_t len, uint32_t cap,
+    uint16_t in_if, uint32_t now, struct dp_verdict *v)
+{
+	struct dp_pkt p;
+	struct dp_tuple t;
+	enum dp_drop r;
+	enum ct_dir dir;
+	uint32_t idx;
+	int32_t si;
+
+	v->svc = -1;
+	v->len = len;
+	v->ifidx = in_if;
+	e->stats.rx++;
+	if ((r = dp_parse(f, len, &p)) != DP_DROP_NONE) {
+		verdict_drop(e, v, r, -1);
+		return;
+	}
+	if (p.ip.family == 0) {
+		verdict_pass(e, v);	/* ARP and other ethertypes */
+		return;
+	}
+	if (p.is_icmp_err) {
+		icmp_error(e, f, &p, v);
+		return;
+	}
+	if (p.ip.frag != DP_FRAG_NONE) {
+		/* Fragments of our traffic are not reassembled here: counted
+		 * and dropped (PMTU discovery keeps TCP unfragmented). */
+		if (is_vip(e, p.ip.family, p.ip.dst) ||
+		    (p.ip.l4_off != 0 && (tuple_of(&t, &p.ip),
+		    ct_lookup(&e->ct, &t, &dir) != CT_NIL)))
+			verdict_drop(e, v, DP_DROP_FRAGMENT, -1);
+		else
+			verdict_pass(e, v);
+		return;
+	}
+	if (p.ip.l4_off == 0 ||
+	    (p.ip.proto != DP_PROTO_TCP && p.ip.proto != DP_PROTO_UDP)) {
+		verdict_pass(e, v);	/* ping to a VIP and the like: the kernel */
+		return;
+	}
+	tuple_of(&t, &p.ip);
+	if ((idx = ct_lookup(&e->ct, &t, &dir)) != CT_NIL) {
+		struct ct_entry *ce = &e->ct.e[idx];
+		uint8_t fl = p.ip.tcp_flags & (DP_TCP_SYN | DP_TCP_ACK);
+
+		if (dir == CT_ORIG && p.ip.proto == DP_PROTO_TCP &&
+		    fl == DP_TCP_SYN && (ce->state == CT_TIME_WAIT ||
+		    ce->state == CT_CLOSE)) {
+			/* The client reuses the port of a closed connection:
+			 * a new connection, scheduled afresh. */
+			ct_free(&e->ct, idx);
+		} else {
+			ct_seen(&e->ct, idx, dir, p.ip.tcp_flags, now);
+			if (dir == CT_ORIG)
+				fwd_orig(e, f, &p, ce, v);
+			else
+				fwd_reply(e, f, &p, ce, v);
+			return;
+		}
+	}
+	if ((si = svc_lookup(e, p.ip.family, p.ip.dst, p.ip.proto,
+	    p.ip.dport)) < 0) {
+		verdict_pass(e, v);
+		return;
+	}
+	new_conn(e, f, cap, &p, &t, si, in_if, now, v);
+}
+
+int
+dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
+{
+	const struct dp_tuple *o = &in->t[CT_ORIG];
+	enum ct_dir dir;
+	uint32_t idx;
+	int32_t si, bi = -1;
+
+	if (ct_lookup(&e->ct, &in->t[CT_ORIG], &dir) != CT_NIL ||
+	    ct_lookup(&e->ct, &in->t[CT_REPLY], &dir) != CT_NIL)
+		return -1;
+	si = svc_lookup(e, o->family, o->dst, o->proto, o->dport);
+	if (si >= 0)
+		for (uint32_t i = 0; i < e->svc[si].nb; i++)
+			if (e->svc[si].b[i].port == in->t[CT_REPLY].sport &&
+			    memcmp(e->svc[si].b[i].addr, in->t[CT_REPLY].src, 16) == 0)
+				bi = (int32_t)i;
+	if ((idx = ct_alloc(&e->ct, now)) == CT_NIL)
+		return -1;
+	e->ct.e[idx].t[0] = in->t[0];
+	e->ct.e[idx].t[1] = in->t[1];
+	e->ct.e[idx].mode = in->mode;
+	e->ct.e[idx].flags = in->flags & (CT_F_SNAT | CT_F_FIN_ORIG | CT_F_FIN_REPLY);
+	e->ct.e[idx].svc = si >= 0 ? (uint16_t)si : ORPHAN;
+	e->ct.e[idx].backend = bi >= 0 ? (uint16_t)bi : ORPHAN;
+	if (in->flags & CT_F_SNAT) {
+		struct snat_space *sp = entry_space(e, &e->ct.e[idx]);
+		if (sp == NULL || !snat_port_reserve(&e->snat, sp,
+		    ntohs(in->t[CT_REPLY].dport))) {
+			ct_abort(&e->ct, idx);
+			return -1;
+		}
+	}
+	ct_commit(&e->ct, idx, (enum ct_state)in->state, now, true);
+	if (bi >= 0)
+		e->svc[si].b[bi].active++;
+	return 0;
+}

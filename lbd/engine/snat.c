@@ -1,0 +1,116 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbd/engine/snat.h"
+
+void
+snat_registry_init(struct snat_registry *r, uint16_t lo, uint16_t hi)
+{
+	r->head = NULL;
+	r->lo = lo;
+	r->hi = hi;
+}
+
+struct snat_space *
+snat_space_get(struct snat_registry *r, const struct snat_key *k)
+{
+	struct snat_space *s;
+
+	for (s = r->head; s != NULL; s = s->next)
+		if (memcmp(&s->key, k, sizeof(*k)) == 0) {
+			s->refs++;
+			return s;
+		}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->key = *k;
+	s->refs = 1;
+	s->cursor = r->lo;
+	s->next = r->head;
+	r->head = s;
+	return s;
+}
+
+/* A space lives while a backend or a connection needs it: connections hold
+ * no reference, so a space is kept while it still has ports in use. */
+void
+snat_space_put(struct snat_registry *r, struct snat_space *s)
+{
+	if (s == NULL || --s->refs > 0 || s->used > 0)
+		return;
+	for (struct snat_space **p = &r->head; *p != NULL; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			free(s);
+			return;
+		}
+}
+
+void
+snat_registry_free(struct snat_registry *r)
+{
+	while (r->head != NULL) {
+		struct snat_space *n = r->head->next;
+		free(r->head);
+		r->head = n;
+	}
+}
+
+static inline bool
+taken(const struct snat_space *s, uint16_t p)
+{
+	return (s->bits[p >> 6] >> (p & 63)) & 1;
+}
+
+bool
+snat_port_reserve(const struct snat_registry *r, struct snat_space *s,
+    uint16_t port)
+{
+	if (port < r->lo || port > r->hi || taken(s, port))
+		return false;
+	s->bits[port >> 6] |= 1ull << (port & 63);
+	s->used++;
+	return true;
+}
+
+bool
+snat_port_take(const struct snat_registry *r, struct snat_space *s,
+    uint16_t *port)
+{
+	uint32_t range = (uint32_t)r->hi - r->lo + 1;
+	uint32_t p = s->cursor;
+
+	if (s->used >= range)
+		return false;
+	/* Walk word by word from the cursor; a free port is found within
+	 * range/64 word reads at worst. */
+	for (uint32_t scanned = 0; scanned <= range + 64; ) {
+		if (p > r->hi)
+			p = r->lo;
+		uint64_t w = s->bits[p >> 6] | ((1ull << (p & 63)) - 1);
+		if (w != UINT64_MAX) {
+			uint32_t q = (p & ~63u) + (uint32_t)__builtin_ctzll(~w);
+			if (q >= r->lo && q <= r->hi) {
+				s->bits[q >> 6] |= 1ull << (q & 63);
+				s->used++;
+				s->cursor = q + 1;
+				*port = (uint16_t)q;
+				return true;
+			}
+		}
+		scanned += 64 - (p & 63);
+		p = (p | 63) + 1;
+	}
+	return false;
+}
+
+void
+snat_port_release(struct snat_space *s, uint16_t port)
+{
+	uint64_t bit = 1ull << (port & 63);
+
+	if (s->bits[port >> 6] & bit) {
+		s->bits[port >> 6] &= ~bit;
+		s->used--;
+	}
+}
