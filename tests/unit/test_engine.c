@@ -1,0 +1,1192 @@
+/*
+ * Unit tests of the packet engine's pure core: parsing and its drop reasons,
+ * checksums, the connection table on a virtual clock, schedulers, SNAT port
+ * allocation, and whole packet flows through dp_process() in every mode and
+ * family, checked field by field and with an independent checksum checker.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lbd/engine/csum.h"
+#include "lbd/engine/dp.h"
+#include "lbd/engine/parse.h"
+#include "lbd/engine/snat.h"
+#include "pktgen.h"
+
+/* ---- topology ---------------------------------------------------------
+ *
+ *  clients 203.0.113.0/24, 2001:db8:c::/64 -- via gw 198.51.100.1 / 2001:db8:f::1
+ *  front if0: 198.51.100.0/24, 2001:db8:f::/64    VIP .10 / ::10
+ *  back  if1: 10.0.0.0/24, 2001:db8:b::/64        backends .11 .12 .13, SNAT .200
+ */
+static const uint8_t mac_if0[6] = { 0x02, 0, 0, 0, 0xf0, 0x00 };
+static const uint8_t mac_if1[6] = { 0x02, 0, 0, 0, 0xb0, 0x00 };
+static const uint8_t mac_gw[6] = { 0x02, 0, 0, 0, 0x99, 0x01 };
+static const uint8_t mac_be[3][6] = {
+	{ 0x02, 0, 0, 0, 0xbe, 0x11 }, { 0x02, 0, 0, 0, 0xbe, 0x12 },
+	{ 0x02, 0, 0, 0, 0xbe, 0x13 },
+};
+
+static const char *const be4[3] = { "10.0.0.11", "10.0.0.12", "10.0.0.13" };
+static const char *const be6[3] = { "2001:db8:b::11", "2001:db8:b::12",
+	"2001:db8:b::13" };
+
+static void
+addr(uint8_t out[16], const char *s)
+{
+	struct pg_ep e = pg_ep(s, 0);
+	memcpy(out, e.addr, 16);
+}
+
+static struct dp_service
+mk_service(int family, uint8_t proto, uint16_t port, enum dp_mode mode,
+    enum dp_sched sched, int nb, uint16_t bport)
+{
+	struct dp_service s;
+
+	memset(&s, 0, sizeof(s));
+	addr(s.vip, family == 4 ? "198.51.100.10" : "2001:db8:f::10");
+	s.port = htons(port);
+	s.proto = proto;
+	s.family = (uint8_t)family;
+	s.mode = (uint8_t)mode;
+	s.sched = (uint8_t)sched;
+	s.nb = (uint16_t)nb;
+	s.b = calloc((size_t)nb, sizeof(*s.b));
+	for (int i = 0; i < nb; i++) {
+		addr(s.b[i].addr, family == 4 ? be4[i % 3] : be6[i % 3]);
+		if (family == 4)
+			s.b[i].addr[3] = (uint8_t)(11 + i);
+		else
+			s.b[i].addr[15] = (uint8_t)(0x11 + i);
+		s.b[i].port = htons(bport);
+		s.b[i].weight = 1;
+		s.b[i].up = true;
+	}
+	if (mode == DP_MODE_SNAT) {
+		addr(s.snat[0], family == 4 ? "10.0.0.200" : "2001:db8:b::200");
+		s.n_snat = 1;
+	}
+	return s;
+}
+
+static struct dp_engine *
+mk_engine(uint32_t conns)
+{
+	struct dp_params par;
+	struct dp_engine *e;
+	struct dp_iface i0 = { 1, { 0 }, 1500 }, i1 = { 2, { 0 }, 1500 };
+	struct dp_route r;
+	uint8_t a[16];
+
+	memset(&par, 0, sizeof(par));
+	par.conn_max = conns;
+	par.events = 1024;
+	ct_default_timeouts(&par.timeouts);
+	par.seed = 42;
+	e = dp_engine_new(&par);
+	assert_non_null(e);
+	memcpy(i0.mac, mac_if0, 6);
+	memcpy(i1.mac, mac_if1, 6);
+	assert_int_equal(dp_add_iface(e, &i0), 0);
+	assert_int_equal(dp_add_iface(e, &i1), 1);
+
+	const struct { const char *pfx; int plen; int ifidx; const char *gw; } rt[] = {
+		{ "198.51.100.0", 24, 0, NULL }, { "2001:db8:f::", 64, 0, NULL },
+		{ "10.0.0.0", 24, 1, NULL }, { "2001:db8:b::", 64, 1, NULL },
+		{ "0.0.0.0", 0, 0, "198.51.100.1" }, { "::", 0, 0, "2001:db8:f::1" },
+	};
+	for (size_t i = 0; i < sizeof(rt) / sizeof(rt[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		struct pg_ep p = pg_ep(rt[i].pfx, 0);
+		r.family = (uint8_t)p.family;
+		r.plen = (uint8_t)rt[i].plen;
+		memcpy(r.prefix, p.addr, 16);
+		r.ifidx = (uint16_t)rt[i].ifidx;
+		if (rt[i].gw) {
+			r.has_gw = true;
+			addr(r.gw, rt[i].gw);
+		}
+		assert_int_equal(dp_add_route(e, &r), 0);
+	}
+	addr(a, "198.51.100.1");
+	dp_set_neigh(e, 4, a, 0, mac_gw);
+	addr(a, "2001:db8:f::1");
+	dp_set_neigh(e, 6, a, 0, mac_gw);
+	for (int i = 0; i < 3; i++) {
+		addr(a, be4[i]);
+		dp_set_neigh(e, 4, a, 1, mac_be[i]);
+		addr(a, be6[i]);
+		dp_set_neigh(e, 6, a, 1, mac_be[i]);
+	}
+	return e;
+}
+
+static void
+install(struct dp_engine *e, struct dp_service *s, uint32_t n)
+{
+	struct dp_service *copy = calloc(n, sizeof(*copy));
+	memcpy(copy, s, n * sizeof(*copy));
+	assert_int_equal(dp_engine_set_services(e, copy, n), 0);
+}
+
+/* ---- parse ------------------------------------------------------------ */
+
+static void
+test_parse_valid(void **state)
+{
+	uint8_t f[2048];
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_pkt p;
+	size_t n = pg_tcp(f, pg_mac_lb, pg_mac_client, &c, &v, PG_SYN, 1, 0, NULL, 0);
+
+	assert_int_equal(dp_parse(f, n, &p), DP_DROP_NONE);
+	assert_int_equal(p.ip.family, 4);
+	assert_int_equal(p.ip.proto, 6);
+	assert_int_equal(ntohs(p.ip.sport), 40000);
+	assert_int_equal(ntohs(p.ip.dport), 80);
+	assert_int_equal(p.ip.tcp_flags, PG_SYN);
+	assert_memory_equal(p.ip.dst, v.addr, 4);
+
+	/* Ethernet padding after the IP packet is ignored. */
+	memset(f + n, 0xee, 20);
+	assert_int_equal(dp_parse(f, n + 20, &p), DP_DROP_NONE);
+
+	/* IPv6 with a hop-by-hop and a destination-options header. */
+	struct pg_ep c6 = pg_ep("2001:db8:c::5", 40000), v6 = pg_ep("2001:db8:f::10", 80);
+	n = pg_tcp(f, pg_mac_lb, pg_mac_client, &c6, &v6, PG_SYN, 1, 0, NULL, 0);
+	uint8_t g[2048];
+	memcpy(g, f, 14 + 40);
+	g[14 + 6] = 0;					/* next: hop-by-hop */
+	memset(g + 54, 0, 16);
+	g[54] = 60;					/* -> dest options */
+	g[62] = 6;					/* -> TCP */
+	memcpy(g + 70, f + 54, n - 54);
+	pg_put16(g + 14 + 4, (uint16_t)(n - 54 + 16));
+	assert_int_equal(dp_parse(g, n + 16, &p), DP_DROP_NONE);
+	assert_int_equal(p.ip.proto, 6);
+	assert_int_equal(p.ip.l4_off, 70);
+	assert_int_equal(ntohs(p.ip.dport), 80);
+
+	/* 802.1Q tagged. */
+	memmove(f + 16, f + 12, n - 12);
+	f[12] = 0x81;
+	f[13] = 0x00;
+	pg_put16(f + 14, 42);
+	assert_int_equal(dp_parse(f, n + 4, &p), DP_DROP_NONE);
+	assert_int_equal(p.n_vlan, 1);
+	assert_int_equal(p.vlan[0], 42);
+	assert_int_equal(p.ip.family, 6);
+}
+
+static void
+test_parse_malformed(void **state)
+{
+	uint8_t f[2048], g[2048];
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_pkt p;
+	size_t n = pg_tcp(f, pg_mac_lb, pg_mac_client, &c, &v, PG_SYN, 1, 0, NULL, 0);
+
+	/* Every prefix of a valid frame is rejected, never read past. */
+	for (size_t k = 0; k < n; k++) {
+		uint8_t *cut = malloc(k ? k : 1);
+		memcpy(cut, f, k);
+		assert_int_not_equal(dp_parse(cut, k, &p), DP_DROP_NONE);
+		free(cut);
+	}
+	assert_int_equal(dp_parse(f, 10, &p), DP_DROP_SHORT_ETH);
+	assert_int_equal(dp_parse(f, 14 + 19, &p), DP_DROP_SHORT_IP);
+
+	memcpy(g, f, n);
+	g[14] = 0x44;					/* IHL 4 */
+	assert_int_equal(dp_parse(g, n, &p), DP_DROP_BAD_IHL);
+	memcpy(g, f, n);
+	g[14] = 0x55;					/* version 5 */
+	assert_int_equal(dp_parse(g, n, &p), DP_DROP_BAD_IP_VERSION);
+	memcpy(g, f, n);
+	pg_put16(g + 16, 1500);				/* total length > frame */
+	assert_int_equal(dp_parse(g, n, &p), DP_DROP_BAD_IP_LEN);
+	memcpy(g, f, n);
+	g[14 + 8] ^= 1;					/* TTL changed, csum not */
+	assert_int_equal(dp_parse(g, n, &p), DP_DROP_BAD_IP_CSUM);
+	memcpy(g, f, n);
+	g[14 + 20 + 12] = 0x40;				/* TCP data offset 4 */
+	assert_int_equal(dp_parse(g, n, &p), DP_DROP_BAD_TCP_HLEN);
+	memcpy(g, f, n);
+	g[14 + 20 + 12] = 0xf0;				/* 60 > segment */
+	assert_int_equal(dp_parse(g, n, &p), DP_DROP_BAD_TCP_HLEN);
+
+	/* IPv6: an extension header running past the payload, a hop-by-hop
+	 * that is not first, a chain that never ends. */
+	struct pg_ep c6 = pg_ep("2001:db8:c::5", 1), v6 = pg_ep("2001:db8:f::10", 80);
+	n = pg_udp(f, pg_mac_lb, pg_mac_client, &c6, &v6, "abcdefgh", 8, false);
+	memcpy(g, f, n);
+	g[14 + 6] = 60;					/* claims dest options */
+	g[54 + 1] = 9;					/* of 80 bytes */
+	assert_int_equal(dp_parse(g, n, &p), DP_DROP_BAD_EXT_HDR);
+	memcpy(g, f, n);
+	g[14 + 6] = 60;
+	g[54] = 0;					/* then hop-by-hop */
+	g[54 + 1] = 0;
+	assert_int_equal(dp_parse(g, n, &p), DP_DROP_BAD_EXT_HDR);
+	{
+		uint8_t h[2048];
+		memcpy(h, f, 54);
+		h[14 + 6] = 60;
+		for (int i = 0; i < 12; i++) {		/* 12 dest-option headers */
+			memset(h + 54 + 8 * i, 0, 8);
+			h[54 + 8 * i] = 60;
+		}
+		pg_put16(h + 14 + 4, 96);
+		assert_int_equal(dp_parse(h, 54 + 96, &p), DP_DROP_BAD_EXT_HDR);
+	}
+	memcpy(g, f, n);
+	pg_put16(g + 14 + 4, 0);			/* jumbogram */
+	assert_int_equal(dp_parse(g, n, &p), DP_DROP_BAD_IP_LEN);
+
+	/* ARP is not ours but not malformed either. */
+	memset(g, 0, 60);
+	g[12] = 0x08;
+	g[13] = 0x06;
+	assert_int_equal(dp_parse(g, 60, &p), DP_DROP_NONE);
+	assert_int_equal(p.ip.family, 0);
+}
+
+static void
+test_parse_fragments_and_icmp(void **state)
+{
+	uint8_t f[2048], e[2048];
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct pg_ep rtr = pg_ep("192.0.2.1", 0);
+	struct dp_pkt p;
+	size_t n = pg_tcp(f, pg_mac_lb, pg_mac_client, &c, &v, PG_ACK, 1, 1, "x", 1);
+
+	f[14 + 6] = 0x20;				/* MF, offset 0 */
+	f[14 + 10] = f[14 + 11] = 0;
+	pg_put16(f + 14 + 10, pg_fold(pg_sum(f + 14, 20, 0)));
+	assert_int_equal(dp_parse(f, n, &p), DP_DROP_NONE);
+	assert_int_equal(p.ip.frag, DP_FRAG_FIRST);
+	assert_int_not_equal(p.ip.l4_off, 0);
+	f[14 + 6] = 0x00;
+	f[14 + 7] = 0x10;				/* offset 128 */
+	f[14 + 10] = f[14 + 11] = 0;
+	pg_put16(f + 14 + 10, pg_fold(pg_sum(f + 14, 20, 0)));
+	assert_int_equal(dp_parse(f, n, &p), DP_DROP_NONE);
+	assert_int_equal(p.ip.frag, DP_FRAG_LATER);
+	assert_int_equal(p.ip.l4_off, 0);
+
+	/* An ICMP error carries the offending packet's first bytes. */
+	n = pg_tcp(f, pg_mac_lb, pg_mac_client, &v, &c, PG_ACK, 1, 1, NULL, 0);
+	size_t m = pg_icmp_toobig(e, pg_mac_lb, pg_mac_client, &rtr, &v, 1400,
+	    f + 14, 28);
+	assert_int_equal(dp_parse(e, m, &p), DP_DROP_NONE);
+	assert_true(p.is_icmp_err);
+	assert_int_equal(p.inner.proto, 6);
+	assert_int_equal(ntohs(p.inner.sport), 80);
+	assert_int_equal(ntohs(p.inner.dport), 40000);
+	/* ... fewer than 8 bytes of the embedded L4 header is malformed. */
+	m = pg_icmp_toobig(e, pg_mac_lb, pg_mac_client, &rtr, &v, 1400, f + 14, 24);
+	assert_int_equal(dp_parse(e, m, &p), DP_DROP_SHORT_L4);
+	m = pg_icmp_toobig(e, pg_mac_lb, pg_mac_client, &rtr, &v, 1400, f + 14, 12);
+	assert_int_equal(dp_parse(e, m, &p), DP_DROP_SHORT_ICMP_INNER);
+}
+
+/* ---- checksums ---------------------------------------------------------- */
+
+static void
+test_csum_incremental(void **state)
+{
+	uint8_t buf[64];
+	srand(7);
+	for (int iter = 0; iter < 10000; iter++) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)rand();
+		uint16_t c = dp_csum_fold(dp_csum_partial(buf, sizeof(buf), 0));
+		size_t at = (size_t)(rand() % 30) * 2;
+		uint8_t old[4], new[4];
+		memcpy(old, buf + at, 4);
+		for (int i = 0; i < 4; i++)
+			new[i] = (uint8_t)rand();
+		c = dp_csum_replace(c, old, new, 4);
+		memcpy(buf + at, new, 4);
+		assert_int_equal(c, dp_csum_fold(dp_csum_partial(buf, sizeof(buf), 0)));
+		/* and the independent checker agrees */
+		assert_int_equal(ntohs(c), pg_fold(pg_sum(buf, sizeof(buf), 0)));
+	}
+}
+
+/* ---- connection table ----------------------------------------------------- */
+
+static struct dp_tuple
+tup(uint8_t proto, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	struct dp_tuple t;
+	memset(&t, 0, sizeof(t));
+	memcpy(t.src, &src, 4);
+	memcpy(t.dst, &dst, 4);
+	t.sport = sport;
+	t.dport = dport;
+	t.proto = proto;
+	t.family = 4;
+	return t;
+}
+
+static uint32_t
+ct_add(struct ct_table *ct, uint32_t client, enum ct_state st, uint32_t now)
+{
+	uint32_t idx = ct_alloc(ct, now);
+	if (idx == CT_NIL)
+		return idx;
+	ct->e[idx].t[CT_ORIG] = tup(6, client, 1000, 0x0a000001, 80);
+	ct->e[idx].t[CT_REPLY] = tup(6, 0x0b000001, 80, client, 1000);
+	ct_commit(ct, idx, st, now, false);
+	return idx;
+}
+
+static void
+test_ct_both_directions_and_states(void **state)
+{
+	struct ct_table ct;
+	struct ct_event ev[16];
+	enum ct_dir dir;
+
+	assert_int_equal(ct_init(&ct, 64, 16, NULL, 1), 0);
+	uint32_t i = ct_add(&ct, 7, CT_SYN_SENT, 0);
+	struct dp_tuple o = tup(6, 7, 1000, 0x0a000001, 80);
+	struct dp_tuple r = tup(6, 0x0b000001, 80, 7, 1000);
+	assert_int_equal(ct_lookup(&ct, &o, &dir), i);
+	assert_int_equal(dir, CT_ORIG);
+	assert_int_equal(ct_lookup(&ct, &r, &dir), i);
+	assert_int_equal(dir, CT_REPLY);
+	struct dp_tuple x = tup(6, 8, 1000, 0x0a000001, 80);
+	assert_int_equal(ct_lookup(&ct, &x, &dir), CT_NIL);
+
+	/* SYN-ACK from the backend keeps it embryonic; the client's ACK
+	 * establishes; FIN from each side leads to TIME_WAIT. */
+	assert_false(ct_seen(&ct, i, CT_REPLY, PG_SYN | PG_ACK, 1));
+	assert_true(ct_seen(&ct, i, CT_ORIG, PG_ACK, 2));
+	assert_int_equal(ct.e[i].state, CT_ESTABLISHED);
+	assert_true(ct_seen(&ct, i, CT_ORIG, PG_FIN | PG_ACK, 3));
+	assert_int_equal(ct.e[i].state, CT_FIN_WAIT);
+	assert_true(ct_seen(&ct, i, CT_REPLY, PG_FIN | PG_ACK, 4));
+	assert_int_equal(ct.e[i].state, CT_TIME_WAIT);
+	assert_int_equal(ct.e[i].pkts[CT_ORIG], 2);
+	assert_int_equal(ct.e[i].pkts[CT_REPLY], 2);
+
+	uint32_t j = ct_add(&ct, 9, CT_ESTABLISHED, 5);
+	assert_true(ct_seen(&ct, j, CT_REPLY, PG_RST, 6));
+	assert_int_equal(ct.e[j].state, CT_CLOSE);
+	assert_int_equal(ct.stats.by_state[CT_CLOSE], 1);
+	assert_int_equal(ct.stats.by_state[CT_TIME_WAIT], 1);
+
+	/* Every create and change became an event, in order. */
+	size_t n = ct_events(&ct, ev, 16);
+	assert_int_equal(n, 6);
+	assert_int_equal(ev[0].type, CT_EV_NEW);
+	assert_int_equal(ev[1].type, CT_EV_CHANGE);
+	assert_int_equal(ev[1].state, CT_ESTABLISHED);
+	assert_int_equal(ev[3].state, CT_TIME_WAIT);
+	assert_int_equal(ev[4].type, CT_EV_NEW);
+	assert_int_equal(ev[5].state, CT_CLOSE);
+	ct_destroy(&ct);
+}
+
+static void
+test_ct_expiry_virtual_clock(void **state)
+{
+	struct ct_table ct;
+	struct ct_timeouts to;
+
+	ct_default_timeouts(&to);
+	to.ms[CT_CLASS_SYN] = 1000;
+	to.ms[CT_CLASS_EST] = 5000;
+	assert_int_equal(ct_init(&ct, 64, 0, &to, 1), 0);
+	uint32_t a = ct_add(&ct, 1, CT_SYN_SENT, 0);
+	uint32_t b = ct_add(&ct, 2, CT_ESTABLISHED, 0);
+	uint32_t c = ct_add(&ct, 3, CT_ESTABLISHED, 100);
+	(void)a;
+
+	assert_int_equal(ct_expire(&ct, 999, 100), 0);
+	assert_int_equal(ct_expire(&ct, 1000, 100), 1);	/* the SYN */
+	assert_int_equal(ct.stats.active, 2);
+	/* b is seen again at 4000: it outlives c although queued first. */
+	ct_seen(&ct, b, CT_ORIG, PG_ACK, 4000);
+	assert_int_equal(ct_expire(&ct, 5099, 100), 0);
+	assert_int_equal(ct_expire(&ct, 5100, 100), 1);	/* c */
+	assert_int_equal(ct.e[c].state, CT_NONE);
+	assert_int_equal(ct.e[b].state, CT_ESTABLISHED);
+	assert_int_equal(ct_expire(&ct, 8999, 100), 0);
+	assert_int_equal(ct_expire(&ct, 9000, 100), 1);	/* b */
+	assert_int_equal(ct.stats.active, 0);
+	assert_int_equal(ct.stats.expired, 3);
+
+	/* The clock may wrap (uint32 ms, 49 days): still correct. */
+	uint32_t w = ct_add(&ct, 4, CT_ESTABLISHED, UINT32_MAX - 10);
+	assert_int_equal(ct_expire(&ct, 100, 100), 0);
+	assert_int_equal(ct_expire(&ct, 5000, 100), 1);
+	assert_int_equal(ct.e[w].state, CT_NONE);
+	ct_destroy(&ct);
+}
+
+static void
+test_ct_full_evicts_embryonic_first(void **state)
+{
+	struct ct_table ct;
+
+	assert_int_equal(ct_init(&ct, 100, 0, NULL, 1), 0);
+	for (uint32_t i = 0; i < 60; i++)
+		assert_int_not_equal(ct_add(&ct, 1000 + i, CT_ESTABLISHED, i), CT_NIL);
+	/* A flood of SYNs: the table stays at its bound, the oldest SYNs make
+	 * room for new ones, no established entry is touched. */
+	for (uint32_t i = 0; i < 10000; i++)
+		assert_int_not_equal(ct_add(&ct, 50000 + i, CT_SYN_SENT, 100 + i),
+		    CT_NIL);
+	assert_int_equal(ct.stats.active, 100);
+	assert_int_equal(ct.stats.by_state[CT_ESTABLISHED], 60);
+	assert_int_equal(ct.stats.evicted, 10000 - 40);
+	for (uint32_t i = 0; i < 60; i++) {
+		struct dp_tuple t = tup(6, 1000 + i, 1000, 0x0a000001, 80);
+		enum ct_dir d;
+		assert_int_not_equal(ct_lookup(&ct, &t, &d), CT_NIL);
+	}
+	/* The newest SYNs are the ones kept. */
+	struct dp_tuple t = tup(6, 50000 + 9999, 1000, 0x0a000001, 80);
+	enum ct_dir d;
+	assert_int_not_equal(ct_lookup(&ct, &t, &d), CT_NIL);
+	t = tup(6, 50000, 1000, 0x0a000001, 80);
+	assert_int_equal(ct_lookup(&ct, &t, &d), CT_NIL);
+
+	/* Full of established entries: a new one is refused, not evicted. */
+	struct ct_table ct2;
+	assert_int_equal(ct_init(&ct2, 10, 0, NULL, 1), 0);
+	for (uint32_t i = 0; i < 10; i++)
+		ct_add(&ct2, i, CT_ESTABLISHED, 0);
+	assert_int_equal(ct_alloc(&ct2, 1), CT_NIL);
+	assert_int_equal(ct2.stats.full, 1);
+	ct_destroy(&ct2);
+	ct_destroy(&ct);
+}
+
+/* ---- schedulers ----------------------------------------------------------- */
+
+static void
+pick_n(struct dp_service *s, int n, int *hits)
+{
+	for (int i = 0; i < n; i++) {
+		struct dp_tuple t = tup(6, (uint32_t)rand(), (uint16_t)rand(),
+		    0x0a000001, 80);
+		int32_t b = dp_sched_pick(s, &t, 99);
+		assert_true(b >= 0);
+		hits[b]++;
+	}
+}
+
+static void
+test_sched_rr_wrr(void **state)
+{
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 3, 80);
+	int hits[3] = { 0 };
+
+	dp_sched_rebuild(&s, 0);
+	pick_n(&s, 1000, hits);
+	for (int i = 0; i < 3; i++)
+		assert_in_range(hits[i], 333, 334);
+
+	/* Weight 0 drains, a down backend is never chosen. */
+	memset(hits, 0, sizeof(hits));
+	s.b[1].weight = 0;
+	s.b[2].up = false;
+	dp_sched_rebuild(&s, 0);
+	pick_n(&s, 100, hits);
+	assert_int_equal(hits[0], 100);
+	s.b[0].up = false;
+	dp_sched_rebuild(&s, 0);
+	struct dp_tuple t = tup(6, 1, 1, 2, 2);
+	assert_int_equal(dp_sched_pick(&s, &t, 1), -1);
+	dp_service_free(&s);
+
+	s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_WRR, 3, 80);
+	s.b[0].weight = 10;
+	s.b[1].weight = 5;
+	s.b[2].weight = 1;
+	dp_sched_rebuild(&s, 0);
+	memset(hits, 0, sizeof(hits));
+	pick_n(&s, 1600, hits);
+	assert_int_equal(hits[0], 1000);
+	assert_int_equal(hits[1], 500);
+	assert_int_equal(hits[2], 100);
+	dp_service_free(&s);
+}
+
+static void
+test_sched_lc_wlc(void **state)
+{
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_LC, 3, 80);
+	struct dp_tuple t = tup(6, 1, 1, 2, 2);
+
+	dp_sched_rebuild(&s, 0);
+	s.b[0].active = 5;
+	s.b[1].active = 2;
+	s.b[2].active = 9;
+	assert_int_equal(dp_sched_pick(&s, &t, 1), 1);
+	s.sched = DP_SCHED_WLC;
+	s.b[0].weight = 10;	/* 5/10 beats 2/1 */
+	assert_int_equal(dp_sched_pick(&s, &t, 1), 0);
+	dp_service_free(&s);
+}
+
+static void
+test_sched_hash_consistency(void **state)
+{
+	enum dp_sched kinds[2] = { DP_SCHED_MAGLEV, DP_SCHED_SH };
+
+	for (int k = 0; k < 2; k++) {
+		const int N = 10, KEYS = 20000;
+		struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, kinds[k],
+		    N, 80);
+		int32_t *before = malloc(KEYS * sizeof(int32_t));
+		int hits[10] = { 0 }, moved = 0, moved_other = 0;
+
+		dp_sched_rebuild(&s, 0);
+		for (int i = 0; i < KEYS; i++) {
+			struct dp_tuple t = tup(6, (uint32_t)i * 2654435761u,
+			    (uint16_t)i, 0x0a000001, 80);
+			before[i] = dp_sched_pick(&s, &t, 5);
+			hits[before[i]]++;
+			/* the same key always lands on the same backend */
+			assert_int_equal(dp_sched_pick(&s, &t, 5), before[i]);
+		}
+		for (int b = 0; b < N; b++)	/* even spread, within 15% */
+			assert_in_range(hits[b], KEYS / N * 85 / 100,
+			    KEYS / N * 115 / 100);
+
+		/* Take backend 3 out: its keys move, about 1/N of all, and
+		 * hardly any other key moves. */
+		s.b[3].up = false;
+		dp_sched_rebuild(&s, 0);
+		for (int i = 0; i < KEYS; i++) {
+			struct dp_tuple t = tup(6, (uint32_t)i * 2654435761u,
+			    (uint16_t)i, 0x0a000001, 80);
+			int32_t now = dp_sched_pick(&s, &t, 5);
+			assert_int_not_equal(now, 3);
+			if (now != before[i]) {
+				moved++;
+				if (before[i] != 3)
+					moved_other++;
+			}
+		}
+		print_message("# %s: removing 1 of %d moved %.1f%% of keys "
+		    "(%.2f%% that were not on it)\n", k == 0 ? "maglev" : "sh",
+		    N, 100.0 * moved / KEYS, 100.0 * moved_other / KEYS);
+		assert_true(moved <= KEYS / N * 12 / 10);
+		assert_true(moved_other <= KEYS / 100);	/* < 1% */
+		free(before);
+		dp_service_free(&s);
+	}
+}
+
+static void
+test_sched_maglev_weights(void **state)
+{
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_MAGLEV,
+	    3, 80);
+	int hits[3] = { 0 };
+
+	s.b[0].weight = 100;
+	s.b[1].weight = 50;
+	s.b[2].weight = 50;
+	dp_sched_rebuild(&s, 0);
+	for (uint32_t j = 0; j < s.maglev_size; j++)
+		hits[s.maglev[j]]++;
+	/* Table slots follow the weights: 50% / 25% / 25%. */
+	assert_in_range(hits[0], 65537 * 48 / 100, 65537 * 52 / 100);
+	assert_in_range(hits[1], 65537 * 23 / 100, 65537 * 27 / 100);
+	dp_service_free(&s);
+}
+
+/* ---- SNAT ports --------------------------------------------------------- */
+
+static void
+test_snat_ports(void **state)
+{
+	struct snat_registry r;
+	struct snat_key k;
+	struct snat_space *a, *b;
+	uint16_t p;
+
+	snat_registry_init(&r, 1024, 65535);
+	memset(&k, 0, sizeof(k));
+	k.proto = 6;
+	a = snat_space_get(&r, &k);
+	assert_non_null(a);
+	assert_ptr_equal(snat_space_get(&r, &k), a);	/* shared */
+	k.bport = 1;
+	b = snat_space_get(&r, &k);
+	assert_ptr_not_equal(a, b);
+
+	/* Every port once, then exhaustion; never a port twice. */
+	uint8_t *seen = calloc(65536, 1);
+	for (int i = 0; i < 65535 - 1024 + 1; i++) {
+		assert_true(snat_port_take(&r, a, &p));
+		assert_true(p >= 1024);
+		assert_int_equal(seen[p], 0);
+		seen[p] = 1;
+	}
+	assert_false(snat_port_take(&r, a, &p));
+	/* The other backend's space is independent. */
+	assert_true(snat_port_take(&r, b, &p));
+	/* A released port comes back; a reserved one is not handed out. */
+	snat_port_release(a, 5000);
+	assert_true(snat_port_take(&r, a, &p));
+	assert_int_equal(p, 5000);
+	snat_port_release(a, 6000);
+	assert_true(snat_port_reserve(&r, a, 6000));
+	assert_false(snat_port_reserve(&r, a, 6000));
+	assert_false(snat_port_take(&r, a, &p));
+	free(seen);
+	snat_registry_free(&r);
+}
+
+/* ---- whole flows -------------------------------------------------------- */
+
+struct flow {
+	struct dp_engine *e;
+	uint8_t		f[2048];
+	size_t		n;
+	struct dp_verdict v;
+};
+
+static void
+run(struct flow *fl, uint16_t in_if, uint32_t now)
+{
+	dp_process(fl->e, fl->f, (uint32_t)fl->n, sizeof(fl->f), in_if, now, &fl->v);
+}
+
+static size_t
+l3(const struct flow *fl)
+{
+	return 14;
+}
+
+static void
+expect_tx(struct flow *fl, uint16_t ifidx, const uint8_t *dmac, const uint8_t *smac)
+{
+	const char *bad;
+	if (fl->v.action != DP_TX)
+		fail_msg("expected TX, got action %d reason %s", fl->v.action,
+		    dp_drop_name(fl->v.reason));
+	assert_int_equal(fl->v.ifidx, ifidx);
+	assert_memory_equal(fl->f, dmac, 6);
+	assert_memory_equal(fl->f + 6, smac, 6);
+	if ((bad = pg_check(fl->f, fl->v.len)) != NULL)
+		fail_msg("bad checksum: %s", bad);
+}
+
+static void
+expect_ep(const struct flow *fl, bool src, const char *a, uint16_t port)
+{
+	const uint8_t *ip = fl->f + l3(fl);
+	struct pg_ep want = pg_ep(a, port);
+	int v4 = (ip[0] >> 4) == 4;
+	size_t hl = v4 ? (size_t)(ip[0] & 15) * 4 : 40;
+	const uint8_t *got = src ? pg_src_of(ip) : pg_dst_of(ip);
+
+	assert_memory_equal(got, want.addr, v4 ? 4 : 16);
+	if (port != 0)		/* 0: any port */
+		assert_int_equal((ip[hl + (src ? 0 : 2)] << 8) |
+		    ip[hl + (src ? 1 : 3)], port);
+}
+
+/* A TCP connection through one service, in `mode` and `family`: SYN,
+ * SYN-ACK, ACK, data both ways, FIN both ways. */
+static void
+tcp_flow(int family, enum dp_mode mode)
+{
+	struct flow fl;
+	const char *cli = family == 4 ? "203.0.113.5" : "2001:db8:c::5";
+	const char *vip = family == 4 ? "198.51.100.10" : "2001:db8:f::10";
+	const char *be = family == 4 ? "10.0.0.11" : "2001:db8:b::11";
+	const char *snat = family == 4 ? "10.0.0.200" : "2001:db8:b::200";
+	struct pg_ep c = pg_ep(cli, 40000), v = pg_ep(vip, 80);
+	struct dp_service s = mk_service(family, 6, 80, mode, DP_SCHED_RR, 1,
+	    mode == DP_MODE_DSR ? 80 : 8080);
+	uint16_t bport = mode == DP_MODE_DSR ? 80 : 8080;
+	uint16_t sport;
+
+	fl.e = mk_engine(1024);
+	install(fl.e, &s, 1);
+
+	/* SYN: client -> VIP arrives on the front. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1000, 0, NULL, 0);
+	uint8_t orig[2048];
+	memcpy(orig, fl.f, fl.n);
+	run(&fl, 0, 0);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	if (mode == DP_MODE_DSR) {
+		/* Only the MACs change; the IP packet is untouched. */
+		assert_memory_equal(fl.f + 12, orig + 12, fl.n - 12);
+		expect_ep(&fl, false, vip, 80);
+	} else {
+		expect_ep(&fl, false, be, bport);
+		expect_ep(&fl, true, mode == DP_MODE_SNAT ? snat : cli,
+		    mode == DP_MODE_SNAT ? 0 : 40000);
+		/* TTL / hop limit went down by one. */
+		assert_int_equal(fl.f[14 + (family == 4 ? 8 : 7)], 63);
+	}
+	{
+		const uint8_t *ip = fl.f + 14;
+		size_t hl = family == 4 ? 20 : 40;
+		sport = (uint16_t)(ip[hl] << 8 | ip[hl + 1]);
+	}
+	if (mode == DP_MODE_SNAT)
+		assert_true(sport >= 1024);
+	else
+		assert_int_equal(sport, 40000);
+
+	if (mode != DP_MODE_DSR) {
+		/* SYN-ACK: backend -> client (or SNAT address) on the back. */
+		struct pg_ep b = pg_ep(be, bport);
+		struct pg_ep to = mode == DP_MODE_SNAT ? pg_ep(snat, sport) : c;
+		fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b, &to, PG_SYN | PG_ACK,
+		    5000, 1001, NULL, 0);
+		run(&fl, 1, 1);
+		expect_tx(&fl, 0, mac_gw, mac_if0);
+		expect_ep(&fl, true, vip, 80);
+		expect_ep(&fl, false, cli, 40000);
+
+		/* ACK and data from the client. */
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 1001, 5001,
+		    "GET / HTTP/1.0\r\n\r\n", 18);
+		run(&fl, 0, 2);
+		expect_tx(&fl, 1, mac_be[0], mac_if1);
+		expect_ep(&fl, false, be, bport);
+
+		/* A reply with data; then FINs. */
+		fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b, &to, PG_ACK | PG_PSH,
+		    5001, 1019, "HTTP/1.0 200 OK\r\n\r\n", 19);
+		run(&fl, 1, 3);
+		expect_tx(&fl, 0, mac_gw, mac_if0);
+		expect_ep(&fl, true, vip, 80);
+		fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b, &to, PG_FIN | PG_ACK,
+		    5020, 1019, NULL, 0);
+		run(&fl, 1, 4);
+		expect_tx(&fl, 0, mac_gw, mac_if0);
+	} else {
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 1001, 5001,
+		    NULL, 0);
+		run(&fl, 0, 2);
+		expect_tx(&fl, 1, mac_be[0], mac_if1);
+	}
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_FIN | PG_ACK, 1019, 5021,
+	    NULL, 0);
+	run(&fl, 0, 5);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+
+	const struct ct_stats *st = &dp_engine_ct(fl.e)->stats;
+	assert_int_equal(st->active, 1);
+	assert_int_equal(st->by_state[mode == DP_MODE_DSR ? CT_FIN_WAIT :
+	    CT_TIME_WAIT], 1);
+	uint32_t n;
+	const struct dp_service *sv = dp_engine_services(fl.e, &n);
+	assert_int_equal(sv[0].cnt.conns, 1);
+	assert_int_equal(sv[0].b[0].active, 1);
+	assert_int_equal(sv[0].cnt.pkts_in, mode == DP_MODE_DSR ? 3 : 3);
+	assert_int_equal(sv[0].cnt.pkts_out, mode == DP_MODE_DSR ? 0 : 3);
+
+	/* Expiry frees the entry and, in snat mode, its port. */
+	assert_int_equal(dp_expire(fl.e, 10 * 60 * 1000, 1000), 1);
+	assert_int_equal(sv[0].b[0].active, 0);
+	if (mode == DP_MODE_SNAT)
+		assert_int_equal(sv[0].b[0].snat[0]->used, 0);
+	dp_engine_free(fl.e);
+}
+
+static void test_flow_routed_v4(void **s) { tcp_flow(4, DP_MODE_ROUTED); }
+static void test_flow_routed_v6(void **s) { tcp_flow(6, DP_MODE_ROUTED); }
+static void test_flow_snat_v4(void **s) { tcp_flow(4, DP_MODE_SNAT); }
+static void test_flow_snat_v6(void **s) { tcp_flow(6, DP_MODE_SNAT); }
+static void test_flow_dsr_v4(void **s) { tcp_flow(4, DP_MODE_DSR); }
+static void test_flow_dsr_v6(void **s) { tcp_flow(6, DP_MODE_DSR); }
+
+static void
+test_udp_zero_checksum(void **state)
+{
+	struct flow fl;
+	struct pg_ep c = pg_ep("203.0.113.5", 5353), v = pg_ep("198.51.100.10", 53);
+	struct dp_service s = mk_service(4, 17, 53, DP_MODE_SNAT, DP_SCHED_RR, 1, 5300);
+
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	fl.n = pg_udp(fl.f, mac_if0, mac_gw, &c, &v, "q", 1, true);
+	run(&fl, 0, 0);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	assert_int_equal(fl.f[14 + 20 + 6], 0);		/* stays "no checksum" */
+	assert_int_equal(fl.f[14 + 20 + 7], 0);
+	fl.n = pg_udp(fl.f, mac_if0, mac_gw, &c, &v, "q", 1, false);
+	run(&fl, 0, 1);					/* same flow, with csum */
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.active, 1);
+	dp_engine_free(fl.e);
+}
+
+static void
+test_no_entry_and_not_ours(void **state)
+{
+	struct flow fl;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct pg_ep other = pg_ep("198.51.100.10", 22);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
+
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	/* A mid-stream segment with no entry is dropped, not scheduled. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 1, 1, NULL, 0);
+	run(&fl, 0, 0);
+	assert_int_equal(fl.v.action, DP_DROP);
+	assert_int_equal(fl.v.reason, DP_DROP_NO_CONN);
+	/* Another port of the VIP, ARP, ping: the kernel's. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &other, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	assert_int_equal(fl.v.action, DP_PASS);
+	memset(fl.f, 0, 60);
+	fl.f[12] = 0x08;
+	fl.f[13] = 0x06;
+	fl.n = 60;
+	run(&fl, 0, 0);
+	assert_int_equal(fl.v.action, DP_PASS);
+	/* A malformed frame is dropped with its reason and counted. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	fl.f[14] = 0x43;
+	run(&fl, 0, 0);
+	assert_int_equal(fl.v.reason, DP_DROP_BAD_IHL);
+	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_BAD_IHL], 1);
+
+	/* Stateless opt-in: with maglev, the segment goes where the hash says. */
+	dp_engine_free(fl.e);
+	fl.e = mk_engine(64);
+	s = mk_service(4, 6, 80, DP_MODE_DSR, DP_SCHED_MAGLEV, 3, 80);
+	s.stateless = true;
+	install(fl.e, &s, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 1, 1, NULL, 0);
+	run(&fl, 0, 0);
+	assert_int_equal(fl.v.action, DP_TX);
+	dp_engine_free(fl.e);
+}
+
+static void
+test_fragments_dropped(void **state)
+{
+	struct flow fl;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 1, 80);
+
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	fl.f[14 + 6] = 0x00;
+	fl.f[14 + 7] = 0x20;		/* a later fragment to the VIP */
+	fl.f[14 + 10] = fl.f[14 + 11] = 0;
+	pg_put16(fl.f + 14 + 10, pg_fold(pg_sum(fl.f + 14, 20, 0)));
+	run(&fl, 0, 0);
+	assert_int_equal(fl.v.action, DP_DROP);
+	assert_int_equal(fl.v.reason, DP_DROP_FRAGMENT);
+	dp_engine_free(fl.e);
+}
+
+static void
+test_snat_exhaustion_sends_rst(void **state)
+{
+	struct flow fl;
+	struct pg_ep v = pg_ep("198.51.100.10", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 1, 80);
+	const uint32_t ports = 65535 - 1024 + 1;
+
+	fl.e = mk_engine(ports + 100);
+	install(fl.e, &s, 1);
+	for (uint32_t i = 0; i < ports; i++) {
+		struct pg_ep c = pg_ep("203.0.113.5", 0);
+		c.addr[2] = (uint8_t)(i >> 16);
+		c.addr[3] = (uint8_t)(i >> 8);
+		c.port = (uint16_t)(1024 + (i & 0xff));
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+		run(&fl, 0, 0);
+		assert_int_equal(fl.v.action, DP_TX);
+	}
+	/* The pool is exhausted: the next SYN is answered with a RST, and no
+	 * port was handed out twice (every entry still has its own). */
+	struct pg_ep c = pg_ep("203.0.113.250", 4242);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 777, 0, NULL, 0);
+	run(&fl, 0, 0);
+	expect_tx(&fl, 0, mac_gw, mac_if0);
+	assert_int_equal(fl.f[14 + 20 + 13], PG_RST | PG_ACK);
+	expect_ep(&fl, true, "198.51.100.10", 80);
+	expect_ep(&fl, false, "203.0.113.250", 4242);
+	uint32_t ackno;
+	memcpy(&ackno, fl.f + 14 + 20 + 8, 4);
+	assert_int_equal(ntohl(ackno), 778);
+	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_SNAT_EXHAUSTED], 1);
+	assert_int_equal(dp_engine_stats(fl.e)->rst_sent, 1);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.active, ports);
+	dp_engine_free(fl.e);
+}
+
+/* ICMP "fragmentation needed" / "packet too big" in both directions. */
+static void
+icmp_flow(int family, enum dp_mode mode)
+{
+	struct flow fl;
+	const char *cli = family == 4 ? "203.0.113.5" : "2001:db8:c::5";
+	const char *vip = family == 4 ? "198.51.100.10" : "2001:db8:f::10";
+	const char *be = family == 4 ? "10.0.0.11" : "2001:db8:b::11";
+	const char *snat = family == 4 ? "10.0.0.200" : "2001:db8:b::200";
+	struct pg_ep c = pg_ep(cli, 40000), v = pg_ep(vip, 80);
+	struct pg_ep rtr_front = pg_ep(family == 4 ? "192.0.2.1" : "2001:db8:99::1", 0);
+	struct pg_ep rtr_back = pg_ep(family == 4 ? "10.0.0.254" : "2001:db8:b::fe", 0);
+	struct dp_service s = mk_service(family, 6, 80, mode, DP_SCHED_RR, 1, 8080);
+	uint8_t sent[2048];
+	uint16_t sport;
+	size_t hl = family == 4 ? 20 : 40;
+
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	memcpy(sent, fl.f, fl.v.len);		/* what lbd sent to the backend */
+	sport = (uint16_t)(sent[14 + hl] << 8 | sent[14 + hl + 1]);
+
+	/* 1. A router on the backend side cannot forward what we sent to the
+	 *    backend: the error must reach the client, about client -> VIP. */
+	struct pg_ep to = mode == DP_MODE_SNAT ? pg_ep(snat, 0) : c;
+	fl.n = pg_icmp_toobig(fl.f, mac_if1, mac_be[0], &rtr_back, &to, 1280,
+	    sent + 14, hl + 20);
+	run(&fl, 1, 1);
+	expect_tx(&fl, 0, mac_gw, mac_if0);
+	{
+		const uint8_t *ip = fl.f + 14;
+		const uint8_t *in = ip + hl + 8;
+		struct pg_ep want = pg_ep(cli, 0);
+		assert_memory_equal(pg_dst_of(ip), want.addr, family == 4 ? 4 : 16);
+		struct pg_ep wv = pg_ep(vip, 0);
+		assert_memory_equal(pg_src_of(in), want.addr, family == 4 ? 4 : 16);
+		assert_memory_equal(pg_dst_of(in), wv.addr, family == 4 ? 4 : 16);
+		assert_int_equal(in[hl] << 8 | in[hl + 1], 40000);
+		assert_int_equal(in[hl + 2] << 8 | in[hl + 3], 80);
+		/* the embedded TCP checksum was kept right too */
+		assert_int_equal(pg_l4_verify(family, pg_src_of(in), pg_dst_of(in), 6,
+		    in + hl, 20), 0);
+	}
+
+	/* 2. A router on the client side cannot forward the backend's reply
+	 *    (which lbd sent from the VIP): the error must reach the backend,
+	 *    about backend -> client (or SNAT address). */
+	struct pg_ep b = pg_ep(be, 8080);
+	struct pg_ep bto = mode == DP_MODE_SNAT ? pg_ep(snat, sport) : c;
+	fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b, &bto, PG_SYN | PG_ACK, 9, 2,
+	    NULL, 0);
+	run(&fl, 1, 2);
+	expect_tx(&fl, 0, mac_gw, mac_if0);
+	memcpy(sent, fl.f, fl.v.len);		/* VIP -> client */
+	fl.n = pg_icmp_toobig(fl.f, mac_if0, mac_gw, &rtr_front, &v, 1280,
+	    sent + 14, hl + 20);
+	run(&fl, 0, 3);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	{
+		const uint8_t *ip = fl.f + 14;
+		const uint8_t *in = ip + hl + 8;
+		struct pg_ep wb = pg_ep(be, 0), wt = mode == DP_MODE_SNAT ?
+		    pg_ep(snat, 0) : pg_ep(cli, 0);
+		assert_memory_equal(pg_dst_of(ip), wb.addr, family == 4 ? 4 : 16);
+		assert_memory_equal(pg_src_of(in), wb.addr, family == 4 ? 4 : 16);
+		assert_memory_equal(pg_dst_of(in), wt.addr, family == 4 ? 4 : 16);
+		assert_int_equal(in[hl] << 8 | in[hl + 1], 8080);
+		assert_int_equal(in[hl + 2] << 8 | in[hl + 3],
+		    mode == DP_MODE_SNAT ? sport : 40000);
+	}
+	assert_int_equal(dp_engine_stats(fl.e)->icmp_translated, 2);
+
+	/* An error about a connection we do not know is the kernel's. */
+	struct pg_ep stranger = pg_ep(family == 4 ? "203.0.113.77" : "2001:db8:c::77", 1);
+	fl.n = pg_tcp(sent, mac_if0, mac_gw, &v, &stranger, PG_ACK, 1, 1, NULL, 0);
+	fl.n = pg_icmp_toobig(fl.f, mac_if0, mac_gw, &rtr_front, &v, 1280,
+	    sent + 14, hl + 20);
+	run(&fl, 0, 4);
+	assert_int_equal(fl.v.action, DP_PASS);
+	dp_engine_free(fl.e);
+}
+
+static void test_icmp_routed_v4(void **s) { icmp_flow(4, DP_MODE_ROUTED); }
+static void test_icmp_routed_v6(void **s) { icmp_flow(6, DP_MODE_ROUTED); }
+static void test_icmp_snat_v4(void **s) { icmp_flow(4, DP_MODE_SNAT); }
+static void test_icmp_snat_v6(void **s) { icmp_flow(6, DP_MODE_SNAT); }
+
+static void
+test_neigh_unresolved_and_mtu(void **state)
+{
+	struct flow fl;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 1, 80);
+	struct dp_resolve req[4];
+
+	addr(s.b[0].addr, "10.0.0.50");		/* no neighbour entry */
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	/* Never sent to a zero MAC: dropped, and resolution requested. */
+	assert_int_equal(fl.v.action, DP_DROP);
+	assert_int_equal(fl.v.reason, DP_DROP_NEIGH_UNRESOLVED);
+	assert_int_equal(dp_resolve_requests(fl.e, req, 4), 1);
+	assert_int_equal(req[0].ifidx, 1);
+	assert_int_equal(req[0].addr[3], 50);
+	assert_int_equal(dp_resolve_requests(fl.e, req, 4), 0);
+	dp_engine_free(fl.e);
+}
+
+static void
+test_reload_keeps_connections(void **state)
+{
+	struct flow fl;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 2, 80);
+
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+
+	/* New config: backend 0 removed, a new one added. The connection on
+	 * the removed backend keeps forwarding (it drains); new connections
+	 * avoid it. */
+	struct dp_service s2 = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 3, 80);
+	memmove(&s2.b[0], &s2.b[1], 2 * sizeof(s2.b[0]));
+	s2.nb = 2;
+	install(fl.e, &s2, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1, NULL, 0);
+	run(&fl, 0, 1);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	expect_ep(&fl, false, "10.0.0.11", 80);
+	struct pg_ep c2 = pg_ep("203.0.113.6", 40000);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 1);
+	expect_tx(&fl, 1, mac_be[1], mac_if1);
+	/* The orphan's SNAT port is released when it expires. */
+	assert_int_equal(dp_expire(fl.e, 3600 * 1000, 100), 2);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.active, 0);
+	dp_engine_free(fl.e);
+}
+
+static void
+test_syn_reuses_closed_entry(void **state)
+{
+	struct flow fl;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
+
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_RST, 2, 0, NULL, 0);
+	run(&fl, 0, 1);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.by_state[CT_CLOSE], 1);
+	/* Same client port again: a new connection, scheduled afresh. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 100, 0, NULL, 0);
+	run(&fl, 0, 2);
+	expect_tx(&fl, 1, mac_be[1], mac_if1);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.active, 1);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.by_state[CT_SYN_SENT], 1);
+	dp_engine_free(fl.e);
+}
+
+static void
+test_insert_mirrored(void **state)
+{
+	struct flow fl, fl2;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 2, 80);
+	struct dp_service s2 = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 2, 80);
+	struct ct_event ev[4];
+
+	/* Node A makes a connection; node B takes A's event as a mirrored
+	 * entry and then forwards the flow exactly as A did. */
+	fl.e = mk_engine(64);
+	fl2.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	install(fl2.e, &s2, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	uint8_t a_out[2048];
+	memcpy(a_out, fl.f, fl.v.len);
+	assert_int_equal(ct_events(dp_engine_ct(fl.e), ev, 4), 1);
+	struct ct_entry ce;
+	memset(&ce, 0, sizeof(ce));
+	ce.t[0] = ev[0].t[0];
+	ce.t[1] = ev[0].t[1];
+	ce.state = CT_ESTABLISHED;
+	ce.mode = ev[0].mode;
+	ce.flags = ev[0].flags;
+	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), 0);
+	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), -1);	/* once */
+	fl2.n = pg_tcp(fl2.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	fl2.f[14 + 20 + 13] = PG_ACK;
+	fl2.f[14 + 20 + 16] = fl2.f[14 + 20 + 17] = 0;
+	pg_put16(fl2.f + 14 + 20 + 16, pg_l4_verify(4, c.addr, v.addr, 6,
+	    fl2.f + 14 + 20, 20));
+	run(&fl2, 0, 1);
+	expect_tx(&fl2, 1, mac_be[0], mac_if1);
+	/* same backend, same SNAT address and port */
+	assert_memory_equal(fl2.f + 14 + 12, a_out + 14 + 12, 8);
+	assert_memory_equal(fl2.f + 14 + 20, a_out + 14 + 20, 4);
+	assert_int_equal(dp_engine_ct(fl2.e)->stats.inserted, 1);
+	dp_engine_free(fl.e);
+	dp_engine_free(fl2.e);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_valid),
+		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_parse_fragments_and_icmp),
+		cmocka_unit_test(test_csum_incremental),
+		cmocka_unit_test(test_ct_both_directions_and_states),
+		cmocka_unit_test(test_ct_expiry_virtual_clock),
+		cmocka_unit_test(test_ct_full_evicts_embryonic_first),
+		cmocka_unit_test(test_sched_rr_wrr),
+		cmocka_unit_test(test_sched_lc_wlc),
+		cmocka_unit_test(test_sched_hash_consistency),
+		cmocka_unit_test(test_sched_maglev_weights),
+		cmocka_unit_test(test_snat_ports),
+		cmocka_unit_test(test_flow_routed_v4),
+		cmocka_unit_test(test_flow_routed_v6),
+		cmocka_unit_test(test_flow_snat_v4),
+		cmocka_unit_test(test_flow_snat_v6),
+		cmocka_unit_test(test_flow_dsr_v4),
+		cmocka_unit_test(test_flow_dsr_v6),
+		cmocka_unit_test(test_udp_zero_checksum),
+		cmocka_unit_test(test_no_entry_and_not_ours),
+		cmocka_unit_test(test_fragments_dropped),
+		cmocka_unit_test(test_snat_exhaustion_sends_rst),
+		cmocka_unit_test(test_icmp_routed_v4),
+		cmocka_unit_test(test_icmp_routed_v6),
+		cmocka_unit_test(test_icmp_snat_v4),
+		cmocka_unit_test(test_icmp_snat_v6),
+		cmocka_unit_test(test_neigh_unresolved_and_mtu),
+		cmocka_unit_test(test_reload_keeps_connections),
+		cmocka_unit_test(test_syn_reuses_closed_entry),
+		cmocka_unit_test(test_insert_mirrored),
+	};
+
+	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}
