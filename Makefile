@@ -112,8 +112,19 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(LIBENGINE) $(LIBCONF) $(LIBUTIL) -lcmocka -lm
 
-tests-build: $(UNIT_BINS)
-.PHONY: tests-build
+PACKET_BINS := $(B)/tests/packets/gen $(B)/tests/packets/replay
+
+$(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
+
+tests-build: $(UNIT_BINS) $(PACKET_BINS)
+.PHONY: tests-build packets-regen
+
+# Rewrite the golden packet fixtures (review the diff before committing).
+packets-regen: $(B)/tests/packets/gen
+	rm -f tests/packets/golden/*
+	$(B)/tests/packets/gen tests/packets/golden
 
 deps:
 ifneq ($(NO_DEPS),1)

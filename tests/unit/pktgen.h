@@ -13,6 +13,11 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Fields a frame is built with; tests set them to describe exact frames. */
+static uint8_t	pg_ttl = 64;
+static uint16_t	pg_ipid = 0x1234;
+static uint16_t	pg_win = 65535;
+
 struct pg_ep {
 	int		family;		/* 4 or 6 */
 	uint8_t		addr[16];
@@ -104,7 +109,7 @@ pg_ip(uint8_t *p, const struct pg_ep *s, const struct pg_ep *d, uint8_t proto,
 		memset(p, 0, 20);
 		p[0] = 0x45;
 		pg_put16(p + 2, (uint16_t)(20 + l4len));
-		pg_put16(p + 4, 0x1234);
+		pg_put16(p + 4, pg_ipid);
 		p[6] = 0x40;	/* DF */
 		p[8] = ttl;
 		p[9] = proto;
@@ -152,7 +157,7 @@ pg_tcp(uint8_t *f, const uint8_t dmac[6], const uint8_t smac[6],
 {
 	size_t off = pg_eth(f, dmac, smac, s->family);
 	uint8_t *l3 = f + off;
-	size_t hl = pg_ip(l3, s, d, 6, 20 + plen, 64);
+	size_t hl = pg_ip(l3, s, d, 6, 20 + plen, pg_ttl);
 	uint8_t *t = l3 + hl;
 
 	memset(t, 0, 20);
@@ -162,7 +167,7 @@ pg_tcp(uint8_t *f, const uint8_t dmac[6], const uint8_t smac[6],
 	pg_put32(t + 8, ack);
 	t[12] = 5 << 4;
 	t[13] = flags;
-	pg_put16(t + 14, 65535);
+	pg_put16(t + 14, pg_win);
 	if (plen)
 		memcpy(t + 20, payload, plen);
 	pg_put16(t + 16, pg_l4_verify(s->family, s->addr, d->addr, 6, t, 20 + plen));
@@ -176,7 +181,7 @@ pg_udp(uint8_t *f, const uint8_t dmac[6], const uint8_t smac[6],
 {
 	size_t off = pg_eth(f, dmac, smac, s->family);
 	uint8_t *l3 = f + off;
-	size_t hl = pg_ip(l3, s, d, 17, 8 + plen, 64);
+	size_t hl = pg_ip(l3, s, d, 17, 8 + plen, pg_ttl);
 	uint8_t *u = l3 + hl;
 
 	pg_put16(u, s->port);
@@ -205,7 +210,7 @@ pg_icmp_toobig(uint8_t *f, const uint8_t dmac[6], const uint8_t smac[6],
 	size_t off = pg_eth(f, dmac, smac, router->family);
 	uint8_t *l3 = f + off;
 	bool v4 = router->family == 4;
-	size_t hl = pg_ip(l3, router, to, v4 ? 1 : 58, 8 + quote, 64);
+	size_t hl = pg_ip(l3, router, to, v4 ? 1 : 58, 8 + quote, pg_ttl);
 	uint8_t *ic = l3 + hl;
 
 	memset(ic, 0, 8);
