@@ -119,7 +119,16 @@ $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h t
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
-.PHONY: tests-build packets-regen
+.PHONY: tests-build packets-regen bench-engine
+
+# ---- benchmarks (not part of check) ---------------------------------------
+
+$(B)/bench/engine: bench/engine.c tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
+
+bench-engine: $(B)/bench/engine
+	$(B)/bench/engine
 
 # Rewrite the golden packet fixtures (review the diff before committing).
 packets-regen: $(B)/tests/packets/gen

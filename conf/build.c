@@ -570,7 +570,8 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 			take_str(&g->control_socket, v);
 		break;
 	case K_CONN_TABLE_SIZE:
-		if (get_num(p, k, *v, vl, 1024, 1u << 28, &n))
+		/* The engine indexes at most 2^24 entries (lbd/engine/ct.h). */
+		if (get_num(p, k, *v, vl, 1024, 1u << 24, &n))
 			g->conn_table_size = n;
 		break;
 	default:

@@ -1,16 +1,15 @@
 /*
- * Connection table. See ct.h for the model. Hash chains hold encoded links
- * (index << 1 | direction) so one bucket array serves both tuples of every
- * entry.
+ * Connection table. See ct.h for the model: one slot array indexes both
+ * tuples of every entry (open addressing, linear probing, tagged slots).
  */
+#include <sys/mman.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "lbd/engine/ct.h"
 
-#define LINK(idx, dir)	(((idx) << 1) | (uint32_t)(dir))
-#define LIDX(l)		((l) >> 1)
-#define LDIR(l)		((enum ct_dir)((l) & 1))
+#define SDIR(s)		((enum ct_dir)((s) & 1))
 
 static const uint8_t state_class[CT_STATE__COUNT] = {
 	[CT_NONE] = CT_CLASS_CLOSE,
@@ -43,6 +42,27 @@ ct_default_timeouts(struct ct_timeouts *t)
 	t->ms[CT_CLASS_TIME_WAIT] = 60 * 1000;
 	t->ms[CT_CLASS_CLOSE] = 10 * 1000;
 	t->ms[CT_CLASS_UDP] = 300 * 1000;
+}
+
+/*
+ * The table is large and read at random: with 4 KiB pages nearly every
+ * lookup would also miss the TLB. Ask for transparent huge pages (2 MiB);
+ * where the kernel declines, this is an ordinary allocation.
+ */
+#define HUGE_ALIGN	(2u << 20)
+
+static void *
+table_alloc(size_t size)
+{
+	size_t rounded = (size + HUGE_ALIGN - 1) & ~(size_t)(HUGE_ALIGN - 1);
+	void *p = aligned_alloc(HUGE_ALIGN, rounded);
+
+	if (p == NULL)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+	return p;
 }
 
 static inline uint64_t
@@ -96,23 +116,23 @@ int
 ct_init(struct ct_table *ct, uint32_t cap, uint32_t ev_cap,
     const struct ct_timeouts *to, uint64_t seed)
 {
-	uint32_t nb = 1;
+	uint32_t nb;
 
 	memset(ct, 0, sizeof(*ct));
-	if (cap == 0 || cap > (1u << 30))
+	if (cap == 0 || cap > CT_MAX_ENTRIES)
 		return -1;
-	while (nb < cap)
-		nb <<= 1;
-	ct->e = calloc(cap, sizeof(*ct->e));
-	ct->buckets = malloc((size_t)nb * sizeof(*ct->buckets));
+	nb = 4 * cap;
+	ct->e = table_alloc((size_t)cap * sizeof(*ct->e));
+	ct->slots = table_alloc((size_t)nb * sizeof(*ct->slots));
 	ct->ev = ev_cap ? calloc(ev_cap, sizeof(*ct->ev)) : NULL;
-	if (ct->e == NULL || ct->buckets == NULL || (ev_cap && ct->ev == NULL)) {
+	if (ct->e == NULL || ct->slots == NULL || (ev_cap && ct->ev == NULL)) {
 		ct_destroy(ct);
 		return -1;
 	}
-	memset(ct->buckets, 0xff, (size_t)nb * sizeof(*ct->buckets));
+	memset(ct->e, 0, (size_t)cap * sizeof(*ct->e));
+	memset(ct->slots, 0xff, (size_t)nb * sizeof(*ct->slots));
 	ct->cap = cap;
-	ct->mask = nb - 1;
+	ct->nslots = nb;
 	ct->ev_cap = ev_cap;
 	ct->seed = seed;
 	if (to != NULL)
@@ -131,7 +151,7 @@ void
 ct_destroy(struct ct_table *ct)
 {
 	free(ct->e);
-	free(ct->buckets);
+	free(ct->slots);
 	free(ct->ev);
 	memset(ct, 0, sizeof(*ct));
 }
@@ -146,42 +166,75 @@ ct_set_release(struct ct_table *ct, ct_release_fn fn, void *arg)
 uint32_t
 ct_lookup(const struct ct_table *ct, const struct dp_tuple *t, enum ct_dir *dir)
 {
-	uint32_t l = ct->buckets[dp_tuple_hash(t, ct->seed) & ct->mask];
+	return ct_lookup_h(ct, t, dp_tuple_hash(t, ct->seed), dir);
+}
 
-	while (l != CT_NIL) {
-		const struct ct_entry *e = &ct->e[LIDX(l)];
-		if (tuple_eq(&e->t[LDIR(l)], t)) {
-			*dir = LDIR(l);
-			return LIDX(l);
+uint32_t
+ct_lookup_h(const struct ct_table *ct, const struct dp_tuple *t, uint64_t h,
+    enum ct_dir *dir)
+{
+	uint32_t i = ct_home(ct, h), tag = CT_TAG(h);
+
+	for (;; i = ct_next_slot(ct, i)) {
+		uint32_t s = ct->slots[i];
+
+		if (s == CT_SLOT_EMPTY)
+			return CT_NIL;
+		if ((s >> 25) == tag &&
+		    tuple_eq(&ct->e[CT_SLOT_IDX(s)].t[SDIR(s)], t)) {
+			*dir = SDIR(s);
+			return CT_SLOT_IDX(s);
 		}
-		l = e->hnext[LDIR(l)];
 	}
-	return CT_NIL;
 }
 
 static void
 hash_insert(struct ct_table *ct, uint32_t idx, enum ct_dir dir)
 {
-	uint32_t *b = &ct->buckets[dp_tuple_hash(&ct->e[idx].t[dir], ct->seed) &
-	    ct->mask];
+	uint64_t h = dp_tuple_hash(&ct->e[idx].t[dir], ct->seed);
+	uint32_t i = ct_home(ct, h);
 
-	ct->e[idx].hnext[dir] = *b;
-	*b = LINK(idx, dir);
+	while (ct->slots[i] != CT_SLOT_EMPTY)
+		i = ct_next_slot(ct, i);
+	ct->slots[i] = CT_SLOT(CT_TAG(h), idx, dir);
 }
 
+/* Where the tuple a slot points at hashes to. */
+static uint32_t
+slot_home(const struct ct_table *ct, uint32_t s)
+{
+	return ct_home(ct, dp_tuple_hash(&ct->e[CT_SLOT_IDX(s)].t[SDIR(s)],
+	    ct->seed));
+}
+
+/* Remove, then shift back the slots after it that may move closer to their
+ * home (Knuth 6.4, algorithm R): no tombstones, probes stay short. */
 static void
 hash_remove(struct ct_table *ct, uint32_t idx, enum ct_dir dir)
 {
-	uint32_t *l = &ct->buckets[dp_tuple_hash(&ct->e[idx].t[dir], ct->seed) &
-	    ct->mask];
+	uint64_t h = dp_tuple_hash(&ct->e[idx].t[dir], ct->seed);
+	uint32_t want = CT_SLOT(CT_TAG(h), idx, dir);
+	uint32_t i = ct_home(ct, h), j;
 
-	while (*l != CT_NIL) {
-		if (*l == LINK(idx, dir)) {
-			*l = ct->e[idx].hnext[dir];
-			return;
-		}
-		l = &ct->e[LIDX(*l)].hnext[LDIR(*l)];
+	while (ct->slots[i] != want) {
+		if (ct->slots[i] == CT_SLOT_EMPTY)
+			return;		/* not indexed: nothing to do */
+		i = ct_next_slot(ct, i);
 	}
+	for (j = i;;) {
+		uint32_t k;
+
+		j = ct_next_slot(ct, j);
+		if (ct->slots[j] == CT_SLOT_EMPTY)
+			break;
+		k = slot_home(ct, ct->slots[j]);
+		/* The slot at j stays if its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		ct->slots[i] = ct->slots[j];
+		i = j;
+	}
+	ct->slots[i] = CT_SLOT_EMPTY;
 }
 
 static void

@@ -174,6 +174,23 @@ void		dp_process(struct dp_engine *, uint8_t *frame, uint32_t len,
 		    uint32_t cap, uint16_t in_if, uint32_t now,
 		    struct dp_verdict *);
 
+/*
+ * The same for a batch of frames that arrived on one interface (up to
+ * DP_BATCH_MAX): all are parsed and their table loads started before any is
+ * processed, so the memory latency of a batch overlaps. Verdicts in order.
+ */
+#define DP_BATCH_MAX	64
+
+struct dp_frame {
+	uint8_t		*data;
+	uint32_t	len;
+	uint32_t	cap;
+};
+
+void		dp_process_batch(struct dp_engine *, struct dp_frame *frames,
+		    uint32_t n, uint16_t in_if, uint32_t now,
+		    struct dp_verdict *verdicts);
+
 uint32_t	dp_expire(struct dp_engine *, uint32_t now, uint32_t budget);
 
 /* Insert a connection from outside (ha-sync): same rules as a new one,

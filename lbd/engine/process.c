@@ -517,75 +517,131 @@ icmp_error(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
 	l2_out(e, f, ip, to, false, v, v->svc);
 }
 
-void
-dp_process(struct dp_engine *e, uint8_t *f, uint32_t len, uint32_t cap,
-    uint16_t in_if, uint32_t now, struct dp_verdict *v)
+/* Is this a packet whose connection is looked up (tuple and hash made)? */
+static bool
+lookup_candidate(const struct dp_pkt *p)
 {
-	struct dp_pkt p;
-	struct dp_tuple t;
-	enum dp_drop r;
+	return p->ip.family != 0 && !p->is_icmp_err && p->ip.frag == DP_FRAG_NONE &&
+	    p->ip.l4_off != 0 &&
+	    (p->ip.proto == DP_PROTO_TCP || p->ip.proto == DP_PROTO_UDP);
+}
+
+/* Everything after parsing; `t`/`h` are set when lookup_candidate(). */
+static void
+process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
+    uint32_t now, struct dp_verdict *v, const struct dp_pkt *p, enum dp_drop r,
+    const struct dp_tuple *t, uint64_t h)
+{
 	enum ct_dir dir;
 	uint32_t idx;
 	int32_t si;
 
 	v->svc = -1;
-	v->len = len;
 	v->ifidx = in_if;
 	e->stats.rx++;
-	if ((r = dp_parse(f, len, &p)) != DP_DROP_NONE) {
+	if (r != DP_DROP_NONE) {
 		verdict_drop(e, v, r, -1);
 		return;
 	}
-	if (p.ip.family == 0) {
+	if (p->ip.family == 0) {
 		verdict_pass(e, v);	/* ARP and other ethertypes */
 		return;
 	}
-	if (p.is_icmp_err) {
-		icmp_error(e, f, &p, v);
+	if (p->is_icmp_err) {
+		icmp_error(e, f, p, v);
 		return;
 	}
-	if (p.ip.frag != DP_FRAG_NONE) {
+	if (p->ip.frag != DP_FRAG_NONE) {
+		struct dp_tuple ft;
 		/* Fragments of our traffic are not reassembled here: counted
 		 * and dropped (PMTU discovery keeps TCP unfragmented). */
-		if (is_vip(e, p.ip.family, p.ip.dst) ||
-		    (p.ip.l4_off != 0 && (tuple_of(&t, &p.ip),
-		    ct_lookup(&e->ct, &t, &dir) != CT_NIL)))
+		if (is_vip(e, p->ip.family, p->ip.dst) ||
+		    (p->ip.l4_off != 0 && (tuple_of(&ft, &p->ip),
+		    ct_lookup(&e->ct, &ft, &dir) != CT_NIL)))
 			verdict_drop(e, v, DP_DROP_FRAGMENT, -1);
 		else
 			verdict_pass(e, v);
 		return;
 	}
-	if (p.ip.l4_off == 0 ||
-	    (p.ip.proto != DP_PROTO_TCP && p.ip.proto != DP_PROTO_UDP)) {
+	if (!lookup_candidate(p)) {
 		verdict_pass(e, v);	/* ping to a VIP and the like: the kernel */
 		return;
 	}
-	tuple_of(&t, &p.ip);
-	if ((idx = ct_lookup(&e->ct, &t, &dir)) != CT_NIL) {
+	if ((idx = ct_lookup_h(&e->ct, t, h, &dir)) != CT_NIL) {
 		struct ct_entry *ce = &e->ct.e[idx];
-		uint8_t fl = p.ip.tcp_flags & (DP_TCP_SYN | DP_TCP_ACK);
+		uint8_t fl = p->ip.tcp_flags & (DP_TCP_SYN | DP_TCP_ACK);
 
-		if (dir == CT_ORIG && p.ip.proto == DP_PROTO_TCP &&
+		if (dir == CT_ORIG && p->ip.proto == DP_PROTO_TCP &&
 		    fl == DP_TCP_SYN && (ce->state == CT_TIME_WAIT ||
 		    ce->state == CT_CLOSE)) {
 			/* The client reuses the port of a closed connection:
 			 * a new connection, scheduled afresh. */
 			ct_free(&e->ct, idx);
 		} else {
-			ct_seen(&e->ct, idx, dir, p.ip.tcp_flags, now);
+			ct_seen(&e->ct, idx, dir, p->ip.tcp_flags, now);
 			if (dir == CT_ORIG)
-				fwd_orig(e, f, &p, ce, v);
+				fwd_orig(e, f, p, ce, v);
 			else
-				fwd_reply(e, f, &p, ce, v);
+				fwd_reply(e, f, p, ce, v);
 			return;
 		}
 	}
-	if ((si = svc_lookup(e, p.ip.family, p.ip.dst, p.ip.proto,
-	    p.ip.dport)) < 0) {
+	if ((si = svc_lookup(e, p->ip.family, p->ip.dst, p->ip.proto,
+	    p->ip.dport)) < 0) {
 		verdict_pass(e, v);
 		return;
 	}
-	new_conn(e, f, cap, &p, &t, si, in_if, now, v);
+	new_conn(e, f, cap, p, t, si, in_if, now, v);
+}
+
+void
+dp_process(struct dp_engine *e, uint8_t *f, uint32_t len, uint32_t cap,
+    uint16_t in_if, uint32_t now, struct dp_verdict *v)
+{
+	struct dp_pkt p;
+	struct dp_tuple t;
+	uint64_t h = 0;
+	enum dp_drop r = dp_parse(f, len, &p);
+
+	v->len = len;
+	if (r == DP_DROP_NONE && lookup_candidate(&p)) {
+		tuple_of(&t, &p.ip);
+		h = dp_tuple_hash(&t, e->ct.seed);
+	}
+	process_parsed(e, f, cap, in_if, now, v, &p, r, &t, h);
+}
+
+void
+dp_process_batch(struct dp_engine *e, struct dp_frame *fr, uint32_t n,
+    uint16_t in_if, uint32_t now, struct dp_verdict *v)
+{
+	struct dp_pkt p[DP_BATCH_MAX];
+	struct dp_tuple t[DP_BATCH_MAX];
+	uint64_t h[DP_BATCH_MAX];
+	enum dp_drop r[DP_BATCH_MAX];
+	bool look[DP_BATCH_MAX];
+
+	if (n > DP_BATCH_MAX)
+		n = DP_BATCH_MAX;
+	/* 1: parse and hash everything, start loading the buckets */
+	for (uint32_t i = 0; i < n; i++) {
+		r[i] = dp_parse(fr[i].data, fr[i].len, &p[i]);
+		v[i].len = fr[i].len;
+		look[i] = r[i] == DP_DROP_NONE && lookup_candidate(&p[i]);
+		if (look[i]) {
+			tuple_of(&t[i], &p[i].ip);
+			h[i] = dp_tuple_hash(&t[i], e->ct.seed);
+			ct_prefetch_bucket(&e->ct, h[i]);
+		}
+	}
+	/* 2: the buckets have arrived: start loading the first entries */
+	for (uint32_t i = 0; i < n; i++)
+		if (look[i])
+			ct_prefetch_entry(&e->ct, h[i]);
+	/* 3: process, mostly from cache now */
+	for (uint32_t i = 0; i < n; i++)
+		process_parsed(e, fr[i].data, fr[i].cap, in_if, now, &v[i], &p[i],
+		    r[i], &t[i], h[i]);
 }
 
 int

@@ -6,7 +6,7 @@
  * OUTDIR/CASE.actual.pcap for an independent dissector (tshark.sh).
  * Prints TAP, one line per frame.
  *
- *   usage: replay FIXTURE_DIR OUTDIR
+ *   usage: replay [--batch] FIXTURE_DIR OUTDIR
  */
 #include <dirent.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include "pcap.h"
 
 static int n_tests, n_failed;
+static bool batch_mode;		/* --batch: each case as one dp_process_batch() */
 
 static void
 tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -94,11 +95,48 @@ run_case(const char *dir, const char *outdir, const char *name)
 	e = mk_engine(4096);
 	install(e, &svc, 1);
 
-	while (pcap_next(in, &rec) == 1) {
-		struct dp_verdict v;
+	static struct pcap_rec recs[DP_BATCH_MAX];
+	static uint8_t frames[DP_BATCH_MAX][2048];
+	struct dp_frame fr[DP_BATCH_MAX];
+	struct dp_verdict vs[DP_BATCH_MAX];
+	int nrec = 0;
+
+	while (nrec < DP_BATCH_MAX && pcap_next(in, &recs[nrec]) == 1) {
+		memcpy(frames[nrec], recs[nrec].data, recs[nrec].len);
+		fr[nrec].data = frames[nrec];
+		fr[nrec].len = recs[nrec].len;
+		fr[nrec].cap = sizeof(frames[nrec]);
+		nrec++;
+	}
+	/* Input interface of each frame, from the expectations. */
+	long ex_pos = ftell(ex);
+	int in_ifs[DP_BATCH_MAX];
+	for (int i = 0; i < nrec; i++)
+		if (fgets(line, sizeof(line), ex) == NULL ||
+		    sscanf(line, "%d", &in_ifs[i]) != 1)
+			in_ifs[i] = 0;
+	fseek(ex, ex_pos, SEEK_SET);
+	if (batch_mode) {
+		/* A batch comes from one interface: split where it changes. */
+		for (int i = 0; i < nrec; ) {
+			int j = i;
+			while (j < nrec && in_ifs[j] == in_ifs[i])
+				j++;
+			dp_process_batch(e, fr + i, (uint32_t)(j - i),
+			    (uint16_t)in_ifs[i], recs[i].ts_ms, vs + i);
+			i = j;
+		}
+	} else {
+		for (int i = 0; i < nrec; i++)
+			dp_process(e, fr[i].data, fr[i].len, fr[i].cap,
+			    (uint16_t)in_ifs[i], recs[i].ts_ms, &vs[i]);
+	}
+
+	for (int i = 0; i < nrec; i++) {
+		struct dp_verdict v = vs[i];
 		char verdict[32] = "", arg[32] = "", what[128] = "";
 		int in_if = 0;
-		uint8_t frame[2048];
+		uint8_t *frame = frames[i];
 
 		k++;
 		if (fgets(line, sizeof(line), ex) == NULL ||
@@ -112,17 +150,15 @@ run_case(const char *dir, const char *outdir, const char *name)
 			snprintf(tmp, sizeof(tmp), "%.31s %.90s", arg, what);
 			memcpy(what, tmp, sizeof(what));
 		}
-		memcpy(frame, rec.data, rec.len);
-		dp_process(e, frame, rec.len, sizeof(frame), (uint16_t)in_if,
-		    rec.ts_ms, &v);
+		rec = recs[i];
 
 		if (strcmp(verdict, "tx") == 0) {
 			int out_if = atoi(arg);
 			bool ok = v.action == DP_TX && v.ifidx == out_if &&
 			    pcap_next(out, &want) == 1 && want.len == v.len &&
 			    memcmp(want.data, frame, v.len) == 0;
-			tap(ok, "%s #%d: %s -> sent out if%d as expected", name, k,
-			    what, out_if);
+			tap(ok, "%s%s #%d: %s -> sent out if%d as expected", name,
+			    batch_mode ? " (batch)" : "", k, what, out_if);
 			if (!ok) {
 				printf("#   verdict %d reason %s if%u\n", v.action,
 				    dp_drop_name(v.reason), v.ifidx);
@@ -133,13 +169,14 @@ run_case(const char *dir, const char *outdir, const char *name)
 		} else if (strcmp(verdict, "drop") == 0) {
 			bool ok = v.action == DP_DROP &&
 			    strcmp(dp_drop_name(v.reason), arg) == 0;
-			tap(ok, "%s #%d: %s -> dropped as %s", name, k, what, arg);
+			tap(ok, "%s%s #%d: %s -> dropped as %s", name,
+			    batch_mode ? " (batch)" : "", k, what, arg);
 			if (!ok)
 				printf("#   got action %d reason %s\n", v.action,
 				    dp_drop_name(v.reason));
 		} else {
-			tap(v.action == DP_PASS, "%s #%d: %s -> passed to the kernel",
-			    name, k, what);
+			tap(v.action == DP_PASS, "%s%s #%d: %s -> passed to the kernel",
+			    name, batch_mode ? " (batch)" : "", k, what);
 		}
 	}
 	tap(pcap_next(out, &want) == 0, "%s: no expected frame left unsent", name);
@@ -159,6 +196,11 @@ cmp(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--batch") == 0) {
+		batch_mode = true;
+		argv++;
+		argc--;
+	}
 	const char *dir = argc > 1 ? argv[1] : "tests/packets/golden";
 	const char *outdir = argc > 2 ? argv[2] : "/tmp";
 	char *names[256];

@@ -242,7 +242,7 @@ static const struct err_case err_cases[] = {
 	  "t.conf:1:18: error: node-id name \"lb/1\": expected 1..63 letters, "
 	  "digits, '-', '_' or '.'\n" },
 	{ "global { conn-table-size 10 }",
-	  "t.conf:1:26: error: conn-table-size 10 out of range 1024..268435456\n" },
+	  "t.conf:1:26: error: conn-table-size 10 out of range 1024..16777216\n" },
 	{ "vrrp-group g { instance i { interface eth0 vrid 0 "
 	  "virtual-address 10.0.0.1 } }",
 	  "t.conf:1:49: error: vrid 0 out of range 1..255\n" },

@@ -359,6 +359,55 @@ test_ct_full_evicts_embryonic_first(void **state)
 	ct_destroy(&ct);
 }
 
+/* Random inserts and deletes against a reference set: every live entry stays
+ * findable by both tuples, nothing freed is found (checks the backward-shift
+ * deletion of the open-addressing index, including wrap-around). */
+static void
+test_ct_index_churn(void **state)
+{
+	enum { CAP = 500, OPS = 200000 };
+	struct ct_table ct;
+	uint32_t live_key[CAP], live_idx[CAP], nlive = 0, next_key = 1;
+	enum ct_dir d;
+
+	assert_int_equal(ct_init(&ct, CAP, 0, NULL, 12345), 0);
+	srand(99);
+	for (int op = 0; op < OPS; op++) {
+		if (nlive < CAP && (nlive == 0 || rand() % 2)) {
+			uint32_t k = next_key++;
+			uint32_t idx = ct_add(&ct, k, CT_ESTABLISHED, 0);
+			assert_int_not_equal(idx, CT_NIL);
+			live_key[nlive] = k;
+			live_idx[nlive++] = idx;
+		} else {
+			uint32_t j = (uint32_t)rand() % nlive;
+			struct dp_tuple t = tup(6, live_key[j], 1000, 0x0a000001, 80);
+			ct_free(&ct, live_idx[j]);
+			assert_int_equal(ct_lookup(&ct, &t, &d), CT_NIL);
+			live_key[j] = live_key[--nlive];
+			live_idx[j] = live_idx[nlive];
+		}
+		if (op % 997 == 0 || op == OPS - 1) {
+			for (uint32_t j = 0; j < nlive; j++) {
+				struct dp_tuple o = tup(6, live_key[j], 1000,
+				    0x0a000001, 80);
+				struct dp_tuple r = tup(6, 0x0b000001, 80,
+				    live_key[j], 1000);
+				assert_int_equal(ct_lookup(&ct, &o, &d), live_idx[j]);
+				assert_int_equal(d, CT_ORIG);
+				assert_int_equal(ct_lookup(&ct, &r, &d), live_idx[j]);
+				assert_int_equal(d, CT_REPLY);
+			}
+		}
+	}
+	/* Slots in use are exactly two per live entry. */
+	uint32_t used = 0;
+	for (uint32_t i = 0; i < ct.nslots; i++)
+		used += ct.slots[i] != CT_SLOT_EMPTY;
+	assert_int_equal(used, 2 * nlive);
+	ct_destroy(&ct);
+}
+
 /* ---- schedulers ----------------------------------------------------------- */
 
 static void
@@ -1048,6 +1097,7 @@ main(void)
 		cmocka_unit_test(test_ct_both_directions_and_states),
 		cmocka_unit_test(test_ct_expiry_virtual_clock),
 		cmocka_unit_test(test_ct_full_evicts_embryonic_first),
+		cmocka_unit_test(test_ct_index_churn),
 		cmocka_unit_test(test_sched_rr_wrr),
 		cmocka_unit_test(test_sched_lc_wlc),
 		cmocka_unit_test(test_sched_hash_consistency),
