@@ -30,7 +30,7 @@ static const char *const key_names[K__COUNT] = {
 	[K_SNAT_POOL] = "snat-pool", [K_INTERVAL] = "interval",
 	[K_TIMEOUT] = "timeout", [K_RISE] = "rise", [K_FALL] = "fall",
 	[K_PATH] = "path", [K_EXPECT] = "expect", [K_HOST] = "host",
-	[K_COMMAND] = "command", [K_WEIGHT] = "weight", [K_LISTEN] = "listen",
+	[K_COMMAND] = "command", [K_WEIGHT] = "weight", [K_LISTEN] = "listen", [K_STATELESS] = "stateless",
 };
 
 /* ---- diagnostics --------------------------------------------------- */
@@ -690,6 +690,10 @@ set_service(struct conf_parser *p, enum conf_key k, char **v,
 		else
 			s->mode = (enum conf_mode)i;
 		break;
+	case K_STATELESS:
+		s->stateless_loc = *kl;
+		(void)get_bool(p, k, *v, vl, &s->stateless);
+		break;
 	case K_SCHEDULER:
 		if (strcmp(*v, "source-hash") == 0)
 			s->sched = CONF_SCHED_SH;
@@ -947,6 +951,58 @@ b_backend(struct conf_parser *p, char *name, char *addrport,
 	free(addrport);
 }
 
+static const char *const timeout_names[CONF_TO__COUNT] = {
+	[CONF_TO_TCP_SYN] = "tcp-syn",
+	[CONF_TO_TCP_ESTABLISHED] = "tcp-established",
+	[CONF_TO_TCP_FIN] = "tcp-fin",
+	[CONF_TO_TCP_TIME_WAIT] = "tcp-time-wait",
+	[CONF_TO_TCP_CLOSE] = "tcp-close",
+	[CONF_TO_UDP] = "udp",
+};
+
+/* Short embryonic and close timeouts keep a SYN flood from filling the
+ * table; established and UDP follow common L4 balancer practice. */
+const uint32_t conf_timeout_default_ms[CONF_TO__COUNT] = {
+	[CONF_TO_TCP_SYN] = 10 * 1000,
+	[CONF_TO_TCP_ESTABLISHED] = 900 * 1000,
+	[CONF_TO_TCP_FIN] = 60 * 1000,
+	[CONF_TO_TCP_TIME_WAIT] = 60 * 1000,
+	[CONF_TO_TCP_CLOSE] = 10 * 1000,
+	[CONF_TO_UDP] = 300 * 1000,
+};
+
+const char *
+conf_timeout_name(enum conf_timeout t)
+{
+	return timeout_names[t];
+}
+
+void
+b_timeout(struct conf_parser *p, char *state, char *dur,
+    const struct conf_loc *kl, const struct conf_loc *sl,
+    const struct conf_loc *dl)
+{
+	struct conf_global *g = &p->c->global;
+	int t = lookup(timeout_names, CONF_TO__COUNT, state);
+	uint32_t ms;
+
+	if (t < 0)
+		conf_err(p, sl, "timeout: unknown state \"%s\", expected tcp-syn, "
+		    "tcp-established, tcp-fin, tcp-time-wait, tcp-close or udp",
+		    state);
+	else if (g->timeout_loc[t].line != 0)
+		conf_err(p, kl, "duplicate \"timeout %s\" (first set at %s:%d:%d)",
+		    state, g->timeout_loc[t].file, g->timeout_loc[t].line,
+		    g->timeout_loc[t].col);
+	else {
+		g->timeout_loc[t] = *kl;
+		if (get_duration(p, K_TIMEOUT, dur, dl, 1000, 86400000, &ms))
+			g->timeout_ms[t] = ms;
+	}
+	free(state);
+	free(dur);
+}
+
 void
 b_backend_weight(struct conf_parser *p, char *w, const struct conf_loc *vl)
 {
@@ -977,6 +1033,8 @@ conf_new(const char *path)
 	c->path = strdup(path);
 	c->global.workers = CONF_DEFAULT_WORKERS;
 	c->global.conn_table_size = CONF_DEFAULT_CONN_TABLE_SIZE;
+	memcpy(c->global.timeout_ms, conf_timeout_default_ms,
+	    sizeof(c->global.timeout_ms));
 	c->global.control_socket = strdup(CONF_DEFAULT_SOCKET);
 	if (c->path == NULL || c->global.control_socket == NULL) {
 		conf_free(c);

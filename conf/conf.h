@@ -24,6 +24,8 @@
 #define CONF_DEFAULT_SOCKET	"/run/lbd/lbd.sock"
 #define CONF_DEFAULT_SYNC_PORT	7788
 #define CONF_INCLUDE_DEPTH_MAX	16
+#define CONF_SNAT_POOL_MAX	64	/* addresses per service */
+#define CONF_BACKENDS_MAX	65534	/* per service */
 
 struct conf_loc {
 	const char	*file;		/* interned in the owning struct conf */
@@ -103,6 +105,9 @@ struct conf_service {
 	struct conf_addr	*snat_pool;
 	size_t			 n_snat_pool;
 	struct conf_check	 check;		/* type NONE when absent */
+	bool			 stateless;	/* sh/maglev: place mid-stream
+						 * packets without an entry */
+	struct conf_loc		 stateless_loc;
 	struct conf_backend	*backends;
 	size_t			 n_backends;
 	struct conf_loc		 loc;
@@ -150,12 +155,28 @@ struct conf_sync {
 	bool			 incomplete;	/* a syntax error hit this block */
 };
 
+/* Connection timeouts by state, `timeout STATE DURATION` in global. */
+enum conf_timeout {
+	CONF_TO_TCP_SYN,
+	CONF_TO_TCP_ESTABLISHED,
+	CONF_TO_TCP_FIN,
+	CONF_TO_TCP_TIME_WAIT,
+	CONF_TO_TCP_CLOSE,
+	CONF_TO_UDP,
+	CONF_TO__COUNT
+};
+
 struct conf_global {
 	char			*node_id;
 	uint32_t		 workers;
 	char			*control_socket;
 	uint32_t		 conn_table_size;
+	uint32_t		 timeout_ms[CONF_TO__COUNT];
+	struct conf_loc		 timeout_loc[CONF_TO__COUNT];
 };
+
+const char	*conf_timeout_name(enum conf_timeout);
+extern const uint32_t conf_timeout_default_ms[CONF_TO__COUNT];
 
 #define CONF_DEFAULT_WORKERS		1
 #define CONF_DEFAULT_CONN_TABLE_SIZE	1048576

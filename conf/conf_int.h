@@ -19,7 +19,7 @@ enum conf_key {
 	K_MODE, K_SCHEDULER, K_SNAT_POOL,
 	K_INTERVAL, K_TIMEOUT, K_RISE, K_FALL, K_PATH, K_EXPECT, K_HOST,
 	K_COMMAND,
-	K_WEIGHT, K_LISTEN,
+	K_WEIGHT, K_LISTEN, K_STATELESS,
 	K__COUNT
 };
 
@@ -90,6 +90,9 @@ void	b_check(struct conf_parser *, char *type, const struct conf_loc *kloc,
 void	b_backend(struct conf_parser *, char *name, char *addrport,
 	    const struct conf_loc *kloc, const struct conf_loc *nloc,
 	    const struct conf_loc *aloc);
+void	b_timeout(struct conf_parser *, char *state, char *dur,
+	    const struct conf_loc *kloc, const struct conf_loc *sloc,
+	    const struct conf_loc *dloc);
 void	b_backend_weight(struct conf_parser *, char *w,
 	    const struct conf_loc *vloc);
 void	b_list_item(struct conf_parser *, enum conf_key, char *val,

@@ -191,6 +191,7 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 			    conf_sched_name(ns->sched));
 		add_addrs(&d, "snat-pool", os->snat_pool, os->n_snat_pool,
 		    ns->snat_pool, ns->n_snat_pool);
+		add_u(&d, "stateless", os->stateless, ns->stateless);
 		diff_check(&d, &os->check, &ns->check);
 		if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_SERVICE,
 		    ns->name, NULL, buf, os, ns) < 0)
@@ -285,8 +286,10 @@ diff_vrrp(const struct conf *a, const struct conf *b, struct conf_diff *out)
 static int
 diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 {
-	static const struct conf_global none = { NULL, CONF_DEFAULT_WORKERS,
-	    NULL, CONF_DEFAULT_CONN_TABLE_SIZE };
+	static const struct conf_global none = {
+		.workers = CONF_DEFAULT_WORKERS,
+		.conn_table_size = CONF_DEFAULT_CONN_TABLE_SIZE,
+	};
 	const struct conf_global *ga = a ? &a->global : &none;
 	const struct conf_global *gb = b ? &b->global : &none;
 	char buf[256];
@@ -297,6 +300,13 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	add_u(&d, "workers", ga->workers, gb->workers);
 	add_s(&d, "control-socket", ga->control_socket, gb->control_socket);
 	add_u(&d, "conn-table-size", ga->conn_table_size, gb->conn_table_size);
+	for (int t = 0; t < CONF_TO__COUNT; t++) {
+		char what[48];
+		snprintf(what, sizeof(what), "timeout %s ms", conf_timeout_name(t));
+		add_u(&d, what, ga->timeout_ms[t] ? ga->timeout_ms[t] :
+		    conf_timeout_default_ms[t], gb->timeout_ms[t] ? gb->timeout_ms[t] :
+		    conf_timeout_default_ms[t]);
+	}
 	if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_GLOBAL, "global", NULL,
 	    buf, ga, gb) < 0)
 		return -1;

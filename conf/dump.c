@@ -85,7 +85,11 @@ conf_dump(const struct conf *c, FILE *fp)
 	fprintf(fp, "    workers %u\n", c->global.workers);
 	fputs("    control-socket ", fp);
 	put_quoted(fp, c->global.control_socket);
-	fprintf(fp, "\n    conn-table-size %u\n}\n", c->global.conn_table_size);
+	fprintf(fp, "\n    conn-table-size %u\n", c->global.conn_table_size);
+	for (int t = 0; t < CONF_TO__COUNT; t++)
+		fprintf(fp, "    timeout %s %s\n", conf_timeout_name(t),
+		    dur(c->global.timeout_ms[t], d, sizeof(d)));
+	fputs("}\n", fp);
 
 	for (size_t g = 0; g < c->n_groups; g++) {
 		const struct conf_group *gr = &c->groups[g];
@@ -131,6 +135,8 @@ conf_dump(const struct conf *c, FILE *fp)
 		    conf_proto_name(s->proto), s->port);
 		fprintf(fp, "    mode %s\n    scheduler %s\n",
 		    conf_mode_name(s->mode), conf_sched_name(s->sched));
+		if (s->stateless)
+			fputs("    stateless on\n", fp);
 		for (size_t k = 0; k < s->n_snat_pool; k++)
 			fprintf(fp, "    snat-pool %s\n",
 			    conf_addr_str(&s->snat_pool[k], false, a, sizeof(a)));
@@ -183,8 +189,12 @@ conf_dump_json(const struct conf *c, FILE *fp)
 	jstr(fp, c->global.node_id);
 	fprintf(fp, ",\"workers\":%u,\"control_socket\":", c->global.workers);
 	jstr(fp, c->global.control_socket);
-	fprintf(fp, ",\"conn_table_size\":%u},\"vrrp_groups\":[",
+	fprintf(fp, ",\"conn_table_size\":%u,\"timeouts_ms\":{",
 	    c->global.conn_table_size);
+	for (int t = 0; t < CONF_TO__COUNT; t++)
+		fprintf(fp, "%s\"%s\":%u", t ? "," : "", conf_timeout_name(t),
+		    c->global.timeout_ms[t]);
+	fputs("}},\"vrrp_groups\":[", fp);
 	for (size_t g = 0; g < c->n_groups; g++) {
 		const struct conf_group *gr = &c->groups[g];
 		fprintf(fp, "%s{\"name\":", g ? "," : "");
@@ -230,9 +240,9 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		fputs(",\"vip\":", fp);
 		jaddr(fp, &s->vip, false);
 		fprintf(fp, ",\"proto\":\"%s\",\"port\":%u,\"mode\":\"%s\","
-		    "\"scheduler\":\"%s\",\"snat_pool\":[",
+		    "\"scheduler\":\"%s\",\"stateless\":%s,\"snat_pool\":[",
 		    conf_proto_name(s->proto), s->port, conf_mode_name(s->mode),
-		    conf_sched_name(s->sched));
+		    conf_sched_name(s->sched), s->stateless ? "true" : "false");
 		for (size_t k = 0; k < s->n_snat_pool; k++) {
 			if (k)
 				fputc(',', fp);

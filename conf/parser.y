@@ -3,14 +3,15 @@
  *
  *   file      := { global | vrrp-group | sync | service }
  *   global    := "global" "{" { node-id V | workers V | control-socket V
- *                               | conn-table-size V } "}"
+ *                 | conn-table-size V | timeout STATE DURATION } "}"
  *   vrrp-group:= "vrrp-group" NAME "{" { instance } "}"
  *   instance  := "instance" NAME "{" { interface V | vrid V | priority V
  *                 | advert-interval V | virtual-address V+ | version V
  *                 | preempt V | preempt-delay V } "}"
  *   sync      := "sync" "{" { interface V | peer V | port V | key-file V } "}"
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
- *                 | scheduler V | snat-pool ADDR+ | check TYPE [ "{" ... "}" ]
+ *                 | scheduler V | stateless V | snat-pool ADDR+
+ *                 | check TYPE [ "{" ... "}" ]
  *                 | backend NAME ADDR:PORT [ weight V ] } "}"
  *
  * Values are checked by the builder (build.c), not here, so that a bad value
@@ -69,6 +70,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_BACKEND "backend" T_WEIGHT "weight" T_INTERVAL "interval"
 		T_TIMEOUT "timeout" T_RISE "rise" T_FALL "fall" T_PATH "path"
 		T_EXPECT "expect" T_HOST "host" T_COMMAND "command"
+		T_STATELESS "stateless"
 
 %type <str>	value name
 
@@ -104,6 +106,7 @@ global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
 		| "workers" value		{ b_set(p, K_WORKERS, $2, &@1, &@2); }
 		| "control-socket" value	{ b_set(p, K_CONTROL_SOCKET, $2, &@1, &@2); }
 		| "conn-table-size" value	{ b_set(p, K_CONN_TABLE_SIZE, $2, &@1, &@2); }
+		| "timeout" value value		{ b_timeout(p, $2, $3, &@1, &@2, &@3); }
 		;
 
 /* ---- vrrp-group / instance ---- */
@@ -169,6 +172,7 @@ service_item	: "listen" value value value
 			{ b_listen(p, $2, $3, $4, &@1, &@2, &@3, &@4); }
 		| "mode" value			{ b_set(p, K_MODE, $2, &@1, &@2); }
 		| "scheduler" value		{ b_set(p, K_SCHEDULER, $2, &@1, &@2); }
+		| "stateless" value		{ b_set(p, K_STATELESS, $2, &@1, &@2); }
 		| "snat-pool" snat_list
 		| check
 		| backend

@@ -238,6 +238,13 @@ validate_services(struct conf_parser *p)
 			conf_err(p, &s->snat_loc, "service \"%s\": snat-pool is "
 			    "only used in mode snat (mode is %s)", s->name,
 			    conf_mode_name(s->mode));
+		if (s->n_snat_pool > CONF_SNAT_POOL_MAX)
+			conf_err(p, &s->snat_loc, "service \"%s\": snat-pool has %zu "
+			    "addresses, at most %d", s->name, s->n_snat_pool,
+			    CONF_SNAT_POOL_MAX);
+		if (s->n_backends > CONF_BACKENDS_MAX)
+			conf_err(p, &s->loc, "service \"%s\": %zu backends, at most "
+			    "%d", s->name, s->n_backends, CONF_BACKENDS_MAX);
 		for (size_t k = 0; k < s->n_snat_pool && s->vip.family; k++)
 			if (s->snat_pool[k].family != s->vip.family)
 				conf_err(p, &s->snat_loc, "service \"%s\": snat-pool "
@@ -246,6 +253,11 @@ validate_services(struct conf_parser *p)
 				    sizeof(a1)), fam(s->snat_pool[k].family),
 				    fam(s->vip.family));
 
+		if (s->stateless && s->sched != CONF_SCHED_SH &&
+		    s->sched != CONF_SCHED_MAGLEV)
+			conf_err(p, &s->stateless_loc, "service \"%s\": stateless "
+			    "needs scheduler sh or maglev (scheduler is %s)",
+			    s->name, conf_sched_name(s->sched));
 		if (s->check.type != CONF_CHECK_NONE) {
 			struct conf_check *ck = &s->check;
 			if (ck->timeout_ms > ck->interval_ms)

@@ -64,6 +64,8 @@ static const char full[] =
     "    workers 2\n"
     "    control-socket /tmp/x.sock\n"
     "    conn-table-size 4096\n"
+    "    timeout tcp-established 30m\n"
+    "    timeout udp 45s\n"
     "}\n"
     "vrrp-group edge {\n"
     "    instance front { interface eth0 vrid 51 priority 150 advert-interval 100ms\n"
@@ -78,6 +80,7 @@ static const char full[] =
     "    listen 198.51.100.10 tcp 80\n"
     "    mode snat\n"
     "    scheduler maglev\n"
+    "    stateless on\n"
     "    snat-pool 198.51.100.20\n"
     "    check http { path \"/health z\" expect 200-299,301 interval 1m timeout 2s\n"
     "                 rise 4 fall 5 port 8080 host www.example.net }\n"
@@ -103,6 +106,12 @@ test_all_constructs(void **state)
 	assert_int_equal(c->global.workers, 2);
 	assert_string_equal(c->global.control_socket, "/tmp/x.sock");
 	assert_int_equal(c->global.conn_table_size, 4096);
+	assert_int_equal(c->global.timeout_ms[CONF_TO_TCP_ESTABLISHED], 1800000);
+	assert_int_equal(c->global.timeout_ms[CONF_TO_UDP], 45000);
+	assert_int_equal(c->global.timeout_ms[CONF_TO_TCP_SYN],
+	    conf_timeout_default_ms[CONF_TO_TCP_SYN]);
+	assert_true(c->services[0].stateless);
+	assert_false(c->services[1].stateless);
 
 	assert_int_equal(c->n_groups, 1);
 	assert_int_equal(c->groups[0].n_instances, 3);
@@ -204,16 +213,16 @@ static const struct err_case err_cases[] = {
 	/* syntax */
 	{ "global {\n  nodeid x\n}\n",
 	  "t.conf:2:3: error: unexpected word \"nodeid\", expected node-id, "
-	  "workers, control-socket, conn-table-size or '}'\n" },
+	  "workers, control-socket, conn-table-size, timeout or '}'\n" },
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
-	  "scheduler, snat-pool, check, backend or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless or '}'\n" },
 	{ "frobnicate { }\n",
 	  "t.conf:1:1: error: unexpected word \"frobnicate\", expected end of "
 	  "file, global, vrrp-group, sync or service\n" },
 	{ "global { workers 1; }\n",
 	  "t.conf:1:19: error: unexpected character ';', expected node-id, "
-	  "workers, control-socket, conn-table-size or '}'\n" },
+	  "workers, control-socket, conn-table-size, timeout or '}'\n" },
 	{ "global { node-id \"abc }\n",
 	  "t.conf:1:18: error: unterminated string (a string ends on the same line)\n"
 	  "t.conf:2:1: error: unexpected end of file, expected a value\n" },
@@ -223,11 +232,11 @@ static const struct err_case err_cases[] = {
 	{ "global {\n bad1 1\n workers 2\n bad2 2\n}\nservice s {\n bad3\n"
 	  " listen 10.0.0.1 tcp 80\n backend b 10.0.0.2:80\n}\n",
 	  "t.conf:2:2: error: unexpected word \"bad1\", expected node-id, workers, "
-	  "control-socket, conn-table-size or '}'\n"
+	  "control-socket, conn-table-size, timeout or '}'\n"
 	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
-	  "control-socket, conn-table-size or '}'\n"
+	  "control-socket, conn-table-size, timeout or '}'\n"
 	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
-	  "scheduler, snat-pool, check, backend or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless or '}'\n" },
 	/* values */
 	{ "global { workers 0 }",
 	  "t.conf:1:18: error: workers 0 out of range 1..64\n" },
@@ -241,6 +250,22 @@ static const struct err_case err_cases[] = {
 	{ "global { node-id lb/1 }",
 	  "t.conf:1:18: error: node-id name \"lb/1\": expected 1..63 letters, "
 	  "digits, '-', '_' or '.'\n" },
+	{ "global { timeout tcp-forever 5s }",
+	  "t.conf:1:18: error: timeout: unknown state \"tcp-forever\", expected "
+	  "tcp-syn, tcp-established, tcp-fin, tcp-time-wait, tcp-close or udp\n" },
+	{ "global { timeout udp 1s timeout udp 2s }",
+	  "t.conf:1:25: error: duplicate \"timeout udp\" (first set at "
+	  "t.conf:1:10)\n" },
+	{ "global { timeout udp 5 }",
+	  "t.conf:1:22: error: timeout: \"5\" needs a unit, e.g. 5ms or 5s\n" },
+	{ "global { timeout tcp-syn 10ms }",
+	  "t.conf:1:26: error: timeout 10ms out of range 1s..86400s\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 stateless on backend b 10.0.0.2 }",
+	  "t.conf:1:36: error: service \"s\": stateless needs scheduler sh or "
+	  "maglev (scheduler is rr)\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 scheduler sh stateless maybe "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:59: error: stateless: expected on or off, found \"maybe\"\n" },
 	{ "global { conn-table-size 10 }",
 	  "t.conf:1:26: error: conn-table-size 10 out of range 1024..16777216\n" },
 	{ "vrrp-group g { instance i { interface eth0 vrid 0 "

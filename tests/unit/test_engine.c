@@ -15,7 +15,9 @@
 #include <cmocka.h>
 
 #include "lbd/engine/csum.h"
+#include "conf/conf.h"
 #include "lbd/engine/dp.h"
+#include "lbd/engine/from_conf.h"
 #include "lbd/engine/parse.h"
 #include "lbd/engine/snat.h"
 #include "pktgen.h"
@@ -1086,6 +1088,61 @@ test_insert_mirrored(void **state)
 	dp_engine_free(fl2.e);
 }
 
+/* From config text to a forwarded packet. */
+static void
+test_from_conf(void **state)
+{
+	static const char text[] =
+	    "global { conn-table-size 2048 timeout tcp-established 2m }\n"
+	    "service web { listen 198.51.100.10 tcp 80 mode snat scheduler maglev\n"
+	    "  stateless on snat-pool 10.0.0.200\n"
+	    "  backend a 10.0.0.11:8080 weight 3 backend b 10.0.0.12:8080 weight 0 }\n"
+	    "service dns6 { listen 2001:db8:f::10 udp 53 mode dsr\n"
+	    "  backend a [2001:db8:b::11]:53 }\n";
+	struct conf_diags d = { 0 };
+	struct conf *c = conf_load_string("t.conf", text, &d);
+	struct dp_params par;
+	struct dp_service *svc;
+	uint32_t n;
+
+	assert_non_null(c);
+	dp_params_from_conf(c, &par);
+	assert_int_equal(par.conn_max, 2048);
+	assert_int_equal(par.timeouts.ms[CT_CLASS_EST], 120000);
+	assert_int_equal(par.timeouts.ms[CT_CLASS_SYN], 10000);
+	assert_int_equal(dp_services_from_conf(c, &svc, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(svc[0].family, 4);
+	assert_int_equal(svc[0].mode, DP_MODE_SNAT);
+	assert_int_equal(svc[0].sched, DP_SCHED_MAGLEV);
+	assert_true(svc[0].stateless);
+	assert_int_equal(svc[0].n_snat, 1);
+	assert_int_equal(ntohs(svc[0].port), 80);
+	assert_int_equal(ntohs(svc[0].b[0].port), 8080);
+	assert_int_equal(svc[0].b[0].weight, 3);
+	assert_int_equal(svc[0].b[1].weight, 0);
+	assert_int_equal(svc[1].family, 6);
+	assert_int_equal(svc[1].proto, 17);
+	assert_int_equal(svc[1].mode, DP_MODE_DSR);
+
+	/* Installed, it forwards; the drained backend gets nothing. */
+	struct flow fl;
+	fl.e = mk_engine(2048);
+	assert_int_equal(dp_engine_set_services(fl.e, svc, n), 0);
+	for (int i = 0; i < 50; i++) {
+		struct pg_ep cl = pg_ep("203.0.113.5", (uint16_t)(30000 + i));
+		struct pg_ep v = pg_ep("198.51.100.10", 80);
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &cl, &v, PG_SYN, 1, 0, NULL, 0);
+		run(&fl, 0, 0);
+		expect_tx(&fl, 1, mac_be[0], mac_if1);
+		expect_ep(&fl, false, "10.0.0.11", 8080);
+		expect_ep(&fl, true, "10.0.0.200", 0);
+	}
+	dp_engine_free(fl.e);
+	conf_free(c);
+	conf_diags_free(&d);
+}
+
 int
 main(void)
 {
@@ -1121,6 +1178,7 @@ main(void)
 		cmocka_unit_test(test_reload_keeps_connections),
 		cmocka_unit_test(test_syn_reuses_closed_entry),
 		cmocka_unit_test(test_insert_mirrored),
+		cmocka_unit_test(test_from_conf),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

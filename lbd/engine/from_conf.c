@@ -1,0 +1,91 @@
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbd/engine/from_conf.h"
+
+_Static_assert(CONF_SNAT_POOL_MAX <= DP_SNAT_MAX, "pool fits the engine");
+
+static void
+addr16(uint8_t out[16], const struct conf_addr *a)
+{
+	memset(out, 0, 16);
+	if (a->family == AF_INET)
+		memcpy(out, &a->u.v4, 4);
+	else
+		memcpy(out, &a->u.v6, 16);
+}
+
+void
+dp_params_from_conf(const struct conf *c, struct dp_params *p)
+{
+	static const enum ct_class cls[CONF_TO__COUNT] = {
+		[CONF_TO_TCP_SYN] = CT_CLASS_SYN,
+		[CONF_TO_TCP_ESTABLISHED] = CT_CLASS_EST,
+		[CONF_TO_TCP_FIN] = CT_CLASS_FIN,
+		[CONF_TO_TCP_TIME_WAIT] = CT_CLASS_TIME_WAIT,
+		[CONF_TO_TCP_CLOSE] = CT_CLASS_CLOSE,
+		[CONF_TO_UDP] = CT_CLASS_UDP,
+	};
+
+	memset(p, 0, sizeof(*p));
+	p->conn_max = c->global.conn_table_size;
+	p->events = 65536;
+	ct_default_timeouts(&p->timeouts);
+	for (int t = 0; t < CONF_TO__COUNT; t++)
+		if (c->global.timeout_ms[t] != 0)
+			p->timeouts.ms[cls[t]] = c->global.timeout_ms[t];
+	p->maglev_size = DP_MAGLEV_DEFAULT;
+}
+
+int
+dp_services_from_conf(const struct conf *c, struct dp_service **out,
+    uint32_t *n)
+{
+	static const uint8_t modes[] = {
+		[CONF_MODE_ROUTED] = DP_MODE_ROUTED,
+		[CONF_MODE_SNAT] = DP_MODE_SNAT,
+		[CONF_MODE_DSR] = DP_MODE_DSR,
+	};
+	static const uint8_t scheds[] = {
+		[CONF_SCHED_RR] = DP_SCHED_RR, [CONF_SCHED_WRR] = DP_SCHED_WRR,
+		[CONF_SCHED_LC] = DP_SCHED_LC, [CONF_SCHED_WLC] = DP_SCHED_WLC,
+		[CONF_SCHED_SH] = DP_SCHED_SH, [CONF_SCHED_MAGLEV] = DP_SCHED_MAGLEV,
+	};
+	struct dp_service *v = calloc(c->n_services ? c->n_services : 1,
+	    sizeof(*v));
+
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < c->n_services; i++) {
+		const struct conf_service *cs = &c->services[i];
+		struct dp_service *s = &v[i];
+
+		addr16(s->vip, &cs->vip);
+		s->port = htons(cs->port);
+		s->proto = cs->proto;
+		s->family = cs->vip.family == AF_INET ? 4 : 6;
+		s->mode = modes[cs->mode];
+		s->sched = scheds[cs->sched];
+		s->stateless = cs->stateless;
+		for (size_t k = 0; k < cs->n_snat_pool; k++)
+			addr16(s->snat[s->n_snat++], &cs->snat_pool[k]);
+		s->b = calloc(cs->n_backends ? cs->n_backends : 1, sizeof(*s->b));
+		if (s->b == NULL) {
+			for (size_t j = 0; j < i; j++)
+				dp_service_free(&v[j]);
+			free(v);
+			return -1;
+		}
+		s->nb = (uint16_t)cs->n_backends;
+		for (size_t k = 0; k < cs->n_backends; k++) {
+			addr16(s->b[k].addr, &cs->backends[k].addr);
+			s->b[k].port = htons(cs->backends[k].port);
+			s->b[k].weight = (uint16_t)cs->backends[k].weight;
+			s->b[k].up = true;
+		}
+	}
+	*out = v;
+	*n = (uint32_t)c->n_services;
+	return 0;
+}
