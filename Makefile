@@ -119,7 +119,7 @@ $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h t
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
-.PHONY: tests-build packets-regen bench-engine
+.PHONY: tests-build packets-regen bench-engine bench-memlat
 
 # ---- benchmarks (not part of check) ---------------------------------------
 
@@ -129,6 +129,13 @@ $(B)/bench/engine: bench/engine.c tests/unit/topo.h tests/unit/pktgen.h $(LIBENG
 
 bench-engine: $(B)/bench/engine
 	$(B)/bench/engine
+
+$(B)/bench/memlat: bench/memlat.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench-memlat: $(B)/bench/memlat
+	$(B)/bench/memlat
 
 # Rewrite the golden packet fixtures (review the diff before committing).
 packets-regen: $(B)/tests/packets/gen
