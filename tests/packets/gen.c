@@ -223,6 +223,47 @@ gen_icmp(const char *dir, const struct fam *fm, enum dp_mode mode)
 	close_case(&g);
 }
 
+/*
+ * DSR: the backend answers the client directly, from the VIP. An ICMP error
+ * about such a reply is addressed to the VIP, so it reaches lbd, which hands
+ * it to the backend unchanged but for the MACs. An error about what lbd sent
+ * to the backend is addressed to the client and is not lbd's.
+ */
+static void
+gen_icmp_dsr(const char *dir, const struct fam *fm)
+{
+	char name[64], svc[128];
+	uint8_t in[2048], out[2048], pkt[2048];
+	size_t ni, no, hl = fm->f == 4 ? 20 : 40;
+	struct pg_ep c = pg_ep(fm->cli, 40000), v = pg_ep(fm->vip, 80);
+	struct pg_ep rf = pg_ep(fm->rtr_front, 0), rb = pg_ep(fm->rtr_back, 0);
+
+	snprintf(name, sizeof(name), "icmp-dsr-v%d", fm->f);
+	snprintf(svc, sizeof(svc), "mode=dsr family=%d proto=tcp port=80 "
+	    "bport=80 backends=1", fm->f);
+	struct gcase g = open_case(dir, name, svc);
+
+	pg_ttl = 64;
+	ni = pg_tcp(in, mac_if0, mac_gw, &c, &v, PG_SYN, 1000, 0, NULL, 0);
+	no = pg_tcp(out, mac_be[0], mac_if1, &c, &v, PG_SYN, 1000, 0, NULL, 0);
+	step_tx(&g, 0, in, ni, 1, out, no, "client SYN");
+
+	/* the backend's SYN-ACK, VIP -> client, as the backend sent it */
+	pg_ttl = 64;
+	no = pg_tcp(pkt, mac_gw, mac_be[0], &v, &c, PG_SYN | PG_ACK, 7000, 1001,
+	    NULL, 0);
+	ni = pg_icmp_toobig(in, mac_if0, mac_gw, &rf, &v, 1280, pkt + 14, hl + 20);
+	no = pg_icmp_toobig(out, mac_be[0], mac_if1, &rf, &v, 1280, pkt + 14,
+	    hl + 20);
+	step_tx(&g, 0, in, ni, 1, out, no, "too big about the backend's reply");
+
+	/* about client -> VIP as lbd passed it on: addressed to the client */
+	no = pg_tcp(pkt, mac_be[0], mac_if1, &c, &v, PG_SYN, 1000, 0, NULL, 0);
+	ni = pg_icmp_toobig(in, mac_if1, mac_be[0], &rb, &c, 1280, pkt + 14, hl + 20);
+	step_other(&g, 1, in, ni, "pass", "too big addressed to the client");
+	close_case(&g);
+}
+
 static void
 set_frag(uint8_t *f, uint16_t fragw)
 {
@@ -344,6 +385,7 @@ main(int argc, char **argv)
 			gen_tcp(dir, &fams[f], (enum dp_mode)m);
 		gen_icmp(dir, &fams[f], DP_MODE_ROUTED);
 		gen_icmp(dir, &fams[f], DP_MODE_SNAT);
+		gen_icmp_dsr(dir, &fams[f]);
 	}
 	gen_misc(dir);
 	gen_udp(dir);
