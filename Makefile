@@ -35,10 +35,17 @@ CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
+# The fuzzing build: clang, libFuzzer coverage on every object.
+ifeq ($(FUZZ),1)
+CC       := clang
+CFLAGS   := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
 # Generated parser code is not ours to lint; keep it compiling cleanly without -Werror noise.
 GEN_CFLAGS = -std=gnu11 $(CFLAGS) -w -MMD -MP
 
-.PHONY: all deps check check-unit check-conf check-integration san demo install clean
+.PHONY: all deps check check-unit check-conf check-integration san demo install clean fuzz fuzz-build
 .DEFAULT_GOAL := all
 
 # ---- components --------------------------------------------------------------
@@ -142,6 +149,35 @@ packets-regen: $(B)/tests/packets/gen
 	rm -f tests/packets/golden/*
 	$(B)/tests/packets/gen tests/packets/golden
 
+# ---- fuzzing (tests/fuzz) -------------------------------------------------
+
+FUZZ_BINS := $(B)/tests/fuzz/fuzz_conf $(B)/tests/fuzz/fuzz_frames $(B)/tests/fuzz/fuzz_ctl
+FUZZ_LINK = -fsanitize=fuzzer,address,undefined
+
+$(B)/tests/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(LIBCONF)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(LIBCONF)
+
+$(B)/tests/fuzz/fuzz_frames: tests/fuzz/fuzz_frames.c tests/unit/topo.h $(LIBENGINE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-variable $(FUZZ_LINK) -o $@ $< $(LIBENGINE) -lm
+
+$(B)/tests/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(LIBCONF) $(LIBUTIL)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(LIBCONF) $(LIBUTIL) $(LDLIBS_LBD)
+
+fuzz-bins: $(FUZZ_BINS)
+.PHONY: fuzz-bins
+
+fuzz-build:
+	$(MAKE) B=build-fuzz FUZZ=1 fuzz-bins
+
+# Each target for FUZZ_TIME seconds (default 60), seeded from the tests'
+# own inputs; every crash is kept under build-fuzz/artifacts/.
+FUZZ_TIME ?= 60
+fuzz: deps fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) bash tests/fuzz/run.sh build-fuzz
+
 deps:
 ifneq ($(NO_DEPS),1)
 	@sh packaging/deps.sh test
@@ -153,7 +189,8 @@ endif
 check: deps
 	$(MAKE) all
 	$(MAKE) B=build-san SAN=1 all
-	bash tests/run build build-san
+	$(MAKE) B=build-fuzz FUZZ=1 fuzz-bins
+	bash tests/run build build-san build-fuzz
 
 san:
 	$(MAKE) B=build-san SAN=1 all

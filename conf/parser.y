@@ -207,8 +207,11 @@ check_item	: "interval" value		{ b_set(p, K_INTERVAL, $2, &@1, &@2); }
 		| "command" value		{ b_set(p, K_COMMAND, $2, &@1, &@2); }
 		;
 
-backend		: "backend" name value		{ b_backend(p, $2, $3, &@1, &@2, &@3); }
-		  backend_opts
+/* A rule of its own, not a mid-rule action: the strings change owner only
+ * at a reduction, so error recovery can never free them a second time. */
+backend		: backend_head backend_opts
+		;
+backend_head	: "backend" name value		{ b_backend(p, $2, $3, &@1, &@2, &@3); }
 		;
 backend_opts	: %empty
 		| backend_opts "weight" value	{ b_backend_weight(p, $3, &@3); }

@@ -34,6 +34,9 @@ log_to_stderr(void)
 	return use_stderr;
 }
 
+static void vlog(enum log_level, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 vlog(enum log_level level, int saved_errno, const char *fmt, va_list ap)
 {

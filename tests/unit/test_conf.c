@@ -437,6 +437,10 @@ static const struct err_case err_cases[] = {
 	{ "service bad/name { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 }",
 	  "t.conf:1:9: error: service name \"bad/name\": expected 1..63 letters, "
 	  "digits, '-', '_' or '.'\n" },
+	/* A syntax error right after a backend (found by fuzz_conf: the
+	 * backend's strings were freed twice during error recovery). */
+	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 weight }",
+	  "t.conf:1:62: error: unexpected '}', expected a value\n" },
 	/* VRRP coverage: a warning only, the config loads */
 	{ "vrrp-group g { instance i { interface eth0 vrid 1 "
 	  "virtual-address 10.0.0.1/24 } }\n"

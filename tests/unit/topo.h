@@ -65,6 +65,9 @@ mk_service(int family, uint8_t proto, uint16_t port, enum dp_mode mode,
 	return s;
 }
 
+/* Maglev table size for engines made here (0: the engine's default). */
+static uint32_t topo_maglev_size;
+
 static struct dp_engine *
 mk_engine(uint32_t conns)
 {
@@ -79,6 +82,7 @@ mk_engine(uint32_t conns)
 	par.events = 1024;
 	ct_default_timeouts(&par.timeouts);
 	par.seed = 42;
+	par.maglev_size = topo_maglev_size;
 	e = dp_engine_new(&par);
 	if (e == NULL)
 		abort();
