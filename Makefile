@@ -66,6 +66,19 @@ UTIL_SRCS := $(wildcard lbd/util/*.c)
 UTIL_OBJS := $(UTIL_SRCS:%.c=$(B)/%.o)
 LIBUTIL   := $(B)/lbd/util/libutil.a
 
+# vrrp/, health/, ha-sync/: a library each (libvrrp.a, libhealth.a,
+# libhasync.a) as soon as the folder holds sources; nothing to edit here.
+COMPONENTS := vrrp health ha-sync
+define COMPONENT_RULES
+LIB_$(1) := $(B)/$(1)/lib$(subst -,,$(1)).a
+$$(LIB_$(1)): $$(patsubst %.c,$(B)/%.o,$$(wildcard $(1)/*.c))
+	@mkdir -p $$(dir $$@)
+	$$(AR) rcs $$@ $$^
+COMP_LIBS += $$(if $$(wildcard $(1)/*.c),$$(LIB_$(1)))
+endef
+COMP_LIBS :=
+$(foreach c,$(COMPONENTS),$(eval $(call COMPONENT_RULES,$(c))))
+
 LBD_SRCS  := $(filter-out lbd/lbctl.c,$(wildcard lbd/*.c))
 LBD_OBJS  := $(LBD_SRCS:%.c=$(B)/%.o)
 LBCTL_OBJS := $(B)/lbd/lbctl.o
@@ -73,7 +86,7 @@ LBCTL_OBJS := $(B)/lbd/lbctl.o
 LBD       := $(B)/lbd/lbd
 LBCTL     := $(B)/lbd/lbctl
 
-all: $(LBD) $(LBCTL) $(LIBENGINE) tests-build
+all: $(LBD) $(LBCTL) $(LIBENGINE) $(COMP_LIBS) tests-build
 
 $(B)/conf/parser.c $(B)/conf/parser.h: conf/parser.y
 	@mkdir -p $(dir $@)
@@ -104,8 +117,8 @@ $(LIBUTIL): $(UTIL_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(LBD): $(LBD_OBJS) $(LIBCONF) $(LIBUTIL)
-	$(CC) $(LDFLAGS) -o $@ $(LBD_OBJS) $(LIBCONF) $(LIBUTIL) $(LDLIBS_LBD)
+$(LBD): $(LBD_OBJS) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
+	$(CC) $(LDFLAGS) -o $@ $(LBD_OBJS) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL) $(LDLIBS_LBD)
 
 $(LBCTL): $(LBCTL_OBJS) $(LIBUTIL)
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -115,9 +128,9 @@ $(LBCTL): $(LBCTL_OBJS) $(LIBUTIL)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(B)/%)
 
-$(B)/tests/unit/%: tests/unit/%.c $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
+$(B)/tests/unit/%: tests/unit/%.c $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(LIBENGINE) $(LIBCONF) $(LIBUTIL) -lcmocka -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL) -lcmocka -lm
 
 PACKET_BINS := $(B)/tests/packets/gen $(B)/tests/packets/replay
 
@@ -151,7 +164,8 @@ packets-regen: $(B)/tests/packets/gen
 
 # ---- fuzzing (tests/fuzz) -------------------------------------------------
 
-FUZZ_BINS := $(B)/tests/fuzz/fuzz_conf $(B)/tests/fuzz/fuzz_frames $(B)/tests/fuzz/fuzz_ctl
+FUZZ_BINS := $(B)/tests/fuzz/fuzz_conf $(B)/tests/fuzz/fuzz_frames $(B)/tests/fuzz/fuzz_ctl \
+             $(B)/tests/fuzz/fuzz_health
 FUZZ_LINK = -fsanitize=fuzzer,address,undefined
 
 $(B)/tests/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(LIBCONF)
@@ -165,6 +179,10 @@ $(B)/tests/fuzz/fuzz_frames: tests/fuzz/fuzz_frames.c tests/unit/topo.h $(LIBENG
 $(B)/tests/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(LIBCONF) $(LIBUTIL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(LIBCONF) $(LIBUTIL) $(LDLIBS_LBD)
+
+$(B)/tests/fuzz/fuzz_health: tests/fuzz/fuzz_health.c $(COMP_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS)
 
 fuzz-bins: $(FUZZ_BINS)
 .PHONY: fuzz-bins

@@ -24,6 +24,10 @@ seed() {	# seed TARGET DIR
 		printf '%s\n' "help" "show info" "show info --json" "show config" \
 		    "show config --json" "reload" "reload --json" "show" "frob x y" |
 		    split -l 1 - "$dir/cmd-" ;;
+	fuzz_health)
+		printf '\x01HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' > "$dir/cl"
+		printf '\x07HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n' > "$dir/chunked"
+		printf '\x03up 75%%\ndrain\nmaint # x\n' > "$dir/agent" ;;
 	fuzz_frames)
 		# Golden input frames as "length/2, interface, frame".
 		python3 - "$dir" tests/packets/golden/*.in.pcap <<'PY'

@@ -1,0 +1,46 @@
+/*
+ * Fuzz target: health-check replies. The input is fed to the HTTP response
+ * parser in pieces whose sizes come from the input itself, then each of its
+ * lines to the agent-reply parser.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "health/health.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct hc_status_list l;
+	struct hc_http h;
+	struct hc_agent a;
+	size_t step, i = 0;
+
+	if (size < 1)
+		return 0;
+	step = 1 + data[0] % 64;
+	data++;
+	size--;
+	if (hc_status_parse(&l, "200-299,301") != 0 ||
+	    hc_http_init(&h, &l, size % 2 ? "ok" : NULL) != 0)
+		abort();
+	while (i < size) {
+		size_t k = size - i < step ? size - i : step;
+		enum hc_http_verdict v = hc_http_feed(&h, (const char *)data + i, k);
+		i += k;
+		if (v != HC_HTTP_MORE)
+			break;
+	}
+	if (hc_http_eof(&h) == HC_HTTP_MORE)
+		abort();	/* a closed connection always decides */
+	for (i = 0; i < size; ) {
+		const uint8_t *nl = memchr(data + i, '\n', size - i);
+		size_t len = nl ? (size_t)(nl - data - i) : size - i;
+		(void)hc_agent_parse((const char *)data + i, len, &a);
+		i += len + 1;
+	}
+	return 0;
+}
