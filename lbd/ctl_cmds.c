@@ -34,6 +34,7 @@ static bool	cmd_help(struct cmd_ctx *);
 static bool	cmd_show_info(struct cmd_ctx *);
 static bool	cmd_show_config(struct cmd_ctx *);
 static bool	cmd_reload(struct cmd_ctx *);
+static bool	cmd_show_health(struct cmd_ctx *);
 
 static const struct ctl_cmd commands[] = {
 	{ "help", 0, cmd_help, "help", "list the commands" },
@@ -41,6 +42,8 @@ static const struct ctl_cmd commands[] = {
 	    "version, pid, uptime, config file, reloads and the last result" },
 	{ "show config", 0, cmd_show_config, "show config",
 	    "the running configuration, every value explicit" },
+	{ "show health", 0, cmd_show_health, "show health",
+	    "every health check: state, last result and reason, latency" },
 	{ "reload", 0, cmd_reload, "reload",
 	    "read the config file again; on any error keep the running one" },
 };
@@ -244,6 +247,13 @@ cmd_show_config(struct cmd_ctx *c)
 	fclose(fp);
 	buf_append(c->out, mem, len);
 	free(mem);
+	return true;
+}
+
+static bool
+cmd_show_health(struct cmd_ctx *c)
+{
+	health_mgr_show(c->d->health, c->out, c->json);
 	return true;
 }
 

@@ -99,8 +99,11 @@ lbd_reload(struct lbd *d, struct buf *report)
 		log_info("reload ok changes=%zu", diff.n);
 		conf_diff_free(&diff);
 	}
-	/* Publish, then retire the old generation. Later components take
-	 * their share of the diff here before the old config is freed. */
+	/* Publish, then retire the old generation. Each component takes its
+	 * share of the new config before the old one is freed. */
+	if (d->health != NULL && health_mgr_apply(d->health, nc) < 0)
+		log_warnx("reload: health checks could not be updated (out of "
+		    "memory); the previous checks keep running");
 	conf_free(d->conf);
 	d->conf = nc;
 	d->reloads++;
@@ -192,6 +195,15 @@ lbd_run(const char *conf_path, const char *pidfile)
 		conf_free(d.conf);
 		return 1;
 	}
+	srandom((unsigned)(time(NULL) ^ getpid()));	/* check jitter */
+	if ((d.health = health_mgr_new(d.loop)) == NULL ||
+	    health_mgr_apply(d.health, d.conf) < 0) {
+		log_warnx("start failed: health checks: out of memory");
+		health_mgr_free(d.health);
+		ctl_close(d.ctl);
+		conf_free(d.conf);
+		return 1;
+	}
 
 	ev_signal_init(&d.sig_hup, sighup_cb, SIGHUP);
 	ev_signal_init(&d.sig_term, sigstop_cb, SIGTERM);
@@ -214,6 +226,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 	ev_signal_stop(d.loop, &d.sig_hup);
 	ev_signal_stop(d.loop, &d.sig_term);
 	ev_signal_stop(d.loop, &d.sig_int);
+	health_mgr_free(d.health);
 	ctl_close(d.ctl);
 	if (pidfile != NULL)
 		unlink(pidfile);

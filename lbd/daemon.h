@@ -13,6 +13,7 @@
 
 #include "conf/conf.h"
 #include "lbd/ctl.h"
+#include "lbd/health_mgr.h"
 #include "lbd/util/buf.h"
 
 enum lbd_reload_result {
@@ -27,6 +28,7 @@ struct lbd {
 	const char		*pidfile;
 	struct conf		*conf;		/* current; replaced whole on reload */
 	struct ctl_server	*ctl;
+	struct health_mgr	*health;
 
 	struct timespec		 started;	/* CLOCK_REALTIME */
 	double			 started_mono;	/* ev_now at start */

@@ -23,18 +23,9 @@ LBD = os.path.join(BUILD, "lbd", "lbd")
 LBCTL = os.path.join(BUILD, "lbd", "lbctl")
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-results = []
+from tap import check, done  # noqa: E402
+
 procs = []
-
-
-def check(cond, name, detail=""):
-    results.append(bool(cond))
-    print(("ok" if cond else "not ok") + f" {len(results)} - {name}")
-    if not cond and detail:
-        for line in str(detail).splitlines()[:40]:
-            print(f"#   {line}")
-    sys.stdout.flush()
-    return cond
 
 
 CONF_V1 = """\
@@ -156,8 +147,7 @@ def main():
                 p.kill()
                 p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{len(results)}")
-    return 0 if all(results) else 1
+    return done()
 
 
 def run(tmp):

@@ -1,0 +1,69 @@
+/*
+ * checker — the I/O shell around the health core: one checker per backend,
+ * running on the main libev loop, never blocking it.
+ *
+ * Every `interval` (the first one at a random offset inside the interval, so
+ * that many backends do not all fire at once) a check opens a non-blocking
+ * connection; `tcp` succeeds when it connects, `http` when the response
+ * satisfies hc_http (health.h). A check that has not decided within `timeout`
+ * fails with reason "timeout". Results go through rise/fall; a change of state
+ * is reported to the owner's callback with the reason of the deciding check.
+ */
+#ifndef HEALTH_CHECKER_H
+#define HEALTH_CHECKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include <ev.h>
+
+#include "health/health.h"
+
+enum hc_type {
+	HC_TYPE_TCP,
+	HC_TYPE_HTTP,
+};
+
+struct hc_params {
+	uint8_t			type;		/* enum hc_type */
+	uint32_t		interval_ms;
+	uint32_t		timeout_ms;
+	uint32_t		rise, fall;
+	struct hc_status_list	expect;		/* http */
+	char			path[256];	/* http */
+	char			host[256];	/* http Host header; "" = address */
+};
+
+struct hc_target {
+	int			family;		/* AF_INET or AF_INET6 */
+	uint8_t			addr[16];
+	uint16_t		port;		/* host order */
+};
+
+struct hc_checker;
+
+typedef void (*hc_change_fn)(void *arg, struct hc_checker *, enum hc_state,
+    const char *reason);
+
+struct hc_info {
+	enum hc_state	state;
+	bool		running;	/* a check is in flight */
+	bool		last_ok;
+	char		last_reason[96];
+	double		last_latency_ms;
+	uint64_t	checks, failures;
+	uint32_t	ok_run, fail_run;
+};
+
+/* Starts checking at once (first check within one interval). The initial
+ * state is `initial`, e.g. carried over from the checker this one replaces. */
+struct hc_checker *hc_checker_new(struct ev_loop *, const struct hc_params *,
+		    const struct hc_target *, enum hc_state initial,
+		    hc_change_fn, void *arg);
+void		hc_checker_free(struct hc_checker *);
+/* Where the change callback's `arg` points (the owner moved its slot). */
+void		hc_checker_set_arg(struct hc_checker *, void *arg);
+void		hc_checker_info(const struct hc_checker *, struct hc_info *);
+
+#endif /* HEALTH_CHECKER_H */

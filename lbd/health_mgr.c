@@ -1,0 +1,193 @@
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "health/checker.h"
+#include "lbd/health_mgr.h"
+#include "lbd/util/log.h"
+
+struct hm_check {
+	char			 name[2 * CONF_NAME_MAX + 2];	/* "svc/backend" */
+	enum conf_check_type	 type;
+	bool			 supported;
+	struct hc_params	 p;
+	struct hc_target	 t;
+	struct hc_checker	*c;
+};
+
+struct health_mgr {
+	struct ev_loop		*loop;
+	struct hm_check		*v;
+	size_t			 n;
+};
+
+struct health_mgr *
+health_mgr_new(struct ev_loop *loop)
+{
+	struct health_mgr *m = calloc(1, sizeof(*m));
+
+	if (m != NULL)
+		m->loop = loop;
+	return m;
+}
+
+static void
+on_change(void *arg, struct hc_checker *c, enum hc_state st, const char *reason)
+{
+	struct hm_check *hc = arg;
+	struct hc_info i;
+
+	hc_checker_info(c, &i);
+	log_info("health: backend=%s check=%s %s->%s reason=\"%s\" checks=%llu "
+	    "failures=%llu", hc->name, conf_check_name(hc->type),
+	    st == HC_UP ? "DOWN" : "UP", st == HC_UP ? "UP" : "DOWN", reason,
+	    (unsigned long long)i.checks, (unsigned long long)i.failures);
+}
+
+static void
+build(struct hm_check *hc, const struct conf_service *s,
+    const struct conf_backend *b)
+{
+	const struct conf_check *ck = &s->check;
+
+	memset(hc, 0, sizeof(*hc));
+	snprintf(hc->name, sizeof(hc->name), "%s/%s", s->name, b->name);
+	hc->type = ck->type;
+	hc->supported = ck->type == CONF_CHECK_TCP || ck->type == CONF_CHECK_HTTP;
+	hc->p.type = ck->type == CONF_CHECK_HTTP ? HC_TYPE_HTTP : HC_TYPE_TCP;
+	hc->p.interval_ms = ck->interval_ms;
+	hc->p.timeout_ms = ck->timeout_ms;
+	hc->p.rise = ck->rise;
+	hc->p.fall = ck->fall;
+	if (ck->expect != NULL)
+		hc_status_parse(&hc->p.expect, ck->expect);
+	if (ck->path != NULL)
+		snprintf(hc->p.path, sizeof(hc->p.path), "%s", ck->path);
+	if (ck->host != NULL)
+		snprintf(hc->p.host, sizeof(hc->p.host), "%s", ck->host);
+	hc->t.family = b->addr.family;
+	if (b->addr.family == AF_INET)
+		memcpy(hc->t.addr, &b->addr.u.v4, 4);
+	else
+		memcpy(hc->t.addr, &b->addr.u.v6, 16);
+	hc->t.port = ck->port ? ck->port : b->port;
+}
+
+static bool
+same(const struct hm_check *a, const struct hm_check *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->type == b->type &&
+	    memcmp(&a->p, &b->p, sizeof(a->p)) == 0 &&
+	    memcmp(&a->t, &b->t, sizeof(a->t)) == 0;
+}
+
+int
+health_mgr_apply(struct health_mgr *m, const struct conf *c)
+{
+	struct hm_check *nv;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < c->n_services; i++)
+		if (c->services[i].check.type != CONF_CHECK_NONE)
+			n += c->services[i].n_backends;
+	if ((nv = calloc(n ? n : 1, sizeof(*nv))) == NULL)
+		return -1;
+	for (size_t i = 0; i < c->n_services; i++) {
+		const struct conf_service *s = &c->services[i];
+
+		if (s->check.type == CONF_CHECK_NONE)
+			continue;
+		for (size_t j = 0; j < s->n_backends; j++) {
+			struct hm_check *hc = &nv[k++];
+
+			build(hc, s, &s->backends[j]);
+			/* An unchanged check keeps running, state and all. */
+			for (size_t o = 0; o < m->n; o++)
+				if (m->v[o].c != NULL && same(&m->v[o], hc)) {
+					hc->c = m->v[o].c;
+					m->v[o].c = NULL;
+					break;
+				}
+			if (hc->c == NULL && hc->supported) {
+				hc->c = hc_checker_new(m->loop, &hc->p, &hc->t,
+				    HC_UP, on_change, hc);
+				if (hc->c == NULL)
+					log_warnx("health: backend=%s: out of memory",
+					    hc->name);
+			} else if (!hc->supported)
+				log_warnx("health: backend=%s check=%s is not "
+				    "implemented yet; the backend is not checked",
+				    hc->name, conf_check_name(hc->type));
+		}
+	}
+	/* Checkers carried over point their callback at the new slot. */
+	for (size_t i = 0; i < m->n; i++)
+		hc_checker_free(m->v[i].c);
+	free(m->v);
+	m->v = nv;
+	m->n = n;
+	for (size_t i = 0; i < n; i++)
+		if (nv[i].c != NULL)
+			hc_checker_set_arg(nv[i].c, &nv[i]);
+	return 0;
+}
+
+void
+health_mgr_free(struct health_mgr *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		hc_checker_free(m->v[i].c);
+	free(m->v);
+	free(m);
+}
+
+void
+health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
+{
+	if (json)
+		buf_puts(o, "{\"checks\":[");
+	else
+		buf_printf(o, "%-32s %-6s %-6s %-9s %8s %12s  %s\n", "BACKEND",
+		    "CHECK", "STATE", "LAST", "LATENCY", "CHECKS/FAILS", "REASON");
+	for (size_t i = 0; i < m->n; i++) {
+		const struct hm_check *hc = &m->v[i];
+		struct hc_info in;
+		char lat[24], cf[32];
+
+		memset(&in, 0, sizeof(in));
+		if (hc->c != NULL)
+			hc_checker_info(hc->c, &in);
+		else
+			snprintf(in.last_reason, sizeof(in.last_reason),
+			    "check %s not implemented yet", conf_check_name(hc->type));
+		if (json) {
+			buf_puts(o, i ? ",{\"backend\":" : "{\"backend\":");
+			buf_json_str(o, hc->name);
+			buf_printf(o, ",\"check\":\"%s\",\"state\":\"%s\","
+			    "\"checked\":%s,\"last_ok\":%s,\"reason\":",
+			    conf_check_name(hc->type),
+			    hc->c ? hc_state_name(in.state) : "up",
+			    hc->c ? "true" : "false", in.last_ok ? "true" : "false");
+			buf_json_str(o, in.last_reason);
+			buf_printf(o, ",\"latency_ms\":%.3f,\"checks\":%llu,"
+			    "\"failures\":%llu}", in.last_latency_ms,
+			    (unsigned long long)in.checks,
+			    (unsigned long long)in.failures);
+			continue;
+		}
+		snprintf(lat, sizeof(lat), "%.1fms", in.last_latency_ms);
+		snprintf(cf, sizeof(cf), "%llu/%llu", (unsigned long long)in.checks,
+		    (unsigned long long)in.failures);
+		buf_printf(o, "%-32s %-6s %-6s %-9s %8s %12s  %s\n", hc->name,
+		    conf_check_name(hc->type),
+		    hc->c ? hc_state_name(in.state) : "up*",
+		    in.checks == 0 ? "-" : in.last_ok ? "ok" : "failed",
+		    in.checks ? lat : "-", cf, in.last_reason);
+	}
+	if (json)
+		buf_puts(o, "]}\n");
+	else if (m->n == 0)
+		buf_puts(o, "(no service has a check)\n");
+}

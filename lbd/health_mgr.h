@@ -1,0 +1,25 @@
+/*
+ * health_mgr — the daemon's health checks: one checker per backend of every
+ * service that has a `check`, created from the configuration and rebuilt on
+ * reload. A check whose service, backend, address and parameters did not
+ * change keeps its state across a reload (no flap to down and back on
+ * SIGHUP). Transitions are logged once, with the reason.
+ */
+#ifndef LBD_HEALTH_MGR_H
+#define LBD_HEALTH_MGR_H
+
+#include <ev.h>
+
+#include "conf/conf.h"
+#include "lbd/util/buf.h"
+
+struct health_mgr;
+
+struct health_mgr *health_mgr_new(struct ev_loop *);
+/* Make the checks match `c`; carries the state of unchanged ones. */
+int		health_mgr_apply(struct health_mgr *, const struct conf *c);
+void		health_mgr_free(struct health_mgr *);
+/* `lbctl show health`: a table, or one JSON document. */
+void		health_mgr_show(const struct health_mgr *, struct buf *, bool json);
+
+#endif /* LBD_HEALTH_MGR_H */
