@@ -31,6 +31,8 @@ static const char *const key_names[K__COUNT] = {
 	[K_TIMEOUT] = "timeout", [K_RISE] = "rise", [K_FALL] = "fall",
 	[K_PATH] = "path", [K_EXPECT] = "expect", [K_HOST] = "host",
 	[K_COMMAND] = "command", [K_WEIGHT] = "weight", [K_LISTEN] = "listen", [K_STATELESS] = "stateless",
+	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
+	[K_RECEIVE] = "receive",
 };
 
 /* ---- diagnostics --------------------------------------------------- */
@@ -791,6 +793,32 @@ set_check(struct conf_parser *p, enum conf_key k, char **v,
 	case K_COMMAND:
 		take_str(&ck->command, v);
 		break;
+	case K_BODY:
+	case K_RECEIVE:
+		if (strlen(*v) == 0 || strlen(*v) > 256)
+			conf_err(p, vl, "%s: expected 1..256 bytes, found %zu",
+			    key_names[k], strlen(*v));
+		else
+			take_str(k == K_BODY ? &ck->body : &ck->receive, v);
+		break;
+	case K_SEND:
+		if (strlen(*v) > 512)
+			conf_err(p, vl, "send: at most 512 bytes, found %zu",
+			    strlen(*v));
+		else
+			take_str(&ck->send, v);
+		break;
+	case K_METHOD: {
+		bool ok = strlen(*v) > 0 && strlen(*v) <= 16;
+		for (const char *q = *v; ok && *q; q++)
+			ok = *q >= 'A' && *q <= 'Z';
+		if (!ok)
+			conf_err(p, vl, "method: expected an HTTP method such as GET "
+			    "or HEAD, found \"%s\"", *v);
+		else
+			take_str(&ck->method, v);
+		break;
+	}
 	default:
 		break;
 	}
@@ -1092,6 +1120,10 @@ check_free(struct conf_check *ck)
 	free(ck->expect);
 	free(ck->host);
 	free(ck->command);
+	free(ck->body);
+	free(ck->method);
+	free(ck->send);
+	free(ck->receive);
 }
 
 void

@@ -87,6 +87,10 @@ struct conf_check {
 	char			*expect;	/* http/https status list, e.g. "200-299" */
 	char			*host;		/* http/https Host header / SNI */
 	char			*command;	/* script */
+	char			*body;		/* http/https: the body must contain it */
+	char			*method;	/* http/https, default GET */
+	char			*send;		/* udp: the payload */
+	char			*receive;	/* udp: the reply must contain it */
 	struct conf_loc		 loc;
 };
 

@@ -154,6 +154,10 @@ diff_check(struct detail *d, const struct conf_check *a,
 	add_s(d, "check expect", a->expect, b->expect);
 	add_s(d, "check host", a->host, b->host);
 	add_s(d, "check command", a->command, b->command);
+	add_s(d, "check body", a->body, b->body);
+	add_s(d, "check method", a->method, b->method);
+	add_s(d, "check send", a->send, b->send);
+	add_s(d, "check receive", a->receive, b->receive);
 }
 
 static int

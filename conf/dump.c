@@ -53,11 +53,17 @@ dump_check(const struct conf_check *ck, FILE *fp)
 		put_quoted(fp, ck->host);
 		fputc('\n', fp);
 	}
-	if (ck->command != NULL) {
-		fputs("        command ", fp);
-		put_quoted(fp, ck->command);
-		fputc('\n', fp);
-	}
+	const struct { const char *k; const char *v; } strs[] = {
+		{ "command", ck->command }, { "body", ck->body },
+		{ "method", ck->method }, { "send", ck->send },
+		{ "receive", ck->receive },
+	};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strs[i].v != NULL) {
+			fprintf(fp, "        %s ", strs[i].k);
+			put_quoted(fp, strs[i].v);
+			fputc('\n', fp);
+		}
 	fputs("    }\n", fp);
 }
 
@@ -265,6 +271,14 @@ conf_dump_json(const struct conf *c, FILE *fp)
 			jstr(fp, ck->host);
 			fputs(",\"command\":", fp);
 			jstr(fp, ck->command);
+			fputs(",\"body\":", fp);
+			jstr(fp, ck->body);
+			fputs(",\"method\":", fp);
+			jstr(fp, ck->method);
+			fputs(",\"send\":", fp);
+			jstr(fp, ck->send);
+			fputs(",\"receive\":", fp);
+			jstr(fp, ck->receive);
 			fputc('}', fp);
 		}
 		fputs(",\"backends\":[", fp);

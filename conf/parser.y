@@ -70,7 +70,8 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_BACKEND "backend" T_WEIGHT "weight" T_INTERVAL "interval"
 		T_TIMEOUT "timeout" T_RISE "rise" T_FALL "fall" T_PATH "path"
 		T_EXPECT "expect" T_HOST "host" T_COMMAND "command"
-		T_STATELESS "stateless"
+		T_STATELESS "stateless" T_BODY "body" T_METHOD "method"
+		T_SEND "send" T_RECEIVE "receive"
 
 %type <str>	value name
 
@@ -205,6 +206,10 @@ check_item	: "interval" value		{ b_set(p, K_INTERVAL, $2, &@1, &@2); }
 		| "expect" value		{ b_set(p, K_EXPECT, $2, &@1, &@2); }
 		| "host" value			{ b_set(p, K_HOST, $2, &@1, &@2); }
 		| "command" value		{ b_set(p, K_COMMAND, $2, &@1, &@2); }
+		| "body" value			{ b_set(p, K_BODY, $2, &@1, &@2); }
+		| "method" value		{ b_set(p, K_METHOD, $2, &@1, &@2); }
+		| "send" value			{ b_set(p, K_SEND, $2, &@1, &@2); }
+		| "receive" value		{ b_set(p, K_RECEIVE, $2, &@1, &@2); }
 		;
 
 /* A rule of its own, not a mid-rule action: the strings change owner only

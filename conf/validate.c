@@ -267,6 +267,19 @@ validate_services(struct conf_parser *p)
 			if (ck->type == CONF_CHECK_SCRIPT && ck->command == NULL)
 				conf_err(p, &ck->loc, "check script: missing "
 				    "\"command\"");
+			bool http = ck->type == CONF_CHECK_HTTP ||
+			    ck->type == CONF_CHECK_HTTPS;
+			if (!http && (ck->body || ck->method || ck->path ||
+			    ck->expect))
+				conf_err(p, &ck->loc, "check %s: path, expect, body "
+				    "and method are for http and https checks",
+				    conf_check_name(ck->type));
+			if (ck->type != CONF_CHECK_UDP && (ck->send || ck->receive))
+				conf_err(p, &ck->loc, "check %s: send and receive "
+				    "are for udp checks", conf_check_name(ck->type));
+			if (ck->type != CONF_CHECK_SCRIPT && ck->command)
+				conf_err(p, &ck->loc, "check %s: command is for "
+				    "script checks", conf_check_name(ck->type));
 			if (ck->type == CONF_CHECK_AGENT && ck->port == 0)
 				conf_err(p, &ck->loc, "check agent: missing "
 				    "\"port\" (the agent's port on the backend)");

@@ -2,10 +2,12 @@
  * TCP and HTTP checkers on libev. See checker.h.
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,12 @@ struct hc_checker {
 	char			 req[640];
 	size_t			 req_len, req_off;
 	struct hc_http		 http;
+	char			 line[257];	/* agent reply, script output */
+	size_t			 line_len;
+	ev_child		 child;		/* script */
+	pid_t			 pid;
+	bool			 timed_out;
+	struct hc_agent		 agent;
 
 	bool			 last_ok;
 	char			 last_reason[96];
@@ -68,11 +76,91 @@ errno_reason(int e)
 	}
 }
 
+/* Keep the first line of what arrived (agent reply, script output); the
+ * rest is read and dropped, so a chatty peer costs no memory. */
+static void
+keep_line(struct hc_checker *c, const char *d, size_t n)
+{
+	for (size_t i = 0; i < n && c->line_len < sizeof(c->line) - 1; i++) {
+		if (d[i] == '\n') {
+			c->line_len = sizeof(c->line) - 1;	/* line complete */
+			break;
+		}
+		c->line[c->line_len++] = d[i];
+	}
+}
+
+static bool
+line_done(const struct hc_checker *c)
+{
+	return c->line_len == sizeof(c->line) - 1;
+}
+
+static void
+agent_verdict(struct hc_checker *c)
+{
+	size_t len = strnlen(c->line, sizeof(c->line) - 1);
+	struct hc_agent a;
+	char why[128];
+
+	if (hc_agent_parse(c->line, len, &a) < 0) {
+		snprintf(why, sizeof(why), "agent: bad reply \"%.40s\"", c->line);
+		finish(c, false, why);
+		return;
+	}
+	if (a.state != HC_AGENT_NONE)
+		c->agent.state = a.state;
+	if (a.weight_pct >= 0)
+		c->agent.weight_pct = a.weight_pct;
+	snprintf(why, sizeof(why), "agent: %.60s", c->line);
+	finish(c, a.state != HC_AGENT_DOWN && a.state != HC_AGENT_MAINT, why);
+}
+
+static void
+udp_read(struct hc_checker *c)
+{
+	char buf[2048];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+	char why[128];
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		/* ICMP port unreachable arrives as ECONNREFUSED */
+		finish(c, false, errno == ECONNREFUSED ? "port unreachable" :
+		    errno_reason(errno));
+		return;
+	}
+	if (c->p.receive[0] != '\0' &&
+	    memmem(buf, (size_t)n, c->p.receive, strlen(c->p.receive)) == NULL) {
+		snprintf(why, sizeof(why), "reply without \"%.40s\"", c->p.receive);
+		finish(c, false, why);
+		return;
+	}
+	finish(c, true, "reply");
+}
+
 static void
 io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct hc_checker *c = FROM(w, io);
 
+	if (c->p.type == HC_TYPE_SCRIPT) {
+		char buf[1024];
+		ssize_t n = read(c->fd, buf, sizeof(buf));
+		if (n > 0)
+			keep_line(c, buf, (size_t)n);
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			ev_io_stop(loop, &c->io);	/* output done; wait for exit */
+			close(c->fd);
+			c->fd = -1;
+		}
+		return;
+	}
+	if (c->p.type == HC_TYPE_UDP) {
+		udp_read(c);
+		return;
+	}
 	if (!c->connected) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -89,8 +177,29 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		ev_io_stop(loop, &c->io);
-		ev_io_set(&c->io, c->fd, EV_READ | EV_WRITE);
+		ev_io_set(&c->io, c->fd, c->p.type == HC_TYPE_AGENT ? EV_READ :
+		    EV_READ | EV_WRITE);
 		ev_io_start(loop, &c->io);
+		return;
+	}
+	if (c->p.type == HC_TYPE_AGENT) {
+		char buf[512];
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n < 0) {
+			finish(c, false, errno_reason(errno));
+			return;
+		}
+		if (n > 0)
+			keep_line(c, buf, (size_t)n);
+		if (n == 0 && c->line_len == 0) {
+			finish(c, false, "agent: closed without a reply");
+			return;
+		}
+		if (n == 0 || line_done(c))
+			agent_verdict(c);
+		return;
 	}
 	if ((revents & EV_WRITE) && c->req_off < c->req_len) {
 		ssize_t n = send(c->fd, c->req + c->req_off, c->req_len - c->req_off,
@@ -128,7 +237,89 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	finish(FROM(w, deadline), false, "timeout");
+	struct hc_checker *c = FROM(w, deadline);
+
+	if (c->p.type == HC_TYPE_SCRIPT && c->pid > 0) {
+		/* Kill the whole group; child_cb reaps it and decides. */
+		c->timed_out = true;
+		kill(-c->pid, SIGKILL);
+		return;
+	}
+	finish(c, false, "timeout");
+}
+
+static void
+child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct hc_checker *c = FROM(w, child);
+	int st = w->rstatus;
+	char why[160];
+
+	ev_child_stop(loop, w);
+	c->pid = 0;
+	if (c->fd >= 0) {		/* output may still be buffered: take it */
+		char buf[1024];
+		ssize_t n;
+		while ((n = read(c->fd, buf, sizeof(buf))) > 0)
+			keep_line(c, buf, (size_t)n);
+	}
+	c->line[strnlen(c->line, sizeof(c->line) - 1)] = '\0';
+	if (c->timed_out)
+		snprintf(why, sizeof(why), "timeout (killed)");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		snprintf(why, sizeof(why), "exit=0%s%.100s", c->line[0] ? ": " : "",
+		    c->line);
+	else if (WIFEXITED(st))
+		snprintf(why, sizeof(why), "exit=%d%s%.100s", WEXITSTATUS(st),
+		    c->line[0] ? ": " : "", c->line);
+	else
+		snprintf(why, sizeof(why), "killed by signal %d",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	finish(c, !c->timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0, why);
+}
+
+static void
+start_script(struct hc_checker *c)
+{
+	char addr[INET6_ADDRSTRLEN], port[8];
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
+		finish(c, false, errno_reason(errno));
+		return;
+	}
+	inet_ntop(c->t.family, c->t.addr, addr, sizeof(addr));
+	snprintf(port, sizeof(port), "%u", c->t.port);
+	if ((pid = fork()) < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		finish(c, false, errno_reason(errno));
+		return;
+	}
+	if (pid == 0) {
+		/* A group of its own, so a timeout kills all it started. */
+		setsid();
+		dup2(pfd[1], STDOUT_FILENO);
+		dup2(pfd[1], STDERR_FILENO);
+		setenv("LBD_SERVICE", c->p.service, 1);
+		setenv("LBD_BACKEND", c->p.backend, 1);
+		setenv("LBD_BACKEND_ADDR", addr, 1);
+		setenv("LBD_BACKEND_PORT", port, 1);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", c->p.command, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	c->pid = pid;
+	c->fd = pfd[0];
+	c->timed_out = false;
+	ev_child_set(&c->child, pid, 0);
+	ev_child_start(c->loop, &c->child);
+	ev_io_set(&c->io, c->fd, EV_READ);
+	ev_io_start(c->loop, &c->io);
+	ev_timer_set(&c->deadline, c->p.timeout_ms / 1000.0, 0);
+	ev_timer_start(c->loop, &c->deadline);
 }
 
 static void
@@ -138,11 +329,17 @@ start_check(struct hc_checker *c)
 	socklen_t sl;
 	int fd;
 
-	if (c->fd >= 0)
+	if (c->fd >= 0 || c->pid > 0)
 		return;		/* the previous one is still running */
 	c->started = ev_now(c->loop);
 	c->connected = false;
 	c->req_off = 0;
+	c->line_len = 0;
+	memset(c->line, 0, sizeof(c->line));
+	if (c->p.type == HC_TYPE_SCRIPT) {
+		start_script(c);
+		return;
+	}
 	memset(&ss, 0, sizeof(ss));
 	if (c->t.family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -157,21 +354,30 @@ start_check(struct hc_checker *c)
 		memcpy(&s6->sin6_addr, c->t.addr, 16);
 		sl = sizeof(*s6);
 	}
-	if ((fd = socket(c->t.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) < 0) {
+	if ((fd = socket(c->t.family, (c->p.type == HC_TYPE_UDP ? SOCK_DGRAM :
+	    SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		finish(c, false, errno_reason(errno));
 		return;
 	}
 	c->fd = fd;
 	if (c->p.type == HC_TYPE_HTTP)
-		hc_http_init(&c->http, &c->p.expect, NULL);
+		hc_http_init(&c->http, &c->p.expect, c->p.body[0] ? c->p.body : NULL);
 	ev_timer_set(&c->deadline, c->p.timeout_ms / 1000.0, 0);
 	ev_timer_start(c->loop, &c->deadline);
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
 		finish(c, false, errno_reason(errno));
 		return;
 	}
-	ev_io_set(&c->io, fd, EV_WRITE);
+	if (c->p.type == HC_TYPE_UDP) {
+		size_t n = strlen(c->p.send);
+		if (send(fd, c->p.send, n, MSG_NOSIGNAL) < 0) {
+			finish(c, false, errno == ECONNREFUSED ? "port unreachable" :
+			    errno_reason(errno));
+			return;
+		}
+		ev_io_set(&c->io, fd, EV_READ);
+	} else
+		ev_io_set(&c->io, fd, EV_WRITE);
 	ev_io_start(c->loop, &c->io);
 }
 
@@ -210,8 +416,12 @@ hc_checker_new(struct ev_loop *loop, const struct hc_params *p,
 		snprintf(host, sizeof(host), t->family == AF_INET6 ? "[%s]" : "%s", a);
 	}
 	c->req_len = (size_t)snprintf(c->req, sizeof(c->req),
-	    "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: lbd-health/" LBD_VERSION
-	    "\r\nConnection: close\r\n\r\n", p->path[0] ? p->path : "/", host);
+	    "%s %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: lbd-health/" LBD_VERSION
+	    "\r\nConnection: close\r\n\r\n", p->method[0] ? p->method : "GET",
+	    p->path[0] ? p->path : "/", host);
+	c->agent.state = HC_AGENT_NONE;
+	c->agent.weight_pct = -1;
+	ev_init(&c->child, child_cb);
 	ev_init(&c->io, io_cb);
 	ev_init(&c->deadline, deadline_cb);
 	ev_init(&c->every, every_cb);
@@ -231,6 +441,12 @@ hc_checker_free(struct hc_checker *c)
 	if (c->fd >= 0) {
 		ev_io_stop(c->loop, &c->io);
 		close(c->fd);
+	}
+	if (c->pid > 0) {
+		/* Do not leave the script behind, nor a zombie. */
+		ev_child_stop(c->loop, &c->child);
+		kill(-c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
 	}
 	ev_timer_stop(c->loop, &c->deadline);
 	ev_timer_stop(c->loop, &c->every);
@@ -255,4 +471,6 @@ hc_checker_info(const struct hc_checker *c, struct hc_info *i)
 	i->failures = c->rf.failures;
 	i->ok_run = c->rf.ok_run;
 	i->fail_run = c->rf.fail_run;
+	i->agent_state = c->agent.state;
+	i->weight_pct = c->agent.weight_pct;
 }

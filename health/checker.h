@@ -3,10 +3,19 @@
  * running on the main libev loop, never blocking it.
  *
  * Every `interval` (the first one at a random offset inside the interval, so
- * that many backends do not all fire at once) a check opens a non-blocking
- * connection; `tcp` succeeds when it connects, `http` when the response
- * satisfies hc_http (health.h). A check that has not decided within `timeout`
- * fails with reason "timeout". Results go through rise/fall; a change of state
+ * that many backends do not all fire at once) a check runs:
+ *   tcp     succeeds when the connection is accepted
+ *   http    when the response satisfies hc_http (status list, body string)
+ *   udp     sends `send`; succeeds on a reply (containing `receive` if set),
+ *           fails at once on ICMP port unreachable
+ *   agent   reads one line from the agent port (hc_agent_parse): up/ready
+ *           succeed, down/fail/stopped/maint fail, drain succeeds but asks
+ *           that the backend take no new connections, NN% sets a weight
+ *   script  runs `/bin/sh -c command` (LBD_SERVICE, LBD_BACKEND,
+ *           LBD_BACKEND_ADDR, LBD_BACKEND_PORT in its environment); exit 0
+ *           succeeds; at the timeout its whole process group is killed; it is
+ *           always reaped; its first output line is kept as the reason
+ * A check that has not decided within `timeout` fails with reason "timeout". Results go through rise/fall; a change of state
  * is reported to the owner's callback with the reason of the deciding check.
  */
 #ifndef HEALTH_CHECKER_H
@@ -23,6 +32,9 @@
 enum hc_type {
 	HC_TYPE_TCP,
 	HC_TYPE_HTTP,
+	HC_TYPE_UDP,
+	HC_TYPE_AGENT,
+	HC_TYPE_SCRIPT,
 };
 
 struct hc_params {
@@ -33,6 +45,13 @@ struct hc_params {
 	struct hc_status_list	expect;		/* http */
 	char			path[256];	/* http */
 	char			host[256];	/* http Host header; "" = address */
+	char			method[17];	/* http; "" = GET */
+	char			body[257];	/* http; "" = the status decides */
+	char			send[513];	/* udp payload */
+	char			receive[257];	/* udp; "" = any reply */
+	char			command[1024];	/* script */
+	char			service[64];	/* script environment */
+	char			backend[64];
 };
 
 struct hc_target {
@@ -54,6 +73,8 @@ struct hc_info {
 	double		last_latency_ms;
 	uint64_t	checks, failures;
 	uint32_t	ok_run, fail_run;
+	uint8_t		agent_state;	/* enum hc_agent_state, agent checks */
+	int16_t		weight_pct;	/* agent checks: -1 none given */
 };
 
 /* Starts checking at once (first check within one interval). The initial

@@ -53,8 +53,14 @@ build(struct hm_check *hc, const struct conf_service *s,
 	memset(hc, 0, sizeof(*hc));
 	snprintf(hc->name, sizeof(hc->name), "%s/%s", s->name, b->name);
 	hc->type = ck->type;
-	hc->supported = ck->type == CONF_CHECK_TCP || ck->type == CONF_CHECK_HTTP;
-	hc->p.type = ck->type == CONF_CHECK_HTTP ? HC_TYPE_HTTP : HC_TYPE_TCP;
+	switch (ck->type) {
+	case CONF_CHECK_TCP:	hc->p.type = HC_TYPE_TCP; hc->supported = true; break;
+	case CONF_CHECK_HTTP:	hc->p.type = HC_TYPE_HTTP; hc->supported = true; break;
+	case CONF_CHECK_UDP:	hc->p.type = HC_TYPE_UDP; hc->supported = true; break;
+	case CONF_CHECK_AGENT:	hc->p.type = HC_TYPE_AGENT; hc->supported = true; break;
+	case CONF_CHECK_SCRIPT:	hc->p.type = HC_TYPE_SCRIPT; hc->supported = true; break;
+	default:		hc->supported = false; break;
+	}
 	hc->p.interval_ms = ck->interval_ms;
 	hc->p.timeout_ms = ck->timeout_ms;
 	hc->p.rise = ck->rise;
@@ -65,6 +71,18 @@ build(struct hm_check *hc, const struct conf_service *s,
 		snprintf(hc->p.path, sizeof(hc->p.path), "%s", ck->path);
 	if (ck->host != NULL)
 		snprintf(hc->p.host, sizeof(hc->p.host), "%s", ck->host);
+	if (ck->method != NULL)
+		snprintf(hc->p.method, sizeof(hc->p.method), "%s", ck->method);
+	if (ck->body != NULL)
+		snprintf(hc->p.body, sizeof(hc->p.body), "%s", ck->body);
+	snprintf(hc->p.send, sizeof(hc->p.send), "%s", ck->send ? ck->send :
+	    "lbd-health\n");
+	if (ck->receive != NULL)
+		snprintf(hc->p.receive, sizeof(hc->p.receive), "%s", ck->receive);
+	if (ck->command != NULL)
+		snprintf(hc->p.command, sizeof(hc->p.command), "%s", ck->command);
+	snprintf(hc->p.service, sizeof(hc->p.service), "%s", s->name);
+	snprintf(hc->p.backend, sizeof(hc->p.backend), "%s", b->name);
 	hc->t.family = b->addr.family;
 	if (b->addr.family == AF_INET)
 		memcpy(hc->t.addr, &b->addr.u.v4, 4);
@@ -172,9 +190,11 @@ health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
 			    hc->c ? "true" : "false", in.last_ok ? "true" : "false");
 			buf_json_str(o, in.last_reason);
 			buf_printf(o, ",\"latency_ms\":%.3f,\"checks\":%llu,"
-			    "\"failures\":%llu}", in.last_latency_ms,
-			    (unsigned long long)in.checks,
-			    (unsigned long long)in.failures);
+			    "\"failures\":%llu,\"drain\":%s,\"weight_pct\":%d}",
+			    in.last_latency_ms, (unsigned long long)in.checks,
+			    (unsigned long long)in.failures,
+			    in.agent_state == HC_AGENT_DRAIN ? "true" : "false",
+			    hc->c ? in.weight_pct : -1);
 			continue;
 		}
 		snprintf(lat, sizeof(lat), "%.1fms", in.last_latency_ms);
@@ -182,7 +202,8 @@ health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
 		    (unsigned long long)in.failures);
 		buf_printf(o, "%-32s %-6s %-6s %-9s %8s %12s  %s\n", hc->name,
 		    conf_check_name(hc->type),
-		    hc->c ? hc_state_name(in.state) : "up*",
+		    hc->c == NULL ? "up*" : in.agent_state == HC_AGENT_DRAIN &&
+		    in.state == HC_UP ? "drain" : hc_state_name(in.state),
 		    in.checks == 0 ? "-" : in.last_ok ? "ok" : "failed",
 		    in.checks ? lat : "-", cf, in.last_reason);
 	}

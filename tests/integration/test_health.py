@@ -94,6 +94,160 @@ def wait_for(sock, backend, state, limit):
     return None
 
 
+CONF2 = """\
+global {{ control-socket {sock} }}
+service dns {{
+    listen 192.0.2.10 udp 53
+    check udp {{ send ping receive pong interval 200ms timeout 150ms rise 1 fall 1 }}
+    backend echo 127.0.0.1:{udp}
+    backend silent 127.0.0.1:{closed}
+}}
+service app {{
+    listen 192.0.2.10 tcp 8080
+    check agent {{ port {agent} interval 200ms timeout 150ms rise 1 fall 1 }}
+    backend a1 127.0.0.1:8080
+}}
+service job {{
+    listen 192.0.2.10 tcp 9000
+    check script {{ command "test -e {flag} && echo ready on $LBD_BACKEND_ADDR:$LBD_BACKEND_PORT"
+                   interval 300ms timeout 250ms rise 1 fall 1 }}
+    backend j1 127.0.0.1:9000
+}}
+service stuck {{
+    listen 192.0.2.10 tcp 9001
+    check script {{ command "sleep 30" interval 200ms timeout 100ms rise 1 fall 1 }}
+    backend s1 127.0.0.1:9001
+}}
+"""
+
+
+class Agent:
+    reply = b"up\n"
+
+
+def serve_udp(sock, stop):
+    sock.settimeout(0.1)
+    while not stop.is_set():
+        try:
+            data, peer = sock.recvfrom(2048)
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        if data == b"ping":
+            sock.sendto(b"pong", peer)
+
+
+def serve_agent(sock, stop):
+    sock.settimeout(0.1)
+    while not stop.is_set():
+        try:
+            conn, _ = sock.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        with conn:
+            conn.sendall(Agent.reply)
+
+
+def children_of(pid):
+    try:
+        out = subprocess.run(["ps", "-o", "pid=,stat=,args=", "--ppid", str(pid)],
+                             capture_output=True, text=True, timeout=5).stdout
+    except Exception:
+        return []
+    return [l for l in out.splitlines() if l.strip()]
+
+
+def other_checks(tmp):
+    """udp, agent and script checks, against servers made here."""
+    stop = threading.Event()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    agent = socket.socket()
+    agent.bind(("127.0.0.1", 0))
+    agent.listen(16)
+    threads = [threading.Thread(target=serve_udp, args=(udp, stop), daemon=True),
+               threading.Thread(target=serve_agent, args=(agent, stop), daemon=True)]
+    for t in threads:
+        t.start()
+    sock = os.path.join(tmp, "lbd2.sock")
+    conf = os.path.join(tmp, "lbd2.conf")
+    flag = os.path.join(tmp, "ready.flag")
+    log = os.path.join(tmp, "lbd2.log")
+    with open(conf, "w") as f:
+        f.write(CONF2.format(sock=sock, udp=udp.getsockname()[1], closed=free_port(),
+                             agent=agent.getsockname()[1], flag=flag))
+    logf = open(log, "w")
+    proc = subprocess.Popen([LBD, "-f", conf, "--foreground-log"], stdout=logf,
+                            stderr=logf)
+    try:
+        for _ in range(100):
+            if os.path.exists(sock) or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not check(proc.poll() is None, "lbd starts with udp, agent and script checks",
+                     open(log).read()):
+            return
+        time.sleep(0.8)
+        h = health(sock)
+        check(h["dns/echo"]["state"] == "up" and h["dns/echo"]["reason"] == "reply",
+              "udp: a server that answers is up", h.get("dns/echo"))
+        check(h["dns/silent"]["state"] == "down"
+              and h["dns/silent"]["reason"] == "port unreachable",
+              "udp: ICMP port unreachable takes it down at once", h.get("dns/silent"))
+        check(h["app/a1"]["state"] == "up" and not h["app/a1"]["drain"],
+              "agent: \"up\" is up", h.get("app/a1"))
+        check(h["job/j1"]["state"] == "down" and h["job/j1"]["reason"].startswith("exit=1"),
+              "script: a failing command is down (exit=1)", h.get("job/j1"))
+        check(h["stuck/s1"]["state"] == "down"
+              and h["stuck/s1"]["reason"] == "timeout (killed)",
+              "script: a command that overruns its timeout is killed", h.get("stuck/s1"))
+
+        Agent.reply = b"drain\n"
+        time.sleep(0.6)
+        h = health(sock)["app/a1"]
+        check(h["state"] == "up" and h["drain"] and "agent: drain" in h["reason"],
+              "agent: \"drain\" keeps it up but drained", h)
+        Agent.reply = b"down # maintenance\n"
+        check(wait_for(sock, "app/a1", "down", 3) is not None,
+              "agent: \"down\" takes it down")
+        Agent.reply = b"up 75%\n"
+        check(wait_for(sock, "app/a1", "up", 3) is not None
+              and health(sock)["app/a1"]["weight_pct"] == 75
+              and not health(sock)["app/a1"]["drain"],
+              "agent: \"up 75%\" brings it back with a weight of 75%",
+              health(sock).get("app/a1"))
+        Agent.reply = b"sleepy\n"
+        time.sleep(0.6)
+        check("agent: bad reply" in health(sock)["app/a1"]["reason"],
+              "agent: a reply it does not understand is a failure",
+              health(sock).get("app/a1"))
+
+        open(flag, "w").close()
+        check(wait_for(sock, "job/j1", "up", 3) is not None
+              and health(sock)["job/j1"]["reason"] == "exit=0: ready on 127.0.0.1:9000",
+              "script: exit 0 is up; the backend is in its environment",
+              health(sock).get("job/j1"))
+        kids = children_of(proc.pid)
+        check(not any(" Z" in k or "defunct" in k for k in kids) and len(kids) <= 2,
+              "scripts leave no zombies and no strays behind", "\n".join(kids))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(10)
+        check(rc == 0, "lbd stops cleanly with scripts running")
+        time.sleep(0.2)
+        strays = subprocess.run(["pgrep", "-f", "sleep 30"], capture_output=True,
+                                text=True).stdout.split()
+        check(strays == [], "no script survives lbd's stop", strays)
+        stop.set()
+        for t in threads:
+            t.join(2)
+        udp.close()
+        agent.close()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="lbd-health.")
     srv = hang = proc = None
@@ -199,6 +353,8 @@ def main():
         proc.send_signal(signal.SIGTERM)
         check(proc.wait(10) == 0, "lbd stops cleanly with checks running")
         proc = None
+
+        other_checks(tmp)
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()

@@ -83,7 +83,8 @@ static const char full[] =
     "    stateless on\n"
     "    snat-pool 198.51.100.20\n"
     "    check http { path \"/health z\" expect 200-299,301 interval 1m timeout 2s\n"
-    "                 rise 4 fall 5 port 8080 host www.example.net }\n"
+    "                 rise 4 fall 5 port 8080 host www.example.net\n"
+    "                 body \"all good\" method HEAD }\n"
     "    backend web1 198.51.100.11:8080 weight 0\n"
     "    backend web2 198.51.100.12\n"
     "}\n"
@@ -153,6 +154,8 @@ test_all_constructs(void **state)
 	assert_int_equal(s->check.fall, 5);
 	assert_int_equal(s->check.port, 8080);
 	assert_string_equal(s->check.host, "www.example.net");
+	assert_string_equal(s->check.body, "all good");
+	assert_string_equal(s->check.method, "HEAD");
 	assert_int_equal(s->n_backends, 2);
 	assert_int_equal(s->backends[0].weight, 0);
 	assert_int_equal(s->backends[0].port, 8080);
@@ -437,6 +440,23 @@ static const struct err_case err_cases[] = {
 	{ "service bad/name { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 }",
 	  "t.conf:1:9: error: service name \"bad/name\": expected 1..63 letters, "
 	  "digits, '-', '_' or '.'\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check http { method get } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:56: error: method: expected an HTTP method such as GET or "
+	  "HEAD, found \"get\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check tcp { path /x } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:36: error: check tcp: path, expect, body and method are for "
+	  "http and https checks\n" },
+	{ "service s { listen 10.0.0.1 udp 53 check udp { send q receive a "
+	  "command x } backend b 10.0.0.2 }",
+	  "t.conf:1:36: error: check udp: command is for script checks\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check http { send x } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:36: error: check http: send and receive are for udp checks\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check http { body \"\" } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:54: error: body: expected 1..256 bytes, found 0\n" },
 	/* A syntax error right after a backend (found by fuzz_conf: the
 	 * backend's strings were freed twice during error recovery). */
 	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 weight }",
