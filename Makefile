@@ -176,9 +176,9 @@ $(B)/tests/fuzz/fuzz_frames: tests/fuzz/fuzz_frames.c tests/unit/topo.h $(LIBENG
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-variable $(FUZZ_LINK) -o $@ $< $(LIBENGINE) -lm
 
-$(B)/tests/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(LIBCONF) $(LIBUTIL)
+$(B)/tests/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(LIBCONF) $(LIBUTIL) $(LDLIBS_LBD)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL) $(LDLIBS_LBD)
 
 $(B)/tests/fuzz/fuzz_health: tests/fuzz/fuzz_health.c $(COMP_LIBS)
 	@mkdir -p $(dir $@)

@@ -41,7 +41,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	d.loop = ev_default_loop(0);
 	d.conf = conf_load(path, &diags);
 	d.ctl = ctl_open(d.loop, sock, lbd_ctl_dispatch, &d);
-	if (d.conf == NULL || d.ctl == NULL)
+	d.health = health_mgr_new(d.loop);
+	if (d.conf == NULL || d.ctl == NULL || d.health == NULL ||
+	    health_mgr_apply(d.health, d.conf) < 0)
 		abort();
 	conf_diags_free(&diags);
 	return 0;
