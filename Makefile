@@ -28,7 +28,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -DLBD_VERSION='"$(VERSION)"' -I. -I$(B) -I$(B)/conf
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -MMD -MP
-LDLIBS_LBD = -lev -lm
+LDLIBS_LBD = -lev -lssl -lcrypto -lm
 
 ifeq ($(SAN),1)
 CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -130,7 +130,7 @@ UNIT_BINS  := $(UNIT_SRCS:%.c=$(B)/%)
 
 $(B)/tests/unit/%: tests/unit/%.c $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL) -lcmocka -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL) -lcmocka -lev -lssl -lcrypto -lm
 
 PACKET_BINS := $(B)/tests/packets/gen $(B)/tests/packets/replay
 
@@ -182,7 +182,7 @@ $(B)/tests/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(filter-out $(B)/lbd/main.o,$(L
 
 $(B)/tests/fuzz/fuzz_health: tests/fuzz/fuzz_health.c $(COMP_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) -lev -lssl -lcrypto
 
 fuzz-bins: $(FUZZ_BINS)
 .PHONY: fuzz-bins

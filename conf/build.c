@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "conf/conf_int.h"
 #include "parser.h"
@@ -32,7 +33,8 @@ static const char *const key_names[K__COUNT] = {
 	[K_PATH] = "path", [K_EXPECT] = "expect", [K_HOST] = "host",
 	[K_COMMAND] = "command", [K_WEIGHT] = "weight", [K_LISTEN] = "listen", [K_STATELESS] = "stateless",
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
-	[K_RECEIVE] = "receive",
+	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
+	[K_TLS_MIN] = "tls-min",
 };
 
 /* ---- diagnostics --------------------------------------------------- */
@@ -808,6 +810,34 @@ set_check(struct conf_parser *p, enum conf_key k, char **v,
 		else
 			take_str(&ck->send, v);
 		break;
+	case K_VERIFY:
+		(void)get_bool(p, k, *v, vl, &ck->verify);
+		break;
+	case K_CA_FILE: {
+		/* Relative to the file that names it, like key-file. */
+		const char *dir_end = vl->file ? strrchr(vl->file, '/') : NULL;
+		free(ck->ca_file);
+		ck->ca_file = NULL;
+		if ((*v)[0] != '/' && dir_end != NULL) {
+			if (asprintf(&ck->ca_file, "%.*s/%s",
+			    (int)(dir_end - vl->file), vl->file, *v) < 0)
+				ck->ca_file = NULL;
+		} else
+			take_str(&ck->ca_file, v);
+		if (ck->ca_file != NULL && access(ck->ca_file, R_OK) != 0)
+			conf_err(p, vl, "ca-file \"%s\": cannot read: %s",
+			    ck->ca_file, strerror(errno));
+		break;
+	}
+	case K_TLS_MIN:
+		if (strcmp(*v, "1.2") == 0)
+			ck->tls_min = 12;
+		else if (strcmp(*v, "1.3") == 0)
+			ck->tls_min = 13;
+		else
+			conf_err(p, vl, "tls-min: expected 1.2 or 1.3, found \"%s\"",
+			    *v);
+		break;
 	case K_METHOD: {
 		bool ok = strlen(*v) > 0 && strlen(*v) <= 16;
 		for (const char *q = *v; ok && *q; q++)
@@ -941,6 +971,7 @@ b_check(struct conf_parser *p, char *type, const struct conf_loc *kl,
 			s->check.timeout_ms = CONF_CHECK_DEFAULT_TIMEOUT_MS;
 			s->check.rise = CONF_CHECK_DEFAULT_RISE;
 			s->check.fall = CONF_CHECK_DEFAULT_FALL;
+			s->check.tls_min = 12;
 		}
 	}
 	free(type);
@@ -1124,6 +1155,7 @@ check_free(struct conf_check *ck)
 	free(ck->method);
 	free(ck->send);
 	free(ck->receive);
+	free(ck->ca_file);
 }
 
 void

@@ -91,6 +91,9 @@ struct conf_check {
 	char			*method;	/* http/https, default GET */
 	char			*send;		/* udp: the payload */
 	char			*receive;	/* udp: the reply must contain it */
+	bool			 verify;	/* https/tls: check the certificate */
+	char			*ca_file;	/* https/tls: trust these, not the system's */
+	uint8_t			 tls_min;	/* https/tls: 12 or 13 (TLS 1.2, 1.3) */
 	struct conf_loc		 loc;
 };
 

@@ -53,10 +53,13 @@ dump_check(const struct conf_check *ck, FILE *fp)
 		put_quoted(fp, ck->host);
 		fputc('\n', fp);
 	}
+	if (ck->type == CONF_CHECK_HTTPS || ck->type == CONF_CHECK_TLS)
+		fprintf(fp, "        verify %s\n        tls-min %s\n",
+		    ck->verify ? "on" : "off", ck->tls_min == 13 ? "1.3" : "1.2");
 	const struct { const char *k; const char *v; } strs[] = {
 		{ "command", ck->command }, { "body", ck->body },
 		{ "method", ck->method }, { "send", ck->send },
-		{ "receive", ck->receive },
+		{ "receive", ck->receive }, { "ca-file", ck->ca_file },
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (strs[i].v != NULL) {
@@ -279,6 +282,10 @@ conf_dump_json(const struct conf *c, FILE *fp)
 			jstr(fp, ck->send);
 			fputs(",\"receive\":", fp);
 			jstr(fp, ck->receive);
+			fprintf(fp, ",\"verify\":%s,\"tls_min\":\"%s\",\"ca_file\":",
+			    ck->verify ? "true" : "false",
+			    ck->tls_min == 13 ? "1.3" : "1.2");
+			jstr(fp, ck->ca_file);
 			fputc('}', fp);
 		}
 		fputs(",\"backends\":[", fp);

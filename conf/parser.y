@@ -71,7 +71,8 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_TIMEOUT "timeout" T_RISE "rise" T_FALL "fall" T_PATH "path"
 		T_EXPECT "expect" T_HOST "host" T_COMMAND "command"
 		T_STATELESS "stateless" T_BODY "body" T_METHOD "method"
-		T_SEND "send" T_RECEIVE "receive"
+		T_SEND "send" T_RECEIVE "receive" T_VERIFY "verify"
+		T_CA_FILE "ca-file" T_TLS_MIN "tls-min"
 
 %type <str>	value name
 
@@ -210,6 +211,9 @@ check_item	: "interval" value		{ b_set(p, K_INTERVAL, $2, &@1, &@2); }
 		| "method" value		{ b_set(p, K_METHOD, $2, &@1, &@2); }
 		| "send" value			{ b_set(p, K_SEND, $2, &@1, &@2); }
 		| "receive" value		{ b_set(p, K_RECEIVE, $2, &@1, &@2); }
+		| "verify" value		{ b_set(p, K_VERIFY, $2, &@1, &@2); }
+		| "ca-file" value		{ b_set(p, K_CA_FILE, $2, &@1, &@2); }
+		| "tls-min" value		{ b_set(p, K_TLS_MIN, $2, &@1, &@2); }
 		;
 
 /* A rule of its own, not a mid-rule action: the strings change owner only

@@ -277,6 +277,11 @@ validate_services(struct conf_parser *p)
 			if (ck->type != CONF_CHECK_UDP && (ck->send || ck->receive))
 				conf_err(p, &ck->loc, "check %s: send and receive "
 				    "are for udp checks", conf_check_name(ck->type));
+			if (ck->type != CONF_CHECK_HTTPS && ck->type != CONF_CHECK_TLS &&
+			    (ck->verify || ck->ca_file))
+				conf_err(p, &ck->loc, "check %s: verify and ca-file "
+				    "are for https and tls checks",
+				    conf_check_name(ck->type));
 			if (ck->type != CONF_CHECK_SCRIPT && ck->command)
 				conf_err(p, &ck->loc, "check %s: command is for "
 				    "script checks", conf_check_name(ck->type));

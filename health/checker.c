@@ -13,6 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "health/checker.h"
 
 struct hc_checker {
@@ -38,6 +42,10 @@ struct hc_checker {
 	pid_t			 pid;
 	bool			 timed_out;
 	struct hc_agent		 agent;
+	SSL_CTX			*ctx;		/* tls, https */
+	SSL			*ssl;
+	bool			 handshaken;
+	char			 host[300];	/* Host header, SNI */
 
 	bool			 last_ok;
 	char			 last_reason[96];
@@ -50,6 +58,10 @@ struct hc_checker {
 static void
 finish(struct hc_checker *c, bool ok, const char *reason)
 {
+	if (c->ssl != NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	if (c->fd >= 0) {
 		ev_io_stop(c->loop, &c->io);
 		close(c->fd);
@@ -117,6 +129,126 @@ agent_verdict(struct hc_checker *c)
 }
 
 static void
+want(struct hc_checker *c, int events)
+{
+	ev_io_stop(c->loop, &c->io);
+	ev_io_set(&c->io, c->fd, events);
+	ev_io_start(c->loop, &c->io);
+}
+
+/* Why a TLS operation failed, in words an operator can act on. */
+static void
+tls_fail(struct hc_checker *c, const char *what)
+{
+	char why[160];
+	long vr = SSL_get_verify_result(c->ssl);
+	unsigned long e = ERR_get_error();
+
+	if (!c->handshaken && c->p.verify && vr != X509_V_OK)
+		snprintf(why, sizeof(why), "certificate: %s",
+		    X509_verify_cert_error_string(vr));
+	else if (e != 0)
+		snprintf(why, sizeof(why), "tls %s: %s", what,
+		    ERR_reason_error_string(e) ? ERR_reason_error_string(e) :
+		    "error");
+	else
+		snprintf(why, sizeof(why), "tls %s: connection closed", what);
+	ERR_clear_error();
+	finish(c, false, why);
+}
+
+static void
+tls_io(struct hc_checker *c)
+{
+	int r, e;
+
+	if (c->ssl == NULL) {
+		if ((c->ssl = SSL_new(c->ctx)) == NULL ||
+		    SSL_set_fd(c->ssl, c->fd) != 1) {
+			tls_fail(c, "setup");
+			return;
+		}
+		SSL_set_connect_state(c->ssl);
+		if (c->p.host[0] != '\0') {
+			SSL_set_tlsext_host_name(c->ssl, c->p.host);
+			if (c->p.verify)
+				SSL_set1_host(c->ssl, c->p.host);
+		} else if (c->p.verify) {
+			char a[INET6_ADDRSTRLEN];
+			inet_ntop(c->t.family, c->t.addr, a, sizeof(a));
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), a);
+		}
+	}
+	if (!c->handshaken) {
+		ERR_clear_error();
+		if ((r = SSL_do_handshake(c->ssl)) != 1) {
+			e = SSL_get_error(c->ssl, r);
+			if (e == SSL_ERROR_WANT_READ)
+				want(c, EV_READ);
+			else if (e == SSL_ERROR_WANT_WRITE)
+				want(c, EV_WRITE);
+			else
+				tls_fail(c, "handshake");
+			return;
+		}
+		c->handshaken = true;
+		if (c->p.type == HC_TYPE_TLS) {
+			char why[64];
+			snprintf(why, sizeof(why), "handshake ok (%s)",
+			    SSL_get_version(c->ssl));
+			finish(c, true, why);
+			return;
+		}
+	}
+	while (c->req_off < c->req_len) {
+		ERR_clear_error();
+		r = SSL_write(c->ssl, c->req + c->req_off, (int)(c->req_len - c->req_off));
+		if (r <= 0) {
+			e = SSL_get_error(c->ssl, r);
+			if (e == SSL_ERROR_WANT_READ)
+				want(c, EV_READ);
+			else if (e == SSL_ERROR_WANT_WRITE)
+				want(c, EV_WRITE);
+			else
+				tls_fail(c, "write");
+			return;
+		}
+		c->req_off += (size_t)r;
+	}
+	for (;;) {
+		char buf[4096];
+		enum hc_http_verdict v;
+
+		ERR_clear_error();
+		r = SSL_read(c->ssl, buf, sizeof(buf));
+		if (r > 0) {
+			if ((v = hc_http_feed(&c->http, buf, (size_t)r)) != HC_HTTP_MORE) {
+				finish(c, v == HC_HTTP_OK, c->http.reason);
+				return;
+			}
+			continue;
+		}
+		e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_READ) {
+			want(c, EV_READ);
+			return;
+		}
+		if (e == SSL_ERROR_WANT_WRITE) {
+			want(c, EV_WRITE);
+			return;
+		}
+		if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL &&
+		    ERR_peek_error() == 0)) {
+			v = hc_http_eof(&c->http);
+			finish(c, v == HC_HTTP_OK, c->http.reason);
+			return;
+		}
+		tls_fail(c, "read");
+		return;
+	}
+}
+
+static void
 udp_read(struct hc_checker *c)
 {
 	char buf[2048];
@@ -176,10 +308,18 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			finish(c, true, "connected");
 			return;
 		}
+		if (c->p.type == HC_TYPE_TLS || c->p.type == HC_TYPE_HTTPS) {
+			tls_io(c);
+			return;
+		}
 		ev_io_stop(loop, &c->io);
 		ev_io_set(&c->io, c->fd, c->p.type == HC_TYPE_AGENT ? EV_READ :
 		    EV_READ | EV_WRITE);
 		ev_io_start(loop, &c->io);
+		return;
+	}
+	if (c->p.type == HC_TYPE_TLS || c->p.type == HC_TYPE_HTTPS) {
+		tls_io(c);
 		return;
 	}
 	if (c->p.type == HC_TYPE_AGENT) {
@@ -335,6 +475,7 @@ start_check(struct hc_checker *c)
 	c->connected = false;
 	c->req_off = 0;
 	c->line_len = 0;
+	c->handshaken = false;
 	memset(c->line, 0, sizeof(c->line));
 	if (c->p.type == HC_TYPE_SCRIPT) {
 		start_script(c);
@@ -360,7 +501,7 @@ start_check(struct hc_checker *c)
 		return;
 	}
 	c->fd = fd;
-	if (c->p.type == HC_TYPE_HTTP)
+	if (c->p.type == HC_TYPE_HTTP || c->p.type == HC_TYPE_HTTPS)
 		hc_http_init(&c->http, &c->p.expect, c->p.body[0] ? c->p.body : NULL);
 	ev_timer_set(&c->deadline, c->p.timeout_ms / 1000.0, 0);
 	ev_timer_start(c->loop, &c->deadline);
@@ -421,6 +562,25 @@ hc_checker_new(struct ev_loop *loop, const struct hc_params *p,
 	    p->path[0] ? p->path : "/", host);
 	c->agent.state = HC_AGENT_NONE;
 	c->agent.weight_pct = -1;
+	if (p->type == HC_TYPE_TLS || p->type == HC_TYPE_HTTPS) {
+		if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+			free(c);
+			return NULL;
+		}
+		SSL_CTX_set_min_proto_version(c->ctx, p->tls_min == 13 ?
+		    TLS1_3_VERSION : TLS1_2_VERSION);
+		if (p->verify) {
+			SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+			if ((p->ca_file[0] != '\0' ? SSL_CTX_load_verify_locations(
+			    c->ctx, p->ca_file, NULL) :
+			    SSL_CTX_set_default_verify_paths(c->ctx)) != 1) {
+				SSL_CTX_free(c->ctx);
+				free(c);
+				return NULL;
+			}
+		} else
+			SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+	}
 	ev_init(&c->child, child_cb);
 	ev_init(&c->io, io_cb);
 	ev_init(&c->deadline, deadline_cb);
@@ -438,6 +598,9 @@ hc_checker_free(struct hc_checker *c)
 {
 	if (c == NULL)
 		return;
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	SSL_CTX_free(c->ctx);
 	if (c->fd >= 0) {
 		ev_io_stop(c->loop, &c->io);
 		close(c->fd);

@@ -11,6 +11,10 @@
  *   agent   reads one line from the agent port (hc_agent_parse): up/ready
  *           succeed, down/fail/stopped/maint fail, drain succeeds but asks
  *           that the backend take no new connections, NN% sets a weight
+ *   tls     the TLS handshake completes (SNI from `host`; with `verify`, the
+ *           certificate must chain to `ca_file` or the system store and name
+ *           `host`, or the address)
+ *   https   http over such a TLS connection
  *   script  runs `/bin/sh -c command` (LBD_SERVICE, LBD_BACKEND,
  *           LBD_BACKEND_ADDR, LBD_BACKEND_PORT in its environment); exit 0
  *           succeeds; at the timeout its whole process group is killed; it is
@@ -35,6 +39,8 @@ enum hc_type {
 	HC_TYPE_UDP,
 	HC_TYPE_AGENT,
 	HC_TYPE_SCRIPT,
+	HC_TYPE_TLS,		/* the TLS handshake completes */
+	HC_TYPE_HTTPS,		/* http over TLS */
 };
 
 struct hc_params {
@@ -52,6 +58,9 @@ struct hc_params {
 	char			command[1024];	/* script */
 	char			service[64];	/* script environment */
 	char			backend[64];
+	bool			verify;		/* tls/https: check the certificate */
+	char			ca_file[512];	/* "" = the system's trust store */
+	uint8_t			tls_min;	/* 12 or 13 */
 };
 
 struct hc_target {

@@ -59,6 +59,8 @@ build(struct hm_check *hc, const struct conf_service *s,
 	case CONF_CHECK_UDP:	hc->p.type = HC_TYPE_UDP; hc->supported = true; break;
 	case CONF_CHECK_AGENT:	hc->p.type = HC_TYPE_AGENT; hc->supported = true; break;
 	case CONF_CHECK_SCRIPT:	hc->p.type = HC_TYPE_SCRIPT; hc->supported = true; break;
+	case CONF_CHECK_TLS:	hc->p.type = HC_TYPE_TLS; hc->supported = true; break;
+	case CONF_CHECK_HTTPS:	hc->p.type = HC_TYPE_HTTPS; hc->supported = true; break;
 	default:		hc->supported = false; break;
 	}
 	hc->p.interval_ms = ck->interval_ms;
@@ -81,6 +83,10 @@ build(struct hm_check *hc, const struct conf_service *s,
 		snprintf(hc->p.receive, sizeof(hc->p.receive), "%s", ck->receive);
 	if (ck->command != NULL)
 		snprintf(hc->p.command, sizeof(hc->p.command), "%s", ck->command);
+	hc->p.verify = ck->verify;
+	hc->p.tls_min = ck->tls_min ? ck->tls_min : 12;
+	if (ck->ca_file != NULL)
+		snprintf(hc->p.ca_file, sizeof(hc->p.ca_file), "%s", ck->ca_file);
 	snprintf(hc->p.service, sizeof(hc->p.service), "%s", s->name);
 	snprintf(hc->p.backend, sizeof(hc->p.backend), "%s", b->name);
 	hc->t.family = b->addr.family;

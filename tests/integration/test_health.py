@@ -69,7 +69,7 @@ service ssh {{
 }}
 service tls {{
     listen 192.0.2.10 tcp 443
-    check https
+    check tls {{ interval 200ms timeout 150ms fall 1 }}
     backend x 127.0.0.1:{good}
 }}
 """
@@ -248,6 +248,79 @@ def other_checks(tmp):
         agent.close()
 
 
+CONF3 = """\
+global {{ control-socket {sock} }}
+service a {{ listen 192.0.2.10 tcp 1
+  check tls {{ interval 300ms timeout 250ms rise 1 fall 1 }}
+  backend plain 127.0.0.1:{p1} }}
+service b {{ listen 192.0.2.10 tcp 2
+  check https {{ path / expect 200 host backend.test verify on ca-file {ca}
+                interval 300ms timeout 250ms rise 1 fall 1 }}
+  backend good 127.0.0.1:{p1} }}
+service c {{ listen 192.0.2.10 tcp 3
+  check https {{ host wrong.test verify on ca-file {ca} interval 300ms timeout 250ms
+                rise 1 fall 1 }}
+  backend badname 127.0.0.1:{p1} }}
+service d {{ listen 192.0.2.10 tcp 4
+  check tls {{ verify on interval 300ms timeout 250ms rise 1 fall 1 }}
+  backend untrusted 127.0.0.1:{p1} }}
+service e {{ listen 192.0.2.10 tcp 5
+  check tls {{ tls-min 1.3 interval 300ms timeout 250ms rise 1 fall 1 }}
+  backend old 127.0.0.1:{p2} }}
+"""
+
+
+def tls_checks(tmp):
+    """tls and https checks against openssl s_server, with a CA made here."""
+    run = lambda *a: subprocess.run(list(a), cwd=tmp, capture_output=True, timeout=30)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=lbd test CA")
+    run("openssl", "req", *ec, "-keyout", "srv.key", "-out", "srv.csr",
+        "-subj", "/CN=backend.test")
+    with open(os.path.join(tmp, "ext"), "w") as f:
+        f.write("subjectAltName=DNS:backend.test\n")
+    run("openssl", "x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey",
+        "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "ext")
+    p1, p2 = free_port(), free_port()
+    servers = [subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}",
+                                 "-cert", "srv.pem", "-key", "srv.key", "-www",
+                                 "-quiet"] + extra, cwd=tmp,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for port, extra in ((p1, []), (p2, ["-tls1_2"]))]
+    sock = os.path.join(tmp, "lbd3.sock")
+    conf = os.path.join(tmp, "lbd3.conf")
+    log = os.path.join(tmp, "lbd3.log")
+    with open(conf, "w") as f:
+        f.write(CONF3.format(sock=sock, p1=p1, p2=p2, ca=os.path.join(tmp, "ca.pem")))
+    proc = subprocess.Popen([LBD, "-f", conf, "--foreground-log"],
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    try:
+        time.sleep(1.5)
+        h = health(sock)
+        want = {
+            "a/plain": ("up", "handshake ok (TLSv1.3)", "tls: a handshake with a "
+                        "self-signed server passes when verify is off"),
+            "b/good": ("up", "status=200", "https: verified against the CA file, "
+                       "right name, status 200"),
+            "c/badname": ("down", "certificate: hostname mismatch",
+                          "https: a certificate for another name fails"),
+            "d/untrusted": ("down", "certificate: unable to get local issuer certificate",
+                            "tls: a certificate the system does not trust fails"),
+            "e/old": ("down", "tls handshake: tlsv1 alert protocol version",
+                      "tls: tls-min 1.3 against a TLS 1.2 server fails"),
+        }
+        for name, (state, reason, title) in want.items():
+            got = h.get(name, {})
+            check(got.get("state") == state and got.get("reason") == reason, title, got)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        check(proc.wait(10) == 0, "lbd stops cleanly with tls checks")
+        for s in servers:
+            s.kill()
+            s.wait()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="lbd-health.")
     srv = hang = proc = None
@@ -297,9 +370,9 @@ def main():
               "the healthy backend stays up, status=200", h["web/good"])
         check(h["ssh/local"]["state"] == "up" and h["ssh/local"]["reason"] == "connected",
               "a tcp check passes on a listening port", h["ssh/local"])
-        check(h["tls/x"]["checked"] is False and "not implemented" in h["tls/x"]["reason"]
-              and "check=https is not implemented yet" in logtext(),
-              "a check type not implemented yet says so (and is logged)", h["tls/x"])
+        check(h["tls/x"]["state"] == "down"
+              and h["tls/x"]["reason"].startswith("tls handshake:"),
+              "a tls check against a server that speaks no TLS fails", h["tls/x"])
 
         Health.status = 503
         t = wait_for(sock, "web/good", "down", 5)
@@ -355,6 +428,7 @@ def main():
         proc = None
 
         other_checks(tmp)
+        tls_checks(tmp)
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
