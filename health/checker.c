@@ -157,6 +157,20 @@ tls_fail(struct hc_checker *c, const char *what)
 	finish(c, false, why);
 }
 
+/* After a TLS call returned r <= 0: wait for what it wants, or fail. */
+static void
+tls_wait_or_fail(struct hc_checker *c, int r, const char *what)
+{
+	int e = SSL_get_error(c->ssl, r);
+
+	if (e == SSL_ERROR_WANT_READ)
+		want(c, EV_READ);
+	else if (e == SSL_ERROR_WANT_WRITE)
+		want(c, EV_WRITE);
+	else
+		tls_fail(c, what);
+}
+
 static void
 tls_io(struct hc_checker *c)
 {
@@ -182,13 +196,7 @@ tls_io(struct hc_checker *c)
 	if (!c->handshaken) {
 		ERR_clear_error();
 		if ((r = SSL_do_handshake(c->ssl)) != 1) {
-			e = SSL_get_error(c->ssl, r);
-			if (e == SSL_ERROR_WANT_READ)
-				want(c, EV_READ);
-			else if (e == SSL_ERROR_WANT_WRITE)
-				want(c, EV_WRITE);
-			else
-				tls_fail(c, "handshake");
+			tls_wait_or_fail(c, r, "handshake");
 			return;
 		}
 		c->handshaken = true;
@@ -204,13 +212,7 @@ tls_io(struct hc_checker *c)
 		ERR_clear_error();
 		r = SSL_write(c->ssl, c->req + c->req_off, (int)(c->req_len - c->req_off));
 		if (r <= 0) {
-			e = SSL_get_error(c->ssl, r);
-			if (e == SSL_ERROR_WANT_READ)
-				want(c, EV_READ);
-			else if (e == SSL_ERROR_WANT_WRITE)
-				want(c, EV_WRITE);
-			else
-				tls_fail(c, "write");
+			tls_wait_or_fail(c, r, "write");
 			return;
 		}
 		c->req_off += (size_t)r;
