@@ -35,6 +35,9 @@ static bool	cmd_show_info(struct cmd_ctx *);
 static bool	cmd_show_config(struct cmd_ctx *);
 static bool	cmd_reload(struct cmd_ctx *);
 static bool	cmd_show_health(struct cmd_ctx *);
+static bool	cmd_show_stat(struct cmd_ctx *);
+static bool	cmd_admin(struct cmd_ctx *);
+static bool	cmd_set_weight(struct cmd_ctx *);
 
 static const struct ctl_cmd commands[] = {
 	{ "help", 0, cmd_help, "help", "list the commands" },
@@ -44,6 +47,16 @@ static const struct ctl_cmd commands[] = {
 	    "the running configuration, every value explicit" },
 	{ "show health", 0, cmd_show_health, "show health",
 	    "every health check: state, last result and reason, latency" },
+	{ "show stat", 0, cmd_show_stat, "show stat",
+	    "every backend: address, weight, admin state, health, effective state" },
+	{ "enable", 1, cmd_admin, "enable SERVICE/BACKEND",
+	    "take new connections again (undo disable or drain)" },
+	{ "disable", 1, cmd_admin, "disable SERVICE/BACKEND",
+	    "no new connections whatever health says; existing ones continue" },
+	{ "drain", 1, cmd_admin, "drain SERVICE/BACKEND",
+	    "no new connections; existing ones continue" },
+	{ "set weight", 2, cmd_set_weight, "set weight SERVICE/BACKEND N|reset",
+	    "override the configured weight (0..256); reset goes back to it" },
 	{ "reload", 0, cmd_reload, "reload",
 	    "read the config file again; on any error keep the running one" },
 };
@@ -258,6 +271,123 @@ cmd_show_health(struct cmd_ctx *c)
 }
 
 static bool
+cmd_show_stat(struct cmd_ctx *c)
+{
+	struct backends *bs = &c->d->backends;
+
+	if (c->json)
+		buf_puts(c->out, "{\"backends\":[");
+	else
+		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %s\n", "BACKEND",
+		    "ADDRESS", "STATE", "ADMIN", "HEALTH", "WEIGHT (config)");
+	for (size_t i = 0; i < bs->n; i++) {
+		const struct be *b = &bs->v[i];
+		struct be_health h;
+		struct be_effective eff;
+		const char *hs;
+
+		health_mgr_lookup(c->d->health, b->name, &h);
+		be_effective(b, &h, &eff);
+		hs = !h.checked ? "-" : h.up ? "up" : "down";
+		if (c->json) {
+			buf_puts(c->out, i ? ",{\"backend\":" : "{\"backend\":");
+			buf_json_str(c->out, b->name);
+			buf_puts(c->out, ",\"address\":");
+			buf_json_str(c->out, b->addr);
+			buf_printf(c->out, ",\"state\":\"%s\",\"takes_new\":%s,"
+			    "\"admin\":\"%s\",\"health\":\"%s\",\"weight\":%u,"
+			    "\"config_weight\":%u,\"weight_override\":%d}", eff.state,
+			    eff.takes_new ? "true" : "false",
+			    be_admin_name(b->admin), hs, eff.weight, b->cfg_weight,
+			    b->weight_override);
+			continue;
+		}
+		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %u (%u)\n", b->name,
+		    b->addr, eff.state, be_admin_name(b->admin), hs, eff.weight,
+		    b->cfg_weight);
+	}
+	if (c->json)
+		buf_puts(c->out, "]}\n");
+	return true;
+}
+
+static struct be *
+backend_arg(struct cmd_ctx *c)
+{
+	struct be *b;
+
+	if (c->argc < 1) {
+		buf_puts(c->out, "error: which backend? (SERVICE/BACKEND)\n");
+		return NULL;
+	}
+	if ((b = backends_find(&c->d->backends, c->argv[0])) == NULL)
+		buf_printf(c->out, "error: no backend \"%.130s\" (see \"show "
+		    "stat\")\n", c->argv[0]);
+	return b;
+}
+
+static bool
+cmd_admin(struct cmd_ctx *c)
+{
+	/* The command's own word is just before its arguments. */
+	const char *verb = c->argv[-1];
+	struct be *b = backend_arg(c);
+	enum be_admin was;
+
+	if (b == NULL)
+		return false;
+	was = (enum be_admin)b->admin;
+	b->admin = strcmp(verb, "enable") == 0 ? BE_ENABLED :
+	    strcmp(verb, "drain") == 0 ? BE_DRAIN : BE_DISABLED;
+	log_info("admin: backend=%s %s->%s", b->name, be_admin_name(was),
+	    be_admin_name((enum be_admin)b->admin));
+	if (c->json)
+		buf_printf(c->out, "{\"backend\":\"%s\",\"admin\":\"%s\","
+		    "\"was\":\"%s\"}\n", b->name,
+		    be_admin_name((enum be_admin)b->admin), be_admin_name(was));
+	else
+		buf_printf(c->out, "backend %s: %s (was %s)%s\n", b->name,
+		    be_admin_name((enum be_admin)b->admin), be_admin_name(was),
+		    b->admin != BE_ENABLED ? "; existing connections continue" : "");
+	return true;
+}
+
+static bool
+cmd_set_weight(struct cmd_ctx *c)
+{
+	struct be *b = backend_arg(c);
+	char *end;
+	long w;
+
+	if (b == NULL)
+		return false;
+	if (c->argc != 2) {
+		buf_puts(c->out, "error: usage: set weight SERVICE/BACKEND N|reset\n");
+		return false;
+	}
+	if (strcmp(c->argv[1], "reset") == 0)
+		w = -1;
+	else {
+		w = strtol(c->argv[1], &end, 10);
+		if (*end != '\0' || end == c->argv[1] || w < 0 || w > 256) {
+			buf_printf(c->out, "error: weight \"%.20s\" out of range "
+			    "0..256\n", c->argv[1]);
+			return false;
+		}
+	}
+	b->weight_override = (int32_t)w;
+	log_info("admin: backend=%s weight=%s", b->name, c->argv[1]);
+	if (c->json)
+		buf_printf(c->out, "{\"backend\":\"%s\",\"weight\":%u}\n",
+		    b->name, w < 0 ? b->cfg_weight : (unsigned)w);
+	else
+		buf_printf(c->out, "backend %s: weight %u%s\n", b->name,
+		    w < 0 ? b->cfg_weight : (unsigned)w,
+		    w < 0 ? " (the configured one)" : "");
+	return true;
+}
+
+static bool
 cmd_reload(struct cmd_ctx *c)
 {
 	struct buf report = { 0 };
@@ -333,7 +463,7 @@ lbd_ctl_dispatch(void *arg, char *line, struct buf *out)
 			return false;
 		}
 		c.argc = argc - n;
-		c.argv = argv + n;
+		c.argv = argv + n;	/* argv[-1]: the command's last word */
 		return commands[i].fn(&c);
 	}
 	/* Echo only a bounded, printable copy of what was sent. */

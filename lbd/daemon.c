@@ -101,6 +101,9 @@ lbd_reload(struct lbd *d, struct buf *report)
 	}
 	/* Publish, then retire the old generation. Each component takes its
 	 * share of the new config before the old one is freed. */
+	if (backends_apply(&d->backends, nc) < 0)
+		log_warnx("reload: backend states could not be updated (out of "
+		    "memory)");
 	if (d->health != NULL && health_mgr_apply(d->health, nc) < 0)
 		log_warnx("reload: health checks could not be updated (out of "
 		    "memory); the previous checks keep running");
@@ -196,7 +199,8 @@ lbd_run(const char *conf_path, const char *pidfile)
 		return 1;
 	}
 	srandom((unsigned)(time(NULL) ^ getpid()));	/* check jitter */
-	if ((d.health = health_mgr_new(d.loop)) == NULL ||
+	if (backends_apply(&d.backends, d.conf) < 0 ||
+	    (d.health = health_mgr_new(d.loop)) == NULL ||
 	    health_mgr_apply(d.health, d.conf) < 0) {
 		log_warnx("start failed: health checks: out of memory");
 		health_mgr_free(d.health);
@@ -227,6 +231,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 	ev_signal_stop(d.loop, &d.sig_term);
 	ev_signal_stop(d.loop, &d.sig_int);
 	health_mgr_free(d.health);
+	backends_free(&d.backends);
 	ctl_close(d.ctl);
 	if (pidfile != NULL)
 		unlink(pidfile);

@@ -12,6 +12,7 @@
 #include <ev.h>
 
 #include "conf/conf.h"
+#include "lbd/backends.h"
 #include "lbd/ctl.h"
 #include "lbd/health_mgr.h"
 #include "lbd/util/buf.h"
@@ -29,6 +30,7 @@ struct lbd {
 	struct conf		*conf;		/* current; replaced whole on reload */
 	struct ctl_server	*ctl;
 	struct health_mgr	*health;
+	struct backends		 backends;	/* admin state, across reloads */
 
 	struct timespec		 started;	/* CLOCK_REALTIME */
 	double			 started_mono;	/* ev_now at start */

@@ -168,6 +168,26 @@ health_mgr_free(struct health_mgr *m)
 }
 
 void
+health_mgr_lookup(const struct health_mgr *m, const char *name,
+    struct be_health *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->agent_pct = -1;
+	for (size_t i = 0; i < m->n; i++) {
+		struct hc_info in;
+
+		if (m->v[i].c == NULL || strcmp(m->v[i].name, name) != 0)
+			continue;
+		hc_checker_info(m->v[i].c, &in);
+		h->checked = true;
+		h->up = in.state == HC_UP;
+		h->agent_drain = in.agent_state == HC_AGENT_DRAIN;
+		h->agent_pct = in.weight_pct;
+		return;
+	}
+}
+
+void
 health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
 {
 	if (json)

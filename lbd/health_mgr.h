@@ -11,6 +11,7 @@
 #include <ev.h>
 
 #include "conf/conf.h"
+#include "lbd/backends.h"
 #include "lbd/util/buf.h"
 
 struct health_mgr;
@@ -19,6 +20,9 @@ struct health_mgr *health_mgr_new(struct ev_loop *);
 /* Make the checks match `c`; carries the state of unchanged ones. */
 int		health_mgr_apply(struct health_mgr *, const struct conf *c);
 void		health_mgr_free(struct health_mgr *);
+/* What the checks say about backend `name` ("svc/backend"). */
+void		health_mgr_lookup(const struct health_mgr *, const char *name,
+		    struct be_health *);
 /* `lbctl show health`: a table, or one JSON document. */
 void		health_mgr_show(const struct health_mgr *, struct buf *, bool json);
 

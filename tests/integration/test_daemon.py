@@ -262,6 +262,50 @@ def run(tmp):
     check("config change: service dns: removed" in d.logtext(),
           "the reload's changes are logged")
 
+    # ---- admin state -----------------------------------------------------
+    def stat():
+        code, out, err = ctl(d, "show", "stat", json_out=True)
+        return {b["backend"]: b for b in json.loads(out)["backends"]} if code == 0 else {}
+
+    st = stat()
+    check(st.get("web/web1", {}).get("state") == "up"
+          and st["web/web1"]["weight"] == 10 and st["web/web1"]["health"] == "-",
+          "show stat: an unchecked backend is up with its configured weight", st)
+    code, out, err = ctl(d, "drain", "web/web1")
+    check(code == 0 and "backend web/web1: drain (was enabled); existing connections "
+          "continue" in out and stat()["web/web1"]["state"] == "drain"
+          and not stat()["web/web1"]["takes_new"], "drain takes no new connections", out + err)
+    code, out, err = ctl(d, "set", "weight", "web/web1", "5")
+    check(code == 0 and stat()["web/web1"]["weight"] == 5
+          and stat()["web/web1"]["config_weight"] == 10
+          and stat()["web/web1"]["state"] == "drain",
+          "set weight overrides the weight, the admin state stays", out + err)
+    code, out, err = ctl(d, "enable", "web/web1")
+    check(code == 0 and stat()["web/web1"]["state"] == "up" and stat()["web/web1"]["weight"] == 5,
+          "enable brings it back with the override", out + err)
+    code, out, err = ctl(d, "set", "weight", "web/web1", "0")
+    check(code == 0 and stat()["web/web1"]["state"] == "drain",
+          "weight 0 drains", out + err)
+    code, out, err = ctl(d, "set", "weight", "web/web1", "reset")
+    check(code == 0 and "weight 10 (the configured one)" in out
+          and stat()["web/web1"]["weight"] == 10 and stat()["web/web1"]["state"] == "up",
+          "set weight ... reset goes back to the configured weight", out + err)
+    code, out, err = ctl(d, "disable", "web/web2")
+    check(code == 0 and stat()["web/web2"]["state"] == "disabled", "disable", out + err)
+    code, out, err = ctl(d, "drain", "web/nope")
+    check(code == 1 and 'no backend "web/nope"' in err, "an unknown backend is an error", err)
+    code, out, err = ctl(d, "set", "weight", "web/web1", "999")
+    check(code == 1 and "out of range 0..256" in err, "a weight out of range is refused", err)
+    code, out, err = ctl(d, "disable")
+    check(code == 1 and "which backend" in err, "disable without a backend asks which", err)
+    os.kill(d.proc.pid, signal.SIGHUP)
+    time.sleep(0.3)
+    check(stat().get("web/web2", {}).get("state") == "disabled",
+          "the admin state survives a reload", stat())
+    check("admin: backend=web/web2 enabled->disabled" in d.logtext(),
+          "admin changes are logged")
+    ctl(d, "enable", "web/web2")
+
     # control-socket cannot move on reload: refused, old config kept
     d.write(CONF_V1.replace("{sock}", "{sock}.new"))
     code, out, err = ctl(d, "reload")

@@ -219,6 +219,12 @@ def other_checks(tmp):
               and not health(sock)["app/a1"]["drain"],
               "agent: \"up 75%\" brings it back with a weight of 75%",
               health(sock).get("app/a1"))
+        p = subprocess.run([LBCTL, "-s", sock, "--json", "show", "stat"],
+                           capture_output=True, text=True, timeout=10)
+        st = {b["backend"]: b for b in json.loads(p.stdout)["backends"]}
+        check(st["app/a1"]["weight"] == 1 and st["app/a1"]["state"] == "up",
+              "the agent's 75% scales the effective weight (1 x 75% rounds to 1)",
+              st["app/a1"])
         Agent.reply = b"sleepy\n"
         time.sleep(0.6)
         check("agent: bad reply" in health(sock)["app/a1"]["reason"],
@@ -386,6 +392,22 @@ def main():
         check(t is not None and t <= up_bound,
               f"200 brings it back within rise x interval ({t and round(t, 2)}s, "
               f"bound {up_bound}s)")
+
+        # Admin state overrides health; health shows through when enabled.
+        def stat():
+            p = subprocess.run([LBCTL, "-s", sock, "--json", "show", "stat"],
+                               capture_output=True, text=True, timeout=10)
+            return {b["backend"]: b for b in json.loads(p.stdout)["backends"]}
+        st = stat()
+        check(st["web/good"]["state"] == "up" and st["web/good"]["health"] == "up"
+              and st["web/closed"]["state"] == "down" and not st["web/closed"]["takes_new"],
+              "show stat: a down backend takes no new connections", st)
+        subprocess.run([LBCTL, "-s", sock, "disable", "web/good"], capture_output=True, timeout=10)
+        st = stat()
+        check(st["web/good"]["state"] == "disabled" and st["web/good"]["health"] == "up",
+              "disable overrides a healthy check", st["web/good"])
+        subprocess.run([LBCTL, "-s", sock, "enable", "web/good"], capture_output=True, timeout=10)
+        check(stat()["web/good"]["state"] == "up", "enable gives it back to health")
 
         # A reload with the same checks keeps their state and counters.
         before = health(sock)

@@ -1,0 +1,90 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbd/backends.h"
+
+const char *
+be_admin_name(enum be_admin a)
+{
+	return a == BE_ENABLED ? "enabled" : a == BE_DRAIN ? "drain" : "disabled";
+}
+
+struct be *
+backends_find(struct backends *bs, const char *name)
+{
+	for (size_t i = 0; i < bs->n; i++)
+		if (strcmp(bs->v[i].name, name) == 0)
+			return &bs->v[i];
+	return NULL;
+}
+
+int
+backends_apply(struct backends *bs, const struct conf *c)
+{
+	struct be *nv;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < c->n_services; i++)
+		n += c->services[i].n_backends;
+	if ((nv = calloc(n ? n : 1, sizeof(*nv))) == NULL)
+		return -1;
+	for (size_t i = 0; i < c->n_services; i++) {
+		const struct conf_service *s = &c->services[i];
+		for (size_t j = 0; j < s->n_backends; j++) {
+			const struct conf_backend *b = &s->backends[j];
+			struct be *e = &nv[k++], *old;
+			char a[64];
+
+			snprintf(e->name, sizeof(e->name), "%s/%s", s->name, b->name);
+			conf_addr_str(&b->addr, false, a, sizeof(a));
+			snprintf(e->addr, sizeof(e->addr),
+			    b->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+			    b->port);
+			e->cfg_weight = b->weight;
+			e->weight_override = -1;
+			e->admin = BE_ENABLED;
+			/* The operator's decisions survive a reload. */
+			if ((old = backends_find(bs, e->name)) != NULL) {
+				e->admin = old->admin;
+				e->weight_override = old->weight_override;
+			}
+		}
+	}
+	free(bs->v);
+	bs->v = nv;
+	bs->n = n;
+	return 0;
+}
+
+void
+backends_free(struct backends *bs)
+{
+	free(bs->v);
+	bs->v = NULL;
+	bs->n = 0;
+}
+
+void
+be_effective(const struct be *b, const struct be_health *h, struct be_effective *out)
+{
+	uint32_t w = b->weight_override >= 0 ? (uint32_t)b->weight_override :
+	    b->cfg_weight;
+
+	if (h->agent_pct >= 0)
+		w = (w * (uint32_t)h->agent_pct + 50) / 100;
+	out->weight = w;
+	if (b->admin == BE_DISABLED) {
+		out->state = "disabled";
+		out->takes_new = false;
+	} else if (h->checked && !h->up) {
+		out->state = "down";
+		out->takes_new = false;
+	} else if (b->admin == BE_DRAIN || h->agent_drain || w == 0) {
+		out->state = "drain";
+		out->takes_new = false;
+	} else {
+		out->state = "up";
+		out->takes_new = true;
+	}
+}

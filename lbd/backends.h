@@ -1,0 +1,61 @@
+/*
+ * backends — the control plane's view of every backend: configured weight,
+ * the operator's admin state and weight override (`lbctl disable|enable|
+ * drain SVC/BACKEND`, `lbctl set weight SVC/BACKEND N`), kept across reloads
+ * by name, and the effective state that results together with health.
+ *
+ * Effective: a backend takes new connections when it is enabled, its health
+ * (if checked) is up, and its weight is not 0; `drain` (admin or agent) and
+ * weight 0 keep existing connections and take no new ones; `disabled` the
+ * same, shown as such. An agent's NN% scales the weight.
+ */
+#ifndef LBD_BACKENDS_H
+#define LBD_BACKENDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+
+enum be_admin {
+	BE_ENABLED,
+	BE_DRAIN,
+	BE_DISABLED,
+};
+
+struct be {
+	char		name[2 * CONF_NAME_MAX + 2];	/* "svc/backend" */
+	char		addr[64];			/* "10.0.0.11:80" */
+	uint32_t	cfg_weight;
+	int32_t		weight_override;		/* -1: none */
+	uint8_t		admin;				/* enum be_admin */
+};
+
+/* What health says about a backend (health_mgr), for be_effective(). */
+struct be_health {
+	bool		checked;
+	bool		up;
+	bool		agent_drain;
+	int16_t		agent_pct;			/* -1: none */
+};
+
+struct be_effective {
+	bool		takes_new;
+	uint32_t	weight;
+	const char	*state;		/* up, down, drain, disabled */
+};
+
+struct backends {
+	struct be	*v;
+	size_t		 n;
+};
+
+/* Rebuild from a config, keeping admin state and overrides by name. */
+int		backends_apply(struct backends *, const struct conf *);
+void		backends_free(struct backends *);
+struct be	*backends_find(struct backends *, const char *name);
+void		be_effective(const struct be *, const struct be_health *,
+		    struct be_effective *);
+const char	*be_admin_name(enum be_admin);
+
+#endif /* LBD_BACKENDS_H */
