@@ -139,7 +139,7 @@ $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h t
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
-.PHONY: tests-build packets-regen bench-engine bench-memlat
+.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health
 
 # ---- benchmarks (not part of check) ---------------------------------------
 
@@ -156,6 +156,9 @@ $(B)/bench/memlat: bench/memlat.c
 
 bench-memlat: $(B)/bench/memlat
 	$(B)/bench/memlat
+
+bench-health: $(LBD) $(LBCTL)
+	python3 bench/health.py $(B) $(or $(SECONDS),30)
 
 # Rewrite the golden packet fixtures (review the diff before committing).
 packets-regen: $(B)/tests/packets/gen
