@@ -16,6 +16,8 @@ DESTDIR  ?=
 SBINDIR  ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 DOCDIR   ?= $(PREFIX)/share/doc/lbd
+MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= /lib/systemd/system
 
 B        ?= build
 SAN      ?= 0
@@ -45,7 +47,7 @@ endif
 # Generated parser code is not ours to lint; keep it compiling cleanly without -Werror noise.
 GEN_CFLAGS = -std=gnu11 $(CFLAGS) -w -MMD -MP
 
-.PHONY: all deps check check-unit check-conf check-integration san demo install clean fuzz fuzz-build
+.PHONY: all progs deps check check-unit check-conf check-integration san demo install clean fuzz fuzz-build deb rpm
 .DEFAULT_GOAL := all
 
 # ---- components --------------------------------------------------------------
@@ -219,13 +221,43 @@ san:
 demo: deps all
 	bash tests/demo/run.sh $(B)
 
+# Just the programs (what the packages build).
+progs: $(LBD) $(LBCTL)
+
+# A configuration already in place is never overwritten.
 install: $(LBD) $(LBCTL)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/lbd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(SYSCONFDIR)/lbd/conf.d $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(LBD) $(LBCTL) $(DESTDIR)$(SBINDIR)/
-	install -m 0644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
-	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/examples/*.conf conf/examples/sync.key $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 README.md docs/BENCHMARKS.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 packaging/man/lbd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 packaging/man/lbd.8 packaging/man/lbctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 packaging/lbd.service $(DESTDIR)$(UNITDIR)/
+	test -e $(DESTDIR)$(SYSCONFDIR)/lbd/lbd.conf || \
+	    install -m 0644 packaging/lbd.conf $(DESTDIR)$(SYSCONFDIR)/lbd/lbd.conf
+
+# ---- packages ----------------------------------------------------------------
+# Both build from a copy of the tracked tree, so the work tree stays clean.
+
+PKGDIR := build/pkg
+deb:
+	rm -rf $(PKGDIR)/deb && mkdir -p $(PKGDIR)/deb/lbd-$(VERSION)
+	git ls-files -z | xargs -0 cp --parents -t $(PKGDIR)/deb/lbd-$(VERSION)
+	cp -r packaging/debian $(PKGDIR)/deb/lbd-$(VERSION)/debian
+	cd $(PKGDIR)/deb/lbd-$(VERSION) && dpkg-buildpackage -b -us -uc
+	@ls -1 $(PKGDIR)/deb/*.deb
+
+rpm:
+	rm -rf $(PKGDIR)/rpm && mkdir -p $(PKGDIR)/rpm/SOURCES $(PKGDIR)/rpm/src/lbd-$(VERSION)
+	git ls-files -z | xargs -0 cp --parents -t $(PKGDIR)/rpm/src/lbd-$(VERSION)
+	tar -C $(PKGDIR)/rpm/src -czf $(PKGDIR)/rpm/SOURCES/lbd-$(VERSION).tar.gz lbd-$(VERSION)
+	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/$(PKGDIR)/rpm" \
+	    --define "version $(VERSION)" packaging/rpm/lbd.spec
+	@ls -1 $(PKGDIR)/rpm/RPMS/*/*.rpm
 
 clean:
 	rm -rf build build-san
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
