@@ -6,22 +6,12 @@
 # usage: tests/conf/run.sh BUILD_DIR
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../tap.sh"
 lbd=$(cd "${1:-build}" && pwd)/lbd/lbd
 examples=$here/../../conf/examples
 tmp=$(mktemp -d /tmp/lbd-conf-golden.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
 
-result() {	# result OK NAME [DETAIL]
-	n=$((n + 1))
-	if [ "$1" = 1 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ $# -ge 3 ] && printf '%s\n' "$3" | sed 's/^/#   /'
-	fi
-}
 
 cd "$here"
 for f in good/*.conf; do
@@ -67,5 +57,4 @@ rc=$?
 if [ $rc = 0 ] && grep -q 'service web' "$tmp/readme/lbd.conf"; then ok=1; else ok=0; fi
 result $ok "the README's config example passes lbd -t" "$out"
 
-echo "1..$n"
-[ $failed = 0 ]
+tap_done

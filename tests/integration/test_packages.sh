@@ -7,7 +7,7 @@
 # Prints TAP. Purges the package on every exit path.
 set -u
 cd "$(dirname "$0")/../.."
-n=0 failed=0
+. tests/tap.sh
 installed=0
 log=$(mktemp /tmp/lbd-pkgtest.XXXXXX)
 cleanup() {
@@ -16,16 +16,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-result() {	# result OK NAME [DETAIL]
-	n=$((n + 1))
-	if [ "$1" = 1 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ $# -ge 3 ] && printf '%s\n' "$3" | head -20 | sed 's/^/#   /'
-	fi
-}
 t() {	# t NAME COMMAND...: ok when the command succeeds
 	local name=$1
 	shift
@@ -97,5 +87,4 @@ if [ -n "$rpmf" ]; then
 		result $ok "rpm -qpR requires $lib" "$reqs"
 	done
 fi
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done
