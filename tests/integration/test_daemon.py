@@ -313,6 +313,25 @@ def run(tmp):
           "a reload that moves the control socket is refused", err)
     d.write(CONF_V1)
 
+    # ---- every command, both output forms ----------------------------------
+    code, out, err = ctl(d, "help", json_out=True)
+    usages = [c["usage"] for c in json.loads(out)["commands"]]
+    for usage in usages:
+        # Fill in arguments: a real backend, a weight.
+        words = usage.replace("SERVICE/BACKEND", "web/web1").replace("N|reset", "7").split()
+        for as_json in (False, True):
+            code, out, err = ctl(d, *words, json_out=as_json)
+            ok = code == 0 and out.strip() != ""
+            if ok and as_json:
+                try:
+                    json.loads(out)
+                except ValueError:
+                    ok = False
+            check(ok, f"lbctl {'--json ' if as_json else ''}{' '.join(words)} answers"
+                  + (" with valid JSON" if as_json else ""), out + err)
+    ctl(d, "enable", "web/web1")
+    ctl(d, "set", "weight", "web/web1", "reset")
+
     # ---- protocol robustness ---------------------------------------------
     code, out, err = ctl(d, "frobnicate", "now")
     check(code == 1 and 'unknown command "frobnicate now"' in err,
