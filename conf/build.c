@@ -34,7 +34,7 @@ static const char *const key_names[K__COUNT] = {
 	[K_COMMAND] = "command", [K_WEIGHT] = "weight", [K_LISTEN] = "listen", [K_STATELESS] = "stateless",
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
-	[K_TLS_MIN] = "tls-min",
+	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics",
 };
 
 /* ---- diagnostics --------------------------------------------------- */
@@ -1060,6 +1060,31 @@ b_timeout(struct conf_parser *p, char *state, char *dur,
 	}
 	free(state);
 	free(dur);
+}
+
+void
+b_metrics(struct conf_parser *p, char *addrport, const struct conf_loc *kl,
+    const struct conf_loc *vl)
+{
+	struct conf_global *g = &p->c->global;
+	uint32_t port;
+	bool port_ok;
+
+	if (first_use(p, K_METRICS, kl)) {
+		if (!parse_addr_port(addrport, &g->metrics_addr, &port, &port_ok) ||
+		    port == 0)
+			conf_err(p, vl, "metrics listen: expected ADDRESS:PORT such "
+			    "as 127.0.0.1:9180 or [::1]:9180, found \"%s\"",
+			    addrport);
+		else if (!port_ok)
+			conf_err(p, vl, "metrics listen: port in \"%s\" out of range "
+			    "1..65535", addrport);
+		else {
+			g->metrics = true;
+			g->metrics_port = (uint16_t)port;
+		}
+	}
+	free(addrport);
 }
 
 void

@@ -180,6 +180,9 @@ struct conf_global {
 	uint32_t		 conn_table_size;
 	uint32_t		 timeout_ms[CONF_TO__COUNT];
 	struct conf_loc		 timeout_loc[CONF_TO__COUNT];
+	bool			 metrics;	/* `metrics listen ADDR:PORT` */
+	struct conf_addr	 metrics_addr;
+	uint16_t		 metrics_port;
 };
 
 const char	*conf_timeout_name(enum conf_timeout);

@@ -19,7 +19,7 @@ enum conf_key {
 	K_MODE, K_SCHEDULER, K_SNAT_POOL,
 	K_INTERVAL, K_TIMEOUT, K_RISE, K_FALL, K_PATH, K_EXPECT, K_HOST,
 	K_COMMAND, K_BODY, K_METHOD, K_SEND, K_RECEIVE, K_VERIFY, K_CA_FILE,
-	K_TLS_MIN,
+	K_TLS_MIN, K_METRICS,
 	K_WEIGHT, K_LISTEN, K_STATELESS,
 	K__COUNT
 };
@@ -94,6 +94,8 @@ void	b_backend(struct conf_parser *, char *name, char *addrport,
 void	b_timeout(struct conf_parser *, char *state, char *dur,
 	    const struct conf_loc *kloc, const struct conf_loc *sloc,
 	    const struct conf_loc *dloc);
+void	b_metrics(struct conf_parser *, char *addrport,
+	    const struct conf_loc *kloc, const struct conf_loc *vloc);
 void	b_backend_weight(struct conf_parser *, char *w,
 	    const struct conf_loc *vloc);
 void	b_list_item(struct conf_parser *, enum conf_key, char *val,

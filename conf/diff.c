@@ -314,6 +314,10 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		    conf_timeout_default_ms[t], gb->timeout_ms[t] ? gb->timeout_ms[t] :
 		    conf_timeout_default_ms[t]);
 	}
+	if (ga->metrics != gb->metrics || (ga->metrics &&
+	    (!conf_addr_equal(&ga->metrics_addr, &gb->metrics_addr) ||
+	    ga->metrics_port != gb->metrics_port)))
+		add(&d, "metrics", ga->metrics ? "on" : "off", gb->metrics ? "changed" : "off");
 	if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_GLOBAL, "global", NULL,
 	    buf, ga, gb) < 0)
 		return -1;

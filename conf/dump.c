@@ -98,6 +98,9 @@ conf_dump(const struct conf *c, FILE *fp)
 	for (int t = 0; t < CONF_TO__COUNT; t++)
 		fprintf(fp, "    timeout %s %s\n", conf_timeout_name(t),
 		    dur(c->global.timeout_ms[t], d, sizeof(d)));
+	if (c->global.metrics)
+		fprintf(fp, "    metrics listen %s\n", addr_port(
+		    &c->global.metrics_addr, c->global.metrics_port, a, sizeof(a)));
 	fputs("}\n", fp);
 
 	for (size_t g = 0; g < c->n_groups; g++) {
@@ -203,7 +206,14 @@ conf_dump_json(const struct conf *c, FILE *fp)
 	for (int t = 0; t < CONF_TO__COUNT; t++)
 		fprintf(fp, "%s\"%s\":%u", t ? "," : "", conf_timeout_name(t),
 		    c->global.timeout_ms[t]);
-	fputs("}},\"vrrp_groups\":[", fp);
+	fputs("},\"metrics\":", fp);
+	if (c->global.metrics) {
+		char mp[80];
+		jstr(fp, addr_port(&c->global.metrics_addr, c->global.metrics_port,
+		    mp, sizeof(mp)));
+	} else
+		fputs("null", fp);
+	fputs("},\"vrrp_groups\":[", fp);
 	for (size_t g = 0; g < c->n_groups; g++) {
 		const struct conf_group *gr = &c->groups[g];
 		fprintf(fp, "%s{\"name\":", g ? "," : "");

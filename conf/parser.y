@@ -3,7 +3,8 @@
  *
  *   file      := { global | vrrp-group | sync | service }
  *   global    := "global" "{" { node-id V | workers V | control-socket V
- *                 | conn-table-size V | timeout STATE DURATION } "}"
+ *                 | conn-table-size V | timeout STATE DURATION
+ *                 | metrics listen ADDR:PORT } "}"
  *   vrrp-group:= "vrrp-group" NAME "{" { instance } "}"
  *   instance  := "instance" NAME "{" { interface V | vrid V | priority V
  *                 | advert-interval V | virtual-address V+ | version V
@@ -72,7 +73,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_EXPECT "expect" T_HOST "host" T_COMMAND "command"
 		T_STATELESS "stateless" T_BODY "body" T_METHOD "method"
 		T_SEND "send" T_RECEIVE "receive" T_VERIFY "verify"
-		T_CA_FILE "ca-file" T_TLS_MIN "tls-min"
+		T_CA_FILE "ca-file" T_TLS_MIN "tls-min" T_METRICS "metrics"
 
 %type <str>	value name
 
@@ -109,6 +110,7 @@ global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
 		| "control-socket" value	{ b_set(p, K_CONTROL_SOCKET, $2, &@1, &@2); }
 		| "conn-table-size" value	{ b_set(p, K_CONN_TABLE_SIZE, $2, &@1, &@2); }
 		| "timeout" value value		{ b_timeout(p, $2, $3, &@1, &@2, &@3); }
+		| "metrics" "listen" value	{ b_metrics(p, $3, &@1, &@3); }
 		;
 
 /* ---- vrrp-group / instance ---- */

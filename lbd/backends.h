@@ -37,6 +37,8 @@ struct be_health {
 	bool		up;
 	bool		agent_drain;
 	int16_t		agent_pct;			/* -1: none */
+	uint64_t	checks, failures;
+	double		latency_ms;			/* of the last check */
 };
 
 struct be_effective {

@@ -53,6 +53,14 @@ refuse_unliveable(const struct conf *old, const struct conf *new,
 		    old->global.control_socket, new->global.control_socket);
 		n++;
 	}
+	if (old->global.metrics != new->global.metrics ||
+	    (new->global.metrics && (!conf_addr_equal(&old->global.metrics_addr,
+	    &new->global.metrics_addr) ||
+	    old->global.metrics_port != new->global.metrics_port))) {
+		buf_printf(report, "%s: error: metrics listen cannot change on "
+		    "reload; restart lbd to move it\n", new->path);
+		n++;
+	}
 	return n;
 }
 
@@ -199,6 +207,13 @@ lbd_run(const char *conf_path, const char *pidfile)
 		return 1;
 	}
 	srandom((unsigned)(time(NULL) ^ getpid()));	/* check jitter */
+	if (d.conf->global.metrics && (d.metrics = metrics_open(d.loop,
+	    &d.conf->global.metrics_addr, d.conf->global.metrics_port, &d)) == NULL) {
+		log_warnx("start failed: metrics listener");
+		ctl_close(d.ctl);
+		conf_free(d.conf);
+		return 1;
+	}
 	if (backends_apply(&d.backends, d.conf) < 0 ||
 	    (d.health = health_mgr_new(d.loop)) == NULL ||
 	    health_mgr_apply(d.health, d.conf) < 0) {
@@ -230,6 +245,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 	ev_signal_stop(d.loop, &d.sig_hup);
 	ev_signal_stop(d.loop, &d.sig_term);
 	ev_signal_stop(d.loop, &d.sig_int);
+	metrics_close(d.metrics);
 	health_mgr_free(d.health);
 	backends_free(&d.backends);
 	ctl_close(d.ctl);

@@ -15,6 +15,7 @@
 #include "lbd/backends.h"
 #include "lbd/ctl.h"
 #include "lbd/health_mgr.h"
+#include "lbd/metrics.h"
 #include "lbd/util/buf.h"
 
 enum lbd_reload_result {
@@ -31,6 +32,7 @@ struct lbd {
 	struct ctl_server	*ctl;
 	struct health_mgr	*health;
 	struct backends		 backends;	/* admin state, across reloads */
+	struct metrics_server	*metrics;	/* NULL without `metrics listen` */
 
 	struct timespec		 started;	/* CLOCK_REALTIME */
 	double			 started_mono;	/* ev_now at start */

@@ -183,6 +183,9 @@ health_mgr_lookup(const struct health_mgr *m, const char *name,
 		h->up = in.state == HC_UP;
 		h->agent_drain = in.agent_state == HC_AGENT_DRAIN;
 		h->agent_pct = in.weight_pct;
+		h->checks = in.checks;
+		h->failures = in.failures;
+		h->latency_ms = in.last_latency_ms;
 		return;
 	}
 }

@@ -9,7 +9,7 @@ what=${1:-test}
 # Debian 12 package names. Keep in step with the README and packaging/debian/control.
 build_pkgs="gcc make pkg-config bison flex libev-dev libssl-dev"
 test_pkgs="libcmocka-dev python3 iproute2 procps tshark clang libclang-rt-14-dev openssl
-           debhelper dpkg-dev fakeroot lintian rpm man-db"
+           debhelper dpkg-dev fakeroot lintian rpm man-db prometheus"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$pkgs $test_pkgs"

@@ -66,6 +66,7 @@ static const char full[] =
     "    conn-table-size 4096\n"
     "    timeout tcp-established 30m\n"
     "    timeout udp 45s\n"
+    "    metrics listen [::1]:9180\n"
     "}\n"
     "vrrp-group edge {\n"
     "    instance front { interface eth0 vrid 51 priority 150 advert-interval 100ms\n"
@@ -111,6 +112,9 @@ test_all_constructs(void **state)
 	assert_int_equal(c->global.timeout_ms[CONF_TO_UDP], 45000);
 	assert_int_equal(c->global.timeout_ms[CONF_TO_TCP_SYN],
 	    conf_timeout_default_ms[CONF_TO_TCP_SYN]);
+	assert_true(c->global.metrics);
+	assert_int_equal(c->global.metrics_addr.family, AF_INET6);
+	assert_int_equal(c->global.metrics_port, 9180);
 	assert_true(c->services[0].stateless);
 	assert_false(c->services[1].stateless);
 
@@ -216,7 +220,7 @@ static const struct err_case err_cases[] = {
 	/* syntax */
 	{ "global {\n  nodeid x\n}\n",
 	  "t.conf:2:3: error: unexpected word \"nodeid\", expected node-id, "
-	  "workers, control-socket, conn-table-size, timeout or '}'\n" },
+	  "workers, control-socket, conn-table-size, timeout, metrics or '}'\n" },
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
 	  "scheduler, snat-pool, check, backend, stateless or '}'\n" },
@@ -225,7 +229,7 @@ static const struct err_case err_cases[] = {
 	  "file, global, vrrp-group, sync or service\n" },
 	{ "global { workers 1; }\n",
 	  "t.conf:1:19: error: unexpected character ';', expected node-id, "
-	  "workers, control-socket, conn-table-size, timeout or '}'\n" },
+	  "workers, control-socket, conn-table-size, timeout, metrics or '}'\n" },
 	{ "global { node-id \"abc }\n",
 	  "t.conf:1:18: error: unterminated string (a string ends on the same line)\n"
 	  "t.conf:2:1: error: unexpected end of file, expected a value\n" },
@@ -235,9 +239,9 @@ static const struct err_case err_cases[] = {
 	{ "global {\n bad1 1\n workers 2\n bad2 2\n}\nservice s {\n bad3\n"
 	  " listen 10.0.0.1 tcp 80\n backend b 10.0.0.2:80\n}\n",
 	  "t.conf:2:2: error: unexpected word \"bad1\", expected node-id, workers, "
-	  "control-socket, conn-table-size, timeout or '}'\n"
+	  "control-socket, conn-table-size, timeout, metrics or '}'\n"
 	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
-	  "control-socket, conn-table-size, timeout or '}'\n"
+	  "control-socket, conn-table-size, timeout, metrics or '}'\n"
 	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
 	  "scheduler, snat-pool, check, backend, stateless or '}'\n" },
 	/* values */
@@ -269,6 +273,15 @@ static const struct err_case err_cases[] = {
 	{ "service s { listen 10.0.0.1 tcp 80 scheduler sh stateless maybe "
 	  "backend b 10.0.0.2 }",
 	  "t.conf:1:59: error: stateless: expected on or off, found \"maybe\"\n" },
+	{ "global { metrics listen localhost:9180 }",
+	  "t.conf:1:25: error: metrics listen: expected ADDRESS:PORT such as "
+	  "127.0.0.1:9180 or [::1]:9180, found \"localhost:9180\"\n" },
+	{ "global { metrics listen 127.0.0.1 }",
+	  "t.conf:1:25: error: metrics listen: expected ADDRESS:PORT such as "
+	  "127.0.0.1:9180 or [::1]:9180, found \"127.0.0.1\"\n" },
+	{ "global { metrics listen [::1]:70000 }",
+	  "t.conf:1:25: error: metrics listen: port in \"[::1]:70000\" out of "
+	  "range 1..65535\n" },
 	{ "global { conn-table-size 10 }",
 	  "t.conf:1:26: error: conn-table-size 10 out of range 1024..16777216\n" },
 	{ "vrrp-group g { instance i { interface eth0 vrid 0 "
