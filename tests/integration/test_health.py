@@ -25,7 +25,7 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 LBD = os.path.join(BUILD, "lbd", "lbd")
 LBCTL = os.path.join(BUILD, "lbd", "lbctl")
 
-from tap import check, done  # noqa: E402
+from tap import check, done, free_port  # noqa: E402
 
 
 class Health:
@@ -50,14 +50,6 @@ class QuietServer(http.server.ThreadingHTTPServer):
     tcp check resets right after connecting. Not an error here."""
     def handle_error(self, request, client_address):
         pass
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 CONF = """\

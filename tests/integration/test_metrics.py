@@ -17,19 +17,11 @@ import time
 import urllib.error
 import urllib.request
 
-from tap import check, done
+from tap import check, done, free_port
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 LBD = os.path.join(BUILD, "lbd", "lbd")
 LBCTL = os.path.join(BUILD, "lbd", "lbctl")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def fetch(port, path="/metrics", method="GET"):
