@@ -10,13 +10,18 @@ be_admin_name(enum be_admin a)
 	return a == BE_ENABLED ? "enabled" : a == BE_DRAIN ? "drain" : "disabled";
 }
 
+static const char *
+be_name(const void *arg, size_t i)
+{
+	return ((const struct be *)arg)[i].name;
+}
+
 struct be *
 backends_find(struct backends *bs, const char *name)
 {
-	for (size_t i = 0; i < bs->n; i++)
-		if (strcmp(bs->v[i].name, name) == 0)
-			return &bs->v[i];
-	return NULL;
+	long i = namemap_find(&bs->index, name, be_name, bs->v);
+
+	return i < 0 ? NULL : &bs->v[i];
 }
 
 int
@@ -51,15 +56,19 @@ backends_apply(struct backends *bs, const struct conf *c)
 			}
 		}
 	}
+	namemap_free(&bs->index);
 	free(bs->v);
 	bs->v = nv;
 	bs->n = n;
+	if (namemap_build(&bs->index, n, be_name, bs->v) < 0)
+		return -1;
 	return 0;
 }
 
 void
 backends_free(struct backends *bs)
 {
+	namemap_free(&bs->index);
 	free(bs->v);
 	bs->v = NULL;
 	bs->n = 0;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "lbd/util/namemap.h"
 
 enum be_admin {
 	BE_ENABLED,
@@ -50,6 +51,7 @@ struct be_effective {
 struct backends {
 	struct be	*v;
 	size_t		 n;
+	struct namemap	 index;		/* by name */
 };
 
 /* Rebuild from a config, keeping admin state and overrides by name. */

@@ -85,14 +85,6 @@ client_flush(struct ctl_client *c)
 		buf_consume(&c->out, (size_t)n);
 	}
 	if (c->out.len > 0) {
-		if (c->out.len > CTL_OUTBUF_MAX) {
-			/* It sends commands but never reads the replies. */
-			s->stats.dropped_slow++;
-			log_warnx("ctl: client dropped reason=not_reading queued=%zu",
-			    c->out.len);
-			client_free(c);
-			return false;
-		}
 		ev_io_start(s->loop, &c->wio);
 		return true;
 	}
@@ -180,6 +172,15 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				ev_io_stop(loop, &c->rio);
 			}
 			break;
+		}
+		if (c->out.len > CTL_OUTBUF_MAX) {
+			/* Another command while megabytes of replies wait:
+			 * it sends but does not read. One big reply is fine. */
+			s->stats.dropped_slow++;
+			log_warnx("ctl: client dropped reason=not_reading queued=%zu",
+			    c->out.len);
+			client_free(c);
+			return;
 		}
 		*nl = '\0';
 		if (nl > c->in && nl[-1] == '\r')

@@ -2,8 +2,9 @@
  * ctl — the control socket: a Unix stream socket served on the main libev
  * loop. It frames lines and replies (lbd/util/ctlproto.h) and hands each
  * command line to a dispatch function; it never blocks on a client. A client
- * that sends an overlong line gets an error and is closed; a client that does
- * not read its replies is dropped once CTL_OUTBUF_MAX bytes are queued for it;
+ * that sends an overlong line gets an error and is closed; a client that sends
+ * a command while more than CTL_OUTBUF_MAX bytes of replies wait unread is
+ * dropped (one large reply is fine);
  * an idle client is closed after CTL_IDLE_TIMEOUT seconds.
  */
 #ifndef LBD_CTL_H

@@ -5,6 +5,7 @@
 #include "health/checker.h"
 #include "lbd/health_mgr.h"
 #include "lbd/util/log.h"
+#include "lbd/util/namemap.h"
 
 struct hm_check {
 	char			 name[2 * CONF_NAME_MAX + 2];	/* "svc/backend" */
@@ -19,7 +20,14 @@ struct health_mgr {
 	struct ev_loop		*loop;
 	struct hm_check		*v;
 	size_t			 n;
+	struct namemap		 index;		/* by backend name */
 };
+
+static const char *
+check_name(const void *arg, size_t i)
+{
+	return ((const struct hm_check *)arg)[i].name;
+}
 
 struct health_mgr *
 health_mgr_new(struct ev_loop *loop)
@@ -126,12 +134,11 @@ health_mgr_apply(struct health_mgr *m, const struct conf *c)
 
 			build(hc, s, &s->backends[j]);
 			/* An unchanged check keeps running, state and all. */
-			for (size_t o = 0; o < m->n; o++)
-				if (m->v[o].c != NULL && same(&m->v[o], hc)) {
-					hc->c = m->v[o].c;
-					m->v[o].c = NULL;
-					break;
-				}
+			long o = namemap_find(&m->index, hc->name, check_name, m->v);
+			if (o >= 0 && m->v[o].c != NULL && same(&m->v[o], hc)) {
+				hc->c = m->v[o].c;
+				m->v[o].c = NULL;
+			}
 			if (hc->c == NULL && hc->supported) {
 				hc->c = hc_checker_new(m->loop, &hc->p, &hc->t,
 				    HC_UP, on_change, hc);
@@ -148,8 +155,11 @@ health_mgr_apply(struct health_mgr *m, const struct conf *c)
 	for (size_t i = 0; i < m->n; i++)
 		hc_checker_free(m->v[i].c);
 	free(m->v);
+	namemap_free(&m->index);
 	m->v = nv;
 	m->n = n;
+	if (namemap_build(&m->index, n, check_name, m->v) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (nv[i].c != NULL)
 			hc_checker_set_arg(nv[i].c, &nv[i]);
@@ -164,6 +174,7 @@ health_mgr_free(struct health_mgr *m)
 	for (size_t i = 0; i < m->n; i++)
 		hc_checker_free(m->v[i].c);
 	free(m->v);
+	namemap_free(&m->index);
 	free(m);
 }
 
@@ -171,13 +182,14 @@ void
 health_mgr_lookup(const struct health_mgr *m, const char *name,
     struct be_health *h)
 {
+	long i;
+
 	memset(h, 0, sizeof(*h));
 	h->agent_pct = -1;
-	for (size_t i = 0; i < m->n; i++) {
+	if ((i = namemap_find(&m->index, name, check_name, m->v)) >= 0 &&
+	    m->v[i].c != NULL) {
 		struct hc_info in;
 
-		if (m->v[i].c == NULL || strcmp(m->v[i].name, name) != 0)
-			continue;
 		hc_checker_info(m->v[i].c, &in);
 		h->checked = true;
 		h->up = in.state == HC_UP;
