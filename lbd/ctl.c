@@ -34,7 +34,9 @@ struct ctl_client {
 struct ctl_server {
 	struct ev_loop		*loop;
 	ev_io			 lio;
+	ev_timer		 pause;		/* accept paused: out of descriptors */
 	int			 fd;
+	int			 spare;		/* reserve descriptor, see accept_cb */
 	char			*path;
 	ctl_dispatch_fn		 dispatch;
 	void			*arg;
@@ -212,6 +214,31 @@ client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	client_free(c);
 }
 
+/* The oldest client (the list's tail) makes room for a new one: a flood of
+ * idle connections must not lock the operator out. */
+static bool
+evict_oldest(struct ctl_server *s)
+{
+	struct ctl_client *c = s->clients;
+
+	if (c == NULL)
+		return false;
+	while (c->next != NULL)
+		c = c->next;
+	s->stats.evicted++;
+	client_free(c);
+	return true;
+}
+
+static void
+pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl_server *s = (struct ctl_server *)((char *)w -
+	    offsetof(struct ctl_server, pause));
+
+	ev_io_start(loop, &s->lio);
+}
+
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -223,15 +250,38 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ctl_client *c;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			/* Out of descriptors. Left alone, the pending
+			 * connection keeps the socket readable and the loop
+			 * spins: free the reserve and the oldest client, try
+			 * again, and if that fails pause accepting briefly. */
+			if (s->spare >= 0) {
+				close(s->spare);
+				s->spare = -1;
+			}
+			if (evict_oldest(s))
+				fd = accept4(s->fd, NULL, NULL,
+				    SOCK_NONBLOCK | SOCK_CLOEXEC);
+			s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				log_warnx("ctl: out of file descriptors; accepting "
+				    "paused for 100ms");
+				ev_io_stop(loop, &s->lio);
+				ev_timer_set(&s->pause, 0.1, 0);
+				ev_timer_start(loop, &s->pause);
+				return;
+			}
+		}
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("ctl: accept");
 			return;
 		}
-		if (s->stats.clients >= CTL_MAX_CLIENTS ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
-			static const char msg[] = "error: too many control clients\n"
+		if (s->stats.clients >= CTL_MAX_CLIENTS)
+			evict_oldest(s);
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			static const char msg[] = "error: out of memory\n"
 			    CTL_END_ERROR "\n";
 			s->stats.refused++;
 			(void)send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL |
@@ -340,8 +390,10 @@ ctl_open(struct ev_loop *loop, const char *path, ctl_dispatch_fn dispatch,
 	}
 	s->loop = loop;
 	s->fd = fd;
+	s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s->dispatch = dispatch;
 	s->arg = arg;
+	ev_init(&s->pause, pause_cb);
 	ev_io_init(&s->lio, accept_cb, fd, EV_READ);
 	ev_io_start(loop, &s->lio);
 	return s;
@@ -355,6 +407,9 @@ ctl_close(struct ctl_server *s)
 	while (s->clients != NULL)
 		client_free(s->clients);
 	ev_io_stop(s->loop, &s->lio);
+	ev_timer_stop(s->loop, &s->pause);
+	if (s->spare >= 0)
+		close(s->spare);
 	close(s->fd);
 	unlink(s->path);
 	free(s->path);

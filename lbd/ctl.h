@@ -35,6 +35,7 @@ struct ctl_stats {
 	uint64_t	refused;	/* over CTL_MAX_CLIENTS */
 	uint64_t	dropped_slow;	/* never read their replies */
 	uint64_t	idle_closed;
+	uint64_t	evicted;	/* oldest client closed to admit a new one */
 	unsigned	clients;	/* connected now */
 };
 

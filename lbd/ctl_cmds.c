@@ -194,13 +194,14 @@ cmd_show_info(struct cmd_ctx *c)
 		buf_json_str(o, ctl_path(d->ctl));
 		buf_printf(o, ",\"clients\":%u,\"accepted\":%llu,\"commands\":%llu,"
 		    "\"errors\":%llu,\"overlong\":%llu,\"refused\":%llu,"
-		    "\"dropped_slow\":%llu}}\n", cs->clients,
+		    "\"dropped_slow\":%llu,\"evicted\":%llu}}\n", cs->clients,
 		    (unsigned long long)cs->accepted,
 		    (unsigned long long)cs->commands,
 		    (unsigned long long)cs->errors,
 		    (unsigned long long)cs->overlong,
 		    (unsigned long long)cs->refused,
-		    (unsigned long long)cs->dropped_slow);
+		    (unsigned long long)cs->dropped_slow,
+		    (unsigned long long)cs->evicted);
 		return true;
 	}
 	buf_printf(c->out,
@@ -234,11 +235,11 @@ cmd_show_info(struct cmd_ctx *c)
 	buf_printf(c->out,
 	    "control-socket   %s\n"
 	    "control-clients  %u (accepted %llu, commands %llu, errors %llu, "
-	    "overlong %llu, refused %llu, dropped-slow %llu)\n",
+	    "overlong %llu, refused %llu, dropped-slow %llu, evicted %llu)\n",
 	    ctl_path(d->ctl), cs->clients, (unsigned long long)cs->accepted,
 	    (unsigned long long)cs->commands, (unsigned long long)cs->errors,
 	    (unsigned long long)cs->overlong, (unsigned long long)cs->refused,
-	    (unsigned long long)cs->dropped_slow);
+	    (unsigned long long)cs->dropped_slow, (unsigned long long)cs->evicted);
 	return true;
 }
 

@@ -4,6 +4,8 @@
  * before anything changes, settings that cannot change live are refused with a
  * message (never half-applied), and only then is the new config published.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -185,6 +187,15 @@ lbd_run(const char *conf_path, const char *pidfile)
 
 	/* The control socket is local and a closed client must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Health checks and control clients each hold a descriptor: take all
+	 * the kernel allows this process. */
+	{
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	d.loop = ev_default_loop(EVFLAG_AUTO);
 	if (d.loop == NULL) {
 		log_warnx("start failed: cannot create the event loop");
