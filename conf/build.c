@@ -34,7 +34,8 @@ static const char *const key_names[K__COUNT] = {
 	[K_COMMAND] = "command", [K_WEIGHT] = "weight", [K_LISTEN] = "listen", [K_STATELESS] = "stateless",
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
-	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics",
+	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",
+	[K_JITTER] = "jitter",
 };
 
 /* ---- diagnostics --------------------------------------------------- */
@@ -812,6 +813,16 @@ set_check(struct conf_parser *p, enum conf_key k, char **v,
 		break;
 	case K_VERIFY:
 		(void)get_bool(p, k, *v, vl, &ck->verify);
+		break;
+	case K_SOURCE:
+		if (!conf_parse_addr(*v, false, &ck->source))
+			conf_err(p, vl, "source: expected an IPv4 or IPv6 address, "
+			    "found \"%s\"", *v);
+		else
+			ck->has_source = true;
+		break;
+	case K_JITTER:
+		(void)get_duration(p, k, *v, vl, 0, 3600000, &ck->jitter_ms);
 		break;
 	case K_CA_FILE: {
 		/* Relative to the file that names it, like key-file. */

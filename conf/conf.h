@@ -94,6 +94,9 @@ struct conf_check {
 	bool			 verify;	/* https/tls: check the certificate */
 	char			*ca_file;	/* https/tls: trust these, not the system's */
 	uint8_t			 tls_min;	/* https/tls: 12 or 13 (TLS 1.2, 1.3) */
+	bool			 has_source;
+	struct conf_addr	 source;	/* local address checks come from */
+	uint32_t		 jitter_ms;	/* each interval +/- up to this */
 	struct conf_loc		 loc;
 };
 

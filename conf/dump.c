@@ -41,6 +41,13 @@ dump_check(const struct conf_check *ck, FILE *fp)
 	fprintf(fp, "        rise %u\n        fall %u\n", ck->rise, ck->fall);
 	if (ck->port != 0)
 		fprintf(fp, "        port %u\n", ck->port);
+	if (ck->jitter_ms != 0)
+		fprintf(fp, "        jitter %s\n", dur(ck->jitter_ms, d, sizeof(d)));
+	if (ck->has_source) {
+		char sa[64];
+		fprintf(fp, "        source %s\n", conf_addr_str(&ck->source, false,
+		    sa, sizeof(sa)));
+	}
 	if (ck->path != NULL) {
 		fputs("        path ", fp);
 		put_quoted(fp, ck->path);
@@ -292,6 +299,11 @@ conf_dump_json(const struct conf *c, FILE *fp)
 			jstr(fp, ck->send);
 			fputs(",\"receive\":", fp);
 			jstr(fp, ck->receive);
+			fprintf(fp, ",\"jitter_ms\":%u,\"source\":", ck->jitter_ms);
+			if (ck->has_source)
+				jaddr(fp, &ck->source, false);
+			else
+				fputs("null", fp);
 			fprintf(fp, ",\"verify\":%s,\"tls_min\":\"%s\",\"ca_file\":",
 			    ck->verify ? "true" : "false",
 			    ck->tls_min == 13 ? "1.3" : "1.2");

@@ -74,6 +74,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_STATELESS "stateless" T_BODY "body" T_METHOD "method"
 		T_SEND "send" T_RECEIVE "receive" T_VERIFY "verify"
 		T_CA_FILE "ca-file" T_TLS_MIN "tls-min" T_METRICS "metrics"
+		T_SOURCE "source" T_JITTER "jitter"
 
 %type <str>	value name
 
@@ -216,6 +217,8 @@ check_item	: "interval" value		{ b_set(p, K_INTERVAL, $2, &@1, &@2); }
 		| "verify" value		{ b_set(p, K_VERIFY, $2, &@1, &@2); }
 		| "ca-file" value		{ b_set(p, K_CA_FILE, $2, &@1, &@2); }
 		| "tls-min" value		{ b_set(p, K_TLS_MIN, $2, &@1, &@2); }
+		| "source" value		{ b_set(p, K_SOURCE, $2, &@1, &@2); }
+		| "jitter" value		{ b_set(p, K_JITTER, $2, &@1, &@2); }
 		;
 
 /* A rule of its own, not a mid-rule action: the strings change owner only

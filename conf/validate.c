@@ -285,6 +285,23 @@ validate_services(struct conf_parser *p)
 			if (ck->type != CONF_CHECK_SCRIPT && ck->command)
 				conf_err(p, &ck->loc, "check %s: command is for "
 				    "script checks", conf_check_name(ck->type));
+			if (ck->jitter_ms * 2 > ck->interval_ms)
+				conf_err(p, &ck->loc, "check: jitter %ums is more than "
+				    "half the interval %ums", ck->jitter_ms,
+				    ck->interval_ms);
+			if (ck->type == CONF_CHECK_SCRIPT && ck->has_source)
+				conf_err(p, &ck->loc, "check script: source is for "
+				    "checks that open connections");
+			for (size_t k = 0; ck->has_source && k < s->n_backends; k++)
+				if (s->backends[k].addr.family != 0 &&
+				    s->backends[k].addr.family != ck->source.family) {
+					conf_err(p, &ck->loc, "check: source %s is %s "
+					    "but backend \"%s\" is %s", conf_addr_str(
+					    &ck->source, false, a1, sizeof(a1)),
+					    fam(ck->source.family), s->backends[k].name,
+					    fam(s->backends[k].addr.family));
+					break;
+				}
 			if (ck->type == CONF_CHECK_AGENT && ck->port == 0)
 				conf_err(p, &ck->loc, "check agent: missing "
 				    "\"port\" (the agent's port on the backend)");

@@ -510,6 +510,26 @@ start_check(struct hc_checker *c)
 		return;
 	}
 	c->fd = fd;
+	if (c->p.has_source) {
+		struct sockaddr_storage src;
+
+		memset(&src, 0, sizeof(src));
+		if (c->t.family == AF_INET) {
+			((struct sockaddr_in *)&src)->sin_family = AF_INET;
+			memcpy(&((struct sockaddr_in *)&src)->sin_addr, c->p.source, 4);
+		} else {
+			((struct sockaddr_in6 *)&src)->sin6_family = AF_INET6;
+			memcpy(&((struct sockaddr_in6 *)&src)->sin6_addr, c->p.source,
+			    16);
+		}
+		if (bind(fd, (struct sockaddr *)&src, sl) < 0) {
+			char why[96];
+			snprintf(why, sizeof(why), "cannot use source address: %s",
+			    strerror(errno));
+			finish(c, false, why);
+			return;
+		}
+	}
 	if (c->p.type == HC_TYPE_HTTP || c->p.type == HC_TYPE_HTTPS)
 		hc_http_init(&c->http, &c->p.expect, c->p.body[0] ? c->p.body : NULL);
 	ev_timer_set(&c->deadline, c->p.timeout_ms / 1000.0, 0);
@@ -535,8 +555,14 @@ static void
 every_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct hc_checker *c = FROM(w, every);
+	double jitter = 0;
 
-	w->repeat = c->p.interval_ms / 1000.0;
+	/* Up to +/- jitter on every interval keeps checks of many backends
+	 * from lining up again after the random first offset. */
+	if (c->p.jitter_ms > 0)
+		jitter = ((double)(random() % 2001) / 1000.0 - 1.0) *
+		    (c->p.jitter_ms / 1000.0);
+	w->repeat = c->p.interval_ms / 1000.0 + jitter;
 	ev_timer_again(loop, w);
 	start_check(c);
 }

@@ -61,6 +61,9 @@ struct hc_params {
 	bool			verify;		/* tls/https: check the certificate */
 	char			ca_file[512];	/* "" = the system's trust store */
 	uint8_t			tls_min;	/* 12 or 13 */
+	bool			has_source;	/* bind checks to this address */
+	uint8_t			source[16];
+	uint32_t		jitter_ms;	/* each interval +/- up to this */
 };
 
 struct hc_target {

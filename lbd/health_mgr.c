@@ -91,6 +91,14 @@ build(struct hm_check *hc, const struct conf_service *s,
 		snprintf(hc->p.receive, sizeof(hc->p.receive), "%s", ck->receive);
 	if (ck->command != NULL)
 		snprintf(hc->p.command, sizeof(hc->p.command), "%s", ck->command);
+	hc->p.jitter_ms = ck->jitter_ms;
+	if (ck->has_source) {
+		hc->p.has_source = true;
+		if (ck->source.family == AF_INET)
+			memcpy(hc->p.source, &ck->source.u.v4, 4);
+		else
+			memcpy(hc->p.source, &ck->source.u.v6, 16);
+	}
 	hc->p.verify = ck->verify;
 	hc->p.tls_min = ck->tls_min ? ck->tls_min : 12;
 	if (ck->ca_file != NULL)

@@ -30,11 +30,14 @@ from tap import check, done, free_port  # noqa: E402
 
 class Health:
     status = 200
+    src_seen = set()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        code = Health.status if self.path == "/healthz" else 404
+        if self.path == "/src":
+            Health.src_seen.add(self.client_address[0])
+        code = Health.status if self.path in ("/healthz", "/src") else 404
         body = b"fine\n" if code == 200 else b"not fine\n"
         self.send_response(code)
         self.send_header("Content-Length", str(len(body)))
@@ -60,6 +63,16 @@ service web {{
     backend good 127.0.0.1:{good}
     backend hang 127.0.0.1:{hang}
     backend closed 127.0.0.1:{closed}
+}}
+service src {{
+    listen 192.0.2.10 tcp 8081
+    check http {{ path /src interval 200ms timeout 150ms jitter 50ms source 127.0.0.2 }}
+    backend s1 127.0.0.1:{good}
+}}
+service nosrc {{
+    listen 192.0.2.10 tcp 8082
+    check tcp {{ interval 200ms timeout 150ms fall 1 source 192.0.2.99 }}
+    backend n1 127.0.0.1:{good}
 }}
 service ssh {{
     listen 192.0.2.10 tcp 22
@@ -373,6 +386,13 @@ def main():
         check(h["web/good"]["state"] == "up" and h["web/good"]["reason"] == "status=200"
               and h["web/good"]["checks"] >= 3 and h["web/good"]["failures"] == 0,
               "the healthy backend stays up, status=200", h["web/good"])
+        check(Health.src_seen == {"127.0.0.2"} and h["src/s1"]["state"] == "up",
+              "source: the check comes from the configured address",
+              f"{Health.src_seen} {h.get('src/s1')}")
+        check(h["nosrc/n1"]["state"] == "down" and h["nosrc/n1"]["reason"].startswith(
+              "cannot use source address"),
+              "source: an address this host does not have is a clear failure",
+              h.get("nosrc/n1"))
         check(h["ssh/local"]["state"] == "up" and h["ssh/local"]["reason"] == "connected",
               "a tcp check passes on a listening port", h["ssh/local"])
         check(h["tls/x"]["state"] == "down"

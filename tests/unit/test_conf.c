@@ -85,7 +85,8 @@ static const char full[] =
     "    snat-pool 198.51.100.20\n"
     "    check http { path \"/health z\" expect 200-299,301 interval 1m timeout 2s\n"
     "                 rise 4 fall 5 port 8080 host www.example.net\n"
-    "                 body \"all good\" method HEAD }\n"
+    "                 body \"all good\" method HEAD jitter 5s\n"
+    "                 source 198.51.100.250 }\n"
     "    backend web1 198.51.100.11:8080 weight 0\n"
     "    backend web2 198.51.100.12\n"
     "}\n"
@@ -160,6 +161,8 @@ test_all_constructs(void **state)
 	assert_string_equal(s->check.host, "www.example.net");
 	assert_string_equal(s->check.body, "all good");
 	assert_string_equal(s->check.method, "HEAD");
+	assert_int_equal(s->check.jitter_ms, 5000);
+	assert_true(s->check.has_source);
 	assert_int_equal(s->n_backends, 2);
 	assert_int_equal(s->backends[0].weight, 0);
 	assert_int_equal(s->backends[0].port, 8080);
@@ -470,6 +473,14 @@ static const struct err_case err_cases[] = {
 	{ "service s { listen 10.0.0.1 tcp 80 check http { body \"\" } "
 	  "backend b 10.0.0.2 }",
 	  "t.conf:1:54: error: body: expected 1..256 bytes, found 0\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check tcp { interval 2s jitter 1.5s } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:36: error: check: jitter 1500ms is more than half the "
+	  "interval 2000ms\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 check tcp { source 2001:db8::1 } "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:36: error: check: source 2001:db8::1 is IPv6 but backend "
+	  "\"b\" is IPv4\n" },
 	/* A syntax error right after a backend (found by fuzz_conf: the
 	 * backend's strings were freed twice during error recovery). */
 	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 weight }",
