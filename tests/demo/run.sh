@@ -13,9 +13,11 @@ build=$(cd "${1:-build}" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
 lbd=$build/lbd/lbd lbctl=$build/lbd/lbctl
 tmp=$(mktemp -d /tmp/lbd-demo.XXXXXX)
-pid=
+pid= srv1= srv2=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$srv1" ] && kill "$srv1" 2>/dev/null
+	[ -n "$srv2" ] && kill "$srv2" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -27,6 +29,17 @@ for f in "$src"/conf/examples/*.conf; do
 	"$lbd" -t -f "$f" || exit 1
 done
 
+# The backends: two small HTTP servers on loopback, started here; the third
+# backend has no server, so its health check fails. Every address is this
+# machine's own.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$tmp/www" && echo ok > "$tmp/www/healthz"
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$tmp/www" >/dev/null 2>&1 &
+srv1=$!
+python3 -m http.server "$port" --bind 127.0.0.2 --directory "$tmp/www" >/dev/null 2>&1 &
+srv2=$!
+sleep 0.5
+
 cat > "$tmp/lbd.conf" <<CONF
 global {
     node-id demo
@@ -36,9 +49,9 @@ service web {
     listen 198.51.100.10 tcp 80
     mode routed
     scheduler wrr
-    check http { path /healthz expect 200 }
-    backend web1 10.0.0.11:80 weight 10
-    backend web2 10.0.0.12:80 weight 10
+    check http { path /healthz expect 200 interval 300ms timeout 200ms rise 1 fall 1 }
+    backend web1 127.0.0.1:$port weight 10
+    backend web2 127.0.0.2:$port weight 10
 }
 CONF
 
@@ -56,17 +69,27 @@ echo "(exit status $?)"
 
 say "4. a good change: a third backend, and web1 drained"
 sed -i 's/weight 1000$/weight 10/; s/scheduler fastest/scheduler wrr/' "$tmp/lbd.conf"
-sed -i 's|backend web1 10.0.0.11:80 weight 10|backend web1 10.0.0.11:80 weight 0|' "$tmp/lbd.conf"
-sed -i 's|^}$|}|; /backend web2/a\    backend web3 10.0.0.13:80 weight 5' "$tmp/lbd.conf"
+sed -i "s|backend web1 127.0.0.1:$port weight 10|backend web1 127.0.0.1:$port weight 0|" "$tmp/lbd.conf"
+sed -i "/backend web2/a\    backend web3 127.0.0.3:$port weight 5" "$tmp/lbd.conf"
 run kill -HUP "$pid"
 sleep 0.3
 run "$lbctl" show info
 run "$lbctl" show config
 
-say "5. the same for machines"
+say "5. health checks: web3 has no server behind it"
+sleep 1
+run "$lbctl" show health
+run "$lbctl" show stat
+
+say "6. the operator drains web2; web1 comes back from its weight 0"
+run "$lbctl" drain web/web2
+run "$lbctl" set weight web/web1 10
+run "$lbctl" show stat
+
+say "7. the same for machines"
 run "$lbctl" --json show info
 
-say "6. stop (SIGTERM)"
+say "8. stop (SIGTERM)"
 run kill -TERM "$pid"
 wait "$pid"
 echo "lbd exited with status $?"
