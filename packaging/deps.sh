@@ -47,6 +47,15 @@ fi
 
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Test tools such as prometheus (for promtool) ship services; installing them
+# must not start anything. policy-rc.d is Debian's switch for that; put one in
+# place only if there is none, and always take it away again.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# make deps (lbd): no service starts while installing\nexit 101\n' > "$policy"
+	chmod 0755 "$policy"
+	trap 'rm -f "$policy"' EXIT INT TERM
+fi
 # A stale package list is the usual cause of 'unable to locate package'.
 apt-get update -qq
 # shellcheck disable=SC2086
