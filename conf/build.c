@@ -1098,6 +1098,47 @@ b_metrics(struct conf_parser *p, char *addrport, const struct conf_loc *kl,
 	free(addrport);
 }
 
+/* The backend that takes new connections when no other does (a sorry
+ * server). Not health checked, not scheduled otherwise. */
+void
+b_fallback(struct conf_parser *p, char *name, char *addrport,
+    const struct conf_loc *kl, const struct conf_loc *nl,
+    const struct conf_loc *al)
+{
+	struct conf_service *s = cur_service(p);
+	struct conf_backend *b;
+	uint32_t port;
+	bool port_ok;
+
+	if (s == NULL) {
+		free(name);
+		free(addrport);
+		return;
+	}
+	if (s->has_fallback) {
+		conf_err(p, kl, "duplicate \"fallback\" (first set at %s:%d:%d)",
+		    s->fallback.loc.file, s->fallback.loc.line, s->fallback.loc.col);
+		free(name);
+		free(addrport);
+		return;
+	}
+	check_name(p, "fallback", name, nl);
+	b = &s->fallback;
+	s->has_fallback = true;
+	b->name = name;
+	b->loc = *nl;
+	b->weight = 1;
+	if (!parse_addr_port(addrport, &b->addr, &port, &port_ok))
+		conf_err(p, al, "fallback \"%s\": expected ADDRESS:PORT such as "
+		    "10.0.0.99:80, found \"%s\"", name, addrport);
+	else if (!port_ok)
+		conf_err(p, al, "fallback \"%s\": port in \"%s\" out of range "
+		    "1..65535", name, addrport);
+	else
+		b->port = (uint16_t)port;
+	free(addrport);
+}
+
 void
 b_backend_weight(struct conf_parser *p, char *w, const struct conf_loc *vl)
 {
@@ -1215,6 +1256,7 @@ conf_free(struct conf *c)
 		for (size_t j = 0; j < s->n_backends; j++)
 			free(s->backends[j].name);
 		free(s->backends);
+		free(s->fallback.name);
 		free(s->snat_pool);
 		check_free(&s->check);
 		free(s->name);

@@ -120,6 +120,8 @@ struct conf_service {
 	struct conf_loc		 stateless_loc;
 	struct conf_backend	*backends;
 	size_t			 n_backends;
+	bool			 has_fallback;	/* takes new connections when no */
+	struct conf_backend	 fallback;	/* backend does */
 	struct conf_loc		 loc;
 	struct conf_loc		 listen_loc;
 	struct conf_loc		 mode_loc;

@@ -96,6 +96,9 @@ void	b_timeout(struct conf_parser *, char *state, char *dur,
 	    const struct conf_loc *dloc);
 void	b_metrics(struct conf_parser *, char *addrport,
 	    const struct conf_loc *kloc, const struct conf_loc *vloc);
+void	b_fallback(struct conf_parser *, char *name, char *addrport,
+	    const struct conf_loc *kloc, const struct conf_loc *nloc,
+	    const struct conf_loc *aloc);
 void	b_backend_weight(struct conf_parser *, char *w,
 	    const struct conf_loc *vloc);
 void	b_list_item(struct conf_parser *, enum conf_key, char *val,

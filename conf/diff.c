@@ -203,6 +203,12 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		add_addrs(&d, "snat-pool", os->snat_pool, os->n_snat_pool,
 		    ns->snat_pool, ns->n_snat_pool);
 		add_u(&d, "stateless", os->stateless, ns->stateless);
+		if (os->has_fallback != ns->has_fallback || (ns->has_fallback &&
+		    (strcmp(os->fallback.name, ns->fallback.name) != 0 ||
+		    !conf_addr_equal(&os->fallback.addr, &ns->fallback.addr) ||
+		    os->fallback.port != ns->fallback.port)))
+			add(&d, "fallback", os->has_fallback ? os->fallback.name : "-",
+			    ns->has_fallback ? ns->fallback.name : "-");
 		diff_check(&d, &os->check, &ns->check);
 		if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_SERVICE,
 		    ns->name, NULL, buf, os, ns) < 0)

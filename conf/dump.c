@@ -167,6 +167,10 @@ conf_dump(const struct conf *c, FILE *fp)
 			    addr_port(&b->addr, b->port, a, sizeof(a)),
 			    b->weight);
 		}
+		if (s->has_fallback)
+			fprintf(fp, "    fallback \"%s\" %s\n", s->fallback.name,
+			    addr_port(&s->fallback.addr, s->fallback.port, a,
+			    sizeof(a)));
 		fputs("}\n", fp);
 	}
 }
@@ -320,7 +324,16 @@ conf_dump_json(const struct conf *c, FILE *fp)
 			fprintf(fp, ",\"port\":%u,\"weight\":%u}", b->port,
 			    b->weight);
 		}
-		fputs("]}", fp);
+		fputs("],\"fallback\":", fp);
+		if (s->has_fallback) {
+			fputs("{\"name\":", fp);
+			jstr(fp, s->fallback.name);
+			fputs(",\"address\":", fp);
+			jaddr(fp, &s->fallback.addr, false);
+			fprintf(fp, ",\"port\":%u}", s->fallback.port);
+		} else
+			fputs("null", fp);
+		fputs("}", fp);
 	}
 	fputs("]}\n", fp);
 }

@@ -13,7 +13,7 @@
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
  *                 | scheduler V | stateless V | snat-pool ADDR+
  *                 | check TYPE [ "{" ... "}" ]
- *                 | backend NAME ADDR:PORT [ weight V ] } "}"
+ *                 | backend NAME ADDR:PORT [ weight V ] | fallback NAME ADDR:PORT } "}"
  *
  * Values are checked by the builder (build.c), not here, so that a bad value
  * gets a message about the value ("vrid 300 out of range 1..255") at its own
@@ -74,7 +74,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_STATELESS "stateless" T_BODY "body" T_METHOD "method"
 		T_SEND "send" T_RECEIVE "receive" T_VERIFY "verify"
 		T_CA_FILE "ca-file" T_TLS_MIN "tls-min" T_METRICS "metrics"
-		T_SOURCE "source" T_JITTER "jitter"
+		T_SOURCE "source" T_JITTER "jitter" T_FALLBACK "fallback"
 
 %type <str>	value name
 
@@ -181,6 +181,7 @@ service_item	: "listen" value value value
 		| "snat-pool" snat_list
 		| check
 		| backend
+		| "fallback" name value		{ b_fallback(p, $2, $3, &@1, &@2, &@3); }
 		;
 snat_list	: snat_addr
 		| snat_list snat_addr

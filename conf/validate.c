@@ -163,9 +163,26 @@ validate_backends(struct conf_parser *p, struct conf_service *s)
 {
 	char a1[64];
 
-	if (s->n_backends == 0)
+	if (s->n_backends == 0 && !s->has_fallback)
 		conf_warn(p, &s->loc, "service \"%s\" has no backend; it will "
 		    "refuse every connection", s->name);
+	if (s->has_fallback && s->fallback.addr.family != 0 && s->vip.family != 0) {
+		struct conf_backend *f = &s->fallback;
+
+		if (f->addr.family != s->vip.family)
+			conf_err(p, &f->loc, "fallback \"%s\" is %s but the VIP of "
+			    "service \"%s\" is %s", f->name, fam(f->addr.family),
+			    s->name, fam(s->vip.family));
+		if (s->mode == CONF_MODE_DSR && f->port != 0 && s->port != 0 &&
+		    f->port != s->port)
+			conf_err(p, &f->loc, "fallback \"%s\": dsr cannot change "
+			    "the port (fallback port %u, service port %u)", f->name,
+			    f->port, s->port);
+		for (size_t i = 0; i < s->n_backends; i++)
+			if (strcmp(s->backends[i].name, f->name) == 0)
+				conf_err(p, &f->loc, "fallback \"%s\" has the name of "
+				    "a backend of service \"%s\"", f->name, s->name);
+	}
 	for (size_t i = 0; i < s->n_backends; i++) {
 		struct conf_backend *b = &s->backends[i];
 
@@ -335,6 +352,8 @@ complete(struct conf_parser *p)
 		for (size_t k = 0; k < s->n_backends; k++)
 			if (s->backends[k].port == 0)
 				s->backends[k].port = s->port;
+		if (s->has_fallback && s->fallback.port == 0)
+			s->fallback.port = s->port;
 		if (ck->type == CONF_CHECK_HTTP || ck->type == CONF_CHECK_HTTPS) {
 			if (ck->path == NULL)
 				ck->path = strdup("/");

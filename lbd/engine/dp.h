@@ -75,8 +75,9 @@ struct dp_service {
 	uint8_t		mode;		/* enum dp_mode */
 	uint8_t		sched;		/* enum dp_sched */
 	bool		stateless;	/* sh/maglev: schedule non-SYN without entry */
-	struct dp_backend *b;
+	struct dp_backend *b;		/* nb backends, then the fallback */
 	uint16_t	nb;
+	bool		has_fallback;	/* b[nb]: when no backend takes new ones */
 	uint8_t		snat[DP_SNAT_MAX][16];
 	uint16_t	n_snat;
 	uint32_t	rr_next;
@@ -214,6 +215,13 @@ static inline bool
 dp_backend_available(const struct dp_backend *b)
 {
 	return b->up && b->weight > 0;
+}
+
+/* Backend slots including the fallback; schedulers only look at nb. */
+static inline uint32_t
+dp_nb_all(const struct dp_service *s)
+{
+	return s->nb + (s->has_fallback ? 1u : 0u);
 }
 
 #endif /* LBD_ENGINE_DP_H */

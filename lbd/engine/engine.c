@@ -232,7 +232,7 @@ static void
 free_services(struct dp_engine *e, struct dp_service *svc, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		for (uint32_t b = 0; b < svc[i].nb; b++)
+		for (uint32_t b = 0; b < dp_nb_all(&svc[i]); b++)
 			for (uint32_t k = 0; svc[i].b[b].snat && k < svc[i].n_snat; k++)
 				snat_space_put(&e->snat, svc[i].b[b].snat[k]);
 		dp_service_free(&svc[i]);
@@ -275,7 +275,7 @@ dp_add_route(struct dp_engine *e, const struct dp_route *r)
 static int32_t
 find_backend(const struct dp_service *s, const uint8_t *addr, uint16_t port)
 {
-	for (uint32_t i = 0; i < s->nb; i++)
+	for (uint32_t i = 0; i < dp_nb_all(s); i++)
 		if (s->b[i].port == port && memcmp(s->b[i].addr, addr, 16) == 0)
 			return (int32_t)i;
 	return -1;
@@ -301,7 +301,7 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 		hash[h] = i + 1;
 		/* SNAT spaces are shared by (pool address, backend, proto):
 		 * take the new references before the old are dropped. */
-		for (uint32_t b = 0; s->mode == DP_MODE_SNAT && b < s->nb; b++) {
+		for (uint32_t b = 0; s->mode == DP_MODE_SNAT && b < dp_nb_all(s); b++) {
 			struct dp_backend *be = &s->b[b];
 
 			be->snat = calloc(s->n_snat ? s->n_snat : 1,
@@ -422,7 +422,8 @@ release_cb(void *arg, const struct ct_entry *ce)
 			snat_port_release(sp, ntohs(ce->t[CT_REPLY].dport));
 	}
 	if (ce->svc != ORPHAN && ce->backend != ORPHAN && ce->svc < e->n_svc &&
-	    ce->backend < e->svc[ce->svc].nb && e->svc[ce->svc].b[ce->backend].active)
+	    ce->backend < dp_nb_all(&e->svc[ce->svc]) &&
+	    e->svc[ce->svc].b[ce->backend].active)
 		e->svc[ce->svc].b[ce->backend].active--;
 }
 

@@ -70,7 +70,7 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 		s->stateless = cs->stateless;
 		for (size_t k = 0; k < cs->n_snat_pool; k++)
 			addr16(s->snat[s->n_snat++], &cs->snat_pool[k]);
-		s->b = calloc(cs->n_backends ? cs->n_backends : 1, sizeof(*s->b));
+		s->b = calloc(cs->n_backends + 1, sizeof(*s->b));
 		if (s->b == NULL) {
 			for (size_t j = 0; j < i; j++)
 				dp_service_free(&v[j]);
@@ -83,6 +83,14 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 			s->b[k].port = htons(cs->backends[k].port);
 			s->b[k].weight = (uint16_t)cs->backends[k].weight;
 			s->b[k].up = true;
+		}
+		if (cs->has_fallback) {
+			struct dp_backend *f = &s->b[cs->n_backends];
+			addr16(f->addr, &cs->fallback.addr);
+			f->port = htons(cs->fallback.port);
+			f->weight = 1;
+			f->up = true;
+			s->has_fallback = true;
 		}
 	}
 	*out = v;

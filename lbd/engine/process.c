@@ -164,7 +164,7 @@ count(struct dp_engine *e, const struct ct_entry *ce, bool in, uint32_t len)
 	if (ce->svc == ORPHAN || ce->svc >= e->n_svc)
 		return;
 	s = &e->svc[ce->svc];
-	b = ce->backend < s->nb ? &s->b[ce->backend] : NULL;
+	b = ce->backend < dp_nb_all(s) ? &s->b[ce->backend] : NULL;
 	if (in) {
 		s->cnt.pkts_in++;
 		s->cnt.bytes_in += len;
@@ -347,7 +347,9 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 		verdict_drop(e, v, DP_DROP_NO_CONN, si);
 		return;
 	}
-	if ((bi = dp_sched_pick(s, t, e->par.seed)) < 0) {
+	if ((bi = dp_sched_pick(s, t, e->par.seed)) < 0 && s->has_fallback)
+		bi = s->nb;	/* nobody takes new connections: the fallback */
+	if (bi < 0) {
 		verdict_drop(e, v, DP_DROP_NO_BACKEND, si);
 		if (syn)
 			send_rst(e, f, cap, p, in_if, v);
@@ -657,7 +659,7 @@ dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 		return -1;
 	si = svc_lookup(e, o->family, o->dst, o->proto, o->dport);
 	if (si >= 0)
-		for (uint32_t i = 0; i < e->svc[si].nb; i++)
+		for (uint32_t i = 0; i < dp_nb_all(&e->svc[si]); i++)
 			if (e->svc[si].b[i].port == in->t[CT_REPLY].sport &&
 			    memcmp(e->svc[si].b[i].addr, in->t[CT_REPLY].src, 16) == 0)
 				bi = (int32_t)i;

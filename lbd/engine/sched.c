@@ -241,7 +241,7 @@ dp_sched_rebuild(struct dp_service *s, uint32_t maglev_size)
 void
 dp_service_free(struct dp_service *s)
 {
-	for (uint32_t i = 0; i < s->nb; i++)
+	for (uint32_t i = 0; i < dp_nb_all(s); i++)
 		free(s->b[i].snat);
 	free(s->b);
 	free(s->maglev);

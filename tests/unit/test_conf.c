@@ -226,7 +226,7 @@ static const struct err_case err_cases[] = {
 	  "workers, control-socket, conn-table-size, timeout, metrics or '}'\n" },
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless, fallback or '}'\n" },
 	{ "frobnicate { }\n",
 	  "t.conf:1:1: error: unexpected word \"frobnicate\", expected end of "
 	  "file, global, vrrp-group, sync or service\n" },
@@ -246,7 +246,7 @@ static const struct err_case err_cases[] = {
 	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
 	  "control-socket, conn-table-size, timeout, metrics or '}'\n"
 	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless, fallback or '}'\n" },
 	/* values */
 	{ "global { workers 0 }",
 	  "t.conf:1:18: error: workers 0 out of range 1..64\n" },
@@ -481,6 +481,13 @@ static const struct err_case err_cases[] = {
 	  "backend b 10.0.0.2 }",
 	  "t.conf:1:36: error: check: source 2001:db8::1 is IPv6 but backend "
 	  "\"b\" is IPv4\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 "
+	  "fallback sorry [2001:db8::9]:80 }",
+	  "t.conf:1:64: error: fallback \"sorry\" is IPv6 but the VIP of service "
+	  "\"s\" is IPv4\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 "
+	  "fallback x 10.0.0.8 fallback y 10.0.0.9 }",
+	  "t.conf:1:75: error: duplicate \"fallback\" (first set at t.conf:1:64)\n" },
 	/* A syntax error right after a backend (found by fuzz_conf: the
 	 * backend's strings were freed twice during error recovery). */
 	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 weight }",

@@ -1088,6 +1088,48 @@ test_insert_mirrored(void **state)
 	dp_engine_free(fl2.e);
 }
 
+/* With every backend down, new connections go to the fallback; once a
+ * backend is back they go there again, and the fallback's connections
+ * continue. */
+static void
+test_fallback(void **state)
+{
+	struct flow fl;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
+
+	s.b = realloc(s.b, 3 * sizeof(*s.b));
+	memset(&s.b[2], 0, sizeof(s.b[2]));
+	addr(s.b[2].addr, "10.0.0.13");
+	s.b[2].port = htons(80);
+	s.b[2].weight = 1;
+	s.b[2].up = true;
+	s.has_fallback = true;
+	s.b[0].up = s.b[1].up = false;
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	expect_tx(&fl, 1, mac_be[2], mac_if1);
+	expect_ep(&fl, false, "10.0.0.13", 80);
+
+	dp_backend_set(fl.e, 0, 0, true, 1);
+	struct pg_ep c2 = pg_ep("203.0.113.6", 40000);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 1);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1, NULL, 0);
+	run(&fl, 0, 2);
+	expect_tx(&fl, 1, mac_be[2], mac_if1);	/* still the fallback */
+	uint32_t n;
+	const struct dp_service *sv = dp_engine_services(fl.e, &n);
+	assert_int_equal(sv[0].b[2].active, 1);
+	assert_int_equal(sv[0].b[2].cnt.conns, 1);
+	assert_int_equal(dp_expire(fl.e, 3600 * 1000, 100), 2);
+	assert_int_equal(sv[0].b[2].active, 0);
+	dp_engine_free(fl.e);
+}
+
 /* From config text to a forwarded packet. */
 static void
 test_from_conf(void **state)
@@ -1098,7 +1140,7 @@ test_from_conf(void **state)
 	    "  stateless on snat-pool 10.0.0.200\n"
 	    "  backend a 10.0.0.11:8080 weight 3 backend b 10.0.0.12:8080 weight 0 }\n"
 	    "service dns6 { listen 2001:db8:f::10 udp 53 mode dsr\n"
-	    "  backend a [2001:db8:b::11]:53 }\n";
+	    "  backend a [2001:db8:b::11]:53 fallback sorry 2001:db8:b::99 }\n";
 	struct conf_diags d = { 0 };
 	struct conf *c = conf_load_string("t.conf", text, &d);
 	struct dp_params par;
@@ -1124,6 +1166,10 @@ test_from_conf(void **state)
 	assert_int_equal(svc[1].family, 6);
 	assert_int_equal(svc[1].proto, 17);
 	assert_int_equal(svc[1].mode, DP_MODE_DSR);
+	assert_true(svc[1].has_fallback);
+	assert_false(svc[0].has_fallback);
+	assert_int_equal(svc[1].b[1].addr[15], 0x99);
+	assert_int_equal(ntohs(svc[1].b[1].port), 53);	/* the service's */
 
 	/* Installed, it forwards; the drained backend gets nothing. */
 	struct flow fl;
@@ -1179,6 +1225,7 @@ main(void)
 		cmocka_unit_test(test_syn_reuses_closed_entry),
 		cmocka_unit_test(test_insert_mirrored),
 		cmocka_unit_test(test_from_conf),
+		cmocka_unit_test(test_fallback),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
