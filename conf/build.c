@@ -988,37 +988,47 @@ b_check(struct conf_parser *p, char *type, const struct conf_loc *kl,
 	free(type);
 }
 
+/* Fill in a backend (or the fallback): name, address, port; takes both
+ * strings. `what` names it in messages. */
+static void
+fill_backend(struct conf_parser *p, struct conf_backend *b, const char *what,
+    char *name, char *addrport, const struct conf_loc *nl,
+    const struct conf_loc *al)
+{
+	uint32_t port;
+	bool port_ok;
+
+	check_name(p, what, name, nl);
+	b->name = name;
+	b->loc = *nl;
+	b->weight = 1;
+	if (!parse_addr_port(addrport, &b->addr, &port, &port_ok))
+		conf_err(p, al, "%s \"%s\": expected ADDRESS:PORT such as "
+		    "10.0.0.11:80 or [2001:db8::11]:80, found \"%s\"", what, name,
+		    addrport);
+	else if (!port_ok)
+		conf_err(p, al, "%s \"%s\": port in \"%s\" out of range "
+		    "1..65535", what, name, addrport);
+	else
+		b->port = (uint16_t)port;
+	free(addrport);
+}
+
 void
 b_backend(struct conf_parser *p, char *name, char *addrport,
     const struct conf_loc *kl, const struct conf_loc *nl,
     const struct conf_loc *al)
 {
 	struct conf_service *s = cur_service(p);
-	struct conf_backend *b;
-	uint32_t port;
-	bool port_ok;
 
 	if (s == NULL) {
 		free(name);
 		free(addrport);
 		return;
 	}
-	check_name(p, "backend", name, nl);
 	GROW(s->backends, s->n_backends);
-	b = &s->backends[s->n_backends++];
-	b->name = name;
-	b->loc = *nl;
-	b->weight = 1;
-	if (!parse_addr_port(addrport, &b->addr, &port, &port_ok))
-		conf_err(p, al, "backend \"%s\": expected ADDRESS:PORT such as "
-		    "10.0.0.11:80 or [2001:db8::11]:80, found \"%s\"", name,
-		    addrport);
-	else if (!port_ok)
-		conf_err(p, al, "backend \"%s\": port in \"%s\" out of range "
-		    "1..65535", name, addrport);
-	else
-		b->port = (uint16_t)port;
-	free(addrport);
+	fill_backend(p, &s->backends[s->n_backends++], "backend", name, addrport,
+	    nl, al);
 }
 
 static const char *const timeout_names[CONF_TO__COUNT] = {
@@ -1106,37 +1116,17 @@ b_fallback(struct conf_parser *p, char *name, char *addrport,
     const struct conf_loc *al)
 {
 	struct conf_service *s = cur_service(p);
-	struct conf_backend *b;
-	uint32_t port;
-	bool port_ok;
 
-	if (s == NULL) {
-		free(name);
-		free(addrport);
-		return;
-	}
-	if (s->has_fallback) {
+	if (s != NULL && s->has_fallback)
 		conf_err(p, kl, "duplicate \"fallback\" (first set at %s:%d:%d)",
 		    s->fallback.loc.file, s->fallback.loc.line, s->fallback.loc.col);
+	if (s == NULL || s->has_fallback) {
 		free(name);
 		free(addrport);
 		return;
 	}
-	check_name(p, "fallback", name, nl);
-	b = &s->fallback;
 	s->has_fallback = true;
-	b->name = name;
-	b->loc = *nl;
-	b->weight = 1;
-	if (!parse_addr_port(addrport, &b->addr, &port, &port_ok))
-		conf_err(p, al, "fallback \"%s\": expected ADDRESS:PORT such as "
-		    "10.0.0.99:80, found \"%s\"", name, addrport);
-	else if (!port_ok)
-		conf_err(p, al, "fallback \"%s\": port in \"%s\" out of range "
-		    "1..65535", name, addrport);
-	else
-		b->port = (uint16_t)port;
-	free(addrport);
+	fill_backend(p, &s->fallback, "fallback", name, addrport, nl, al);
 }
 
 void
