@@ -193,8 +193,8 @@ parse_duration_ms(const char *s, uint64_t *ms)
 	return false;
 }
 
-static const char *
-fmt_ms(uint64_t ms, char *buf, size_t len)
+const char *
+conf_dur_str(uint64_t ms, char *buf, size_t len)
 {
 	if (ms >= 1000 && ms % 1000 == 0)
 		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
@@ -221,7 +221,7 @@ get_duration(struct conf_parser *p, enum conf_key k, const char *v,
 	}
 	if (ms < lo_ms || ms > hi_ms) {
 		conf_err(p, loc, "%s %s out of range %s..%s", key_names[k], v,
-		    fmt_ms(lo_ms, a, sizeof(a)), fmt_ms(hi_ms, b, sizeof(b)));
+		    conf_dur_str(lo_ms, a, sizeof(a)), conf_dur_str(hi_ms, b, sizeof(b)));
 		return false;
 	}
 	*out = (uint32_t)ms;

@@ -301,5 +301,8 @@ const char	*conf_proto_name(uint8_t proto);
 const char	*conf_addr_str(const struct conf_addr *, bool with_plen,
 		    char *buf, size_t len);
 bool		 conf_addr_equal(const struct conf_addr *, const struct conf_addr *);
+/* "10.0.0.11:80", "[2001:db8::11]:80" */
+const char	*conf_addr_port_str(const struct conf_addr *, uint16_t port,
+		    char *buf, size_t len);
 
 #endif /* CONF_CONF_H */

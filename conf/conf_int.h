@@ -108,8 +108,10 @@ void	b_list_item(struct conf_parser *, enum conf_key, char *val,
  * completeness checks so one mistake is reported once. */
 void	conf_mark_incomplete(struct conf_parser *);
 
-/* Value helpers (build.c), shared with validate.c. */
+/* Value helpers (build.c), shared with validate.c and dump.c. */
 bool	conf_parse_addr(const char *s, bool allow_plen, struct conf_addr *);
+/* 2000 -> "2s", 150 -> "150ms": how durations are written back. */
+const char *conf_dur_str(uint64_t ms, char *buf, size_t len);
 
 /* Cross-object validation (validate.c). */
 void	conf_validate(struct conf_parser *);

@@ -20,15 +20,6 @@ put_quoted(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
-static const char *
-dur(uint32_t ms, char *buf, size_t len)
-{
-	if (ms >= 1000 && ms % 1000 == 0)
-		snprintf(buf, len, "%us", ms / 1000);
-	else
-		snprintf(buf, len, "%ums", ms);
-	return buf;
-}
 
 static void
 dump_check(const struct conf_check *ck, FILE *fp)
@@ -36,13 +27,13 @@ dump_check(const struct conf_check *ck, FILE *fp)
 	char d[32];
 
 	fprintf(fp, "    check %s {\n", conf_check_name(ck->type));
-	fprintf(fp, "        interval %s\n", dur(ck->interval_ms, d, sizeof(d)));
-	fprintf(fp, "        timeout %s\n", dur(ck->timeout_ms, d, sizeof(d)));
+	fprintf(fp, "        interval %s\n", conf_dur_str(ck->interval_ms, d, sizeof(d)));
+	fprintf(fp, "        timeout %s\n", conf_dur_str(ck->timeout_ms, d, sizeof(d)));
 	fprintf(fp, "        rise %u\n        fall %u\n", ck->rise, ck->fall);
 	if (ck->port != 0)
 		fprintf(fp, "        port %u\n", ck->port);
 	if (ck->jitter_ms != 0)
-		fprintf(fp, "        jitter %s\n", dur(ck->jitter_ms, d, sizeof(d)));
+		fprintf(fp, "        jitter %s\n", conf_dur_str(ck->jitter_ms, d, sizeof(d)));
 	if (ck->has_source) {
 		char sa[64];
 		fprintf(fp, "        source %s\n", conf_addr_str(&ck->source, false,
@@ -77,16 +68,14 @@ dump_check(const struct conf_check *ck, FILE *fp)
 	fputs("    }\n", fp);
 }
 
-static const char *
-addr_port(const struct conf_addr *a, uint16_t port, char *buf, size_t len)
+const char *
+conf_addr_port_str(const struct conf_addr *a, uint16_t port, char *buf,
+    size_t len)
 {
 	char t[64];
 
 	conf_addr_str(a, false, t, sizeof(t));
-	if (a->family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", t, port);
-	else
-		snprintf(buf, len, "%s:%u", t, port);
+	snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", t, port);
 	return buf;
 }
 
@@ -104,9 +93,9 @@ conf_dump(const struct conf *c, FILE *fp)
 	fprintf(fp, "\n    conn-table-size %u\n", c->global.conn_table_size);
 	for (int t = 0; t < CONF_TO__COUNT; t++)
 		fprintf(fp, "    timeout %s %s\n", conf_timeout_name(t),
-		    dur(c->global.timeout_ms[t], d, sizeof(d)));
+		    conf_dur_str(c->global.timeout_ms[t], d, sizeof(d)));
 	if (c->global.metrics)
-		fprintf(fp, "    metrics listen %s\n", addr_port(
+		fprintf(fp, "    metrics listen %s\n", conf_addr_port_str(
 		    &c->global.metrics_addr, c->global.metrics_port, a, sizeof(a)));
 	fputs("}\n", fp);
 
@@ -121,12 +110,12 @@ conf_dump(const struct conf *c, FILE *fp)
 			fprintf(fp, "\n        vrid %u\n        priority %u\n",
 			    in->vrid, in->priority);
 			fprintf(fp, "        advert-interval %s\n",
-			    dur(in->advert_ms, d, sizeof(d)));
+			    conf_dur_str(in->advert_ms, d, sizeof(d)));
 			fprintf(fp, "        version %u\n        preempt %s\n",
 			    in->version, in->preempt ? "on" : "off");
 			if (in->preempt_delay_ms != 0)
 				fprintf(fp, "        preempt-delay %s\n",
-				    dur(in->preempt_delay_ms, d, sizeof(d)));
+				    conf_dur_str(in->preempt_delay_ms, d, sizeof(d)));
 			for (size_t k = 0; k < in->n_vaddrs; k++)
 				fprintf(fp, "        virtual-address %s\n",
 				    conf_addr_str(&in->vaddrs[k], true, a,
@@ -164,12 +153,12 @@ conf_dump(const struct conf *c, FILE *fp)
 		for (size_t k = 0; k < s->n_backends; k++) {
 			const struct conf_backend *b = &s->backends[k];
 			fprintf(fp, "    backend \"%s\" %s weight %u\n", b->name,
-			    addr_port(&b->addr, b->port, a, sizeof(a)),
+			    conf_addr_port_str(&b->addr, b->port, a, sizeof(a)),
 			    b->weight);
 		}
 		if (s->has_fallback)
 			fprintf(fp, "    fallback \"%s\" %s\n", s->fallback.name,
-			    addr_port(&s->fallback.addr, s->fallback.port, a,
+			    conf_addr_port_str(&s->fallback.addr, s->fallback.port, a,
 			    sizeof(a)));
 		fputs("}\n", fp);
 	}
@@ -220,7 +209,7 @@ conf_dump_json(const struct conf *c, FILE *fp)
 	fputs("},\"metrics\":", fp);
 	if (c->global.metrics) {
 		char mp[80];
-		jstr(fp, addr_port(&c->global.metrics_addr, c->global.metrics_port,
+		jstr(fp, conf_addr_port_str(&c->global.metrics_addr, c->global.metrics_port,
 		    mp, sizeof(mp)));
 	} else
 		fputs("null", fp);

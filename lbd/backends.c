@@ -39,13 +39,10 @@ backends_apply(struct backends *bs, const struct conf *c)
 		for (size_t j = 0; j < s->n_backends; j++) {
 			const struct conf_backend *b = &s->backends[j];
 			struct be *e = &nv[k++], *old;
-			char a[64];
 
 			snprintf(e->name, sizeof(e->name), "%s/%s", s->name, b->name);
-			conf_addr_str(&b->addr, false, a, sizeof(a));
-			snprintf(e->addr, sizeof(e->addr),
-			    b->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
-			    b->port);
+			conf_addr_port_str(&b->addr, b->port, e->addr,
+			    sizeof(e->addr));
 			e->cfg_weight = b->weight;
 			e->weight_override = -1;
 			e->admin = BE_ENABLED;

@@ -10,7 +10,6 @@
 struct hm_check {
 	char			 name[2 * CONF_NAME_MAX + 2];	/* "svc/backend" */
 	enum conf_check_type	 type;
-	bool			 supported;
 	struct hc_params	 p;
 	struct hc_target	 t;
 	struct hc_checker	*c;
@@ -61,16 +60,13 @@ build(struct hm_check *hc, const struct conf_service *s,
 	memset(hc, 0, sizeof(*hc));
 	snprintf(hc->name, sizeof(hc->name), "%s/%s", s->name, b->name);
 	hc->type = ck->type;
-	switch (ck->type) {
-	case CONF_CHECK_TCP:	hc->p.type = HC_TYPE_TCP; hc->supported = true; break;
-	case CONF_CHECK_HTTP:	hc->p.type = HC_TYPE_HTTP; hc->supported = true; break;
-	case CONF_CHECK_UDP:	hc->p.type = HC_TYPE_UDP; hc->supported = true; break;
-	case CONF_CHECK_AGENT:	hc->p.type = HC_TYPE_AGENT; hc->supported = true; break;
-	case CONF_CHECK_SCRIPT:	hc->p.type = HC_TYPE_SCRIPT; hc->supported = true; break;
-	case CONF_CHECK_TLS:	hc->p.type = HC_TYPE_TLS; hc->supported = true; break;
-	case CONF_CHECK_HTTPS:	hc->p.type = HC_TYPE_HTTPS; hc->supported = true; break;
-	default:		hc->supported = false; break;
-	}
+	static const uint8_t types[] = {
+		[CONF_CHECK_TCP] = HC_TYPE_TCP, [CONF_CHECK_HTTP] = HC_TYPE_HTTP,
+		[CONF_CHECK_HTTPS] = HC_TYPE_HTTPS, [CONF_CHECK_TLS] = HC_TYPE_TLS,
+		[CONF_CHECK_UDP] = HC_TYPE_UDP, [CONF_CHECK_SCRIPT] = HC_TYPE_SCRIPT,
+		[CONF_CHECK_AGENT] = HC_TYPE_AGENT,
+	};
+	hc->p.type = types[ck->type];
 	hc->p.interval_ms = ck->interval_ms;
 	hc->p.timeout_ms = ck->timeout_ms;
 	hc->p.rise = ck->rise;
@@ -147,16 +143,10 @@ health_mgr_apply(struct health_mgr *m, const struct conf *c)
 				hc->c = m->v[o].c;
 				m->v[o].c = NULL;
 			}
-			if (hc->c == NULL && hc->supported) {
-				hc->c = hc_checker_new(m->loop, &hc->p, &hc->t,
-				    HC_UP, on_change, hc);
-				if (hc->c == NULL)
-					log_warnx("health: backend=%s: out of memory",
-					    hc->name);
-			} else if (!hc->supported)
-				log_warnx("health: backend=%s check=%s is not "
-				    "implemented yet; the backend is not checked",
-				    hc->name, conf_check_name(hc->type));
+			if (hc->c == NULL && (hc->c = hc_checker_new(m->loop,
+			    &hc->p, &hc->t, HC_UP, on_change, hc)) == NULL)
+				log_warnx("health: backend=%s: could not start its "
+				    "check (out of memory)", hc->name);
 		}
 	}
 	/* Checkers carried over point their callback at the new slot. */
@@ -228,7 +218,7 @@ health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
 			hc_checker_info(hc->c, &in);
 		else
 			snprintf(in.last_reason, sizeof(in.last_reason),
-			    "check %s not implemented yet", conf_check_name(hc->type));
+			    "not checked (could not start)");
 		if (json) {
 			buf_puts(o, i ? ",{\"backend\":" : "{\"backend\":");
 			buf_json_str(o, hc->name);

@@ -83,13 +83,7 @@ dp_tuple_hash(const struct dp_tuple *t, uint64_t seed)
 		h ^= rotl(w * 0x87c37b91114253d5ull, 31) * 0x4cf5ad432745937full;
 		h = rotl(h, 27) * 5 + 0x52dce729;
 	}
-	/* murmur3 finaliser: every input bit affects every output bit */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
+	return dp_mix64(h);
 }
 
 void

@@ -243,6 +243,18 @@ uint32_t ct_expire(struct ct_table *, uint32_t now, uint32_t budget);
 /* Copy out up to `max` queued events, oldest first. */
 size_t	ct_events(struct ct_table *, struct ct_event *out, size_t max);
 
+/* murmur3's 64-bit finaliser: every input bit affects every output bit. */
+static inline uint64_t
+dp_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
 uint64_t dp_tuple_hash(const struct dp_tuple *, uint64_t seed);
 void	dp_tuple_reverse(struct dp_tuple *dst, const struct dp_tuple *src);
 const char *ct_state_name(enum ct_state);

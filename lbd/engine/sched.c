@@ -20,17 +20,6 @@
 
 #include "lbd/engine/dp.h"
 
-static inline uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
 /* A backend's identity for hashing: its address and port, so that its
  * position in the config does not matter. */
 static uint64_t
@@ -41,9 +30,9 @@ backend_key(const struct dp_backend *b, uint64_t salt)
 	for (int i = 0; i < 16; i += 8) {
 		uint64_t w;
 		memcpy(&w, b->addr + i, 8);
-		h = mix64(h ^ w);
+		h = dp_mix64(h ^ w);
 	}
-	return mix64(h ^ b->port);
+	return dp_mix64(h ^ b->port);
 }
 
 static int32_t
@@ -115,14 +104,14 @@ pick_sh(struct dp_service *s, const struct dp_tuple *t, uint64_t seed)
 	for (int i = 0; i < 16; i += 8) {
 		uint64_t w;
 		memcpy(&w, t->src + i, 8);
-		src = mix64(src ^ w);
+		src = dp_mix64(src ^ w);
 	}
 	for (uint32_t i = 0; i < s->nb; i++) {
 		struct dp_backend *b = &s->b[i];
 		if (!dp_backend_available(b))
 			continue;
 		/* Weighted rendezvous: score = -w / ln(u), u uniform in (0,1). */
-		uint64_t h = mix64(src ^ backend_key(b, 0x5348));
+		uint64_t h = dp_mix64(src ^ backend_key(b, 0x5348));
 		double u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;
 		double score = -(double)b->weight / log(u);
 		if (score > best_score) {
