@@ -28,9 +28,12 @@ FLEX     ?= flex
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-unused-parameter -Wvla
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -DLBD_VERSION='"$(VERSION)"' -I. -I$(B) -I$(B)/conf
+CPPFLAGS += -D_GNU_SOURCE -DLBD_VERSION='"$(VERSION)"' -I. -I$(B) -I$(B)/conf \
+            -I/usr/include/libnl3
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -MMD -MP
-LDLIBS_LBD = -lev -lssl -lcrypto -lm
+LDLIBS_LBD = -lev -lssl -lcrypto -lxdp -lbpf -lnl-route-3 -lnl-3 -lpthread -lm
+BPF_CLANG ?= clang
+BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu) -Ilbd/io
 
 ifeq ($(SAN),1)
 CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -81,7 +84,7 @@ endef
 COMP_LIBS :=
 $(foreach c,$(COMPONENTS),$(eval $(call COMPONENT_RULES,$(c))))
 
-LBD_SRCS  := $(filter-out lbd/lbctl.c,$(wildcard lbd/*.c))
+LBD_SRCS  := $(filter-out lbd/lbctl.c,$(wildcard lbd/*.c)) $(filter-out %.bpf.c,$(wildcard lbd/io/*.c))
 LBD_OBJS  := $(LBD_SRCS:%.c=$(B)/%.o)
 LBCTL_OBJS := $(B)/lbd/lbctl.o
 
@@ -107,6 +110,17 @@ $(B)/conf/parser.o $(B)/conf/lexer.o: %.o: %.c $(B)/conf/parser.h $(B)/conf/lexe
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The XDP classifier: BPF C compiled with clang, then linked into lbd as
+# bytes (lbd/io/classifier_obj.c) so the daemon and its program match.
+CLS_OBJ := $(B)/lbd/io/classifier.bpf.o
+$(CLS_OBJ): lbd/io/classifier.bpf.c lbd/io/classifier.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(B)/lbd/io/classifier_obj.o: lbd/io/classifier_obj.c $(CLS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DLBD_CLS_OBJ='"$(CLS_OBJ)"' -c -o $@ $<
 
 $(LIBCONF): $(CONF_OBJS)
 	$(AR) rcs $@ $^

@@ -35,6 +35,8 @@ static const char *const key_names[K__COUNT] = {
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
 	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",
+	[K_XDP_MODE] = "xdp-mode", [K_GARP_COUNT] = "garp count",
+	[K_GARP_INTERVAL] = "garp interval", [K_GARP_REFRESH] = "garp refresh",
 	[K_JITTER] = "jitter",
 };
 
@@ -574,6 +576,17 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 		else
 			take_str(&g->control_socket, v);
 		break;
+	case K_XDP_MODE:
+		if (strcmp(*v, "auto") == 0)
+			g->xdp_mode = CONF_XDP_AUTO;
+		else if (strcmp(*v, "native") == 0)
+			g->xdp_mode = CONF_XDP_NATIVE;
+		else if (strcmp(*v, "generic") == 0)
+			g->xdp_mode = CONF_XDP_GENERIC;
+		else
+			conf_err(p, vl, "xdp-mode: expected auto, native or "
+			    "generic, found \"%s\"", *v);
+		break;
 	case K_CONN_TABLE_SIZE:
 		/* The engine indexes at most 2^24 entries (lbd/engine/ct.h). */
 		if (get_num(p, k, *v, vl, 1024, 1u << 24, &n))
@@ -1083,6 +1096,76 @@ b_timeout(struct conf_parser *p, char *state, char *dur,
 	free(dur);
 }
 
+const char *
+conf_xdp_mode_name(enum conf_xdp_mode m)
+{
+	return m == CONF_XDP_NATIVE ? "native" :
+	    m == CONF_XDP_GENERIC ? "generic" : "auto";
+}
+
+/* `interface NAME` in global, once per data interface. */
+void
+b_data_iface(struct conf_parser *p, char *name, const struct conf_loc *vl)
+{
+	struct conf_global *g = &p->c->global;
+	char **v;
+
+	if (strlen(name) > 15) {
+		conf_err(p, vl, "interface name \"%s\" longer than 15 bytes", name);
+		free(name);
+		return;
+	}
+	for (size_t i = 0; i < g->n_ifaces; i++)
+		if (strcmp(g->ifaces[i], name) == 0) {
+			conf_err(p, vl, "interface %s listed twice", name);
+			free(name);
+			return;
+		}
+	if (g->n_ifaces == 16) {
+		conf_err(p, vl, "at most 16 data interfaces");
+		free(name);
+		return;
+	}
+	if ((v = realloc(g->ifaces, (g->n_ifaces + 1) * sizeof(*v))) == NULL) {
+		conf_err(p, vl, "out of memory");
+		free(name);
+		return;
+	}
+	g->ifaces = v;
+	g->ifaces[g->n_ifaces++] = name;
+}
+
+/* `garp count N`, `garp interval DURATION`, `garp refresh DURATION|off`. */
+void
+b_garp(struct conf_parser *p, char *what, char *val, const struct conf_loc *wl,
+    const struct conf_loc *vl)
+{
+	struct conf_global *g = &p->c->global;
+	uint32_t n;
+
+	if (strcmp(what, "count") == 0) {
+		if (first_use(p, K_GARP_COUNT, wl) &&
+		    get_num(p, K_GARP_COUNT, val, vl, 0, 100, &n))
+			g->garp_count = n;
+	} else if (strcmp(what, "interval") == 0) {
+		if (first_use(p, K_GARP_INTERVAL, wl) &&
+		    get_duration(p, K_GARP_INTERVAL, val, vl, 10, 60000, &n))
+			g->garp_interval_ms = n;
+	} else if (strcmp(what, "refresh") == 0) {
+		if (!first_use(p, K_GARP_REFRESH, wl))
+			;
+		else if (strcmp(val, "off") == 0)
+			g->garp_refresh_ms = 0;
+		else if (get_duration(p, K_GARP_REFRESH, val, vl, 1000,
+		    86400000, &n))
+			g->garp_refresh_ms = n;
+	} else
+		conf_err(p, wl, "garp: expected count, interval or refresh, "
+		    "found \"%s\"", what);
+	free(what);
+	free(val);
+}
+
 void
 b_metrics(struct conf_parser *p, char *addrport, const struct conf_loc *kl,
     const struct conf_loc *vl)
@@ -1159,6 +1242,8 @@ conf_new(const char *path)
 	c->path = strdup(path);
 	c->global.workers = CONF_DEFAULT_WORKERS;
 	c->global.conn_table_size = CONF_DEFAULT_CONN_TABLE_SIZE;
+	c->global.garp_count = CONF_GARP_DEFAULT_COUNT;
+	c->global.garp_interval_ms = CONF_GARP_DEFAULT_INTERVAL_MS;
 	memcpy(c->global.timeout_ms, conf_timeout_default_ms,
 	    sizeof(c->global.timeout_ms));
 	c->global.control_socket = strdup(CONF_DEFAULT_SOCKET);
@@ -1256,6 +1341,9 @@ conf_free(struct conf *c)
 	free(c->sync.key_file);
 	free(c->global.node_id);
 	free(c->global.control_socket);
+	for (size_t i = 0; i < c->global.n_ifaces; i++)
+		free(c->global.ifaces[i]);
+	free(c->global.ifaces);
 	for (size_t i = 0; i < c->n_files; i++)
 		free(c->files[i]);
 	free(c->files);

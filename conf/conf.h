@@ -178,6 +178,15 @@ enum conf_timeout {
 	CONF_TO__COUNT
 };
 
+enum conf_xdp_mode {
+	CONF_XDP_AUTO,		/* native, else generic */
+	CONF_XDP_NATIVE,
+	CONF_XDP_GENERIC,
+};
+
+#define CONF_GARP_DEFAULT_COUNT		5
+#define CONF_GARP_DEFAULT_INTERVAL_MS	200
+
 struct conf_global {
 	char			*node_id;
 	uint32_t		 workers;
@@ -188,7 +197,15 @@ struct conf_global {
 	bool			 metrics;	/* `metrics listen ADDR:PORT` */
 	struct conf_addr	 metrics_addr;
 	uint16_t		 metrics_port;
+	char			**ifaces;	/* `interface NAME`: data interfaces */
+	size_t			 n_ifaces;
+	enum conf_xdp_mode	 xdp_mode;
+	uint32_t		 garp_count;	/* `garp count N` (0: none) */
+	uint32_t		 garp_interval_ms;
+	uint32_t		 garp_refresh_ms;	/* 0: no periodic refresh */
 };
+
+const char	*conf_xdp_mode_name(enum conf_xdp_mode);
 
 const char	*conf_timeout_name(enum conf_timeout);
 extern const uint32_t conf_timeout_default_ms[CONF_TO__COUNT];

@@ -19,7 +19,8 @@ enum conf_key {
 	K_MODE, K_SCHEDULER, K_SNAT_POOL,
 	K_INTERVAL, K_TIMEOUT, K_RISE, K_FALL, K_PATH, K_EXPECT, K_HOST,
 	K_COMMAND, K_BODY, K_METHOD, K_SEND, K_RECEIVE, K_VERIFY, K_CA_FILE,
-	K_TLS_MIN, K_METRICS, K_SOURCE, K_JITTER,
+	K_TLS_MIN, K_METRICS, K_SOURCE, K_JITTER, K_XDP_MODE,
+	K_GARP_COUNT, K_GARP_INTERVAL, K_GARP_REFRESH,
 	K_WEIGHT, K_LISTEN, K_STATELESS,
 	K__COUNT
 };
@@ -81,6 +82,9 @@ int	conf_lex_include(struct conf_parser *, const char *pattern,
 void	b_block_begin(struct conf_parser *, enum conf_block, char *name,
 	    const struct conf_loc *);
 void	b_block_end(struct conf_parser *);
+void	b_data_iface(struct conf_parser *, char *name, const struct conf_loc *);
+void	b_garp(struct conf_parser *, char *what, char *val,
+	    const struct conf_loc *wloc, const struct conf_loc *vloc);
 void	b_set(struct conf_parser *, enum conf_key, char *val,
 	    const struct conf_loc *kloc, const struct conf_loc *vloc);
 void	b_listen(struct conf_parser *, char *addr, char *proto, char *port,

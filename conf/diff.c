@@ -306,6 +306,8 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	static const struct conf_global none = {
 		.workers = CONF_DEFAULT_WORKERS,
 		.conn_table_size = CONF_DEFAULT_CONN_TABLE_SIZE,
+		.garp_count = CONF_GARP_DEFAULT_COUNT,
+		.garp_interval_ms = CONF_GARP_DEFAULT_INTERVAL_MS,
 	};
 	const struct conf_global *ga = a ? &a->global : &none;
 	const struct conf_global *gb = b ? &b->global : &none;
@@ -328,6 +330,22 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	    (!conf_addr_equal(&ga->metrics_addr, &gb->metrics_addr) ||
 	    ga->metrics_port != gb->metrics_port)))
 		add(&d, "metrics", ga->metrics ? "on" : "off", gb->metrics ? "changed" : "off");
+	{
+		char ia[160] = "", ib[160] = "";
+		for (size_t i = 0; i < ga->n_ifaces; i++)
+			snprintf(ia + strlen(ia), sizeof(ia) - strlen(ia), "%s%s",
+			    i ? "," : "", ga->ifaces[i]);
+		for (size_t i = 0; i < gb->n_ifaces; i++)
+			snprintf(ib + strlen(ib), sizeof(ib) - strlen(ib), "%s%s",
+			    i ? "," : "", gb->ifaces[i]);
+		add_s(&d, "interfaces", ga->n_ifaces ? ia : NULL,
+		    gb->n_ifaces ? ib : NULL);
+	}
+	add_s(&d, "xdp-mode", conf_xdp_mode_name(ga->xdp_mode),
+	    conf_xdp_mode_name(gb->xdp_mode));
+	add_u(&d, "garp count", ga->garp_count, gb->garp_count);
+	add_u(&d, "garp interval ms", ga->garp_interval_ms, gb->garp_interval_ms);
+	add_u(&d, "garp refresh ms", ga->garp_refresh_ms, gb->garp_refresh_ms);
 	if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_GLOBAL, "global", NULL,
 	    buf, ga, gb) < 0)
 		return -1;

@@ -97,6 +97,17 @@ conf_dump(const struct conf *c, FILE *fp)
 	if (c->global.metrics)
 		fprintf(fp, "    metrics listen %s\n", conf_addr_port_str(
 		    &c->global.metrics_addr, c->global.metrics_port, a, sizeof(a)));
+	for (size_t i = 0; i < c->global.n_ifaces; i++) {
+		fputs("    interface ", fp);
+		put_quoted(fp, c->global.ifaces[i]);
+		fputc('\n', fp);
+	}
+	fprintf(fp, "    xdp-mode %s\n", conf_xdp_mode_name(c->global.xdp_mode));
+	fprintf(fp, "    garp count %u\n    garp interval %s\n", c->global.garp_count,
+	    conf_dur_str(c->global.garp_interval_ms, d, sizeof(d)));
+	if (c->global.garp_refresh_ms)
+		fprintf(fp, "    garp refresh %s\n",
+		    conf_dur_str(c->global.garp_refresh_ms, d, sizeof(d)));
 	fputs("}\n", fp);
 
 	for (size_t g = 0; g < c->n_groups; g++) {
@@ -213,6 +224,16 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		    mp, sizeof(mp)));
 	} else
 		fputs("null", fp);
+	fputs(",\"interfaces\":[", fp);
+	for (size_t i = 0; i < c->global.n_ifaces; i++) {
+		if (i)
+			fputc(',', fp);
+		jstr(fp, c->global.ifaces[i]);
+	}
+	fprintf(fp, "],\"xdp_mode\":\"%s\",\"garp\":{\"count\":%u,"
+	    "\"interval_ms\":%u,\"refresh_ms\":%u}", conf_xdp_mode_name(
+	    c->global.xdp_mode), c->global.garp_count, c->global.garp_interval_ms,
+	    c->global.garp_refresh_ms);
 	fputs("},\"vrrp_groups\":[", fp);
 	for (size_t g = 0; g < c->n_groups; g++) {
 		const struct conf_group *gr = &c->groups[g];

@@ -4,7 +4,8 @@
  *   file      := { global | vrrp-group | sync | service }
  *   global    := "global" "{" { node-id V | workers V | control-socket V
  *                 | conn-table-size V | timeout STATE DURATION
- *                 | metrics listen ADDR:PORT } "}"
+ *                 | metrics listen ADDR:PORT | interface V | xdp-mode V
+ *                 | garp count|interval|refresh V } "}"
  *   vrrp-group:= "vrrp-group" NAME "{" { instance } "}"
  *   instance  := "instance" NAME "{" { interface V | vrid V | priority V
  *                 | advert-interval V | virtual-address V+ | version V
@@ -75,6 +76,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_SEND "send" T_RECEIVE "receive" T_VERIFY "verify"
 		T_CA_FILE "ca-file" T_TLS_MIN "tls-min" T_METRICS "metrics"
 		T_SOURCE "source" T_JITTER "jitter" T_FALLBACK "fallback"
+		T_XDP_MODE "xdp-mode" T_GARP "garp"
 
 %type <str>	value name
 
@@ -112,6 +114,9 @@ global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
 		| "conn-table-size" value	{ b_set(p, K_CONN_TABLE_SIZE, $2, &@1, &@2); }
 		| "timeout" value value		{ b_timeout(p, $2, $3, &@1, &@2, &@3); }
 		| "metrics" "listen" value	{ b_metrics(p, $3, &@1, &@3); }
+		| "interface" value		{ b_data_iface(p, $2, &@2); }
+		| "xdp-mode" value		{ b_set(p, K_XDP_MODE, $2, &@1, &@2); }
+		| "garp" value value		{ b_garp(p, $2, $3, &@2, &@3); }
 		;
 
 /* ---- vrrp-group / instance ---- */

@@ -38,6 +38,8 @@ static bool	cmd_show_health(struct cmd_ctx *);
 static bool	cmd_show_stat(struct cmd_ctx *);
 static bool	cmd_admin(struct cmd_ctx *);
 static bool	cmd_set_weight(struct cmd_ctx *);
+static bool	cmd_show_conn(struct cmd_ctx *);
+static bool	cmd_show_errors(struct cmd_ctx *);
 
 static const struct ctl_cmd commands[] = {
 	{ "help", 0, cmd_help, "help", "list the commands" },
@@ -48,7 +50,11 @@ static const struct ctl_cmd commands[] = {
 	{ "show health", 0, cmd_show_health, "show health",
 	    "every health check: state, last result and reason, latency" },
 	{ "show stat", 0, cmd_show_stat, "show stat",
-	    "every backend: address, weight, admin state, health, effective state" },
+	    "every service and backend: state, weight, connections, packets, bytes" },
+	{ "show conn", 2, cmd_show_conn, "show conn [SERVICE] [MAX]",
+	    "connections in the table (at most MAX, default 100)" },
+	{ "show errors", 0, cmd_show_errors, "show errors",
+	    "data-plane drops by reason and I/O errors" },
 	{ "enable", 1, cmd_admin, "enable SERVICE/BACKEND",
 	    "take new connections again (undo disable or drain)" },
 	{ "disable", 1, cmd_admin, "disable SERVICE/BACKEND",
@@ -190,6 +196,8 @@ cmd_show_info(struct cmd_ctx *c)
 			json_lines(o, &d->last_report);
 			buf_puts(o, "}");
 		}
+		buf_puts(o, ",\"data_plane\":");
+		dataplane_show_info(d->dp, o, true);
 		buf_printf(o, ",\"control\":{\"socket\":");
 		buf_json_str(o, ctl_path(d->ctl));
 		buf_printf(o, ",\"clients\":%u,\"accepted\":%llu,\"commands\":%llu,"
@@ -232,6 +240,7 @@ cmd_show_info(struct cmd_ctx *c)
 			p += len + 1;
 		}
 	}
+	dataplane_show_info(d->dp, c->out, false);
 	buf_printf(c->out,
 	    "control-socket   %s\n"
 	    "control-clients  %u (accepted %llu, commands %llu, errors %llu, "
@@ -271,22 +280,85 @@ cmd_show_health(struct cmd_ctx *c)
 	return true;
 }
 
+static void
+stat_service_rows(struct cmd_ctx *c, const struct dp_snapshot *ss)
+{
+	const struct conf *cf = c->d->conf;
+
+	if (!c->json)
+		buf_printf(c->out, "\n%-24s %-8s %10s %12s %12s %14s %14s %10s\n",
+		    "SERVICE", "MODE", "CONNS", "PKTS-IN", "PKTS-OUT", "BYTES-IN",
+		    "BYTES-OUT", "DROPS");
+	for (uint32_t i = 0; i < ss->n_svc && i < cf->n_services; i++) {
+		const struct dp_svc_snap *sv = &ss->svc[i];
+		uint64_t drops = 0;
+
+		for (int r = 1; r < DP_DROP__COUNT; r++)
+			drops += sv->drops[r];
+		if (c->json) {
+			buf_puts(c->out, i ? ",{\"service\":" : "{\"service\":");
+			buf_json_str(c->out, cf->services[i].name);
+			buf_printf(c->out, ",\"mode\":\"%s\",\"conns\":%llu,"
+			    "\"pkts_in\":%llu,\"pkts_out\":%llu,\"bytes_in\":%llu,"
+			    "\"bytes_out\":%llu,\"drops\":{",
+			    conf_mode_name(cf->services[i].mode),
+			    (unsigned long long)sv->cnt.conns,
+			    (unsigned long long)sv->cnt.pkts_in,
+			    (unsigned long long)sv->cnt.pkts_out,
+			    (unsigned long long)sv->cnt.bytes_in,
+			    (unsigned long long)sv->cnt.bytes_out);
+			for (int r = 1, first = 1; r < DP_DROP__COUNT; r++)
+				if (sv->drops[r]) {
+					buf_printf(c->out, "%s\"%s\":%llu", first ?
+					    "" : ",", dp_drop_name(r),
+					    (unsigned long long)sv->drops[r]);
+					first = 0;
+				}
+			buf_puts(c->out, "}}");
+			continue;
+		}
+		buf_printf(c->out, "%-24s %-8s %10llu %12llu %12llu %14llu %14llu "
+		    "%10llu\n", cf->services[i].name,
+		    conf_mode_name(cf->services[i].mode),
+		    (unsigned long long)sv->cnt.conns,
+		    (unsigned long long)sv->cnt.pkts_in,
+		    (unsigned long long)sv->cnt.pkts_out,
+		    (unsigned long long)sv->cnt.bytes_in,
+		    (unsigned long long)sv->cnt.bytes_out,
+		    (unsigned long long)drops);
+	}
+}
+
 static bool
 cmd_show_stat(struct cmd_ctx *c)
 {
 	struct backends *bs = &c->d->backends;
+	const struct conf *cf = c->d->conf;
+	struct dp_snapshot ss;
+	bool have = dataplane_snapshot(c->d->dp, &ss) == 0;
+	size_t svc = 0, bi = 0;
 
 	if (c->json)
 		buf_puts(c->out, "{\"backends\":[");
 	else
-		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %s\n", "BACKEND",
-		    "ADDRESS", "STATE", "ADMIN", "HEALTH", "WEIGHT (config)");
-	for (size_t i = 0; i < bs->n; i++) {
+		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %-9s %7s %9s %12s "
+		    "%12s %14s %14s\n", "BACKEND", "ADDRESS", "STATE", "ADMIN",
+		    "HEALTH", "WEIGHT", "ACTIVE", "CONNS", "PKTS-IN", "PKTS-OUT",
+		    "BYTES-IN", "BYTES-OUT");
+	for (size_t i = 0; i < bs->n; i++, bi++) {
 		const struct be *b = &bs->v[i];
 		struct be_health h;
 		struct be_effective eff;
 		const char *hs;
+		struct dp_be_snap zero = { 0 }, *t = &zero;
+		char wt[24];
 
+		while (svc < cf->n_services && bi >= cf->services[svc].n_backends) {
+			svc++;
+			bi = 0;
+		}
+		if (have && svc < ss.n_svc && bi < ss.svc[svc].nb)
+			t = &ss.svc[svc].b[bi];
 		health_mgr_lookup(c->d->health, b->name, &h);
 		be_effective(b, &h, &eff);
 		hs = !h.checked ? "-" : h.up ? "up" : "down";
@@ -297,18 +369,85 @@ cmd_show_stat(struct cmd_ctx *c)
 			buf_json_str(c->out, b->addr);
 			buf_printf(c->out, ",\"state\":\"%s\",\"takes_new\":%s,"
 			    "\"admin\":\"%s\",\"health\":\"%s\",\"weight\":%u,"
-			    "\"config_weight\":%u,\"weight_override\":%d}", eff.state,
-			    eff.takes_new ? "true" : "false",
+			    "\"config_weight\":%u,\"weight_override\":%d,"
+			    "\"active\":%u,\"conns\":%llu,\"pkts_in\":%llu,"
+			    "\"pkts_out\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu}",
+			    eff.state, eff.takes_new ? "true" : "false",
 			    be_admin_name(b->admin), hs, eff.weight, b->cfg_weight,
-			    b->weight_override);
+			    b->weight_override, t->active,
+			    (unsigned long long)t->cnt.conns,
+			    (unsigned long long)t->cnt.pkts_in,
+			    (unsigned long long)t->cnt.pkts_out,
+			    (unsigned long long)t->cnt.bytes_in,
+			    (unsigned long long)t->cnt.bytes_out);
 			continue;
 		}
-		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %u (%u)\n", b->name,
-		    b->addr, eff.state, be_admin_name(b->admin), hs, eff.weight,
-		    b->cfg_weight);
+		snprintf(wt, sizeof(wt), "%u (%u)", eff.weight, b->cfg_weight);
+		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %-9s %7u %9llu %12llu "
+		    "%12llu %14llu %14llu\n", b->name, b->addr, eff.state,
+		    be_admin_name(b->admin), hs, wt, t->active,
+		    (unsigned long long)t->cnt.conns,
+		    (unsigned long long)t->cnt.pkts_in,
+		    (unsigned long long)t->cnt.pkts_out,
+		    (unsigned long long)t->cnt.bytes_in,
+		    (unsigned long long)t->cnt.bytes_out);
 	}
 	if (c->json)
-		buf_puts(c->out, "]}\n");
+		buf_puts(c->out, "],\"services\":[");
+	if (have)
+		stat_service_rows(c, &ss);
+	if (c->json) {
+		buf_puts(c->out, "],\"errors\":");
+		dataplane_show_errors(c->d->dp, c->out, true);
+		buf_puts(c->out, "}\n");
+	}
+	if (have)
+		dataplane_snapshot_free(&ss);
+	return true;
+}
+
+static bool
+cmd_show_conn(struct cmd_ctx *c)
+{
+	int32_t svc = -1;
+	uint32_t max = 100;
+
+	for (int i = 0; i < c->argc; i++) {
+		char *end;
+		unsigned long n = strtoul(c->argv[i], &end, 10);
+
+		if (*end == '\0' && end != c->argv[i]) {
+			if (n == 0 || n > 100000) {
+				buf_printf(c->out, "MAX must be 1..100000\n");
+				return false;
+			}
+			max = (uint32_t)n;
+			continue;
+		}
+		svc = -1;
+		for (size_t k = 0; k < c->d->conf->n_services; k++)
+			if (strcmp(c->d->conf->services[k].name, c->argv[i]) == 0)
+				svc = (int32_t)k;
+		if (svc < 0) {
+			buf_printf(c->out, "no service \"%s\"\n", c->argv[i]);
+			return false;
+		}
+	}
+	dataplane_show_conn(c->d->dp, c->d->conf, svc, max, c->out, c->json);
+	return true;
+}
+
+static bool
+cmd_show_errors(struct cmd_ctx *c)
+{
+	if (c->d->dp == NULL) {
+		buf_puts(c->out, c->json ? "{}\n" : "no data plane (no `interface` "
+		    "in global)\n");
+		return true;
+	}
+	dataplane_show_errors(c->d->dp, c->out, c->json);
+	if (c->json)
+		buf_puts(c->out, "\n");
 	return true;
 }
 

@@ -42,12 +42,85 @@ diags_to_buf(const struct conf_diags *d, struct buf *b)
 	}
 }
 
+/*
+ * Hand the engine every backend whose effective state (admin x health x
+ * weight) changed since it was last told. Runs on a short timer, so health
+ * transitions, agent replies and lbctl commands reach the data plane within
+ * BE_PUSH_INTERVAL.
+ */
+#define BE_PUSH_INTERVAL	0.1
+
+static void
+push_backends(struct lbd *d)
+{
+	size_t k = 0;
+
+	if (d->dp == NULL)
+		return;
+	for (size_t i = 0; i < d->conf->n_services; i++)
+		for (size_t j = 0; j < d->conf->services[i].n_backends; j++, k++) {
+			struct be *b;
+			struct be_health h;
+			struct be_effective eff;
+			struct be_pushed *pp;
+			uint16_t w;
+
+			if (k >= d->n_pushed || k >= d->backends.n)
+				return;
+			b = &d->backends.v[k];
+			pp = &d->pushed[k];
+			health_mgr_lookup(d->health, b->name, &h);
+			be_effective(b, &h, &eff);
+			w = (uint16_t)(eff.weight > 256 ? 256 : eff.weight);
+			if (pp->valid && pp->takes_new == eff.takes_new &&
+			    pp->weight == w)
+				continue;
+			dataplane_backend(d->dp, (uint32_t)i, (uint32_t)j,
+			    eff.takes_new, eff.takes_new ? w : 0);
+			pp->valid = true;
+			pp->takes_new = eff.takes_new;
+			pp->weight = w;
+		}
+}
+
+static void
+be_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	push_backends(w->data);
+}
+
+/* After a new service set the engine starts from the config's weights. */
+static int
+reset_pushed(struct lbd *d)
+{
+	size_t n = d->backends.n;
+	struct be_pushed *v = calloc(n ? n : 1, sizeof(*v));
+
+	if (v == NULL)
+		return -1;
+	free(d->pushed);
+	d->pushed = v;
+	d->n_pushed = n;
+	return 0;
+}
+
 /* Changes the running process cannot take without a restart. */
 static int
 refuse_unliveable(const struct conf *old, const struct conf *new,
     struct buf *report)
 {
 	int n = 0;
+	bool same_ifaces = old->global.n_ifaces == new->global.n_ifaces;
+
+	for (size_t i = 0; same_ifaces && i < old->global.n_ifaces; i++)
+		same_ifaces = strcmp(old->global.ifaces[i],
+		    new->global.ifaces[i]) == 0;
+	if (!same_ifaces || old->global.xdp_mode != new->global.xdp_mode) {
+		buf_printf(report, "%s: error: interface and xdp-mode cannot "
+		    "change on reload; restart lbd to attach to other "
+		    "interfaces\n", new->path);
+		n++;
+	}
 
 	if (strcmp(old->global.control_socket, new->global.control_socket) != 0) {
 		buf_printf(report, "%s: error: control-socket cannot change on "
@@ -117,8 +190,13 @@ lbd_reload(struct lbd *d, struct buf *report)
 	if (d->health != NULL && health_mgr_apply(d->health, nc) < 0)
 		log_warnx("reload: health checks could not be updated (out of "
 		    "memory); the previous checks keep running");
+	if (d->dp != NULL && (dataplane_apply(d->dp, nc) < 0 ||
+	    reset_pushed(d) < 0))
+		log_warnx("reload: the data plane took part of the new "
+		    "configuration (see above)");
 	conf_free(d->conf);
 	d->conf = nc;
+	push_backends(d);
 	d->reloads++;
 	d->last_result = LBD_RELOAD_OK;
 	buf_append(&d->last_report, report->p, report->len);
@@ -235,6 +313,35 @@ lbd_run(const char *conf_path, const char *pidfile)
 		return 1;
 	}
 
+	{
+		char err[512];
+
+		d.dp = dataplane_start(d.loop, d.conf, err, sizeof(err));
+		if (d.dp == NULL && err[0] != '\0') {
+			log_warnx("start failed: data plane: %s", err);
+			health_mgr_free(d.health);
+			metrics_close(d.metrics);
+			backends_free(&d.backends);
+			ctl_close(d.ctl);
+			if (pidfile != NULL)
+				unlink(pidfile);
+			conf_free(d.conf);
+			return 1;
+		}
+		if (d.dp != NULL && reset_pushed(&d) < 0) {
+			log_warnx("start failed: out of memory");
+			dataplane_stop(d.dp);
+			return 1;
+		}
+		ev_timer_init(&d.be_timer, be_timer_cb, BE_PUSH_INTERVAL,
+		    BE_PUSH_INTERVAL);
+		d.be_timer.data = &d;
+		if (d.dp != NULL) {
+			push_backends(&d);
+			ev_timer_start(d.loop, &d.be_timer);
+		}
+	}
+
 	ev_signal_init(&d.sig_hup, sighup_cb, SIGHUP);
 	ev_signal_init(&d.sig_term, sigstop_cb, SIGTERM);
 	ev_signal_init(&d.sig_int, sigstop_cb, SIGINT);
@@ -256,6 +363,9 @@ lbd_run(const char *conf_path, const char *pidfile)
 	ev_signal_stop(d.loop, &d.sig_hup);
 	ev_signal_stop(d.loop, &d.sig_term);
 	ev_signal_stop(d.loop, &d.sig_int);
+	ev_timer_stop(d.loop, &d.be_timer);
+	dataplane_stop(d.dp);
+	free(d.pushed);
 	metrics_close(d.metrics);
 	health_mgr_free(d.health);
 	backends_free(&d.backends);

@@ -13,10 +13,18 @@
 
 #include "conf/conf.h"
 #include "lbd/backends.h"
+#include "lbd/dataplane.h"
 #include "lbd/ctl.h"
 #include "lbd/health_mgr.h"
 #include "lbd/metrics.h"
 #include "lbd/util/buf.h"
+
+/* A backend's state as last handed to the engine. */
+struct be_pushed {
+	bool		valid;
+	bool		takes_new;
+	uint16_t	weight;
+};
 
 enum lbd_reload_result {
 	LBD_RELOAD_NONE,
@@ -33,6 +41,11 @@ struct lbd {
 	struct health_mgr	*health;
 	struct backends		 backends;	/* admin state, across reloads */
 	struct metrics_server	*metrics;	/* NULL without `metrics listen` */
+	struct dataplane	*dp;		/* NULL without `interface` */
+	struct be_pushed	*pushed;	/* what the engine was told, per
+						 * backend (conf order) */
+	size_t			 n_pushed;
+	ev_timer		 be_timer;
 
 	struct timespec		 started;	/* CLOCK_REALTIME */
 	double			 started_mono;	/* ev_now at start */

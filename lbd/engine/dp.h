@@ -163,6 +163,10 @@ void		dp_backend_set(struct dp_engine *, uint32_t svc, uint32_t b,
 
 int		dp_add_iface(struct dp_engine *, const struct dp_iface *);
 int		dp_add_route(struct dp_engine *, const struct dp_route *);
+/* Netlink updates: an interface's MAC/MTU changed; the whole route table
+ * replaced (routes naming an unknown interface are skipped: -1). */
+int		dp_set_iface(struct dp_engine *, uint16_t idx, const struct dp_iface *);
+int		dp_set_routes(struct dp_engine *, const struct dp_route *, uint32_t n);
 int		dp_set_neigh(struct dp_engine *, uint8_t family,
 		    const uint8_t *addr, uint16_t ifidx, const uint8_t mac[6]);
 

@@ -272,6 +272,27 @@ dp_add_route(struct dp_engine *e, const struct dp_route *r)
 	return 0;
 }
 
+int
+dp_set_iface(struct dp_engine *e, uint16_t idx, const struct dp_iface *ifc)
+{
+	if (idx >= e->n_if)
+		return -1;
+	e->ifs[idx] = *ifc;
+	return 0;
+}
+
+int
+dp_set_routes(struct dp_engine *e, const struct dp_route *r, uint32_t n)
+{
+	uint16_t k = 0;
+
+	for (uint32_t i = 0; i < n && k < DP_MAX_ROUTES; i++)
+		if (r[i].ifidx < e->n_if)
+			e->routes[k++] = r[i];
+	e->n_routes = k;
+	return k == n ? 0 : -1;
+}
+
 static int32_t
 find_backend(const struct dp_service *s, const uint8_t *addr, uint16_t port)
 {

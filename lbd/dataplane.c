@@ -1,0 +1,1156 @@
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lbd/dataplane.h"
+#include "lbd/engine/from_conf.h"
+#include "lbd/io/knl.h"
+#include "lbd/io/xdp_prog.h"
+#include "lbd/io/xsk_port.h"
+#include "lbd/owner.h"
+#include "lbd/util/log.h"
+#include "lbd/worker.h"
+
+#define MAX_MACVLANS	64
+#define RESOLVE_QUEUE	256
+
+struct dp_if {
+	char			 name[IFNAMSIZ];
+	int			 ifindex;
+	struct knl_link_info	 info;
+	struct xdp_prog		*prog;
+	uint32_t		 nq;
+	struct xsk_port		*ports;
+	uint32_t		 n_open;
+};
+
+struct macvlan {
+	int	ifindex, parent;
+	char	name[IFNAMSIZ];
+};
+
+struct dataplane {
+	struct ev_loop		*loop;
+	struct knl		*nl;
+	struct owner		*owner;
+	struct dp_if		 ifs[DP_MAX_IF];
+	uint32_t		 n_if;
+	struct dp_engine	*e;
+	struct worker		*w;
+	bool			 sync_events;
+	const struct conf	*conf;		/* the daemon's current one */
+	struct macvlan		 mv[MAX_MACVLANS];
+	uint32_t		 n_mv;
+
+	pthread_mutex_t		 rq_mu;		/* worker -> main: resolve */
+	struct dp_resolve	 rq[RESOLVE_QUEUE];
+	uint32_t		 n_rq;
+	uint64_t		 rq_lost, resolve_asked;
+	ev_async		 rq_async;
+};
+
+/* ---- interfaces ------------------------------------------------------ */
+
+static int
+eng_if_of(const struct dataplane *p, int ifindex)
+{
+	for (uint32_t i = 0; i < p->n_if; i++)
+		if (p->ifs[i].ifindex == ifindex)
+			return (int)i;
+	for (uint32_t i = 0; i < p->n_mv; i++)
+		if (p->mv[i].ifindex == ifindex)
+			return eng_if_of(p, p->mv[i].parent);
+	return -1;
+}
+
+static uint32_t
+rx_queues(const char *name)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint32_t n = 1;
+
+	if (fd < 0)
+		return 1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (void *)&ch;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0) {
+		n = ch.combined_count + ch.rx_count;
+		if (n == 0)
+			n = 1;
+	}
+	close(fd);
+	return n > LBD_CLS_MAX_QUEUES ? LBD_CLS_MAX_QUEUES : n;
+}
+
+static void
+eng_iface(const struct knl_link_info *li, struct dp_iface *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ifindex = (uint32_t)li->ifindex;
+	memcpy(out->mac, li->mac, 6);
+	out->mtu = (uint16_t)(li->mtu > 65535 ? 65535 : li->mtu);
+}
+
+/* ---- calls into the worker ------------------------------------------ */
+
+struct routes_call {
+	struct dp_route	*v;
+	uint32_t	 n;
+};
+
+static void
+set_routes_fn(struct dp_engine *e, void *arg)
+{
+	struct routes_call *c = arg;
+
+	(void)dp_set_routes(e, c->v, c->n);
+}
+
+struct route_collect {
+	struct dataplane	*p;
+	struct dp_route		 v[DP_MAX_ROUTES];
+	uint32_t		 n;
+};
+
+static void
+route_one(void *arg, uint8_t family, const uint8_t prefix[16], uint8_t plen,
+    int oif, bool has_gw, const uint8_t gw[16])
+{
+	struct route_collect *rc = arg;
+	int ei = eng_if_of(rc->p, oif);
+	struct dp_route *r;
+
+	if (ei < 0 || rc->n == DP_MAX_ROUTES)
+		return;
+	r = &rc->v[rc->n++];
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	r->plen = plen;
+	memcpy(r->prefix, prefix, 16);
+	r->ifidx = (uint16_t)ei;
+	r->has_gw = has_gw;
+	if (has_gw)
+		memcpy(r->gw, gw, 16);
+}
+
+static void
+push_routes(struct dataplane *p)
+{
+	struct route_collect *rc = calloc(1, sizeof(*rc));
+	struct routes_call c;
+
+	if (rc == NULL)
+		return;
+	rc->p = p;
+	knl_routes_each(p->nl, route_one, rc);
+	c.v = rc->v;
+	c.n = rc->n;
+	worker_call(p->w, set_routes_fn, &c);
+	free(rc);
+}
+
+struct neigh_call {
+	uint8_t		family, mac[6];
+	uint8_t		addr[16];
+	uint16_t	ifidx;
+};
+
+static void
+set_neigh_fn(struct dp_engine *e, void *arg)
+{
+	struct neigh_call *c = arg;
+
+	(void)dp_set_neigh(e, c->family, c->addr, c->ifidx, c->mac);
+}
+
+static void
+neigh_cb(void *arg, uint8_t family, const uint8_t addr[16], int ifindex,
+    const uint8_t mac[6])
+{
+	struct dataplane *p = arg;
+	struct neigh_call c = { .family = family };
+	int ei = eng_if_of(p, ifindex);
+
+	if (ei < 0 || p->w == NULL)
+		return;
+	memcpy(c.addr, addr, 16);
+	memcpy(c.mac, mac, 6);
+	c.ifidx = (uint16_t)ei;
+	worker_call(p->w, set_neigh_fn, &c);
+}
+
+struct iface_call {
+	uint16_t	 idx;
+	struct dp_iface	 ifc;
+};
+
+static void
+set_iface_fn(struct dp_engine *e, void *arg)
+{
+	struct iface_call *c = arg;
+
+	(void)dp_set_iface(e, c->idx, &c->ifc);
+}
+
+static void
+link_cb(void *arg, int ifindex)
+{
+	struct dataplane *p = arg;
+	struct knl_link_info li;
+
+	for (uint32_t i = 0; i < p->n_if && p->w != NULL; i++) {
+		struct dp_if *di = &p->ifs[i];
+		struct iface_call c = { .idx = (uint16_t)i };
+
+		if (di->ifindex != ifindex)
+			continue;
+		if (knl_link_by_index(p->nl, ifindex, &li) != 0) {
+			log_warnx("interface %s: gone", di->name);
+			return;
+		}
+		if (li.carrier != di->info.carrier)
+			log_info("interface %s: carrier %s", di->name,
+			    li.carrier ? "up" : "down");
+		if (li.mtu != di->info.mtu)
+			log_info("interface %s: mtu %u -> %u", di->name,
+			    di->info.mtu, li.mtu);
+		di->info = li;
+		eng_iface(&li, &c.ifc);
+		worker_call(p->w, set_iface_fn, &c);
+	}
+}
+
+static void
+route_cb(void *arg)
+{
+	struct dataplane *p = arg;
+
+	if (p->w != NULL)
+		push_routes(p);
+}
+
+/* Worker thread: only queue; the main thread talks to the kernel. */
+static void
+resolve_from_worker(const struct dp_resolve *r, size_t n, void *arg)
+{
+	struct dataplane *p = arg;
+
+	pthread_mutex_lock(&p->rq_mu);
+	for (size_t i = 0; i < n; i++) {
+		if (p->n_rq == RESOLVE_QUEUE)
+			p->rq_lost++;
+		else
+			p->rq[p->n_rq++] = r[i];
+	}
+	pthread_mutex_unlock(&p->rq_mu);
+	ev_async_send(p->loop, &p->rq_async);
+}
+
+static void
+rq_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct dataplane *p = w->data;
+	struct dp_resolve r[RESOLVE_QUEUE];
+	uint32_t n;
+
+	pthread_mutex_lock(&p->rq_mu);
+	n = p->n_rq;
+	memcpy(r, p->rq, n * sizeof(*r));
+	p->n_rq = 0;
+	pthread_mutex_unlock(&p->rq_mu);
+	for (uint32_t i = 0; i < n; i++)
+		if (r[i].ifidx < p->n_if) {
+			p->resolve_asked++;
+			(void)knl_resolve(p->nl, r[i].family, r[i].addr,
+			    p->ifs[r[i].ifidx].ifindex);
+		}
+}
+
+/* ---- what lbd owns: classifier maps and floating addresses ----------- */
+
+static void
+a16(uint8_t out[16], const struct conf_addr *a)
+{
+	memset(out, 0, 16);
+	memcpy(out, a->family == AF_INET ? (const void *)&a->u.v4 :
+	    (const void *)&a->u.v6, a->family == AF_INET ? 4 : 16);
+}
+
+static uint8_t
+fam4or6(const struct conf_addr *a)
+{
+	return a->family == AF_INET ? 4 : 6;
+}
+
+static void
+add_addr_key(struct xdp_owned *o, uint8_t family, const uint8_t *addr,
+    uint32_t flag)
+{
+	for (uint32_t i = 0; i < o->n_addrs; i++)
+		if (o->addrs[i].family == family &&
+		    memcmp(o->addrs[i].addr, addr, 16) == 0) {
+			o->addr_flags[i] |= flag;
+			return;
+		}
+	memset(&o->addrs[o->n_addrs], 0, sizeof(o->addrs[0]));
+	o->addrs[o->n_addrs].family = family;
+	memcpy(o->addrs[o->n_addrs].addr, addr, 16);
+	o->addr_flags[o->n_addrs++] = flag;
+}
+
+struct local_collect {
+	struct xdp_owned	*o;
+	size_t			 cap;
+};
+
+static void
+local_one(void *arg, uint8_t family, const uint8_t addr[16], int ifindex)
+{
+	struct local_collect *lc = arg;
+	struct xdp_owned *o = lc->o;
+
+	if (o->n_addrs == lc->cap) {
+		size_t nc = lc->cap * 2;
+		struct lbd_addr_key *na = realloc(o->addrs, nc * sizeof(*na));
+		uint32_t *nf;
+
+		if (na == NULL)
+			return;
+		o->addrs = na;
+		if ((nf = realloc(o->addr_flags, nc * sizeof(*nf))) == NULL)
+			return;
+		o->addr_flags = nf;
+		lc->cap = nc;
+	}
+	add_addr_key(o, family, addr, LBD_ADDR_LOCAL);
+}
+
+static int
+owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
+{
+	size_t ns = c->n_services, na = 0, nb = 0;
+	struct local_collect lc;
+
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < ns; i++) {
+		na += 1 + c->services[i].n_snat_pool;
+		nb += c->services[i].n_backends + 1;
+	}
+	o->svcs = calloc(ns + 1, sizeof(*o->svcs));
+	o->addrs = calloc(na + 1, sizeof(*o->addrs));
+	o->addr_flags = calloc(na + 1, sizeof(*o->addr_flags));
+	o->backends = calloc(nb + 1, sizeof(*o->backends));
+	if (!o->svcs || !o->addrs || !o->addr_flags || !o->backends)
+		return -1;
+	for (size_t i = 0; i < ns; i++) {
+		const struct conf_service *s = &c->services[i];
+		struct lbd_flow_key *k = &o->svcs[o->n_svcs++];
+		uint8_t a[16];
+
+		k->family = fam4or6(&s->vip);
+		k->proto = s->proto;
+		k->port = htons(s->port);
+		a16(k->addr, &s->vip);
+		add_addr_key(o, k->family, k->addr, LBD_ADDR_VIP);
+		for (size_t j = 0; s->mode == CONF_MODE_SNAT && j < s->n_snat_pool; j++) {
+			a16(a, &s->snat_pool[j]);
+			add_addr_key(o, fam4or6(&s->snat_pool[j]), a, LBD_ADDR_SNAT);
+		}
+		/* Routed mode: replies come from the backends' own port. */
+		for (size_t j = 0; s->mode == CONF_MODE_ROUTED &&
+		    j <= s->n_backends; j++) {
+			const struct conf_backend *b = j < s->n_backends ?
+			    &s->backends[j] : s->has_fallback ? &s->fallback : NULL;
+			struct lbd_flow_key *bk;
+
+			if (b == NULL)
+				continue;
+			bk = &o->backends[o->n_backends++];
+			bk->family = fam4or6(&b->addr);
+			bk->proto = s->proto;
+			bk->port = htons(b->port);
+			a16(bk->addr, &b->addr);
+		}
+	}
+	/* This host's addresses, so that answers to its own connections
+	 * (health checks) are left to the kernel. */
+	lc.o = o;
+	lc.cap = na + 1;
+	knl_addrs_each(p->nl, local_one, &lc);
+	return 0;
+}
+
+static void
+owned_maps_free(struct xdp_owned *o)
+{
+	free(o->svcs);
+	free(o->addrs);
+	free(o->addr_flags);
+	free(o->backends);
+}
+
+/* The data interface an address belongs on: the one whose connected
+ * route covers it, else the first. */
+struct cover {
+	uint8_t		family;
+	uint8_t		addr[16];
+	int		best_plen, ifindex;
+	struct dataplane *p;
+};
+
+static bool
+pfx_match(const uint8_t *a, const uint8_t *p, uint8_t plen)
+{
+	for (uint8_t i = 0; i < plen; i++)
+		if (((a[i / 8] ^ p[i / 8]) >> (7 - i % 8)) & 1)
+			return false;
+	return true;
+}
+
+static void
+cover_one(void *arg, uint8_t family, const uint8_t prefix[16], uint8_t plen,
+    int oif, bool has_gw, const uint8_t gw[16])
+{
+	struct cover *c = arg;
+
+	if (family != c->family || has_gw || (int)plen <= c->best_plen ||
+	    eng_if_of(c->p, oif) < 0 || !pfx_match(c->addr, prefix, plen))
+		return;
+	for (uint32_t i = 0; i < c->p->n_if; i++)
+		if (c->p->ifs[i].ifindex == oif) {
+			c->best_plen = plen;
+			c->ifindex = oif;
+		}
+}
+
+static const struct dp_if *
+home_iface(struct dataplane *p, uint8_t family, const uint8_t *addr)
+{
+	struct cover c = { .family = family, .best_plen = -1, .p = p };
+
+	memcpy(c.addr, addr, 16);
+	c.ifindex = p->ifs[0].ifindex;
+	knl_routes_each(p->nl, cover_one, &c);
+	for (uint32_t i = 0; i < p->n_if; i++)
+		if (p->ifs[i].ifindex == c.ifindex)
+			return &p->ifs[i];
+	return &p->ifs[0];
+}
+
+static void
+write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+		log_warn("set %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The macvlan carrying the virtual MAC of (parent, family, vrid). */
+static int
+vmac_link(struct dataplane *p, const struct dp_if *parent, uint8_t family,
+    uint8_t vrid, uint8_t mac[6])
+{
+	char name[IFNAMSIZ], path[128];
+	int ifindex;
+
+	mac[0] = 0x00; mac[1] = 0x00; mac[2] = 0x5e; mac[3] = 0x00;
+	mac[4] = family == 4 ? 0x01 : 0x02;
+	mac[5] = vrid;
+	snprintf(name, sizeof(name), "vr%u-%u-%d", family, vrid, parent->ifindex);
+	for (uint32_t i = 0; i < p->n_mv; i++)
+		if (strcmp(p->mv[i].name, name) == 0)
+			return p->mv[i].ifindex;
+	if (p->n_mv == MAX_MACVLANS ||
+	    (ifindex = knl_macvlan_add(p->nl, parent->ifindex, name, mac)) < 0)
+		return -1;
+	p->mv[p->n_mv].ifindex = ifindex;
+	p->mv[p->n_mv].parent = parent->ifindex;
+	snprintf(p->mv[p->n_mv].name, IFNAMSIZ, "%s", name);
+	p->n_mv++;
+	/* Only the macvlan answers ARP for its addresses, with the virtual
+	 * MAC; the parent keeps quiet about them. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/arp_ignore",
+	    parent->name);
+	write_sysctl(path, "1");
+	log_info("macvlan %s on %s carries %02x:%02x:%02x:%02x:%02x:%02x", name,
+	    parent->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return ifindex;
+}
+
+static size_t
+owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
+{
+	size_t n = 0, cap = 0;
+	struct owned_addr *v = NULL;
+
+#define PUSH(fam_, a_, plen_, ifi_, mac_) do {				\
+	if (n == cap) {							\
+		cap = cap ? cap * 2 : 16;				\
+		struct owned_addr *nv_ = realloc(v, cap * sizeof(*v));	\
+		if (nv_ == NULL) { free(v); *out = NULL; return 0; }	\
+		v = nv_;						\
+	}								\
+	memset(&v[n], 0, sizeof(v[n]));					\
+	v[n].family = (fam_);						\
+	memcpy(v[n].addr, (a_), 16);					\
+	v[n].plen = (plen_);						\
+	v[n].ifindex = (ifi_);						\
+	memcpy(v[n].mac, (mac_), 6);					\
+	n++;								\
+} while (0)
+
+	if (c->n_groups > 0) {
+		/* VRRP instances: their virtual addresses, on a macvlan with
+		 * the group's MAC. (Until VRRP runs, this node holds them.) */
+		for (size_t g = 0; g < c->n_groups; g++)
+			for (size_t i = 0; i < c->groups[g].n_instances; i++) {
+				const struct conf_instance *in =
+				    &c->groups[g].instances[i];
+				const struct dp_if *par = NULL;
+
+				for (uint32_t k = 0; k < p->n_if; k++)
+					if (strcmp(p->ifs[k].name, in->interface) == 0)
+						par = &p->ifs[k];
+				if (par == NULL || in->n_vaddrs == 0)
+					continue;
+				for (size_t k = 0; k < in->n_vaddrs; k++) {
+					const struct conf_addr *ca = &in->vaddrs[k];
+					uint8_t a[16], mac[6];
+					int ifi = vmac_link(p, par, fam4or6(ca),
+					    in->vrid, mac);
+
+					if (ifi < 0)
+						continue;
+					a16(a, ca);
+					PUSH(fam4or6(ca), a, ca->plen, ifi, mac);
+				}
+			}
+	} else {
+		for (size_t i = 0; i < c->n_services; i++) {
+			const struct conf_service *s = &c->services[i];
+			for (size_t j = 0; j <= s->n_snat_pool; j++) {
+				const struct conf_addr *ca = j == 0 ? &s->vip :
+				    &s->snat_pool[j - 1];
+				uint8_t a[16], f = fam4or6(ca);
+				const struct dp_if *home;
+				bool dup = false;
+
+				a16(a, ca);
+				for (size_t k = 0; k < n && !dup; k++)
+					dup = v[k].family == f &&
+					    memcmp(v[k].addr, a, 16) == 0;
+				if (dup)
+					continue;
+				home = home_iface(p, f, a);
+				PUSH(f, a, f == 4 ? 32 : 128, home->ifindex,
+				    home->info.mac);
+			}
+		}
+	}
+#undef PUSH
+	*out = v;
+	return n;
+}
+
+static int
+apply_maps(struct dataplane *p, const struct conf *c)
+{
+	struct xdp_owned o;
+	int rc = 0;
+
+	if (owned_maps(p, c, &o) < 0) {
+		owned_maps_free(&o);
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->n_if; i++)
+		if (xdp_prog_set_owned(p->ifs[i].prog, &o) < 0) {
+			log_warnx("interface %s: classifier maps not fully "
+			    "written", p->ifs[i].name);
+			rc = -1;
+		}
+	owned_maps_free(&o);
+	return rc;
+}
+
+static void
+addr_cb(void *arg)
+{
+	struct dataplane *p = arg;
+
+	if (p->conf != NULL)
+		(void)apply_maps(p, p->conf);
+}
+
+static int
+apply_owned(struct dataplane *p, const struct conf *c)
+{
+	struct owned_addr *v = NULL;
+	size_t n;
+	int rc = 0;
+
+	p->conf = c;
+	owner_set_garp(p->owner, c->global.garp_count, c->global.garp_interval_ms,
+	    c->global.garp_refresh_ms);
+	n = owned_addrs(p, c, &v);
+	if (owner_set(p->owner, v, n) > 0)
+		rc = -1;
+	free(v);
+	/* After the addresses, so they count as local too. */
+	if (apply_maps(p, c) < 0)
+		rc = -1;
+	return rc;
+}
+
+/* ---- services -------------------------------------------------------- */
+
+struct svcs_call {
+	struct dp_service	*v;
+	uint32_t		 n;
+	int			 rc;
+};
+
+static void
+set_services_fn(struct dp_engine *e, void *arg)
+{
+	struct svcs_call *c = arg;
+
+	c->rc = dp_engine_set_services(e, c->v, c->n);
+}
+
+static int
+push_services(struct dataplane *p, const struct conf *c)
+{
+	struct svcs_call sc;
+
+	if (dp_services_from_conf(c, &sc.v, &sc.n) < 0)
+		return -1;
+	worker_call(p->w, set_services_fn, &sc);
+	if (sc.rc < 0) {
+		for (uint32_t i = 0; i < sc.n; i++)
+			dp_service_free(&sc.v[i]);
+		free(sc.v);
+	}
+	return sc.rc;
+}
+
+struct backend_call {
+	uint32_t	svc, b;
+	bool		up;
+	uint16_t	weight;
+};
+
+static void
+backend_fn(struct dp_engine *e, void *arg)
+{
+	struct backend_call *c = arg;
+
+	dp_backend_set(e, c->svc, c->b, c->up, c->weight);
+}
+
+void
+dataplane_backend(struct dataplane *p, uint32_t svc, uint32_t b, bool up,
+    uint16_t weight)
+{
+	struct backend_call c = { svc, b, up, weight };
+
+	if (p != NULL)
+		worker_call(p->w, backend_fn, &c);
+}
+
+/* ---- lifetime -------------------------------------------------------- */
+
+static void
+neigh_init_one(void *arg, uint8_t family, const uint8_t addr[16], int ifindex,
+    const uint8_t mac[6])
+{
+	neigh_cb(arg, family, addr, ifindex, mac);
+}
+
+/* Ask the kernel now for the MACs the first packets will need. */
+static void
+preresolve(struct dataplane *p, const struct conf *c)
+{
+	for (size_t i = 0; i < c->n_services; i++)
+		for (size_t j = 0; j < c->services[i].n_backends; j++) {
+			const struct conf_addr *ca = &c->services[i].backends[j].addr;
+			uint8_t a[16];
+			const struct dp_if *home;
+
+			a16(a, ca);
+			home = home_iface(p, fam4or6(ca), a);
+			(void)knl_resolve(p->nl, fam4or6(ca), a, home->ifindex);
+		}
+}
+
+static int
+open_iface(struct dataplane *p, const struct conf *c, const char *name,
+    char *err, size_t errlen)
+{
+	struct dp_if *di = &p->ifs[p->n_if];
+	struct dp_iface ifc;
+	char why[256];
+	int stale;
+
+	memset(di, 0, sizeof(*di));
+	snprintf(di->name, sizeof(di->name), "%s", name);
+	if (knl_link_by_name(p->nl, name, &di->info) != 0) {
+		snprintf(err, errlen, "interface %s: no such interface", name);
+		return -1;
+	}
+	di->ifindex = di->info.ifindex;
+	if ((stale = xdp_prog_remove_stale(di->ifindex)) > 0)
+		log_info("interface %s: removed %d classifier(s) left by an "
+		    "earlier lbd", name, stale);
+	if (c->global.xdp_mode == CONF_XDP_NATIVE)
+		di->prog = NULL;
+	di->prog = xdp_prog_attach(di->ifindex,
+	    c->global.xdp_mode == CONF_XDP_GENERIC, why, sizeof(why));
+	if (di->prog == NULL) {
+		snprintf(err, errlen, "interface %s: %s", name, why);
+		return -1;
+	}
+	if (c->global.xdp_mode == CONF_XDP_NATIVE &&
+	    xdp_prog_mode(di->prog) != XDP_PROG_NATIVE) {
+		snprintf(err, errlen, "interface %s: native XDP not supported by "
+		    "its driver (xdp-mode native); use auto or generic", name);
+		xdp_prog_detach(di->prog);
+		di->prog = NULL;
+		return -1;
+	}
+	di->nq = rx_queues(name);
+	if ((di->ports = calloc(di->nq, sizeof(*di->ports))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	eng_iface(&di->info, &ifc);
+	if (dp_add_iface(p->e, &ifc) < 0) {
+		snprintf(err, errlen, "too many interfaces");
+		return -1;
+	}
+	for (uint32_t q = 0; q < di->nq; q++) {
+		if (xsk_port_open(&di->ports[q], name, di->ifindex, q,
+		    xdp_prog_xsk_map_fd(di->prog), why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "interface %s: %s", name, why);
+			return -1;
+		}
+		di->n_open++;
+		di->ports[q].eng_if = (uint16_t)p->n_if;
+		(void)worker_add_port(p->w, &di->ports[q]);
+	}
+	log_info("interface %s: ifindex %d, XDP %s mode, %u queue(s), mtu %u",
+	    name, di->ifindex, xdp_prog_mode_name(xdp_prog_mode(di->prog)),
+	    di->nq, di->info.mtu);
+	p->n_if++;
+	return 0;
+}
+
+struct dataplane *
+dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
+    size_t errlen)
+{
+	struct knl_cb cb = { link_cb, route_cb, addr_cb, neigh_cb, NULL };
+	struct dataplane *p;
+	struct dp_params par;
+
+	err[0] = '\0';
+	if (c->global.n_ifaces == 0)
+		return NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->loop = loop;
+	pthread_mutex_init(&p->rq_mu, NULL);
+	ev_async_init(&p->rq_async, rq_async_cb);
+	p->rq_async.data = p;
+	ev_async_start(loop, &p->rq_async);
+	(void)xdp_prog_ensure_bpffs();
+	cb.arg = p;
+	if ((p->nl = knl_open(loop, &cb, err, errlen)) == NULL)
+		goto fail;
+	dp_params_from_conf(c, &par);
+	/* Nobody reads connection events until ha-sync does. */
+	p->sync_events = c->sync.present;
+	if (!p->sync_events)
+		par.events = 0;
+	{
+		uint64_t seed;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+		par.seed = seed;
+	}
+	if ((p->e = dp_engine_new(&par)) == NULL ||
+	    (p->w = worker_new(p->e, resolve_from_worker, p)) == NULL) {
+		snprintf(err, errlen, "engine: out of memory (conn-table-size %u)",
+		    par.conn_max);
+		goto fail;
+	}
+	if ((p->owner = owner_new(loop, p->nl, c->global.garp_count,
+	    c->global.garp_interval_ms, c->global.garp_refresh_ms)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (c->global.workers > 1)
+		log_warnx("workers %u: this version runs one data-plane worker; "
+		    "using 1", c->global.workers);
+	for (size_t i = 0; i < c->global.n_ifaces; i++)
+		if (open_iface(p, c, c->global.ifaces[i], err, errlen) < 0)
+			goto fail;
+	/* Tables before traffic: routes, neighbours, services. */
+	push_routes(p);
+	knl_neigh_each(p->nl, neigh_init_one, p);
+	if (push_services(p, c) < 0) {
+		snprintf(err, errlen, "services: out of memory");
+		goto fail;
+	}
+	if (worker_start(p->w) < 0) {
+		snprintf(err, errlen, "worker thread: %s", strerror(errno));
+		goto fail;
+	}
+	if (apply_owned(p, c) < 0)
+		log_warnx("data plane: some addresses or classifier entries "
+		    "could not be set (see above)");
+	preresolve(p, c);
+	return p;
+fail:
+	dataplane_stop(p);
+	return NULL;
+}
+
+int
+dataplane_apply(struct dataplane *p, const struct conf *c)
+{
+	int rc = 0;
+
+	if (p == NULL)
+		return 0;
+	if (push_services(p, c) < 0)
+		rc = -1;
+	if (apply_owned(p, c) < 0)
+		rc = -1;
+	preresolve(p, c);
+	return rc;
+}
+
+void
+dataplane_stop(struct dataplane *p)
+{
+	if (p == NULL)
+		return;
+	/* Addresses first: the neighbours stop sending here. */
+	p->conf = NULL;
+	owner_free(p->owner);
+	worker_stop(p->w);
+	for (uint32_t i = 0; i < DP_MAX_IF; i++) {
+		struct dp_if *di = &p->ifs[i];
+
+		for (uint32_t q = 0; q < di->n_open; q++)
+			xsk_port_close(&di->ports[q]);
+		free(di->ports);
+		if (di->prog != NULL)
+			xdp_prog_detach(di->prog);
+	}
+	for (uint32_t i = 0; i < p->n_mv; i++)
+		(void)knl_link_del(p->nl, p->mv[i].ifindex);
+	worker_free(p->w);
+	dp_engine_free(p->e);
+	knl_close(p->nl);
+	ev_async_stop(p->loop, &p->rq_async);
+	pthread_mutex_destroy(&p->rq_mu);
+	free(p);
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+struct snap_call {
+	struct dp_snapshot	*s;
+	int			 rc;
+};
+
+static void
+snap_fn(struct dp_engine *e, void *arg)
+{
+	struct snap_call *c = arg;
+	struct dp_snapshot *s = c->s;
+	uint32_t n;
+	const struct dp_service *sv = dp_engine_services(e, &n);
+
+	s->st = *dp_engine_stats(e);
+	s->ct = dp_engine_ct(e)->stats;
+	s->svc = calloc(n ? n : 1, sizeof(*s->svc));
+	if (s->svc == NULL) {
+		c->rc = -1;
+		return;
+	}
+	s->n_svc = n;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t nb = dp_nb_all(&sv[i]);
+
+		s->svc[i].cnt = sv[i].cnt;
+		memcpy(s->svc[i].drops, sv[i].drops, sizeof(sv[i].drops));
+		s->svc[i].nb = nb;
+		if ((s->svc[i].b = calloc(nb ? nb : 1, sizeof(*s->svc[i].b))) == NULL) {
+			c->rc = -1;
+			continue;
+		}
+		for (uint32_t k = 0; k < nb; k++) {
+			s->svc[i].b[k].cnt = sv[i].b[k].cnt;
+			s->svc[i].b[k].active = sv[i].b[k].active;
+		}
+	}
+}
+
+int
+dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
+{
+	struct snap_call c = { s, 0 };
+
+	memset(s, 0, sizeof(*s));
+	if (p == NULL)
+		return -1;
+	worker_call(p->w, snap_fn, &c);
+	if (c.rc < 0) {
+		dataplane_snapshot_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+dataplane_snapshot_free(struct dp_snapshot *s)
+{
+	for (uint32_t i = 0; i < s->n_svc; i++)
+		free(s->svc[i].b);
+	free(s->svc);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
+{
+	struct worker_port_stats ps[WORKER_MAX_PORTS];
+	size_t np;
+
+	if (p == NULL) {
+		if (json)
+			buf_puts(b, "null");
+		else
+			buf_puts(b, "data-plane       off (no `interface` in global)\n");
+		return;
+	}
+	np = worker_port_stats(p->w, ps, WORKER_MAX_PORTS);
+	if (json) {
+		buf_puts(b, "{\"workers\":1,\"interfaces\":[");
+		for (uint32_t i = 0; i < p->n_if; i++) {
+			const struct dp_if *di = &p->ifs[i];
+			uint64_t cs[LBD_CLS__COUNT], rx = 0, tx = 0;
+
+			xdp_prog_stats(di->prog, cs);
+			for (size_t k = 0; k < np; k++)
+				if (ps[k].ifindex == di->ifindex) {
+					rx += ps[k].st.rx;
+					tx += ps[k].st.tx;
+				}
+			buf_printf(b, "%s{\"name\":", i ? "," : "");
+			buf_json_str(b, di->name);
+			buf_printf(b, ",\"ifindex\":%d,\"xdp_mode\":\"%s\",\"queues\":%u,"
+			    "\"mtu\":%u,\"carrier\":%s,\"rx\":%llu,\"tx\":%llu,"
+			    "\"classifier\":{\"redirected\":%llu,\"passed\":%llu,"
+			    "\"no_socket\":%llu}}", di->ifindex,
+			    xdp_prog_mode_name(xdp_prog_mode(di->prog)), di->nq,
+			    di->info.mtu, di->info.carrier ? "true" : "false",
+			    (unsigned long long)rx, (unsigned long long)tx,
+			    (unsigned long long)cs[LBD_CLS_REDIRECT],
+			    (unsigned long long)cs[LBD_CLS_PASS],
+			    (unsigned long long)cs[LBD_CLS_NO_SOCKET]);
+		}
+		buf_puts(b, "],\"addresses\":");
+		owner_show(p->owner, b, true);
+		buf_printf(b, ",\"announcements\":%llu}",
+		    (unsigned long long)owner_announcements(p->owner));
+		return;
+	}
+	buf_printf(b, "data-plane       on, 1 worker\n");
+	for (uint32_t i = 0; i < p->n_if; i++) {
+		const struct dp_if *di = &p->ifs[i];
+		uint64_t cs[LBD_CLS__COUNT], rx = 0, tx = 0;
+
+		xdp_prog_stats(di->prog, cs);
+		for (size_t k = 0; k < np; k++)
+			if (ps[k].ifindex == di->ifindex) {
+				rx += ps[k].st.rx;
+				tx += ps[k].st.tx;
+			}
+		buf_printf(b, "interface        %s ifindex %d xdp %s queues %u mtu %u "
+		    "carrier %s rx %llu tx %llu (classifier: redirected %llu, "
+		    "passed %llu)\n", di->name, di->ifindex,
+		    xdp_prog_mode_name(xdp_prog_mode(di->prog)), di->nq, di->info.mtu,
+		    di->info.carrier ? "up" : "down", (unsigned long long)rx,
+		    (unsigned long long)tx,
+		    (unsigned long long)cs[LBD_CLS_REDIRECT],
+		    (unsigned long long)cs[LBD_CLS_PASS]);
+	}
+	buf_printf(b, "addresses        (%llu announcements sent)\n",
+	    (unsigned long long)owner_announcements(p->owner));
+	owner_show(p->owner, b, false);
+}
+
+void
+dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
+{
+	struct dp_snapshot s;
+	struct worker_port_stats ps[WORKER_MAX_PORTS];
+	uint64_t no_frame = 0, ring_full = 0;
+	size_t np;
+	bool first = true;
+
+	if (p == NULL || dataplane_snapshot(p, &s) < 0) {
+		buf_puts(b, json ? "{}" : "");
+		return;
+	}
+	np = worker_port_stats(p->w, ps, WORKER_MAX_PORTS);
+	for (size_t k = 0; k < np; k++) {
+		no_frame += ps[k].st.tx_no_frame;
+		ring_full += ps[k].st.tx_ring_full;
+	}
+	if (json)
+		buf_puts(b, "{");
+	for (int r = 1; r < DP_DROP__COUNT; r++) {
+		if (json)
+			buf_printf(b, "%s\"%s\":%llu", first ? "" : ",",
+			    dp_drop_name(r), (unsigned long long)s.st.drops[r]);
+		else if (s.st.drops[r])
+			buf_printf(b, "%-22s %llu\n", dp_drop_name(r),
+			    (unsigned long long)s.st.drops[r]);
+		first = false;
+	}
+	if (json)
+		buf_printf(b, ",\"tx_no_frame\":%llu,\"tx_ring_full\":%llu,"
+		    "\"resolve_lost\":%llu,\"table_evicted\":%llu,\"table_full\":%llu}",
+		    (unsigned long long)no_frame, (unsigned long long)ring_full,
+		    (unsigned long long)(s.st.resolve_lost + p->rq_lost),
+		    (unsigned long long)s.ct.evicted, (unsigned long long)s.ct.full);
+	else {
+		if (no_frame)
+			buf_printf(b, "%-22s %llu\n", "tx_no_frame",
+			    (unsigned long long)no_frame);
+		if (ring_full)
+			buf_printf(b, "%-22s %llu\n", "tx_ring_full",
+			    (unsigned long long)ring_full);
+		if (s.ct.evicted)
+			buf_printf(b, "%-22s %llu\n", "table_evicted",
+			    (unsigned long long)s.ct.evicted);
+	}
+	dataplane_snapshot_free(&s);
+}
+
+struct conn_call {
+	int32_t		 svc;
+	uint32_t	 max, n, total;
+	struct ct_entry	*out;
+};
+
+static void
+conn_fn(struct dp_engine *e, void *arg)
+{
+	struct conn_call *c = arg;
+	struct ct_table *ct = dp_engine_ct(e);
+
+	for (uint32_t i = 0; i < ct->cap; i++) {
+		const struct ct_entry *ce = &ct->e[i];
+
+		if (ce->state == CT_NONE || (c->svc >= 0 && ce->svc != c->svc))
+			continue;
+		c->total++;
+		if (c->n < c->max)
+			c->out[c->n++] = *ce;
+	}
+}
+
+static const char *
+tup_str(const struct dp_tuple *t, bool src, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(t->family == 4 ? AF_INET : AF_INET6, src ? t->src : t->dst, a,
+	    sizeof(a));
+	snprintf(buf, len, t->family == 4 ? "%s:%u" : "[%s]:%u", a,
+	    ntohs(src ? t->sport : t->dport));
+	return buf;
+}
+
+void
+dataplane_show_conn(struct dataplane *p, const struct conf *c, int32_t svc,
+    uint32_t max, struct buf *b, bool json)
+{
+	struct conn_call cc = { .svc = svc, .max = max };
+	static const char *const modes[] = { "routed", "snat", "dsr" };
+
+	if (p == NULL) {
+		buf_puts(b, json ? "{\"connections\":[],\"total\":0}\n" :
+		    "no data plane (no `interface` in global)\n");
+		return;
+	}
+	if ((cc.out = calloc(max ? max : 1, sizeof(*cc.out))) == NULL) {
+		buf_puts(b, json ? "{\"error\":\"out of memory\"}\n" :
+		    "out of memory\n");
+		return;
+	}
+	worker_call(p->w, conn_fn, &cc);
+	if (!json)
+		buf_printf(b, "%-16s %-6s %-6s %-46s %-46s %-46s %-12s %s\n",
+		    "SERVICE", "PROTO", "MODE", "CLIENT", "VIP", "BACKEND", "STATE",
+		    "PKTS(in/out)");
+	else
+		buf_puts(b, "{\"connections\":[");
+	for (uint32_t i = 0; i < cc.n; i++) {
+		const struct ct_entry *ce = &cc.out[i];
+		const struct dp_tuple *o = &ce->t[CT_ORIG], *r = &ce->t[CT_REPLY];
+		const char *sname = ce->svc < c->n_services ?
+		    c->services[ce->svc].name : "-";
+		char cl[64], vip[64], be[64];
+
+		tup_str(o, true, cl, sizeof(cl));
+		tup_str(o, false, vip, sizeof(vip));
+		tup_str(r, true, be, sizeof(be));
+		if (json) {
+			buf_printf(b, "%s{\"service\":", i ? "," : "");
+			buf_json_str(b, sname);
+			buf_printf(b, ",\"proto\":\"%s\",\"mode\":\"%s\",\"client\":\"%s\","
+			    "\"vip\":\"%s\",\"backend\":\"%s\",\"state\":\"%s\","
+			    "\"pkts_in\":%u,\"pkts_out\":%u,\"mirrored\":%s}",
+			    o->proto == 6 ? "tcp" : "udp", modes[ce->mode % 3], cl,
+			    vip, be, ct_state_name(ce->state), ce->pkts[CT_ORIG],
+			    ce->pkts[CT_REPLY],
+			    ce->flags & CT_F_MIRRORED ? "true" : "false");
+		} else
+			buf_printf(b, "%-16s %-6s %-6s %-46s %-46s %-46s %-12s %u/%u\n",
+			    sname, o->proto == 6 ? "tcp" : "udp", modes[ce->mode % 3],
+			    cl, vip, be, ct_state_name(ce->state), ce->pkts[CT_ORIG],
+			    ce->pkts[CT_REPLY]);
+	}
+	if (json)
+		buf_printf(b, "],\"shown\":%u,\"total\":%u}\n", cc.n, cc.total);
+	else
+		buf_printf(b, "%u of %u connections shown\n", cc.n, cc.total);
+	free(cc.out);
+}

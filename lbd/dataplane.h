@@ -1,0 +1,64 @@
+/*
+ * dataplane — the forwarding half of lbd on real interfaces (DESIGN.md
+ * section 2): for each `interface` in global, the XDP classifier and one
+ * AF_XDP port per receive queue; the engine, owned by a worker thread; the
+ * kernel's routes, neighbours and links through netlink; the floating
+ * addresses (owner.c). The main thread keeps it in step with the config,
+ * the backends' effective states and the kernel.
+ *
+ * Without an `interface` there is no data plane (a control-plane-only lbd,
+ * as in the tests that need no packets) and dataplane_start returns NULL
+ * with an empty `err`.
+ */
+#ifndef LBD_DATAPLANE_H
+#define LBD_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "conf/conf.h"
+#include "lbd/engine/dp.h"
+#include "lbd/util/buf.h"
+
+struct dataplane;
+
+struct dataplane *dataplane_start(struct ev_loop *, const struct conf *,
+		    char *err, size_t errlen);
+/* A reload: services, classifier maps, addresses, GARP knobs. */
+int		dataplane_apply(struct dataplane *, const struct conf *);
+/* Backend `b` of service `svc` (conf order) takes new connections or not. */
+void		dataplane_backend(struct dataplane *, uint32_t svc, uint32_t b,
+		    bool up, uint16_t weight);
+/* Release addresses, detach, stop the worker. */
+void		dataplane_stop(struct dataplane *);
+
+/* Counters, taken on the worker between two batches. */
+struct dp_be_snap {
+	struct dp_counters	cnt;
+	uint32_t		active;
+};
+struct dp_svc_snap {
+	struct dp_counters	cnt;
+	uint64_t		drops[DP_DROP__COUNT];
+	uint32_t		nb;		/* backends, fallback last if any */
+	struct dp_be_snap	*b;
+};
+struct dp_snapshot {
+	uint32_t		 n_svc;
+	struct dp_svc_snap	*svc;
+	struct dp_stats		 st;
+	struct ct_stats		 ct;
+};
+int		dataplane_snapshot(struct dataplane *, struct dp_snapshot *);
+void		dataplane_snapshot_free(struct dp_snapshot *);
+
+/* `lbctl show info` lines, `show stat` trailer, `show conn`. */
+void		dataplane_show_info(struct dataplane *, struct buf *, bool json);
+void		dataplane_show_errors(struct dataplane *, struct buf *, bool json);
+/* Connections of service index `svc` (-1: all), at most `max`. */
+void		dataplane_show_conn(struct dataplane *, const struct conf *,
+		    int32_t svc, uint32_t max, struct buf *, bool json);
+
+#endif /* LBD_DATAPLANE_H */

@@ -1,0 +1,256 @@
+/*
+ * The XDP classifier lbd attaches to each data interface (loaded with libxdp,
+ * so other XDP programs can run beside it). It only decides; lbd's workers do
+ * the rest. Ours, redirected to the AF_XDP socket of the receiving queue:
+ *
+ *   - TCP/UDP to a service (VIP, proto, port);
+ *   - TCP/UDP to a SNAT pool address (replies of one-arm connections);
+ *   - TCP/UDP from a routed-mode backend's (address, port) to anything but
+ *     this host's own addresses: the replies (a health check's answer to
+ *     this host is the kernel's);
+ *   - ICMP errors about any of those (so PMTU works through lbd), and
+ *     fragments to a VIP or SNAT address (lbd counts and drops them).
+ *
+ * Everything else — ARP/ND, VRRP, the sync link, health-check replies, ping
+ * to a VIP, management — passes to the kernel untouched. If no socket is
+ * bound on the queue the frame passes too (bpf_redirect_map's fallback).
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <xdp/xdp_helpers.h>
+
+#include "classifier.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LBD_CLS_MAX_SVCS);
+	__type(key, struct lbd_flow_key);
+	__type(value, __u32);
+} lbd_svcs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LBD_CLS_MAX_ADDRS);
+	__type(key, struct lbd_addr_key);
+	__type(value, __u32);
+} lbd_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LBD_CLS_MAX_BACKENDS);
+	__type(key, struct lbd_flow_key);
+	__type(value, __u32);
+} lbd_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, LBD_CLS_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} lbd_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LBD_CLS__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} lbd_cls_stats SEC(".maps");
+
+/* Run first among XDP programs on the interface. */
+struct {
+	__uint(priority, 10);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(lbd_classify);
+
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1fff
+#define NEXTHDR_FRAGMENT 44
+#define IPPROTO_ICMPV6_	58
+
+struct l4ports {
+	__u16	sport, dport;
+};
+
+static __always_inline void
+count(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&lbd_cls_stats, &slot);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int
+addr_has(__u8 family, const void *a, __u32 flag)
+{
+	struct lbd_addr_key k = { .family = family };
+	__u32 *v;
+
+	__builtin_memcpy(k.addr, a, family == 4 ? 4 : 16);
+	v = bpf_map_lookup_elem(&lbd_addrs, &k);
+	return v && (*v & flag);
+}
+
+static __always_inline int
+flow_has(void *map, __u8 family, __u8 proto, const void *a, __u16 port)
+{
+	struct lbd_flow_key k = { .family = family, .proto = proto, .port = port };
+
+	__builtin_memcpy(k.addr, a, family == 4 ? 4 : 16);
+	return bpf_map_lookup_elem(map, &k) != 0;
+}
+
+/* TCP/UDP from src:sport to dst:dport: is it ours? */
+static __always_inline int
+l4_ours(__u8 family, __u8 proto, const void *src, const void *dst,
+    __u16 sport, __u16 dport)
+{
+	if (flow_has(&lbd_svcs, family, proto, dst, dport))
+		return 1;
+	if (addr_has(family, dst, LBD_ADDR_SNAT))
+		return 1;
+	return flow_has(&lbd_backends, family, proto, src, sport) &&
+	    !addr_has(family, dst, LBD_ADDR_LOCAL);
+}
+
+/* An ICMP error quotes the offending packet, which went the other way:
+ * ours when the quoted packet would have been. */
+static __always_inline int
+icmp4_ours(void *inner, void *end, const struct iphdr *outer)
+{
+	struct iphdr *ip = inner;
+	struct l4ports *p;
+
+	if (addr_has(4, &outer->daddr, LBD_ADDR_VIP | LBD_ADDR_SNAT))
+		return 1;
+	if (addr_has(4, &outer->daddr, LBD_ADDR_LOCAL))
+		return 0;
+	if ((void *)(ip + 1) > end || ip->ihl < 5)
+		return 0;
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		return 0;
+	p = (void *)ip + ip->ihl * 4;
+	if ((void *)(p + 1) > end)
+		return 0;
+	/* Quoted: backend -> client (a reply) or lbd -> backend (DNATed). */
+	return flow_has(&lbd_backends, 4, ip->protocol, &ip->saddr, p->sport) ||
+	    flow_has(&lbd_backends, 4, ip->protocol, &ip->daddr, p->dport);
+}
+
+static __always_inline int
+icmp6_ours(void *inner, void *end, const struct ipv6hdr *outer)
+{
+	struct ipv6hdr *ip = inner;
+	struct l4ports *p;
+
+	if (addr_has(6, &outer->daddr, LBD_ADDR_VIP | LBD_ADDR_SNAT))
+		return 1;
+	if (addr_has(6, &outer->daddr, LBD_ADDR_LOCAL))
+		return 0;
+	if ((void *)(ip + 1) > end)
+		return 0;
+	if (ip->nexthdr != IPPROTO_TCP && ip->nexthdr != IPPROTO_UDP)
+		return 0;
+	p = (void *)(ip + 1);
+	if ((void *)(p + 1) > end)
+		return 0;
+	return flow_has(&lbd_backends, 6, ip->nexthdr, &ip->saddr, p->sport) ||
+	    flow_has(&lbd_backends, 6, ip->nexthdr, &ip->daddr, p->dport);
+}
+
+static __always_inline int
+ipv4_ours(void *l3, void *end)
+{
+	struct iphdr *ip = l3;
+	struct l4ports *p;
+	__u8 *icmp;
+
+	if ((void *)(ip + 1) > end || ip->ihl < 5)
+		return 0;
+	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return addr_has(4, &ip->daddr, LBD_ADDR_VIP | LBD_ADDR_SNAT);
+	p = l3 + ip->ihl * 4;
+	switch (ip->protocol) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		if ((void *)(p + 1) > end)
+			return 0;
+		return l4_ours(4, ip->protocol, &ip->saddr, &ip->daddr,
+		    p->sport, p->dport);
+	case IPPROTO_ICMP:
+		icmp = (__u8 *)p;
+		if ((void *)(icmp + 8) > end)
+			return 0;
+		/* destination unreachable, time exceeded, parameter problem */
+		if (icmp[0] != 3 && icmp[0] != 11 && icmp[0] != 12)
+			return 0;
+		return icmp4_ours(icmp + 8, end, ip);
+	}
+	return 0;
+}
+
+static __always_inline int
+ipv6_ours(void *l3, void *end)
+{
+	struct ipv6hdr *ip = l3;
+	struct l4ports *p = (void *)(ip + 1);
+	__u8 *icmp;
+
+	if ((void *)(ip + 1) > end)
+		return 0;
+	switch (ip->nexthdr) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		if ((void *)(p + 1) > end)
+			return 0;
+		return l4_ours(6, ip->nexthdr, &ip->saddr, &ip->daddr,
+		    p->sport, p->dport);
+	case NEXTHDR_FRAGMENT:
+		return addr_has(6, &ip->daddr, LBD_ADDR_VIP | LBD_ADDR_SNAT);
+	case IPPROTO_ICMPV6_:
+		icmp = (__u8 *)p;
+		if ((void *)(icmp + 8) > end)
+			return 0;
+		/* unreachable, packet too big, time exceeded, parameter problem;
+		 * never ND (133..137), which the kernel answers. */
+		if (icmp[0] < 1 || icmp[0] > 4)
+			return 0;
+		return icmp6_ours(icmp + 8, end, ip);
+	}
+	return 0;
+}
+
+SEC("xdp")
+int
+lbd_classify(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	int ours = 0;
+
+	if ((void *)(eth + 1) > end)
+		goto pass;
+	if (eth->h_proto == bpf_htons(ETH_P_IP))
+		ours = ipv4_ours(eth + 1, end);
+	else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		ours = ipv6_ours(eth + 1, end);
+	if (!ours)
+		goto pass;
+	if (bpf_map_lookup_elem(&lbd_xsks, &ctx->rx_queue_index) == 0) {
+		count(LBD_CLS_NO_SOCKET);
+		return XDP_PASS;
+	}
+	count(LBD_CLS_REDIRECT);
+	return bpf_redirect_map(&lbd_xsks, ctx->rx_queue_index, XDP_PASS);
+pass:
+	count(LBD_CLS_PASS);
+	return XDP_PASS;
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,8 @@
+#ifndef LBD_IO_CLASSIFIER_OBJ_H
+#define LBD_IO_CLASSIFIER_OBJ_H
+
+/* The classifier's BPF ELF object, [lbd_cls_obj, lbd_cls_obj_end). */
+extern const unsigned char lbd_cls_obj[];
+extern const unsigned char lbd_cls_obj_end[];
+
+#endif

@@ -1,0 +1,394 @@
+#include <linux/if.h>
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/cache.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/macvlan.h>
+#include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
+
+#include "lbd/io/knl.h"
+#include "lbd/util/log.h"
+
+struct knl {
+	struct ev_loop		*loop;
+	struct knl_cb		 cb;
+	struct nl_sock		*req;		/* requests */
+	struct nl_cache_mngr	*mngr;		/* owns the caches */
+	struct nl_cache		*links, *routes, *neighs, *addrs;
+	ev_io			 io;
+};
+
+static uint8_t
+fam(int af)
+{
+	return af == AF_INET ? 4 : 6;
+}
+
+static bool
+addr16(const struct nl_addr *a, uint8_t out[16])
+{
+	unsigned len;
+
+	memset(out, 0, 16);
+	if (a == NULL)
+		return false;
+	len = nl_addr_get_len(a);
+	if (len != 4 && len != 16)
+		return false;
+	memcpy(out, nl_addr_get_binary_addr(a), len);
+	return true;
+}
+
+static struct nl_addr *
+mk_addr(uint8_t family, const uint8_t *a, uint8_t plen)
+{
+	struct nl_addr *x = nl_addr_build(family == 4 ? AF_INET : AF_INET6, a,
+	    family == 4 ? 4 : 16);
+
+	if (x != NULL)
+		nl_addr_set_prefixlen(x, plen);
+	return x;
+}
+
+static void
+neigh_report(struct knl *n, struct rtnl_neigh *ne)
+{
+	int st = rtnl_neigh_get_state(ne), af = rtnl_neigh_get_family(ne);
+	struct nl_addr *ll = rtnl_neigh_get_lladdr(ne);
+	uint8_t a[16];
+
+	if ((af != AF_INET && af != AF_INET6) || ll == NULL ||
+	    nl_addr_get_len(ll) != 6 || !addr16(rtnl_neigh_get_dst(ne), a))
+		return;
+	if (!(st & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
+	    NUD_PERMANENT | NUD_NOARP)))
+		return;
+	n->cb.neigh(n->cb.arg, fam(af), a, rtnl_neigh_get_ifindex(ne),
+	    nl_addr_get_binary_addr(ll));
+}
+
+static void
+change_cb(struct nl_cache *c, struct nl_object *o, int action, void *arg)
+{
+	struct knl *n = arg;
+
+	if (c == n->links && n->cb.link != NULL)
+		n->cb.link(n->cb.arg, rtnl_link_get_ifindex((struct rtnl_link *)o));
+	else if (c == n->routes && n->cb.route != NULL)
+		n->cb.route(n->cb.arg);
+	else if (c == n->addrs && n->cb.addr != NULL)
+		n->cb.addr(n->cb.arg);
+	else if (c == n->neighs && n->cb.neigh != NULL && action != NL_ACT_DEL)
+		neigh_report(n, (struct rtnl_neigh *)o);
+}
+
+static void
+io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct knl *n = w->data;
+
+	(void)nl_cache_mngr_data_ready(n->mngr);
+}
+
+struct knl *
+knl_open(struct ev_loop *loop, const struct knl_cb *cb, char *err, size_t errlen)
+{
+	struct knl *n = calloc(1, sizeof(*n));
+	int rc;
+
+	if (n == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	n->loop = loop;
+	n->cb = *cb;
+	if ((n->req = nl_socket_alloc()) == NULL ||
+	    (rc = nl_connect(n->req, NETLINK_ROUTE)) < 0) {
+		snprintf(err, errlen, "netlink: cannot connect");
+		knl_close(n);
+		return NULL;
+	}
+	if ((rc = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE,
+	    &n->mngr)) < 0 ||
+	    (rc = nl_cache_mngr_add(n->mngr, "route/link", change_cb, n,
+	    &n->links)) < 0 ||
+	    (rc = nl_cache_mngr_add(n->mngr, "route/route", change_cb, n,
+	    &n->routes)) < 0 ||
+	    (rc = nl_cache_mngr_add(n->mngr, "route/neigh", change_cb, n,
+	    &n->neighs)) < 0 ||
+	    (rc = nl_cache_mngr_add(n->mngr, "route/addr", change_cb, n,
+	    &n->addrs)) < 0) {
+		snprintf(err, errlen, "netlink caches: %s", nl_geterror(rc));
+		knl_close(n);
+		return NULL;
+	}
+	ev_io_init(&n->io, io_cb, nl_cache_mngr_get_fd(n->mngr), EV_READ);
+	n->io.data = n;
+	ev_io_start(loop, &n->io);
+	return n;
+}
+
+void
+knl_close(struct knl *n)
+{
+	if (n == NULL)
+		return;
+	if (n->mngr != NULL) {
+		ev_io_stop(n->loop, &n->io);
+		nl_cache_mngr_free(n->mngr);
+	}
+	if (n->req != NULL)
+		nl_socket_free(n->req);
+	free(n);
+}
+
+static int
+link_info(struct rtnl_link *l, struct knl_link_info *out)
+{
+	struct nl_addr *mac;
+
+	memset(out, 0, sizeof(*out));
+	out->ifindex = rtnl_link_get_ifindex(l);
+	snprintf(out->name, sizeof(out->name), "%s", rtnl_link_get_name(l));
+	if ((mac = rtnl_link_get_addr(l)) != NULL && nl_addr_get_len(mac) == 6)
+		memcpy(out->mac, nl_addr_get_binary_addr(mac), 6);
+	out->mtu = rtnl_link_get_mtu(l);
+	out->up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
+	out->carrier = (rtnl_link_get_flags(l) & IFF_LOWER_UP) != 0;
+	rtnl_link_put(l);
+	return 0;
+}
+
+int
+knl_link_by_name(struct knl *n, const char *name, struct knl_link_info *out)
+{
+	struct rtnl_link *l = rtnl_link_get_by_name(n->links, name);
+
+	return l == NULL ? -1 : link_info(l, out);
+}
+
+int
+knl_link_by_index(struct knl *n, int ifindex, struct knl_link_info *out)
+{
+	struct rtnl_link *l = rtnl_link_get(n->links, ifindex);
+
+	return l == NULL ? -1 : link_info(l, out);
+}
+
+struct each {
+	void	*fn;
+	void	*arg;
+};
+
+static void
+route_one(struct nl_object *o, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)o;
+	struct each *e = arg;
+	struct rtnl_nexthop *nh;
+	uint8_t pfx[16], gw[16];
+	int af = rtnl_route_get_family(r);
+
+	if (rtnl_route_get_table(r) != RT_TABLE_MAIN ||
+	    rtnl_route_get_type(r) != RTN_UNICAST ||
+	    (af != AF_INET && af != AF_INET6) ||
+	    rtnl_route_get_nnexthops(r) < 1 ||
+	    (nh = rtnl_route_nexthop_n(r, 0)) == NULL)
+		return;
+	addr16(rtnl_route_get_dst(r), pfx);
+	bool has_gw = addr16(rtnl_route_nh_get_gateway(nh), gw);
+	((knl_route_fn)e->fn)(e->arg, fam(af), pfx,
+	    (uint8_t)nl_addr_get_prefixlen(rtnl_route_get_dst(r)),
+	    rtnl_route_nh_get_ifindex(nh), has_gw, gw);
+}
+
+void
+knl_routes_each(struct knl *n, knl_route_fn fn, void *arg)
+{
+	struct each e = { (void *)fn, arg };
+
+	nl_cache_foreach(n->routes, route_one, &e);
+}
+
+static void
+neigh_one(struct nl_object *o, void *arg)
+{
+	struct each *e = arg;
+	struct knl *n = e->arg;
+
+	neigh_report(n, (struct rtnl_neigh *)o);
+}
+
+void
+knl_neigh_each(struct knl *n, knl_neigh_fn fn, void *arg)
+{
+	struct knl_cb saved = n->cb;
+	struct each e = { NULL, n };
+
+	/* Reuse the change path: point the callback at fn for the walk. */
+	n->cb.neigh = fn;
+	n->cb.arg = arg;
+	nl_cache_foreach(n->neighs, neigh_one, &e);
+	n->cb = saved;
+}
+
+static void
+addr_one(struct nl_object *o, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)o;
+	struct each *e = arg;
+	uint8_t x[16];
+	int af = rtnl_addr_get_family(a);
+
+	if ((af != AF_INET && af != AF_INET6) || !addr16(rtnl_addr_get_local(a), x))
+		return;
+	((knl_addr_fn)e->fn)(e->arg, fam(af), x, rtnl_addr_get_ifindex(a));
+}
+
+void
+knl_addrs_each(struct knl *n, knl_addr_fn fn, void *arg)
+{
+	struct each e = { (void *)fn, arg };
+
+	nl_cache_foreach(n->addrs, addr_one, &e);
+}
+
+int
+knl_resolve(struct knl *n, uint8_t family, const uint8_t addr[16], int ifindex)
+{
+	struct rtnl_neigh *ne = rtnl_neigh_alloc();
+	struct nl_addr *a = mk_addr(family, addr, family == 4 ? 32 : 128);
+	int rc = -1;
+
+	if (ne != NULL && a != NULL) {
+		rtnl_neigh_set_ifindex(ne, ifindex);
+		rtnl_neigh_set_dst(ne, a);
+		rtnl_neigh_set_family(ne, family == 4 ? AF_INET : AF_INET6);
+		/* NTF_USE: "as if a packet needed it" — starts ARP/ND
+		 * without changing an entry that exists. */
+		rtnl_neigh_set_flags(ne, NTF_USE);
+		rc = rtnl_neigh_add(n->req, ne, NLM_F_CREATE | NLM_F_REPLACE);
+	}
+	nl_addr_put(a);
+	rtnl_neigh_put(ne);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+addr_op(struct knl *n, int ifindex, uint8_t family, const uint8_t addr[16],
+    uint8_t plen, bool add)
+{
+	struct rtnl_addr *ra = rtnl_addr_alloc();
+	struct nl_addr *a = mk_addr(family, addr, plen);
+	int rc = -1;
+
+	if (ra != NULL && a != NULL) {
+		rtnl_addr_set_ifindex(ra, ifindex);
+		rtnl_addr_set_family(ra, family == 4 ? AF_INET : AF_INET6);
+		rtnl_addr_set_local(ra, a);
+		rtnl_addr_set_prefixlen(ra, plen);
+		/* A floating address moves in well under DAD's second. */
+		if (family == 6)
+			rtnl_addr_set_flags(ra, IFA_F_NODAD);
+		rc = add ? rtnl_addr_add(n->req, ra, NLM_F_EXCL) :
+		    rtnl_addr_delete(n->req, ra, 0);
+	}
+	nl_addr_put(a);
+	rtnl_addr_put(ra);
+	if (add && rc == -NLE_EXIST)
+		return 1;
+	if (rc < 0) {
+		char s[64];
+		inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, s, sizeof(s));
+		log_warnx("%s address %s/%u on ifindex %d: %s", add ? "add" : "remove",
+		    s, plen, ifindex, nl_geterror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+knl_addr_add(struct knl *n, int ifindex, uint8_t family, const uint8_t addr[16],
+    uint8_t plen)
+{
+	return addr_op(n, ifindex, family, addr, plen, true);
+}
+
+int
+knl_addr_del(struct knl *n, int ifindex, uint8_t family, const uint8_t addr[16],
+    uint8_t plen)
+{
+	return addr_op(n, ifindex, family, addr, plen, false);
+}
+
+int
+knl_macvlan_add(struct knl *n, int parent, const char *name, const uint8_t mac[6])
+{
+	struct rtnl_link *l, *cur = NULL, *up;
+	struct nl_addr *a;
+	int rc, ifindex = -1;
+
+	if (rtnl_link_get_kernel(n->req, 0, name, &cur) == 0) {
+		ifindex = rtnl_link_get_ifindex(cur);
+		rtnl_link_put(cur);
+	} else {
+		if ((l = rtnl_link_macvlan_alloc()) == NULL)
+			return -1;
+		a = nl_addr_build(AF_LLC, mac, 6);
+		rtnl_link_set_link(l, parent);
+		rtnl_link_set_name(l, name);
+		rtnl_link_set_addr(l, a);
+		rtnl_link_macvlan_set_mode(l, MACVLAN_MODE_BRIDGE);
+		rc = rtnl_link_add(n->req, l, NLM_F_CREATE | NLM_F_EXCL);
+		nl_addr_put(a);
+		rtnl_link_put(l);
+		if (rc < 0) {
+			log_warnx("create macvlan %s: %s", name, nl_geterror(rc));
+			return -1;
+		}
+		if (rtnl_link_get_kernel(n->req, 0, name, &cur) != 0)
+			return -1;
+		ifindex = rtnl_link_get_ifindex(cur);
+		rtnl_link_put(cur);
+	}
+	/* Bring it up. */
+	if ((l = rtnl_link_alloc()) == NULL || (up = rtnl_link_alloc()) == NULL) {
+		rtnl_link_put(l);
+		return -1;
+	}
+	rtnl_link_set_ifindex(l, ifindex);
+	rtnl_link_set_flags(up, IFF_UP);
+	rc = rtnl_link_change(n->req, l, up, 0);
+	rtnl_link_put(l);
+	rtnl_link_put(up);
+	if (rc < 0) {
+		log_warnx("bring up macvlan %s: %s", name, nl_geterror(rc));
+		return -1;
+	}
+	return ifindex;
+}
+
+int
+knl_link_del(struct knl *n, int ifindex)
+{
+	struct rtnl_link *l = rtnl_link_alloc();
+	int rc;
+
+	if (l == NULL)
+		return -1;
+	rtnl_link_set_ifindex(l, ifindex);
+	rc = rtnl_link_delete(n->req, l);
+	rtnl_link_put(l);
+	return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * knl — lbd's view of the kernel's network state through rtnetlink (libnl-3):
+ * link, route and neighbour caches kept current on the main loop, with a
+ * callback per change; and the few writes lbd makes — floating addresses,
+ * the macvlan that carries a VRRP virtual MAC, and asking the kernel to
+ * resolve a next hop.
+ */
+#ifndef LBD_IO_KNL_H
+#define LBD_IO_KNL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+struct knl;
+
+struct knl_cb {
+	void	(*link)(void *arg, int ifindex);	/* added/changed/gone */
+	void	(*route)(void *arg);			/* any route change */
+	void	(*addr)(void *arg);			/* any address change */
+	void	(*neigh)(void *arg, uint8_t family, const uint8_t addr[16],
+		    int ifindex, const uint8_t mac[6]);	/* a usable MAC */
+	void	*arg;
+};
+
+struct knl_link_info {
+	int		ifindex;
+	char		name[16];
+	uint8_t		mac[6];
+	uint32_t	mtu;
+	bool		up;		/* administratively */
+	bool		carrier;	/* lower layer up */
+};
+
+struct knl	*knl_open(struct ev_loop *, const struct knl_cb *, char *err,
+		    size_t errlen);
+void		knl_close(struct knl *);
+
+int		knl_link_by_name(struct knl *, const char *, struct knl_link_info *);
+int		knl_link_by_index(struct knl *, int, struct knl_link_info *);
+
+/* Main-table unicast routes; addresses are 16 bytes (IPv4 in the first 4). */
+typedef void	(*knl_route_fn)(void *arg, uint8_t family, const uint8_t prefix[16],
+		    uint8_t plen, int oif, bool has_gw, const uint8_t gw[16]);
+void		knl_routes_each(struct knl *, knl_route_fn, void *);
+typedef void	(*knl_neigh_fn)(void *arg, uint8_t family, const uint8_t addr[16],
+		    int ifindex, const uint8_t mac[6]);
+void		knl_neigh_each(struct knl *, knl_neigh_fn, void *);
+/* Every address on every interface of this host. */
+typedef void	(*knl_addr_fn)(void *arg, uint8_t family, const uint8_t addr[16],
+		    int ifindex);
+void		knl_addrs_each(struct knl *, knl_addr_fn, void *);
+
+/* Ask the kernel to resolve `addr` on `ifindex` (ARP/ND); the answer
+ * arrives through the neigh callback. */
+int		knl_resolve(struct knl *, uint8_t family, const uint8_t addr[16],
+		    int ifindex);
+
+/* 0 added, 1 was already there, -1 error (errno-style message logged). */
+int		knl_addr_add(struct knl *, int ifindex, uint8_t family,
+		    const uint8_t addr[16], uint8_t plen);
+int		knl_addr_del(struct knl *, int ifindex, uint8_t family,
+		    const uint8_t addr[16], uint8_t plen);
+
+/* A macvlan (bridge mode) named `name` on `parent` with `mac`, up; its
+ * ifindex, or -1. An existing link of that name is reused. */
+int		knl_macvlan_add(struct knl *, int parent, const char *name,
+		    const uint8_t mac[6]);
+int		knl_link_del(struct knl *, int ifindex);
+
+#endif /* LBD_IO_KNL_H */

@@ -1,0 +1,254 @@
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "lbd/io/classifier_obj.h"
+#include "lbd/io/xdp_prog.h"
+#include "lbd/util/log.h"
+
+#define PROG_NAME	"lbd_classify"
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC	0xcafe4a11
+#endif
+
+struct xdp_prog {
+	struct xdp_program	*prog;
+	int			 ifindex;
+	enum xdp_prog_mode	 mode;
+	int			 fd_svcs, fd_addrs, fd_backends, fd_xsks, fd_stats;
+};
+
+int
+xdp_prog_ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	(void)mkdir("/sys/fs/bpf", 0700);
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0) {
+		log_warn("mount bpffs at /sys/fs/bpf");
+		return -1;
+	}
+	log_info("mounted bpffs at /sys/fs/bpf (libxdp needs it)");
+	return 0;
+}
+
+static void
+xdp_err(int err, char *buf, size_t len, const char *what)
+{
+	char msg[256];
+
+	libxdp_strerror(err, msg, sizeof(msg));
+	snprintf(buf, len, "%s: %s", what, msg);
+}
+
+int
+xdp_prog_remove_stale(int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	int n = 0;
+
+	if (libxdp_get_error(mp) || mp == NULL)
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p != NULL && strcmp(xdp_program__name(p), PROG_NAME) == 0 &&
+		    xdp_multiprog__detach(mp) == 0)
+			n++;
+		xdp_multiprog__close(mp);
+		return n;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p != NULL;
+	    p = xdp_multiprog__next_prog(p, mp))
+		if (strcmp(xdp_program__name(p), PROG_NAME) == 0 &&
+		    xdp_program__detach(p, ifindex,
+		    xdp_multiprog__attach_mode(mp), 0) == 0)
+			n++;
+	xdp_multiprog__close(mp);
+	return n;
+}
+
+static struct xdp_program *
+open_prog(char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "lbd_classifier");
+	struct bpf_object *obj;
+	struct xdp_program *p;
+
+	obj = bpf_object__open_mem(lbd_cls_obj,
+	    (size_t)(lbd_cls_obj_end - lbd_cls_obj), &oo);
+	if (obj == NULL || libbpf_get_error(obj)) {
+		snprintf(err, errlen, "open classifier object: %s", strerror(errno));
+		return NULL;
+	}
+	p = xdp_program__from_bpf_obj(obj, "xdp");
+	if (libxdp_get_error(p) || p == NULL) {
+		xdp_err((int)libxdp_get_error(p), err, errlen, "classifier");
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return p;
+}
+
+static int
+map_fd(struct xdp_program *p, const char *name)
+{
+	return bpf_object__find_map_fd_by_name(xdp_program__bpf_obj(p), name);
+}
+
+struct xdp_prog *
+xdp_prog_attach(int ifindex, bool force_generic, char *err, size_t errlen)
+{
+	struct xdp_prog *x = calloc(1, sizeof(*x));
+	int rc = -1;
+
+	if (x == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x->ifindex = ifindex;
+	if (!force_generic) {
+		if ((x->prog = open_prog(err, errlen)) == NULL)
+			goto fail;
+		rc = xdp_program__attach(x->prog, ifindex, XDP_MODE_NATIVE, 0);
+		x->mode = XDP_PROG_NATIVE;
+		if (rc != 0) {
+			/* A program that failed to attach cannot be reused. */
+			xdp_program__close(x->prog);
+			x->prog = NULL;
+		}
+	}
+	if (rc != 0) {
+		if ((x->prog = open_prog(err, errlen)) == NULL)
+			goto fail;
+		rc = xdp_program__attach(x->prog, ifindex, XDP_MODE_SKB, 0);
+		x->mode = XDP_PROG_GENERIC;
+	}
+	if (rc != 0) {
+		xdp_err(rc, err, errlen, "attach classifier");
+		goto fail;
+	}
+	x->fd_svcs = map_fd(x->prog, "lbd_svcs");
+	x->fd_addrs = map_fd(x->prog, "lbd_addrs");
+	x->fd_backends = map_fd(x->prog, "lbd_backends");
+	x->fd_xsks = map_fd(x->prog, "lbd_xsks");
+	x->fd_stats = map_fd(x->prog, "lbd_cls_stats");
+	if (x->fd_svcs < 0 || x->fd_addrs < 0 || x->fd_backends < 0 ||
+	    x->fd_xsks < 0 || x->fd_stats < 0) {
+		snprintf(err, errlen, "classifier maps missing");
+		xdp_prog_detach(x);
+		return NULL;
+	}
+	return x;
+fail:
+	if (x->prog != NULL)
+		xdp_program__close(x->prog);
+	free(x);
+	return NULL;
+}
+
+void
+xdp_prog_detach(struct xdp_prog *x)
+{
+	if (x == NULL)
+		return;
+	if (xdp_program__detach(x->prog, x->ifindex, x->mode == XDP_PROG_NATIVE ?
+	    XDP_MODE_NATIVE : XDP_MODE_SKB, 0) != 0)
+		log_warnx("detach classifier from ifindex %d failed", x->ifindex);
+	xdp_program__close(x->prog);
+	free(x);
+}
+
+enum xdp_prog_mode
+xdp_prog_mode(const struct xdp_prog *x)
+{
+	return x->mode;
+}
+
+const char *
+xdp_prog_mode_name(enum xdp_prog_mode m)
+{
+	return m == XDP_PROG_NATIVE ? "native" : "generic";
+}
+
+int
+xdp_prog_xsk_map_fd(const struct xdp_prog *x)
+{
+	return x->fd_xsks;
+}
+
+/* Make map `fd` hold exactly keys[0..n) (values vals, or 1). */
+static int
+sync_map(int fd, const void *keys, size_t ksz, uint32_t n, const uint32_t *vals)
+{
+	unsigned char cur[sizeof(struct lbd_flow_key)], next[sizeof(cur)];
+	void *prev = NULL;
+	int rc = 0;
+
+	/* Delete what is not wanted: walk, deleting behind the cursor. */
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		bool keep = false;
+
+		for (uint32_t i = 0; i < n && !keep; i++)
+			keep = memcmp((const char *)keys + i * ksz, next, ksz) == 0;
+		if (!keep) {
+			if (bpf_map_delete_elem(fd, next) == 0) {
+				prev = NULL;	/* restart: the cursor is gone */
+				continue;
+			}
+		}
+		memcpy(cur, next, ksz);
+		prev = cur;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t v = vals ? vals[i] : 1;
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksz, &v,
+		    BPF_ANY) != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+int
+xdp_prog_set_owned(struct xdp_prog *x, const struct xdp_owned *o)
+{
+	int rc = 0;
+
+	/* Add before delete would briefly own too much; delete first would
+	 * briefly pass too much to the kernel. A key present in both sets is
+	 * never removed, so steady traffic is never dropped either way. */
+	rc |= sync_map(x->fd_svcs, o->svcs, sizeof(*o->svcs), o->n_svcs, NULL);
+	rc |= sync_map(x->fd_addrs, o->addrs, sizeof(*o->addrs), o->n_addrs,
+	    o->addr_flags);
+	rc |= sync_map(x->fd_backends, o->backends, sizeof(*o->backends),
+	    o->n_backends, NULL);
+	return rc;
+}
+
+void
+xdp_prog_stats(const struct xdp_prog *x, uint64_t out[LBD_CLS__COUNT])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	memset(out, 0, sizeof(uint64_t) * LBD_CLS__COUNT);
+	if (ncpu <= 0 || (v = calloc((size_t)ncpu, sizeof(*v))) == NULL)
+		return;
+	for (uint32_t k = 0; k < LBD_CLS__COUNT; k++)
+		if (bpf_map_lookup_elem(x->fd_stats, &k, v) == 0)
+			for (int c = 0; c < ncpu; c++)
+				out[k] += v[c];
+	free(v);
+}

@@ -1,0 +1,301 @@
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lbd/util/log.h"
+#include "lbd/worker.h"
+
+#define EXPIRE_EVERY_MS	10
+#define EXPIRE_BUDGET	4096
+#define IDLE_POLL_MS	100
+
+struct call {
+	worker_fn	 fn;
+	void		*arg;
+	bool		 done;
+	struct call	*next;
+};
+
+struct worker {
+	struct dp_engine	*e;
+	struct xsk_port		*ports[WORKER_MAX_PORTS];
+	uint32_t		 n_ports;
+	int			 efd;		/* wakes poll() */
+	pthread_t		 thr;
+	bool			 running;
+	atomic_bool		 stop;
+	atomic_bool		 pending;	/* calls queued */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct call		*calls, **calls_tail;
+	worker_resolve_fn	 resolve;
+	void			*resolve_arg;
+};
+
+static uint32_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+struct worker *
+worker_new(struct dp_engine *e, worker_resolve_fn resolve, void *arg)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->e = e;
+	w->resolve = resolve;
+	w->resolve_arg = arg;
+	w->calls_tail = &w->calls;
+	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		free(w);
+		return NULL;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	return w;
+}
+
+int
+worker_add_port(struct worker *w, struct xsk_port *p)
+{
+	if (w->running || w->n_ports == WORKER_MAX_PORTS)
+		return -1;
+	w->ports[w->n_ports++] = p;
+	return 0;
+}
+
+static void
+run_calls(struct worker *w)
+{
+	struct call *c;
+
+	pthread_mutex_lock(&w->mu);
+	atomic_store_explicit(&w->pending, false, memory_order_relaxed);
+	while ((c = w->calls) != NULL) {
+		w->calls = c->next;
+		if (w->calls == NULL)
+			w->calls_tail = &w->calls;
+		pthread_mutex_unlock(&w->mu);
+		c->fn(w->e, c->arg);
+		pthread_mutex_lock(&w->mu);
+		c->done = true;
+	}
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static struct xsk_port *
+port_for(struct worker *w, uint16_t eng_if, uint32_t queue)
+{
+	struct xsk_port *any = NULL;
+
+	for (uint32_t i = 0; i < w->n_ports; i++)
+		if (w->ports[i]->eng_if == eng_if) {
+			if (w->ports[i]->queue == queue)
+				return w->ports[i];
+			if (any == NULL)
+				any = w->ports[i];
+		}
+	return any;
+}
+
+/* One batch from one port: returns how many frames it moved. */
+static uint32_t
+do_batch(struct worker *w, struct xsk_port *p, uint32_t now)
+{
+	struct xsk_rx rx[DP_BATCH_MAX];
+	struct dp_frame fr[DP_BATCH_MAX];
+	struct dp_verdict v[DP_BATCH_MAX];
+	uint32_t n = xsk_port_rx(p, rx, DP_BATCH_MAX);
+
+	if (n == 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		fr[i].data = rx[i].data;
+		fr[i].len = rx[i].len;
+		fr[i].cap = rx[i].cap;
+	}
+	dp_process_batch(w->e, fr, n, p->eng_if, now, v);
+	for (uint32_t i = 0; i < n; i++) {
+		struct xsk_port *out;
+
+		if (v[i].action != DP_TX) {
+			/* DP_PASS here means the classifier and the engine
+			 * disagree; the engine counted it. */
+			xsk_port_recycle(p, &rx[i]);
+			continue;
+		}
+		out = port_for(w, v[i].ifidx, p->queue);
+		if (out == p)
+			xsk_port_tx_same(p, &rx[i], v[i].len);
+		else {
+			if (out != NULL)
+				(void)xsk_port_tx_copy(out, rx[i].data, v[i].len);
+			xsk_port_recycle(p, &rx[i]);
+		}
+	}
+	return n;
+}
+
+static void
+report_resolve(struct worker *w)
+{
+	struct dp_resolve r[16];
+	size_t n;
+
+	while ((n = dp_resolve_requests(w->e, r, 16)) > 0)
+		w->resolve(r, n, w->resolve_arg);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pollfd pfd[WORKER_MAX_PORTS + 1];
+	uint32_t last_expire = now_ms();
+
+	for (uint32_t i = 0; i < w->n_ports; i++) {
+		pfd[i].fd = w->ports[i]->fd;
+		pfd[i].events = POLLIN;
+	}
+	pfd[w->n_ports].fd = w->efd;
+	pfd[w->n_ports].events = POLLIN;
+
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		uint32_t now = now_ms(), moved = 0;
+
+		if (atomic_load_explicit(&w->pending, memory_order_acquire))
+			run_calls(w);
+		for (uint32_t i = 0; i < w->n_ports; i++)
+			moved += do_batch(w, w->ports[i], now);
+		for (uint32_t i = 0; i < w->n_ports; i++)
+			xsk_port_flush(w->ports[i]);
+		if (w->resolve != NULL)
+			report_resolve(w);
+		if (now - last_expire >= EXPIRE_EVERY_MS) {
+			dp_expire(w->e, now, EXPIRE_BUDGET);
+			last_expire = now;
+		}
+		if (moved == 0) {
+			int tmo = IDLE_POLL_MS;
+			for (uint32_t i = 0; i < w->n_ports; i++)
+				if (w->ports[i]->in_tx > 0)
+					tmo = 1;	/* reap completions soon */
+			if (poll(pfd, w->n_ports + 1, tmo) > 0 &&
+			    (pfd[w->n_ports].revents & POLLIN)) {
+				uint64_t x;
+				(void)!read(w->efd, &x, sizeof(x));
+			}
+		}
+	}
+	run_calls(w);
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	int rc;
+
+	atomic_store(&w->stop, false);
+	if ((rc = pthread_create(&w->thr, NULL, worker_main, w)) != 0) {
+		errno = rc;
+		return -1;
+	}
+	pthread_setname_np(w->thr, "lbd-worker");
+	w->running = true;
+	return 0;
+}
+
+static void
+wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	(void)!write(w->efd, &one, sizeof(one));
+}
+
+void
+worker_stop(struct worker *w)
+{
+	if (w == NULL || !w->running)
+		return;
+	atomic_store(&w->stop, true);
+	wake(w);
+	pthread_join(w->thr, NULL);
+	w->running = false;
+}
+
+void
+worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	worker_stop(w);
+	close(w->efd);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+}
+
+void
+worker_call(struct worker *w, worker_fn fn, void *arg)
+{
+	struct call c = { .fn = fn, .arg = arg };
+
+	if (!w->running) {
+		fn(w->e, arg);
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	*w->calls_tail = &c;
+	w->calls_tail = &c.next;
+	atomic_store_explicit(&w->pending, true, memory_order_release);
+	pthread_mutex_unlock(&w->mu);
+	wake(w);
+	pthread_mutex_lock(&w->mu);
+	while (!c.done)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+struct port_stats_call {
+	struct worker			*w;
+	struct worker_port_stats	*out;
+	size_t				 max, n;
+};
+
+static void
+port_stats_fn(struct dp_engine *e, void *arg)
+{
+	struct port_stats_call *c = arg;
+
+	for (uint32_t i = 0; i < c->w->n_ports && c->n < c->max; i++, c->n++) {
+		c->out[c->n].ifindex = c->w->ports[i]->ifindex;
+		c->out[c->n].queue = c->w->ports[i]->queue;
+		c->out[c->n].st = c->w->ports[i]->st;
+		c->out[c->n].frames_ok = xsk_port_frames_ok(c->w->ports[i]);
+	}
+}
+
+size_t
+worker_port_stats(struct worker *w, struct worker_port_stats *out, size_t max)
+{
+	struct port_stats_call c = { w, out, max, 0 };
+
+	worker_call(w, port_stats_fn, &c);
+	return c.n;
+}
