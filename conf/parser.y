@@ -117,6 +117,7 @@ global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
 		| "interface" value		{ b_data_iface(p, $2, &@2); }
 		| "xdp-mode" value		{ b_set(p, K_XDP_MODE, $2, &@1, &@2); }
 		| "garp" value value		{ b_garp(p, $2, $3, &@2, &@3); }
+		| "garp" "interval" value	{ b_garp(p, strdup("interval"), $3, &@2, &@3); }
 		;
 
 /* ---- vrrp-group / instance ---- */

@@ -1044,6 +1044,9 @@ dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
 		first = false;
 	}
 	if (json)
+		buf_printf(b, ",\"icmp_translated\":%llu,\"rst_sent\":%llu",
+		    (unsigned long long)s.st.icmp_translated,
+		    (unsigned long long)s.st.rst_sent),
 		buf_printf(b, ",\"tx_no_frame\":%llu,\"tx_ring_full\":%llu,"
 		    "\"resolve_lost\":%llu,\"table_evicted\":%llu,\"table_full\":%llu}",
 		    (unsigned long long)no_frame, (unsigned long long)ring_full,

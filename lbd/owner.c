@@ -161,8 +161,10 @@ release_at(struct owner *o, size_t i)
 	struct owned_addr *a = &o->v[i];
 	char s[64];
 
-	if (a->added)
-		(void)knl_addr_del(o->nl, a->ifindex, a->family, a->addr, a->plen);
+	/* Floating addresses are lbd's by definition (VIPs, SNAT pool,
+	 * VRRP addresses): remove them even when they were already there,
+	 * e.g. left by an lbd that was killed. */
+	(void)knl_addr_del(o->nl, a->ifindex, a->family, a->addr, a->plen);
 	log_info("address %s/%u released from ifindex %d", astr(a, s, sizeof(s)),
 	    a->plen, a->ifindex);
 	o->v[i] = o->v[--o->n];

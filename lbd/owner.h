@@ -4,8 +4,10 @@
  * interface (a macvlan with the VRRP virtual MAC, or the data interface
  * itself without VRRP) and announces it: `garp count` gratuitous ARPs or
  * unsolicited NAs, `garp interval` apart, and again every `garp refresh`.
- * Releasing removes what lbd added (never an address the operator had put
- * there). VRRP drives take/release; without VRRP lbd takes all at start.
+ * Releasing removes the address, also one that was present before (left by
+ * a killed lbd, say): floating addresses belong to lbd, and an operator
+ * must not configure them by hand. VRRP drives take/release; without VRRP
+ * lbd takes all at start.
  */
 #ifndef LBD_OWNER_H
 #define LBD_OWNER_H

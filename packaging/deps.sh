@@ -7,8 +7,10 @@ set -eu
 what=${1:-test}
 
 # Debian 12 package names. Keep in step with the README and packaging/debian/control.
-build_pkgs="gcc make pkg-config bison flex libev-dev libssl-dev"
-test_pkgs="libcmocka-dev python3 iproute2 procps tshark clang libclang-rt-14-dev openssl
+build_pkgs="gcc make pkg-config bison flex libev-dev libssl-dev clang libxdp-dev libbpf-dev
+            libnl-3-dev libnl-route-3-dev"
+test_pkgs="libcmocka-dev python3 iproute2 procps tshark libclang-rt-14-dev openssl
+           iperf3 ethtool iputils-ping
            debhelper dpkg-dev fakeroot lintian rpm man-db prometheus"
 
 pkgs=$build_pkgs

@@ -232,6 +232,7 @@ lbd_classify(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
+	__u32 q = ctx->rx_queue_index;
 	int ours = 0;
 
 	if ((void *)(eth + 1) > end)
@@ -242,12 +243,12 @@ lbd_classify(struct xdp_md *ctx)
 		ours = ipv6_ours(eth + 1, end);
 	if (!ours)
 		goto pass;
-	if (bpf_map_lookup_elem(&lbd_xsks, &ctx->rx_queue_index) == 0) {
+	if (bpf_map_lookup_elem(&lbd_xsks, &q) == 0) {
 		count(LBD_CLS_NO_SOCKET);
 		return XDP_PASS;
 	}
 	count(LBD_CLS_REDIRECT);
-	return bpf_redirect_map(&lbd_xsks, ctx->rx_queue_index, XDP_PASS);
+	return bpf_redirect_map(&lbd_xsks, q, XDP_PASS);
 pass:
 	count(LBD_CLS_PASS);
 	return XDP_PASS;

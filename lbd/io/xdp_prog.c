@@ -1,8 +1,10 @@
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +30,46 @@ struct xdp_prog {
 	int			 fd_svcs, fd_addrs, fd_backends, fd_xsks, fd_stats;
 };
 
+/* libbpf and libxdp talk on stderr; their words go to our log at debug
+ * level (lbd reports what failed itself), verifier output included. */
+static int
+lib_print(const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (n > 0)
+		log_debug("bpf: %s", line);
+	return 0;
+}
+
+static int
+bpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	return lib_print(fmt, ap);
+}
+
+static int
+xdp_print(enum libxdp_print_level lvl, const char *fmt, va_list ap)
+{
+	return lib_print(fmt, ap);
+}
+
 int
 xdp_prog_ensure_bpffs(void)
 {
 	struct statfs st;
 
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+	libbpf_set_print(bpf_print);
+	libxdp_set_print(xdp_print);
+	/* Older kernels charge BPF maps to locked memory. */
+	(void)setrlimit(RLIMIT_MEMLOCK, &rl);
 	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		return 0;
 	(void)mkdir("/sys/fs/bpf", 0700);
