@@ -6,8 +6,9 @@
 # (errors reported, old config kept) and a good one, then stops lbd.
 # Everything it creates is removed at the end, also on failure.
 #
-# The packet path (VIPs forwarded to backends in network namespaces) joins
-# this demo with the data-plane issue; failover with the VRRP issue.
+# Then the packet path: tests/demo/dataplane.py builds a network in
+# namespaces and sends traffic through lbd in each mode. Failover joins with
+# the VRRP issue.
 set -u
 build=$(cd "${1:-build}" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -96,3 +97,6 @@ echo "lbd exited with status $?"
 pid=
 say "lbd's log"
 cat "$tmp/lbd.log"
+
+# Part 2: real packets through XDP and AF_XDP, in network namespaces.
+python3 "$src/tests/demo/dataplane.py" "$build"
