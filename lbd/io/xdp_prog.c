@@ -32,6 +32,9 @@ struct xdp_prog {
 
 /* libbpf and libxdp talk on stderr; their words go to our log at debug
  * level (lbd reports what failed itself), verifier output included. */
+static int lib_print(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+
 static int
 lib_print(const char *fmt, va_list ap)
 {
