@@ -50,6 +50,11 @@ lib_print(const char *fmt, va_list ap)
 	return 0;
 }
 
+static int bpf_print(enum libbpf_print_level, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+static int xdp_print(enum libxdp_print_level, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static int
 bpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
