@@ -318,7 +318,10 @@ def run(tmp):
     usages = [c["usage"] for c in json.loads(out)["commands"]]
     for usage in usages:
         # Fill in arguments: a real backend, a weight.
+        # Optional arguments ([...]) are left out here; show conn gets
+        # them below.
         words = usage.replace("SERVICE/BACKEND", "web/web1").replace("N|reset", "7").split()
+        words = [w for w in words if not w.startswith("[")]
         for as_json in (False, True):
             code, out, err = ctl(d, *words, json_out=as_json)
             ok = code == 0 and out.strip() != ""
@@ -329,6 +332,12 @@ def run(tmp):
                     ok = False
             check(ok, f"lbctl {'--json ' if as_json else ''}{' '.join(words)} answers"
                   + (" with valid JSON" if as_json else ""), out + err)
+    code, out, err = ctl(d, "show", "conn", "web", "5", json_out=True)
+    check(code == 0 and json.loads(out or "{}").get("total") == 0,
+          "show conn SERVICE MAX without a data plane: no connections", out + err)
+    code, out, err = ctl(d, "show", "conn", "nosuch")
+    check(code == 1 and "no service" in out + err,
+          "show conn with an unknown service is an error", out + err)
     ctl(d, "enable", "web/web1")
     ctl(d, "set", "weight", "web/web1", "reset")
 
