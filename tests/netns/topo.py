@@ -34,8 +34,15 @@ def be6(n):
     return f"fd91:2::{n:x}"
 
 
+def _term(signum, frame):
+    # A timeout (tests/run, CI) sends SIGTERM: unwind, so that the caller's
+    # `finally: cleanup()` removes what was built.
+    raise SystemExit(128 + signum)
+
+
 class Topo:
     def __init__(self, prefix=None, workdir="/tmp"):
+        signal.signal(signal.SIGTERM, _term)
         self.p = prefix or f"lbt{os.getpid() % 100000}"
         self.workdir = workdir
         self.procs = []          # (ns, Popen) we started
