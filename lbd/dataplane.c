@@ -719,8 +719,6 @@ open_iface(struct dataplane *p, const struct conf *c, const char *name,
 	if ((stale = xdp_prog_remove_stale(di->ifindex)) > 0)
 		log_info("interface %s: removed %d classifier(s) left by an "
 		    "earlier lbd", name, stale);
-	if (c->global.xdp_mode == CONF_XDP_NATIVE)
-		di->prog = NULL;
 	di->prog = xdp_prog_attach(di->ifindex,
 	    c->global.xdp_mode == CONF_XDP_GENERIC, why, sizeof(why));
 	if (di->prog == NULL) {
@@ -944,6 +942,19 @@ dataplane_snapshot_free(struct dp_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* An interface's classifier counters and its ports' frames in and out. */
+static void
+iface_counters(const struct dp_if *di, const struct worker_port_stats *ps,
+    size_t np, uint64_t cs[LBD_CLS__COUNT], uint64_t *rx, uint64_t *tx)
+{
+	xdp_prog_stats(di->prog, cs);
+	for (size_t k = 0; k < np; k++)
+		if (ps[k].ifindex == di->ifindex) {
+			*rx += ps[k].st.rx;
+			*tx += ps[k].st.tx;
+		}
+}
+
 void
 dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 {
@@ -964,12 +975,7 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 			const struct dp_if *di = &p->ifs[i];
 			uint64_t cs[LBD_CLS__COUNT], rx = 0, tx = 0;
 
-			xdp_prog_stats(di->prog, cs);
-			for (size_t k = 0; k < np; k++)
-				if (ps[k].ifindex == di->ifindex) {
-					rx += ps[k].st.rx;
-					tx += ps[k].st.tx;
-				}
+			iface_counters(di, ps, np, cs, &rx, &tx);
 			buf_printf(b, "%s{\"name\":", i ? "," : "");
 			buf_json_str(b, di->name);
 			buf_printf(b, ",\"ifindex\":%d,\"xdp_mode\":\"%s\",\"queues\":%u,"
@@ -994,12 +1000,7 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 		const struct dp_if *di = &p->ifs[i];
 		uint64_t cs[LBD_CLS__COUNT], rx = 0, tx = 0;
 
-		xdp_prog_stats(di->prog, cs);
-		for (size_t k = 0; k < np; k++)
-			if (ps[k].ifindex == di->ifindex) {
-				rx += ps[k].st.rx;
-				tx += ps[k].st.tx;
-			}
+		iface_counters(di, ps, np, cs, &rx, &tx);
 		buf_printf(b, "interface        %s ifindex %d xdp %s queues %u mtu %u "
 		    "carrier %s rx %llu tx %llu (classifier: redirected %llu, "
 		    "passed %llu)\n", di->name, di->ifindex,

@@ -62,7 +62,7 @@ mk_addr(uint8_t family, const uint8_t *a, uint8_t plen)
 }
 
 static void
-neigh_report(struct knl *n, struct rtnl_neigh *ne)
+neigh_report(knl_neigh_fn fn, void *arg, struct rtnl_neigh *ne)
 {
 	int st = rtnl_neigh_get_state(ne), af = rtnl_neigh_get_family(ne);
 	struct nl_addr *ll = rtnl_neigh_get_lladdr(ne);
@@ -74,7 +74,7 @@ neigh_report(struct knl *n, struct rtnl_neigh *ne)
 	if (!(st & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
 	    NUD_PERMANENT | NUD_NOARP)))
 		return;
-	n->cb.neigh(n->cb.arg, fam(af), a, rtnl_neigh_get_ifindex(ne),
+	fn(arg, fam(af), a, rtnl_neigh_get_ifindex(ne),
 	    nl_addr_get_binary_addr(ll));
 }
 
@@ -90,7 +90,7 @@ change_cb(struct nl_cache *c, struct nl_object *o, int action, void *arg)
 	else if (c == n->addrs && n->cb.addr != NULL)
 		n->cb.addr(n->cb.arg);
 	else if (c == n->neighs && n->cb.neigh != NULL && action != NL_ACT_DEL)
-		neigh_report(n, (struct rtnl_neigh *)o);
+		neigh_report(n->cb.neigh, n->cb.arg, (struct rtnl_neigh *)o);
 }
 
 static void
@@ -225,22 +225,16 @@ static void
 neigh_one(struct nl_object *o, void *arg)
 {
 	struct each *e = arg;
-	struct knl *n = e->arg;
 
-	neigh_report(n, (struct rtnl_neigh *)o);
+	neigh_report((knl_neigh_fn)e->fn, e->arg, (struct rtnl_neigh *)o);
 }
 
 void
 knl_neigh_each(struct knl *n, knl_neigh_fn fn, void *arg)
 {
-	struct knl_cb saved = n->cb;
-	struct each e = { NULL, n };
+	struct each e = { (void *)fn, arg };
 
-	/* Reuse the change path: point the callback at fn for the walk. */
-	n->cb.neigh = fn;
-	n->cb.arg = arg;
 	nl_cache_foreach(n->neighs, neigh_one, &e);
-	n->cb = saved;
 }
 
 static void

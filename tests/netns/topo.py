@@ -155,7 +155,6 @@ class Topo:
         deadline = time.time() + 10
         for b, n in BACKENDS:
             while time.time() < deadline:
-                r = self.nsx("client", f"true", check=False)
                 r = self.nsx(b, f"python3 -c \"import socket;"
                              f"socket.create_connection(('{be4(n)}',80),1)\"",
                              check=False)
