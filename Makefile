@@ -155,7 +155,7 @@ $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h t
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
-.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health
+.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e
 
 # ---- benchmarks (not part of check) ---------------------------------------
 
@@ -175,6 +175,17 @@ bench-memlat: $(B)/bench/memlat
 
 bench-health: $(LBD) $(LBCTL)
 	python3 bench/health.py $(B) $(or $(SECONDS),30)
+
+$(B)/bench/connrate: bench/connrate.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+# The peers (haproxy, nftables) and perf are bench-only packages.
+bench-e2e: $(LBD) $(LBCTL) $(B)/bench/connrate
+ifneq ($(NO_DEPS),1)
+	sh packaging/deps.sh bench
+endif
+	python3 bench/e2e.py $(B) $(or $(SECONDS),10)
 
 # Rewrite the golden packet fixtures (review the diff before committing).
 packets-regen: $(B)/tests/packets/gen

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install every build and test dependency of lbd from the distribution's packages.
 # Idempotent: when everything is present it changes nothing and says so.
-# Usage: packaging/deps.sh [build|test]   (default: test, which includes build)
+# Usage: packaging/deps.sh [build|test|bench]   (default: test, which includes build;
+#        bench adds the peers make bench-e2e measures lbd against)
 set -eu
 
 what=${1:-test}
@@ -10,11 +11,14 @@ what=${1:-test}
 build_pkgs="gcc make pkg-config bison flex libev-dev libssl-dev clang libxdp-dev libbpf-dev
             libnl-3-dev libnl-route-3-dev"
 test_pkgs="libcmocka-dev python3 iproute2 procps tshark libclang-rt-14-dev openssl
-           iperf3 ethtool iputils-ping
+           iperf3 ethtool iputils-ping keepalived
            debhelper dpkg-dev fakeroot lintian rpm man-db prometheus"
+
+bench_pkgs="haproxy nftables linux-perf"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$pkgs $test_pkgs"
+[ "$what" = bench ] && pkgs="$pkgs $test_pkgs $bench_pkgs"
 
 id=unknown
 [ -r /etc/os-release ] && id=$(. /etc/os-release && echo "${ID:-unknown} ${ID_LIKE:-}")

@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""bench-e2e: lbd against the kernel and HAProxy on the same topology.
+
+The topology is the end-to-end test's (tests/netns/topo.py): client behind a
+router (wan), the lbd node with a front (f0) and a back (b0) veth, three
+backends on a bridge. For each system below, in one run, IPv4:
+
+  direct       kernel IP forwarding on the lbd node, client -> be1 (no NAT):
+               the same hops as routed mode, the reference
+  nft          nftables DNAT on the lbd node (the routed-mode peer)
+  haproxy      HAProxy in TCP mode with splice, source address = SNAT address
+               (the one-arm peer)
+  lbd-routed, lbd-snat, lbd-dsr
+               lbd with the XDP classifier and AF_XDP on f0 and b0
+
+it measures bulk TCP throughput (iperf3, 1 and 4 streams) and the
+new-connection rate (bench/connrate: one request per connection, 100 in
+flight). The table is run twice: with the veths' default offloads (the kernel
+paths carry 64 KiB GSO segments) and with TSO/GSO/GRO and checksum offload off
+everywhere (frame for frame). Attaching XDP to a veth already turns GSO off on
+its peer, and lbd needs complete checksums from the senders next to it, so in
+the default-offloads run the two veths that hand frames to lbd (wan's w1 and
+the backends' e0) keep transmit checksumming off while lbd runs — see
+docs/BENCHMARKS.md.
+
+Prints the tables and, last:
+  e2e: routed_vs_nft_gbps=… snat_vs_haproxy_gbps=… routed_vs_nft_cps=…
+       snat_vs_haproxy_cps=… dsr_vs_direct_gbps=…
+(default offloads; the same line for offloads off comes just before it as
+e2e-nooffload:).
+
+usage: e2e.py BUILD_DIR [SECONDS]       PERF=1 also profiles lbd-routed (perf)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "netns"))
+from topo import Topo, V4, BACKENDS, be4  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+LBD = os.path.join(BUILD, "lbd", "lbd")
+LBCTL = os.path.join(BUILD, "lbd", "lbctl")
+CONNRATE = os.path.join(BUILD, "bench", "connrate")
+CONC = 100
+VIP, SNAT = V4["vip"], V4["snat"]
+SYSTEMS = ["direct", "nft", "haproxy", "lbd-routed", "lbd-snat", "lbd-dsr"]
+# Where each system listens: (address, iperf port, connrate port).
+TARGET = {
+    "direct": (be4(11), 5201, 80),
+    "nft": (VIP, 5201, 80),
+    "haproxy": (VIP, 5201, 80),
+    "lbd-routed": (VIP, 5201, 80),
+    "lbd-snat": (VIP, 5202, 8080),
+    "lbd-dsr": (VIP, 5203, 9090),
+}
+# The veths whose frames lbd receives; see the docstring.
+TO_LBD = {("wan", "w1")} | {(b, "e0") for b, _ in BACKENDS}
+
+
+def servers(port):
+    return "\n".join(f"    server {b} {be4(n)}:{port}" for b, n in BACKENDS)
+
+
+def backends(port):
+    return "\n".join(f"    backend {b} {be4(n)}:{port}" for b, n in BACKENDS)
+
+
+def lbd_config(sock):
+    svc = ""
+    for mode, ip, cp, bip, bcp in (("routed", 5201, 80, 5201, 80),
+                                   ("snat", 5202, 8080, 5201, 80),
+                                   ("dsr", 5203, 9090, 5203, 9090)):
+        pool = f"    snat-pool {SNAT}\n" if mode == "snat" else ""
+        svc += f"""
+service bulk-{mode} {{
+    listen {VIP} tcp {ip}
+    mode {mode}
+{pool}    scheduler sh
+{backends(bip)}
+}}
+service rate-{mode} {{
+    listen {VIP} tcp {cp}
+    mode {mode}
+{pool}    scheduler rr
+{backends(bcp)}
+}}
+"""
+    return f"""global {{
+    control-socket {sock}
+    interface f0
+    interface b0
+    conn-table-size 1048576
+}}
+{svc}"""
+
+
+# maxconn stays within a default descriptor limit (HAProxy refuses to start
+# when it cannot raise the limit to twice maxconn).
+HAPROXY = f"""global
+    maxconn 4000
+defaults
+    mode tcp
+    option splice-auto
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend bulk
+    bind {VIP}:5201
+    default_backend bulk
+backend bulk
+    balance source
+    source {SNAT}
+{servers(5201)}
+frontend rate
+    bind {VIP}:80
+    default_backend rate
+backend rate
+    balance roundrobin
+    source {SNAT}
+{servers(80)}
+"""
+
+# iperf3 keeps its control and data connections on one backend only if the
+# choice depends on the client's address alone (lbd: sh; HAProxy: source).
+NFT = f"""table ip lbdbench {{
+    chain pre {{
+        type nat hook prerouting priority dstnat; policy accept;
+        ip daddr {VIP} tcp dport 5201 dnat to jhash ip saddr mod 3 map {{ 0 : {be4(11)}, 1 : {be4(12)}, 2 : {be4(13)} }}
+        ip daddr {VIP} tcp dport 80 dnat to numgen inc mod 3 map {{ 0 : {be4(11)}, 1 : {be4(12)}, 2 : {be4(13)} }}
+    }}
+}}
+"""
+
+
+class Bench:
+    def __init__(self):
+        self.t = Topo(prefix=f"lbb{os.getpid() % 100000}")
+        self.tmp = tempfile.mkdtemp(prefix="lbd-bench-")
+        self.sock = os.path.join(self.tmp, "lbd.sock")
+        self.lbd = None
+        self.hap = None
+
+    # -- the topology ----------------------------------------------------
+    def veths(self):
+        out = []
+        for n in ["client", "wan", "lbd", "sw"] + [b for b, _ in BACKENDS]:
+            r = self.t.nsx(n, "ip -o link show type veth")
+            for line in r.stdout.splitlines():
+                out.append((n, line.split(":")[1].strip().split("@")[0]))
+        return out
+
+    def offloads(self, on, for_lbd=False):
+        for n, dev in self.veths():
+            if not on:
+                flags = "tx off tso off gso off gro off"
+            elif for_lbd and (n, dev) in TO_LBD:
+                flags = "tx off gso on gro on"
+            else:
+                flags = "tx on tso on gso on gro on"
+            self.t.nsx(n, f"ethtool -K {dev} {flags}", check=False)
+
+    # -- the systems under test ------------------------------------------
+    def setup(self, system, on):
+        t = self.t
+        if system == "direct":
+            t.nsx("wan", f"ip route add {be4(11)}/32 via {V4['f0']}")
+        elif system == "nft":
+            t.nsx("lbd", f"ip addr add {VIP}/32 dev f0")
+            self.nft_file = os.path.join(self.tmp, "nft.conf")
+            open(self.nft_file, "w").write(NFT)
+            t.nsx("lbd", f"nft -f {self.nft_file}")
+        elif system == "haproxy":
+            t.nsx("lbd", f"ip addr add {VIP}/32 dev f0")
+            t.nsx("lbd", f"ip addr add {SNAT}/32 dev b0")
+            conf = os.path.join(self.tmp, "haproxy.cfg")
+            open(conf, "w").write(HAPROXY)
+            log = open(os.path.join(self.tmp, "haproxy.log"), "a")
+            self.hap = t.popen("lbd", ["haproxy", "-db", "-f", conf],
+                               stdout=log, stderr=subprocess.STDOUT)
+            if not self.wait_port(VIP, 80):
+                raise RuntimeError("haproxy did not start: " +
+                                   open(log.name).read()[-2000:])
+        elif system.startswith("lbd-") and self.lbd is None:
+            self.offloads(on, for_lbd=True)
+            conf = os.path.join(self.tmp, "lbd.conf")
+            open(conf, "w").write(lbd_config(self.sock))
+            log = open(os.path.join(self.tmp, "lbd.log"), "a")
+            self.lbd = t.popen("lbd", [LBD, "-d", "-f", conf], stdout=log,
+                               stderr=subprocess.STDOUT)
+            for _ in range(100):
+                r = t.nsx("lbd", f"{LBCTL} -s {self.sock} show info", check=False)
+                if "data-plane" in r.stdout:
+                    break
+                if self.lbd.poll() is not None:
+                    raise RuntimeError("lbd did not start: " +
+                                       open(log.name).read()[-2000:])
+                time.sleep(0.1)
+            time.sleep(0.5)
+
+    def teardown(self, system, on):
+        t = self.t
+        if system == "direct":
+            t.nsx("wan", f"ip route del {be4(11)}/32", check=False)
+        elif system == "nft":
+            t.nsx("lbd", "nft delete table ip lbdbench", check=False)
+            t.nsx("lbd", f"ip addr del {VIP}/32 dev f0", check=False)
+        elif system == "haproxy":
+            self.stop(self.hap)
+            self.hap = None
+            t.nsx("lbd", f"ip addr del {VIP}/32 dev f0", check=False)
+            t.nsx("lbd", f"ip addr del {SNAT}/32 dev b0", check=False)
+        elif system == "lbd-dsr":
+            self.stop(self.lbd)
+            self.lbd = None
+            self.offloads(on)
+        # Conntrack and neighbour state from one system must not help or
+        # hurt the next.
+        t.nsx("lbd", "sh -c 'command -v conntrack >/dev/null && conntrack -F'",
+              check=False)
+
+    def stop(self, p):
+        if p is not None and p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def wait_port(self, host, port):
+        for _ in range(50):
+            r = self.t.nsx("client", f"python3 -c \"import socket;"
+                           f"socket.create_connection(('{host}',{port}),1)\"",
+                           check=False)
+            if r.returncode == 0:
+                return True
+            time.sleep(0.1)
+        return False
+
+    # -- the measurements ------------------------------------------------
+    def iperf(self, host, port, streams):
+        r = self.t.nsx("client", f"timeout {SECONDS + 20} iperf3 -c {host} -p {port} "
+                       f"-t {SECONDS} -P {streams} -J", check=False)
+        try:
+            return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"] / 1e9
+        except (ValueError, KeyError):
+            return 0.0
+
+    def connrate(self, host, port):
+        r = self.t.nsx("client", f"timeout {SECONDS + 20} {CONNRATE} client {host} "
+                       f"{port} {SECONDS} {CONC}", check=False)
+        try:
+            j = json.loads(r.stdout)
+            return j["cps"], j["fail"]
+        except (ValueError, KeyError):
+            return 0.0, -1
+
+    def perf(self, host, port):
+        """Profile the whole machine during a single-stream transfer."""
+        data = os.path.join(self.tmp, "perf.data")
+        p = subprocess.Popen(["perf", "record", "-a", "-g", "-o", data, "--",
+                              "sleep", str(SECONDS)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        self.iperf(host, port, 1)
+        p.wait()
+        r = subprocess.run(["perf", "report", "-i", data, "--no-children",
+                            "--sort", "comm,dso,sym", "--stdio", "-g", "none",
+                            "--percent-limit", "1.5"], capture_output=True, text=True)
+        print("\n".join(line for line in r.stdout.splitlines()
+                        if line and not line.startswith("#")))
+
+    def run(self, on):
+        self.offloads(on)
+        rows = {}
+        for s in SYSTEMS:
+            host, bp, cp = TARGET[s]
+            self.setup(s, on)
+            g1 = self.iperf(host, bp, 1)
+            g4 = self.iperf(host, bp, 4)
+            cps, fail = self.connrate(host, cp)
+            if s == "lbd-routed" and os.environ.get("PERF"):
+                print(f"-- perf, lbd-routed, offloads {'on' if on else 'off'}")
+                self.perf(host, bp)
+            self.teardown(s, on)
+            rows[s] = (g1, g4, cps, fail)
+            print(f"  {s:<11} {g1:7.2f} {g4:7.2f} {cps:9.0f} {fail:6d}", flush=True)
+        return rows
+
+
+def ratio(a, b):
+    return a / b if b else 0.0
+
+
+def line(tag, r):
+    return (f"{tag}: routed_vs_nft_gbps={ratio(r['lbd-routed'][0], r['nft'][0]):.2f} "
+            f"snat_vs_haproxy_gbps={ratio(r['lbd-snat'][0], r['haproxy'][0]):.2f} "
+            f"routed_vs_nft_cps={ratio(r['lbd-routed'][2], r['nft'][2]):.2f} "
+            f"snat_vs_haproxy_cps={ratio(r['lbd-snat'][2], r['haproxy'][2]):.2f} "
+            f"dsr_vs_direct_gbps={ratio(r['lbd-dsr'][0], r['direct'][0]):.2f}")
+
+
+def main():
+    b = Bench()
+    t = b.t
+    try:
+        t.build()
+        for n in ("client", "lbd"):
+            t.nsx(n, "sysctl -qw net.ipv4.ip_local_port_range='1024 65535'")
+        t.nsx("client", "sysctl -qw net.ipv4.tcp_tw_reuse=1")
+        for bname, _ in BACKENDS:
+            for port in (5201, 5203):
+                t.popen(bname, ["iperf3", "-s", "-p", str(port)],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t.popen(bname, [CONNRATE, "server", "80", "9090"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        results = {}
+        for on in (True, False):
+            print(f"\noffloads {'default (TSO/GSO/GRO on)' if on else 'off'}, "
+                  f"{SECONDS}s per figure, IPv4")
+            print(f"  {'system':<11} {'1 strm':>7} {'4 strm':>7} {'conn/s':>9} "
+                  f"{'fails':>6}   (Gbit/s)")
+            results[on] = b.run(on)
+        print()
+        print(line("e2e-nooffload", results[False]))
+        print(line("e2e", results[True]))
+    finally:
+        b.stop(b.lbd)
+        b.stop(b.hap)
+        t.cleanup()
+        subprocess.run(["rm", "-rf", b.tmp])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
