@@ -40,6 +40,8 @@ static bool	cmd_admin(struct cmd_ctx *);
 static bool	cmd_set_weight(struct cmd_ctx *);
 static bool	cmd_show_conn(struct cmd_ctx *);
 static bool	cmd_show_errors(struct cmd_ctx *);
+static bool	cmd_show_vrrp(struct cmd_ctx *);
+static bool	cmd_vrrp_prio(struct cmd_ctx *);
 
 static const struct ctl_cmd commands[] = {
 	{ "help", 0, cmd_help, "help", "list the commands" },
@@ -55,6 +57,10 @@ static const struct ctl_cmd commands[] = {
 	    "connections in the table (at most MAX, default 100)" },
 	{ "show errors", 0, cmd_show_errors, "show errors",
 	    "data-plane drops by reason and I/O errors" },
+	{ "show vrrp", 0, cmd_show_vrrp, "show vrrp",
+	    "VRRP instances: state, priority, master, counters" },
+	{ "vrrp set-priority", 2, cmd_vrrp_prio, "vrrp set-priority INSTANCE N|reset",
+	    "override an instance's priority (1..254) until reset or restart" },
 	{ "enable", 1, cmd_admin, "enable SERVICE/BACKEND",
 	    "take new connections again (undo disable or drain)" },
 	{ "disable", 1, cmd_admin, "disable SERVICE/BACKEND",
@@ -448,6 +454,26 @@ cmd_show_errors(struct cmd_ctx *c)
 	dataplane_show_errors(c->d->dp, c->out, c->json);
 	if (c->json)
 		buf_puts(c->out, "\n");
+	return true;
+}
+
+static bool
+cmd_show_vrrp(struct cmd_ctx *c)
+{
+	vrrp_mgr_show(c->d->vrrp, c->out, c->json);
+	return true;
+}
+
+static bool
+cmd_vrrp_prio(struct cmd_ctx *c)
+{
+	if (c->argc < 2) {
+		buf_puts(c->out, "error: usage: vrrp set-priority INSTANCE N|reset\n");
+		return false;
+	}
+	if (vrrp_mgr_set_priority(c->d->vrrp, c->argv[0], c->argv[1], c->out) < 0)
+		return false;
+	buf_printf(c->out, "instance %s priority %s\n", c->argv[0], c->argv[1]);
 	return true;
 }
 

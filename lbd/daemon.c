@@ -83,6 +83,17 @@ push_backends(struct lbd *d)
 		}
 }
 
+/* VRRP moved a group: take or release its addresses. */
+static void
+vrrp_group_cb(void *arg, const char *group, bool master)
+{
+	struct lbd *d = arg;
+
+	if (dataplane_hold_group(d->dp, group, master) < 0)
+		log_warnx("vrrp group=%s: addresses not fully %s", group,
+		    master ? "taken" : "released");
+}
+
 static void
 be_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -194,6 +205,18 @@ lbd_reload(struct lbd *d, struct buf *report)
 	    reset_pushed(d) < 0))
 		log_warnx("reload: the data plane took part of the new "
 		    "configuration (see above)");
+	if (d->vrrp == NULL && nc->n_groups > 0) {
+		char err[256];
+
+		if ((d->vrrp = vrrp_mgr_start(d->loop, nc, vrrp_group_cb, d, err,
+		    sizeof(err))) == NULL)
+			log_warnx("reload: vrrp: %s", err);
+	} else if (d->vrrp != NULL && nc->n_groups == 0) {
+		vrrp_mgr_stop(d->vrrp);
+		d->vrrp = NULL;
+	} else if (vrrp_mgr_apply(d->vrrp, nc) < 0)
+		log_warnx("reload: vrrp took part of the new configuration "
+		    "(see above)");
 	conf_free(d->conf);
 	d->conf = nc;
 	push_backends(d);
@@ -340,6 +363,22 @@ lbd_run(const char *conf_path, const char *pidfile)
 			push_backends(&d);
 			ev_timer_start(d.loop, &d.be_timer);
 		}
+		d.vrrp = vrrp_mgr_start(d.loop, d.conf, vrrp_group_cb, &d, err,
+		    sizeof(err));
+		if (d.vrrp == NULL && err[0] != '\0') {
+			log_warnx("start failed: vrrp: %s", err);
+			ev_timer_stop(d.loop, &d.be_timer);
+			dataplane_stop(d.dp);
+			free(d.pushed);
+			health_mgr_free(d.health);
+			metrics_close(d.metrics);
+			backends_free(&d.backends);
+			ctl_close(d.ctl);
+			if (pidfile != NULL)
+				unlink(pidfile);
+			conf_free(d.conf);
+			return 1;
+		}
 	}
 
 	ev_signal_init(&d.sig_hup, sighup_cb, SIGHUP);
@@ -357,9 +396,10 @@ lbd_run(const char *conf_path, const char *pidfile)
 
 	ev_run(d.loop, 0);
 
-	/* Orderly stop. Later components release VIPs and send VRRP
-	 * priority 0 here, before the socket goes away. */
+	/* Orderly stop: VRRP resigns (priority 0) and lets the addresses go
+	 * before the data plane detaches. */
 	sd_notifyf("STOPPING=1");
+	vrrp_mgr_stop(d.vrrp);
 	ev_signal_stop(d.loop, &d.sig_hup);
 	ev_signal_stop(d.loop, &d.sig_term);
 	ev_signal_stop(d.loop, &d.sig_int);

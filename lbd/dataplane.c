@@ -41,6 +41,8 @@ struct macvlan {
 	char	name[IFNAMSIZ];
 };
 
+#define MAX_HELD	64
+
 struct dataplane {
 	struct ev_loop		*loop;
 	struct knl		*nl;
@@ -53,6 +55,11 @@ struct dataplane {
 	const struct conf	*conf;		/* the daemon's current one */
 	struct macvlan		 mv[MAX_MACVLANS];
 	uint32_t		 n_mv;
+	/* With VRRP, the groups this node is master of (by name, so that a
+	 * reload keeps them): only their addresses are held, and only
+	 * traffic to those is taken from the kernel. */
+	char			*held[MAX_HELD];
+	uint32_t		 n_held;
 
 	pthread_mutex_t		 rq_mu;		/* worker -> main: resolve */
 	struct dp_resolve	 rq[RESOLVE_QUEUE];
@@ -359,9 +366,15 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 		return -1;
 	for (size_t i = 0; i < ns; i++) {
 		const struct conf_service *s = &c->services[i];
-		struct lbd_flow_key *k = &o->svcs[o->n_svcs++];
+		struct lbd_flow_key *k;
 		uint8_t a[16];
 
+		/* With VRRP a backup takes nothing from the kernel: a frame
+		 * flooded to it for the virtual MAC is not its to forward. */
+		a16(a, &s->vip);
+		if (c->n_groups > 0 && !owner_holds(p->owner, fam4or6(&s->vip), a))
+			continue;
+		k = &o->svcs[o->n_svcs++];
 		k->family = fam4or6(&s->vip);
 		k->proto = s->proto;
 		k->port = htons(s->port);
@@ -495,6 +508,15 @@ vmac_link(struct dataplane *p, const struct dp_if *parent, uint8_t family,
 	return ifindex;
 }
 
+static bool
+group_held(const struct dataplane *p, const char *name)
+{
+	for (uint32_t i = 0; i < p->n_held; i++)
+		if (strcmp(p->held[i], name) == 0)
+			return true;
+	return false;
+}
+
 static size_t
 owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 {
@@ -518,26 +540,29 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 } while (0)
 
 	if (c->n_groups > 0) {
-		/* VRRP instances: their virtual addresses, on a macvlan with
-		 * the group's MAC. (Until VRRP runs, this node holds them.) */
+		/* VRRP instances: the virtual addresses of the groups this
+		 * node is master of, on a macvlan with the group's MAC. */
 		for (size_t g = 0; g < c->n_groups; g++)
 			for (size_t i = 0; i < c->groups[g].n_instances; i++) {
 				const struct conf_instance *in =
 				    &c->groups[g].instances[i];
 				const struct dp_if *par = NULL;
+				bool held = group_held(p, c->groups[g].name);
 
 				for (uint32_t k = 0; k < p->n_if; k++)
 					if (strcmp(p->ifs[k].name, in->interface) == 0)
 						par = &p->ifs[k];
 				if (par == NULL || in->n_vaddrs == 0)
 					continue;
+				/* The macvlan exists from the start, held or
+				 * not, so that taking over only adds addresses. */
 				for (size_t k = 0; k < in->n_vaddrs; k++) {
 					const struct conf_addr *ca = &in->vaddrs[k];
 					uint8_t a[16], mac[6];
 					int ifi = vmac_link(p, par, fam4or6(ca),
 					    in->vrid, mac);
 
-					if (ifi < 0)
+					if (ifi < 0 || !held)
 						continue;
 					a16(a, ca);
 					PUSH(fam4or6(ca), a, ca->plen, ifi, mac);
@@ -849,11 +874,34 @@ dataplane_apply(struct dataplane *p, const struct conf *c)
 	return rc;
 }
 
+int
+dataplane_hold_group(struct dataplane *p, const char *group, bool hold)
+{
+	uint32_t i;
+
+	if (p == NULL)
+		return 0;
+	for (i = 0; i < p->n_held && strcmp(p->held[i], group) != 0; i++)
+		;
+	if (hold && i == p->n_held) {
+		if (p->n_held == MAX_HELD || (p->held[i] = strdup(group)) == NULL)
+			return -1;
+		p->n_held++;
+	} else if (!hold && i < p->n_held) {
+		free(p->held[i]);
+		p->held[i] = p->held[--p->n_held];
+	} else
+		return 0;
+	return p->conf != NULL ? apply_owned(p, p->conf) : 0;
+}
+
 void
 dataplane_stop(struct dataplane *p)
 {
 	if (p == NULL)
 		return;
+	for (uint32_t i = 0; i < p->n_held; i++)
+		free(p->held[i]);
 	/* Addresses first: the neighbours stop sending here. */
 	p->conf = NULL;
 	owner_free(p->owner);

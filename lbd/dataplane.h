@@ -31,6 +31,13 @@ int		dataplane_apply(struct dataplane *, const struct conf *);
 /* Backend `b` of service `svc` (conf order) takes new connections or not. */
 void		dataplane_backend(struct dataplane *, uint32_t svc, uint32_t b,
 		    bool up, uint16_t weight);
+/*
+ * VRRP: this node became master of `group` (hold) or stopped being it.
+ * Takes or releases the group's addresses (with GARP/NA on taking) and
+ * the classifier's share of its services. With VRRP configured nothing is
+ * held until VRRP says so.
+ */
+int		dataplane_hold_group(struct dataplane *, const char *group, bool hold);
 /* Release addresses, detach, stop the worker. */
 void		dataplane_stop(struct dataplane *);
 

@@ -5,6 +5,8 @@
 #include <linux/rtnetlink.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +357,23 @@ knl_macvlan_add(struct knl *n, int parent, const char *name, const uint8_t mac[6
 			return -1;
 		ifindex = rtnl_link_get_ifindex(cur);
 		rtnl_link_put(cur);
+	}
+	/*
+	 * No IPv6 link-local address, so no DAD, MLD or router solicitation
+	 * from the virtual MAC: the backup has the same macvlan, and a frame
+	 * from it would teach the switch that the group lives there.
+	 */
+	{
+		char path[128];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
+		    name);
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
+			if (write(fd, "1", 1) < 0)
+				log_warn("%s", path);
+			close(fd);
+		}
 	}
 	/* Bring it up. */
 	if ((l = rtnl_link_alloc()) == NULL || (up = rtnl_link_alloc()) == NULL) {

@@ -1,0 +1,845 @@
+/*
+ * VRRP instances on real interfaces (see vrrp_mgr.h).
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lbd/util/log.h"
+#include "lbd/vrrp_mgr.h"
+#include "vrrp/vrrp_fsm.h"
+#include "vrrp/vrrp_pkt.h"
+
+#define MAX_SOCKS	32
+
+/* One packet socket per interface, shared by its instances. */
+struct vsock {
+	struct vrrp_mgr	*m;
+	int		 ifindex;
+	char		 ifname[IFNAMSIZ];
+	int		 fd;
+	ev_io		 io;
+	uint64_t	 rx, bad[VRRP_BAD__COUNT];
+};
+
+struct vinst {
+	char		*group;
+	char		*name;
+	struct vsock	*sock;
+	uint8_t		 family;
+	uint8_t		 mac[6];	/* 00:00:5e:00:01|02:VRID */
+	uint8_t		 addrs[VRRP_MAX_ADDRS * 16];
+	uint8_t		 n_addrs;
+	uint8_t		 cfg_prio;
+	bool		 prio_set;	/* lbctl vrrp set-priority holds */
+	bool		 have_self;
+	struct vrrp_fsm	 fsm;
+	uint64_t	 rx, tx, bad[VRRP_BAD__COUNT];
+	bool		 list_warned;
+	double		 last_change;	/* ev_now */
+};
+
+struct vrrp_mgr {
+	struct ev_loop	*loop;
+	vrrp_group_fn	*fn;
+	void		*arg;
+	struct vinst	*v;
+	size_t		 n;
+	struct vsock	*socks[MAX_SOCKS];
+	size_t		 n_socks;
+	ev_timer	 timer;
+	char		**held;		/* groups reported as master */
+	size_t		 n_held;
+	bool		 moving;	/* a sync-group move is under way */
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- addresses of this node ---------------------------------------- */
+
+/* The primary address VRRP sends from: the interface's first IPv4
+ * address, or its IPv6 link-local address (RFC 5798 5.1.2.2). */
+static bool
+primary_addr(const char *ifname, uint8_t family, uint8_t out[16])
+{
+	struct ifaddrs *ifa, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifa) < 0)
+		return false;
+	for (i = ifa; i != NULL && !found; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, ifname) != 0)
+			continue;
+		memset(out, 0, 16);
+		if (family == 4 && i->ifa_addr->sa_family == AF_INET) {
+			memcpy(out, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
+			found = true;
+		} else if (family == 6 && i->ifa_addr->sa_family == AF_INET6) {
+			const uint8_t *a = ((struct sockaddr_in6 *)(void *)
+			    i->ifa_addr)->sin6_addr.s6_addr;
+
+			if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) {
+				memcpy(out, a, 16);
+				found = true;
+			}
+		}
+	}
+	freeifaddrs(ifa);
+	return found;
+}
+
+/* ---- sockets ----------------------------------------------------------- */
+
+static void	rx_cb(struct ev_loop *, ev_io *, int);
+
+/* IPv4 protocol 112 or IPv6 next header 112, nothing else reaches us. */
+static struct sock_filter vrrp_bpf[] = {
+	BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 3),
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VRRP_PROTO, 4, 5),
+	BPF_STMT(BPF_RET | BPF_K, 0),	/* (unreached) */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 3),
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VRRP_PROTO, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+static struct vsock *
+sock_get(struct vrrp_mgr *m, const char *ifname, char *err, size_t errlen)
+{
+	struct sock_fprog prog = { sizeof(vrrp_bpf) / sizeof(vrrp_bpf[0]), vrrp_bpf };
+	static const uint8_t groups[2][6] = {
+		{ 0x01, 0x00, 0x5e, 0x00, 0x00, 0x12 },
+		{ 0x33, 0x33, 0x00, 0x00, 0x00, 0x12 },
+	};
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ALL) };
+	struct vsock *s;
+	int ifindex = (int)if_nametoindex(ifname);
+
+	for (size_t i = 0; i < m->n_socks; i++)
+		if (strcmp(m->socks[i]->ifname, ifname) == 0)
+			return m->socks[i];
+	if (ifindex == 0) {
+		snprintf(err, errlen, "interface %s: no such interface", ifname);
+		return NULL;
+	}
+	if (m->n_socks == MAX_SOCKS || (s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "interface %s: too many VRRP interfaces", ifname);
+		return NULL;
+	}
+	s->m = m;
+	s->ifindex = ifindex;
+	snprintf(s->ifname, sizeof(s->ifname), "%s", ifname);
+	sll.sll_ifindex = ifindex;
+	s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 ||
+	    setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
+	    bind(s->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		snprintf(err, errlen, "interface %s: VRRP packet socket: %s", ifname,
+		    strerror(errno));
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s);
+		return NULL;
+	}
+	/* Real NICs filter multicast MACs nobody asked for. */
+	for (int g = 0; g < 2; g++) {
+		struct packet_mreq mr = { .mr_ifindex = ifindex,
+					  .mr_type = PACKET_MR_MULTICAST, .mr_alen = 6 };
+
+		memcpy(mr.mr_address, groups[g], 6);
+		(void)setsockopt(s->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+		    sizeof(mr));
+	}
+	ev_io_init(&s->io, rx_cb, s->fd, EV_READ);
+	s->io.data = s;
+	ev_io_start(m->loop, &s->io);
+	m->socks[m->n_socks++] = s;
+	return s;
+}
+
+static void
+sock_close(struct vrrp_mgr *m, struct vsock *s)
+{
+	ev_io_stop(m->loop, &s->io);
+	close(s->fd);
+	free(s);
+}
+
+/* ---- sending ----------------------------------------------------------- */
+
+static void
+advertise(struct vrrp_mgr *m, struct vinst *vi, uint8_t prio)
+{
+	struct vrrp_adv a = { .version = vi->fsm.cfg.version, .family = vi->family,
+			      .vrid = vi->fsm.cfg.vrid, .priority = prio,
+			      .interval_cs = vi->fsm.cfg.adver_cs,
+			      .n_addrs = vi->n_addrs };
+	struct sockaddr_ll to = { .sll_family = AF_PACKET,
+				  .sll_ifindex = vi->sock->ifindex, .sll_halen = 6 };
+	uint8_t f[VRRP_FRAME_MAX];
+	size_t len;
+
+	if (!vi->have_self) {
+		/* The interface had no address at start; look again. */
+		uint8_t self[16];
+
+		if (!primary_addr(vi->sock->ifname, vi->family, self)) {
+			log_warnx("vrrp instance=%s: %s has no %s address to "
+			    "advertise from", vi->name, vi->sock->ifname,
+			    vi->family == 4 ? "IPv4" : "IPv6 link-local");
+			return;
+		}
+		memcpy(vi->fsm.self, self, 16);
+		vi->have_self = true;
+	}
+	memcpy(a.src, vi->fsm.self, 16);
+	memcpy(a.src_mac, vi->mac, 6);
+	if ((len = vrrp_encode(f, sizeof(f), &a, vi->addrs)) == 0)
+		return;
+	memcpy(to.sll_addr, f, 6);
+	if (sendto(vi->sock->fd, f, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		log_warn("vrrp instance=%s send", vi->name);
+	else
+		vi->tx++;
+}
+
+/* ---- state changes and sync groups ------------------------------------ */
+
+static void	handle(struct vrrp_mgr *, struct vinst *, const struct vrrp_out *);
+
+static bool
+group_held(const struct vrrp_mgr *m, const char *g, size_t *at)
+{
+	for (size_t i = 0; i < m->n_held; i++)
+		if (strcmp(m->held[i], g) == 0) {
+			if (at)
+				*at = i;
+			return true;
+		}
+	return false;
+}
+
+/* A group is master when its instances are; tell the data plane when
+ * that changes. */
+static void
+group_update(struct vrrp_mgr *m, const char *g)
+{
+	bool master = false, held;
+	size_t at;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->v[i].group, g) == 0 && m->v[i].fsm.state == VRRP_MASTER)
+			master = true;
+	held = group_held(m, g, &at);
+	if (master == held)
+		return;
+	if (master) {
+		char **nh = realloc(m->held, (m->n_held + 1) * sizeof(*nh));
+
+		if (nh == NULL || (nh[m->n_held] = strdup(g)) == NULL) {
+			if (nh)
+				m->held = nh;
+			log_warnx("vrrp group=%s: out of memory", g);
+			return;
+		}
+		m->held = nh;
+		m->n_held++;
+	} else {
+		free(m->held[at]);
+		m->held[at] = m->held[--m->n_held];
+	}
+	log_info("vrrp group=%s state=%s", g, master ? "master" : "backup");
+	m->fn(m->arg, g, master);
+}
+
+static void
+handle(struct vrrp_mgr *m, struct vinst *vi, const struct vrrp_out *o)
+{
+	if (o->send)
+		advertise(m, vi, o->send_prio);
+	if (!o->changed)
+		return;
+	vi->last_change = ev_now(m->loop);
+	log_info("vrrp instance=%s group=%s state=%s->%s priority=%u", vi->name,
+	    vi->group, vrrp_state_name(o->from), vrrp_state_name(o->to),
+	    vi->fsm.prio);
+	/* Sync group: the others follow to MASTER, or back to BACKUP when a
+	 * master was outranked. A forced move does not cascade again. */
+	if (!m->moving && (o->to == VRRP_MASTER ||
+	    (o->from == VRRP_MASTER && o->to == VRRP_BACKUP))) {
+		uint64_t now = now_ms();
+
+		m->moving = true;
+		for (size_t i = 0; i < m->n; i++) {
+			struct vinst *x = &m->v[i];
+			struct vrrp_out xo;
+
+			if (x == vi || strcmp(x->group, vi->group) != 0)
+				continue;
+			vrrp_fsm_force(&x->fsm, now, o->to, &xo);
+			handle(m, x, &xo);
+		}
+		m->moving = false;
+	}
+	if (!m->moving)
+		group_update(m, vi->group);
+}
+
+static void
+rearm(struct vrrp_mgr *m)
+{
+	uint64_t next = 0, now = now_ms();
+
+	for (size_t i = 0; i < m->n; i++) {
+		uint64_t d = vrrp_fsm_deadline(&m->v[i].fsm);
+
+		if (d != 0 && (next == 0 || d < next))
+			next = d;
+	}
+	ev_timer_stop(m->loop, &m->timer);
+	if (next == 0)
+		return;
+	ev_timer_set(&m->timer, next > now ? (double)(next - now) / 1000.0 : 0., 0.);
+	ev_timer_start(m->loop, &m->timer);
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vrrp_mgr *m = w->data;
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct vinst *vi = &m->v[i];
+		uint64_t d = vrrp_fsm_deadline(&vi->fsm);
+		struct vrrp_out o;
+
+		if (d == 0 || now < d)
+			continue;
+		vrrp_fsm_tick(&vi->fsm, now, &o);
+		handle(m, vi, &o);
+	}
+	rearm(m);
+}
+
+/* ---- receiving --------------------------------------------------------- */
+
+static struct vinst *
+find(struct vrrp_mgr *m, const struct vsock *s, uint8_t family, uint8_t vrid)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].sock == s && m->v[i].family == family &&
+		    m->v[i].fsm.cfg.vrid == vrid)
+			return &m->v[i];
+	return NULL;
+}
+
+static void
+receive(struct vrrp_mgr *m, struct vsock *s, const uint8_t *f, size_t len)
+{
+	struct vrrp_adv a;
+	enum vrrp_bad bad = vrrp_decode(f, len, &a);
+	struct vinst *vi;
+	struct vrrp_out o;
+	size_t alen;
+
+	s->rx++;
+	if (bad != VRRP_OK) {
+		s->bad[bad]++;
+		return;
+	}
+	if ((vi = find(m, s, a.family, a.vrid)) == NULL) {
+		s->bad[VRRP_BAD_VRID]++;
+		return;
+	}
+	vi->rx++;
+	alen = a.family == 4 ? 4 : 16;
+	if (a.version != vi->fsm.cfg.version)
+		bad = VRRP_BAD_VERSION_MISMATCH;
+	else if (vi->have_self && memcmp(a.src, vi->fsm.self, alen) == 0)
+		bad = VRRP_BAD_OWN;
+	else if (a.version == 2 && a.interval_cs != vi->fsm.cfg.adver_cs)
+		bad = VRRP_BAD_V2_INTERVAL;
+	else if (a.n_addrs != vi->n_addrs ||
+	    memcmp(a.addrs, vi->addrs, alen * a.n_addrs) != 0) {
+		/* RFC 3768 drops unless the owner sent it; RFC 5798 asks
+		 * only for a log line. */
+		if (!vi->list_warned) {
+			char ip[INET6_ADDRSTRLEN];
+
+			inet_ntop(a.family == 4 ? AF_INET : AF_INET6, a.src, ip,
+			    sizeof(ip));
+			log_warnx("vrrp instance=%s: %s advertises %u address(es) "
+			    "that differ from ours (misconfiguration?)", vi->name,
+			    ip, a.n_addrs);
+			vi->list_warned = true;
+		}
+		vi->bad[VRRP_BAD_ADDR_LIST]++;
+		if (a.version == 2 && a.priority != 255)
+			return;
+	}
+	if (bad != VRRP_OK) {
+		vi->bad[bad]++;
+		return;
+	}
+	vrrp_fsm_rx(&vi->fsm, now_ms(), &a, &o);
+	handle(m, vi, &o);
+}
+
+static void
+rx_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct vsock *s = w->data;
+	uint8_t f[2048];
+
+	for (int k = 0; k < 64; k++) {
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t r = recvfrom(s->fd, f, sizeof(f), 0, (struct sockaddr *)&from,
+		    &fl);
+
+		if (r < 0)
+			break;
+		/* Our own advertisements, looped back to the socket. */
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		receive(s->m, s, f, (size_t)r);
+	}
+	rearm(s->m);
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static int
+inst_init(struct vrrp_mgr *m, struct vinst *vi, const struct conf_group *g,
+    const struct conf_instance *in, char *err, size_t errlen)
+{
+	struct vrrp_fsm_cfg c = { .vrid = in->vrid, .priority = in->priority,
+				  .adver_cs = (uint16_t)(in->advert_ms / 10),
+				  .version = in->version, .preempt = in->preempt,
+				  .preempt_delay_ms = in->preempt_delay_ms };
+	uint8_t self[16] = { 0 };
+
+	memset(vi, 0, sizeof(*vi));
+	vi->family = in->n_vaddrs > 0 && in->vaddrs[0].family == AF_INET6 ? 6 : 4;
+	if ((vi->sock = sock_get(m, in->interface, err, errlen)) == NULL)
+		return -1;
+	vi->group = strdup(g->name);
+	vi->name = strdup(in->name);
+	if (vi->group == NULL || vi->name == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	vi->mac[2] = 0x5e;
+	vi->mac[4] = vi->family == 4 ? 0x01 : 0x02;
+	vi->mac[5] = in->vrid;
+	for (size_t k = 0; k < in->n_vaddrs && vi->n_addrs < VRRP_MAX_ADDRS; k++) {
+		const struct conf_addr *a = &in->vaddrs[k];
+
+		if (vi->family == 4)
+			memcpy(vi->addrs + 4 * vi->n_addrs++, &a->u.v4, 4);
+		else
+			memcpy(vi->addrs + 16 * vi->n_addrs++, &a->u.v6, 16);
+	}
+	vi->cfg_prio = in->priority;
+	vi->have_self = primary_addr(in->interface, vi->family, self);
+	vrrp_fsm_init(&vi->fsm, &c, vi->family, self);
+	return 0;
+}
+
+static void
+inst_free(struct vinst *vi)
+{
+	free(vi->group);
+	free(vi->name);
+}
+
+static size_t
+count(const struct conf *c)
+{
+	size_t n = 0;
+
+	for (size_t g = 0; g < c->n_groups; g++)
+		n += c->groups[g].n_instances;
+	return n;
+}
+
+struct vrrp_mgr *
+vrrp_mgr_start(struct ev_loop *loop, const struct conf *c, vrrp_group_fn *fn,
+    void *arg, char *err, size_t errlen)
+{
+	struct vrrp_mgr *m;
+	size_t n = count(c), k = 0;
+	uint64_t now = now_ms();
+
+	err[0] = '\0';
+	if (n == 0)
+		return NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (m->v = calloc(n, sizeof(*m->v))) == NULL) {
+		free(m);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->loop = loop;
+	m->fn = fn;
+	m->arg = arg;
+	ev_timer_init(&m->timer, timer_cb, 0., 0.);
+	m->timer.data = m;
+	for (size_t g = 0; g < c->n_groups; g++)
+		for (size_t i = 0; i < c->groups[g].n_instances; i++, k++) {
+			if (inst_init(m, &m->v[k], &c->groups[g],
+			    &c->groups[g].instances[i], err, errlen) < 0) {
+				m->n = k + 1;
+				vrrp_mgr_stop(m);
+				return NULL;
+			}
+			m->n = k + 1;
+		}
+	for (size_t i = 0; i < m->n; i++) {
+		struct vrrp_out o;
+
+		vrrp_fsm_start(&m->v[i].fsm, now, &o);
+		handle(m, &m->v[i], &o);
+	}
+	rearm(m);
+	return m;
+}
+
+static bool
+same_router(const struct vinst *a, const struct vinst *b)
+{
+	return strcmp(a->group, b->group) == 0 && strcmp(a->name, b->name) == 0 &&
+	    a->sock == b->sock && a->family == b->family &&
+	    a->fsm.cfg.vrid == b->fsm.cfg.vrid;
+}
+
+int
+vrrp_mgr_apply(struct vrrp_mgr *m, const struct conf *c)
+{
+	size_t n = count(c), k = 0;
+	struct vinst *nv;
+	uint64_t now = now_ms();
+	char err[256];
+	int rc = 0;
+
+	if (m == NULL)
+		return 0;
+	if ((nv = calloc(n ? n : 1, sizeof(*nv))) == NULL)
+		return -1;
+	for (size_t g = 0; g < c->n_groups; g++)
+		for (size_t i = 0; i < c->groups[g].n_instances; i++) {
+			if (inst_init(m, &nv[k], &c->groups[g],
+			    &c->groups[g].instances[i], err, sizeof(err)) < 0) {
+				log_warnx("vrrp: %s", err);
+				inst_free(&nv[k]);
+				rc = -1;
+				continue;
+			}
+			k++;
+		}
+	/* Carry the running state over; the new settings apply from the
+	 * next advertisement. */
+	for (size_t i = 0; i < k; i++)
+		for (size_t j = 0; j < m->n; j++) {
+			struct vinst *o = &m->v[j];
+
+			if (o->name == NULL || !same_router(&nv[i], o))
+				continue;
+			{
+				struct vrrp_fsm_cfg cfg = nv[i].fsm.cfg;
+
+				nv[i].fsm = o->fsm;
+				nv[i].fsm.cfg = cfg;
+				nv[i].fsm.prio = o->prio_set ? o->fsm.prio : cfg.priority;
+				nv[i].prio_set = o->prio_set;
+				memcpy(nv[i].bad, o->bad, sizeof(o->bad));
+				nv[i].rx = o->rx;
+				nv[i].tx = o->tx;
+				nv[i].last_change = o->last_change;
+			}
+			inst_free(o);
+			o->name = NULL;		/* taken over */
+		}
+	/* Routers that went away resign. */
+	for (size_t j = 0; j < m->n; j++) {
+		struct vrrp_out o;
+
+		if (m->v[j].name == NULL)
+			continue;
+		vrrp_fsm_stop(&m->v[j].fsm, now, &o);
+		if (o.send)
+			advertise(m, &m->v[j], 0);
+		log_info("vrrp instance=%s removed", m->v[j].name);
+		inst_free(&m->v[j]);
+	}
+	free(m->v);
+	m->v = nv;
+	m->n = k;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].fsm.state == VRRP_INIT) {
+			struct vrrp_out o;
+
+			vrrp_fsm_start(&m->v[i].fsm, now, &o);
+			handle(m, &m->v[i], &o);
+		}
+	/* Groups that no longer exist, or have no master instance, let go. */
+	for (size_t i = m->n_held; i-- > 0;) {
+		char *g = strdup(m->held[i]);
+
+		if (g != NULL) {
+			group_update(m, g);
+			free(g);
+		}
+	}
+	for (size_t i = 0; i < m->n; i++)
+		group_update(m, m->v[i].group);
+	/* Sockets no instance uses any more. */
+	for (size_t s = 0; s < m->n_socks;) {
+		bool used = false;
+
+		for (size_t i = 0; i < m->n && !used; i++)
+			used = m->v[i].sock == m->socks[s];
+		if (used) {
+			s++;
+			continue;
+		}
+		sock_close(m, m->socks[s]);
+		m->socks[s] = m->socks[--m->n_socks];
+	}
+	rearm(m);
+	return rc;
+}
+
+void
+vrrp_mgr_stop(struct vrrp_mgr *m)
+{
+	uint64_t now = now_ms();
+
+	if (m == NULL)
+		return;
+	ev_timer_stop(m->loop, &m->timer);
+	/* Resign first (the backup takes over after its Skew_Time), then
+	 * let the addresses go. */
+	for (size_t i = 0; i < m->n; i++) {
+		struct vrrp_out o;
+
+		if (m->v[i].name == NULL)
+			continue;
+		vrrp_fsm_stop(&m->v[i].fsm, now, &o);
+		if (o.send)
+			advertise(m, &m->v[i], 0);
+		if (o.changed)
+			log_info("vrrp instance=%s state=%s->init (stop)",
+			    m->v[i].name, vrrp_state_name(o.from));
+	}
+	while (m->n_held > 0) {
+		char *g = m->held[--m->n_held];
+
+		m->fn(m->arg, g, false);
+		free(g);
+	}
+	free(m->held);
+	for (size_t i = 0; i < m->n; i++)
+		inst_free(&m->v[i]);
+	free(m->v);
+	for (size_t s = 0; s < m->n_socks; s++)
+		sock_close(m, m->socks[s]);
+	free(m);
+}
+
+/* ---- control ------------------------------------------------------------- */
+
+size_t
+vrrp_mgr_count(const struct vrrp_mgr *m)
+{
+	return m == NULL ? 0 : m->n;
+}
+
+int
+vrrp_mgr_set_priority(struct vrrp_mgr *m, const char *name, const char *val,
+    struct buf *err)
+{
+	struct vinst *vi = NULL;
+	struct vrrp_out o;
+	unsigned long p;
+	char *end;
+
+	for (size_t i = 0; m != NULL && i < m->n && vi == NULL; i++)
+		if (strcmp(m->v[i].name, name) == 0)
+			vi = &m->v[i];
+	if (vi == NULL) {
+		buf_printf(err, "error: no VRRP instance \"%.64s\" (see \"show "
+		    "vrrp\")\n", name);
+		return -1;
+	}
+	if (strcmp(val, "reset") == 0) {
+		p = vi->cfg_prio;
+		vi->prio_set = false;
+	} else {
+		errno = 0;
+		p = strtoul(val, &end, 10);
+		if (errno != 0 || *end != '\0' || p < 1 || p > 254) {
+			buf_printf(err, "error: priority \"%.32s\": expected 1..254 "
+			    "or reset (255 is the address owner's, set in the "
+			    "config)\n", val);
+			return -1;
+		}
+		vi->prio_set = true;
+	}
+	log_info("vrrp instance=%s priority=%lu (was %u)", vi->name, p, vi->fsm.prio);
+	vrrp_fsm_set_prio(&vi->fsm, now_ms(), (uint8_t)p, &o);
+	handle(m, vi, &o);
+	rearm(m);
+	return 0;
+}
+
+static void
+show_addr(struct buf *b, uint8_t family, const uint8_t *a)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip));
+	buf_puts(b, ip);
+}
+
+void
+vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
+{
+	double now = m != NULL ? ev_now(m->loop) : 0;
+
+	if (json)
+		buf_puts(b, "{\"instances\":[");
+	else
+		buf_printf(b, "%-12s %-10s %-8s %4s %-7s %4s %4s %-24s %6s %8s %8s %s\n",
+		    "INSTANCE", "GROUP", "IFACE", "VRID", "STATE", "PRIO", "EFF",
+		    "MASTER", "ADVERT", "RX", "TX", "TRANSITIONS");
+	for (size_t i = 0; m != NULL && i < m->n; i++) {
+		const struct vinst *vi = &m->v[i];
+		const struct vrrp_fsm *f = &vi->fsm;
+		uint64_t bad = 0;
+
+		for (int r = 1; r < VRRP_BAD__COUNT; r++)
+			bad += vi->bad[r];
+		if (json) {
+			buf_printf(b, "%s{\"instance\":\"%s\",\"group\":\"%s\","
+			    "\"interface\":\"%s\",\"vrid\":%u,\"family\":%u,"
+			    "\"version\":%u,\"state\":\"%s\",\"priority\":%u,"
+			    "\"effective_priority\":%u,\"master\":\"", i ? "," : "",
+			    vi->name, vi->group, vi->sock->ifname, f->cfg.vrid,
+			    vi->family, f->cfg.version, vrrp_state_name(f->state),
+			    vi->cfg_prio, f->prio);
+			if (f->state != VRRP_INIT && f->state != VRRP_FAULT)
+				show_addr(b, vi->family, f->master);
+			buf_printf(b, "\",\"advert_ms\":%u,\"master_advert_ms\":%u,"
+			    "\"transitions\":%llu,\"since_s\":%.1f,\"rx\":%llu,"
+			    "\"tx\":%llu,\"dropped\":{", f->cfg.adver_cs * 10u,
+			    f->master_adver_cs * 10u,
+			    (unsigned long long)f->transitions,
+			    vi->last_change > 0 ? now - vi->last_change : 0.,
+			    (unsigned long long)vi->rx, (unsigned long long)vi->tx);
+			for (int r = 1, first = 1; r < VRRP_BAD__COUNT; r++) {
+				if (vi->bad[r] == 0)
+					continue;
+				buf_printf(b, "%s\"%s\":%llu", first ? "" : ",",
+				    vrrp_bad_name((enum vrrp_bad)r),
+				    (unsigned long long)vi->bad[r]);
+				first = 0;
+			}
+			buf_puts(b, "}}");
+			continue;
+		}
+		{
+			struct buf ma = { 0 };
+			char adv[16];
+
+			if (f->state == VRRP_MASTER)
+				buf_puts(&ma, "self");
+			else if (f->state == VRRP_BACKUP && f->master[0] != 0)
+				show_addr(&ma, vi->family, f->master);
+			else
+				buf_puts(&ma, "-");
+			snprintf(adv, sizeof(adv), "%ums", f->master_adver_cs * 10u);
+			buf_printf(b, "%-12s %-10s %-8s %4u %-7s %4u %4u %-24s %6s "
+			    "%8llu %8llu %llu\n", vi->name, vi->group,
+			    vi->sock->ifname, f->cfg.vrid, vrrp_state_name(f->state),
+			    vi->cfg_prio, f->prio, ma.p ? ma.p : "-", adv,
+			    (unsigned long long)vi->rx, (unsigned long long)vi->tx,
+			    (unsigned long long)f->transitions);
+			buf_free(&ma);
+		}
+		if (bad > 0) {
+			buf_puts(b, "  dropped:");
+			for (int r = 1; r < VRRP_BAD__COUNT; r++)
+				if (vi->bad[r] > 0)
+					buf_printf(b, " %s %llu",
+					    vrrp_bad_name((enum vrrp_bad)r),
+					    (unsigned long long)vi->bad[r]);
+			buf_puts(b, "\n");
+		}
+	}
+	if (json) {
+		buf_puts(b, "],\"interfaces\":[");
+		for (size_t s = 0; m != NULL && s < m->n_socks; s++) {
+			const struct vsock *k = m->socks[s];
+
+			buf_printf(b, "%s{\"interface\":\"%s\",\"rx\":%llu,\"dropped\":{",
+			    s ? "," : "", k->ifname, (unsigned long long)k->rx);
+			for (int r = 1, first = 1; r < VRRP_BAD__COUNT; r++) {
+				if (k->bad[r] == 0)
+					continue;
+				buf_printf(b, "%s\"%s\":%llu", first ? "" : ",",
+				    vrrp_bad_name((enum vrrp_bad)r),
+				    (unsigned long long)k->bad[r]);
+				first = 0;
+			}
+			buf_puts(b, "}}");
+		}
+		buf_puts(b, "]}\n");
+		return;
+	}
+	for (size_t s = 0; m != NULL && s < m->n_socks; s++) {
+		const struct vsock *k = m->socks[s];
+		uint64_t bad = 0;
+
+		for (int r = 1; r < VRRP_BAD__COUNT; r++)
+			bad += k->bad[r];
+		buf_printf(b, "interface %s: %llu VRRP frames received", k->ifname,
+		    (unsigned long long)k->rx);
+		if (bad > 0) {
+			buf_puts(b, ", dropped:");
+			for (int r = 1; r < VRRP_BAD__COUNT; r++)
+				if (k->bad[r] > 0)
+					buf_printf(b, " %s %llu",
+					    vrrp_bad_name((enum vrrp_bad)r),
+					    (unsigned long long)k->bad[r]);
+		}
+		buf_puts(b, "\n");
+	}
+	if (m == NULL)
+		buf_puts(b, "no VRRP instances (no vrrp-group in the config)\n");
+}

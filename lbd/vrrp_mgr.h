@@ -1,0 +1,42 @@
+/*
+ * vrrp_mgr — VRRP on the wire for every configured instance: a packet
+ * socket per interface (advertisements in and out as whole frames, with the
+ * virtual MAC as source), the RFC 5798 machines of vrrp/vrrp_fsm.c on one
+ * timer of the main loop, and vrrp-groups as sync groups: the instances of
+ * a group move to MASTER and BACKUP together, and the group's addresses
+ * are taken or released through the callback (the data plane's
+ * dataplane_hold_group) when the group's state changes.
+ */
+#ifndef LBD_VRRP_MGR_H
+#define LBD_VRRP_MGR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <ev.h>
+
+#include "conf/conf.h"
+#include "lbd/util/buf.h"
+
+struct vrrp_mgr;
+
+/* The group named `group` became master (true) or stopped being it. */
+typedef void	vrrp_group_fn(void *arg, const char *group, bool master);
+
+/* NULL with `err` set on failure, NULL with `err` empty without groups. */
+struct vrrp_mgr	*vrrp_mgr_start(struct ev_loop *, const struct conf *,
+		    vrrp_group_fn *, void *arg, char *err, size_t errlen);
+/* A reload: instances keep their state where name, interface, VRID and
+ * family are unchanged; others start or stop. */
+int		 vrrp_mgr_apply(struct vrrp_mgr *, const struct conf *);
+/* Orderly stop: masters resign with priority 0, groups are released. */
+void		 vrrp_mgr_stop(struct vrrp_mgr *);
+
+void		 vrrp_mgr_show(const struct vrrp_mgr *, struct buf *, bool json);
+size_t		 vrrp_mgr_count(const struct vrrp_mgr *);
+/* lbctl vrrp set-priority INSTANCE N|reset: 0 on success, else an error
+ * line in `err`. */
+int		 vrrp_mgr_set_priority(struct vrrp_mgr *, const char *instance,
+		    const char *prio, struct buf *err);
+
+#endif /* LBD_VRRP_MGR_H */
