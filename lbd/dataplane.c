@@ -66,7 +66,18 @@ struct dataplane {
 	uint32_t		 n_rq;
 	uint64_t		 rq_lost, resolve_asked;
 	ev_async		 rq_async;
+	ev_timer		 alive_timer;	/* the classifier's dead man's switch */
 };
+
+/*
+ * Pushed every ALIVE_EVERY; if lbd stops for ALIVE_GRACE the classifier
+ * stops this node from answering for its floating addresses (classifier.h).
+ * The grace outlasts a long reload's pause of the loop.
+ */
+#define ALIVE_EVERY	0.1
+#define ALIVE_GRACE_NS	1000000000ull
+
+static void	alive_cb(struct ev_loop *, ev_timer *, int);
 
 /* ---- interfaces ------------------------------------------------------ */
 
@@ -805,6 +816,8 @@ dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
 	ev_async_init(&p->rq_async, rq_async_cb);
 	p->rq_async.data = p;
 	ev_async_start(loop, &p->rq_async);
+	ev_timer_init(&p->alive_timer, alive_cb, 0., ALIVE_EVERY);
+	p->alive_timer.data = p;
 	(void)xdp_prog_ensure_bpffs();
 	cb.arg = p;
 	if ((p->nl = knl_open(loop, &cb, err, errlen)) == NULL)
@@ -853,6 +866,8 @@ dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
 		log_warnx("data plane: some addresses or classifier entries "
 		    "could not be set (see above)");
 	preresolve(p, c);
+	alive_cb(loop, &p->alive_timer, 0);
+	ev_timer_again(loop, &p->alive_timer);
 	return p;
 fail:
 	dataplane_stop(p);
@@ -895,11 +910,28 @@ dataplane_hold_group(struct dataplane *p, const char *group, bool hold)
 	return p->conf != NULL ? apply_owned(p, p->conf) : 0;
 }
 
+static void
+alive_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dataplane *p = w->data;
+	struct timespec ts;
+	uint64_t until;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	until = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
+	    ALIVE_GRACE_NS;
+	for (uint32_t i = 0; i < p->n_if; i++)
+		if (p->ifs[i].prog != NULL &&
+		    xdp_prog_set_alive(p->ifs[i].prog, until) < 0)
+			log_warn("interface %s: classifier alive map", p->ifs[i].name);
+}
+
 void
 dataplane_stop(struct dataplane *p)
 {
 	if (p == NULL)
 		return;
+	ev_timer_stop(p->loop, &p->alive_timer);
 	for (uint32_t i = 0; i < p->n_held; i++)
 		free(p->held[i]);
 	/* Addresses first: the neighbours stop sending here. */

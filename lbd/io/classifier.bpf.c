@@ -61,6 +61,13 @@ struct {
 	__type(value, __u64);
 } lbd_cls_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lbd_alive SEC(".maps");
+
 /* Run first among XDP programs on the interface. */
 struct {
 	__uint(priority, 10);
@@ -225,6 +232,43 @@ ipv6_ours(void *l3, void *end)
 	return 0;
 }
 
+static __always_inline int
+lbd_dead(void)
+{
+	__u32 zero = 0;
+	__u64 *until = bpf_map_lookup_elem(&lbd_alive, &zero);
+
+	/* 0: never set (lbd is starting) counts as alive. */
+	return until && *until != 0 && bpf_ktime_get_ns() > *until;
+}
+
+/* An ARP request or neighbour solicitation for a floating address. */
+static __always_inline int
+asks_for_floating(struct ethhdr *eth, void *end)
+{
+	__u8 *p = (void *)(eth + 1);
+	__u8 a[16];
+
+	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+		/* Ethernet/IPv4 ARP: target IP at offset 24. */
+		if ((void *)(p + 28) > end || p[7] != 1)
+			return 0;
+		__builtin_memcpy(a, p + 24, 4);
+		return addr_has(4, a, LBD_ADDR_VIP | LBD_ADDR_SNAT);
+	}
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip = (void *)p;
+		__u8 *icmp = (void *)(ip + 1);
+
+		if ((void *)(icmp + 24) > end || ip->nexthdr != IPPROTO_ICMPV6_ ||
+		    icmp[0] != 135)
+			return 0;
+		__builtin_memcpy(a, icmp + 8, 16);
+		return addr_has(6, a, LBD_ADDR_VIP | LBD_ADDR_SNAT);
+	}
+	return 0;
+}
+
 SEC("xdp")
 int
 lbd_classify(struct xdp_md *ctx)
@@ -241,8 +285,13 @@ lbd_classify(struct xdp_md *ctx)
 		ours = ipv4_ours(eth + 1, end);
 	else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
 		ours = ipv6_ours(eth + 1, end);
-	if (!ours)
+	if (!ours) {
+		if (lbd_dead() && asks_for_floating(eth, end))
+			goto dead;
 		goto pass;
+	}
+	if (lbd_dead())
+		goto dead;
 	if (bpf_map_lookup_elem(&lbd_xsks, &q) == 0) {
 		count(LBD_CLS_NO_SOCKET);
 		return XDP_PASS;
@@ -252,6 +301,9 @@ lbd_classify(struct xdp_md *ctx)
 pass:
 	count(LBD_CLS_PASS);
 	return XDP_PASS;
+dead:
+	count(LBD_CLS_DEAD);
+	return XDP_DROP;
 }
 
 char _license[] SEC("license") = "GPL";

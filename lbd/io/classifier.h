@@ -7,6 +7,15 @@
  *   lbd_addrs     (family, address) -> LBD_ADDR_*   VIPs and SNAT addresses
  *   lbd_backends  (family, proto, backend, port)    routed-mode replies
  *   lbd_xsks      rx queue -> AF_XDP socket
+ *   lbd_alive     [0] -> until when lbd is alive (CLOCK_MONOTONIC ns)
+ *
+ * lbd_alive is a dead man's switch: lbd pushes the time forward several
+ * times a second. When it stops (lbd killed or hung, node and links still
+ * up) the program stops the node from attracting traffic for the floating
+ * addresses it was holding: ARP requests and neighbour solicitations for
+ * them are dropped, so the kernel no longer answers for the virtual MAC
+ * and the VRRP backup's GARPs stay the truth; frames to them are dropped
+ * rather than handed to a kernel that would reset the connections.
  *
  * Addresses are 16 bytes, IPv4 in the first 4 and the rest zero; ports in
  * network order. Shared with BPF C, so plain fixed-size types only.
@@ -38,6 +47,7 @@ enum lbd_cls_stat {
 	LBD_CLS_REDIRECT,	/* handed to AF_XDP */
 	LBD_CLS_PASS,		/* not ours: to the kernel */
 	LBD_CLS_NO_SOCKET,	/* ours, but no socket on this queue: kernel */
+	LBD_CLS_DEAD,		/* dropped: lbd is not alive (lbd_alive) */
 	LBD_CLS__COUNT
 };
 

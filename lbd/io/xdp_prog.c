@@ -28,6 +28,7 @@ struct xdp_prog {
 	int			 ifindex;
 	enum xdp_prog_mode	 mode;
 	int			 fd_svcs, fd_addrs, fd_backends, fd_xsks, fd_stats;
+	int			 fd_alive;
 };
 
 /* libbpf and libxdp talk on stderr; their words go to our log at debug
@@ -190,8 +191,9 @@ xdp_prog_attach(int ifindex, bool force_generic, char *err, size_t errlen)
 	x->fd_backends = map_fd(x->prog, "lbd_backends");
 	x->fd_xsks = map_fd(x->prog, "lbd_xsks");
 	x->fd_stats = map_fd(x->prog, "lbd_cls_stats");
+	x->fd_alive = map_fd(x->prog, "lbd_alive");
 	if (x->fd_svcs < 0 || x->fd_addrs < 0 || x->fd_backends < 0 ||
-	    x->fd_xsks < 0 || x->fd_stats < 0) {
+	    x->fd_xsks < 0 || x->fd_stats < 0 || x->fd_alive < 0) {
 		snprintf(err, errlen, "classifier maps missing");
 		xdp_prog_detach(x);
 		return NULL;
@@ -226,6 +228,14 @@ const char *
 xdp_prog_mode_name(enum xdp_prog_mode m)
 {
 	return m == XDP_PROG_NATIVE ? "native" : "generic";
+}
+
+int
+xdp_prog_set_alive(struct xdp_prog *x, uint64_t until_ns)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(x->fd_alive, &zero, &until_ns, BPF_ANY);
 }
 
 int

@@ -46,6 +46,10 @@ struct xdp_owned {
 };
 int		xdp_prog_set_owned(struct xdp_prog *, const struct xdp_owned *);
 
+/* Push the dead man's switch forward: alive until `until_ns`
+ * (CLOCK_MONOTONIC). See classifier.h. */
+int		xdp_prog_set_alive(struct xdp_prog *, uint64_t until_ns);
+
 /* Classifier counters summed over CPUs, enum lbd_cls_stat order. */
 void		xdp_prog_stats(const struct xdp_prog *, uint64_t out[LBD_CLS__COUNT]);
 

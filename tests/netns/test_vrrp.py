@@ -185,6 +185,17 @@ class Net:
         out = self.t.nsx("client", f"ip neigh show {VIP}", check=False).stdout
         return out.split("lladdr ")[1].split()[0] if "lladdr" in out else ""
 
+    def vmac_tx(self, node):
+        """Frames sent from the back instance's macvlan on `node`."""
+        out = self.t.nsx(node, "ip -j -s link show", check=False).stdout
+        try:
+            for link in json.loads(out):
+                if link["ifname"].startswith("vr4-52-"):
+                    return link["stats64"]["tx"]["packets"]
+        except (ValueError, KeyError):
+            pass
+        return None
+
     def stop(self, node, sig=signal.SIGTERM):
         p = self.lbd.pop(node, None)
         if p is not None and p.poll() is None:
@@ -248,6 +259,22 @@ def main():
         gap = net.wait(lambda: net.requests(1)["ok"] == 1, 5, step=0.05)
         check(gap is not None, f"traffic to the VIP resumes through n2 "
               f"({(time.time() - t0) * 1000:.0f} ms after the kill)")
+        # The killed node must not attract the group back: once its
+        # classifier's dead man's switch has run out, its kernel answers
+        # no ARP for the floating addresses it still has (nothing leaves
+        # its macvlan), and the back bridge keeps the virtual MAC on n2.
+        time.sleep(1.2)
+        before = net.vmac_tx("n1")
+        t.nsx("be1", "ip neigh flush all", check=False)
+        t.nsx("be1", f"ping -c 3 -i 0.2 -W 1 {SNAT}", check=False)
+        after = net.vmac_tx("n1")
+        fdb = t.nsx("swb", "bridge fdb show br br0", check=False).stdout
+        port = [ln.split()[2] for ln in fdb.splitlines()
+                if ln.startswith("00:00:5e:00:01:34")]
+        check(before is not None and after == before and port == ["q2"],
+              f"the killed node answers no ARP for its stale addresses "
+              f"(macvlan tx {before} -> {after}), the virtual MAC stays on "
+              f"n2's port ({port})", fdb)
         r = net.requests()
         check(r["ok"] == 20 and net.client_mac() == VMAC_FRONT,
               "the client keeps the virtual MAC and is served by n2", r)
