@@ -473,7 +473,14 @@ cmd_vrrp_prio(struct cmd_ctx *c)
 	}
 	if (vrrp_mgr_set_priority(c->d->vrrp, c->argv[0], c->argv[1], c->out) < 0)
 		return false;
-	buf_printf(c->out, "instance %s priority %s\n", c->argv[0], c->argv[1]);
+	if (c->json) {
+		buf_puts(c->out, "{\"instance\":");
+		buf_json_str(c->out, c->argv[0]);
+		buf_puts(c->out, ",\"priority\":");
+		buf_json_str(c->out, c->argv[1]);
+		buf_puts(c->out, "}\n");
+	} else
+		buf_printf(c->out, "instance %s priority %s\n", c->argv[0], c->argv[1]);
 	return true;
 }
 

@@ -322,6 +322,14 @@ def run(tmp):
         # them below.
         words = usage.replace("SERVICE/BACKEND", "web/web1").replace("N|reset", "7").split()
         words = [w for w in words if not w.startswith("[")]
+        if "INSTANCE" in words:
+            # No vrrp-group here: an unknown instance is an error line
+            # (tests/netns/test_vrrp.py sets a real one).
+            code, out, err = ctl(d, *words)
+            check(code == 1 and "no VRRP instance" in out + err,
+                  f"lbctl {' '.join(words)} without VRRP: an error line",
+                  out + err)
+            continue
         for as_json in (False, True):
             code, out, err = ctl(d, *words, json_out=as_json)
             ok = code == 0 and out.strip() != ""
