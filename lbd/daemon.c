@@ -266,12 +266,42 @@ write_pidfile(const char *path)
 	return 0;
 }
 
+/*
+ * Everything lbd_run set up, in reverse: VRRP resigns (priority 0) and lets
+ * the addresses go before the data plane detaches. Safe on a partly started
+ * daemon: each piece is NULL or an inactive watcher until it was started.
+ */
+static void
+lbd_teardown(struct lbd *d, bool pid_written)
+{
+	vrrp_mgr_stop(d->vrrp);
+	if (d->loop != NULL) {
+		ev_signal_stop(d->loop, &d->sig_hup);
+		ev_signal_stop(d->loop, &d->sig_term);
+		ev_signal_stop(d->loop, &d->sig_int);
+		ev_timer_stop(d->loop, &d->be_timer);
+	}
+	dataplane_stop(d->dp);
+	free(d->pushed);
+	metrics_close(d->metrics);
+	health_mgr_free(d->health);
+	backends_free(&d->backends);
+	ctl_close(d->ctl);
+	if (pid_written)
+		unlink(d->pidfile);
+	conf_free(d->conf);
+	buf_free(&d->last_report);
+	if (d->loop != NULL)
+		ev_loop_destroy(d->loop);
+}
+
 int
 lbd_run(const char *conf_path, const char *pidfile)
 {
 	struct conf_diags diags = { 0 };
 	struct lbd d;
-	int status = 0;
+	char err[512];
+	bool pid_written = false;
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = conf_path;
@@ -300,8 +330,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 	d.loop = ev_default_loop(EVFLAG_AUTO);
 	if (d.loop == NULL) {
 		log_warnx("start failed: cannot create the event loop");
-		conf_free(d.conf);
-		return 1;
+		goto fail;
 	}
 	d.started_mono = ev_now(d.loop);
 
@@ -310,75 +339,45 @@ lbd_run(const char *conf_path, const char *pidfile)
 	if (d.ctl == NULL) {
 		log_warnx("start failed: control socket %s",
 		    d.conf->global.control_socket);
-		conf_free(d.conf);
-		return 1;
+		goto fail;
 	}
-	if (pidfile != NULL && write_pidfile(pidfile) < 0) {
-		ctl_close(d.ctl);
-		conf_free(d.conf);
-		return 1;
+	if (pidfile != NULL) {
+		if (write_pidfile(pidfile) < 0)
+			goto fail;
+		pid_written = true;
 	}
 	srandom((unsigned)(time(NULL) ^ getpid()));	/* check jitter */
 	if (d.conf->global.metrics && (d.metrics = metrics_open(d.loop,
 	    &d.conf->global.metrics_addr, d.conf->global.metrics_port, &d)) == NULL) {
 		log_warnx("start failed: metrics listener");
-		ctl_close(d.ctl);
-		conf_free(d.conf);
-		return 1;
+		goto fail;
 	}
 	if (backends_apply(&d.backends, d.conf) < 0 ||
 	    (d.health = health_mgr_new(d.loop)) == NULL ||
 	    health_mgr_apply(d.health, d.conf) < 0) {
 		log_warnx("start failed: health checks: out of memory");
-		health_mgr_free(d.health);
-		ctl_close(d.ctl);
-		conf_free(d.conf);
-		return 1;
+		goto fail;
 	}
 
-	{
-		char err[512];
-
-		d.dp = dataplane_start(d.loop, d.conf, err, sizeof(err));
-		if (d.dp == NULL && err[0] != '\0') {
-			log_warnx("start failed: data plane: %s", err);
-			health_mgr_free(d.health);
-			metrics_close(d.metrics);
-			backends_free(&d.backends);
-			ctl_close(d.ctl);
-			if (pidfile != NULL)
-				unlink(pidfile);
-			conf_free(d.conf);
-			return 1;
-		}
-		if (d.dp != NULL && reset_pushed(&d) < 0) {
-			log_warnx("start failed: out of memory");
-			dataplane_stop(d.dp);
-			return 1;
-		}
-		ev_timer_init(&d.be_timer, be_timer_cb, BE_PUSH_INTERVAL,
-		    BE_PUSH_INTERVAL);
-		d.be_timer.data = &d;
-		if (d.dp != NULL) {
-			push_backends(&d);
-			ev_timer_start(d.loop, &d.be_timer);
-		}
-		d.vrrp = vrrp_mgr_start(d.loop, d.conf, vrrp_group_cb, &d, err,
-		    sizeof(err));
-		if (d.vrrp == NULL && err[0] != '\0') {
-			log_warnx("start failed: vrrp: %s", err);
-			ev_timer_stop(d.loop, &d.be_timer);
-			dataplane_stop(d.dp);
-			free(d.pushed);
-			health_mgr_free(d.health);
-			metrics_close(d.metrics);
-			backends_free(&d.backends);
-			ctl_close(d.ctl);
-			if (pidfile != NULL)
-				unlink(pidfile);
-			conf_free(d.conf);
-			return 1;
-		}
+	d.dp = dataplane_start(d.loop, d.conf, err, sizeof(err));
+	if (d.dp == NULL && err[0] != '\0') {
+		log_warnx("start failed: data plane: %s", err);
+		goto fail;
+	}
+	if (d.dp != NULL && reset_pushed(&d) < 0) {
+		log_warnx("start failed: out of memory");
+		goto fail;
+	}
+	ev_timer_init(&d.be_timer, be_timer_cb, BE_PUSH_INTERVAL, BE_PUSH_INTERVAL);
+	d.be_timer.data = &d;
+	if (d.dp != NULL) {
+		push_backends(&d);
+		ev_timer_start(d.loop, &d.be_timer);
+	}
+	d.vrrp = vrrp_mgr_start(d.loop, d.conf, vrrp_group_cb, &d, err, sizeof(err));
+	if (d.vrrp == NULL && err[0] != '\0') {
+		log_warnx("start failed: vrrp: %s", err);
+		goto fail;
 	}
 
 	ev_signal_init(&d.sig_hup, sighup_cb, SIGHUP);
@@ -396,25 +395,11 @@ lbd_run(const char *conf_path, const char *pidfile)
 
 	ev_run(d.loop, 0);
 
-	/* Orderly stop: VRRP resigns (priority 0) and lets the addresses go
-	 * before the data plane detaches. */
 	sd_notifyf("STOPPING=1");
-	vrrp_mgr_stop(d.vrrp);
-	ev_signal_stop(d.loop, &d.sig_hup);
-	ev_signal_stop(d.loop, &d.sig_term);
-	ev_signal_stop(d.loop, &d.sig_int);
-	ev_timer_stop(d.loop, &d.be_timer);
-	dataplane_stop(d.dp);
-	free(d.pushed);
-	metrics_close(d.metrics);
-	health_mgr_free(d.health);
-	backends_free(&d.backends);
-	ctl_close(d.ctl);
-	if (pidfile != NULL)
-		unlink(pidfile);
-	conf_free(d.conf);
-	buf_free(&d.last_report);
-	ev_loop_destroy(d.loop);
+	lbd_teardown(&d, pid_written);
 	log_info("stopped");
-	return status;
+	return 0;
+fail:
+	lbd_teardown(&d, pid_written);
+	return 1;
 }

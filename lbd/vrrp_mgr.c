@@ -727,6 +727,32 @@ show_addr(struct buf *b, uint8_t family, const uint8_t *a)
 	buf_puts(b, ip);
 }
 
+/* Drops by reason: `"r":n,...` for JSON, ` r n ...` for people. */
+static void
+show_drops(struct buf *b, const uint64_t bad[VRRP_BAD__COUNT], bool json)
+{
+	bool first = true;
+
+	for (int r = 1; r < VRRP_BAD__COUNT; r++) {
+		if (bad[r] == 0)
+			continue;
+		buf_printf(b, json ? "%s\"%s\":%llu" : "%s%s %llu",
+		    json ? (first ? "" : ",") : " ", vrrp_bad_name((enum vrrp_bad)r),
+		    (unsigned long long)bad[r]);
+		first = false;
+	}
+}
+
+static uint64_t
+drops(const uint64_t bad[VRRP_BAD__COUNT])
+{
+	uint64_t n = 0;
+
+	for (int r = 1; r < VRRP_BAD__COUNT; r++)
+		n += bad[r];
+	return n;
+}
+
 void
 vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 {
@@ -741,10 +767,7 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 	for (size_t i = 0; m != NULL && i < m->n; i++) {
 		const struct vinst *vi = &m->v[i];
 		const struct vrrp_fsm *f = &vi->fsm;
-		uint64_t bad = 0;
 
-		for (int r = 1; r < VRRP_BAD__COUNT; r++)
-			bad += vi->bad[r];
 		if (json) {
 			buf_printf(b, "%s{\"instance\":\"%s\",\"group\":\"%s\","
 			    "\"interface\":\"%s\",\"vrid\":%u,\"family\":%u,"
@@ -762,14 +785,7 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 			    (unsigned long long)f->transitions,
 			    vi->last_change > 0 ? now - vi->last_change : 0.,
 			    (unsigned long long)vi->rx, (unsigned long long)vi->tx);
-			for (int r = 1, first = 1; r < VRRP_BAD__COUNT; r++) {
-				if (vi->bad[r] == 0)
-					continue;
-				buf_printf(b, "%s\"%s\":%llu", first ? "" : ",",
-				    vrrp_bad_name((enum vrrp_bad)r),
-				    (unsigned long long)vi->bad[r]);
-				first = 0;
-			}
+			show_drops(b, vi->bad, true);
 			buf_puts(b, "}}");
 			continue;
 		}
@@ -792,13 +808,9 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 			    (unsigned long long)f->transitions);
 			buf_free(&ma);
 		}
-		if (bad > 0) {
+		if (drops(vi->bad) > 0) {
 			buf_puts(b, "  dropped:");
-			for (int r = 1; r < VRRP_BAD__COUNT; r++)
-				if (vi->bad[r] > 0)
-					buf_printf(b, " %s %llu",
-					    vrrp_bad_name((enum vrrp_bad)r),
-					    (unsigned long long)vi->bad[r]);
+			show_drops(b, vi->bad, false);
 			buf_puts(b, "\n");
 		}
 	}
@@ -809,14 +821,7 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 
 			buf_printf(b, "%s{\"interface\":\"%s\",\"rx\":%llu,\"dropped\":{",
 			    s ? "," : "", k->ifname, (unsigned long long)k->rx);
-			for (int r = 1, first = 1; r < VRRP_BAD__COUNT; r++) {
-				if (k->bad[r] == 0)
-					continue;
-				buf_printf(b, "%s\"%s\":%llu", first ? "" : ",",
-				    vrrp_bad_name((enum vrrp_bad)r),
-				    (unsigned long long)k->bad[r]);
-				first = 0;
-			}
+			show_drops(b, k->bad, true);
 			buf_puts(b, "}}");
 		}
 		buf_puts(b, "]}\n");
@@ -824,19 +829,12 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 	}
 	for (size_t s = 0; m != NULL && s < m->n_socks; s++) {
 		const struct vsock *k = m->socks[s];
-		uint64_t bad = 0;
 
-		for (int r = 1; r < VRRP_BAD__COUNT; r++)
-			bad += k->bad[r];
 		buf_printf(b, "interface %s: %llu VRRP frames received", k->ifname,
 		    (unsigned long long)k->rx);
-		if (bad > 0) {
+		if (drops(k->bad) > 0) {
 			buf_puts(b, ", dropped:");
-			for (int r = 1; r < VRRP_BAD__COUNT; r++)
-				if (k->bad[r] > 0)
-					buf_printf(b, " %s %llu",
-					    vrrp_bad_name((enum vrrp_bad)r),
-					    (unsigned long long)k->bad[r]);
+			show_drops(b, k->bad, false);
 		}
 		buf_puts(b, "\n");
 	}

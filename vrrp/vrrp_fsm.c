@@ -199,18 +199,11 @@ vrrp_fsm_fault(struct vrrp_fsm *m, uint64_t now, bool fault, struct vrrp_out *o)
 	}
 	if (m->state != VRRP_FAULT)
 		return;
+	/* Leaving FAULT goes through Initialize; report it as FAULT -> next. */
 	m->state = VRRP_INIT;
-	m->transitions++;	/* FAULT -> INIT, reported as FAULT -> next */
-	{
-		struct vrrp_out s;
-
-		vrrp_fsm_start(m, now, &s);
-		o->send = s.send;
-		o->send_prio = s.send_prio;
-		o->changed = true;
-		o->from = VRRP_FAULT;
-		o->to = m->state;
-	}
+	m->transitions++;
+	vrrp_fsm_start(m, now, o);
+	o->from = VRRP_FAULT;
 }
 
 void

@@ -39,6 +39,16 @@ ADVERT_MS = 100
 
 
 def lbd_conf(sock, prio, preempt=True):
+    instances = "".join(f"""
+    instance {name} {{
+        interface {iface}
+        vrid {vrid}
+        priority {prio}
+        advert-interval {ADVERT_MS}ms
+        preempt {"yes" if preempt else "no"}
+        virtual-address {addr}/24
+    }}""" for name, iface, vrid, addr in (("front", "f0", 51, VIP),
+                                         ("back", "b0", 52, SNAT)))
     return f"""global {{
     control-socket {sock}
     interface f0
@@ -46,23 +56,7 @@ def lbd_conf(sock, prio, preempt=True):
     garp count 3
     garp interval 50ms
 }}
-vrrp-group edge {{
-    instance front {{
-        interface f0
-        vrid 51
-        priority {prio}
-        advert-interval {ADVERT_MS}ms
-        preempt {"yes" if preempt else "no"}
-        virtual-address {VIP}/24
-    }}
-    instance back {{
-        interface b0
-        vrid 52
-        priority {prio}
-        advert-interval {ADVERT_MS}ms
-        preempt {"yes" if preempt else "no"}
-        virtual-address {SNAT}/24
-    }}
+vrrp-group edge {{{instances}
 }}
 service web {{
     listen {VIP} tcp 80

@@ -191,10 +191,9 @@ test_truncation(void **state)
 			enum vrrp_bad b;
 
 			memcpy(f, r->data, n);
+			/* Even a v2 frame cut just before its auth data:
+			 * the IP length says more is there. */
 			b = vrrp_decode(f, n, &a);
-			/* A v2 frame cut exactly before its auth data is
-			 * still a whole advertisement? No: the IP length
-			 * says more is there, so the frame is short. */
 			assert_int_not_equal(b, VRRP_OK);
 			free(f);
 		}
