@@ -1125,9 +1125,12 @@ dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
 		first = false;
 	}
 	if (json)
-		buf_printf(b, ",\"icmp_translated\":%llu,\"rst_sent\":%llu",
+		buf_printf(b, ",\"icmp_translated\":%llu,\"rst_sent\":%llu,"
+		    "\"neigh_held\":%llu,\"neigh_held_sent\":%llu",
 		    (unsigned long long)s.st.icmp_translated,
-		    (unsigned long long)s.st.rst_sent),
+		    (unsigned long long)s.st.rst_sent,
+		    (unsigned long long)s.st.held,
+		    (unsigned long long)s.st.held_sent),
 		buf_printf(b, ",\"tx_no_frame\":%llu,\"tx_ring_full\":%llu,"
 		    "\"resolve_lost\":%llu,\"table_evicted\":%llu,\"table_full\":%llu}",
 		    (unsigned long long)no_frame, (unsigned long long)ring_full,
@@ -1143,6 +1146,11 @@ dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
 		if (s.ct.evicted)
 			buf_printf(b, "%-22s %llu\n", "table_evicted",
 			    (unsigned long long)s.ct.evicted);
+		/* Not errors, but they explain neigh_unresolved. */
+		if (s.st.held)
+			buf_printf(b, "%-22s %llu (sent %llu)\n", "neigh_held",
+			    (unsigned long long)s.st.held,
+			    (unsigned long long)s.st.held_sent);
 	}
 	dataplane_snapshot_free(&s);
 }

@@ -151,6 +151,16 @@ do_batch(struct worker *w, struct xsk_port *p, uint32_t now)
 }
 
 static void
+send_held(void *arg, uint16_t ifidx, const uint8_t *frame, uint32_t len)
+{
+	struct worker *w = arg;
+	struct xsk_port *out = port_for(w, ifidx, 0);
+
+	if (out != NULL)
+		(void)xsk_port_tx_copy(out, frame, len);
+}
+
+static void
 report_resolve(struct worker *w)
 {
 	struct dp_resolve r[16];
@@ -179,6 +189,9 @@ worker_main(void *arg)
 
 		if (atomic_load_explicit(&w->pending, memory_order_acquire))
 			run_calls(w);
+		/* Neighbours arrive through run_calls: send what waited. */
+		if (dp_held(w->e) > 0)
+			(void)dp_release_held(w->e, now, send_held, w);
 		for (uint32_t i = 0; i < w->n_ports; i++)
 			moved += do_batch(w, w->ports[i], now);
 		for (uint32_t i = 0; i < w->n_ports; i++)

@@ -108,6 +108,8 @@ enum dp_action {
 	DP_DROP,
 	DP_PASS,	/* not ours: to the kernel */
 	DP_TX,		/* send `len` bytes of the frame out of `ifidx` */
+	DP_HELD,	/* copied and held until its next hop resolves
+			 * (dp_release_held); the buffer is the caller's */
 };
 
 struct dp_verdict {
@@ -140,6 +142,7 @@ struct dp_stats {
 	uint64_t	icmp_translated;
 	uint64_t	rst_sent;
 	uint64_t	resolve_lost;
+	uint64_t	held, held_sent;	/* waited for a neighbour */
 };
 
 struct dp_engine;
@@ -204,6 +207,20 @@ int		dp_insert_conn(struct dp_engine *, const struct ct_entry *, uint32_t now);
 
 size_t		dp_resolve_requests(struct dp_engine *, struct dp_resolve *,
 		    size_t max);
+
+/*
+ * Frames held while their next hop resolves (DP_HELD). After neighbours
+ * arrive (dp_set_neigh), and now and then, the caller releases them: every
+ * frame whose next hop has a MAC now is completed and handed to `send`,
+ * those older than DP_HOLD_MS are dropped (neigh_unresolved). Returns how
+ * many are still held.
+ */
+#define DP_HOLD_MS	1000
+typedef void	(*dp_send_fn)(void *arg, uint16_t ifidx, const uint8_t *frame,
+		    uint32_t len);
+uint32_t	dp_release_held(struct dp_engine *, uint32_t now, dp_send_fn,
+		    void *arg);
+uint32_t	dp_held(const struct dp_engine *);
 const struct dp_stats *dp_engine_stats(const struct dp_engine *);
 struct ct_table	*dp_engine_ct(struct dp_engine *);
 

@@ -217,14 +217,21 @@ dp_engine_new(const struct dp_params *p)
 		nm <<= 1;
 	e->neigh = calloc(nm, sizeof(*e->neigh));
 	e->neigh_mask = nm - 1;
-	if (e->neigh == NULL || ct_init(&e->ct, p->conn_max, p->events,
-	    &p->timeouts, p->seed) != 0) {
+	if (e->neigh == NULL || hold_init(e) != 0) {
+		free(e->neigh);
+		free(e);
+		return NULL;
+	}
+	if (ct_init(&e->ct, p->conn_max, p->events, &p->timeouts,
+	    p->seed) != 0) {
+		hold_destroy(e);
 		free(e->neigh);
 		free(e);
 		return NULL;
 	}
 	ct_set_release(&e->ct, release_cb, e);
-	snat_registry_init(&e->snat, DP_SNAT_PORT_LO, DP_SNAT_PORT_HI);
+	snat_registry_init(&e->snat, DP_SNAT_PORT_LO, DP_SNAT_PORT_HI,
+	    p->seed);
 	return e;
 }
 
@@ -250,6 +257,7 @@ dp_engine_free(struct dp_engine *e)
 	free_services(e, e->svc, e->n_svc);
 	free(e->svc_hash);
 	snat_registry_free(&e->snat);
+	hold_destroy(e);
 	free(e->neigh);
 	free(e);
 }
@@ -312,6 +320,9 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 		nh <<= 1;
 	if ((hash = calloc(nh, sizeof(*hash))) == NULL)
 		return -1;
+	/* Service indexes change: held frames count against no service. */
+	for (uint32_t i = 0; i < e->n_held; i++)
+		e->held[i].svc = -1;
 	for (uint32_t i = 0; i < n; i++) {
 		struct dp_service *s = &svcs[i];
 		uint32_t h = (uint32_t)svc_key_hash(s->family, s->vip, s->proto,

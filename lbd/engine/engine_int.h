@@ -10,12 +10,25 @@
 
 #define ORPHAN		UINT16_MAX	/* svc/backend index of a removed one */
 #define RESOLVE_MAX	64
+#define HOLD_MAX	64	/* frames held for unresolved next hops */
+#define HOLD_PER_HOP	8
+#define HOLD_FRAME	2048	/* a full 1500-byte-MTU frame fits */
 
 struct neigh {
 	uint8_t		addr[16];
 	uint8_t		family;		/* 0: empty slot */
 	uint8_t		mac[6];
 	uint16_t	ifidx;
+};
+
+struct held {
+	uint8_t		nh[16];		/* next hop */
+	uint8_t		family;
+	uint16_t	ifidx;
+	uint16_t	buf;		/* slot in hold_buf */
+	int32_t		svc;
+	uint32_t	len;
+	uint32_t	since;
 };
 
 struct dp_engine {
@@ -37,6 +50,12 @@ struct dp_engine {
 	struct snat_registry	 snat;
 	struct dp_resolve	 resolve[RESOLVE_MAX];
 	uint32_t		 n_resolve;
+	struct held		 held[HOLD_MAX];	/* arrival order */
+	uint32_t		 n_held;
+	uint16_t		 hold_free[HOLD_MAX];
+	uint32_t		 n_hold_free;
+	uint8_t			*hold_buf;
+	uint32_t		 now;		/* of the current dp_process call */
 	struct dp_stats		 stats;
 };
 
@@ -49,6 +68,11 @@ const struct neigh *neigh_find(const struct dp_engine *, uint8_t family,
 		    const uint8_t *addr);
 void		want_resolve(struct dp_engine *, uint8_t family, uint16_t ifidx,
 		    const uint8_t *addr);
+int		hold_init(struct dp_engine *);
+void		hold_destroy(struct dp_engine *);
+/* Keep a copy of a frame for next hop `nh`; false when over a bound. */
+bool		hold_put(struct dp_engine *, const uint8_t *f, uint32_t len,
+		    uint8_t family, const uint8_t *nh, uint16_t ifidx, int32_t svc);
 struct snat_space *entry_space(struct dp_engine *, const struct ct_entry *);
 
 #endif /* LBD_ENGINE_ENGINE_INT_H */

@@ -137,14 +137,21 @@ l2_out(struct dp_engine *e, uint8_t *f, const struct dp_l34 *ip,
 	}
 	if (direct)
 		nh = dst;
-	if ((n = neigh_find(e, ip->family, nh)) == NULL) {
-		/* Never send to a zero MAC: ask the caller to resolve. */
-		want_resolve(e, ip->family, ifidx, nh);
-		verdict_drop(e, v, DP_DROP_NEIGH_UNRESOLVED, svc);
-		return false;
-	}
 	if (ip->l3_len > e->ifs[ifidx].mtu) {
 		verdict_drop(e, v, DP_DROP_TOO_BIG, svc);
+		return false;
+	}
+	if ((n = neigh_find(e, ip->family, nh)) == NULL) {
+		/* Never send to a zero MAC: ask the caller to resolve, and
+		 * keep the frame meanwhile if there is room. */
+		want_resolve(e, ip->family, ifidx, nh);
+		if (hold_put(e, f, v->len, ip->family, nh, ifidx, svc)) {
+			v->action = DP_HELD;
+			v->ifidx = ifidx;
+			v->svc = svc;
+			return false;
+		}
+		verdict_drop(e, v, DP_DROP_NEIGH_UNRESOLVED, svc);
 		return false;
 	}
 	memcpy(f, n->mac, 6);
@@ -605,6 +612,7 @@ dp_process(struct dp_engine *e, uint8_t *f, uint32_t len, uint32_t cap,
 	uint64_t h = 0;
 	enum dp_drop r = dp_parse(f, len, &p);
 
+	e->now = now;
 	v->len = len;
 	if (r == DP_DROP_NONE && lookup_candidate(&p)) {
 		tuple_of(&t, &p.ip);
@@ -625,6 +633,7 @@ dp_process_batch(struct dp_engine *e, struct dp_frame *fr, uint32_t n,
 
 	if (n > DP_BATCH_MAX)
 		n = DP_BATCH_MAX;
+	e->now = now;
 	/* 1: parse and hash everything, start loading the buckets */
 	for (uint32_t i = 0; i < n; i++) {
 		r[i] = dp_parse(fr[i].data, fr[i].len, &p[i]);

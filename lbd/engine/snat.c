@@ -1,14 +1,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lbd/engine/ct.h"
 #include "lbd/engine/snat.h"
 
 void
-snat_registry_init(struct snat_registry *r, uint16_t lo, uint16_t hi)
+snat_registry_init(struct snat_registry *r, uint16_t lo, uint16_t hi,
+    uint64_t seed)
 {
 	r->head = NULL;
 	r->lo = lo;
 	r->hi = hi;
+	r->seed = seed;
+}
+
+/*
+ * Where a new space starts handing out ports: a keyed hash of the space, as
+ * in RFC 6056's algorithm 3. Ports are not guessable from outside, and —
+ * what bites in practice — a node that just took over does not walk the
+ * same ports the old master used seconds ago, which the backend still
+ * holds in TIME_WAIT for that very tuple.
+ */
+static uint32_t
+first_port(const struct snat_registry *r, const struct snat_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = r->seed;
+
+	for (size_t i = 0; i + 8 <= sizeof(*k); i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = dp_mix64(h ^ w);
+	}
+	for (size_t i = sizeof(*k) & ~(size_t)7; i < sizeof(*k); i++)
+		h = dp_mix64(h ^ p[i]);
+	return r->lo + (uint32_t)(h % ((uint32_t)r->hi - r->lo + 1));
 }
 
 struct snat_space *
@@ -25,7 +51,7 @@ snat_space_get(struct snat_registry *r, const struct snat_key *k)
 		return NULL;
 	s->key = *k;
 	s->refs = 1;
-	s->cursor = r->lo;
+	s->cursor = first_port(r, k);
 	s->next = r->head;
 	r->head = s;
 	return s;

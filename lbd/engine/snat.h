@@ -10,7 +10,8 @@
  * and looked up through the backend (dp_backend.snat[pool index]).
  *
  * A port stays taken until its connection entry is freed, so a port in
- * TIME_WAIT is never handed out again.
+ * TIME_WAIT is never handed out again. Each space starts at a keyed-hash
+ * offset in the range and goes up from there.
  */
 #ifndef LBD_ENGINE_SNAT_H
 #define LBD_ENGINE_SNAT_H
@@ -38,9 +39,11 @@ struct snat_space {
 struct snat_registry {
 	struct snat_space *head;
 	uint16_t	 lo, hi;	/* port range, host order */
+	uint64_t	 seed;		/* where each space starts */
 };
 
-void	snat_registry_init(struct snat_registry *, uint16_t lo, uint16_t hi);
+void	snat_registry_init(struct snat_registry *, uint16_t lo, uint16_t hi,
+	    uint64_t seed);
 /* Find or create the space for `key` (takes a reference). */
 struct snat_space *snat_space_get(struct snat_registry *, const struct snat_key *);
 void	snat_space_put(struct snat_registry *, struct snat_space *);

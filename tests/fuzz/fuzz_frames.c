@@ -34,6 +34,14 @@ engine(void)
 	return e;
 }
 
+/* Held frames that leave must be whole frames on a real interface. */
+static void
+sent(void *arg, uint16_t ifidx, const uint8_t *frame, uint32_t len)
+{
+	if (ifidx > 1 || len < 14 || len > 2048)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -74,10 +82,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 		now += 1000;
 		dp_expire(e, now, 64);
+		(void)dp_release_held(e, now, sent, NULL);
 	}
 	if (nb > 0)
 		dp_process_batch(e, fr, (uint32_t)nb, 0, now, v);
 	dp_expire(e, now + 86400000, 100000);
+	if (dp_release_held(e, now + 86400000, sent, NULL) != 0)
+		abort();
 	dp_engine_free(e);
 	return 0;
 }

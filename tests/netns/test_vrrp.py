@@ -175,6 +175,26 @@ class Net:
         except ValueError:
             return {"ok": 0, "fail": n, "errors": r.stderr}
 
+    def diag(self, *extra):
+        """What explains lost requests: drops on both nodes, who is
+        master, where the bridges put the virtual MACs."""
+        out = [str(x) for x in extra]
+        for n in ("n1", "n2"):
+            out.append(f"{n}: {self.states(n)} errors: "
+                       + self.ctl(n, "show", "errors", "--json").strip())
+        out.append("client: " + self.t.nsx("client", "ip neigh",
+                                           check=False).stdout.strip())
+        ss = self.t.nsx("be1", "ss -tanH", check=False).stdout.splitlines()
+        out.append(f"be1: {len(ss)} sockets; " + "; ".join(
+            ln for ln in ss if "TIME-WAIT" not in ln)[:600])
+        for n in ("n1", "n2"):
+            out.append(f"{n} conns: " + self.ctl(n, "show", "conn")[:800])
+        for sw in ("swf", "swb"):
+            fdb = self.t.nsx(sw, "bridge fdb show br br0", check=False).stdout
+            out += [f"{sw}: {ln}" for ln in fdb.splitlines()
+                    if ln.startswith("00:00:5e")]
+        return "\n".join(out)
+
     def client_mac(self):
         out = self.t.nsx("client", f"ip neigh show {VIP}", check=False).stdout
         return out.split("lladdr ")[1].split()[0] if "lladdr" in out else ""
@@ -250,9 +270,15 @@ def main():
               f"{(took or 0) * 1000:.0f} ms (bound {bound * 1000:.0f} ms + "
               f"{slack * 1000:.0f} ms slack)", net.log("n2"))
         check(net.holds_vip("n2"), "the new master holds the VIP")
+        # The new master has not talked to the client yet: the first reply
+        # waits for ARP inside lbd instead of being lost, so no request
+        # needs a TCP retransmission (1 s) to get through.
         gap = net.wait(lambda: net.requests(1)["ok"] == 1, 5, step=0.05)
-        check(gap is not None, f"traffic to the VIP resumes through n2 "
-              f"({(time.time() - t0) * 1000:.0f} ms after the kill)")
+        check(gap is not None and gap < 0.9,
+              f"traffic to the VIP resumes through n2 at once "
+              f"({(gap or 0) * 1000:.0f} ms after it became master, "
+              f"{(time.time() - t0) * 1000:.0f} ms after the kill)",
+              net.diag())
         # The killed node must not attract the group back: once its
         # classifier's dead man's switch has run out, its kernel answers
         # no ARP for the floating addresses it still has (nothing leaves
@@ -271,7 +297,8 @@ def main():
               f"n2's port ({port})", fdb)
         r = net.requests()
         check(r["ok"] == 20 and net.client_mac() == VMAC_FRONT,
-              "the client keeps the virtual MAC and is served by n2", r)
+              "the client keeps the virtual MAC and is served by n2",
+              r["ok"] == 20 or net.diag(r))
 
         # n1 returns with the higher priority and preempts.
         check(net.start("n1", 150), "n1 restarts", net.log("n1"))
@@ -281,7 +308,8 @@ def main():
               f"n1 preempts back ({(took or 0) * 1000:.0f} ms)",
               (net.states("n1"), net.states("n2")))
         r = net.requests()
-        check(r["ok"] == 20, "served by n1 again", r)
+        check(r["ok"] == 20, "served by n1 again",
+              r["ok"] == 20 or net.diag(r))
 
         # Orderly stop: priority 0, the backup takes over after its skew.
         net.stop("n1")

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../unit/topo.h"
+#include "lbd/engine/snat.h"
 #include "pcap.h"
 
 struct gcase {
@@ -84,6 +85,37 @@ static const struct fam fams[2] = {
 
 static const char *const mode_names[] = { "routed", "snat", "dsr" };
 
+/*
+ * The n-th SNAT port (from 0) the engine hands out toward backend:bport.
+ * Where a space starts is the allocator's business (a keyed hash, unit
+ * tested on its own); the fixtures only need to know which port it is.
+ */
+static uint16_t
+snat_port(const char *snat, const char *be, uint16_t bport, uint8_t proto,
+    int n)
+{
+	struct snat_registry r;
+	struct snat_space *sp;
+	struct snat_key k;
+	struct pg_ep a = pg_ep(snat, 0), b = pg_ep(be, 0);
+	uint16_t port = 0;
+
+	snat_registry_init(&r, DP_SNAT_PORT_LO, DP_SNAT_PORT_HI, TOPO_SEED);
+	memset(&k, 0, sizeof(k));
+	memcpy(k.snat, a.addr, 16);
+	memcpy(k.baddr, b.addr, 16);
+	k.bport = htons(bport);
+	k.proto = proto;
+	k.family = (uint8_t)a.family;
+	if ((sp = snat_space_get(&r, &k)) == NULL)
+		abort();
+	for (int i = 0; i <= n; i++)
+		if (!snat_port_take(&r, sp, &port))
+			abort();
+	snat_registry_free(&r);
+	return port;
+}
+
 /* Frames of one TCP exchange as client, lbd and backend see them. */
 static void
 gen_tcp(const char *dir, const struct fam *fm, enum dp_mode mode)
@@ -95,9 +127,10 @@ gen_tcp(const char *dir, const struct fam *fm, enum dp_mode mode)
 	uint16_t bport = dsr ? 80 : 8080;
 	struct pg_ep c = pg_ep(fm->cli, 40000), c2 = pg_ep(fm->cli2, 40001);
 	struct pg_ep v = pg_ep(fm->vip, 80), b = pg_ep(fm->be, bport);
-	/* The first SNAT port handed out is the bottom of the range. */
-	struct pg_ep s1 = snat ? pg_ep(fm->snat, 1024) : c;
-	struct pg_ep s2 = snat ? pg_ep(fm->snat, 1025) : c2;
+	struct pg_ep s1 = snat ? pg_ep(fm->snat,
+	    snat_port(fm->snat, fm->be, bport, 6, 0)) : c;
+	struct pg_ep s2 = snat ? pg_ep(fm->snat,
+	    snat_port(fm->snat, fm->be, bport, 6, 1)) : c2;
 	static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 
@@ -177,7 +210,8 @@ gen_icmp(const char *dir, const struct fam *fm, enum dp_mode mode)
 	bool snat = mode == DP_MODE_SNAT;
 	struct pg_ep c = pg_ep(fm->cli, 40000), v = pg_ep(fm->vip, 80);
 	struct pg_ep b = pg_ep(fm->be, 8080);
-	struct pg_ep s1 = snat ? pg_ep(fm->snat, 1024) : c;
+	struct pg_ep s1 = snat ? pg_ep(fm->snat,
+	    snat_port(fm->snat, fm->be, 8080, 6, 0)) : c;
 	struct pg_ep rf = pg_ep(fm->rtr_front, 0), rb = pg_ep(fm->rtr_back, 0);
 
 	snprintf(name, sizeof(name), "icmp-%s-v%d", mode_names[mode], fm->f);
@@ -355,7 +389,8 @@ gen_udp(const char *dir)
 	size_t ni, no;
 	/* An unassigned port, so dissectors read the payload as plain data. */
 	struct pg_ep c = pg_ep("203.0.113.5", 34567), v = pg_ep("198.51.100.10", 24680);
-	struct pg_ep b = pg_ep("10.0.0.11", 24680), s = pg_ep("10.0.0.200", 1024);
+	struct pg_ep b = pg_ep("10.0.0.11", 24680), s = pg_ep("10.0.0.200",
+	    snat_port("10.0.0.200", "10.0.0.11", 24680, 17, 0));
 	struct gcase g = open_case(dir, "udp-snat-v4", "mode=snat family=4 "
 	    "proto=udp port=24680 bport=24680 backends=1");
 

@@ -557,7 +557,7 @@ test_snat_ports(void **state)
 	struct snat_space *a, *b;
 	uint16_t p;
 
-	snat_registry_init(&r, 1024, 65535);
+	snat_registry_init(&r, 1024, 65535, 42);
 	memset(&k, 0, sizeof(k));
 	k.proto = 6;
 	a = snat_space_get(&r, &k);
@@ -588,6 +588,46 @@ test_snat_ports(void **state)
 	assert_false(snat_port_take(&r, a, &p));
 	free(seen);
 	snat_registry_free(&r);
+}
+
+static uint16_t
+first_port_of(uint64_t seed, uint16_t bport)
+{
+	struct snat_registry r;
+	struct snat_key k;
+	uint16_t p, q;
+
+	snat_registry_init(&r, 1024, 65535, seed);
+	memset(&k, 0, sizeof(k));
+	k.proto = 6;
+	k.bport = bport;
+	struct snat_space *sp = snat_space_get(&r, &k);
+	assert_true(snat_port_take(&r, sp, &p));
+	assert_true(snat_port_take(&r, sp, &q));
+	/* ...and from there on, one after the other */
+	assert_int_equal(q, p == 65535 ? 1024 : p + 1);
+	snat_registry_free(&r);
+	return p;
+}
+
+/*
+ * Each space starts at a keyed-hash offset (RFC 6056): a node that takes
+ * over (another seed) does not reuse the ports the old master just used,
+ * and two backends' spaces do not move in step.
+ */
+static void
+test_snat_first_port(void **state)
+{
+	uint16_t seen[8];
+
+	for (int i = 0; i < 8; i++) {
+		seen[i] = first_port_of(1000 + (uint64_t)i, 80);
+		assert_in_range(seen[i], 1024, 65535);
+		for (int j = 0; j < i; j++)
+			assert_int_not_equal(seen[i], seen[j]);
+	}
+	assert_int_equal(first_port_of(1000, 80), seen[0]);	/* keyed */
+	assert_int_not_equal(first_port_of(1000, 81), seen[0]);
 }
 
 /* ---- whole flows -------------------------------------------------------- */
@@ -963,26 +1003,127 @@ static void test_icmp_routed_v6(void **s) { icmp_flow(6, DP_MODE_ROUTED); }
 static void test_icmp_snat_v4(void **s) { icmp_flow(4, DP_MODE_SNAT); }
 static void test_icmp_snat_v6(void **s) { icmp_flow(6, DP_MODE_SNAT); }
 
+struct sent {
+	int		n;
+	uint16_t	ifidx[16];
+	uint8_t		f[16][2048];
+	uint32_t	len[16];
+};
+
 static void
-test_neigh_unresolved_and_mtu(void **state)
+record_sent(void *arg, uint16_t ifidx, const uint8_t *frame, uint32_t len)
+{
+	struct sent *s = arg;
+
+	assert_true(s->n < 16 && len <= sizeof(s->f[0]));
+	s->ifidx[s->n] = ifidx;
+	s->len[s->n] = len;
+	memcpy(s->f[s->n++], frame, len);
+}
+
+/*
+ * A next hop without a MAC: the frame is never sent to a zero MAC; it is
+ * held, resolution is asked for, and it leaves complete and in order once
+ * the neighbour arrives. Bounds: per next hop, age, frame size.
+ */
+static void
+test_neigh_unresolved_held(void **state)
 {
 	struct flow fl;
 	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
 	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 1, 80);
 	struct dp_resolve req[4];
+	static struct sent out;
+	uint8_t be[16], first[2048], big[1600] = { 0 };
+	size_t first_n;
 
 	addr(s.b[0].addr, "10.0.0.50");		/* no neighbour entry */
 	fl.e = mk_engine(64);
 	install(fl.e, &s, 1);
 	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
-	run(&fl, 0, 0);
-	/* Never sent to a zero MAC: dropped, and resolution requested. */
-	assert_int_equal(fl.v.action, DP_DROP);
-	assert_int_equal(fl.v.reason, DP_DROP_NEIGH_UNRESOLVED);
+	run(&fl, 0, 1000);
+	assert_int_equal(fl.v.action, DP_HELD);
+	assert_int_equal(fl.v.ifidx, 1);
+	memcpy(first, fl.f, fl.n);
+	first_n = fl.n;
 	assert_int_equal(dp_resolve_requests(fl.e, req, 4), 1);
 	assert_int_equal(req[0].ifidx, 1);
 	assert_int_equal(req[0].addr[3], 50);
 	assert_int_equal(dp_resolve_requests(fl.e, req, 4), 0);
+
+	/* Too big for the egress MTU: refused as such, never held. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 1, 1, big,
+	    sizeof(big));
+	run(&fl, 0, 1000);
+	assert_int_equal(fl.v.action, DP_DROP);
+	assert_int_equal(fl.v.reason, DP_DROP_TOO_BIG);
+	assert_int_equal(dp_held(fl.e), 1);
+
+	/* More frames of the flow: held behind it, up to the per-hop bound
+	 * (8), then dropped and counted. */
+	for (uint32_t i = 1; i < 10; i++) {
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 1 + i, 1,
+		    NULL, 0);
+		run(&fl, 0, 1000 + i);
+		if (i < 8)
+			assert_int_equal(fl.v.action, DP_HELD);
+		else {
+			assert_int_equal(fl.v.action, DP_DROP);
+			assert_int_equal(fl.v.reason, DP_DROP_NEIGH_UNRESOLVED);
+		}
+	}
+	assert_int_equal(dp_held(fl.e), 8);
+
+	/* Still unresolved: nothing leaves. */
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(dp_release_held(fl.e, 1500, record_sent, &out), 8);
+	assert_int_equal(out.n, 0);
+
+	/* The neighbour arrives: all eight leave in arrival order, with its
+	 * MAC and the egress interface's. */
+	addr(be, "10.0.0.50");
+	assert_int_equal(dp_set_neigh(fl.e, 4, be, 1, mac_be[2]), 0);
+	assert_int_equal(dp_release_held(fl.e, 1600, record_sent, &out), 0);
+	assert_int_equal(out.n, 8);
+	for (int i = 0; i < 8; i++) {
+		const uint8_t *tcp = out.f[i] + 14 + 20;
+
+		assert_int_equal(out.ifidx[i], 1);
+		assert_memory_equal(out.f[i], mac_be[2], 6);
+		assert_memory_equal(out.f[i] + 6, mac_if1, 6);
+		assert_null(pg_check(out.f[i], out.len[i]));
+		/* sequence numbers 1, 2, ... 8: arrival order */
+		assert_int_equal(tcp[7], i + 1);
+	}
+	/* Apart from the Ethernet addresses, the frame that left is the one
+	 * the engine rewrote when it held it. */
+	assert_int_equal(out.len[0], first_n);
+	assert_memory_equal(out.f[0] + 12, first + 12, first_n - 12);
+	assert_int_equal(dp_engine_stats(fl.e)->held, 8);
+	assert_int_equal(dp_engine_stats(fl.e)->held_sent, 8);
+
+	/* Another unresolved next hop whose answer never comes: dropped after
+	 * DP_HOLD_MS and counted, against the service too. */
+	dp_engine_free(fl.e);
+	s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 1, 80);
+	addr(s.b[0].addr, "10.0.0.51");
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 2000);
+	assert_int_equal(fl.v.action, DP_HELD);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(dp_release_held(fl.e, 2000 + DP_HOLD_MS - 1,
+	    record_sent, &out), 1);
+	assert_int_equal(dp_release_held(fl.e, 2000 + DP_HOLD_MS,
+	    record_sent, &out), 0);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_NEIGH_UNRESOLVED], 1);
+	{
+		uint32_t ns;
+		assert_int_equal(dp_engine_services(fl.e, &ns)[0].drops[
+		    DP_DROP_NEIGH_UNRESOLVED], 1);
+	}
 	dp_engine_free(fl.e);
 }
 
@@ -1206,6 +1347,7 @@ main(void)
 		cmocka_unit_test(test_sched_hash_consistency),
 		cmocka_unit_test(test_sched_maglev_weights),
 		cmocka_unit_test(test_snat_ports),
+		cmocka_unit_test(test_snat_first_port),
 		cmocka_unit_test(test_flow_routed_v4),
 		cmocka_unit_test(test_flow_routed_v6),
 		cmocka_unit_test(test_flow_snat_v4),
@@ -1220,7 +1362,7 @@ main(void)
 		cmocka_unit_test(test_icmp_routed_v6),
 		cmocka_unit_test(test_icmp_snat_v4),
 		cmocka_unit_test(test_icmp_snat_v6),
-		cmocka_unit_test(test_neigh_unresolved_and_mtu),
+		cmocka_unit_test(test_neigh_unresolved_held),
 		cmocka_unit_test(test_reload_keeps_connections),
 		cmocka_unit_test(test_syn_reuses_closed_entry),
 		cmocka_unit_test(test_insert_mirrored),

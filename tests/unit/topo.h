@@ -14,6 +14,8 @@
 #include "lbd/engine/dp.h"
 #include "pktgen.h"
 
+#define TOPO_SEED	42
+
 static const uint8_t mac_if0[6] = { 0x02, 0, 0, 0, 0xf0, 0x00 };
 static const uint8_t mac_if1[6] = { 0x02, 0, 0, 0, 0xb0, 0x00 };
 static const uint8_t mac_gw[6] = { 0x02, 0, 0, 0, 0x99, 0x01 };
@@ -81,7 +83,7 @@ mk_engine(uint32_t conns)
 	par.conn_max = conns;
 	par.events = 1024;
 	ct_default_timeouts(&par.timeouts);
-	par.seed = 42;
+	par.seed = TOPO_SEED;
 	par.maglev_size = topo_maglev_size;
 	e = dp_engine_new(&par);
 	if (e == NULL)
