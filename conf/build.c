@@ -37,7 +37,9 @@ static const char *const key_names[K__COUNT] = {
 	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",
 	[K_XDP_MODE] = "xdp-mode", [K_GARP_COUNT] = "garp count",
 	[K_GARP_INTERVAL] = "garp interval", [K_GARP_REFRESH] = "garp refresh",
-	[K_JITTER] = "jitter",
+	[K_JITTER] = "jitter", [K_NOTIFY] = "notify",
+	[K_NOTIFY_TIMEOUT] = "notify-timeout", [K_USE_VMAC] = "use-vmac",
+	[K_UNICAST_PEER] = "unicast-peer", [K_VRRP] = "vrrp",
 };
 
 /* ---- diagnostics --------------------------------------------------- */
@@ -446,6 +448,7 @@ b_block_begin(struct conf_parser *p, enum conf_block blk, char *name,
 		in->advert_ms = CONF_VRRP_DEFAULT_ADVERT_MS;
 		in->version = 3;
 		in->preempt = true;
+		in->use_vmac = true;
 		p->instance = (ssize_t)g->n_instances++;
 		memset(p->seen, 0, sizeof(p->seen));
 		name = NULL;
@@ -587,6 +590,20 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 			conf_err(p, vl, "xdp-mode: expected auto, native or "
 			    "generic, found \"%s\"", *v);
 		break;
+	case K_VRRP:
+		if (strcmp(*v, "external") == 0)
+			g->vrrp_external = true;
+		else if (strcmp(*v, "internal") == 0)
+			g->vrrp_external = false;
+		else
+			conf_err(p, vl, "vrrp: expected internal (lbd runs VRRP, "
+			    "the default) or external (keepalived decides, "
+			    "through lbctl ha), found \"%s\"", *v);
+		break;
+	case K_NOTIFY_TIMEOUT:
+		if (get_duration(p, k, *v, vl, 100, 3600000, &n))
+			g->notify_timeout_ms = n;
+		break;
 	case K_CONN_TABLE_SIZE:
 		/* The engine indexes at most 2^24 entries (lbd/engine/ct.h). */
 		if (get_num(p, k, *v, vl, 1024, 1u << 24, &n))
@@ -642,6 +659,13 @@ set_instance(struct conf_parser *p, enum conf_key k, char **v,
 	case K_PREEMPT_DELAY:
 		if (get_duration(p, k, *v, vl, 0, 3600000, &n))
 			in->preempt_delay_ms = n;
+		break;
+	case K_USE_VMAC:
+		if (get_bool(p, k, *v, vl, &b))
+			in->use_vmac = b;
+		break;
+	case K_NOTIFY:
+		take_str(&in->notify, v);
 		break;
 	default:
 		break;
@@ -882,6 +906,18 @@ void
 b_set(struct conf_parser *p, enum conf_key k, char *val,
     const struct conf_loc *kl, const struct conf_loc *vl)
 {
+	if (p->blk == BLK_GROUP && k == K_NOTIFY && p->group >= 0) {
+		/* The group's own item: its instances' keys do not count. */
+		struct conf_group *g = &p->c->groups[p->group];
+
+		if (g->notify != NULL)
+			conf_err(p, kl, "duplicate \"notify\" in vrrp-group \"%s\"",
+			    g->name);
+		else
+			take_str(&g->notify, &val);
+		free(val);
+		return;
+	}
 	if (first_use(p, k, kl)) {
 		switch (p->blk) {
 		case BLK_GLOBAL:
@@ -924,6 +960,17 @@ b_list_item(struct conf_parser *p, enum conf_key k, char *val,
 		} else {
 			GROW(in->vaddrs, in->n_vaddrs);
 			in->vaddrs[in->n_vaddrs++] = a;
+		}
+	} else if (k == K_UNICAST_PEER) {
+		struct conf_instance *in = cur_instance(p);
+		if (in == NULL)
+			;
+		else if (!conf_parse_addr(val, false, &a))
+			conf_err(p, vl, "unicast-peer: expected an IPv4 or IPv6 "
+			    "address, found \"%s\"", val);
+		else {
+			GROW(in->unicast_peers, in->n_unicast_peers);
+			in->unicast_peers[in->n_unicast_peers++] = a;
 		}
 	} else if (k == K_SNAT_POOL) {
 		struct conf_service *s = cur_service(p);
@@ -1097,6 +1144,13 @@ b_timeout(struct conf_parser *p, char *state, char *dur,
 }
 
 const char *
+conf_track_name(enum conf_track_type t)
+{
+	return t == CONF_TRACK_INTERFACE ? "track-interface" :
+	    t == CONF_TRACK_SERVICE ? "track-service" : "track-script";
+}
+
+const char *
 conf_xdp_mode_name(enum conf_xdp_mode m)
 {
 	return m == CONF_XDP_NATIVE ? "native" :
@@ -1230,6 +1284,58 @@ b_backend_weight(struct conf_parser *p, char *w, const struct conf_loc *vl)
 	free(w);
 }
 
+void
+b_track(struct conf_parser *p, enum conf_track_type type, char *what,
+    const struct conf_loc *kl, const struct conf_loc *vl)
+{
+	struct conf_instance *in = cur_instance(p);
+	struct conf_track *t;
+
+	if (in == NULL) {
+		free(what);
+		return;
+	}
+	if (type == CONF_TRACK_INTERFACE && strlen(what) > 15) {
+		conf_err(p, vl, "interface name \"%s\" longer than 15 bytes", what);
+		free(what);
+		return;
+	}
+	GROW(in->tracks, in->n_tracks);
+	t = &in->tracks[in->n_tracks++];
+	t->type = type;
+	t->what = what;
+	t->interval_ms = CONF_TRACK_DEFAULT_INTERVAL_MS;
+	t->loc = *kl;
+}
+
+void
+b_track_opt(struct conf_parser *p, enum conf_key k, char *val,
+    const struct conf_loc *vl)
+{
+	struct conf_instance *in = cur_instance(p);
+	struct conf_track *t;
+	uint32_t n;
+
+	if (in == NULL || in->n_tracks == 0) {
+		free(val);
+		return;
+	}
+	t = &in->tracks[in->n_tracks - 1];
+	if (k == K_WEIGHT) {
+		if (strcmp(val, "0") == 0)
+			conf_err(p, vl, "weight 0: leave the weight out to enter "
+			    "FAULT while \"%s\" fails; 1..254 lowers the "
+			    "priority instead", t->what);
+		else if (get_num(p, k, val, vl, 1, 254, &n))
+			t->weight = n;
+	} else if (t->type != CONF_TRACK_SCRIPT)
+		conf_err(p, vl, "interval: only track-script runs on an "
+		    "interval");
+	else if (get_duration(p, k, val, vl, 100, 3600000, &n))
+		t->interval_ms = n;
+	free(val);
+}
+
 /* ---- load / free --------------------------------------------------- */
 
 static struct conf *
@@ -1244,6 +1350,7 @@ conf_new(const char *path)
 	c->global.conn_table_size = CONF_DEFAULT_CONN_TABLE_SIZE;
 	c->global.garp_count = CONF_GARP_DEFAULT_COUNT;
 	c->global.garp_interval_ms = CONF_GARP_DEFAULT_INTERVAL_MS;
+	c->global.notify_timeout_ms = CONF_NOTIFY_DEFAULT_TIMEOUT_MS;
 	memcpy(c->global.timeout_ms, conf_timeout_default_ms,
 	    sizeof(c->global.timeout_ms));
 	c->global.control_socket = strdup(CONF_DEFAULT_SOCKET);
@@ -1321,9 +1428,15 @@ conf_free(struct conf *c)
 			free(g->instances[j].name);
 			free(g->instances[j].interface);
 			free(g->instances[j].vaddrs);
+			free(g->instances[j].unicast_peers);
+			free(g->instances[j].notify);
+			for (size_t k = 0; k < g->instances[j].n_tracks; k++)
+				free(g->instances[j].tracks[k].what);
+			free(g->instances[j].tracks);
 		}
 		free(g->instances);
 		free(g->name);
+		free(g->notify);
 	}
 	free(c->groups);
 	for (size_t i = 0; i < c->n_services; i++) {

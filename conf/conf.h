@@ -129,6 +129,24 @@ struct conf_service {
 	bool			 incomplete;	/* a syntax error hit this block */
 };
 
+/* What an instance watches: failing -> FAULT (weight 0) or the priority
+ * lowered by `weight`. */
+enum conf_track_type {
+	CONF_TRACK_INTERFACE,	/* carrier down */
+	CONF_TRACK_SERVICE,	/* no backend takes new connections */
+	CONF_TRACK_SCRIPT,	/* the command exits non-zero or times out */
+};
+
+struct conf_track {
+	enum conf_track_type	 type;
+	char			*what;		/* interface, service or command */
+	uint32_t		 weight;	/* 0: FAULT; else 1..254 */
+	uint32_t		 interval_ms;	/* script: run this often */
+	struct conf_loc		 loc;
+};
+
+#define CONF_TRACK_DEFAULT_INTERVAL_MS	2000
+
 struct conf_instance {
 	char			*name;
 	char			*interface;
@@ -140,6 +158,12 @@ struct conf_instance {
 	uint32_t		 preempt_delay_ms;
 	struct conf_addr	*vaddrs;
 	size_t			 n_vaddrs;
+	struct conf_track	*tracks;
+	size_t			 n_tracks;
+	struct conf_addr	*unicast_peers;	/* none: multicast */
+	size_t			 n_unicast_peers;
+	bool			 use_vmac;	/* default yes */
+	char			*notify;	/* command, or NULL */
 	struct conf_loc		 loc;
 	struct conf_loc		 vrid_loc;
 	bool			 incomplete;	/* a syntax error hit this block */
@@ -152,6 +176,7 @@ struct conf_group {
 	char			*name;
 	struct conf_instance	*instances;
 	size_t			 n_instances;
+	char			*notify;	/* command, or NULL */
 	struct conf_loc		 loc;
 };
 
@@ -184,6 +209,8 @@ enum conf_xdp_mode {
 	CONF_XDP_GENERIC,
 };
 
+#define CONF_NOTIFY_DEFAULT_TIMEOUT_MS	10000
+
 #define CONF_GARP_DEFAULT_COUNT		5
 #define CONF_GARP_DEFAULT_INTERVAL_MS	200
 
@@ -203,9 +230,13 @@ struct conf_global {
 	uint32_t		 garp_count;	/* `garp count N` (0: none) */
 	uint32_t		 garp_interval_ms;
 	uint32_t		 garp_refresh_ms;	/* 0: no periodic refresh */
+	bool			 vrrp_external;	/* `vrrp external`: keepalived
+						 * decides, through lbctl ha */
+	uint32_t		 notify_timeout_ms;
 };
 
 const char	*conf_xdp_mode_name(enum conf_xdp_mode);
+const char	*conf_track_name(enum conf_track_type);
 
 const char	*conf_timeout_name(enum conf_timeout);
 extern const uint32_t conf_timeout_default_ms[CONF_TO__COUNT];

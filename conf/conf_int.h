@@ -22,6 +22,7 @@ enum conf_key {
 	K_TLS_MIN, K_METRICS, K_SOURCE, K_JITTER, K_XDP_MODE,
 	K_GARP_COUNT, K_GARP_INTERVAL, K_GARP_REFRESH,
 	K_WEIGHT, K_LISTEN, K_STATELESS,
+	K_NOTIFY, K_NOTIFY_TIMEOUT, K_USE_VMAC, K_UNICAST_PEER, K_VRRP,
 	K__COUNT
 };
 
@@ -105,6 +106,10 @@ void	b_fallback(struct conf_parser *, char *name, char *addrport,
 	    const struct conf_loc *aloc);
 void	b_backend_weight(struct conf_parser *, char *w,
 	    const struct conf_loc *vloc);
+void	b_track(struct conf_parser *, enum conf_track_type, char *what,
+	    const struct conf_loc *kl, const struct conf_loc *vl);
+void	b_track_opt(struct conf_parser *, enum conf_key, char *val,
+	    const struct conf_loc *vl);
 void	b_list_item(struct conf_parser *, enum conf_key, char *val,
 	    const struct conf_loc *kloc, const struct conf_loc *vloc);
 

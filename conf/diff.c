@@ -253,11 +253,22 @@ diff_vrrp(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		    push(out, CONF_REMOVED, CONF_OBJ_GROUP, a->groups[g].name,
 		    NULL, NULL, &a->groups[g], NULL) < 0)
 			return -1;
-	for (size_t g = 0; b != NULL && g < b->n_groups; g++)
-		if (find_group(a, b->groups[g].name) == NULL &&
-		    push(out, CONF_ADDED, CONF_OBJ_GROUP, b->groups[g].name,
-		    NULL, NULL, NULL, &b->groups[g]) < 0)
+	for (size_t g = 0; b != NULL && g < b->n_groups; g++) {
+		const struct conf_group *og = find_group(a, b->groups[g].name);
+		struct detail gd = { buf, sizeof(buf), 0 };
+
+		if (og == NULL) {
+			if (push(out, CONF_ADDED, CONF_OBJ_GROUP, b->groups[g].name,
+			    NULL, NULL, NULL, &b->groups[g]) < 0)
+				return -1;
+			continue;
+		}
+		buf[0] = '\0';
+		add_s(&gd, "notify", og->notify, b->groups[g].notify);
+		if (gd.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_GROUP,
+		    b->groups[g].name, NULL, buf, og, &b->groups[g]) < 0)
 			return -1;
+	}
 
 	for (size_t g = 0; a != NULL && g < a->n_groups; g++)
 		for (size_t i = 0; i < a->groups[g].n_instances; i++) {
@@ -293,6 +304,24 @@ diff_vrrp(const struct conf *a, const struct conf *b, struct conf_diff *out)
 			    ni->preempt_delay_ms);
 			add_addrs(&d, "virtual-address", oi->vaddrs, oi->n_vaddrs,
 			    ni->vaddrs, ni->n_vaddrs);
+			add_addrs(&d, "unicast-peer", oi->unicast_peers,
+			    oi->n_unicast_peers, ni->unicast_peers,
+			    ni->n_unicast_peers);
+			add_u(&d, "use-vmac", oi->use_vmac, ni->use_vmac);
+			add_s(&d, "notify", oi->notify, ni->notify);
+			add_u(&d, "tracks", (unsigned)oi->n_tracks,
+			    (unsigned)ni->n_tracks);
+			for (size_t t = 0; t < oi->n_tracks &&
+			    oi->n_tracks == ni->n_tracks; t++)
+				if (oi->tracks[t].type != ni->tracks[t].type ||
+				    strcmp(oi->tracks[t].what, ni->tracks[t].what) ||
+				    oi->tracks[t].weight != ni->tracks[t].weight ||
+				    oi->tracks[t].interval_ms !=
+				    ni->tracks[t].interval_ms) {
+					add(&d, "track", ni->tracks[t].what,
+					    "changed");
+					break;
+				}
 			if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_INSTANCE,
 			    ni->name, NULL, buf, oi, ni) < 0)
 				return -1;
@@ -346,6 +375,10 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	add_u(&d, "garp count", ga->garp_count, gb->garp_count);
 	add_u(&d, "garp interval ms", ga->garp_interval_ms, gb->garp_interval_ms);
 	add_u(&d, "garp refresh ms", ga->garp_refresh_ms, gb->garp_refresh_ms);
+	add_s(&d, "vrrp", ga->vrrp_external ? "external" : "internal",
+	    gb->vrrp_external ? "external" : "internal");
+	add_u(&d, "notify-timeout ms", ga->notify_timeout_ms,
+	    gb->notify_timeout_ms);
 	if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_GLOBAL, "global", NULL,
 	    buf, ga, gb) < 0)
 		return -1;

@@ -108,11 +108,19 @@ conf_dump(const struct conf *c, FILE *fp)
 	if (c->global.garp_refresh_ms)
 		fprintf(fp, "    garp refresh %s\n",
 		    conf_dur_str(c->global.garp_refresh_ms, d, sizeof(d)));
+	fprintf(fp, "    vrrp %s\n    notify-timeout %s\n",
+	    c->global.vrrp_external ? "external" : "internal",
+	    conf_dur_str(c->global.notify_timeout_ms, d, sizeof(d)));
 	fputs("}\n", fp);
 
 	for (size_t g = 0; g < c->n_groups; g++) {
 		const struct conf_group *gr = &c->groups[g];
 		fprintf(fp, "\nvrrp-group \"%s\" {\n", gr->name);
+		if (gr->notify != NULL) {
+			fputs("    notify ", fp);
+			put_quoted(fp, gr->notify);
+			fputc('\n', fp);
+		}
 		for (size_t i = 0; i < gr->n_instances; i++) {
 			const struct conf_instance *in = &gr->instances[i];
 			fprintf(fp, "    instance \"%s\" {\n", in->name);
@@ -131,6 +139,29 @@ conf_dump(const struct conf *c, FILE *fp)
 				fprintf(fp, "        virtual-address %s\n",
 				    conf_addr_str(&in->vaddrs[k], true, a,
 				    sizeof(a)));
+			fprintf(fp, "        use-vmac %s\n",
+			    in->use_vmac ? "on" : "off");
+			for (size_t k = 0; k < in->n_unicast_peers; k++)
+				fprintf(fp, "        unicast-peer %s\n",
+				    conf_addr_str(&in->unicast_peers[k], false,
+				    a, sizeof(a)));
+			if (in->notify != NULL) {
+				fputs("        notify ", fp);
+				put_quoted(fp, in->notify);
+				fputc('\n', fp);
+			}
+			for (size_t k = 0; k < in->n_tracks; k++) {
+				const struct conf_track *t = &in->tracks[k];
+
+				fprintf(fp, "        %s ", conf_track_name(t->type));
+				put_quoted(fp, t->what);
+				if (t->weight != 0)
+					fprintf(fp, " weight %u", t->weight);
+				if (t->type == CONF_TRACK_SCRIPT)
+					fprintf(fp, " interval %s", conf_dur_str(
+					    t->interval_ms, d, sizeof(d)));
+				fputc('\n', fp);
+			}
 			fputs("    }\n", fp);
 		}
 		fputs("}\n", fp);
@@ -234,11 +265,19 @@ conf_dump_json(const struct conf *c, FILE *fp)
 	    "\"interval_ms\":%u,\"refresh_ms\":%u}", conf_xdp_mode_name(
 	    c->global.xdp_mode), c->global.garp_count, c->global.garp_interval_ms,
 	    c->global.garp_refresh_ms);
+	fprintf(fp, ",\"vrrp\":\"%s\",\"notify_timeout_ms\":%u",
+	    c->global.vrrp_external ? "external" : "internal",
+	    c->global.notify_timeout_ms);
 	fputs("},\"vrrp_groups\":[", fp);
 	for (size_t g = 0; g < c->n_groups; g++) {
 		const struct conf_group *gr = &c->groups[g];
 		fprintf(fp, "%s{\"name\":", g ? "," : "");
 		jstr(fp, gr->name);
+		fputs(",\"notify\":", fp);
+		if (gr->notify != NULL)
+			jstr(fp, gr->notify);
+		else
+			fputs("null", fp);
 		fputs(",\"instances\":[", fp);
 		for (size_t i = 0; i < gr->n_instances; i++) {
 			const struct conf_instance *in = &gr->instances[i];
@@ -256,6 +295,28 @@ conf_dump_json(const struct conf *c, FILE *fp)
 				if (k)
 					fputc(',', fp);
 				jaddr(fp, &in->vaddrs[k], true);
+			}
+			fprintf(fp, "],\"use_vmac\":%s,\"unicast_peers\":[",
+			    in->use_vmac ? "true" : "false");
+			for (size_t k = 0; k < in->n_unicast_peers; k++) {
+				if (k)
+					fputc(',', fp);
+				jaddr(fp, &in->unicast_peers[k], false);
+			}
+			fputs("],\"notify\":", fp);
+			if (in->notify != NULL)
+				jstr(fp, in->notify);
+			else
+				fputs("null", fp);
+			fputs(",\"tracks\":[", fp);
+			for (size_t k = 0; k < in->n_tracks; k++) {
+				const struct conf_track *t = &in->tracks[k];
+
+				fprintf(fp, "%s{\"type\":\"%s\",\"what\":",
+				    k ? "," : "", conf_track_name(t->type));
+				jstr(fp, t->what);
+				fprintf(fp, ",\"weight\":%u,\"interval_ms\":%u}",
+				    t->weight, t->interval_ms);
 			}
 			fputs("]}", fp);
 		}

@@ -5,11 +5,15 @@
  *   global    := "global" "{" { node-id V | workers V | control-socket V
  *                 | conn-table-size V | timeout STATE DURATION
  *                 | metrics listen ADDR:PORT | interface V | xdp-mode V
- *                 | garp count|interval|refresh V } "}"
- *   vrrp-group:= "vrrp-group" NAME "{" { instance } "}"
+ *                 | garp count|interval|refresh V | vrrp V
+ *                 | notify-timeout V } "}"
+ *   vrrp-group:= "vrrp-group" NAME "{" { instance | notify V } "}"
  *   instance  := "instance" NAME "{" { interface V | vrid V | priority V
  *                 | advert-interval V | virtual-address V+ | version V
- *                 | preempt V | preempt-delay V } "}"
+ *                 | preempt V | preempt-delay V | notify V | use-vmac V
+ *                 | unicast-peer V+
+ *                 | track-interface|track-service|track-script V
+ *                   [ weight V ] [ interval V ] } "}"
  *   sync      := "sync" "{" { interface V | peer V | port V | key-file V } "}"
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
  *                 | scheduler V | stateless V | snat-pool ADDR+
@@ -77,6 +81,10 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_CA_FILE "ca-file" T_TLS_MIN "tls-min" T_METRICS "metrics"
 		T_SOURCE "source" T_JITTER "jitter" T_FALLBACK "fallback"
 		T_XDP_MODE "xdp-mode" T_GARP "garp"
+		T_TRACK_INTERFACE "track-interface" T_TRACK_SERVICE "track-service"
+		T_TRACK_SCRIPT "track-script" T_NOTIFY "notify"
+		T_NOTIFY_TIMEOUT "notify-timeout" T_UNICAST_PEER "unicast-peer"
+		T_USE_VMAC "use-vmac" T_VRRP "vrrp"
 
 %type <str>	value name
 
@@ -118,6 +126,8 @@ global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
 		| "xdp-mode" value		{ b_set(p, K_XDP_MODE, $2, &@1, &@2); }
 		| "garp" value value		{ b_garp(p, $2, $3, &@2, &@3); }
 		| "garp" "interval" value	{ b_garp(p, strdup("interval"), $3, &@2, &@3); }
+		| "vrrp" value			{ b_set(p, K_VRRP, $2, &@1, &@2); }
+		| "notify-timeout" value	{ b_set(p, K_NOTIFY_TIMEOUT, $2, &@1, &@2); }
 		;
 
 /* ---- vrrp-group / instance ---- */
@@ -128,6 +138,7 @@ group_head	: "vrrp-group" name '{'			{ b_block_begin(p, BLK_GROUP, $2, &@2); }
 		;
 group_items	: %empty
 		| group_items instance	{ yyerrok; }
+		| group_items "notify" value	{ b_set(p, K_NOTIFY, $3, &@2, &@3); yyerrok; }
 		| group_items error
 		;
 instance	: instance_head instance_items '}'	{ b_block_end(p); }
@@ -146,11 +157,30 @@ instance_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
 		| "preempt" value		{ b_set(p, K_PREEMPT, $2, &@1, &@2); }
 		| "preempt-delay" value		{ b_set(p, K_PREEMPT_DELAY, $2, &@1, &@2); }
 		| "virtual-address" vaddr_list
+		| "notify" value		{ b_set(p, K_NOTIFY, $2, &@1, &@2); }
+		| "use-vmac" value		{ b_set(p, K_USE_VMAC, $2, &@1, &@2); }
+		| "unicast-peer" peer_list
+		| track
 		;
 vaddr_list	: vaddr
 		| vaddr_list vaddr
 		;
 vaddr		: value				{ b_list_item(p, K_VIRTUAL_ADDRESS, $1, &@1, &@1); }
+		;
+peer_list	: peer
+		| peer_list peer
+		;
+peer		: value				{ b_list_item(p, K_UNICAST_PEER, $1, &@1, &@1); }
+		;
+track		: track_head track_opts
+		;
+track_head	: "track-interface" value	{ b_track(p, CONF_TRACK_INTERFACE, $2, &@1, &@2); }
+		| "track-service" value		{ b_track(p, CONF_TRACK_SERVICE, $2, &@1, &@2); }
+		| "track-script" value		{ b_track(p, CONF_TRACK_SCRIPT, $2, &@1, &@2); }
+		;
+track_opts	: %empty
+		| track_opts "weight" value	{ b_track_opt(p, K_WEIGHT, $3, &@3); }
+		| track_opts "interval" value	{ b_track_opt(p, K_INTERVAL, $3, &@3); }
 		;
 
 /* ---- sync ---- */

@@ -95,6 +95,28 @@ validate_groups(struct conf_parser *p)
 					    "seconds; advert-interval must be 1s..255s",
 					    in->name);
 			}
+			for (size_t t = 0; t < in->n_tracks; t++) {
+				const struct conf_track *tr = &in->tracks[t];
+				bool found = false;
+
+				if (tr->type != CONF_TRACK_SERVICE)
+					continue;
+				for (size_t s = 0; s < c->n_services && !found; s++)
+					found = strcmp(c->services[s].name,
+					    tr->what) == 0;
+				if (!found)
+					conf_err(p, &tr->loc, "track-service: no "
+					    "service \"%s\"", tr->what);
+			}
+			for (size_t u = 0; u < in->n_unicast_peers &&
+			    in->n_vaddrs > 0; u++)
+				if (in->unicast_peers[u].family !=
+				    in->vaddrs[0].family) {
+					conf_err(p, &in->loc, "instance \"%s\": "
+					    "unicast-peer and virtual-address "
+					    "families differ", in->name);
+					break;
+				}
 			if (in->vrid == 0 || in->interface == NULL ||
 			    in->n_vaddrs == 0)
 				continue;

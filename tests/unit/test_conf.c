@@ -74,7 +74,11 @@ static const char full[] =
     "                     preempt off preempt-delay 1.5s version 3 }\n"
     "    instance front6 { interface eth0 vrid 51 virtual-address 2001:db8::10/64 }\n"
     "    instance v2 { interface eth1 vrid 9 version 2 advert-interval 1s\n"
-    "                  virtual-address 10.0.0.1 }\n"
+    "                  virtual-address 10.0.0.1 unicast-peer 10.0.0.2 10.0.0.3\n"
+    "                  use-vmac no notify \"/bin/echo v2\"\n"
+    "                  track-interface hb0 track-service web weight 30\n"
+    "                  track-script \"pidof x\" weight 5 interval 500ms }\n"
+    "    notify \"/usr/bin/logger -t lbd\"\n"
     "}\n"
     "sync { interface hb0 peer fe80::2 port 9000 key-file /dev/null }\n"
     "service web {\n"
@@ -223,7 +227,7 @@ static const struct err_case err_cases[] = {
 	/* syntax */
 	{ "global {\n  nodeid x\n}\n",
 	  "t.conf:2:3: error: unexpected word \"nodeid\", expected node-id, "
-	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp or '}'\n" },
+	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp, notify-timeout, vrrp or '}'\n" },
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
 	  "scheduler, snat-pool, check, backend, stateless, fallback or '}'\n" },
@@ -232,7 +236,7 @@ static const struct err_case err_cases[] = {
 	  "file, global, vrrp-group, sync or service\n" },
 	{ "global { workers 1; }\n",
 	  "t.conf:1:19: error: unexpected character ';', expected node-id, "
-	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp or '}'\n" },
+	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp, notify-timeout, vrrp or '}'\n" },
 	{ "global { node-id \"abc }\n",
 	  "t.conf:1:18: error: unterminated string (a string ends on the same line)\n"
 	  "t.conf:2:1: error: unexpected end of file, expected a value\n" },
@@ -242,9 +246,9 @@ static const struct err_case err_cases[] = {
 	{ "global {\n bad1 1\n workers 2\n bad2 2\n}\nservice s {\n bad3\n"
 	  " listen 10.0.0.1 tcp 80\n backend b 10.0.0.2:80\n}\n",
 	  "t.conf:2:2: error: unexpected word \"bad1\", expected node-id, workers, "
-	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp or '}'\n"
+	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp, notify-timeout, vrrp or '}'\n"
 	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
-	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp or '}'\n"
+	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp, notify-timeout, vrrp or '}'\n"
 	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
 	  "scheduler, snat-pool, check, backend, stateless, fallback or '}'\n" },
 	/* values */
@@ -671,6 +675,11 @@ test_dump_roundtrip(void **state)
 	assert_non_null(strstr(j, "\"name\":\"web\""));
 	assert_non_null(strstr(j, "\"path\":\"/health z\""));
 	assert_non_null(strstr(j, "\"virtual_addresses\":[\"198.51.100.10/24\""));
+	assert_non_null(strstr(j, "\"unicast_peers\":[\"10.0.0.2\",\"10.0.0.3\"]"));
+	assert_non_null(strstr(j, "{\"type\":\"track-script\",\"what\":\"pidof x\","
+	    "\"weight\":5,\"interval_ms\":500}"));
+	assert_non_null(strstr(j, "\"notify\":\"/usr/bin/logger -t lbd\""));
+	assert_non_null(strstr(t1, "        track-service \"web\" weight 30\n"));
 	free(j);
 	free(t1);
 	free(t2);
