@@ -42,6 +42,7 @@ static bool	cmd_show_conn(struct cmd_ctx *);
 static bool	cmd_show_errors(struct cmd_ctx *);
 static bool	cmd_show_vrrp(struct cmd_ctx *);
 static bool	cmd_vrrp_prio(struct cmd_ctx *);
+static bool	cmd_ha(struct cmd_ctx *);
 
 static const struct ctl_cmd commands[] = {
 	{ "help", 0, cmd_help, "help", "list the commands" },
@@ -61,6 +62,8 @@ static const struct ctl_cmd commands[] = {
 	    "VRRP instances: state, priority, master, counters" },
 	{ "vrrp set-priority", 2, cmd_vrrp_prio, "vrrp set-priority INSTANCE N|reset",
 	    "override an instance's priority (1..254) until reset or restart" },
+	{ "ha", 2, cmd_ha, "ha master|backup|fault GROUP",
+	    "vrrp external: keepalived's notify tells lbd the group's state" },
 	{ "enable", 1, cmd_admin, "enable SERVICE/BACKEND",
 	    "take new connections again (undo disable or drain)" },
 	{ "disable", 1, cmd_admin, "disable SERVICE/BACKEND",
@@ -481,6 +484,26 @@ cmd_vrrp_prio(struct cmd_ctx *c)
 		buf_puts(c->out, "}\n");
 	} else
 		buf_printf(c->out, "instance %s priority %s\n", c->argv[0], c->argv[1]);
+	return true;
+}
+
+static bool
+cmd_ha(struct cmd_ctx *c)
+{
+	if (c->argc < 2) {
+		buf_puts(c->out, "error: usage: ha master|backup|fault GROUP\n");
+		return false;
+	}
+	if (vrrp_mgr_ha(c->d->vrrp, c->argv[0], c->argv[1], c->out) < 0)
+		return false;
+	if (c->json) {
+		buf_puts(c->out, "{\"group\":");
+		buf_json_str(c->out, c->argv[1]);
+		buf_puts(c->out, ",\"state\":");
+		buf_json_str(c->out, c->argv[0]);
+		buf_puts(c->out, "}\n");
+	} else
+		buf_printf(c->out, "group %s %s\n", c->argv[1], c->argv[0]);
 	return true;
 }
 

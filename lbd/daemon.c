@@ -83,6 +83,35 @@ push_backends(struct lbd *d)
 		}
 }
 
+/*
+ * VRRP's track-service: a service counts as failing when none of its
+ * backends takes new connections (a fallback does not count: the other
+ * node's backends may well be healthy). vrrp_mgr_service ignores repeats.
+ */
+static void
+push_services(struct lbd *d)
+{
+	size_t k = 0;
+
+	if (d->vrrp == NULL)
+		return;
+	for (size_t i = 0; i < d->conf->n_services; i++) {
+		bool ok = false;
+
+		for (size_t j = 0; j < d->conf->services[i].n_backends; j++, k++) {
+			struct be_health h;
+			struct be_effective eff;
+
+			if (k >= d->backends.n)
+				return;
+			health_mgr_lookup(d->health, d->backends.v[k].name, &h);
+			be_effective(&d->backends.v[k], &h, &eff);
+			ok |= eff.takes_new;
+		}
+		vrrp_mgr_service(d->vrrp, d->conf->services[i].name, ok);
+	}
+}
+
 /* VRRP moved a group: take or release its addresses. */
 static void
 vrrp_group_cb(void *arg, const char *group, bool master)
@@ -98,6 +127,7 @@ static void
 be_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	push_backends(w->data);
+	push_services(w->data);
 }
 
 /* After a new service set the engine starts from the config's weights. */
@@ -220,6 +250,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 	conf_free(d->conf);
 	d->conf = nc;
 	push_backends(d);
+	push_services(d);
 	d->reloads++;
 	d->last_result = LBD_RELOAD_OK;
 	buf_append(&d->last_report, report->p, report->len);
@@ -370,15 +401,15 @@ lbd_run(const char *conf_path, const char *pidfile)
 	}
 	ev_timer_init(&d.be_timer, be_timer_cb, BE_PUSH_INTERVAL, BE_PUSH_INTERVAL);
 	d.be_timer.data = &d;
-	if (d.dp != NULL) {
+	if (d.dp != NULL)
 		push_backends(&d);
-		ev_timer_start(d.loop, &d.be_timer);
-	}
 	d.vrrp = vrrp_mgr_start(d.loop, d.conf, vrrp_group_cb, &d, err, sizeof(err));
 	if (d.vrrp == NULL && err[0] != '\0') {
 		log_warnx("start failed: vrrp: %s", err);
 		goto fail;
 	}
+	push_services(&d);
+	ev_timer_start(d.loop, &d.be_timer);
 
 	ev_signal_init(&d.sig_hup, sighup_cb, SIGHUP);
 	ev_signal_init(&d.sig_term, sigstop_cb, SIGTERM);

@@ -502,8 +502,20 @@ vmac_link(struct dataplane *p, const struct dp_if *parent, uint8_t family,
 	for (uint32_t i = 0; i < p->n_mv; i++)
 		if (strcmp(p->mv[i].name, name) == 0)
 			return p->mv[i].ifindex;
-	if (p->n_mv == MAX_MACVLANS ||
-	    (ifindex = knl_macvlan_add(p->nl, parent->ifindex, name, mac)) < 0)
+	if (p->n_mv == MAX_MACVLANS)
+		return -1;
+	{
+		/* Left by a run that was killed: its floating addresses
+		 * must not come back with it. */
+		struct knl_link_info li;
+
+		if (knl_link_by_name(p->nl, name, &li) == 0) {
+			log_info("macvlan %s: left by a previous run, recreated",
+			    name);
+			(void)knl_link_del(p->nl, li.ifindex);
+		}
+	}
+	if ((ifindex = knl_macvlan_add(p->nl, parent->ifindex, name, mac)) < 0)
 		return -1;
 	p->mv[p->n_mv].ifindex = ifindex;
 	p->mv[p->n_mv].parent = parent->ifindex;
@@ -566,12 +578,17 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 				if (par == NULL || in->n_vaddrs == 0)
 					continue;
 				/* The macvlan exists from the start, held or
-				 * not, so that taking over only adds addresses. */
+				 * not, so that taking over only adds addresses.
+				 * use-vmac off: on the interface, its own MAC. */
 				for (size_t k = 0; k < in->n_vaddrs; k++) {
 					const struct conf_addr *ca = &in->vaddrs[k];
 					uint8_t a[16], mac[6];
-					int ifi = vmac_link(p, par, fam4or6(ca),
-					    in->vrid, mac);
+					int ifi = par->ifindex;
+
+					memcpy(mac, par->info.mac, 6);
+					if (in->use_vmac)
+						ifi = vmac_link(p, par, fam4or6(ca),
+						    in->vrid, mac);
 
 					if (ifi < 0 || !held)
 						continue;

@@ -34,6 +34,12 @@ void		 vrrp_mgr_stop(struct vrrp_mgr *);
 
 void		 vrrp_mgr_show(const struct vrrp_mgr *, struct buf *, bool json);
 size_t		 vrrp_mgr_count(const struct vrrp_mgr *);
+/* Tracking: service `name` has (ok) or has not a backend taking new
+ * connections. Cheap when nothing changes. */
+void		 vrrp_mgr_service(struct vrrp_mgr *, const char *name, bool ok);
+/* lbctl ha master|backup|fault GROUP, in `vrrp external` mode. */
+int		 vrrp_mgr_ha(struct vrrp_mgr *, const char *state,
+		    const char *group, struct buf *err);
 /* lbctl vrrp set-priority INSTANCE N|reset: 0 on success, else an error
  * line in `err`. */
 int		 vrrp_mgr_set_priority(struct vrrp_mgr *, const char *instance,

@@ -31,6 +31,7 @@ static const char *const bad_names[VRRP_BAD__COUNT] = {
 	[VRRP_BAD_V2_INTERVAL] = "interval_mismatch",
 	[VRRP_BAD_ADDR_LIST] = "address_list_mismatch",
 	[VRRP_BAD_OWN] = "own",
+	[VRRP_BAD_PEER] = "not_a_peer",
 };
 
 const char *
@@ -157,6 +158,8 @@ vrrp_decode(const uint8_t *f, size_t len, struct vrrp_adv *a)
 	if (a->interval_cs == 0)
 		return VRRP_BAD_INTERVAL;
 	a->addrs = v + 8;
+	memcpy(a->dst, dst, alen);
+	a->unicast = memcmp(dst, a->family == 4 ? MCAST4 : MCAST6, alen) != 0;
 	return VRRP_OK;
 }
 
@@ -167,7 +170,7 @@ vrrp_encode(uint8_t *f, size_t cap, const struct vrrp_adv *a, const uint8_t *add
 	size_t vlen = 8 + (size_t)a->n_addrs * alen + (a->version == 2 ? 8 : 0);
 	size_t total = ETH_HLEN_ + iplen + vlen;
 	uint8_t *ip = f + ETH_HLEN_, *v = ip + iplen;
-	const uint8_t *dst = a->family == 4 ? MCAST4 : MCAST6;
+	const uint8_t *dst = a->unicast ? a->dst : a->family == 4 ? MCAST4 : MCAST6;
 	uint16_t csum;
 
 	if ((a->family != 4 && a->family != 6) || (a->version != 2 && a->version != 3) ||
@@ -181,7 +184,9 @@ vrrp_encode(uint8_t *f, size_t cap, const struct vrrp_adv *a, const uint8_t *add
 		return 0;
 	memset(f, 0, total);
 	if (a->family == 4) {
-		f[0] = 0x01; f[1] = 0x00; f[2] = 0x5e; f[5] = 0x12;
+		if (!a->unicast) {
+			f[0] = 0x01; f[1] = 0x00; f[2] = 0x5e; f[5] = 0x12;
+		}
 		put16(f + 12, ET_IPV4);
 		ip[0] = 0x45;
 		ip[1] = 0xc0;		/* DSCP CS6, network control */
@@ -193,7 +198,9 @@ vrrp_encode(uint8_t *f, size_t cap, const struct vrrp_adv *a, const uint8_t *add
 		csum = dp_csum_fold(dp_csum_partial(ip, 20, 0));
 		memcpy(ip + 10, &csum, 2);
 	} else {
-		f[0] = 0x33; f[1] = 0x33; f[5] = 0x12;
+		if (!a->unicast) {
+			f[0] = 0x33; f[1] = 0x33; f[5] = 0x12;
+		}
 		put16(f + 12, ET_IPV6);
 		ip[0] = 0x6c;		/* version 6, traffic class CS6 */
 		put16(ip + 4, (uint16_t)vlen);

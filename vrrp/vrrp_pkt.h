@@ -16,6 +16,7 @@
 #define LBD_VRRP_PKT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VRRP_PROTO		112
@@ -41,6 +42,7 @@ enum vrrp_bad {
 	VRRP_BAD_V2_INTERVAL,	/* v2: interval differs from ours (RFC 3768) */
 	VRRP_BAD_ADDR_LIST,	/* v2, not the owner: address list differs */
 	VRRP_BAD_OWN,		/* an advertisement we sent, seen again */
+	VRRP_BAD_PEER,		/* unicast instance: not from a unicast-peer */
 	VRRP_BAD__COUNT
 };
 
@@ -55,6 +57,8 @@ struct vrrp_adv {
 	uint8_t		 n_addrs;
 	uint8_t		 src[16];	/* sender's IP (IPv4 in the first 4 bytes) */
 	uint8_t		 src_mac[6];
+	uint8_t		 dst[16];	/* decode: the destination; encode: */
+	bool		 unicast;	/* used only when this is set */
 	const uint8_t	*addrs;		/* n_addrs × 4 or 16 bytes, in the frame */
 };
 
@@ -63,7 +67,8 @@ enum vrrp_bad	vrrp_decode(const uint8_t *frame, size_t len, struct vrrp_adv *);
 
 /*
  * Encode an advertisement to the VRRP multicast group (224.0.0.18 or
- * ff02::12). `a->src` is the sender's primary address (for IPv6 its
+ * ff02::12), or to `a->dst` when `a->unicast` (the Ethernet destination is
+ * then left zero: unicast frames go out through the kernel's IP stack). `a->src` is the sender's primary address (for IPv6 its
  * link-local address), `a->src_mac` the Ethernet source, `addrs` the
  * virtual addresses. Returns the frame length, 0 if `cap` is too small or
  * the advertisement is not encodable.

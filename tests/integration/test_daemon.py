@@ -322,6 +322,13 @@ def run(tmp):
         # them below.
         words = usage.replace("SERVICE/BACKEND", "web/web1").replace("N|reset", "7").split()
         words = [w for w in words if not w.startswith("[")]
+        if "GROUP" in words:
+            # Without `vrrp external`, lbctl ha is refused with a reason
+            # (tests/netns/test_vrrp_track.py drives it for real).
+            code, out, err = ctl(d, "ha", "master", "edge")
+            check(code == 1 and "vrrp external" in out + err,
+                  "lbctl ha without vrrp external: an error line", out + err)
+            continue
         if "INSTANCE" in words:
             # No vrrp-group here: an unknown instance is an error line
             # (tests/netns/test_vrrp.py sets a real one).

@@ -282,8 +282,7 @@ def main():
         t.cleanup()
         logf.close()
         subprocess.run(["rm", "-rf", tmp])
-    left = [n for n in subprocess.run(["ip", "netns", "list"], capture_output=True,
-            text=True).stdout.split() if n.startswith(t.p + "-")]
+    left = t.leftover()
     check(not left, "every namespace is removed", left)
     return done()
 

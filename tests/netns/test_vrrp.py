@@ -38,7 +38,10 @@ VMAC_FRONT = "00:00:5e:00:01:33"
 ADVERT_MS = 100
 
 
-def lbd_conf(sock, prio, preempt=True):
+def lbd_conf(sock, prio, preempt=True, front="", back="", group="",
+             glob=""):
+    """`front`, `back`, `group`, `glob`: extra directives for the front
+    and back instances, the vrrp-group and global."""
     instances = "".join(f"""
     instance {name} {{
         interface {iface}
@@ -47,16 +50,19 @@ def lbd_conf(sock, prio, preempt=True):
         advert-interval {ADVERT_MS}ms
         preempt {"yes" if preempt else "no"}
         virtual-address {addr}/24
-    }}""" for name, iface, vrid, addr in (("front", "f0", 51, VIP),
-                                         ("back", "b0", 52, SNAT)))
+        {extra}
+    }}""" for name, iface, vrid, addr, extra in (
+        ("front", "f0", 51, VIP, front), ("back", "b0", 52, SNAT, back)))
     return f"""global {{
     control-socket {sock}
     interface f0
     interface b0
     garp count 3
     garp interval 50ms
+    {glob}
 }}
 vrrp-group edge {{{instances}
+    {group}
 }}
 service web {{
     listen {VIP} tcp 80
@@ -119,11 +125,11 @@ class Net:
                         os.path.join(self.tmp, "be1.log"), "80"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def start(self, node, prio, preempt=True):
+    def start(self, node, prio, preempt=True, **extra):
         sock = os.path.join(self.tmp, f"{node}.sock")
         conf = os.path.join(self.tmp, f"{node}.conf")
         with open(conf, "w") as f:
-            f.write(lbd_conf(sock, prio, preempt))
+            f.write(lbd_conf(sock, prio, preempt, **extra))
         if os.path.exists(sock):
             os.unlink(sock)
         log = open(os.path.join(self.tmp, f"{node}.log"), "a")
@@ -377,8 +383,7 @@ def main():
             t.nsx("n1", f"ip addr del {VIP}/24 dev f0", check=False)
     finally:
         net.cleanup()
-    left = [n for n in subprocess.run(["ip", "netns", "list"], capture_output=True,
-            text=True).stdout.split() if n.startswith(t.p + "-")]
+    left = t.leftover()
     check(not left, "every namespace is removed", left)
     return done()
 

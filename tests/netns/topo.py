@@ -162,6 +162,12 @@ class Topo:
                     break
                 time.sleep(0.1)
 
+    def leftover(self):
+        """Namespaces of this topology still there (after cleanup: none)."""
+        out = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                             text=True).stdout.split()
+        return [n for n in out if n.startswith(self.p + "-")]
+
     def cleanup(self):
         for p in reversed(self.procs):
             if p.poll() is None:

@@ -221,6 +221,45 @@ test_encode_limits(void **state)
 	assert_int_equal(vrrp_encode(f, sizeof(f), &a, addr), 0);
 }
 
+/* Unicast: the peer's address as destination, in the checksum too (v3
+ * pseudo-header), for both families; the decoder tells it apart. */
+static void
+test_unicast(void **state)
+{
+	static const uint8_t peer6[16] = { 0xfe, 0x80, [15] = 0x12 };
+	uint8_t f[VRRP_FRAME_MAX], addr[16] = { 10, 0, 0, 100 };
+	struct vrrp_adv a = { .version = 3, .family = 4, .vrid = 9, .priority = 150,
+			      .interval_cs = 10, .n_addrs = 1, .src = { 10, 0, 0, 11 },
+			      .dst = { 10, 0, 0, 12 }, .unicast = true };
+	struct vrrp_adv d;
+	size_t n;
+
+	assert_true((n = vrrp_encode(f, sizeof(f), &a, addr)) > 0);
+	assert_int_equal(vrrp_decode(f, n, &d), VRRP_OK);
+	assert_true(d.unicast);
+	assert_memory_equal(d.dst, a.dst, 4);
+	assert_memory_equal(f + 14 + 16, a.dst, 4);
+	a.unicast = false;
+	assert_true((n = vrrp_encode(f, sizeof(f), &a, addr)) > 0);
+	assert_int_equal(vrrp_decode(f, n, &d), VRRP_OK);
+	assert_false(d.unicast);
+
+	a.family = 6;
+	a.unicast = true;
+	memset(a.src, 0, 16);
+	a.src[0] = 0xfe; a.src[1] = 0x80; a.src[15] = 0x11;
+	memcpy(a.dst, peer6, 16);
+	memset(addr, 0, 16);
+	addr[0] = 0x20; addr[1] = 0x01; addr[15] = 0x64;
+	assert_true((n = vrrp_encode(f, sizeof(f), &a, addr)) > 0);
+	assert_int_equal(vrrp_decode(f, n, &d), VRRP_OK);
+	assert_true(d.unicast);
+	assert_memory_equal(d.dst, peer6, 16);
+	/* The checksum covers the destination: change it and it fails. */
+	f[14 + 24 + 15] ^= 1;
+	assert_int_equal(vrrp_decode(f, n, &d), VRRP_BAD_CHECKSUM);
+}
+
 /* ---- state machine ------------------------------------------------------ */
 
 static const uint8_t SELF[16] = { 10, 0, 0, 2 };
@@ -459,6 +498,7 @@ main(void)
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_encode_limits),
+		cmocka_unit_test(test_unicast),
 		cmocka_unit_test(test_fsm_timers),
 		cmocka_unit_test(test_fsm_backup),
 		cmocka_unit_test(test_fsm_preempt_delay),
