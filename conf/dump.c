@@ -274,10 +274,7 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		fprintf(fp, "%s{\"name\":", g ? "," : "");
 		jstr(fp, gr->name);
 		fputs(",\"notify\":", fp);
-		if (gr->notify != NULL)
-			jstr(fp, gr->notify);
-		else
-			fputs("null", fp);
+		jstr(fp, gr->notify);
 		fputs(",\"instances\":[", fp);
 		for (size_t i = 0; i < gr->n_instances; i++) {
 			const struct conf_instance *in = &gr->instances[i];
@@ -304,10 +301,7 @@ conf_dump_json(const struct conf *c, FILE *fp)
 				jaddr(fp, &in->unicast_peers[k], false);
 			}
 			fputs("],\"notify\":", fp);
-			if (in->notify != NULL)
-				jstr(fp, in->notify);
-			else
-				fputs("null", fp);
+			jstr(fp, in->notify);
 			fputs(",\"tracks\":[", fp);
 			for (size_t k = 0; k < in->n_tracks; k++) {
 				const struct conf_track *t = &in->tracks[k];

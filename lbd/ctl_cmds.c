@@ -467,6 +467,18 @@ cmd_show_vrrp(struct cmd_ctx *c)
 	return true;
 }
 
+/* {"k1":"v1","k2":"v2"}: what the VRRP commands answer in JSON. */
+static void
+json_pair(struct buf *b, const char *k1, const char *v1, const char *k2,
+    const char *v2)
+{
+	buf_printf(b, "{\"%s\":", k1);
+	buf_json_str(b, v1);
+	buf_printf(b, ",\"%s\":", k2);
+	buf_json_str(b, v2);
+	buf_puts(b, "}\n");
+}
+
 static bool
 cmd_vrrp_prio(struct cmd_ctx *c)
 {
@@ -476,13 +488,9 @@ cmd_vrrp_prio(struct cmd_ctx *c)
 	}
 	if (vrrp_mgr_set_priority(c->d->vrrp, c->argv[0], c->argv[1], c->out) < 0)
 		return false;
-	if (c->json) {
-		buf_puts(c->out, "{\"instance\":");
-		buf_json_str(c->out, c->argv[0]);
-		buf_puts(c->out, ",\"priority\":");
-		buf_json_str(c->out, c->argv[1]);
-		buf_puts(c->out, "}\n");
-	} else
+	if (c->json)
+		json_pair(c->out, "instance", c->argv[0], "priority", c->argv[1]);
+	else
 		buf_printf(c->out, "instance %s priority %s\n", c->argv[0], c->argv[1]);
 	return true;
 }
@@ -496,13 +504,9 @@ cmd_ha(struct cmd_ctx *c)
 	}
 	if (vrrp_mgr_ha(c->d->vrrp, c->argv[0], c->argv[1], c->out) < 0)
 		return false;
-	if (c->json) {
-		buf_puts(c->out, "{\"group\":");
-		buf_json_str(c->out, c->argv[1]);
-		buf_puts(c->out, ",\"state\":");
-		buf_json_str(c->out, c->argv[0]);
-		buf_puts(c->out, "}\n");
-	} else
+	if (c->json)
+		json_pair(c->out, "group", c->argv[1], "state", c->argv[0]);
+	else
 		buf_printf(c->out, "group %s %s\n", c->argv[1], c->argv[0]);
 	return true;
 }

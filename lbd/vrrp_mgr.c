@@ -955,6 +955,33 @@ inst_go(struct vrrp_mgr *m, struct vinst *vi)
 			ev_timer_start(m->loop, &vi->tracks[t].every);
 }
 
+/*
+ * Instances in their final place in m->v get going: in external mode they
+ * take their group's state from lbctl ha; otherwise carrier is read,
+ * scripts start, and new routers leave Initialize.
+ */
+static void
+go_all(struct vrrp_mgr *m, uint64_t now)
+{
+	if (!m->external)
+		links_update(m);
+	for (size_t i = 0; i < m->n; i++) {
+		struct vinst *vi = &m->v[i];
+		struct vgroup *vg = vgroup(m, vi->group);
+		struct vrrp_out o;
+
+		if (m->external) {
+			vi->fsm.state = vg != NULL ? vg->ext : VRRP_BACKUP;
+			continue;
+		}
+		inst_go(m, vi);
+		if (vi->fsm.state == VRRP_INIT) {
+			vrrp_fsm_start(&vi->fsm, now, &o);
+			handle(m, vi, &o);
+		}
+	}
+}
+
 static int
 groups_set(struct vrrp_mgr *m, const struct conf *c)
 {
@@ -1035,23 +1062,14 @@ vrrp_mgr_start(struct ev_loop *loop, const struct conf *c, vrrp_group_fn *fn,
 				return NULL;
 			}
 		}
+	go_all(m, now);
 	if (m->external) {
 		/* No VRRP of our own: sockets stay closed, groups wait for
 		 * lbctl ha. */
 		for (size_t s = 0; s < m->n_socks; s++)
 			ev_io_stop(loop, &m->socks[s]->io);
-		for (size_t i = 0; i < m->n; i++)
-			m->v[i].fsm.state = VRRP_BACKUP;
 		log_info("vrrp external: %zu group(s) follow lbctl ha", m->n_groups);
 		return m;
-	}
-	links_update(m);
-	for (size_t i = 0; i < m->n; i++) {
-		struct vrrp_out o;
-
-		inst_go(m, &m->v[i]);
-		vrrp_fsm_start(&m->v[i].fsm, now, &o);
-		handle(m, &m->v[i], &o);
 	}
 	reevaluate(m);
 	return m;
@@ -1153,24 +1171,7 @@ vrrp_mgr_apply(struct vrrp_mgr *m, const struct conf *c)
 	free(m->v);
 	m->v = nv;
 	m->n = k;
-	if (m->external)
-		for (size_t i = 0; i < m->n; i++) {
-			struct vgroup *vg = vgroup(m, m->v[i].group);
-
-			m->v[i].fsm.state = vg != NULL ? vg->ext : VRRP_BACKUP;
-		}
-	else {
-		links_update(m);
-		for (size_t i = 0; i < m->n; i++) {
-			inst_go(m, &m->v[i]);
-			if (m->v[i].fsm.state == VRRP_INIT) {
-				struct vrrp_out o;
-
-				vrrp_fsm_start(&m->v[i].fsm, now, &o);
-				handle(m, &m->v[i], &o);
-			}
-		}
-	}
+	go_all(m, now);
 	/* Groups that no longer exist, or have no master instance, let go. */
 	for (size_t i = m->n_held; i-- > 0;) {
 		char *g = strdup(m->held[i]);
