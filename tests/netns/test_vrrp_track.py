@@ -18,14 +18,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check, done  # noqa: E402
-import test_vrrp as tv  # noqa: E402
-from test_vrrp import Net, master_both, VIP  # noqa: E402
+from pair import Net, master_both  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 
 # keepalived insists on an address of its own: a TEST-NET one nobody uses.
 KEEPALIVED_EXT = """global_defs {{
@@ -62,7 +62,7 @@ def instance(net, node, name):
 
 
 def main():
-    net = Net()
+    net = Net(BUILD)
     t = net.t
     try:
         net.build()
@@ -160,7 +160,7 @@ def main():
         sock = os.path.join(net.tmp, "n1.sock")
         kconf = os.path.join(net.tmp, "k-ext.conf")
         with open(kconf, "w") as f:
-            f.write(KEEPALIVED_EXT.format(ctl=f"{tv.LBCTL} -s {sock}"))
+            f.write(KEEPALIVED_EXT.format(ctl=f"{net.lbctl} -s {sock}"))
         t.popen("n1", ["keepalived", "-n", "-l", "-D", "-P", "-f", kconf,
                        "-p", os.path.join(net.tmp, "k-ext.pid"),
                        "-r", os.path.join(net.tmp, "k-ext.vpid")],

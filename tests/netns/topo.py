@@ -82,9 +82,10 @@ class Topo:
         self.nsx(n, f"ip addr add {a4}/{plen4} dev {dev}")
         self.nsx(n, f"ip -6 addr add {a6}/{plen6} dev {dev} nodad")
 
-    def build(self):
-        names = ["client", "wan", "lbd", "sw"] + [b for b, _ in BACKENDS]
-        for n in names:     # a namespace of ours left by a killed run
+    def namespaces(self, names):
+        """Create the namespaces `names` (first removing ones of ours a
+        killed run left), loopback up, no duplicate address detection."""
+        for n in names:
             subprocess.run(["ip", "netns", "del", self.ns(n)],
                            capture_output=True)
         for n in names:
@@ -93,6 +94,9 @@ class Topo:
             self.nsx(n, "ip link set lo up")
             self.nsx(n, "sysctl -qw net.ipv6.conf.all.accept_dad=0 "
                      "net.ipv6.conf.default.accept_dad=0")
+
+    def build(self):
+        self.namespaces(["client", "wan", "lbd", "sw"] + [b for b, _ in BACKENDS])
         self.nsx("sw", "ip link add br0 type bridge")
         self.nsx("sw", "ip link set br0 up")
         self.veth("client", "c0", "wan", "w0")
