@@ -155,7 +155,7 @@ $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h t
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
-.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e
+.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover
 
 # ---- benchmarks (not part of check) ---------------------------------------
 
@@ -186,6 +186,13 @@ ifneq ($(NO_DEPS),1)
 	sh packaging/deps.sh bench
 endif
 	python3 bench/e2e.py $(B) $(or $(SECONDS),10)
+
+# Failover interruption, lbd against keepalived + HAProxy (ROUNDS=5).
+bench-failover: $(LBD) $(LBCTL)
+ifneq ($(NO_DEPS),1)
+	sh packaging/deps.sh bench
+endif
+	python3 bench/failover.py $(B) $(or $(ROUNDS),5)
 
 # Rewrite the golden packet fixtures (review the diff before committing).
 packets-regen: $(B)/tests/packets/gen

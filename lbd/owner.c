@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lbd/io/garp.h"
 #include "lbd/owner.h"
@@ -14,6 +15,7 @@ struct owner {
 	size_t			 n, cap;
 	uint32_t		 count, interval_ms, refresh_ms;
 	uint64_t		 sent, send_errors;
+	int			 fd;		/* garp_open */
 	ev_timer		 burst, refresh;
 };
 
@@ -38,7 +40,7 @@ announce(struct owner *o, struct owned_addr *a)
 {
 	char s[64];
 
-	if (garp_send(a->ifindex, a->family, a->addr, a->mac) == 0)
+	if (garp_send(o->fd, a->ifindex, a->family, a->addr, a->mac) == 0)
 		o->sent++;
 	else if (o->send_errors++ == 0)
 		log_warn("announce %s on ifindex %d", astr(a, s, sizeof(s)),
@@ -90,6 +92,8 @@ owner_new(struct ev_loop *loop, struct knl *nl, uint32_t count,
 		return NULL;
 	o->loop = loop;
 	o->nl = nl;
+	if ((o->fd = garp_open()) < 0)
+		log_warn("announcements: packet socket");
 	ev_timer_init(&o->burst, burst_cb, 0, 0);
 	ev_timer_init(&o->refresh, refresh_cb, 0, 0);
 	o->burst.data = o->refresh.data = o;
@@ -210,6 +214,8 @@ owner_free(struct owner *o)
 	ev_timer_stop(o->loop, &o->refresh);
 	while (o->n > 0)
 		release_at(o, o->n - 1);
+	if (o->fd >= 0)
+		close(o->fd);
 	free(o->v);
 	free(o);
 }

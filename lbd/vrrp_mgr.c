@@ -501,6 +501,29 @@ group_update(struct vrrp_mgr *m, const char *g)
 	m->fn(m->arg, g, master);
 }
 
+/* A group that just became master: its k routers advertise at j/k of
+ * their interval (j = 0..k-1) from now on instead of all together, so a
+ * backup notices a dead master as soon as the first of them goes quiet
+ * for Master_Down_Interval (see vrrp_fsm_phase). */
+static void
+spread(struct vrrp_mgr *m, const char *g, uint64_t now)
+{
+	size_t k = 0, j = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		k += strcmp(m->v[i].group, g) == 0;
+	for (size_t i = 0; i < m->n && k > 1; i++) {
+		struct vrrp_fsm *f = &m->v[i].fsm;
+
+		if (strcmp(m->v[i].group, g) != 0)
+			continue;
+		if (j > 0)
+			vrrp_fsm_phase(f, now, (uint32_t)(f->cfg.adver_cs * 10u *
+			    j / k));
+		j++;
+	}
+}
+
 static void
 handle(struct vrrp_mgr *m, struct vinst *vi, const struct vrrp_out *o)
 {
@@ -532,6 +555,8 @@ handle(struct vrrp_mgr *m, struct vinst *vi, const struct vrrp_out *o)
 			handle(m, x, &xo);
 		}
 		m->moving = false;
+		if (o->to == VRRP_MASTER)
+			spread(m, vi->group, now);
 	}
 	if (!m->moving)
 		group_update(m, vi->group);

@@ -235,6 +235,14 @@ vrrp_fsm_force(struct vrrp_fsm *m, uint64_t now, enum vrrp_state to, struct vrrp
 		become_backup(m, now, o);
 }
 
+void
+vrrp_fsm_phase(struct vrrp_fsm *m, uint64_t now, uint32_t in_ms)
+{
+	if (m->state == VRRP_MASTER && m->adver_at != 0 &&
+	    now + in_ms < m->adver_at)
+		m->adver_at = now + in_ms;
+}
+
 uint64_t
 vrrp_fsm_deadline(const struct vrrp_fsm *m)
 {

@@ -89,6 +89,12 @@ void		vrrp_fsm_set_prio(struct vrrp_fsm *, uint64_t now, uint8_t prio,
 /* A sync-group partner moved: follow it to MASTER or BACKUP. */
 void		vrrp_fsm_force(struct vrrp_fsm *, uint64_t now, enum vrrp_state,
 		    struct vrrp_out *);
+/* A master's next advertisement comes in `in_ms` (never later than its
+ * Adver_Timer would have it). A sync group spreads its routers' adverts
+ * over one interval this way, so that the backup, which takes the whole
+ * group over when any one router's Master_Down_Timer runs out, notices a
+ * dead master up to (k - 1) / k of an interval sooner. */
+void		vrrp_fsm_phase(struct vrrp_fsm *, uint64_t now, uint32_t in_ms);
 /* The earliest timer, 0 if none runs. */
 uint64_t	vrrp_fsm_deadline(const struct vrrp_fsm *);
 

@@ -4,8 +4,8 @@
 #include <linux/if_packet.h>
 #include <net/if_arp.h>
 
+#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lbd/io/garp.h"
 
@@ -73,23 +73,28 @@ garp_build(uint8_t *f, uint8_t family, const uint8_t addr[16],
 }
 
 int
-garp_send(int ifindex, uint8_t family, const uint8_t addr[16],
+garp_open(void)
+{
+	return socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+}
+
+int
+garp_send(int fd, int ifindex, uint8_t family, const uint8_t addr[16],
     const uint8_t mac[6])
 {
 	struct sockaddr_ll sll;
 	uint8_t f[128];
 	size_t len = garp_build(f, family, addr, mac);
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0), rc;
 
-	if (fd < 0)
+	if (fd < 0) {
+		errno = EBADF;
 		return -1;
+	}
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_ifindex = ifindex;
 	sll.sll_halen = 6;
 	memcpy(sll.sll_addr, f, 6);
-	rc = sendto(fd, f, len, 0, (struct sockaddr *)&sll, sizeof(sll)) ==
+	return sendto(fd, f, len, 0, (struct sockaddr *)&sll, sizeof(sll)) ==
 	    (ssize_t)len ? 0 : -1;
-	close(fd);
-	return rc;
 }

@@ -14,8 +14,13 @@
 /* Build the frame into buf (at least 128 bytes); returns its length. */
 size_t	garp_build(uint8_t *buf, uint8_t family, const uint8_t addr[16],
 	    const uint8_t mac[6]);
-/* Send one announcement; 0 or -1 (errno set). */
-int	garp_send(int ifindex, uint8_t family, const uint8_t addr[16],
+/* The socket announcements go out on: AF_PACKET, protocol 0 (it receives
+ * nothing). Kept open for the process's life: closing a packet socket
+ * waits for an RCU grace period (10-15 ms measured), which at a takeover
+ * would delay the next address and its announcement. -1 on error. */
+int	garp_open(void);
+/* Send one announcement on `fd` from garp_open; 0 or -1 (errno set). */
+int	garp_send(int fd, int ifindex, uint8_t family, const uint8_t addr[16],
 	    const uint8_t mac[6]);
 
 #endif /* LBD_IO_GARP_H */

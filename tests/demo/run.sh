@@ -7,8 +7,9 @@
 # Everything it creates is removed at the end, also on failure.
 #
 # Then the packet path: tests/demo/dataplane.py builds a network in
-# namespaces and sends traffic through lbd in each mode. Failover joins with
-# the VRRP issue.
+# namespaces and sends traffic through lbd in each mode; and failover:
+# tests/demo/failover.py runs two nodes, kills the master and prints the
+# interruption the client saw.
 set -u
 build=$(cd "${1:-build}" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -99,4 +100,6 @@ say "lbd's log"
 cat "$tmp/lbd.log"
 
 # Part 2: real packets through XDP and AF_XDP, in network namespaces.
-python3 "$src/tests/demo/dataplane.py" "$build"
+python3 "$src/tests/demo/dataplane.py" "$build" || exit 1
+# Part 3: two nodes with VRRP; the master dies, the client is measured.
+python3 "$src/tests/demo/failover.py" "$build"

@@ -40,7 +40,7 @@ def lbd_conf(sock, prio, preempt=True, front="", back="", group="",
         {extra}
     }}""" for name, iface, vrid, addr, extra in (
         ("front", "f0", 51, VIP, front), ("back", "b0", 52, SNAT, back)))
-    return f"""global {{
+    text = f"""global {{
     control-socket {sock}
     interface f0
     interface b0
@@ -59,6 +59,7 @@ service web {{
     backend be1 {BE}:80
 }}
 """
+    return "".join(ln for ln in text.splitlines(True) if ln.strip())
 
 
 class Net:

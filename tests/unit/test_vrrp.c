@@ -473,6 +473,20 @@ test_fsm_stop_fault_prio(void **state)
 	vrrp_fsm_force(&m, 9200, VRRP_MASTER, &o);
 	assert_true(o.changed && o.to == VRRP_MASTER && o.send);
 	assert_string_equal(vrrp_state_name(m.state), "master");
+
+	/* Phase: the next advert comes sooner, never later. */
+	assert_int_equal(vrrp_fsm_deadline(&m), 9200 + 1000);
+	vrrp_fsm_phase(&m, 9200, 500);
+	assert_int_equal(vrrp_fsm_deadline(&m), 9700);
+	vrrp_fsm_phase(&m, 9200, 800);
+	assert_int_equal(vrrp_fsm_deadline(&m), 9700);
+	vrrp_fsm_tick(&m, 9700, &o);
+	assert_true(o.send);
+	assert_int_equal(vrrp_fsm_deadline(&m), 9700 + 1000);
+	/* Only a master has an advert to move. */
+	vrrp_fsm_force(&m, 9800, VRRP_BACKUP, &o);
+	vrrp_fsm_phase(&m, 9800, 10);
+	assert_int_equal(vrrp_fsm_deadline(&m), 9800 + vrrp_fsm_down_ms(&m));
 }
 
 static void
