@@ -202,7 +202,7 @@ packets-regen: $(B)/tests/packets/gen
 # ---- fuzzing (tests/fuzz) -------------------------------------------------
 
 FUZZ_BINS := $(B)/tests/fuzz/fuzz_conf $(B)/tests/fuzz/fuzz_frames $(B)/tests/fuzz/fuzz_ctl \
-             $(B)/tests/fuzz/fuzz_health
+             $(B)/tests/fuzz/fuzz_health $(B)/tests/fuzz/fuzz_sync
 FUZZ_LINK = -fsanitize=fuzzer,address,undefined
 
 $(B)/tests/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(LIBCONF)
@@ -220,6 +220,10 @@ $(B)/tests/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(filter-out $(B)/lbd/main.o,$(L
 $(B)/tests/fuzz/fuzz_health: tests/fuzz/fuzz_health.c $(COMP_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) -lev -lssl -lcrypto
+
+$(B)/tests/fuzz/fuzz_sync: tests/fuzz/fuzz_sync.c $(COMP_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) -lssl -lcrypto
 
 fuzz-bins: $(FUZZ_BINS)
 .PHONY: fuzz-bins

@@ -28,6 +28,22 @@ seed() {	# seed TARGET DIR
 		printf '\x01HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' > "$dir/cl"
 		printf '\x07HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n' > "$dir/chunked"
 		printf '\x03up 75%%\ndrain\nmaint # x\n' > "$dir/agent" ;;
+	fuzz_sync)
+		# A hello, then a DATA datagram with one record, each as
+		# "length (2 bytes, little-endian), clock step, datagram".
+		python3 - "$dir" <<'PY'
+import struct, sys, os
+def hdr(t, count, msgid, seq, flags=0):
+    return (b'LBS\x01' + struct.pack('>BBH', t, flags, count) +
+            struct.pack('>QIIQQQQQQ', 2, 200, 100, msgid, seq, 1, 0, 0, 5))
+rec = bytes([1, 6, 2, 2, 1]) + bytes(range(24))
+d1 = hdr(2, 0, 1, 0)
+d2 = hdr(1, 1, 2, 1, 1) + rec
+d3 = hdr(1, 0, 3, 2, 2)
+seq = b''.join(struct.pack('<HB', len(d), 5) + d for d in (d1, d2, d3))
+open(os.path.join(sys.argv[1], 'stream'), 'wb').write(seq)
+PY
+		;;
 	fuzz_frames)
 		# Golden input frames as "length/2, interface, frame".
 		python3 - "$dir" tests/packets/golden/*.in.pcap <<'PY'
