@@ -385,6 +385,11 @@ ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
 
 	e->last_seen = now;
 	e->pkts[dir]++;
+	if (__builtin_expect(e->flags & CT_F_MIRRORED, 0)) {
+		/* We forward it now (a takeover): it is ours. */
+		e->flags &= (uint8_t)~(CT_F_MIRRORED | CT_F_STALE);
+		event(ct, CT_EV_NEW, e);
+	}
 	if (e->t[0].proto != 6)
 		return false;
 	if (fl & 0x04) {					/* RST */
@@ -418,7 +423,15 @@ ct_expire(struct ct_table *ct, uint32_t now, uint32_t budget)
 			struct ct_entry *e = &ct->e[idx];
 
 			budget--;
-			if ((int32_t)(now - e->last_seen) >= (int32_t)to) {
+			if ((int32_t)(now - e->last_seen) >= (int32_t)to &&
+			    ct->keep_mirrored && (e->flags & CT_F_MIRRORED)) {
+				/* The owner vouches for it until it says
+				 * CLOSE; should it vanish, a full timeout
+				 * from now. */
+				e->last_seen = now;
+				list_remove(ct, idx);
+				list_append(ct, idx, (uint8_t)c);
+			} else if ((int32_t)(now - e->last_seen) >= (int32_t)to) {
 				ct_free(ct, idx);
 				ct->stats.expired++;
 				freed++;
@@ -431,6 +444,39 @@ ct_expire(struct ct_table *ct, uint32_t now, uint32_t budget)
 		}
 	}
 	return freed;
+}
+
+void
+ct_renew(struct ct_table *ct, uint32_t idx, uint32_t now)
+{
+	ct->e[idx].flags &= (uint8_t)~CT_F_STALE;
+	ct->e[idx].last_seen = now;
+}
+
+uint32_t
+ct_mark_mirrored(struct ct_table *ct)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < ct->cap; i++)
+		if (ct->e[i].state != CT_NONE && (ct->e[i].flags & CT_F_MIRRORED)) {
+			ct->e[i].flags |= CT_F_STALE;
+			n++;
+		}
+	return n;
+}
+
+uint32_t
+ct_sweep_stale(struct ct_table *ct)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < ct->cap; i++)
+		if (ct->e[i].state != CT_NONE && (ct->e[i].flags & CT_F_STALE)) {
+			ct_free(ct, i);
+			n++;
+		}
+	return n;
 }
 
 size_t

@@ -80,6 +80,7 @@ struct ct_timeouts {
 #define CT_F_SNAT	0x02	/* holds a SNAT port */
 #define CT_F_FIN_ORIG	0x04	/* FIN seen from the client */
 #define CT_F_FIN_REPLY	0x08	/* FIN seen from the backend */
+#define CT_F_STALE	0x10	/* mirrored, not renewed by the running bulk */
 
 struct ct_entry {
 	struct dp_tuple	t[2];		/* [CT_ORIG], [CT_REPLY] */
@@ -137,6 +138,9 @@ struct ct_table {
 	uint64_t		 seed;
 	ct_release_fn		 release;
 	void			*release_arg;
+	/* Mirrored entries do not time out while the peer that owns them is
+	 * there to say when they close (ha-sync sets this). */
+	bool			 keep_mirrored;
 
 	struct ct_event		*ev;		/* ring */
 	uint32_t		 ev_cap, ev_head, ev_len;
@@ -236,6 +240,14 @@ bool	ct_seen(struct ct_table *, uint32_t idx, enum ct_dir, uint8_t tcp_flags,
 	    uint32_t now);
 void	ct_set_state(struct ct_table *, uint32_t idx, enum ct_state,
 	    uint32_t now);
+
+/* Mirrored entries (ha-sync). A packet on one makes it ours: the flag goes
+ * and a CT_EV_NEW tells the peer. ct_mark_mirrored() flags every mirrored
+ * entry stale (a bulk resync begins); an upsert from the peer renews one
+ * (ct_renew); ct_sweep_stale() frees those the bulk did not renew. */
+void	ct_renew(struct ct_table *, uint32_t idx, uint32_t now);
+uint32_t ct_mark_mirrored(struct ct_table *);
+uint32_t ct_sweep_stale(struct ct_table *);
 
 /* Free expired entries; at most `budget` list steps. Returns entries freed. */
 uint32_t ct_expire(struct ct_table *, uint32_t now, uint32_t budget);

@@ -202,8 +202,16 @@ void		dp_process_batch(struct dp_engine *, struct dp_frame *frames,
 uint32_t	dp_expire(struct dp_engine *, uint32_t now, uint32_t budget);
 
 /* Insert a connection from outside (ha-sync): same rules as a new one,
- * marked mirrored, its SNAT port reserved. */
+ * marked mirrored, its SNAT port reserved. -1 for an entry that does not
+ * make sense (state, mode, families, protocol), one that exists, a SNAT
+ * port already taken, a full table. */
 int		dp_insert_conn(struct dp_engine *, const struct ct_entry *, uint32_t now);
+/* The peer's word on a connection it owns: insert it, or bring our
+ * mirrored copy up to date (state, FINs) and renew it. Our own entries are
+ * left alone: our packets know better. */
+int		dp_sync_upsert(struct dp_engine *, const struct ct_entry *, uint32_t now);
+/* The peer freed it: drop our mirrored copy (found by original tuple). */
+int		dp_sync_close(struct dp_engine *, const struct dp_tuple *orig);
 
 size_t		dp_resolve_requests(struct dp_engine *, struct dp_resolve *,
 		    size_t max);

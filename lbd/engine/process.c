@@ -663,6 +663,12 @@ dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 	uint32_t idx;
 	int32_t si, bi = -1;
 
+	if (in->state == CT_NONE || in->state >= CT_STATE__COUNT ||
+	    in->mode > DP_MODE_DSR || (o->family != 4 && o->family != 6) ||
+	    (o->proto != 6 && o->proto != 17) ||
+	    in->t[CT_REPLY].family != o->family ||
+	    in->t[CT_REPLY].proto != o->proto)
+		return -1;
 	if (ct_lookup(&e->ct, &in->t[CT_ORIG], &dir) != CT_NIL ||
 	    ct_lookup(&e->ct, &in->t[CT_REPLY], &dir) != CT_NIL)
 		return -1;
@@ -691,5 +697,44 @@ dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 	ct_commit(&e->ct, idx, (enum ct_state)in->state, now, true);
 	if (bi >= 0)
 		e->svc[si].b[bi].active++;
+	return 0;
+}
+
+int
+dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
+{
+	enum ct_dir dir;
+	uint32_t idx = ct_lookup(&e->ct, &in->t[CT_ORIG], &dir);
+	struct ct_entry *ce;
+
+	if (idx == CT_NIL)
+		return dp_insert_conn(e, in, now);
+	ce = &e->ct.e[idx];
+	if (!(ce->flags & CT_F_MIRRORED))
+		return 0;
+	if (dir != CT_ORIG || in->state == CT_NONE ||
+	    in->state >= CT_STATE__COUNT)
+		return -1;
+	if (memcmp(&ce->t[CT_REPLY], &in->t[CT_REPLY], sizeof(ce->t[0])) != 0) {
+		/* The client's port was reused for another connection. */
+		ct_free(&e->ct, idx);
+		return dp_insert_conn(e, in, now);
+	}
+	ce->flags |= in->flags & (CT_F_FIN_ORIG | CT_F_FIN_REPLY);
+	ct_set_state(&e->ct, idx, (enum ct_state)in->state, now);
+	ct_renew(&e->ct, idx, now);
+	return 0;
+}
+
+int
+dp_sync_close(struct dp_engine *e, const struct dp_tuple *orig)
+{
+	enum ct_dir dir;
+	uint32_t idx = ct_lookup(&e->ct, orig, &dir);
+
+	if (idx == CT_NIL || dir != CT_ORIG ||
+	    !(e->ct.e[idx].flags & CT_F_MIRRORED))
+		return -1;
+	ct_free(&e->ct, idx);
 	return 0;
 }

@@ -1229,6 +1229,98 @@ test_insert_mirrored(void **state)
 	dp_engine_free(fl2.e);
 }
 
+/* ha-sync's side of the table: the peer's upserts and closes, renewal while
+ * the peer vouches for its entries, mark and sweep around a bulk resync,
+ * and a mirrored entry becoming ours when a packet arrives for it. */
+static void
+test_sync_mirrored(void **state)
+{
+	struct flow fl, fl2;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct pg_ep c2 = pg_ep("203.0.113.6", 40001);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
+	struct dp_service s2 = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
+	struct ct_event ev[8];
+	struct ct_entry a, b;
+	struct ct_table *ct;
+	enum ct_dir dir;
+	uint32_t est = 0;
+
+	fl.e = mk_engine(64);
+	fl2.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	install(fl2.e, &s2, 1);
+	/* Two connections on node A; their entries as the peer sends them. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	assert_int_equal(ct_events(dp_engine_ct(fl.e), ev, 8), 2);
+	memset(&a, 0, sizeof(a));
+	a.t[0] = ev[0].t[0];
+	a.t[1] = ev[0].t[1];
+	a.state = CT_ESTABLISHED;
+	a.mode = ev[0].mode;
+	b = a;
+	b.t[0] = ev[1].t[0];
+	b.t[1] = ev[1].t[1];
+
+	ct = dp_engine_ct(fl2.e);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 10), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 10), 0);
+	assert_int_equal(ct->stats.inserted, 2);
+	assert_int_equal(ct_events(ct, ev, 8), 2);
+	assert_true(ev[0].flags & CT_F_MIRRORED);	/* not to be sent back */
+	/* Nonsense is refused. */
+	a.state = CT_STATE__COUNT;
+	assert_int_equal(dp_insert_conn(fl2.e, &a, 10), -1);
+	a.state = CT_ESTABLISHED;
+
+	/* While the peer vouches, its entries outlive their timeout ... */
+	ct->keep_mirrored = true;
+	est = ct->to.ms[CT_CLASS_EST];
+	dp_expire(fl2.e, 10 + est + 1, 1000);
+	assert_int_equal(ct->stats.active, 2);
+	/* ... the peer's changes land (FIN seen) ... */
+	a.state = CT_FIN_WAIT;
+	a.flags = CT_F_FIN_ORIG;
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 20), 0);
+	assert_int_equal(ct->stats.by_state[CT_FIN_WAIT], 1);
+	/* ... a bulk resync renews what the peer still has and drops what it
+	 * closed meanwhile (b) ... */
+	assert_int_equal(ct_mark_mirrored(ct), 2);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 30), 0);
+	assert_int_equal(ct_sweep_stale(ct), 1);
+	assert_int_equal(ct->stats.active, 1);
+	assert_int_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
+	/* ... a close removes one. */
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 40), 0);
+	assert_int_equal(dp_sync_close(fl2.e, &b.t[0]), 0);
+	assert_int_equal(dp_sync_close(fl2.e, &b.t[0]), -1);
+	(void)ct_events(ct, ev, 8);
+
+	/* Node B takes over: a packet of connection a makes it B's own and
+	 * tells the (new) peer; it is forwarded to the same backend. */
+	fl2.n = pg_tcp(fl2.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 0, NULL, 0);
+	run(&fl2, 0, 50);
+	expect_tx(&fl2, 1, mac_be[0], mac_if1);
+	assert_int_equal(ct_events(ct, ev, 8), 1);
+	assert_int_equal(ev[0].type, CT_EV_NEW);
+	assert_false(ev[0].flags & CT_F_MIRRORED);
+	/* Ours now: the peer's word no longer changes it, nor closes it. */
+	a.state = CT_CLOSE;
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 60), 0);
+	assert_int_equal(ct->stats.by_state[CT_CLOSE], 0);
+	assert_int_equal(dp_sync_close(fl2.e, &a.t[0]), -1);
+	/* Without a peer to vouch, mirrored entries time out as usual. */
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 70), 0);
+	ct->keep_mirrored = false;
+	dp_expire(fl2.e, 70 + est + 1, 1000);
+	assert_int_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
+	dp_engine_free(fl.e);
+	dp_engine_free(fl2.e);
+}
+
 /* With every backend down, new connections go to the fallback; once a
  * backend is back they go there again, and the fallback's connections
  * continue. */
@@ -1366,6 +1458,7 @@ main(void)
 		cmocka_unit_test(test_reload_keeps_connections),
 		cmocka_unit_test(test_syn_reuses_closed_entry),
 		cmocka_unit_test(test_insert_mirrored),
+		cmocka_unit_test(test_sync_mirrored),
 		cmocka_unit_test(test_from_conf),
 		cmocka_unit_test(test_fallback),
 	};
