@@ -267,7 +267,7 @@ install: $(LBD) $(LBCTL)
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(LBD) $(LBCTL) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 conf/examples/*.conf conf/examples/sync.key $(DESTDIR)$(DOCDIR)/examples/
-	install -m 0644 README.md SECURITY.md docs/BENCHMARKS.md docs/operator-guide.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md SECURITY.md docs/BENCHMARKS.md docs/operator-guide.md docs/ha-sync.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 packaging/man/lbd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 packaging/man/lbd.8 packaging/man/lbctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 packaging/lbd.service $(DESTDIR)$(UNITDIR)/

@@ -23,6 +23,8 @@
 #define CONF_NAME_MAX		63
 #define CONF_DEFAULT_SOCKET	"/run/lbd/lbd.sock"
 #define CONF_DEFAULT_SYNC_PORT	7788
+#define CONF_SYNC_KEY_MIN	16	/* bytes; ha-sync's SYNC_KEY_MIN */
+#define CONF_SYNC_KEY_MAX	1024
 #define CONF_INCLUDE_DEPTH_MAX	16
 #define CONF_SNAT_POOL_MAX	64	/* addresses per service */
 #define CONF_BACKENDS_MAX	65534	/* per service */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -146,6 +147,7 @@ static void
 validate_sync(struct conf_parser *p)
 {
 	struct conf_sync *s = &p->c->sync;
+	struct stat st;
 	int fd;
 
 	if (!s->present || s->incomplete)
@@ -159,11 +161,20 @@ validate_sync(struct conf_parser *p)
 		    "HMAC key)");
 		return;
 	}
-	if ((fd = open(s->key_file, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open(s->key_file, O_RDONLY | O_CLOEXEC)) < 0) {
 		conf_err(p, &s->key_loc, "key-file \"%s\": cannot read: %s",
 		    s->key_file, strerror(errno));
-	else
-		close(fd);
+		return;
+	}
+	/* HMAC-SHA256 wants a key as long as its output; fewer than 16
+	 * bytes is guessable. The whole file is the key. */
+	if (fstat(fd, &st) == 0 && (st.st_size < CONF_SYNC_KEY_MIN ||
+	    st.st_size > CONF_SYNC_KEY_MAX))
+		conf_err(p, &s->key_loc, "key-file \"%s\": %lld bytes; a key "
+		    "is %d to %d bytes (make one: head -c 32 /dev/urandom > "
+		    "FILE)", s->key_file, (long long)st.st_size,
+		    CONF_SYNC_KEY_MIN, CONF_SYNC_KEY_MAX);
+	close(fd);
 }
 
 /* Is `a` one of the addresses some VRRP instance moves? */

@@ -3,6 +3,7 @@
  * message with its exact FILE:LINE:COL, includes, the canonical dump's round
  * trip, and the diff.
  */
+#define TEST_KEY "/tmp/lbdt.key"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,7 +81,7 @@ static const char full[] =
     "                  track-script \"pidof x\" weight 5 interval 500ms }\n"
     "    notify \"/usr/bin/logger -t lbd\"\n"
     "}\n"
-    "sync { interface hb0 peer fe80::2 port 9000 key-file /dev/null }\n"
+    "sync { interface hb0 peer fe80::2 port 9000 key-file /tmp/lbdt.key }\n"
     "service web {\n"
     "    listen 198.51.100.10 tcp 80\n"
     "    mode snat\n"
@@ -352,17 +353,17 @@ static const struct err_case err_cases[] = {
 	{ "sync { interface hb0 }",
 	  "t.conf:1:1: error: sync: missing \"peer\"\n"
 	  "t.conf:1:1: error: sync: missing \"key-file\" (the shared HMAC key)\n" },
-	{ "sync { interface hb0 peer 10.0.0.300 key-file /dev/null }",
+	{ "sync { interface hb0 peer 10.0.0.300 key-file /tmp/lbdt.key }",
 	  "t.conf:1:27: error: peer: expected an IPv4 or IPv6 address, found "
 	  "\"10.0.0.300\"\n"
 	  "t.conf:1:1: error: sync: missing \"peer\"\n" },
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /nonexistent/key }",
 	  "t.conf:1:45: error: key-file \"/nonexistent/key\": cannot read: No "
 	  "such file or directory\n" },
-	{ "sync { interface hb0 peer 10.0.0.2 key-file /dev/null port 0 }",
-	  "t.conf:1:60: error: port 0 out of range 1..65535\n" },
-	{ "sync { interface hb0 peer 10.0.0.2 key-file /dev/null }\n"
-	  "sync { interface hb1 peer 10.0.0.2 key-file /dev/null }\n",
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key port 0 }",
+	  "t.conf:1:64: error: port 0 out of range 1..65535\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key }\n"
+	  "sync { interface hb1 peer 10.0.0.2 key-file /tmp/lbdt.key }\n",
 	  "t.conf:2:1: error: duplicate sync block (first at t.conf:1:1)\n" },
 	/* services */
 	{ "service s { backend b 10.0.0.2:80 }",
@@ -790,6 +791,24 @@ test_examples(void **state)
 	}
 }
 
+/* The sync blocks above name a key file: a real one, as lbd requires. */
+static int
+make_key(void **state)
+{
+	FILE *fp = fopen(TEST_KEY, "w");
+
+	if (fp == NULL)
+		return -1;
+	fputs("0123456789abcdef0123456789abcdef", fp);
+	return fclose(fp);
+}
+
+static int
+drop_key(void **state)
+{
+	return unlink(TEST_KEY);
+}
+
 int
 main(void)
 {
@@ -805,5 +824,5 @@ main(void)
 		cmocka_unit_test(test_examples),
 	};
 
-	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("conf", tests, make_key, drop_key);
 }
