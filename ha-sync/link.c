@@ -619,6 +619,12 @@ sync_link_info(const struct sync_link *l, struct sync_link_info *i)
 	memcpy(i->lag, l->lag, sizeof(i->lag));
 }
 
+void
+sync_link_set_cfg_hash(struct sync_link *l, uint64_t h)
+{
+	l->cfg.cfg_hash = h;
+}
+
 const struct sync_stats *
 sync_link_stats(const struct sync_link *l)
 {

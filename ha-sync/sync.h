@@ -210,6 +210,9 @@ void	sync_link_tick(struct sync_link *, uint64_t now);
 /* When output or tick next has something to do (0: nothing pending). */
 uint64_t sync_link_deadline(const struct sync_link *);
 
+/* A reload changed what must agree between the nodes. */
+void	sync_link_set_cfg_hash(struct sync_link *, uint64_t);
+
 /* What `lbctl show sync` shows. */
 struct sync_link_info {
 	bool		peer_up;

@@ -41,6 +41,7 @@ static bool	cmd_set_weight(struct cmd_ctx *);
 static bool	cmd_show_conn(struct cmd_ctx *);
 static bool	cmd_show_errors(struct cmd_ctx *);
 static bool	cmd_show_vrrp(struct cmd_ctx *);
+static bool	cmd_show_sync(struct cmd_ctx *);
 static bool	cmd_vrrp_prio(struct cmd_ctx *);
 static bool	cmd_ha(struct cmd_ctx *);
 
@@ -60,6 +61,8 @@ static const struct ctl_cmd commands[] = {
 	    "data-plane drops by reason and I/O errors" },
 	{ "show vrrp", 0, cmd_show_vrrp, "show vrrp",
 	    "VRRP instances: state, priority, master, counters" },
+	{ "show sync", 0, cmd_show_sync, "show sync",
+	    "connection sync: peer, stream, lag, counters, drops by reason" },
 	{ "vrrp set-priority", 2, cmd_vrrp_prio, "vrrp set-priority INSTANCE N|reset",
 	    "override an instance's priority (1..254) until reset or restart" },
 	{ "ha", 2, cmd_ha, "ha master|backup|fault GROUP",
@@ -464,6 +467,13 @@ static bool
 cmd_show_vrrp(struct cmd_ctx *c)
 {
 	vrrp_mgr_show(c->d->vrrp, c->out, c->json);
+	return true;
+}
+
+static bool
+cmd_show_sync(struct cmd_ctx *c)
+{
+	sync_mgr_show(c->d->sync, c->out, c->json);
 	return true;
 }
 

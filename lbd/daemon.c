@@ -130,6 +130,39 @@ be_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	push_services(w->data);
 }
 
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* A changed sync block (or a changed key) starts the link afresh: a new
+ * epoch, and the peer resyncs. Without the data plane's events (sync was
+ * not configured at start) live mirroring waits for a restart. */
+static void
+reload_sync(struct lbd *d, const struct conf *nc)
+{
+	const struct conf_sync *o = &d->conf->sync, *n = &nc->sync;
+	char err[256];
+
+	if (o->present == n->present && (!n->present ||
+	    (same_str(o->interface, n->interface) && o->port == n->port &&
+	    memcmp(&o->peer, &n->peer, sizeof(o->peer)) == 0 &&
+	    same_str(o->key_file, n->key_file))))
+		sync_mgr_apply(d->sync, nc);
+	else {
+		sync_mgr_stop(d->sync);
+		d->sync = sync_mgr_start(d->loop, nc, d->dp, err, sizeof(err));
+		if (d->sync == NULL && err[0] != '\0')
+			log_warnx("reload: %s", err);
+		if (n->present && !o->present && d->sync != NULL)
+			log_warnx("reload: sync added: connections are mirrored "
+			    "after the next restart of lbd (the peer's are "
+			    "applied now)");
+	}
+}
+
 /* After a new service set the engine starts from the config's weights. */
 static int
 reset_pushed(struct lbd *d)
@@ -235,6 +268,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 	    reset_pushed(d) < 0))
 		log_warnx("reload: the data plane took part of the new "
 		    "configuration (see above)");
+	reload_sync(d, nc);
 	if (d->vrrp == NULL && nc->n_groups > 0) {
 		char err[256];
 
@@ -306,6 +340,7 @@ static void
 lbd_teardown(struct lbd *d, bool pid_written)
 {
 	vrrp_mgr_stop(d->vrrp);
+	sync_mgr_stop(d->sync);
 	if (d->loop != NULL) {
 		ev_signal_stop(d->loop, &d->sig_hup);
 		ev_signal_stop(d->loop, &d->sig_term);
@@ -397,6 +432,11 @@ lbd_run(const char *conf_path, const char *pidfile)
 	}
 	if (d.dp != NULL && reset_pushed(&d) < 0) {
 		log_warnx("start failed: out of memory");
+		goto fail;
+	}
+	d.sync = sync_mgr_start(d.loop, d.conf, d.dp, err, sizeof(err));
+	if (d.sync == NULL && err[0] != '\0') {
+		log_warnx("start failed: %s", err);
 		goto fail;
 	}
 	ev_timer_init(&d.be_timer, be_timer_cb, BE_PUSH_INTERVAL, BE_PUSH_INTERVAL);

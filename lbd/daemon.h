@@ -18,6 +18,7 @@
 #include "lbd/health_mgr.h"
 #include "lbd/metrics.h"
 #include "lbd/util/buf.h"
+#include "lbd/sync_mgr.h"
 #include "lbd/vrrp_mgr.h"
 
 /* A backend's state as last handed to the engine. */
@@ -44,6 +45,7 @@ struct lbd {
 	struct metrics_server	*metrics;	/* NULL without `metrics listen` */
 	struct dataplane	*dp;		/* NULL without `interface` */
 	struct vrrp_mgr		*vrrp;		/* NULL without vrrp-group */
+	struct sync_mgr		*sync;		/* NULL without sync (or data plane) */
 	struct be_pushed	*pushed;	/* what the engine was told, per
 						 * backend (conf order) */
 	size_t			 n_pushed;

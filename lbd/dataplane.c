@@ -67,7 +67,17 @@ struct dataplane {
 	uint64_t		 rq_lost, resolve_asked;
 	ev_async		 rq_async;
 	ev_timer		 alive_timer;	/* the classifier's dead man's switch */
+
+	pthread_mutex_t		 evq_mu;	/* worker -> main: ct events */
+	struct ct_event		*evq;
+	uint32_t		 n_evq;
+	uint64_t		 evq_lost;
+	ev_async		 evq_async;
+	dataplane_events_fn	 events_fn;
+	void			*events_arg;
 };
+
+#define EVENT_QUEUE	16384
 
 /*
  * Pushed every ALIVE_EVERY; if lbd stops for ALIVE_GRACE the classifier
@@ -277,6 +287,161 @@ resolve_from_worker(const struct dp_resolve *r, size_t n, void *arg)
 	}
 	pthread_mutex_unlock(&p->rq_mu);
 	ev_async_send(p->loop, &p->rq_async);
+}
+
+/* ---- ha-sync ---------------------------------------------------------- */
+
+/* Worker thread: queue and wake the loop. */
+static void
+events_from_worker(const struct ct_event *ev, size_t n, void *arg)
+{
+	struct dataplane *p = arg;
+	size_t room;
+
+	pthread_mutex_lock(&p->evq_mu);
+	room = EVENT_QUEUE - p->n_evq;
+	if (n > room) {
+		p->evq_lost += n - room;
+		n = room;
+	}
+	memcpy(p->evq + p->n_evq, ev, n * sizeof(*ev));
+	p->n_evq += (uint32_t)n;
+	pthread_mutex_unlock(&p->evq_mu);
+	ev_async_send(p->loop, &p->evq_async);
+}
+
+static void
+evq_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct dataplane *p = w->data;
+	struct ct_event ev[256];
+	uint32_t n;
+
+	do {
+		pthread_mutex_lock(&p->evq_mu);
+		n = p->n_evq < 256 ? p->n_evq : 256;
+		memcpy(ev, p->evq, n * sizeof(*ev));
+		memmove(p->evq, p->evq + n, (p->n_evq - n) * sizeof(*ev));
+		p->n_evq -= n;
+		pthread_mutex_unlock(&p->evq_mu);
+		if (n > 0 && p->events_fn != NULL)
+			p->events_fn(p->events_arg, ev, n);
+	} while (n == 256);
+}
+
+void
+dataplane_sync_events(struct dataplane *p, dataplane_events_fn fn, void *arg)
+{
+	p->events_fn = fn;
+	p->events_arg = arg;
+}
+
+struct sync_apply_call {
+	const struct dp_sync_op	*ops;
+	size_t			 n;
+	uint32_t		 failed;
+};
+
+static uint32_t
+engine_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+static void
+sync_apply_fn(struct dp_engine *e, void *arg)
+{
+	struct sync_apply_call *c = arg;
+	uint32_t now = engine_now();
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct dp_sync_op *o = &c->ops[i];
+		int rc = o->close ? dp_sync_close(e, &o->e.t[CT_ORIG]) :
+		    dp_sync_upsert(e, &o->e, now);
+		c->failed += rc < 0;
+	}
+}
+
+uint32_t
+dataplane_sync_apply(struct dataplane *p, const struct dp_sync_op *ops, size_t n)
+{
+	struct sync_apply_call c = { .ops = ops, .n = n };
+
+	worker_call(p->w, sync_apply_fn, &c);
+	return c.failed;
+}
+
+struct sync_table_call {
+	uint32_t	*cursor;
+	struct ct_entry	*out;
+	size_t		 max, n;
+};
+
+static void
+sync_table_fn(struct dp_engine *e, void *arg)
+{
+	struct sync_table_call *c = arg;
+	const struct ct_table *ct = dp_engine_ct(e);
+	uint32_t i = *c->cursor;
+
+	for (; i < ct->cap && c->n < c->max; i++) {
+		const struct ct_entry *ce = &ct->e[i];
+		if (ce->state == CT_NONE || ce->state == CT_SYN_SENT ||
+		    (ce->flags & CT_F_MIRRORED))
+			continue;
+		c->out[c->n++] = *ce;
+	}
+	*c->cursor = i < ct->cap ? i : UINT32_MAX;
+}
+
+size_t
+dataplane_sync_table(struct dataplane *p, uint32_t *cursor, struct ct_entry *out,
+    size_t max)
+{
+	struct sync_table_call c = { .cursor = cursor, .out = out, .max = max };
+
+	if (*cursor == UINT32_MAX)
+		return 0;
+	worker_call(p->w, sync_table_fn, &c);
+	return c.n;
+}
+
+struct sync_bulk_call {
+	bool		end;
+	uint32_t	n;
+};
+
+static void
+sync_bulk_fn(struct dp_engine *e, void *arg)
+{
+	struct sync_bulk_call *c = arg;
+
+	c->n = c->end ? ct_sweep_stale(dp_engine_ct(e)) :
+	    ct_mark_mirrored(dp_engine_ct(e));
+}
+
+uint32_t
+dataplane_sync_bulk(struct dataplane *p, bool end)
+{
+	struct sync_bulk_call c = { .end = end };
+
+	worker_call(p->w, sync_bulk_fn, &c);
+	return c.n;
+}
+
+static void
+sync_keep_fn(struct dp_engine *e, void *arg)
+{
+	dp_engine_ct(e)->keep_mirrored = *(bool *)arg;
+}
+
+void
+dataplane_sync_keep(struct dataplane *p, bool keep)
+{
+	worker_call(p->w, sync_keep_fn, &keep);
 }
 
 static void
@@ -833,6 +998,10 @@ dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
 	ev_async_init(&p->rq_async, rq_async_cb);
 	p->rq_async.data = p;
 	ev_async_start(loop, &p->rq_async);
+	pthread_mutex_init(&p->evq_mu, NULL);
+	ev_async_init(&p->evq_async, evq_async_cb);
+	p->evq_async.data = p;
+	ev_async_start(loop, &p->evq_async);
 	ev_timer_init(&p->alive_timer, alive_cb, 0., ALIVE_EVERY);
 	p->alive_timer.data = p;
 	(void)xdp_prog_ensure_bpffs();
@@ -852,11 +1021,15 @@ dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
 		par.seed = seed;
 	}
 	if ((p->e = dp_engine_new(&par)) == NULL ||
-	    (p->w = worker_new(p->e, resolve_from_worker, p)) == NULL) {
+	    (p->w = worker_new(p->e, resolve_from_worker, p)) == NULL ||
+	    (p->sync_events &&
+	    (p->evq = calloc(EVENT_QUEUE, sizeof(*p->evq))) == NULL)) {
 		snprintf(err, errlen, "engine: out of memory (conn-table-size %u)",
 		    par.conn_max);
 		goto fail;
 	}
+	if (p->sync_events)
+		worker_set_events(p->w, events_from_worker, p);
 	if ((p->owner = owner_new(loop, p->nl, c->global.garp_count,
 	    c->global.garp_interval_ms, c->global.garp_refresh_ms)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -971,6 +1144,9 @@ dataplane_stop(struct dataplane *p)
 	knl_close(p->nl);
 	ev_async_stop(p->loop, &p->rq_async);
 	pthread_mutex_destroy(&p->rq_mu);
+	ev_async_stop(p->loop, &p->evq_async);
+	pthread_mutex_destroy(&p->evq_mu);
+	free(p->evq);
 	free(p);
 }
 

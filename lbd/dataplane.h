@@ -38,6 +38,33 @@ void		dataplane_backend(struct dataplane *, uint32_t svc, uint32_t b,
  * held until VRRP says so.
  */
 int		dataplane_hold_group(struct dataplane *, const char *group, bool hold);
+/*
+ * ha-sync (lbd/sync_mgr.c). With a `sync` block the worker hands the
+ * engine's connection events to the loop, where `fn` gets them (without
+ * one set, they are counted and dropped). The peer's word goes into the
+ * table in batches; a bulk resync reads our own entries chunk by chunk.
+ */
+typedef void	(*dataplane_events_fn)(void *arg, const struct ct_event *,
+		    size_t n);
+void		dataplane_sync_events(struct dataplane *, dataplane_events_fn,
+		    void *arg);
+struct dp_sync_op {
+	bool		 close;		/* else an upsert */
+	struct ct_entry	 e;
+};
+/* Returns how many the engine refused. */
+uint32_t	dataplane_sync_apply(struct dataplane *, const struct dp_sync_op *,
+		    size_t n);
+/* Up to `max` of our own (not mirrored, past SYN) entries from index
+ * *cursor on; *cursor moves past them, to UINT32_MAX at the end. */
+size_t		dataplane_sync_table(struct dataplane *, uint32_t *cursor,
+		    struct ct_entry *out, size_t max);
+/* A bulk from the peer begins (mark its entries) or ends (sweep the ones
+ * it did not renew). Returns how many were marked or swept. */
+uint32_t	dataplane_sync_bulk(struct dataplane *, bool end);
+/* The peer is there to vouch for its entries (they do not time out). */
+void		dataplane_sync_keep(struct dataplane *, bool keep);
+
 /* Release addresses, detach, stop the worker. */
 void		dataplane_stop(struct dataplane *);
 

@@ -37,6 +37,8 @@ struct worker {
 	struct call		*calls, **calls_tail;
 	worker_resolve_fn	 resolve;
 	void			*resolve_arg;
+	worker_events_fn	 events;
+	void			*events_arg;
 };
 
 static uint32_t
@@ -66,6 +68,13 @@ worker_new(struct dp_engine *e, worker_resolve_fn resolve, void *arg)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	return w;
+}
+
+void
+worker_set_events(struct worker *w, worker_events_fn fn, void *arg)
+{
+	w->events = fn;
+	w->events_arg = arg;
 }
 
 int
@@ -170,6 +179,23 @@ report_resolve(struct worker *w)
 		w->resolve(r, n, w->resolve_arg);
 }
 
+/* At most EVENTS_PER_TURN a loop turn: a burst of new connections is
+ * mirrored over a few turns rather than stalling the packets. */
+#define EVENTS_PER_TURN	1024
+
+static void
+report_events(struct worker *w)
+{
+	struct ct_event ev[128];
+	size_t n, total = 0;
+
+	while (total < EVENTS_PER_TURN &&
+	    (n = ct_events(dp_engine_ct(w->e), ev, 128)) > 0) {
+		w->events(ev, n, w->events_arg);
+		total += n;
+	}
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -198,6 +224,8 @@ worker_main(void *arg)
 			xsk_port_flush(w->ports[i]);
 		if (w->resolve != NULL)
 			report_resolve(w);
+		if (w->events != NULL)
+			report_events(w);
 		if (now - last_expire >= EXPIRE_EVERY_MS) {
 			dp_expire(w->e, now, EXPIRE_BUDGET);
 			last_expire = now;
@@ -207,6 +235,8 @@ worker_main(void *arg)
 			for (uint32_t i = 0; i < w->n_ports; i++)
 				if (w->ports[i]->in_tx > 0)
 					tmo = 1;	/* reap completions soon */
+			if (w->events != NULL && dp_engine_ct(w->e)->ev_len > 0)
+				tmo = 0;	/* more events to hand over */
 			if (poll(pfd, w->n_ports + 1, tmo) > 0 &&
 			    (pfd[w->n_ports].revents & POLLIN)) {
 				uint64_t x;

@@ -34,7 +34,13 @@ struct worker_port_stats {
 	bool		frames_ok;
 };
 
+/* Called on the worker thread with connection events drained from the
+ * engine (ha-sync); must only queue them. */
+typedef void	(*worker_events_fn)(const struct ct_event *, size_t n, void *arg);
+
 struct worker	*worker_new(struct dp_engine *, worker_resolve_fn, void *arg);
+/* Before worker_start only. */
+void		worker_set_events(struct worker *, worker_events_fn, void *arg);
 /* Before worker_start only. The port must be open. */
 int		worker_add_port(struct worker *, struct xsk_port *);
 int		worker_start(struct worker *);

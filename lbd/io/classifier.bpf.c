@@ -12,8 +12,10 @@
  *     fragments to a VIP or SNAT address (lbd counts and drops them).
  *
  * Everything else — ARP/ND, VRRP, the sync link, health-check replies, ping
- * to a VIP, management — passes to the kernel untouched. If no socket is
- * bound on the queue the frame passes too (bpf_redirect_map's fallback).
+ * to a VIP, management — passes to the kernel untouched. A frame of ours
+ * with no socket bound on its queue (lbd starting, or just killed) is
+ * dropped, never passed: the kernel holds the VIP too and would answer it
+ * with a reset, killing a connection the peer is about to take over.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -294,10 +296,10 @@ lbd_classify(struct xdp_md *ctx)
 		goto dead;
 	if (bpf_map_lookup_elem(&lbd_xsks, &q) == 0) {
 		count(LBD_CLS_NO_SOCKET);
-		return XDP_PASS;
+		return XDP_DROP;
 	}
 	count(LBD_CLS_REDIRECT);
-	return bpf_redirect_map(&lbd_xsks, q, XDP_PASS);
+	return bpf_redirect_map(&lbd_xsks, q, XDP_DROP);
 pass:
 	count(LBD_CLS_PASS);
 	return XDP_PASS;

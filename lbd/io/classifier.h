@@ -46,7 +46,7 @@ struct lbd_addr_key {
 enum lbd_cls_stat {
 	LBD_CLS_REDIRECT,	/* handed to AF_XDP */
 	LBD_CLS_PASS,		/* not ours: to the kernel */
-	LBD_CLS_NO_SOCKET,	/* ours, but no socket on this queue: kernel */
+	LBD_CLS_NO_SOCKET,	/* ours, but no socket on this queue: dropped */
 	LBD_CLS_DEAD,		/* dropped: lbd is not alive (lbd_alive) */
 	LBD_CLS__COUNT
 };

@@ -26,9 +26,9 @@ ADVERT_MS = 100
 
 
 def lbd_conf(sock, prio, preempt=True, front="", back="", group="",
-             glob=""):
+             glob="", tail=""):
     """`front`, `back`, `group`, `glob`: extra directives for the front
-    and back instances, the vrrp-group and global."""
+    and back instances, the vrrp-group and global; `tail`: more blocks."""
     instances = "".join(f"""
     instance {name} {{
         interface {iface}
@@ -58,6 +58,13 @@ service web {{
     scheduler rr
     backend be1 {BE}:80
 }}
+service echo {{
+    listen {VIP} tcp 7
+    mode snat
+    snat-pool {SNAT}
+    backend be1 {BE}:7
+}}
+{tail}
 """
     return "".join(ln for ln in text.splitlines(True) if ln.strip())
 
@@ -96,6 +103,12 @@ class Net:
         t.popen("be1", ["python3", os.path.join(HERE, "httpd.py"), "be1",
                         os.path.join(self.tmp, "be1.log"), "80"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t.popen("be1", ["python3", os.path.join(HERE, "echod.py"), "be1", "7"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # The heartbeat link: n1 hb0 169.254.77.1 -- n2 hb0 169.254.77.2.
+        t.veth("n1", "hb0", "n2", "hb0")
+        t.nsx("n1", "ip addr add 169.254.77.1/30 dev hb0")
+        t.nsx("n2", "ip addr add 169.254.77.2/30 dev hb0")
 
     def start(self, node, prio, preempt=True, text=None, **extra):
         """Start lbd on `node` with lbd_conf(...), or with `text` (a

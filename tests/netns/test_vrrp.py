@@ -135,7 +135,6 @@ def main():
         net.ctl("n2", "vrrp", "set-priority", "front", "reset")
         net.stop("n1")
         net.stop("n2")
-
     finally:
         net.cleanup()
     left = t.leftover()

@@ -1,0 +1,593 @@
+/*
+ * sync_mgr — ha-sync in lbd: the UDP socket on the heartbeat link, the
+ * link to the peer (ha-sync/), and the glue to the engine's table through
+ * the data plane. On the loop, like everything but the worker.
+ *
+ * What goes to the peer (docs/ha-sync.md): a TCP connection once it is
+ * established, a UDP flow when it is created, and the close of either; a
+ * connection that never got past SYN needs no failover. Entries the peer
+ * owns (mirrored) are never sent back.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "ha-sync/sync.h"
+#include "lbd/sync_mgr.h"
+#include "lbd/util/log.h"
+
+#define BULK_CHUNK	512
+#define APPLY_BATCH	64
+
+struct sync_mgr {
+	struct ev_loop		*loop;
+	struct dataplane	*dp;
+	struct sync_link	*link;
+	int			 fd;
+	ev_io			 rx;
+	ev_timer		 timer;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peer_len;
+	char			 peer_str[64], iface[32];
+	uint16_t		 port;
+
+	bool			 bulk_active;	/* streaming our table */
+	uint32_t		 bulk_cursor;
+	ev_idle			 bulk_idle;
+
+	struct dp_sync_op	 ops[APPLY_BATCH];
+	size_t			 n_ops;
+
+	uint64_t		 applied, refused, send_errors, foreign;
+	uint64_t		 started_ms;
+	bool			 same_id_logged;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- conversions ------------------------------------------------------- */
+
+static void
+to_wire(const struct dp_tuple *t, struct sync_tuple *w)
+{
+	memset(w, 0, sizeof(*w));
+	memcpy(w->src, t->src, 16);
+	memcpy(w->dst, t->dst, 16);
+	w->sport = t->sport;
+	w->dport = t->dport;
+	w->proto = t->proto;
+	w->family = t->family;
+}
+
+static void
+from_wire(const struct sync_tuple *w, struct dp_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->src, w->src, 16);
+	memcpy(t->dst, w->dst, 16);
+	t->sport = w->sport;
+	t->dport = w->dport;
+	t->proto = w->proto;
+	t->family = w->family;
+}
+
+static void
+put_entry(struct sync_mgr *m, uint8_t kind, uint8_t state, uint8_t flags,
+    uint8_t mode, const struct dp_tuple t[2])
+{
+	struct sync_rec r = { .kind = kind, .state = state, .mode = mode,
+		.flags = flags & (CT_F_SNAT | CT_F_FIN_ORIG | CT_F_FIN_REPLY) };
+
+	to_wire(&t[0], &r.t[0]);
+	to_wire(&t[1], &r.t[1]);
+	(void)sync_link_put(m->link, now_ms(), &r);	/* full: a bulk follows */
+}
+
+/* ---- the socket and the timer ------------------------------------------ */
+
+static void
+flush_out(struct sync_mgr *m)
+{
+	uint8_t d[SYNC_MTU_MAX];
+	uint64_t now = now_ms(), next;
+	size_t n;
+
+	sync_link_tick(m->link, now);
+	while ((n = sync_link_output(m->link, now, d, sizeof(d))) > 0)
+		if (sendto(m->fd, d, n, 0, (struct sockaddr *)&m->peer,
+		    m->peer_len) < 0 && m->send_errors++ == 0)
+			log_warn("sync: send to %s", m->peer_str);
+	next = sync_link_deadline(m->link);
+	ev_timer_stop(m->loop, &m->timer);
+	ev_timer_set(&m->timer, next > now ? (double)(next - now) / 1000.0 : 0.0,
+	    0.);
+	ev_timer_start(m->loop, &m->timer);
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	flush_out(w->data);
+}
+
+static void
+apply_pending(struct sync_mgr *m)
+{
+	uint32_t refused;
+
+	if (m->n_ops == 0)
+		return;
+	refused = dataplane_sync_apply(m->dp, m->ops, m->n_ops);
+	m->applied += m->n_ops - refused;
+	m->refused += refused;
+	m->n_ops = 0;
+}
+
+static void
+rec_cb(void *arg, const struct sync_rec *r)
+{
+	struct sync_mgr *m = arg;
+	struct dp_sync_op *o = &m->ops[m->n_ops++];
+
+	memset(o, 0, sizeof(*o));
+	o->close = r->kind == SYNC_REC_CLOSE;
+	from_wire(&r->t[0], &o->e.t[CT_ORIG]);
+	from_wire(&r->t[1], &o->e.t[CT_REPLY]);
+	o->e.state = r->state;
+	o->e.flags = r->flags & (CT_F_SNAT | CT_F_FIN_ORIG | CT_F_FIN_REPLY);
+	o->e.mode = r->mode;
+	if (m->n_ops == APPLY_BATCH)
+		apply_pending(m);
+}
+
+static void
+bulk_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct sync_mgr *m = w->data;
+	struct ct_entry e[BULK_CHUNK];
+	uint64_t now = now_ms();
+	size_t n, room = sync_link_room(m->link);
+
+	/* Half the window stays for live records; about 44 records fill a
+	 * datagram. */
+	if (room <= 64 / 2 + 1) {
+		ev_idle_stop(loop, w);
+		return;		/* flush_out's acks make room; resumed there */
+	}
+	n = dataplane_sync_table(m->dp, &m->bulk_cursor, e, BULK_CHUNK);
+	for (size_t i = 0; i < n; i++)
+		put_entry(m, SYNC_REC_UPSERT, e[i].state, e[i].flags, e[i].mode,
+		    e[i].t);
+	if (m->bulk_cursor == UINT32_MAX) {
+		(void)sync_link_bulk_end(m->link, now);
+		m->bulk_active = false;
+		ev_idle_stop(loop, w);
+		log_info("sync: bulk resync sent to %s", m->peer_str);
+	}
+	flush_out(m);
+}
+
+static void
+event_cb(void *arg, enum sync_event e)
+{
+	struct sync_mgr *m = arg;
+	struct sync_link_info in;
+
+	switch (e) {
+	case SYNC_EV_PEER_UP:
+		log_info("sync: peer %s up", m->peer_str);
+		dataplane_sync_keep(m->dp, true);
+		break;
+	case SYNC_EV_PEER_DOWN:
+		log_warnx("sync: peer %s silent, down", m->peer_str);
+		dataplane_sync_keep(m->dp, false);
+		break;
+	case SYNC_EV_PEER_RESTART:
+		log_info("sync: peer %s restarted", m->peer_str);
+		break;
+	case SYNC_EV_SEND_BULK:
+		if (sync_link_bulk_begin(m->link, now_ms()) == 0) {
+			m->bulk_active = true;
+			m->bulk_cursor = 0;
+			ev_idle_start(m->loop, &m->bulk_idle);
+		}
+		break;
+	case SYNC_EV_BULK_BEGIN:
+		apply_pending(m);
+		(void)dataplane_sync_bulk(m->dp, false);
+		break;
+	case SYNC_EV_BULK_END: {
+		uint32_t swept;
+		apply_pending(m);
+		swept = dataplane_sync_bulk(m->dp, true);
+		sync_link_info(m->link, &in);
+		log_info("sync: bulk resync from %s complete (%u stale entries "
+		    "dropped)%s", m->peer_str, swept, in.synced ? "" :
+		    ", incomplete: asking again");
+		break;
+	}
+	case SYNC_EV_CFG_MISMATCH:
+		sync_link_info(m->link, &in);
+		if (in.cfg_mismatch)
+			log_warnx("sync: peer %s runs a different configuration "
+			    "(services, backends or VRRP groups differ)",
+			    m->peer_str);
+		else
+			log_info("sync: peer %s configuration agrees again",
+			    m->peer_str);
+		break;
+	}
+}
+
+static bool
+from_peer(const struct sync_mgr *m, const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family != m->peer.ss_family)
+		return false;
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)&m->peer)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr,
+	    &((const struct sockaddr_in6 *)&m->peer)->sin6_addr, 16) == 0;
+}
+
+static void
+rx_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sync_mgr *m = w->data;
+	uint8_t d[SYNC_MTU_MAX];
+
+	for (int k = 0; k < 64; k++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		ssize_t n = recvfrom(m->fd, d, sizeof(d), MSG_DONTWAIT,
+		    (struct sockaddr *)&ss, &sl);
+
+		if (n < 0)
+			break;
+		if (!from_peer(m, &ss)) {
+			m->foreign++;
+			continue;
+		}
+		if (sync_link_input(m->link, now_ms(), d, (size_t)n) ==
+		    SYNC_BAD_SELF && !m->same_id_logged) {
+			m->same_id_logged = true;
+			log_warnx("sync: the peer %s has this node's node-id; "
+			    "give each node its own (node-id in global)",
+			    m->peer_str);
+		}
+		apply_pending(m);
+	}
+	flush_out(m);
+	if (m->bulk_active && !ev_is_active(&m->bulk_idle))
+		ev_idle_start(loop, &m->bulk_idle);
+}
+
+/* The engine's events, on the loop. */
+static void
+ct_events_cb(void *arg, const struct ct_event *ev, size_t n)
+{
+	struct sync_mgr *m = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ct_event *e = &ev[i];
+		bool udp = e->t[0].proto == 17;
+
+		if (e->flags & CT_F_MIRRORED)
+			continue;
+		if (e->type == CT_EV_CLOSE) {
+			if (udp || e->state != CT_SYN_SENT)
+				put_entry(m, SYNC_REC_CLOSE, e->state, e->flags,
+				    e->mode, e->t);
+		} else if (udp || e->state == CT_ESTABLISHED)
+			put_entry(m, SYNC_REC_UPSERT, e->state, e->flags, e->mode,
+			    e->t);
+	}
+	flush_out(m);
+}
+
+/* ---- setup --------------------------------------------------------------- */
+
+/* What must agree between the two nodes: services (address, port, mode,
+ * scheduler, SNAT pool, backends) and VRRP groups (instances, VRIDs,
+ * addresses) -- not priorities, node ids or the sync block itself. */
+static uint64_t
+cfg_hash(const struct conf *c)
+{
+	EVP_MD_CTX *x = EVP_MD_CTX_new();
+	uint8_t md[32];
+	char buf[96];
+	uint64_t h = 0;
+
+#define ADD(p, n)	(void)EVP_DigestUpdate(x, (p), (n))
+#define ADDS(s)		ADD((s), strlen(s) + 1)
+#define ADDA(a)		ADDS(inet_ntop((a)->family == AF_INET6 ? AF_INET6 : \
+			    AF_INET, &(a)->u, buf, sizeof(buf)))
+	if (x == NULL || EVP_DigestInit_ex(x, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (size_t i = 0; i < c->n_services; i++) {
+		const struct conf_service *s = &c->services[i];
+		ADDS(s->name);
+		ADDA(&s->vip);
+		ADD(&s->proto, sizeof(s->proto));
+		ADD(&s->port, sizeof(s->port));
+		ADD(&s->mode, sizeof(s->mode));
+		ADD(&s->sched, sizeof(s->sched));
+		for (size_t k = 0; k < s->n_snat_pool; k++)
+			ADDA(&s->snat_pool[k]);
+		for (size_t k = 0; k < s->n_backends; k++) {
+			ADDS(s->backends[k].name);
+			ADDA(&s->backends[k].addr);
+			ADD(&s->backends[k].port, sizeof(s->backends[k].port));
+		}
+	}
+	for (size_t g = 0; g < c->n_groups; g++) {
+		ADDS(c->groups[g].name);
+		for (size_t i = 0; i < c->groups[g].n_instances; i++) {
+			const struct conf_instance *in = &c->groups[g].instances[i];
+			ADDS(in->name);
+			ADD(&in->vrid, sizeof(in->vrid));
+			for (size_t k = 0; k < in->n_vaddrs; k++)
+				ADDA(&in->vaddrs[k]);
+		}
+	}
+	if (EVP_DigestFinal_ex(x, md, NULL) == 1)
+		for (int i = 0; i < 8; i++)
+			h = h << 8 | md[i];
+#undef ADD
+#undef ADDS
+#undef ADDA
+out:
+	EVP_MD_CTX_free(x);
+	return h;
+}
+
+static int
+read_key(const char *path, uint8_t *key, size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "sync: key-file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, key, SYNC_KEY_MAX);
+	close(fd);
+	if (n < SYNC_KEY_MIN) {
+		snprintf(err, errlen, "sync: key-file %s: shorter than %d bytes",
+		    path, SYNC_KEY_MIN);
+		return -1;
+	}
+	*len = (size_t)n;
+	return 0;
+}
+
+struct sync_mgr *
+sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
+    char *err, size_t errlen)
+{
+	const struct conf_sync *s = &c->sync;
+	struct sync_mgr *m;
+	uint8_t key[SYNC_KEY_MAX];
+	struct sync_link_cfg lc = { 0 };
+	struct sync_cb cb;
+	int one = 1, fam = s->peer.family == AF_INET6 ? AF_INET6 : AF_INET;
+	struct sockaddr_storage me;
+
+	err[0] = '\0';
+	if (!s->present || dp == NULL)
+		return NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		snprintf(err, errlen, "sync: out of memory");
+		return NULL;
+	}
+	m->loop = loop;
+	m->dp = dp;
+	m->fd = -1;
+	m->port = s->port;
+	snprintf(m->iface, sizeof(m->iface), "%s", s->interface);
+	memset(&me, 0, sizeof(me));
+	if (fam == AF_INET) {
+		struct sockaddr_in *p = (struct sockaddr_in *)&m->peer;
+		p->sin_family = AF_INET;
+		p->sin_port = htons(s->port);
+		memcpy(&p->sin_addr, &s->peer.u, 4);
+		m->peer_len = sizeof(*p);
+		((struct sockaddr_in *)&me)->sin_family = AF_INET;
+		((struct sockaddr_in *)&me)->sin_port = htons(s->port);
+	} else {
+		struct sockaddr_in6 *p = (struct sockaddr_in6 *)&m->peer;
+		p->sin6_family = AF_INET6;
+		p->sin6_port = htons(s->port);
+		memcpy(&p->sin6_addr, &s->peer.u, 16);
+		p->sin6_scope_id = if_nametoindex(s->interface);
+		m->peer_len = sizeof(*p);
+		((struct sockaddr_in6 *)&me)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&me)->sin6_port = htons(s->port);
+	}
+	inet_ntop(fam, &s->peer.u, m->peer_str, sizeof(m->peer_str));
+	if (read_key(s->key_file, key, &lc.key_len, err, errlen) < 0)
+		goto fail;
+	if ((m->fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(m->fd, SOL_SOCKET, SO_BINDTODEVICE, s->interface,
+	    (socklen_t)strlen(s->interface)) < 0 ||
+	    bind(m->fd, (struct sockaddr *)&me, fam == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0) {
+		snprintf(err, errlen, "sync: UDP port %u on %s: %s", s->port,
+		    s->interface, strerror(errno));
+		goto fail;
+	}
+	if (c->global.node_id != NULL)
+		lc.node = sync_node_id(c->global.node_id);
+	else {
+		char host[256] = "lbd";
+		(void)gethostname(host, sizeof(host) - 1);
+		lc.node = sync_node_id(host);
+	}
+	lc.epoch = (uint32_t)time(NULL);
+	lc.key = key;
+	lc.cfg_hash = cfg_hash(c);
+	cb.rec = rec_cb;
+	cb.event = event_cb;
+	cb.arg = m;
+	m->link = sync_link_new(&lc, &cb);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (m->link == NULL) {
+		snprintf(err, errlen, "sync: out of memory");
+		goto fail;
+	}
+	m->started_ms = now_ms();
+	ev_io_init(&m->rx, rx_cb, m->fd, EV_READ);
+	m->rx.data = m;
+	ev_io_start(loop, &m->rx);
+	ev_timer_init(&m->timer, timer_cb, 0., 0.);
+	m->timer.data = m;
+	ev_idle_init(&m->bulk_idle, bulk_idle_cb);
+	m->bulk_idle.data = m;
+	dataplane_sync_events(dp, ct_events_cb, m);
+	log_info("sync: on %s, UDP %u, peer %s", s->interface, s->port,
+	    m->peer_str);
+	flush_out(m);
+	return m;
+fail:
+	OPENSSL_cleanse(key, sizeof(key));
+	sync_mgr_stop(m);
+	return NULL;
+}
+
+void
+sync_mgr_stop(struct sync_mgr *m)
+{
+	if (m == NULL)
+		return;
+	if (m->link != NULL) {
+		ev_io_stop(m->loop, &m->rx);
+		ev_timer_stop(m->loop, &m->timer);
+		ev_idle_stop(m->loop, &m->bulk_idle);
+		dataplane_sync_events(m->dp, NULL, NULL);
+		dataplane_sync_keep(m->dp, false);
+	}
+	sync_link_free(m->link);
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m);
+}
+
+void
+sync_mgr_apply(struct sync_mgr *m, const struct conf *c)
+{
+	if (m != NULL)
+		sync_link_set_cfg_hash(m->link, cfg_hash(c));
+}
+
+bool
+sync_mgr_synced(const struct sync_mgr *m)
+{
+	struct sync_link_info in;
+
+	if (m == NULL)
+		return true;
+	sync_link_info(m->link, &in);
+	return in.synced;
+}
+
+void
+sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
+{
+	const struct sync_stats *st;
+	struct sync_link_info in;
+	uint64_t now = now_ms();
+
+	if (m == NULL) {
+		buf_printf(b, json ? "{\"sync\":null}\n" : "no sync block\n");
+		return;
+	}
+	st = sync_link_stats(m->link);
+	sync_link_info(m->link, &in);
+	if (json) {
+		buf_printf(b, "{\"sync\":{\"interface\":\"%s\",\"port\":%u,"
+		    "\"peer\":\"%s\",\"peer_up\":%s,\"synced\":%s,"
+		    "\"config_agrees\":%s,\"peer_epoch\":%u,"
+		    "\"last_heard_ms\":%lld,\"tx_seq\":%llu,\"tx_acked\":%llu,"
+		    "\"in_flight\":%u,\"rx_seq\":%llu,\"lag_p50_ms\":%u,"
+		    "\"lag_p99_ms\":%u,\"dgrams_sent\":%llu,\"dgrams_recv\":%llu,"
+		    "\"records_sent\":%llu,\"records_recv\":%llu,"
+		    "\"bytes_sent\":%llu,\"bytes_recv\":%llu,"
+		    "\"retransmits\":%llu,\"window_full\":%llu,"
+		    "\"bulks_sent\":%llu,\"bulks_recv\":%llu,"
+		    "\"applied\":%llu,\"refused\":%llu,\"foreign\":%llu,"
+		    "\"dropped\":{", m->iface, m->port, m->peer_str,
+		    in.peer_up ? "true" : "false", in.synced ? "true" : "false",
+		    in.cfg_mismatch ? "false" : "true", in.peer_epoch,
+		    in.last_heard ? (long long)(now - in.last_heard) : -1LL,
+		    (unsigned long long)in.tx_seq, (unsigned long long)in.tx_acked,
+		    in.in_flight, (unsigned long long)in.rx_seq,
+		    sync_lag_pct(in.lag, 50), sync_lag_pct(in.lag, 99),
+		    (unsigned long long)st->dgrams_sent,
+		    (unsigned long long)st->dgrams_recv,
+		    (unsigned long long)st->recs_sent,
+		    (unsigned long long)st->recs_recv,
+		    (unsigned long long)st->bytes_sent,
+		    (unsigned long long)st->bytes_recv,
+		    (unsigned long long)st->retransmits,
+		    (unsigned long long)st->window_full,
+		    (unsigned long long)st->bulks_sent,
+		    (unsigned long long)st->bulks_recv,
+		    (unsigned long long)m->applied, (unsigned long long)m->refused,
+		    (unsigned long long)m->foreign);
+		for (int k = 1; k < SYNC_BAD__COUNT; k++)
+			buf_printf(b, "%s\"%s\":%llu", k > 1 ? "," : "",
+			    sync_bad_name((enum sync_bad)k),
+			    (unsigned long long)st->bad[k]);
+		buf_printf(b, "}}}\n");
+		return;
+	}
+	buf_printf(b, "peer %s on %s (UDP %u): %s, %s, %s\n", m->peer_str,
+	    m->iface, m->port, in.peer_up ? "up" : "down",
+	    in.synced ? "synced" : "not synced (waiting for a bulk resync)",
+	    in.cfg_mismatch ? "CONFIG DIFFERS" : "config agrees");
+	buf_printf(b, "stream: sent seq %llu, acked %llu, in flight %u; "
+	    "received seq %llu; lag p50 %u ms, p99 %u ms\n",
+	    (unsigned long long)in.tx_seq, (unsigned long long)in.tx_acked,
+	    in.in_flight, (unsigned long long)in.rx_seq,
+	    sync_lag_pct(in.lag, 50), sync_lag_pct(in.lag, 99));
+	buf_printf(b, "sent: %llu datagrams, %llu records, %llu bytes, %llu "
+	    "retransmitted, %llu records given up (window full), %llu bulks\n",
+	    (unsigned long long)st->dgrams_sent, (unsigned long long)st->recs_sent,
+	    (unsigned long long)st->bytes_sent,
+	    (unsigned long long)st->retransmits,
+	    (unsigned long long)st->window_full,
+	    (unsigned long long)st->bulks_sent);
+	buf_printf(b, "received: %llu datagrams, %llu records (%llu applied, "
+	    "%llu refused), %llu bytes, %llu bulks\n",
+	    (unsigned long long)st->dgrams_recv, (unsigned long long)st->recs_recv,
+	    (unsigned long long)m->applied, (unsigned long long)m->refused,
+	    (unsigned long long)st->bytes_recv,
+	    (unsigned long long)st->bulks_recv);
+	buf_printf(b, "dropped:");
+	for (int k = 1; k < SYNC_BAD__COUNT; k++)
+		buf_printf(b, " %s %llu", sync_bad_name((enum sync_bad)k),
+		    (unsigned long long)st->bad[k]);
+	buf_printf(b, " not_from_peer %llu\n", (unsigned long long)m->foreign);
+}

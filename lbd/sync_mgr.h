@@ -1,0 +1,33 @@
+/*
+ * sync_mgr — ha-sync in lbd (DESIGN.md section 3): mirrors this node's
+ * connections to the peer named in the `sync` block and applies the
+ * peer's, over UDP on the heartbeat interface. The protocol is
+ * docs/ha-sync.md; the pure core is ha-sync/.
+ */
+#ifndef LBD_SYNC_MGR_H
+#define LBD_SYNC_MGR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <ev.h>
+
+#include "conf/conf.h"
+#include "lbd/dataplane.h"
+#include "lbd/util/buf.h"
+
+struct sync_mgr;
+
+/* NULL with an empty `err` when there is nothing to do (no sync block, or
+ * no data plane); NULL with `err` set on failure. */
+struct sync_mgr	*sync_mgr_start(struct ev_loop *, const struct conf *,
+		    struct dataplane *, char *err, size_t errlen);
+void		 sync_mgr_stop(struct sync_mgr *);
+/* A reload that kept the sync block: the config hash follows. */
+void		 sync_mgr_apply(struct sync_mgr *, const struct conf *);
+/* A complete bulk resync from the peer has arrived (true without sync). */
+bool		 sync_mgr_synced(const struct sync_mgr *);
+/* `lbctl show sync`. */
+void		 sync_mgr_show(const struct sync_mgr *, struct buf *, bool json);
+
+#endif /* LBD_SYNC_MGR_H */

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""N long-lived TCP connections to HOST:PORT (an echod.py behind lbd), each
+sending a numbered line every INTERVAL_MS for SECONDS and checking that the
+answer comes back, in order, within 3 s, from the same backend and the same
+address and port as at first. Prints one JSON line:
+
+  {"conns": N, "lines": sent, "ok": answered, "errors": {reason: count},
+   "moved": connections whose backend or address/port changed}
+
+usage: holdconns.py HOST PORT N SECONDS [INTERVAL_MS]"""
+import json
+import selectors
+import socket
+import sys
+import time
+
+
+def main():
+    host, port, n, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    spacing = (float(sys.argv[5]) if len(sys.argv) > 5 else 100) / 1000
+    sel = selectors.DefaultSelector()
+    conns = {}
+    errors = {}
+
+    def err(reason, s):
+        errors[reason] = errors.get(reason, 0) + 1
+        if s in conns:
+            sel.unregister(s)
+            s.close()
+            del conns[s]
+
+    for i in range(n):
+        s = socket.create_connection((host, port), timeout=5)
+        s.setblocking(False)
+        conns[s] = {"i": i, "seq": 0, "sent_at": {}, "buf": b"", "who": None,
+                    "next": time.monotonic() + (i % 10) * spacing / 10}
+        sel.register(s, selectors.EVENT_READ)
+    lines = ok = 0
+    moved = set()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end + 3 and conns:
+        now = time.monotonic()
+        for s, c in list(conns.items()):
+            if now < end and now >= c["next"]:
+                c["seq"] += 1
+                try:
+                    s.send(f"{c['i']} {c['seq']}\n".encode())
+                except OSError as e:
+                    err(f"send: {e.strerror}", s)
+                    continue
+                c["sent_at"][c["seq"]] = now
+                c["next"] += spacing
+                lines += 1
+            late = [q for q, t in c["sent_at"].items() if now - t > 3]
+            if late:
+                err("no answer within 3 s", s)
+        if now >= end and all(not c["sent_at"] for c in conns.values()):
+            break
+        for key, _ in sel.select(0.005):
+            s = key.fileobj
+            c = conns.get(s)
+            if c is None:
+                continue
+            try:
+                b = s.recv(65536)
+            except OSError as e:
+                err(f"recv: {e.strerror}", s)
+                continue
+            if not b:
+                err("closed by the other end", s)
+                continue
+            c["buf"] += b
+            while b"\n" in c["buf"]:
+                line, c["buf"] = c["buf"].split(b"\n", 1)
+                parts = line.decode().split()
+                who, seq = tuple(parts[:3]), int(parts[4])
+                if c["who"] is None:
+                    c["who"] = who
+                elif c["who"] != who:
+                    moved.add(c["i"])
+                if c["sent_at"].pop(seq, None) is not None:
+                    ok += 1
+    for s in list(conns):
+        s.close()
+    print(json.dumps({"conns": n, "lines": lines, "ok": ok, "errors": errors,
+                      "moved": len(moved)}))
+
+
+if __name__ == "__main__":
+    main()
