@@ -150,6 +150,25 @@ sync_link_room(const struct sync_link *l)
 	return l->cfg.window - in_flight(l) - (l->open ? 1 : 0);
 }
 
+/* The timeout doubles with each try, up to 4 x: a peer that has just died
+ * is not sent the window 50 times a second until it counts as down, and a
+ * lossy link still gets its repairs within 80 ms. */
+static uint64_t
+rto(const struct sync_link *l, const struct slot *s)
+{
+	uint32_t k = s->tries > 0 ? s->tries - 1 : 0;
+
+	return (uint64_t)l->cfg.rto_ms << (k < 2 ? k : 2);
+}
+
+/* Nothing goes out past what the receiver can keep ahead of a gap: it
+ * would only be dropped there and sent again. */
+static uint64_t
+send_limit(const struct sync_link *l)
+{
+	return l->next_seq < l->base + REORDER ? l->next_seq : l->base + REORDER;
+}
+
 /* The datagram being filled joins the stream. */
 static void
 close_open(struct sync_link *l)
@@ -285,12 +304,12 @@ sync_link_output(struct sync_link *l, uint64_t now, uint8_t *out, size_t cap)
 		close_open(l);
 	/* First sends, then whatever the peer neither acknowledged nor holds
 	 * after a timeout (only while it is there to hear). */
-	for (uint64_t q = l->base; q < l->next_seq; q++) {
+	for (uint64_t q = l->base; q < send_limit(l); q++) {
 		struct slot *s = slot(l, q);
 		size_t n;
 
 		if (s->sent_at != 0 && (s->sacked || !l->peer_up ||
-		    now - s->sent_at < l->cfg.rto_ms))
+		    now - s->sent_at < rto(l, s)))
 			continue;
 		if ((n = send_dgram(l, now, SYNC_T_DATA, s, q, out, cap)) == 0)
 			return 0;
@@ -585,12 +604,12 @@ sync_link_deadline(const struct sync_link *l)
 	if (l->ack_due || bulk_ready(l) || !l->sent_any ||
 	    (l->want_bulk && l->peer_up && !l->asked))
 		return 1;
-	for (uint64_t q = l->base; q < l->next_seq; q++) {
+	for (uint64_t q = l->base; q < send_limit(l); q++) {
 		const struct slot *x = slot(l, q);
 		if (x->sent_at == 0)
 			return 1;
 		if (l->peer_up && !x->sacked)
-			SOONER(x->sent_at + l->cfg.rto_ms);
+			SOONER(x->sent_at + rto(l, x));
 	}
 	if (l->open)
 		SOONER(slot(l, l->next_seq)->opened_at + l->cfg.flush_ms);

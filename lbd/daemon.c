@@ -123,11 +123,36 @@ vrrp_group_cb(void *arg, const char *group, bool master)
 		    master ? "taken" : "released");
 }
 
+/*
+ * A node with a sync block does not take a VRRP group back from the peer
+ * (preempt) before it has the peer's connections: a complete bulk resync,
+ * or RESYNC_WAIT at most. Taking over from a dead peer is not held.
+ */
+#define RESYNC_WAIT	60.0
+
+static void
+release_preempt(struct lbd *d)
+{
+	if (!d->preempt_held)
+		return;
+	if (sync_mgr_synced(d->sync))
+		log_info("sync: the peer's connections are here; VRRP may "
+		    "preempt");
+	else if (ev_now(d->loop) - d->held_since >= RESYNC_WAIT)
+		log_warnx("sync: no complete resync from the peer after %.0fs; "
+		    "VRRP may preempt anyway", RESYNC_WAIT);
+	else
+		return;
+	d->preempt_held = false;
+	vrrp_mgr_hold_preempt(d->vrrp, false);
+}
+
 static void
 be_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	push_backends(w->data);
 	push_services(w->data);
+	release_preempt(w->data);
 }
 
 static bool
@@ -447,6 +472,11 @@ lbd_run(const char *conf_path, const char *pidfile)
 	if (d.vrrp == NULL && err[0] != '\0') {
 		log_warnx("start failed: vrrp: %s", err);
 		goto fail;
+	}
+	if (d.sync != NULL && d.vrrp != NULL) {
+		d.preempt_held = true;
+		d.held_since = ev_now(d.loop);
+		vrrp_mgr_hold_preempt(d.vrrp, true);
 	}
 	push_services(&d);
 	ev_timer_start(d.loop, &d.be_timer);

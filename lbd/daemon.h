@@ -46,6 +46,8 @@ struct lbd {
 	struct dataplane	*dp;		/* NULL without `interface` */
 	struct vrrp_mgr		*vrrp;		/* NULL without vrrp-group */
 	struct sync_mgr		*sync;		/* NULL without sync (or data plane) */
+	bool			 preempt_held;	/* until the first resync */
+	double			 held_since;	/* ev_now */
 	struct be_pushed	*pushed;	/* what the engine was told, per
 						 * backend (conf order) */
 	size_t			 n_pushed;

@@ -60,6 +60,11 @@ struct dataplane {
 	 * traffic to those is taken from the kernel. */
 	char			*held[MAX_HELD];
 	uint32_t		 n_held;
+	/* The floating addresses this node means to hold (owned_addrs): the
+	 * classifier takes their traffic from the moment they are decided,
+	 * before the kernel has them. */
+	struct owned_addr	*want;
+	size_t			 n_want;
 
 	pthread_mutex_t		 rq_mu;		/* worker -> main: resolve */
 	struct dp_resolve	 rq[RESOLVE_QUEUE];
@@ -523,6 +528,21 @@ local_one(void *arg, uint8_t family, const uint8_t addr[16], int ifindex)
 	add_addr_key(o, family, addr, LBD_ADDR_LOCAL);
 }
 
+/* The classifier takes the traffic of an address from the moment this
+ * node means to hold it until the kernel has let it go: never is the
+ * address the kernel's alone (it would reset our connections). */
+static bool
+wanted(const struct dataplane *p, uint8_t family, const uint8_t *a)
+{
+	if (owner_holds(p->owner, family, a))
+		return true;
+	for (size_t i = 0; i < p->n_want; i++)
+		if (p->want[i].family == family &&
+		    memcmp(p->want[i].addr, a, 16) == 0)
+			return true;
+	return false;
+}
+
 static int
 owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 {
@@ -548,7 +568,7 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 		/* With VRRP a backup takes nothing from the kernel: a frame
 		 * flooded to it for the virtual MAC is not its to forward. */
 		a16(a, &s->vip);
-		if (c->n_groups > 0 && !owner_holds(p->owner, fam4or6(&s->vip), a))
+		if (c->n_groups > 0 && !wanted(p, fam4or6(&s->vip), a))
 			continue;
 		k = &o->svcs[o->n_svcs++];
 		k->family = fam4or6(&s->vip);
@@ -828,9 +848,16 @@ apply_owned(struct dataplane *p, const struct conf *c)
 	owner_set_garp(p->owner, c->global.garp_count, c->global.garp_interval_ms,
 	    c->global.garp_refresh_ms);
 	n = owned_addrs(p, c, &v);
+	free(p->want);
+	p->want = v;
+	p->n_want = n;
+	/* The classifier first: once the kernel holds a VIP, a frame for it
+	 * that the classifier does not take yet gets the kernel's reset (a
+	 * failback would lose connections in that window). */
+	if (apply_maps(p, c) < 0)
+		rc = -1;
 	if (owner_set(p->owner, v, n) > 0)
 		rc = -1;
-	free(v);
 	/* After the addresses, so they count as local too. */
 	if (apply_maps(p, c) < 0)
 		rc = -1;
@@ -1147,6 +1174,7 @@ dataplane_stop(struct dataplane *p)
 	ev_async_stop(p->loop, &p->evq_async);
 	pthread_mutex_destroy(&p->evq_mu);
 	free(p->evq);
+	free(p->want);
 	free(p);
 }
 

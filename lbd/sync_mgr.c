@@ -30,6 +30,7 @@
 
 #define BULK_CHUNK	512
 #define APPLY_BATCH	64
+#define BULK_ROOM	(128 + BULK_CHUNK / 40)	/* free datagram slots to go on */
 
 struct sync_mgr {
 	struct ev_loop		*loop;
@@ -167,9 +168,9 @@ bulk_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	uint64_t now = now_ms();
 	size_t n, room = sync_link_room(m->link);
 
-	/* Half the window stays for live records; about 44 records fill a
-	 * datagram. */
-	if (room <= 64 / 2 + 1) {
+	/* Half the window (256 datagrams by default) stays for live records;
+	 * a chunk fills about BULK_CHUNK / 44 datagrams. */
+	if (room <= BULK_ROOM) {
 		ev_idle_stop(loop, w);
 		return;		/* flush_out's acks make room; resumed there */
 	}

@@ -113,6 +113,7 @@ struct vrrp_mgr {
 	char		**held;		/* groups reported as master */
 	size_t		 n_held;
 	bool		 moving;	/* a sync-group move is under way */
+	bool		 preempt_held;	/* ha-sync: not synced yet */
 };
 
 static uint64_t
@@ -949,6 +950,7 @@ inst_init(struct vrrp_mgr *m, struct vinst *vi, const struct conf_group *g,
 	vi->cfg_prio = in->priority;
 	vi->have_self = primary_addr(in->interface, vi->family, self);
 	vrrp_fsm_init(&vi->fsm, &c, vi->family, self);
+	vrrp_fsm_hold_preempt(&vi->fsm, m->preempt_held);
 	return 0;
 }
 
@@ -1326,6 +1328,16 @@ vrrp_mgr_ha(struct vrrp_mgr *m, const char *state, const char *group,
 }
 
 /* ---- control ------------------------------------------------------------- */
+
+void
+vrrp_mgr_hold_preempt(struct vrrp_mgr *m, bool hold)
+{
+	if (m == NULL)
+		return;
+	m->preempt_held = hold;
+	for (size_t i = 0; i < m->n; i++)
+		vrrp_fsm_hold_preempt(&m->v[i].fsm, hold);
+}
 
 size_t
 vrrp_mgr_count(const struct vrrp_mgr *m)

@@ -34,6 +34,9 @@ void		 vrrp_mgr_stop(struct vrrp_mgr *);
 
 void		 vrrp_mgr_show(const struct vrrp_mgr *, struct buf *, bool json);
 size_t		 vrrp_mgr_count(const struct vrrp_mgr *);
+/* ha-sync: while held, no instance preempts a master (a node that came
+ * back waits for the peer's connections before failing back). */
+void		 vrrp_mgr_hold_preempt(struct vrrp_mgr *, bool hold);
 /* Tracking: service `name` has (ok) or has not a backend taking new
  * connections. Cheap when nothing changes. */
 void		 vrrp_mgr_service(struct vrrp_mgr *, const char *name, bool ok);

@@ -149,7 +149,7 @@ vrrp_fsm_rx(struct vrrp_fsm *m, uint64_t now, const struct vrrp_adv *a,
 			/* The master resigned: take over after Skew_Time. */
 			m->down_at = now + vrrp_fsm_skew_ms(m);
 		} else if (!m->cfg.preempt || a->priority >= m->prio ||
-		    now < m->preempt_after) {
+		    now < m->preempt_after || m->preempt_held) {
 			learn(m, a);
 			m->down_at = now + vrrp_fsm_down_ms(m);
 		}
@@ -233,6 +233,12 @@ vrrp_fsm_force(struct vrrp_fsm *m, uint64_t now, enum vrrp_state to, struct vrrp
 		become_master(m, now, o);
 	else if (to == VRRP_BACKUP)
 		become_backup(m, now, o);
+}
+
+void
+vrrp_fsm_hold_preempt(struct vrrp_fsm *m, bool hold)
+{
+	m->preempt_held = hold;
 }
 
 void

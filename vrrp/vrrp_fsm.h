@@ -62,6 +62,7 @@ struct vrrp_fsm {
 	uint64_t	adver_at;	/* Adver_Timer deadline, 0 = off */
 	uint64_t	down_at;	/* Master_Down_Timer deadline, 0 = off */
 	uint64_t	preempt_after;	/* no preemption before this time */
+	bool		preempt_held;	/* nor while this is set */
 	uint8_t		family;
 	uint8_t		self[16];	/* our primary address (tie-break) */
 	uint8_t		master[16];	/* the master we follow, or self */
@@ -89,6 +90,9 @@ void		vrrp_fsm_set_prio(struct vrrp_fsm *, uint64_t now, uint8_t prio,
 /* A sync-group partner moved: follow it to MASTER or BACKUP. */
 void		vrrp_fsm_force(struct vrrp_fsm *, uint64_t now, enum vrrp_state,
 		    struct vrrp_out *);
+/* No preemption while held (ha-sync: a node that came back waits until
+ * it has the peer's connections, or failing back would drop them). */
+void		vrrp_fsm_hold_preempt(struct vrrp_fsm *, bool hold);
 /* A master's next advertisement comes in `in_ms` (never later than its
  * Adver_Timer would have it). A sync group spreads its routers' adverts
  * over one interval this way, so that the backup, which takes the whole

@@ -7,7 +7,8 @@ Checked: the nodes find each other and complete a bulk resync; the
 standby mirrors every established connection (show sync); after SIGKILL
 of the master every connection goes on through the new master -- no
 reset, no lost answer, the same backend and the same SNAT address and
-port; a peer with the wrong key is refused and counted, nothing applied.
+port; the old master returns, resyncs before it preempts, and the
+connections go on through it again; a peer with the wrong key is refused and counted, nothing applied.
 
 usage: test_sync.py BUILD_DIR"""
 import json
@@ -70,7 +71,7 @@ def main():
         # Long-lived connections through the master.
         hold = subprocess.Popen(
             ["ip", "netns", "exec", t.ns("client"), "python3",
-             os.path.join(HERE, "holdconns.py"), VIP, "7", str(CONNS), "8"],
+             os.path.join(HERE, "holdconns.py"), VIP, "7", str(CONNS), "14"],
             stdout=subprocess.PIPE, text=True)
         got = net.wait(lambda: sync_info(net, "n2").get("applied", 0) >= CONNS,
                        6, step=0.2)
@@ -84,20 +85,41 @@ def main():
         took = net.wait(lambda: master_both(net, "n2"), 3)
         check(took is not None, f"SIGKILL of the master: n2 takes over "
               f"({(took or 0) * 1000:.0f} ms)")
+        time.sleep(1.5)
+        served = sync_info(net, "n2")
+
+        # Failback: n1 returns (higher priority, preempt on). It takes the
+        # group back only once n2's bulk resync has given it every
+        # connection, and they go on again.
+        check(start(net, "n1", 150, key), "n1 restarts", net.log("n1"))
+        took = net.wait(lambda: master_both(net, "n1"), 10, step=0.05)
+        s1 = sync_info(net, "n1")
+        log1 = net.log("n1")
+        i_sync = log1.find("the peer's connections are here")
+        i_master = log1.find("group=edge state=master")
+        check(took is not None and 0 <= i_sync < i_master and
+              s1.get("applied", 0) >= CONNS,
+              f"n1 resyncs ({s1.get('applied')} connections from n2), then "
+              f"preempts ({(took or 0) * 1000:.0f} ms after its start)",
+              (s1, log1[-1500:]))
         out, _ = hold.communicate(timeout=30)
         r = json.loads(out or "{}")
         check(r.get("errors") == {} and r.get("ok") == r.get("lines") and
-              r.get("moved") == 0 and r.get("lines", 0) > CONNS * 50,
-              f"every connection goes on through n2: {r.get('ok')} of "
+              r.get("moved") == 0 and r.get("lines", 0) > CONNS * 100,
+              f"every connection went on through n2 after the kill and "
+              f"through n1 after the failback: {r.get('ok')} of "
               f"{r.get('lines')} lines answered, errors {r.get('errors')}, "
               f"{r.get('moved')} moved to another backend/address/port "
               f"({time.time() - t0:.1f} s after the kill)",
-              (r, net.ctl("n2", "show", "sync"), net.ctl("n2", "show", "errors")))
+              (r, served, net.ctl("n2", "show", "sync"),
+               net.ctl("n1", "show", "errors")))
+        net.stop("n1")
 
         # A peer with the wrong key: refused and counted, nothing applied.
         wrong = os.path.join(net.tmp, "wrong.key")
         with open(os.open(wrong, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
             f.write(os.urandom(32))
+        net.wait(lambda: not sync_info(net, "n2").get("peer_up"), 5, step=0.1)
         before = sync_info(net, "n2").get("applied", 0)
         start(net, "n1", 50, wrong)
         net.wait(lambda: sync_info(net, "n2").get("dropped", {})

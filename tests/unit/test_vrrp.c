@@ -391,6 +391,28 @@ test_fsm_preempt_delay(void **state)
 	assert_int_equal(m.state, VRRP_MASTER);
 }
 
+/* Held (waiting for ha-sync's resync): no preemption at all, the master
+ * is followed; released: preempted at the next advert's timeout. */
+static void
+test_fsm_preempt_held(void **state)
+{
+	struct vrrp_fsm m = router(200, 100, true, 0);
+	struct vrrp_out o;
+	struct vrrp_adv a = adv(PEER_LO, 100, 100);
+
+	vrrp_fsm_hold_preempt(&m, true);
+	vrrp_fsm_start(&m, 0, &o);
+	for (uint64_t t = 100; t < 60000; t += 1000) {
+		vrrp_fsm_rx(&m, t, &a, &o);
+		vrrp_fsm_tick(&m, t + 999, &o);
+		assert_int_equal(m.state, VRRP_BACKUP);
+	}
+	vrrp_fsm_hold_preempt(&m, false);
+	vrrp_fsm_rx(&m, 60100, &a, &o);
+	vrrp_fsm_tick(&m, 59100 + vrrp_fsm_down_ms(&m), &o);
+	assert_int_equal(m.state, VRRP_MASTER);
+}
+
 static void
 test_fsm_master(void **state)
 {
@@ -516,6 +538,7 @@ main(void)
 		cmocka_unit_test(test_fsm_timers),
 		cmocka_unit_test(test_fsm_backup),
 		cmocka_unit_test(test_fsm_preempt_delay),
+		cmocka_unit_test(test_fsm_preempt_held),
 		cmocka_unit_test(test_fsm_master),
 		cmocka_unit_test(test_fsm_stop_fault_prio),
 		cmocka_unit_test(test_fsm_v2_keeps_interval),
