@@ -64,6 +64,11 @@ service echo {{
     snat-pool {SNAT}
     backend be1 {BE}:7
 }}
+service echo-routed {{
+    listen {VIP} tcp 8
+    mode routed
+    backend be1 {BE}:7
+}}
 {tail}
 """
     return "".join(ln for ln in text.splitlines(True) if ln.strip())
@@ -105,6 +110,9 @@ class Net:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t.popen("be1", ["python3", os.path.join(HERE, "echod.py"), "be1", "7"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Routed mode: replies to the clients go back through the master,
+        # by the back instance's floating address.
+        t.nsx("be1", f"ip route add 10.92.0.0/24 via {SNAT}")
         # The heartbeat link: n1 hb0 169.254.77.1 -- n2 hb0 169.254.77.2.
         t.veth("n1", "hb0", "n2", "hb0")
         t.nsx("n1", "ip addr add 169.254.77.1/30 dev hb0")

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Connection sync (ha-sync) end to end: two lbd nodes (pair.py) with a
-heartbeat link hb0, a snat-mode echo service on the VIP, a client holding
-long-lived connections through it.
+heartbeat link hb0, echo services on the VIP in snat mode (port 7) and
+routed mode (port 8, the backend routes replies through the back
+instance's floating address), a client holding long-lived connections
+through both.
 
 Checked: the nodes find each other and complete a bulk resync; the
 standby mirrors every established connection (show sync); after SIGKILL
@@ -25,7 +27,8 @@ from tap import check, done  # noqa: E402
 from pair import Net, master_both, VIP  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
-CONNS = 200
+CONNS = 200         # snat mode, port 7
+ROUTED = 100        # routed mode, port 8
 
 
 def sync_block(peer, key):
@@ -69,15 +72,16 @@ def main():
               "complete a bulk resync", (s2, net.ctl("n1", "show", "sync")))
 
         # Long-lived connections through the master.
-        hold = subprocess.Popen(
+        holds = [subprocess.Popen(
             ["ip", "netns", "exec", t.ns("client"), "python3",
-             os.path.join(HERE, "holdconns.py"), VIP, "7", str(CONNS), "14"],
+             os.path.join(HERE, "holdconns.py"), VIP, port, str(n), "14"],
             stdout=subprocess.PIPE, text=True)
-        got = net.wait(lambda: sync_info(net, "n2").get("applied", 0) >= CONNS,
-                       6, step=0.2)
+            for port, n in (("7", CONNS), ("8", ROUTED))]
+        got = net.wait(lambda: sync_info(net, "n2").get("applied", 0) >=
+                       CONNS + ROUTED, 6, step=0.2)
         s2 = sync_info(net, "n2")
-        check(got is not None, f"the standby mirrors all {CONNS} established "
-              f"connections ({s2.get('applied')} applied, lag p99 "
+        check(got is not None, f"the standby mirrors all {CONNS + ROUTED} "
+              f"established connections ({s2.get('applied')} applied, lag p99 "
               f"{s2.get('lag_p99_ms')} ms)", (s2, net.ctl("n1", "show", "sync")))
         time.sleep(1)
         t0 = time.time()
@@ -98,21 +102,23 @@ def main():
         i_sync = log1.find("the peer's connections are here")
         i_master = log1.find("group=edge state=master")
         check(took is not None and 0 <= i_sync < i_master and
-              s1.get("applied", 0) >= CONNS,
+              s1.get("applied", 0) >= CONNS + ROUTED,
               f"n1 resyncs ({s1.get('applied')} connections from n2), then "
               f"preempts ({(took or 0) * 1000:.0f} ms after its start)",
               (s1, log1[-1500:]))
-        out, _ = hold.communicate(timeout=30)
-        r = json.loads(out or "{}")
-        check(r.get("errors") == {} and r.get("ok") == r.get("lines") and
-              r.get("moved") == 0 and r.get("lines", 0) > CONNS * 100,
-              f"every connection went on through n2 after the kill and "
-              f"through n1 after the failback: {r.get('ok')} of "
-              f"{r.get('lines')} lines answered, errors {r.get('errors')}, "
-              f"{r.get('moved')} moved to another backend/address/port "
-              f"({time.time() - t0:.1f} s after the kill)",
-              (r, served, net.ctl("n2", "show", "sync"),
-               net.ctl("n1", "show", "errors")))
+        for (mode, n), hold in zip((("snat", CONNS), ("routed", ROUTED)),
+                                   holds):
+            out, _ = hold.communicate(timeout=30)
+            r = json.loads(out or "{}")
+            check(r.get("errors") == {} and r.get("ok") == r.get("lines") and
+                  r.get("moved") == 0 and r.get("lines", 0) > n * 100,
+                  f"{mode} mode: every connection went on through n2 after "
+                  f"the kill and through n1 after the failback: {r.get('ok')} "
+                  f"of {r.get('lines')} lines answered, errors "
+                  f"{r.get('errors')}, {r.get('moved')} moved to another "
+                  f"backend/address/port ({time.time() - t0:.1f} s after the "
+                  f"kill)", (r, served, net.ctl("n2", "show", "sync"),
+                             net.ctl("n1", "show", "errors")))
         net.stop("n1")
 
         # A peer with the wrong key: refused and counted, nothing applied.
