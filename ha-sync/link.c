@@ -62,7 +62,7 @@ struct sync_link {
 	bool		 want_bulk;	/* ask the peer for its table */
 	uint64_t	 last_ask;
 	bool		 asked;
-	bool		 synced, in_bulk, tainted;
+	bool		 synced, tainted;	/* tainted: a gap inside a bulk */
 	bool		 mismatch;
 
 	uint64_t	 lag[SYNC_LAG_BUCKETS];
@@ -398,7 +398,7 @@ new_peer(struct sync_link *l, const struct sync_hdr *h)
 	l->rx_next = h->base;
 	for (unsigned i = 0; i < REORDER; i++)
 		l->held[i].used = false;
-	l->synced = l->in_bulk = l->tainted = false;
+	l->synced = l->tainted = false;
 	l->want_bulk = true;
 	l->asked = false;
 	if (restart)
@@ -428,7 +428,6 @@ apply(struct sync_link *l, uint8_t flags, uint16_t count, const uint8_t *p,
 	struct sync_rec r;
 
 	if (flags & SYNC_F_BULK_BEGIN) {
-		l->in_bulk = true;
 		l->tainted = false;
 		emit(l, SYNC_EV_BULK_BEGIN);
 	}
@@ -441,7 +440,6 @@ apply(struct sync_link *l, uint8_t flags, uint16_t count, const uint8_t *p,
 	}
 	l->st.recs_recv += count;
 	if (flags & SYNC_F_BULK_END) {
-		l->in_bulk = false;
 		l->st.bulks_recv++;
 		/* A gap inside the bulk lost some of it: ask again. */
 		if (!l->tainted) {

@@ -20,6 +20,7 @@
 #include "lbd/io/xdp_prog.h"
 #include "lbd/io/xsk_port.h"
 #include "lbd/owner.h"
+#include "lbd/util/clock.h"
 #include "lbd/util/log.h"
 #include "lbd/worker.h"
 
@@ -347,20 +348,11 @@ struct sync_apply_call {
 	uint32_t		 failed;
 };
 
-static uint32_t
-engine_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 static void
 sync_apply_fn(struct dp_engine *e, void *arg)
 {
 	struct sync_apply_call *c = arg;
-	uint32_t now = engine_now();
+	uint32_t now = (uint32_t)mono_ms();	/* the worker's clock */
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct dp_sync_op *o = &c->ops[i];

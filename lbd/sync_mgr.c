@@ -26,6 +26,7 @@
 
 #include "ha-sync/sync.h"
 #include "lbd/sync_mgr.h"
+#include "lbd/util/clock.h"
 #include "lbd/util/log.h"
 
 #define BULK_CHUNK	512
@@ -52,18 +53,8 @@ struct sync_mgr {
 	size_t			 n_ops;
 
 	uint64_t		 applied, refused, send_errors, foreign;
-	uint64_t		 started_ms;
 	bool			 same_id_logged;
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- conversions ------------------------------------------------------- */
 
@@ -100,7 +91,7 @@ put_entry(struct sync_mgr *m, uint8_t kind, uint8_t state, uint8_t flags,
 
 	to_wire(&t[0], &r.t[0]);
 	to_wire(&t[1], &r.t[1]);
-	(void)sync_link_put(m->link, now_ms(), &r);	/* full: a bulk follows */
+	(void)sync_link_put(m->link, mono_ms(), &r);	/* full: a bulk follows */
 }
 
 /* ---- the socket and the timer ------------------------------------------ */
@@ -109,7 +100,7 @@ static void
 flush_out(struct sync_mgr *m)
 {
 	uint8_t d[SYNC_MTU_MAX];
-	uint64_t now = now_ms(), next;
+	uint64_t now = mono_ms(), next;
 	size_t n;
 
 	sync_link_tick(m->link, now);
@@ -154,7 +145,7 @@ rec_cb(void *arg, const struct sync_rec *r)
 	from_wire(&r->t[0], &o->e.t[CT_ORIG]);
 	from_wire(&r->t[1], &o->e.t[CT_REPLY]);
 	o->e.state = r->state;
-	o->e.flags = r->flags & (CT_F_SNAT | CT_F_FIN_ORIG | CT_F_FIN_REPLY);
+	o->e.flags = r->flags;		/* the engine keeps what it mirrors */
 	o->e.mode = r->mode;
 	if (m->n_ops == APPLY_BATCH)
 		apply_pending(m);
@@ -165,7 +156,7 @@ bulk_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	struct sync_mgr *m = w->data;
 	struct ct_entry e[BULK_CHUNK];
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 	size_t n, room = sync_link_room(m->link);
 
 	/* Half the window (256 datagrams by default) stays for live records;
@@ -206,7 +197,7 @@ event_cb(void *arg, enum sync_event e)
 		log_info("sync: peer %s restarted", m->peer_str);
 		break;
 	case SYNC_EV_SEND_BULK:
-		if (sync_link_bulk_begin(m->link, now_ms()) == 0) {
+		if (sync_link_bulk_begin(m->link, mono_ms()) == 0) {
 			m->bulk_active = true;
 			m->bulk_cursor = 0;
 			ev_idle_start(m->loop, &m->bulk_idle);
@@ -269,7 +260,7 @@ rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 			m->foreign++;
 			continue;
 		}
-		if (sync_link_input(m->link, now_ms(), d, (size_t)n) ==
+		if (sync_link_input(m->link, mono_ms(), d, (size_t)n) ==
 		    SYNC_BAD_SELF && !m->same_id_logged) {
 			m->same_id_logged = true;
 			log_warnx("sync: the peer %s has this node's node-id; "
@@ -458,7 +449,6 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 		snprintf(err, errlen, "sync: out of memory");
 		goto fail;
 	}
-	m->started_ms = now_ms();
 	ev_io_init(&m->rx, rx_cb, m->fd, EV_READ);
 	m->rx.data = m;
 	ev_io_start(loop, &m->rx);
@@ -518,7 +508,7 @@ sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 {
 	const struct sync_stats *st;
 	struct sync_link_info in;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	if (m == NULL) {
 		buf_printf(b, json ? "{\"sync\":null}\n" : "no sync block\n");

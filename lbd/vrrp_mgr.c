@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lbd/io/knl.h"
+#include "lbd/util/clock.h"
 #include "lbd/util/log.h"
 #include "lbd/util/proc.h"
 #include "lbd/vrrp_mgr.h"
@@ -115,15 +116,6 @@ struct vrrp_mgr {
 	bool		 moving;	/* a sync-group move is under way */
 	bool		 preempt_held;	/* ha-sync: not synced yet */
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- notify hooks ------------------------------------------------------ */
 
@@ -543,7 +535,7 @@ handle(struct vrrp_mgr *m, struct vinst *vi, const struct vrrp_out *o)
 	 * master was outranked. A forced move does not cascade again. */
 	if (!m->moving && (o->to == VRRP_MASTER ||
 	    (o->from == VRRP_MASTER && o->to == VRRP_BACKUP))) {
-		uint64_t now = now_ms();
+		uint64_t now = mono_ms();
 
 		m->moving = true;
 		for (size_t i = 0; i < m->n; i++) {
@@ -566,7 +558,7 @@ handle(struct vrrp_mgr *m, struct vinst *vi, const struct vrrp_out *o)
 static void
 rearm(struct vrrp_mgr *m)
 {
-	uint64_t next = 0, now = now_ms();
+	uint64_t next = 0, now = mono_ms();
 
 	for (size_t i = 0; i < m->n; i++) {
 		uint64_t d = vrrp_fsm_deadline(&m->v[i].fsm);
@@ -585,7 +577,7 @@ static void
 timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct vrrp_mgr *m = w->data;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	for (size_t i = 0; i < m->n; i++) {
 		struct vinst *vi = &m->v[i];
@@ -636,7 +628,7 @@ inst_fault(const struct vinst *vi)
 static void
 reevaluate(struct vrrp_mgr *m)
 {
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	if (m->external)
 		return;
@@ -841,7 +833,7 @@ receive(struct vrrp_mgr *m, struct vsock *s, const uint8_t *f, size_t len)
 		vi->bad[bad]++;
 		return;
 	}
-	vrrp_fsm_rx(&vi->fsm, now_ms(), &a, &o);
+	vrrp_fsm_rx(&vi->fsm, mono_ms(), &a, &o);
 	handle(m, vi, &o);
 }
 
@@ -1053,7 +1045,7 @@ vrrp_mgr_start(struct ev_loop *loop, const struct conf *c, vrrp_group_fn *fn,
 	struct knl_cb cb = { .link = link_cb };
 	struct vrrp_mgr *m;
 	size_t n = count(c), k = 0;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	err[0] = '\0';
 	if (n == 0)
@@ -1129,7 +1121,7 @@ vrrp_mgr_apply(struct vrrp_mgr *m, const struct conf *c)
 {
 	size_t n = count(c), k = 0;
 	struct vinst *nv;
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 	char err[256];
 	int rc = 0;
 
@@ -1232,7 +1224,7 @@ vrrp_mgr_apply(struct vrrp_mgr *m, const struct conf *c)
 void
 vrrp_mgr_stop(struct vrrp_mgr *m)
 {
-	uint64_t now = now_ms();
+	uint64_t now = mono_ms();
 
 	if (m == NULL)
 		return;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lbd/util/clock.h"
 #include "lbd/util/log.h"
 #include "lbd/worker.h"
 
@@ -41,13 +42,11 @@ struct worker {
 	void			*events_arg;
 };
 
+/* The engine's clock: the low 32 bits, compared wrap-safe. */
 static uint32_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	return (uint32_t)mono_ms();
 }
 
 struct worker *

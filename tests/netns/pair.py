@@ -17,6 +17,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from tap import check, done  # noqa: E402
 from topo import Topo  # noqa: E402
 
 VIP, SNAT, BE = "10.92.0.100", "10.92.1.100", "10.92.1.21"
@@ -238,3 +240,8 @@ def master_both(net, node):
     return s.get("front") == "master" and s.get("back") == "master"
 
 
+def finish(net):
+    """After net.cleanup(): nothing of ours is left. Ends the TAP output."""
+    left = net.t.leftover()
+    check(not left, "every namespace is removed", left)
+    return done()

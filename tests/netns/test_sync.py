@@ -23,8 +23,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from tap import check, done  # noqa: E402
-from pair import Net, master_both, VIP  # noqa: E402
+from tap import check  # noqa: E402
+from pair import finish, Net, master_both, VIP  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 CONNS = 200         # snat mode, port 7
@@ -140,9 +140,7 @@ def main():
         net.stop("n2")
     finally:
         net.cleanup()
-    left = t.leftover()
-    check(not left, "every namespace is removed", left)
-    return done()
+    return finish(net)
 
 
 if __name__ == "__main__":

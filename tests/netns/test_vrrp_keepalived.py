@@ -19,8 +19,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from tap import check, done  # noqa: E402
-from pair import Net, VIP, VIP6  # noqa: E402
+from tap import check  # noqa: E402
+from pair import finish, Net, VIP, VIP6  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 
@@ -159,9 +159,7 @@ def main():
                 run_case(net, name, ver, adv_ms, addr, plen, kp_role)
     finally:
         net.cleanup()
-    left = net.t.leftover()
-    check(not left, "every namespace is removed", left)
-    return done()
+    return finish(net)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from tap import check, done  # noqa: E402
-from pair import Net, master_both  # noqa: E402
+from tap import check  # noqa: E402
+from pair import finish, Net, master_both  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 
@@ -191,9 +191,7 @@ def main():
               "error line", out)
     finally:
         net.cleanup()
-    left = t.leftover()
-    check(not left, "every namespace is removed", left)
-    return done()
+    return finish(net)
 
 
 if __name__ == "__main__":

@@ -1185,6 +1185,22 @@ test_syn_reuses_closed_entry(void **state)
 	dp_engine_free(fl.e);
 }
 
+/* A connection event of node A as node B gets it from ha-sync: the entry,
+ * established. */
+static struct ct_entry
+mirror_of(const struct ct_event *ev)
+{
+	struct ct_entry ce;
+
+	memset(&ce, 0, sizeof(ce));
+	ce.t[0] = ev->t[0];
+	ce.t[1] = ev->t[1];
+	ce.state = CT_ESTABLISHED;
+	ce.mode = ev->mode;
+	ce.flags = ev->flags;
+	return ce;
+}
+
 static void
 test_insert_mirrored(void **state)
 {
@@ -1205,13 +1221,7 @@ test_insert_mirrored(void **state)
 	uint8_t a_out[2048];
 	memcpy(a_out, fl.f, fl.v.len);
 	assert_int_equal(ct_events(dp_engine_ct(fl.e), ev, 4), 1);
-	struct ct_entry ce;
-	memset(&ce, 0, sizeof(ce));
-	ce.t[0] = ev[0].t[0];
-	ce.t[1] = ev[0].t[1];
-	ce.state = CT_ESTABLISHED;
-	ce.mode = ev[0].mode;
-	ce.flags = ev[0].flags;
+	struct ct_entry ce = mirror_of(&ev[0]);
 	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), 0);
 	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), -1);	/* once */
 	fl2.n = pg_tcp(fl2.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
@@ -1256,14 +1266,8 @@ test_sync_mirrored(void **state)
 	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 1, 0, NULL, 0);
 	run(&fl, 0, 0);
 	assert_int_equal(ct_events(dp_engine_ct(fl.e), ev, 8), 2);
-	memset(&a, 0, sizeof(a));
-	a.t[0] = ev[0].t[0];
-	a.t[1] = ev[0].t[1];
-	a.state = CT_ESTABLISHED;
-	a.mode = ev[0].mode;
-	b = a;
-	b.t[0] = ev[1].t[0];
-	b.t[1] = ev[1].t[1];
+	a = mirror_of(&ev[0]);
+	b = mirror_of(&ev[1]);
 
 	ct = dp_engine_ct(fl2.e);
 	assert_int_equal(dp_sync_upsert(fl2.e, &a, 10), 0);
