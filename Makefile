@@ -266,7 +266,8 @@ install: $(LBD) $(LBCTL)
 	    $(DESTDIR)$(SYSCONFDIR)/lbd/conf.d $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(LBD) $(LBCTL) $(DESTDIR)$(SBINDIR)/
-	install -m 0644 conf/examples/*.conf conf/examples/sync.key $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0600 conf/examples/sync.key $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 README.md SECURITY.md docs/BENCHMARKS.md docs/operator-guide.md docs/ha-sync.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 packaging/man/lbd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 packaging/man/lbd.8 packaging/man/lbctl.8 $(DESTDIR)$(MANDIR)/man8/

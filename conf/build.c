@@ -27,6 +27,7 @@ static const char *const key_names[K__COUNT] = {
 	[K_VIRTUAL_ADDRESS] = "virtual-address", [K_VERSION] = "version",
 	[K_PREEMPT] = "preempt", [K_PREEMPT_DELAY] = "preempt-delay",
 	[K_PEER] = "peer", [K_PORT] = "port", [K_KEY_FILE] = "key-file",
+	[K_RESYNC_WAIT] = "resync-wait",
 	[K_MODE] = "mode", [K_SCHEDULER] = "scheduler",
 	[K_SNAT_POOL] = "snat-pool", [K_INTERVAL] = "interval",
 	[K_TIMEOUT] = "timeout", [K_RISE] = "rise", [K_FALL] = "fall",
@@ -425,6 +426,7 @@ b_block_begin(struct conf_parser *p, enum conf_block blk, char *name,
 		c->sync.loc = *loc;
 		if (c->sync.port == 0)
 			c->sync.port = CONF_DEFAULT_SYNC_PORT;
+		c->sync.resync_wait_ms = CONF_DEFAULT_RESYNC_WAIT_MS;
 		memset(p->seen, 0, sizeof(p->seen));
 		break;
 	case BLK_GROUP:
@@ -708,6 +710,10 @@ set_sync(struct conf_parser *p, enum conf_key k, char **v,
 			*v = NULL;
 		}
 		s->key_loc = *vl;
+		break;
+	case K_RESYNC_WAIT:
+		if (get_duration(p, k, *v, vl, 0, 3600000, &n))
+			s->resync_wait_ms = n;
 		break;
 	default:
 		break;

@@ -23,6 +23,7 @@
 #define CONF_NAME_MAX		63
 #define CONF_DEFAULT_SOCKET	"/run/lbd/lbd.sock"
 #define CONF_DEFAULT_SYNC_PORT	7788
+#define CONF_DEFAULT_RESYNC_WAIT_MS	60000
 #define CONF_SYNC_KEY_MIN	16	/* bytes; ha-sync's SYNC_KEY_MIN */
 #define CONF_SYNC_KEY_MAX	1024
 #define CONF_INCLUDE_DEPTH_MAX	16
@@ -189,6 +190,7 @@ struct conf_sync {
 	bool			 has_peer;
 	uint16_t		 port;
 	char			*key_file;
+	uint32_t		 resync_wait_ms;	/* preemption held at most this */
 	struct conf_loc		 loc;
 	struct conf_loc		 key_loc;
 	bool			 incomplete;	/* a syntax error hit this block */

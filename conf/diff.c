@@ -402,6 +402,8 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		add_addr(&sd, "peer", &sa->peer, &sb->peer);
 		add_u(&sd, "port", sa->port, sb->port);
 		add_s(&sd, "key-file", sa->key_file, sb->key_file);
+		add_u(&sd, "resync_wait_ms", sa->resync_wait_ms,
+		    sb->resync_wait_ms);
 		if (sd.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_SYNC, "sync",
 		    NULL, buf, sa, sb) < 0)
 			return -1;

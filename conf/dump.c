@@ -174,7 +174,8 @@ conf_dump(const struct conf *c, FILE *fp)
 		    conf_addr_str(&c->sync.peer, false, a, sizeof(a)),
 		    c->sync.port);
 		put_quoted(fp, c->sync.key_file);
-		fputs("\n}\n", fp);
+		fprintf(fp, "\n    resync-wait %s\n}\n",
+		    conf_dur_str(c->sync.resync_wait_ms, d, sizeof(d)));
 	}
 
 	for (size_t i = 0; i < c->n_services; i++) {
@@ -324,7 +325,7 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		jaddr(fp, &c->sync.peer, false);
 		fprintf(fp, ",\"port\":%u,\"key_file\":", c->sync.port);
 		jstr(fp, c->sync.key_file);
-		fputc('}', fp);
+		fprintf(fp, ",\"resync_wait_ms\":%u}", c->sync.resync_wait_ms);
 	} else
 		fputs("null", fp);
 	fputs(",\"services\":[", fp);

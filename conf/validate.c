@@ -174,6 +174,12 @@ validate_sync(struct conf_parser *p)
 		    "is %d to %d bytes (make one: head -c 32 /dev/urandom > "
 		    "FILE)", s->key_file, (long long)st.st_size,
 		    CONF_SYNC_KEY_MIN, CONF_SYNC_KEY_MAX);
+	/* Whoever can read the key can forge connection state into the
+	 * standby; refuse it as ssh refuses an open private key. */
+	if (fstat(fd, &st) == 0 && (st.st_mode & S_IRWXO))
+		conf_err(p, &s->key_loc, "key-file \"%s\": mode %04o lets every "
+		    "user read it; the key must be private (chmod 600 %s)",
+		    s->key_file, (unsigned)(st.st_mode & 07777), s->key_file);
 	close(fd);
 }
 

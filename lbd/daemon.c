@@ -126,10 +126,8 @@ vrrp_group_cb(void *arg, const char *group, bool master)
 /*
  * A node with a sync block does not take a VRRP group back from the peer
  * (preempt) before it has the peer's connections: a complete bulk resync,
- * or RESYNC_WAIT at most. Taking over from a dead peer is not held.
+ * or `resync-wait` at most. Taking over from a dead peer is not held.
  */
-#define RESYNC_WAIT	60.0
-
 static void
 release_preempt(struct lbd *d)
 {
@@ -138,9 +136,11 @@ release_preempt(struct lbd *d)
 	if (sync_mgr_synced(d->sync))
 		log_info("sync: the peer's connections are here; VRRP may "
 		    "preempt");
-	else if (ev_now(d->loop) - d->held_since >= RESYNC_WAIT)
-		log_warnx("sync: no complete resync from the peer after %.0fs; "
-		    "VRRP may preempt anyway", RESYNC_WAIT);
+	else if ((ev_now(d->loop) - d->held_since) * 1000.0 >=
+	    d->conf->sync.resync_wait_ms)
+		log_warnx("sync: no complete resync from the peer after %.1fs "
+		    "(resync-wait); VRRP may preempt anyway",
+		    ev_now(d->loop) - d->held_since);
 	else
 		return;
 	d->preempt_held = false;

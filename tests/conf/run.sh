@@ -12,8 +12,13 @@ examples=$here/../../conf/examples
 tmp=$(mktemp -d /tmp/lbd-conf-golden.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
+# Work on a copy: git keeps no modes but the executable bit, and lbd refuses
+# a key file others can read, so the keys get their modes here.
+cp -r "$here/good" "$here/bad" "$tmp"/
+chmod 600 "$tmp"/good/*.key "$tmp"/bad/*.key
+chmod 644 "$tmp"/bad/open.key
 
-cd "$here"
+cd "$tmp"
 for f in good/*.conf; do
 	out=$("$lbd" -t -f "$f" 2>&1)
 	rc=$?
@@ -36,6 +41,7 @@ while IFS=$'\t' read -r ex sedexpr want; do
 	mkdir -p "$tmp"
 	# The copy keeps the example's neighbours (sync.key) beside it.
 	cp "$examples"/* "$tmp"/
+	chmod 600 "$tmp"/sync.key
 	sed "$sedexpr" "$examples/$ex" > "$copy"
 	want=${want//FILE/$copy}
 	want=${want//DIR/$tmp}
@@ -44,7 +50,7 @@ while IFS=$'\t' read -r ex sedexpr want; do
 	if [ $rc = 1 ] && grep -qxF -- "$want" <<<"$out"; then ok=1; else ok=0; fi
 	result $ok "broken $ex ($sedexpr) is rejected at the right line" \
 	    "want: $want"$'\n'"got:"$'\n'"$out"
-done < broken-examples.txt
+done < "$here/broken-examples.txt"
 
 # The README's config example is accepted as printed.
 readme=$here/../../README.md
@@ -52,6 +58,7 @@ mkdir -p "$tmp/readme/conf.d"
 awk '/^## A config/{f=1} f&&/^```$/{if(in_block){exit}else{in_block=1;next}} in_block{print}' \
     "$readme" > "$tmp/readme/lbd.conf"
 printf 'demo-key-0123456789abcdef0123456789\n' > "$tmp/readme/sync.key"
+chmod 600 "$tmp/readme/sync.key"
 out=$("$lbd" -t -f "$tmp/readme/lbd.conf" 2>&1)
 rc=$?
 if [ $rc = 0 ] && grep -q 'service web' "$tmp/readme/lbd.conf"; then ok=1; else ok=0; fi

@@ -81,7 +81,8 @@ static const char full[] =
     "                  track-script \"pidof x\" weight 5 interval 500ms }\n"
     "    notify \"/usr/bin/logger -t lbd\"\n"
     "}\n"
-    "sync { interface hb0 peer fe80::2 port 9000 key-file /tmp/lbdt.key }\n"
+    "sync { interface hb0 peer fe80::2 port 9000 key-file /tmp/lbdt.key\n"
+    "       resync-wait 90s }\n"
     "service web {\n"
     "    listen 198.51.100.10 tcp 80\n"
     "    mode snat\n"
@@ -147,6 +148,7 @@ test_all_constructs(void **state)
 	assert_string_equal(c->sync.interface, "hb0");
 	assert_int_equal(c->sync.peer.family, AF_INET6);
 	assert_int_equal(c->sync.port, 9000);
+	assert_int_equal(c->sync.resync_wait_ms, 90000);
 
 	assert_int_equal(c->n_services, 2);
 	const struct conf_service *s = &c->services[0];
@@ -365,6 +367,9 @@ static const struct err_case err_cases[] = {
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key }\n"
 	  "sync { interface hb1 peer 10.0.0.2 key-file /tmp/lbdt.key }\n",
 	  "t.conf:2:1: error: duplicate sync block (first at t.conf:1:1)\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
+	  "resync-wait 2h }",
+	  "t.conf:1:71: error: resync-wait 2h out of range 0ms..3600s\n" },
 	/* services */
 	{ "service s { backend b 10.0.0.2:80 }",
 	  "t.conf:1:9: error: service \"s\": missing \"listen ADDRESS tcp|udp "
@@ -767,20 +772,43 @@ test_diff(void **state)
 	conf_diags_free(&d);
 }
 
+/* Copies conf/examples/NAME into DIR with MODE. */
+static void
+copy_example(const char *name, const char *dir, mode_t mode)
+{
+	char from[512], to[512], buf[4096];
+	FILE *in, *out;
+	size_t n;
+
+	snprintf(from, sizeof(from), "%s/../conf/examples/%s", TEST_SRCDIR,
+	    name);
+	snprintf(to, sizeof(to), "%s/%s", dir, name);
+	assert_non_null(in = fopen(from, "r"));
+	assert_non_null(out = fopen(to, "w"));
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(chmod(to, mode), 0);
+}
+
 static void
 test_examples(void **state)
 {
 	static const char *const names[] = {
 		"routed.conf", "snat.conf", "dsr.conf", "ha-lb1.conf", "ha-lb2.conf",
 	};
+	char dir[] = "/tmp/lbdt-examples.XXXXXX", path[512];
 
+	/* A copy: git keeps no file modes, and the key must be private. */
+	assert_non_null(mkdtemp(dir));
+	copy_example("sync.key", dir, 0600);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char path[512];
 		struct conf_diags d = { 0 };
 		struct conf *c;
 
-		snprintf(path, sizeof(path), "%s/../conf/examples/%s",
-		    TEST_SRCDIR, names[i]);
+		copy_example(names[i], dir, 0644);
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		c = conf_load(path, &d);
 		if (c == NULL)
 			print_error("%s:\n%s", path, diag_text(&d));
@@ -788,7 +816,11 @@ test_examples(void **state)
 		assert_true(c->n_services >= 1);
 		conf_free(c);
 		conf_diags_free(&d);
+		unlink(path);
 	}
+	snprintf(path, sizeof(path), "%s/sync.key", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 /* The sync blocks above name a key file: a real one, as lbd requires. */
@@ -797,7 +829,7 @@ make_key(void **state)
 {
 	FILE *fp = fopen(TEST_KEY, "w");
 
-	if (fp == NULL)
+	if (fp == NULL || chmod(TEST_KEY, 0600) != 0)
 		return -1;
 	fputs("0123456789abcdef0123456789abcdef", fp);
 	return fclose(fp);
