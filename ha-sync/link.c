@@ -401,6 +401,14 @@ new_peer(struct sync_link *l, const struct sync_hdr *h)
 	l->synced = l->tainted = false;
 	l->want_bulk = true;
 	l->asked = false;
+	if (restart && !l->bulk_out) {
+		/* It lost our table with its old run and gets all of it in a
+		 * bulk; what it did not acknowledge is in there, so it is not
+		 * sent a second time. */
+		l->open = false;
+		l->base = l->next_seq;
+		l->owe_bulk = true;
+	}
 	if (restart)
 		emit(l, SYNC_EV_PEER_RESTART);
 }

@@ -206,9 +206,10 @@ uint32_t	dp_expire(struct dp_engine *, uint32_t now, uint32_t budget);
  * make sense (state, mode, families, protocol), one that exists, a SNAT
  * port already taken, a full table. */
 int		dp_insert_conn(struct dp_engine *, const struct ct_entry *, uint32_t now);
-/* The peer's word on a connection it owns: insert it, or bring our
- * mirrored copy up to date (state, FINs) and renew it. Our own entries are
- * left alone: our packets know better. */
+/* The peer's word on a connection it forwards: insert it, or bring our
+ * copy up to date (state, FINs) and renew it. An entry of ours becomes the
+ * peer's mirrored copy (the connection moved to the peer); a packet that
+ * still reaches us makes it ours again. */
 int		dp_sync_upsert(struct dp_engine *, const struct ct_entry *, uint32_t now);
 /* The peer freed it: drop our mirrored copy (found by original tuple). */
 int		dp_sync_close(struct dp_engine *, const struct dp_tuple *orig);

@@ -710,11 +710,14 @@ dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 	if (idx == CT_NIL)
 		return dp_insert_conn(e, in, now);
 	ce = &e->ct.e[idx];
-	if (!(ce->flags & CT_F_MIRRORED))
-		return 0;
 	if (dir != CT_ORIG || in->state == CT_NONE ||
 	    in->state >= CT_STATE__COUNT)
 		return -1;
+	/* One of ours that the peer now forwards (it took the address, or
+	 * failback gave it back): the peer's word is the newer one, so the
+	 * entry becomes its mirrored copy, renewed and closed by the peer.
+	 * Should a packet still reach us, ct_seen takes it back. */
+	ce->flags |= CT_F_MIRRORED;
 	if (memcmp(&ce->t[CT_REPLY], &in->t[CT_REPLY], sizeof(ce->t[0])) != 0) {
 		/* The client's port was reused for another connection. */
 		ct_free(&e->ct, idx);

@@ -120,6 +120,26 @@ class Net:
         t.nsx("n1", "ip addr add 169.254.77.1/30 dev hb0")
         t.nsx("n2", "ip addr add 169.254.77.2/30 dev hb0")
 
+    def dsr_backend(self, port):
+        """be1 as a DSR backend of the VIP: the VIP on its loopback, never
+        answered for on the wire, an echod.py on `port`, and replies from
+        the VIP sent straight to the client over a second leg on the front
+        bridge, so they never cross lbd."""
+        t = self.t
+        t.veth("be1", "e1", "swf", "pd")
+        t.nsx("swf", "ip link set pd master br0")
+        t.nsx("be1", "ip addr add 10.92.0.31/32 dev e1")
+        t.nsx("be1", f"ip addr add {VIP}/32 dev lo")
+        t.nsx("be1", "sysctl -qw net.ipv4.conf.all.arp_ignore=1 "
+              "net.ipv4.conf.all.arp_announce=2 "
+              "net.ipv4.conf.e0.arp_ignore=1 net.ipv4.conf.e1.arp_ignore=1 "
+              "net.ipv4.conf.all.rp_filter=0")
+        t.nsx("be1", f"ip rule add from {VIP} table 100")
+        t.nsx("be1", "ip route add 10.92.0.0/24 dev e1 table 100")
+        t.popen("be1", ["python3", os.path.join(HERE, "echod.py"), "be1",
+                        str(port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def start(self, node, prio, preempt=True, text=None, **extra):
         """Start lbd on `node` with lbd_conf(...), or with `text` (a
         format string: {sock} is the control socket)."""

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Connection sync (ha-sync) end to end: two lbd nodes (pair.py) with a
-heartbeat link hb0, echo services on the VIP in snat mode (port 7) and
+heartbeat link hb0, echo services on the VIP in snat mode (port 7),
 routed mode (port 8, the backend routes replies through the back
-instance's floating address), a client holding long-lived connections
-through both.
+instance's floating address) and dsr mode (port 9, the backend answers
+the client directly), a client holding long-lived connections through
+all three.
 
 Checked: the nodes find each other and complete a bulk resync; the
 standby mirrors every established connection (show sync); after SIGKILL
 of the master every connection goes on through the new master -- no
 reset, no lost answer, the same backend and the same SNAT address and
 port; the old master returns, resyncs before it preempts, and the
-connections go on through it again; a peer with the wrong key is refused and counted, nothing applied.
+connections go on through it again; the node that gave them back keeps
+them as the peer's mirrored copies; a peer with the wrong key is refused
+and counted, nothing applied.
 
 usage: test_sync.py BUILD_DIR"""
 import json
@@ -24,11 +27,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
-from pair import finish, Net, master_both, VIP  # noqa: E402
+from pair import BE, finish, Net, master_both, VIP  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 CONNS = 200         # snat mode, port 7
 ROUTED = 100        # routed mode, port 8
+DSR = 100           # dsr mode, port 9
+MODES = (("snat", "7", CONNS), ("routed", "8", ROUTED), ("dsr", "9", DSR))
+ALL = CONNS + ROUTED + DSR
+
+DSR_SERVICE = f"""service echo-dsr {{
+    listen {VIP} tcp 9
+    mode dsr
+    backend be1 {BE}:9
+}}"""
 
 
 def sync_block(peer, key):
@@ -36,7 +48,8 @@ def sync_block(peer, key):
     interface hb0
     peer {peer}
     key-file {key}
-}}"""
+}}
+{DSR_SERVICE}"""
 
 
 def sync_info(net, node):
@@ -44,6 +57,16 @@ def sync_info(net, node):
         return json.loads(net.ctl(node, "show", "sync", "--json"))["sync"] or {}
     except (ValueError, KeyError):
         return {}
+
+
+def conn_table(net, node):
+    """The echo services' entries in `node`'s connection table."""
+    try:
+        j = json.loads(net.ctl(node, "show", "conn", "100000", "--json"))
+        return [c for c in j["connections"]
+                if c["service"].startswith("echo")]
+    except (ValueError, KeyError):
+        return []
 
 
 def start(net, node, prio, key):
@@ -57,6 +80,7 @@ def main():
     t = net.t
     try:
         net.build()
+        net.dsr_backend(9)
         key = os.path.join(net.tmp, "sync.key")
         with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
             f.write(os.urandom(32))
@@ -76,11 +100,11 @@ def main():
             ["ip", "netns", "exec", t.ns("client"), "python3",
              os.path.join(HERE, "holdconns.py"), VIP, port, str(n), "14"],
             stdout=subprocess.PIPE, text=True)
-            for port, n in (("7", CONNS), ("8", ROUTED))]
+            for _, port, n in MODES]
         got = net.wait(lambda: sync_info(net, "n2").get("applied", 0) >=
-                       CONNS + ROUTED, 6, step=0.2)
+                       ALL, 6, step=0.2)
         s2 = sync_info(net, "n2")
-        check(got is not None, f"the standby mirrors all {CONNS + ROUTED} "
+        check(got is not None, f"the standby mirrors all {ALL} "
               f"established connections ({s2.get('applied')} applied, lag p99 "
               f"{s2.get('lag_p99_ms')} ms)", (s2, net.ctl("n1", "show", "sync")))
         time.sleep(1)
@@ -102,12 +126,11 @@ def main():
         i_sync = log1.find("the peer's connections are here")
         i_master = log1.find("group=edge state=master")
         check(took is not None and 0 <= i_sync < i_master and
-              s1.get("applied", 0) >= CONNS + ROUTED,
+              s1.get("applied", 0) >= ALL,
               f"n1 resyncs ({s1.get('applied')} connections from n2), then "
               f"preempts ({(took or 0) * 1000:.0f} ms after its start)",
               (s1, log1[-1500:]))
-        for (mode, n), hold in zip((("snat", CONNS), ("routed", ROUTED)),
-                                   holds):
+        for (mode, _, n), hold in zip(MODES, holds):
             out, _ = hold.communicate(timeout=30)
             r = json.loads(out or "{}")
             check(r.get("errors") == {} and r.get("ok") == r.get("lines") and
@@ -119,6 +142,16 @@ def main():
                   f"backend/address/port ({time.time() - t0:.1f} s after the "
                   f"kill)", (r, served, net.ctl("n2", "show", "sync"),
                              net.ctl("n1", "show", "errors")))
+
+        # n2 gave the connections back: n1's word on them made n2's own
+        # entries n1's mirrored copies again (to be renewed and closed by
+        # n1), not leftovers of n2's that time out on their own.
+        conns = conn_table(net, "n2")
+        mine = [c for c in conns if not c["mirrored"]]
+        check(len(conns) >= ALL and not mine,
+              f"after the failback n2 keeps the {len(conns)} connections as "
+              f"n1's mirrored copies ({len(mine)} still its own)",
+              mine[:5])
         net.stop("n1")
 
         # A peer with the wrong key: refused and counted, nothing applied.

@@ -1239,6 +1239,22 @@ test_insert_mirrored(void **state)
 	dp_engine_free(fl2.e);
 }
 
+/* A packet of a mirrored connection c -> v at `now`: forwarded to the
+ * first backend, the entry is ours and the peer is told (CT_EV_NEW). */
+static void
+take_back(struct flow *fl, const struct pg_ep *c, const struct pg_ep *v,
+    uint32_t seq, uint32_t now)
+{
+	struct ct_event ev[8];
+
+	fl->n = pg_tcp(fl->f, mac_if0, mac_gw, c, v, PG_ACK, seq, 0, NULL, 0);
+	run(fl, 0, now);
+	expect_tx(fl, 1, mac_be[0], mac_if1);
+	assert_int_equal(ct_events(dp_engine_ct(fl->e), ev, 8), 1);
+	assert_int_equal(ev[0].type, CT_EV_NEW);
+	assert_false(ev[0].flags & CT_F_MIRRORED);
+}
+
 /* ha-sync's side of the table: the peer's upserts and closes, renewal while
  * the peer vouches for its entries, mark and sweep around a bulk resync,
  * and a mirrored entry becoming ours when a packet arrives for it. */
@@ -1305,17 +1321,22 @@ test_sync_mirrored(void **state)
 
 	/* Node B takes over: a packet of connection a makes it B's own and
 	 * tells the (new) peer; it is forwarded to the same backend. */
-	fl2.n = pg_tcp(fl2.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 0, NULL, 0);
-	run(&fl2, 0, 50);
-	expect_tx(&fl2, 1, mac_be[0], mac_if1);
-	assert_int_equal(ct_events(ct, ev, 8), 1);
-	assert_int_equal(ev[0].type, CT_EV_NEW);
-	assert_false(ev[0].flags & CT_F_MIRRORED);
-	/* Ours now: the peer's word no longer changes it, nor closes it. */
-	a.state = CT_CLOSE;
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 60), 0);
-	assert_int_equal(ct->stats.by_state[CT_CLOSE], 0);
+	take_back(&fl2, &c, &v, 2, 50);
+	/* Ours now: the peer cannot close it ... */
 	assert_int_equal(dp_sync_close(fl2.e, &a.t[0]), -1);
+	/* ... until the peer forwards it again (failback): its word makes our
+	 * entry its mirrored copy, which is not echoed back ... */
+	a.state = CT_TIME_WAIT;
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 60), 0);
+	assert_int_equal(ct->stats.by_state[CT_TIME_WAIT], 1);
+	assert_int_equal(ct_events(ct, ev, 8), 1);
+	assert_true(ev[0].flags & CT_F_MIRRORED);
+	/* ... a packet that still reaches us takes it back ... */
+	take_back(&fl2, &c, &v, 3, 61);
+	/* ... and once the peer has it again, its close removes it. */
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 62), 0);
+	assert_int_equal(dp_sync_close(fl2.e, &a.t[0]), 0);
+	assert_int_equal(ct_lookup(ct, &a.t[0], &dir), CT_NIL);
 	/* Without a peer to vouch, mirrored entries time out as usual. */
 	assert_int_equal(dp_sync_upsert(fl2.e, &b, 70), 0);
 	ct->keep_mirrored = false;

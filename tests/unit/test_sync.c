@@ -503,6 +503,44 @@ test_resync_after_cut(void **state)
 	sim_free(&s);
 }
 
+/* The peer dies while we put records it never acknowledges, and comes
+ * back as a new run (a new epoch): it gets them once, in the bulk, not
+ * also as the old backlog. */
+static void
+test_peer_restart_backlog(void **state)
+{
+	struct sim s;
+	struct sync_link_info in;
+
+	sim_init(&s, 64);
+	run(&s, 30);
+	s.cut = true;
+	for (uint32_t i = 0; i < 40; i++) {
+		struct sync_rec r = rec(i, SYNC_REC_UPSERT);
+		assert_int_equal(sync_link_put(s.n[0].l, s.now, &r), 0);
+	}
+	run(&s, 1200);
+	assert_int_equal(s.n[0].ev[SYNC_EV_PEER_DOWN], 1);
+	sync_link_info(s.n[0].l, &in);
+	assert_true(in.in_flight > 0);
+	/* Node 1 restarts: a fresh link, a later epoch. */
+	sync_link_free(s.n[1].l);
+	free(s.n[1].got);
+	memset(&s.n[1], 0, sizeof(s.n[1]));
+	s.n[1].l = mklink(&s, 1, 2000, KEY, 64);
+	s.n[0].table_n = 40;
+	s.cut = false;
+	run(&s, 300);
+	assert_int_equal(s.n[0].ev[SYNC_EV_PEER_RESTART], 1);
+	assert_true(s.n[0].bulk_streamed);
+	assert_in_order(&s.n[1], 0, 40);
+	sync_link_info(s.n[1].l, &in);
+	assert_true(in.synced);
+	sync_link_info(s.n[0].l, &in);
+	assert_int_equal(in.in_flight, 0);
+	sim_free(&s);
+}
+
 static void
 test_gap_and_mismatch(void **state)
 {
@@ -565,6 +603,7 @@ main(void)
 		cmocka_unit_test(test_link_lossy),
 		cmocka_unit_test(test_replay_and_keys),
 		cmocka_unit_test(test_resync_after_cut),
+		cmocka_unit_test(test_peer_restart_backlog),
 		cmocka_unit_test(test_gap_and_mismatch),
 		cmocka_unit_test(test_lag_pct),
 	};
