@@ -69,6 +69,15 @@ def conn_table(net, node):
         return []
 
 
+def hold_results(p):
+    """The JSON line of a holdconns.py process, once it has ended."""
+    out, _ = p.communicate(timeout=30)
+    try:
+        return json.loads(out or "{}")
+    except ValueError:
+        return {}
+
+
 def start(net, node, prio, key):
     peer = "169.254.77.2" if node == "n1" else "169.254.77.1"
     return net.start(node, prio, tail=sync_block(peer, key),
@@ -131,8 +140,7 @@ def main():
               f"preempts ({(took or 0) * 1000:.0f} ms after its start)",
               (s1, log1[-1500:]))
         for (mode, _, n), hold in zip(MODES, holds):
-            out, _ = hold.communicate(timeout=30)
-            r = json.loads(out or "{}")
+            r = hold_results(hold)
             check(r.get("errors") == {} and r.get("ok") == r.get("lines") and
                   r.get("moved") == 0 and r.get("lines", 0) > n * 100,
                   f"{mode} mode: every connection went on through n2 after "
