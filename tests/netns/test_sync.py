@@ -84,18 +84,31 @@ def start(net, node, prio, key):
                      glob=f"node-id {node}")
 
 
+def new_key(net, name):
+    path = os.path.join(net.tmp, name)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
+        f.write(os.urandom(32))
+    return path
+
+
+def start_pair(net):
+    """n1 (150) and n2 (100) with a sync block and a fresh key; n1 is
+    master. Returns the key's path."""
+    key = new_key(net, "sync.key")
+    ok = start(net, "n1", 150, key) and start(net, "n2", 100, key)
+    check(ok, "two nodes start with a sync block",
+          net.log("n1") + net.log("n2"))
+    net.wait(lambda: master_both(net, "n1"), 5)
+    return key
+
+
 def main():
     net = Net(BUILD, prefix="lbs")
     t = net.t
     try:
         net.build()
         net.dsr_backend(9)
-        key = os.path.join(net.tmp, "sync.key")
-        with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
-            f.write(os.urandom(32))
-        ok = start(net, "n1", 150, key) and start(net, "n2", 100, key)
-        check(ok, "two nodes start with a sync block", net.log("n1") + net.log("n2"))
-        net.wait(lambda: master_both(net, "n1"), 5)
+        key = start_pair(net)
         took = net.wait(lambda: sync_info(net, "n1").get("synced") and
                         sync_info(net, "n2").get("synced"), 5, step=0.1)
         s2 = sync_info(net, "n2")
@@ -163,9 +176,7 @@ def main():
         net.stop("n1")
 
         # A peer with the wrong key: refused and counted, nothing applied.
-        wrong = os.path.join(net.tmp, "wrong.key")
-        with open(os.open(wrong, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
-            f.write(os.urandom(32))
+        wrong = new_key(net, "wrong.key")
         net.wait(lambda: not sync_info(net, "n2").get("peer_up"), 5, step=0.1)
         before = sync_info(net, "n2").get("applied", 0)
         start(net, "n1", 50, wrong)

@@ -19,7 +19,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
 from pair import finish, Net, master_both, VIP  # noqa: E402
-from test_sync import conn_table, hold_results, sync_info, start  # noqa: E402
+from test_sync import conn_table, hold_results, start_pair, sync_info  # noqa: E402
 
 CUT_S = 10
 
@@ -30,12 +30,7 @@ def main():
     holds = []
     try:
         net.build()
-        key = os.path.join(net.tmp, "sync.key")
-        with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
-            f.write(os.urandom(32))
-        ok = start(net, "n1", 150, key) and start(net, "n2", 100, key)
-        check(ok, "two nodes start with a sync block", net.log("n1") + net.log("n2"))
-        net.wait(lambda: master_both(net, "n1"), 5)
+        start_pair(net)
         took = net.wait(lambda: sync_info(net, "n2").get("synced"), 5, step=0.1)
         check(took is not None, "n2 is in sync with n1",
               net.ctl("n2", "show", "sync"))
