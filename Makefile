@@ -155,7 +155,7 @@ $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h t
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
-.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover
+.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover bench-sync
 
 # ---- benchmarks (not part of check) ---------------------------------------
 
@@ -165,6 +165,10 @@ $(B)/bench/engine: bench/engine.c tests/unit/topo.h tests/unit/pktgen.h $(LIBENG
 
 bench-engine: $(B)/bench/engine
 	$(B)/bench/engine
+
+$(B)/bench/sync: bench/sync.c $(B)/lbd/sync_rec.o tests/unit/topo.h tests/unit/pktgen.h $(COMP_LIBS) $(LIBENGINE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lbd/sync_rec.o $(COMP_LIBS) $(LIBENGINE) $(LIBUTIL) -lssl -lcrypto -lpthread -lm
 
 $(B)/bench/memlat: bench/memlat.c
 	@mkdir -p $(dir $@)
@@ -186,6 +190,10 @@ ifneq ($(NO_DEPS),1)
 	sh packaging/deps.sh bench
 endif
 	python3 bench/e2e.py $(B) $(or $(SECONDS),10)
+
+# Connection sync: the pipeline in memory, then two lbd nodes (SECONDS=10).
+bench-sync: $(LBD) $(LBCTL) $(B)/bench/sync $(B)/bench/connrate
+	python3 bench/sync.py $(B) $(or $(SECONDS),10)
 
 # Failover interruption, lbd against keepalived + HAProxy (ROUNDS=5).
 bench-failover: $(LBD) $(LBCTL)

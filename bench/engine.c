@@ -56,15 +56,6 @@ huge_alloc(size_t size)
 	return p;
 }
 
-static void
-client_of(uint32_t i, struct pg_ep *c)
-{
-	*c = pg_ep("100.64.0.0", 0);
-	c->addr[1] = (uint8_t)(64 + (i >> 20));		/* 100.64.0.0/10 */
-	c->addr[2] = (uint8_t)(i >> 12);
-	c->addr[3] = (uint8_t)(i >> 4);
-	c->port = (uint16_t)(10000 + (i & 15));
-}
 
 int
 main(int argc, char **argv)

@@ -3,10 +3,7 @@
  * link to the peer (ha-sync/), and the glue to the engine's table through
  * the data plane. On the loop, like everything but the worker.
  *
- * What goes to the peer (docs/ha-sync.md): a TCP connection once it is
- * established, a UDP flow when it is created, and the close of either; a
- * connection that never got past SYN needs no failover. Entries the peer
- * owns (mirrored) are never sent back.
+ * What goes to the peer is sync_rec's policy (docs/ha-sync.md).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +23,7 @@
 
 #include "ha-sync/sync.h"
 #include "lbd/sync_mgr.h"
+#include "lbd/sync_rec.h"
 #include "lbd/util/clock.h"
 #include "lbd/util/log.h"
 
@@ -56,42 +54,10 @@ struct sync_mgr {
 	bool			 same_id_logged;
 };
 
-/* ---- conversions ------------------------------------------------------- */
-
 static void
-to_wire(const struct dp_tuple *t, struct sync_tuple *w)
+put(struct sync_mgr *m, const struct sync_rec *r)
 {
-	memset(w, 0, sizeof(*w));
-	memcpy(w->src, t->src, 16);
-	memcpy(w->dst, t->dst, 16);
-	w->sport = t->sport;
-	w->dport = t->dport;
-	w->proto = t->proto;
-	w->family = t->family;
-}
-
-static void
-from_wire(const struct sync_tuple *w, struct dp_tuple *t)
-{
-	memset(t, 0, sizeof(*t));
-	memcpy(t->src, w->src, 16);
-	memcpy(t->dst, w->dst, 16);
-	t->sport = w->sport;
-	t->dport = w->dport;
-	t->proto = w->proto;
-	t->family = w->family;
-}
-
-static void
-put_entry(struct sync_mgr *m, uint8_t kind, uint8_t state, uint8_t flags,
-    uint8_t mode, const struct dp_tuple t[2])
-{
-	struct sync_rec r = { .kind = kind, .state = state, .mode = mode,
-		.flags = flags & (CT_F_SNAT | CT_F_FIN_ORIG | CT_F_FIN_REPLY) };
-
-	to_wire(&t[0], &r.t[0]);
-	to_wire(&t[1], &r.t[1]);
-	(void)sync_link_put(m->link, mono_ms(), &r);	/* full: a bulk follows */
+	(void)sync_link_put(m->link, mono_ms(), r);	/* full: a bulk follows */
 }
 
 /* ---- the socket and the timer ------------------------------------------ */
@@ -140,13 +106,7 @@ rec_cb(void *arg, const struct sync_rec *r)
 	struct sync_mgr *m = arg;
 	struct dp_sync_op *o = &m->ops[m->n_ops++];
 
-	memset(o, 0, sizeof(*o));
-	o->close = r->kind == SYNC_REC_CLOSE;
-	from_wire(&r->t[0], &o->e.t[CT_ORIG]);
-	from_wire(&r->t[1], &o->e.t[CT_REPLY]);
-	o->e.state = r->state;
-	o->e.flags = r->flags;		/* the engine keeps what it mirrors */
-	o->e.mode = r->mode;
+	o->close = sync_rec_to_entry(r, &o->e);
 	if (m->n_ops == APPLY_BATCH)
 		apply_pending(m);
 }
@@ -166,9 +126,12 @@ bulk_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		return;		/* flush_out's acks make room; resumed there */
 	}
 	n = dataplane_sync_table(m->dp, &m->bulk_cursor, e, BULK_CHUNK);
-	for (size_t i = 0; i < n; i++)
-		put_entry(m, SYNC_REC_UPSERT, e[i].state, e[i].flags, e[i].mode,
-		    e[i].t);
+	for (size_t i = 0; i < n; i++) {
+		struct sync_rec r;
+
+		sync_rec_of_entry(&e[i], &r);
+		put(m, &r);
+	}
 	if (m->bulk_cursor == UINT32_MAX) {
 		(void)sync_link_bulk_end(m->link, now);
 		m->bulk_active = false;
@@ -281,18 +244,10 @@ ct_events_cb(void *arg, const struct ct_event *ev, size_t n)
 	struct sync_mgr *m = arg;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct ct_event *e = &ev[i];
-		bool udp = e->t[0].proto == 17;
+		struct sync_rec r;
 
-		if (e->flags & CT_F_MIRRORED)
-			continue;
-		if (e->type == CT_EV_CLOSE) {
-			if (udp || e->state != CT_SYN_SENT)
-				put_entry(m, SYNC_REC_CLOSE, e->state, e->flags,
-				    e->mode, e->t);
-		} else if (udp || e->state == CT_ESTABLISHED)
-			put_entry(m, SYNC_REC_UPSERT, e->state, e->flags, e->mode,
-			    e->t);
+		if (sync_rec_of_event(&ev[i], &r))
+			put(m, &r);
 	}
 	flush_out(m);
 }

@@ -67,6 +67,17 @@ mk_service(int family, uint8_t proto, uint16_t port, enum dp_mode mode,
 	return s;
 }
 
+/* Client i of 2^24 (benchmarks): 100.64.0.0/10, 16 ports per address. */
+static inline void
+client_of(uint32_t i, struct pg_ep *c)
+{
+	*c = pg_ep("100.64.0.0", 0);
+	c->addr[1] = (uint8_t)(64 + (i >> 20));
+	c->addr[2] = (uint8_t)(i >> 12);
+	c->addr[3] = (uint8_t)(i >> 4);
+	c->port = (uint16_t)(10000 + (i & 15));
+}
+
 /* Maglev table size for engines made here (0: the engine's default). */
 static uint32_t topo_maglev_size;
 
