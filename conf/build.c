@@ -28,6 +28,7 @@ static const char *const key_names[K__COUNT] = {
 	[K_PREEMPT] = "preempt", [K_PREEMPT_DELAY] = "preempt-delay",
 	[K_PEER] = "peer", [K_PORT] = "port", [K_KEY_FILE] = "key-file",
 	[K_RESYNC_WAIT] = "resync-wait",
+	[K_BACKUP_INTERFACE] = "backup-interface", [K_BACKUP_PEER] = "backup-peer",
 	[K_MODE] = "mode", [K_SCHEDULER] = "scheduler",
 	[K_SNAT_POOL] = "snat-pool", [K_INTERVAL] = "interval",
 	[K_TIMEOUT] = "timeout", [K_RISE] = "rise", [K_FALL] = "fall",
@@ -691,6 +692,16 @@ set_sync(struct conf_parser *p, enum conf_key k, char **v,
 			    "found \"%s\"", *v);
 		else
 			s->has_peer = true;
+		break;
+	case K_BACKUP_INTERFACE:
+		take_ifname(p, &s->backup_interface, v, vl);
+		break;
+	case K_BACKUP_PEER:
+		if (!conf_parse_addr(*v, false, &s->backup_peer))
+			conf_err(p, vl, "backup-peer: expected an IPv4 or IPv6 "
+			    "address, found \"%s\"", *v);
+		else
+			s->has_backup_peer = true;
 		break;
 	case K_PORT:
 		if (get_num(p, k, *v, vl, 1, 65535, &n))
@@ -1458,6 +1469,7 @@ conf_free(struct conf *c)
 	free(c->services);
 	free(c->sync.interface);
 	free(c->sync.key_file);
+	free(c->sync.backup_interface);
 	free(c->global.node_id);
 	free(c->global.control_socket);
 	for (size_t i = 0; i < c->global.n_ifaces; i++)

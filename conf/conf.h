@@ -190,6 +190,9 @@ struct conf_sync {
 	bool			 has_peer;
 	uint16_t		 port;
 	char			*key_file;
+	char			*backup_interface;	/* a second heartbeat link */
+	struct conf_addr	 backup_peer;	/* the peer's address on it */
+	bool			 has_backup_peer;
 	uint32_t		 resync_wait_ms;	/* preemption held at most this */
 	struct conf_loc		 loc;
 	struct conf_loc		 key_loc;

@@ -404,6 +404,9 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		add_s(&sd, "key-file", sa->key_file, sb->key_file);
 		add_u(&sd, "resync_wait_ms", sa->resync_wait_ms,
 		    sb->resync_wait_ms);
+		add_s(&sd, "backup-interface", sa->backup_interface,
+		    sb->backup_interface);
+		add_addr(&sd, "backup-peer", &sa->backup_peer, &sb->backup_peer);
 		if (sd.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_SYNC, "sync",
 		    NULL, buf, sa, sb) < 0)
 			return -1;

@@ -174,8 +174,15 @@ conf_dump(const struct conf *c, FILE *fp)
 		    conf_addr_str(&c->sync.peer, false, a, sizeof(a)),
 		    c->sync.port);
 		put_quoted(fp, c->sync.key_file);
-		fprintf(fp, "\n    resync-wait %s\n}\n",
+		fprintf(fp, "\n    resync-wait %s\n",
 		    conf_dur_str(c->sync.resync_wait_ms, d, sizeof(d)));
+		if (c->sync.backup_interface != NULL) {
+			fputs("    backup-interface ", fp);
+			put_quoted(fp, c->sync.backup_interface);
+			fprintf(fp, "\n    backup-peer %s\n", conf_addr_str(
+			    &c->sync.backup_peer, false, a, sizeof(a)));
+		}
+		fputs("}\n", fp);
 	}
 
 	for (size_t i = 0; i < c->n_services; i++) {
@@ -325,7 +332,15 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		jaddr(fp, &c->sync.peer, false);
 		fprintf(fp, ",\"port\":%u,\"key_file\":", c->sync.port);
 		jstr(fp, c->sync.key_file);
-		fprintf(fp, ",\"resync_wait_ms\":%u}", c->sync.resync_wait_ms);
+		fprintf(fp, ",\"resync_wait_ms\":%u,\"backup_interface\":",
+		    c->sync.resync_wait_ms);
+		if (c->sync.backup_interface != NULL) {
+			jstr(fp, c->sync.backup_interface);
+			fputs(",\"backup_peer\":", fp);
+			jaddr(fp, &c->sync.backup_peer, false);
+		} else
+			fputs("null,\"backup_peer\":null", fp);
+		fputc('}', fp);
 	} else
 		fputs("null", fp);
 	fputs(",\"services\":[", fp);

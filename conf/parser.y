@@ -15,7 +15,7 @@
  *                 | track-interface|track-service|track-script V
  *                   [ weight V ] [ interval V ] } "}"
  *   sync      := "sync" "{" { interface V | peer V | port V | key-file V
- *                 | resync-wait V } "}"
+ *                 | resync-wait V | backup-interface V | backup-peer V } "}"
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
  *                 | scheduler V | stateless V | snat-pool ADDR+
  *                 | check TYPE [ "{" ... "}" ]
@@ -72,7 +72,8 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_VIRTUAL_ADDRESS "virtual-address" T_VERSION "version"
 		T_PREEMPT "preempt" T_PREEMPT_DELAY "preempt-delay"
 		T_SYNC "sync" T_PEER "peer" T_PORT "port" T_KEY_FILE "key-file"
-		T_RESYNC_WAIT "resync-wait"
+		T_RESYNC_WAIT "resync-wait" T_BACKUP_INTERFACE "backup-interface"
+		T_BACKUP_PEER "backup-peer"
 		T_SERVICE "service" T_LISTEN "listen" T_MODE "mode"
 		T_SCHEDULER "scheduler" T_SNAT_POOL "snat-pool" T_CHECK "check"
 		T_BACKEND "backend" T_WEIGHT "weight" T_INTERVAL "interval"
@@ -200,6 +201,8 @@ sync_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
 		| "port" value			{ b_set(p, K_PORT, $2, &@1, &@2); }
 		| "key-file" value		{ b_set(p, K_KEY_FILE, $2, &@1, &@2); }
 		| "resync-wait" value		{ b_set(p, K_RESYNC_WAIT, $2, &@1, &@2); }
+		| "backup-interface" value	{ b_set(p, K_BACKUP_INTERFACE, $2, &@1, &@2); }
+		| "backup-peer" value		{ b_set(p, K_BACKUP_PEER, $2, &@1, &@2); }
 		;
 
 /* ---- service ---- */

@@ -156,6 +156,17 @@ validate_sync(struct conf_parser *p)
 		conf_err(p, &s->loc, "sync: missing \"interface\" (the heartbeat link)");
 	if (!s->has_peer)
 		conf_err(p, &s->loc, "sync: missing \"peer\"");
+	if ((s->backup_interface != NULL) != s->has_backup_peer)
+		conf_err(p, &s->loc, "sync: a second heartbeat link needs both "
+		    "\"backup-interface\" and \"backup-peer\"");
+	else if (s->has_backup_peer && s->has_peer &&
+	    s->backup_peer.family != s->peer.family)
+		conf_err(p, &s->loc, "sync: \"peer\" and \"backup-peer\" must "
+		    "both be IPv4 or both IPv6");
+	else if (s->backup_interface != NULL && s->interface != NULL &&
+	    strcmp(s->backup_interface, s->interface) == 0)
+		conf_err(p, &s->loc, "sync: \"backup-interface\" is the same "
+		    "link as \"interface\" (%s)", s->interface);
 	if (s->key_file == NULL) {
 		conf_err(p, &s->loc, "sync: missing \"key-file\" (the shared "
 		    "HMAC key)");

@@ -331,6 +331,19 @@ sync_link_output(struct sync_link *l, uint64_t now, uint8_t *out, size_t cap)
 	return 0;
 }
 
+size_t
+sync_link_probe(struct sync_link *l, uint64_t now, uint8_t *out, size_t cap)
+{
+	uint64_t last = l->last_sent;
+	bool due = l->ack_due, any = l->sent_any;
+	size_t n = send_dgram(l, now, SYNC_T_ACK, NULL, 0, out, cap);
+
+	l->last_sent = last;
+	l->ack_due = due;
+	l->sent_any = any;
+	return n;
+}
+
 /* ---- receiving --------------------------------------------------------- */
 
 static unsigned

@@ -201,6 +201,11 @@ int	sync_link_bulk_end(struct sync_link *, uint64_t now);
 /* The next datagram to send now into `out` (cap >= mtu); 0 when none. */
 size_t	sync_link_output(struct sync_link *, uint64_t now, uint8_t *out,
 	    size_t cap);
+/* A keepalive for a second path to the peer (a backup heartbeat link),
+ * so that its liveness is known before it is needed; it changes nothing
+ * of the stream's timing. 0 on error. */
+size_t	sync_link_probe(struct sync_link *, uint64_t now, uint8_t *out,
+	    size_t cap);
 /* A datagram from the network: records and events go to the callbacks.
  * Returns SYNC_OK or why it was dropped (also counted). */
 enum sync_bad sync_link_input(struct sync_link *, uint64_t now,

@@ -174,6 +174,8 @@ reload_sync(struct lbd *d, const struct conf *nc)
 	if (o->present == n->present && (!n->present ||
 	    (same_str(o->interface, n->interface) && o->port == n->port &&
 	    memcmp(&o->peer, &n->peer, sizeof(o->peer)) == 0 &&
+	    same_str(o->backup_interface, n->backup_interface) &&
+	    memcmp(&o->backup_peer, &n->backup_peer, sizeof(o->peer)) == 0 &&
 	    same_str(o->key_file, n->key_file))))
 		sync_mgr_apply(d->sync, nc);
 	else {

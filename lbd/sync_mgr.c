@@ -31,16 +31,32 @@
 #define APPLY_BATCH	64
 #define BULK_ROOM	(128 + BULK_CHUNK / 40)	/* free datagram slots to go on */
 
+/* How long a heartbeat link may be silent before the other one carries
+ * the stream: three keepalives, well before the peer counts as down. */
+#define PATH_DEAD_MS	300
+
+/* A heartbeat link to the peer: `interface`/`peer`, and the optional
+ * `backup-interface`/`backup-peer`. */
+struct path {
+	struct sync_mgr		*m;
+	int			 fd;
+	ev_io			 rx;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peer_len;
+	char			 peer_str[64], iface[32];
+	uint64_t		 last_heard;	/* an authenticated datagram */
+	uint64_t		 send_errors;
+};
+
 struct sync_mgr {
 	struct ev_loop		*loop;
 	struct dataplane	*dp;
 	struct sync_link	*link;
-	int			 fd;
-	ev_io			 rx;
+	struct path		 path[2];
+	int			 n_paths, active;
+	uint64_t		 next_probe, switches;
 	ev_timer		 timer;
-	struct sockaddr_storage	 peer;
-	socklen_t		 peer_len;
-	char			 peer_str[64], iface[32];
+	char			 peer_str[64];	/* the primary path's */
 	uint16_t		 port;
 
 	bool			 bulk_active;	/* streaming our table */
@@ -50,7 +66,7 @@ struct sync_mgr {
 	struct dp_sync_op	 ops[APPLY_BATCH];
 	size_t			 n_ops;
 
-	uint64_t		 applied, refused, send_errors, foreign;
+	uint64_t		 applied, refused, foreign;
 	bool			 same_id_logged;
 };
 
@@ -63,6 +79,41 @@ put(struct sync_mgr *m, const struct sync_rec *r)
 /* ---- the socket and the timer ------------------------------------------ */
 
 static void
+send_on(struct path *p, const uint8_t *d, size_t n)
+{
+	if (sendto(p->fd, d, n, 0, (struct sockaddr *)&p->peer,
+	    p->peer_len) < 0 && p->send_errors++ == 0)
+		log_warn("sync: send to %s on %s", p->peer_str, p->iface);
+}
+
+static bool
+path_up(const struct path *p, uint64_t now)
+{
+	return p->last_heard != 0 && now - p->last_heard < PATH_DEAD_MS;
+}
+
+/* The stream goes over the first link while the peer is heard on it,
+ * else over the second while it is heard there. */
+static void
+choose_path(struct sync_mgr *m, uint64_t now)
+{
+	int want = m->active;
+
+	if (m->n_paths < 2)
+		return;
+	for (int i = m->n_paths - 1; i >= 0; i--)
+		if (path_up(&m->path[i], now))
+			want = i;
+	if (want == m->active)
+		return;
+	log_warnx("sync: the stream to the peer goes over %s now (%s)",
+	    m->path[want].iface, want == 0 ? "it is back" : "the first "
+	    "heartbeat link is silent");
+	m->active = want;
+	m->switches++;
+}
+
+static void
 flush_out(struct sync_mgr *m)
 {
 	uint8_t d[SYNC_MTU_MAX];
@@ -70,11 +121,19 @@ flush_out(struct sync_mgr *m)
 	size_t n;
 
 	sync_link_tick(m->link, now);
+	choose_path(m, now);
 	while ((n = sync_link_output(m->link, now, d, sizeof(d))) > 0)
-		if (sendto(m->fd, d, n, 0, (struct sockaddr *)&m->peer,
-		    m->peer_len) < 0 && m->send_errors++ == 0)
-			log_warn("sync: send to %s", m->peer_str);
+		send_on(&m->path[m->active], d, n);
+	/* The idle link hears from us too, so that its state is known
+	 * before the stream needs it. */
+	if (m->n_paths > 1 && now >= m->next_probe) {
+		m->next_probe = now + 100;
+		if ((n = sync_link_probe(m->link, now, d, sizeof(d))) > 0)
+			send_on(&m->path[1 - m->active], d, n);
+	}
 	next = sync_link_deadline(m->link);
+	if (m->n_paths > 1 && (next == 0 || next > m->next_probe))
+		next = m->next_probe;
 	ev_timer_stop(m->loop, &m->timer);
 	ev_timer_set(&m->timer, next > now ? (double)(next - now) / 1000.0 : 0.0,
 	    0.);
@@ -194,37 +253,41 @@ event_cb(void *arg, enum sync_event e)
 }
 
 static bool
-from_peer(const struct sync_mgr *m, const struct sockaddr_storage *ss)
+from_peer(const struct path *p, const struct sockaddr_storage *ss)
 {
-	if (ss->ss_family != m->peer.ss_family)
+	if (ss->ss_family != p->peer.ss_family)
 		return false;
 	if (ss->ss_family == AF_INET)
 		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)&m->peer)->sin_addr.s_addr;
+		    ((const struct sockaddr_in *)&p->peer)->sin_addr.s_addr;
 	return memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr,
-	    &((const struct sockaddr_in6 *)&m->peer)->sin6_addr, 16) == 0;
+	    &((const struct sockaddr_in6 *)&p->peer)->sin6_addr, 16) == 0;
 }
 
 static void
 rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct sync_mgr *m = w->data;
+	struct path *p = w->data;
+	struct sync_mgr *m = p->m;
 	uint8_t d[SYNC_MTU_MAX];
 
 	for (int k = 0; k < 64; k++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		ssize_t n = recvfrom(m->fd, d, sizeof(d), MSG_DONTWAIT,
+		ssize_t n = recvfrom(p->fd, d, sizeof(d), MSG_DONTWAIT,
 		    (struct sockaddr *)&ss, &sl);
+		enum sync_bad bad;
 
 		if (n < 0)
 			break;
-		if (!from_peer(m, &ss)) {
+		if (!from_peer(p, &ss)) {
 			m->foreign++;
 			continue;
 		}
-		if (sync_link_input(m->link, mono_ms(), d, (size_t)n) ==
-		    SYNC_BAD_SELF && !m->same_id_logged) {
+		bad = sync_link_input(m->link, mono_ms(), d, (size_t)n);
+		if (bad == SYNC_OK)
+			p->last_heard = mono_ms();
+		if (bad == SYNC_BAD_SELF && !m->same_id_logged) {
 			m->same_id_logged = true;
 			log_warnx("sync: the peer %s has this node's node-id; "
 			    "give each node its own (node-id in global)",
@@ -329,6 +392,49 @@ read_key(const char *path, uint8_t *key, size_t *len, char *err, size_t errlen)
 	return 0;
 }
 
+/* A UDP socket on `iface` (SO_BINDTODEVICE: each heartbeat link its
+ * own, even with the same port), for datagrams to and from `peer`. */
+static int
+open_path(struct path *p, const char *iface, const struct conf_addr *peer,
+    uint16_t port, char *err, size_t errlen)
+{
+	int one = 1, fam = peer->family == AF_INET6 ? AF_INET6 : AF_INET;
+	struct sockaddr_storage me;
+
+	snprintf(p->iface, sizeof(p->iface), "%s", iface);
+	memset(&me, 0, sizeof(me));
+	if (fam == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&p->peer;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		memcpy(&a->sin_addr, &peer->u, 4);
+		p->peer_len = sizeof(*a);
+		((struct sockaddr_in *)&me)->sin_family = AF_INET;
+		((struct sockaddr_in *)&me)->sin_port = htons(port);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&p->peer;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		memcpy(&a->sin6_addr, &peer->u, 16);
+		a->sin6_scope_id = if_nametoindex(iface);
+		p->peer_len = sizeof(*a);
+		((struct sockaddr_in6 *)&me)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&me)->sin6_port = htons(port);
+	}
+	inet_ntop(fam, &peer->u, p->peer_str, sizeof(p->peer_str));
+	if ((p->fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(p->fd, SOL_SOCKET, SO_BINDTODEVICE, iface,
+	    (socklen_t)strlen(iface)) < 0 ||
+	    bind(p->fd, (struct sockaddr *)&me, fam == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0) {
+		snprintf(err, errlen, "sync: UDP port %u on %s: %s", port, iface,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct sync_mgr *
 sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
     char *err, size_t errlen)
@@ -338,8 +444,6 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 	uint8_t key[SYNC_KEY_MAX];
 	struct sync_link_cfg lc = { 0 };
 	struct sync_cb cb;
-	int one = 1, fam = s->peer.family == AF_INET6 ? AF_INET6 : AF_INET;
-	struct sockaddr_storage me;
 
 	err[0] = '\0';
 	if (!s->present || dp == NULL)
@@ -350,41 +454,21 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 	}
 	m->loop = loop;
 	m->dp = dp;
-	m->fd = -1;
 	m->port = s->port;
-	snprintf(m->iface, sizeof(m->iface), "%s", s->interface);
-	memset(&me, 0, sizeof(me));
-	if (fam == AF_INET) {
-		struct sockaddr_in *p = (struct sockaddr_in *)&m->peer;
-		p->sin_family = AF_INET;
-		p->sin_port = htons(s->port);
-		memcpy(&p->sin_addr, &s->peer.u, 4);
-		m->peer_len = sizeof(*p);
-		((struct sockaddr_in *)&me)->sin_family = AF_INET;
-		((struct sockaddr_in *)&me)->sin_port = htons(s->port);
-	} else {
-		struct sockaddr_in6 *p = (struct sockaddr_in6 *)&m->peer;
-		p->sin6_family = AF_INET6;
-		p->sin6_port = htons(s->port);
-		memcpy(&p->sin6_addr, &s->peer.u, 16);
-		p->sin6_scope_id = if_nametoindex(s->interface);
-		m->peer_len = sizeof(*p);
-		((struct sockaddr_in6 *)&me)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&me)->sin6_port = htons(s->port);
-	}
-	inet_ntop(fam, &s->peer.u, m->peer_str, sizeof(m->peer_str));
+	m->path[0].fd = m->path[1].fd = -1;
 	if (read_key(s->key_file, key, &lc.key_len, err, errlen) < 0)
 		goto fail;
-	if ((m->fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(m->fd, SOL_SOCKET, SO_BINDTODEVICE, s->interface,
-	    (socklen_t)strlen(s->interface)) < 0 ||
-	    bind(m->fd, (struct sockaddr *)&me, fam == AF_INET ?
-	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0) {
-		snprintf(err, errlen, "sync: UDP port %u on %s: %s", s->port,
-		    s->interface, strerror(errno));
+	m->n_paths = 1;
+	if (open_path(&m->path[0], s->interface, &s->peer, s->port, err,
+	    errlen) < 0)
 		goto fail;
+	if (s->backup_interface != NULL) {
+		m->n_paths = 2;
+		if (open_path(&m->path[1], s->backup_interface, &s->backup_peer,
+		    s->port, err, errlen) < 0)
+			goto fail;
 	}
+	snprintf(m->peer_str, sizeof(m->peer_str), "%s", m->path[0].peer_str);
 	if (c->global.node_id != NULL)
 		lc.node = sync_node_id(c->global.node_id);
 	else {
@@ -404,16 +488,22 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 		snprintf(err, errlen, "sync: out of memory");
 		goto fail;
 	}
-	ev_io_init(&m->rx, rx_cb, m->fd, EV_READ);
-	m->rx.data = m;
-	ev_io_start(loop, &m->rx);
+	for (int i = 0; i < m->n_paths; i++) {
+		m->path[i].m = m;
+		ev_io_init(&m->path[i].rx, rx_cb, m->path[i].fd, EV_READ);
+		m->path[i].rx.data = &m->path[i];
+		ev_io_start(loop, &m->path[i].rx);
+	}
 	ev_timer_init(&m->timer, timer_cb, 0., 0.);
 	m->timer.data = m;
 	ev_idle_init(&m->bulk_idle, bulk_idle_cb);
 	m->bulk_idle.data = m;
 	dataplane_sync_events(dp, ct_events_cb, m);
-	log_info("sync: on %s, UDP %u, peer %s", s->interface, s->port,
-	    m->peer_str);
+	log_info("sync: on %s, UDP %u, peer %s%s%s%s%s", s->interface, s->port,
+	    m->peer_str, m->n_paths > 1 ? "; backup link " : "",
+	    m->n_paths > 1 ? m->path[1].iface : "",
+	    m->n_paths > 1 ? ", peer " : "",
+	    m->n_paths > 1 ? m->path[1].peer_str : "");
 	flush_out(m);
 	return m;
 fail:
@@ -428,15 +518,17 @@ sync_mgr_stop(struct sync_mgr *m)
 	if (m == NULL)
 		return;
 	if (m->link != NULL) {
-		ev_io_stop(m->loop, &m->rx);
+		for (int i = 0; i < m->n_paths; i++)
+			ev_io_stop(m->loop, &m->path[i].rx);
 		ev_timer_stop(m->loop, &m->timer);
 		ev_idle_stop(m->loop, &m->bulk_idle);
 		dataplane_sync_events(m->dp, NULL, NULL);
 		dataplane_sync_keep(m->dp, false);
 	}
 	sync_link_free(m->link);
-	if (m->fd >= 0)
-		close(m->fd);
+	for (int i = 0; i < 2; i++)
+		if (m->path[i].fd >= 0)
+			close(m->path[i].fd);
 	free(m);
 }
 
@@ -483,7 +575,7 @@ sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 		    "\"retransmits\":%llu,\"window_full\":%llu,"
 		    "\"bulks_sent\":%llu,\"bulks_recv\":%llu,"
 		    "\"applied\":%llu,\"refused\":%llu,\"foreign\":%llu,"
-		    "\"dropped\":{", m->iface, m->port, m->peer_str,
+		    "\"dropped\":{", m->path[0].iface, m->port, m->peer_str,
 		    in.peer_up ? "true" : "false", in.synced ? "true" : "false",
 		    in.cfg_mismatch ? "false" : "true", in.peer_epoch,
 		    in.last_heard ? (long long)(now - in.last_heard) : -1LL,
@@ -506,13 +598,35 @@ sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 			buf_printf(b, "%s\"%s\":%llu", k > 1 ? "," : "",
 			    sync_bad_name((enum sync_bad)k),
 			    (unsigned long long)st->bad[k]);
-		buf_printf(b, "}}}\n");
+		buf_printf(b, "},\"switches\":%llu,\"links\":[",
+		    (unsigned long long)m->switches);
+		for (int i = 0; i < m->n_paths; i++) {
+			const struct path *p = &m->path[i];
+			buf_printf(b, "%s{\"interface\":\"%s\",\"peer\":\"%s\","
+			    "\"up\":%s,\"active\":%s,\"last_heard_ms\":%lld,"
+			    "\"send_errors\":%llu}", i ? "," : "", p->iface,
+			    p->peer_str, path_up(p, now) ? "true" : "false",
+			    i == m->active ? "true" : "false", p->last_heard ?
+			    (long long)(now - p->last_heard) : -1LL,
+			    (unsigned long long)p->send_errors);
+		}
+		buf_printf(b, "]}}\n");
 		return;
 	}
 	buf_printf(b, "peer %s on %s (UDP %u): %s, %s, %s\n", m->peer_str,
-	    m->iface, m->port, in.peer_up ? "up" : "down",
+	    m->path[0].iface, m->port, in.peer_up ? "up" : "down",
 	    in.synced ? "synced" : "not synced (waiting for a bulk resync)",
 	    in.cfg_mismatch ? "CONFIG DIFFERS" : "config agrees");
+	if (m->n_paths > 1) {
+		buf_printf(b, "links:");
+		for (int i = 0; i < m->n_paths; i++)
+			buf_printf(b, "%s %s to %s %s%s", i ? "," : "",
+			    m->path[i].iface, m->path[i].peer_str,
+			    path_up(&m->path[i], now) ? "up" : "SILENT",
+			    i == m->active ? " (carries the stream)" : "");
+		buf_printf(b, "; %llu switches\n",
+		    (unsigned long long)m->switches);
+	}
 	buf_printf(b, "stream: sent seq %llu, acked %llu, in flight %u; "
 	    "received seq %llu; lag p50 %u ms, p99 %u ms\n",
 	    (unsigned long long)in.tx_seq, (unsigned long long)in.tx_acked,

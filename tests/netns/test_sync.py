@@ -84,6 +84,31 @@ def start(net, node, prio, key):
                      glob=f"node-id {node}")
 
 
+def hold(net, port, n, seconds):
+    """holdconns.py from the client: n connections to the VIP's port."""
+    return subprocess.Popen(
+        ["ip", "netns", "exec", net.t.ns("client"), "python3",
+         os.path.join(HERE, "holdconns.py"), VIP, port, str(n),
+         str(seconds)], stdout=subprocess.PIPE, text=True)
+
+
+def kill_and_check(net, holds):
+    """SIGKILL the master n1: n2 takes over, and every group of `holds`
+    ((what, n, process)) goes on through it without a fault."""
+    net.stop("n1", signal.SIGKILL)
+    took = net.wait(lambda: master_both(net, "n2"), 3)
+    check(took is not None, f"SIGKILL of the master: n2 takes over "
+          f"({(took or 0) * 1000:.0f} ms)")
+    for what, n, p in holds:
+        r = hold_results(p)
+        check(r.get("errors") == {} and r.get("ok") == r.get("lines") and
+              r.get("moved") == 0 and r.get("lines", 0) > n * 40,
+              f"{n} connections opened {what} went on through n2: "
+              f"{r.get('ok')} of {r.get('lines')} lines answered, errors "
+              f"{r.get('errors')}, {r.get('moved')} moved",
+              (r, net.ctl("n2", "show", "sync")))
+
+
 def new_key(net, name):
     path = os.path.join(net.tmp, name)
     with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:

@@ -9,8 +9,6 @@ backend, address and port.
 
 usage: test_sync_cut.py BUILD_DIR"""
 import os
-import signal
-import subprocess
 import sys
 import time
 
@@ -18,8 +16,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
-from pair import finish, Net, master_both, VIP  # noqa: E402
-from test_sync import conn_table, hold_results, start_pair, sync_info  # noqa: E402
+from pair import finish, Net  # noqa: E402
+from test_sync import conn_table, hold, kill_and_check, start_pair, sync_info  # noqa: E402
 
 CUT_S = 10
 
@@ -35,17 +33,10 @@ def main():
         check(took is not None, "n2 is in sync with n1",
               net.ctl("n2", "show", "sync"))
 
-        def hold(port, n, seconds):
-            return subprocess.Popen(
-                ["ip", "netns", "exec", t.ns("client"), "python3",
-                 os.path.join(HERE, "holdconns.py"), VIP, port, str(n),
-                 str(seconds)], stdout=subprocess.PIPE, text=True)
-
         # Connections from before the cut, then the cut, and two more
         # groups opened while it lasts. Every group runs until after the
         # failover at the end.
-        t0 = time.time()
-        holds.append(("before the cut, snat", 50, hold("7", 50, CUT_S + 12)))
+        holds.append(("before the cut, snat", 50, hold(net, "7", 50, CUT_S + 12)))
         time.sleep(1)
         t.nsx("n2", "ip link set hb0 down")
         down = net.wait(lambda: not sync_info(net, "n1").get("peer_up"), 3,
@@ -54,9 +45,9 @@ def main():
               f"({(down or 0) * 1000:.0f} ms)", net.ctl("n1", "show", "sync"))
         applied0 = sync_info(net, "n2").get("applied", 0)
         time.sleep(1)
-        holds.append(("during the cut, snat", 100, hold("7", 100, CUT_S + 8)))
+        holds.append(("during the cut, snat", 100, hold(net, "7", 100, CUT_S + 8)))
         time.sleep(3)
-        holds.append(("during the cut, routed", 100, hold("8", 100, CUT_S + 4)))
+        holds.append(("during the cut, routed", 100, hold(net, "8", 100, CUT_S + 4)))
         # Short connections meanwhile, one datagram each, more than n1's
         # window holds: n1 gives records up and owes n2 a bulk resync.
         t_req = time.time()
@@ -89,19 +80,7 @@ def main():
 
         # Then the master dies: every connection goes on through n2.
         time.sleep(max(0, 1 - (time.time() - t_up)))
-        net.stop("n1", signal.SIGKILL)
-        took = net.wait(lambda: master_both(net, "n2"), 3)
-        check(took is not None, f"SIGKILL of the master: n2 takes over "
-              f"({(took or 0) * 1000:.0f} ms)")
-        for what, n, p in holds:
-            r = hold_results(p)
-            check(r.get("errors") == {} and r.get("ok") == r.get("lines") and
-                  r.get("moved") == 0 and r.get("lines", 0) > n * 40,
-                  f"{n} connections opened {what} went on through n2: "
-                  f"{r.get('ok')} of {r.get('lines')} lines answered, errors "
-                  f"{r.get('errors')}, {r.get('moved')} moved "
-                  f"({time.time() - t0:.1f} s after the first)",
-                  (r, net.ctl("n2", "show", "sync")))
+        kill_and_check(net, holds)
         holds = []
         net.stop("n2")
     finally:

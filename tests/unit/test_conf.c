@@ -82,7 +82,7 @@ static const char full[] =
     "    notify \"/usr/bin/logger -t lbd\"\n"
     "}\n"
     "sync { interface hb0 peer fe80::2 port 9000 key-file /tmp/lbdt.key\n"
-    "       resync-wait 90s }\n"
+    "       resync-wait 90s backup-interface hb1 backup-peer fe80::1:2 }\n"
     "service web {\n"
     "    listen 198.51.100.10 tcp 80\n"
     "    mode snat\n"
@@ -149,6 +149,8 @@ test_all_constructs(void **state)
 	assert_int_equal(c->sync.peer.family, AF_INET6);
 	assert_int_equal(c->sync.port, 9000);
 	assert_int_equal(c->sync.resync_wait_ms, 90000);
+	assert_string_equal(c->sync.backup_interface, "hb1");
+	assert_true(c->sync.has_backup_peer);
 
 	assert_int_equal(c->n_services, 2);
 	const struct conf_service *s = &c->services[0];
@@ -367,6 +369,18 @@ static const struct err_case err_cases[] = {
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key }\n"
 	  "sync { interface hb1 peer 10.0.0.2 key-file /tmp/lbdt.key }\n",
 	  "t.conf:2:1: error: duplicate sync block (first at t.conf:1:1)\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
+	  "backup-interface hb1 }",
+	  "t.conf:1:1: error: sync: a second heartbeat link needs both "
+	  "\"backup-interface\" and \"backup-peer\"\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
+	  "backup-interface hb0 backup-peer 10.0.1.2 }",
+	  "t.conf:1:1: error: sync: \"backup-interface\" is the same link as "
+	  "\"interface\" (hb0)\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
+	  "backup-interface hb1 backup-peer fe80::2 }",
+	  "t.conf:1:1: error: sync: \"peer\" and \"backup-peer\" must both "
+	  "be IPv4 or both IPv6\n" },
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
 	  "resync-wait 2h }",
 	  "t.conf:1:71: error: resync-wait 2h out of range 0ms..3600s\n" },

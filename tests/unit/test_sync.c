@@ -374,6 +374,19 @@ test_link_clean(void **state)
 	assert_true(sync_link_stats(s.n[0].l)->bytes_sent < 10000 * 32 + 20000);
 	assert_int_equal(sync_link_stats(s.n[0].l)->retransmits, 0);
 	assert_true(sync_lag_pct(in.lag, 99) <= 3);
+
+	/* A probe for a second link: the peer takes it (once), and it does
+	 * not stand in for the stream's own keepalive. */
+	uint8_t d[1500];
+	size_t n = sync_link_probe(s.n[0].l, s.now + 50, d, sizeof(d));
+	uint64_t sent = sync_link_stats(s.n[0].l)->dgrams_sent;
+	assert_true(n > 0);
+	assert_int_equal(sync_link_input(s.n[1].l, s.now, d, n), SYNC_OK);
+	assert_int_equal(sync_link_input(s.n[1].l, s.now, d, n),
+	    SYNC_BAD_REPLAY);
+	s.now += 100;		/* since the stream's last datagram, not the probe */
+	assert_true(sync_link_output(s.n[0].l, s.now, d, sizeof(d)) > 0);
+	assert_int_equal(sync_link_stats(s.n[0].l)->dgrams_sent, sent + 1);
 	sim_free(&s);
 }
 
