@@ -699,9 +699,15 @@ vmac_link(struct dataplane *p, const struct dp_if *parent, uint8_t family,
 	snprintf(p->mv[p->n_mv].name, IFNAMSIZ, "%s", name);
 	p->n_mv++;
 	/* Only the macvlan answers ARP for its addresses, with the virtual
-	 * MAC; the parent keeps quiet about them. */
+	 * MAC; the parent keeps quiet about them, and so does every other
+	 * group's macvlan: were one to answer for another group's address,
+	 * the clients would follow it when it moves to the peer without that
+	 * address (two groups, each master on a different node). */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/arp_ignore",
 	    parent->name);
+	write_sysctl(path, "1");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/arp_ignore",
+	    name);
 	write_sysctl(path, "1");
 	log_info("macvlan %s on %s carries %02x:%02x:%02x:%02x:%02x:%02x", name,
 	    parent->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);

@@ -28,6 +28,7 @@ struct knl {
 	struct nl_sock		*req;		/* requests */
 	struct nl_cache_mngr	*mngr;		/* owns the caches */
 	struct nl_cache		*links, *routes, *neighs, *addrs;
+	bool			 routes_stale;	/* a route was deleted */
 	ev_io			 io;
 };
 
@@ -87,6 +88,8 @@ change_cb(struct nl_cache *c, struct nl_object *o, int action, void *arg)
 
 	if (c == n->links && n->cb.link != NULL)
 		n->cb.link(n->cb.arg, rtnl_link_get_ifindex((struct rtnl_link *)o));
+	else if (c == n->routes && action == NL_ACT_DEL)
+		n->routes_stale = true;		/* io_cb reads them again */
 	else if (c == n->routes && n->cb.route != NULL)
 		n->cb.route(n->cb.arg);
 	else if (c == n->addrs && n->cb.addr != NULL)
@@ -101,6 +104,20 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct knl *n = w->data;
 
 	(void)nl_cache_mngr_data_ready(n->mngr);
+	/*
+	 * libnl tells routes apart by destination, table, TOS and metric, not
+	 * by device: the kernel's 10.0.0.0/24 on eth1 and on a macvlan of it
+	 * (every VRRP address brings its connected route) are one object in
+	 * the cache. When one of them goes, the cache loses the prefix the
+	 * other still routes; a fresh dump after any deletion puts it back.
+	 */
+	if (n->routes_stale) {
+		n->routes_stale = false;
+		if (nl_cache_refill(n->req, n->routes) < 0)
+			log_warnx("netlink: cannot read the routes again");
+		if (n->cb.route != NULL)
+			n->cb.route(n->cb.arg);
+	}
 }
 
 struct knl *

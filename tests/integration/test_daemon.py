@@ -158,10 +158,15 @@ def run(tmp):
     check(p.returncode == 0 and "-t, --test" in p.stdout, "lbd -h")
     p = subprocess.run([LBD, "--bogus"], capture_output=True, text=True)
     check(p.returncode == 2, "lbd rejects an unknown option with exit 2")
-    for ex in sorted(os.listdir(os.path.join(SRC, "conf", "examples"))):
+    # A copy of the examples: git keeps no file modes, and lbd refuses a
+    # sync key that other users can read.
+    exdir = os.path.join(tmp, "examples")
+    shutil.copytree(os.path.join(SRC, "conf", "examples"), exdir)
+    os.chmod(os.path.join(exdir, "sync.key"), 0o600)
+    for ex in sorted(os.listdir(exdir)):
         if not ex.endswith(".conf"):
             continue
-        path = os.path.join(SRC, "conf", "examples", ex)
+        path = os.path.join(exdir, ex)
         p = subprocess.run([LBD, "-t", "-f", path], capture_output=True, text=True)
         check(p.returncode == 0 and "configuration OK" in p.stdout,
               f"lbd -t accepts conf/examples/{ex}", p.stderr)

@@ -84,17 +84,18 @@ def start(net, node, prio, key):
                      glob=f"node-id {node}")
 
 
-def hold(net, port, n, seconds):
-    """holdconns.py from the client: n connections to the VIP's port."""
+def hold(net, port, n, seconds, host=VIP):
+    """holdconns.py from the client: n connections to host:port."""
     return subprocess.Popen(
         ["ip", "netns", "exec", net.t.ns("client"), "python3",
-         os.path.join(HERE, "holdconns.py"), VIP, port, str(n),
+         os.path.join(HERE, "holdconns.py"), host, port, str(n),
          str(seconds)], stdout=subprocess.PIPE, text=True)
 
 
 def kill_and_check(net, holds):
     """SIGKILL the master n1: n2 takes over, and every group of `holds`
-    ((what, n, process)) goes on through it without a fault."""
+    ((what, n, process)) goes on through it without a fault. Ends with
+    `holds` empty and n2 stopped."""
     net.stop("n1", signal.SIGKILL)
     took = net.wait(lambda: master_both(net, "n2"), 3)
     check(took is not None, f"SIGKILL of the master: n2 takes over "
@@ -107,6 +108,16 @@ def kill_and_check(net, holds):
               f"{r.get('ok')} of {r.get('lines')} lines answered, errors "
               f"{r.get('errors')}, {r.get('moved')} moved",
               (r, net.ctl("n2", "show", "sync")))
+    holds.clear()
+    net.stop("n2")
+
+
+def cleanup(net, holds):
+    """After a test, also a failed one: its clients and its namespaces."""
+    for _, _, p in holds:
+        p.kill()
+        p.wait()
+    net.cleanup()
 
 
 def new_key(net, name):

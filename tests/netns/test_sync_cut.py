@@ -17,7 +17,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
 from pair import finish, Net  # noqa: E402
-from test_sync import conn_table, hold, kill_and_check, start_pair, sync_info  # noqa: E402
+from test_sync import (cleanup, conn_table, hold, kill_and_check,  # noqa: E402
+                       start_pair, sync_info)
 
 CUT_S = 10
 
@@ -81,13 +82,8 @@ def main():
         # Then the master dies: every connection goes on through n2.
         time.sleep(max(0, 1 - (time.time() - t_up)))
         kill_and_check(net, holds)
-        holds = []
-        net.stop("n2")
     finally:
-        for _, _, p in holds:
-            p.kill()
-            p.wait()
-        net.cleanup()
+        cleanup(net, holds)
     return finish(net)
 
 

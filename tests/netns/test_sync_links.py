@@ -17,7 +17,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
 from pair import finish, Net, master_both  # noqa: E402
-from test_sync import conn_table, hold, kill_and_check, new_key, sync_info  # noqa: E402
+from test_sync import (cleanup, conn_table, hold, kill_and_check,  # noqa: E402
+                       new_key, sync_info)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 
@@ -94,13 +95,8 @@ def main():
               f"({(back or 0) * 1000:.0f} ms)", net.ctl("n1", "show", "sync"))
 
         kill_and_check(net, holds)
-        holds = []
-        net.stop("n2")
     finally:
-        for _, _, p in holds:
-            p.kill()
-            p.wait()
-        net.cleanup()
+        cleanup(net, holds)
     return finish(net)
 
 

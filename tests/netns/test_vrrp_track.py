@@ -93,6 +93,9 @@ def main():
               tr and tr[0]["failing"],
               f"a failing track-script lowers n1 to 90 and n2 takes over "
               f"({(took or 0) * 1000:.0f} ms)", (fi, net.log("n1")))
+        # The hooks are processes of their own: give them a moment.
+        net.wait(lambda: "GROUP edge MASTER" in notes(net, "n2") and
+                 "GROUP edge BACKUP" in notes(net, "n1"), 2, step=0.05)
         check("GROUP edge MASTER" in notes(net, "n2") and
               "GROUP edge BACKUP" in notes(net, "n1"),
               "the notify hooks ran on both nodes",
