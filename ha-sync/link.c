@@ -266,8 +266,9 @@ sack_bits(const struct sync_link *l)
 	return bits;
 }
 
+/* A datagram of ours, sealed and counted. */
 static size_t
-send_dgram(struct sync_link *l, uint64_t now, uint8_t type, const struct slot *s,
+seal_dgram(struct sync_link *l, uint8_t type, const struct slot *s,
     uint64_t seq, uint8_t *out, size_t cap)
 {
 	struct sync_hdr h = {
@@ -287,13 +288,26 @@ send_dgram(struct sync_link *l, uint64_t now, uint8_t type, const struct slot *s
 	}
 	n = sync_seal(out, cap, &h, s ? s->payload : NULL, s ? s->len : 0,
 	    l->key, l->cfg.key_len);
-	if (n == 0)
-		return 0;
-	l->last_sent = now;
-	l->sent_any = true;
-	l->ack_due = false;
-	l->st.dgrams_sent++;
-	l->st.bytes_sent += n;
+	if (n > 0) {
+		l->st.dgrams_sent++;
+		l->st.bytes_sent += n;
+	}
+	return n;
+}
+
+/* The same, on the stream's path: it carries the current ack, so no
+ * keepalive or ACK is due for a while. */
+static size_t
+send_dgram(struct sync_link *l, uint64_t now, uint8_t type, const struct slot *s,
+    uint64_t seq, uint8_t *out, size_t cap)
+{
+	size_t n = seal_dgram(l, type, s, seq, out, cap);
+
+	if (n > 0) {
+		l->last_sent = now;
+		l->sent_any = true;
+		l->ack_due = false;
+	}
 	return n;
 }
 
@@ -334,14 +348,7 @@ sync_link_output(struct sync_link *l, uint64_t now, uint8_t *out, size_t cap)
 size_t
 sync_link_probe(struct sync_link *l, uint64_t now, uint8_t *out, size_t cap)
 {
-	uint64_t last = l->last_sent;
-	bool due = l->ack_due, any = l->sent_any;
-	size_t n = send_dgram(l, now, SYNC_T_ACK, NULL, 0, out, cap);
-
-	l->last_sent = last;
-	l->ack_due = due;
-	l->sent_any = any;
-	return n;
+	return seal_dgram(l, SYNC_T_ACK, NULL, 0, out, cap);
 }
 
 /* ---- receiving --------------------------------------------------------- */

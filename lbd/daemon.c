@@ -175,7 +175,7 @@ reload_sync(struct lbd *d, const struct conf *nc)
 	    (same_str(o->interface, n->interface) && o->port == n->port &&
 	    memcmp(&o->peer, &n->peer, sizeof(o->peer)) == 0 &&
 	    same_str(o->backup_interface, n->backup_interface) &&
-	    memcmp(&o->backup_peer, &n->backup_peer, sizeof(o->peer)) == 0 &&
+	    memcmp(&o->backup_peer, &n->backup_peer, sizeof(o->backup_peer)) == 0 &&
 	    same_str(o->key_file, n->key_file))))
 		sync_mgr_apply(d->sync, nc);
 	else {

@@ -34,6 +34,7 @@
 /* How long a heartbeat link may be silent before the other one carries
  * the stream: three keepalives, well before the peer counts as down. */
 #define PATH_DEAD_MS	300
+#define PROBE_MS	100	/* a keepalive over the idle link this often */
 
 /* A heartbeat link to the peer: `interface`/`peer`, and the optional
  * `backup-interface`/`backup-peer`. */
@@ -56,7 +57,6 @@ struct sync_mgr {
 	int			 n_paths, active;
 	uint64_t		 next_probe, switches;
 	ev_timer		 timer;
-	char			 peer_str[64];	/* the primary path's */
 	uint16_t		 port;
 
 	bool			 bulk_active;	/* streaming our table */
@@ -127,7 +127,7 @@ flush_out(struct sync_mgr *m)
 	/* The idle link hears from us too, so that its state is known
 	 * before the stream needs it. */
 	if (m->n_paths > 1 && now >= m->next_probe) {
-		m->next_probe = now + 100;
+		m->next_probe = now + PROBE_MS;
 		if ((n = sync_link_probe(m->link, now, d, sizeof(d))) > 0)
 			send_on(&m->path[1 - m->active], d, n);
 	}
@@ -195,7 +195,7 @@ bulk_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		(void)sync_link_bulk_end(m->link, now);
 		m->bulk_active = false;
 		ev_idle_stop(loop, w);
-		log_info("sync: bulk resync sent to %s", m->peer_str);
+		log_info("sync: bulk resync sent to %s", m->path[0].peer_str);
 	}
 	flush_out(m);
 }
@@ -208,15 +208,15 @@ event_cb(void *arg, enum sync_event e)
 
 	switch (e) {
 	case SYNC_EV_PEER_UP:
-		log_info("sync: peer %s up", m->peer_str);
+		log_info("sync: peer %s up", m->path[0].peer_str);
 		dataplane_sync_keep(m->dp, true);
 		break;
 	case SYNC_EV_PEER_DOWN:
-		log_warnx("sync: peer %s silent, down", m->peer_str);
+		log_warnx("sync: peer %s silent, down", m->path[0].peer_str);
 		dataplane_sync_keep(m->dp, false);
 		break;
 	case SYNC_EV_PEER_RESTART:
-		log_info("sync: peer %s restarted", m->peer_str);
+		log_info("sync: peer %s restarted", m->path[0].peer_str);
 		break;
 	case SYNC_EV_SEND_BULK:
 		if (sync_link_bulk_begin(m->link, mono_ms()) == 0) {
@@ -235,7 +235,7 @@ event_cb(void *arg, enum sync_event e)
 		swept = dataplane_sync_bulk(m->dp, true);
 		sync_link_info(m->link, &in);
 		log_info("sync: bulk resync from %s complete (%u stale entries "
-		    "dropped)%s", m->peer_str, swept, in.synced ? "" :
+		    "dropped)%s", m->path[0].peer_str, swept, in.synced ? "" :
 		    ", incomplete: asking again");
 		break;
 	}
@@ -244,10 +244,10 @@ event_cb(void *arg, enum sync_event e)
 		if (in.cfg_mismatch)
 			log_warnx("sync: peer %s runs a different configuration "
 			    "(services, backends or VRRP groups differ)",
-			    m->peer_str);
+			    m->path[0].peer_str);
 		else
 			log_info("sync: peer %s configuration agrees again",
-			    m->peer_str);
+			    m->path[0].peer_str);
 		break;
 	}
 }
@@ -291,7 +291,7 @@ rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 			m->same_id_logged = true;
 			log_warnx("sync: the peer %s has this node's node-id; "
 			    "give each node its own (node-id in global)",
-			    m->peer_str);
+			    m->path[0].peer_str);
 		}
 		apply_pending(m);
 	}
@@ -468,7 +468,6 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 		    s->port, err, errlen) < 0)
 			goto fail;
 	}
-	snprintf(m->peer_str, sizeof(m->peer_str), "%s", m->path[0].peer_str);
 	if (c->global.node_id != NULL)
 		lc.node = sync_node_id(c->global.node_id);
 	else {
@@ -499,11 +498,9 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 	ev_idle_init(&m->bulk_idle, bulk_idle_cb);
 	m->bulk_idle.data = m;
 	dataplane_sync_events(dp, ct_events_cb, m);
-	log_info("sync: on %s, UDP %u, peer %s%s%s%s%s", s->interface, s->port,
-	    m->peer_str, m->n_paths > 1 ? "; backup link " : "",
-	    m->n_paths > 1 ? m->path[1].iface : "",
-	    m->n_paths > 1 ? ", peer " : "",
-	    m->n_paths > 1 ? m->path[1].peer_str : "");
+	for (int i = 0; i < m->n_paths; i++)
+		log_info("sync: %s on %s, UDP %u, peer %s", i ? "backup link" :
+		    "link", m->path[i].iface, s->port, m->path[i].peer_str);
 	flush_out(m);
 	return m;
 fail:
@@ -575,7 +572,7 @@ sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 		    "\"retransmits\":%llu,\"window_full\":%llu,"
 		    "\"bulks_sent\":%llu,\"bulks_recv\":%llu,"
 		    "\"applied\":%llu,\"refused\":%llu,\"foreign\":%llu,"
-		    "\"dropped\":{", m->path[0].iface, m->port, m->peer_str,
+		    "\"dropped\":{", m->path[0].iface, m->port, m->path[0].peer_str,
 		    in.peer_up ? "true" : "false", in.synced ? "true" : "false",
 		    in.cfg_mismatch ? "false" : "true", in.peer_epoch,
 		    in.last_heard ? (long long)(now - in.last_heard) : -1LL,
@@ -613,7 +610,7 @@ sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 		buf_printf(b, "]}}\n");
 		return;
 	}
-	buf_printf(b, "peer %s on %s (UDP %u): %s, %s, %s\n", m->peer_str,
+	buf_printf(b, "peer %s on %s (UDP %u): %s, %s, %s\n", m->path[0].peer_str,
 	    m->path[0].iface, m->port, in.peer_up ? "up" : "down",
 	    in.synced ? "synced" : "not synced (waiting for a bulk resync)",
 	    in.cfg_mismatch ? "CONFIG DIFFERS" : "config agrees");
