@@ -34,6 +34,7 @@ static const char *const key_names[K__COUNT] = {
 	[K_TIMEOUT] = "timeout", [K_RISE] = "rise", [K_FALL] = "fall",
 	[K_PATH] = "path", [K_EXPECT] = "expect", [K_HOST] = "host",
 	[K_COMMAND] = "command", [K_WEIGHT] = "weight", [K_LISTEN] = "listen", [K_STATELESS] = "stateless",
+	[K_ON_BACKEND_DOWN] = "on-backend-down",
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
 	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",
@@ -752,6 +753,15 @@ set_service(struct conf_parser *p, enum conf_key k, char **v,
 	case K_STATELESS:
 		s->stateless_loc = *kl;
 		(void)get_bool(p, k, *v, vl, &s->stateless);
+		break;
+	case K_ON_BACKEND_DOWN:
+		if (strcmp(*v, "keep") == 0)
+			s->reset_on_down = false;
+		else if (strcmp(*v, "reset") == 0)
+			s->reset_on_down = true;
+		else
+			conf_err(p, vl, "unknown on-backend-down \"%s\", expected "
+			    "keep or reset", *v);
 		break;
 	case K_SCHEDULER:
 		if (strcmp(*v, "source-hash") == 0)

@@ -121,6 +121,9 @@ struct conf_service {
 	bool			 stateless;	/* sh/maglev: place mid-stream
 						 * packets without an entry */
 	struct conf_loc		 stateless_loc;
+	bool			 reset_on_down;	/* on-backend-down reset: the
+						 * connections of a backend
+						 * health marks down are reset */
 	struct conf_backend	*backends;
 	size_t			 n_backends;
 	bool			 has_fallback;	/* takes new connections when no */

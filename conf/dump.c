@@ -195,6 +195,8 @@ conf_dump(const struct conf *c, FILE *fp)
 		    conf_mode_name(s->mode), conf_sched_name(s->sched));
 		if (s->stateless)
 			fputs("    stateless on\n", fp);
+		if (s->reset_on_down)
+			fputs("    on-backend-down reset\n", fp);
 		for (size_t k = 0; k < s->n_snat_pool; k++)
 			fprintf(fp, "    snat-pool %s\n",
 			    conf_addr_str(&s->snat_pool[k], false, a, sizeof(a)));
@@ -351,9 +353,11 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		fputs(",\"vip\":", fp);
 		jaddr(fp, &s->vip, false);
 		fprintf(fp, ",\"proto\":\"%s\",\"port\":%u,\"mode\":\"%s\","
-		    "\"scheduler\":\"%s\",\"stateless\":%s,\"snat_pool\":[",
+		    "\"scheduler\":\"%s\",\"stateless\":%s,\"on_backend_down\":\"%s\","
+		    "\"snat_pool\":[",
 		    conf_proto_name(s->proto), s->port, conf_mode_name(s->mode),
-		    conf_sched_name(s->sched), s->stateless ? "true" : "false");
+		    conf_sched_name(s->sched), s->stateless ? "true" : "false",
+		    s->reset_on_down ? "reset" : "keep");
 		for (size_t k = 0; k < s->n_snat_pool; k++) {
 			if (k)
 				fputc(',', fp);

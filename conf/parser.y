@@ -17,7 +17,8 @@
  *   sync      := "sync" "{" { interface V | peer V | port V | key-file V
  *                 | resync-wait V | backup-interface V | backup-peer V } "}"
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
- *                 | scheduler V | stateless V | snat-pool ADDR+
+ *                 | scheduler V | stateless V | on-backend-down V
+ *                 | snat-pool ADDR+
  *                 | check TYPE [ "{" ... "}" ]
  *                 | backend NAME ADDR:PORT [ weight V ] | fallback NAME ADDR:PORT } "}"
  *
@@ -79,7 +80,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_BACKEND "backend" T_WEIGHT "weight" T_INTERVAL "interval"
 		T_TIMEOUT "timeout" T_RISE "rise" T_FALL "fall" T_PATH "path"
 		T_EXPECT "expect" T_HOST "host" T_COMMAND "command"
-		T_STATELESS "stateless" T_BODY "body" T_METHOD "method"
+		T_STATELESS "stateless" T_ON_BACKEND_DOWN "on-backend-down" T_BODY "body" T_METHOD "method"
 		T_SEND "send" T_RECEIVE "receive" T_VERIFY "verify"
 		T_CA_FILE "ca-file" T_TLS_MIN "tls-min" T_METRICS "metrics"
 		T_SOURCE "source" T_JITTER "jitter" T_FALLBACK "fallback"
@@ -220,6 +221,7 @@ service_item	: "listen" value value value
 		| "mode" value			{ b_set(p, K_MODE, $2, &@1, &@2); }
 		| "scheduler" value		{ b_set(p, K_SCHEDULER, $2, &@1, &@2); }
 		| "stateless" value		{ b_set(p, K_STATELESS, $2, &@1, &@2); }
+		| "on-backend-down" value	{ b_set(p, K_ON_BACKEND_DOWN, $2, &@1, &@2); }
 		| "snat-pool" snat_list
 		| check
 		| backend

@@ -80,6 +80,7 @@ be_effective(const struct be *b, const struct be_health *h, struct be_effective 
 	if (h->agent_pct >= 0)
 		w = (w * (uint32_t)h->agent_pct + 50) / 100;
 	out->weight = w;
+	out->health_down = h->checked && !h->up;
 	if (b->admin == BE_DISABLED) {
 		out->state = "disabled";
 		out->takes_new = false;

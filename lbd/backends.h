@@ -44,6 +44,8 @@ struct be_health {
 
 struct be_effective {
 	bool		takes_new;
+	bool		health_down;	/* checked and failing, whatever the
+					 * admin state */
 	uint32_t	weight;
 	const char	*state;		/* up, down, drain, disabled */
 };

@@ -551,6 +551,7 @@ cmd_admin(struct cmd_ctx *c)
 	    strcmp(verb, "drain") == 0 ? BE_DRAIN : BE_DISABLED;
 	log_info("admin: backend=%s %s->%s", b->name, be_admin_name(was),
 	    be_admin_name((enum be_admin)b->admin));
+	lbd_backends_changed(c->d);
 	if (c->json)
 		buf_printf(c->out, "{\"backend\":\"%s\",\"admin\":\"%s\","
 		    "\"was\":\"%s\"}\n", b->name,
@@ -587,6 +588,7 @@ cmd_set_weight(struct cmd_ctx *c)
 	}
 	b->weight_override = (int32_t)w;
 	log_info("admin: backend=%s weight=%s", b->name, c->argv[1]);
+	lbd_backends_changed(c->d);
 	if (c->json)
 		buf_printf(c->out, "{\"backend\":\"%s\",\"weight\":%u}\n",
 		    b->name, w < 0 ? b->cfg_weight : (unsigned)w);

@@ -25,6 +25,7 @@
 struct be_pushed {
 	bool		valid;
 	bool		takes_new;
+	bool		reset;
 	uint16_t	weight;
 };
 
@@ -76,6 +77,10 @@ int	lbd_run(const char *conf_path, const char *pidfile);
  * Returns 0 when the new config is running.
  */
 int	lbd_reload(struct lbd *, struct buf *report);
+
+/* A backend's admin state, weight or health changed: tell the engine and
+ * VRRP's service tracking now rather than at the next timer tick. */
+void	lbd_backends_changed(struct lbd *);
 
 /* Control commands (ctl_cmds.c). */
 bool	lbd_ctl_dispatch(void *lbd, char *line, struct buf *body);

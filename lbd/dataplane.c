@@ -898,6 +898,7 @@ struct backend_call {
 	uint32_t	svc, b;
 	bool		up;
 	uint16_t	weight;
+	bool		reset;
 };
 
 static void
@@ -905,14 +906,14 @@ backend_fn(struct dp_engine *e, void *arg)
 {
 	struct backend_call *c = arg;
 
-	dp_backend_set(e, c->svc, c->b, c->up, c->weight);
+	dp_backend_set(e, c->svc, c->b, c->up, c->weight, c->reset);
 }
 
 void
 dataplane_backend(struct dataplane *p, uint32_t svc, uint32_t b, bool up,
-    uint16_t weight)
+    uint16_t weight, bool reset)
 {
-	struct backend_call c = { svc, b, up, weight };
+	struct backend_call c = { svc, b, up, weight, reset };
 
 	if (p != NULL)
 		worker_call(p->w, backend_fn, &c);

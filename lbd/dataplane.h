@@ -28,9 +28,10 @@ struct dataplane *dataplane_start(struct ev_loop *, const struct conf *,
 		    char *err, size_t errlen);
 /* A reload: services, classifier maps, addresses, GARP knobs. */
 int		dataplane_apply(struct dataplane *, const struct conf *);
-/* Backend `b` of service `svc` (conf order) takes new connections or not. */
+/* Backend `b` of service `svc` (conf order) takes new connections or not;
+ * with `reset`, its connections end at their next packet (dp_backend_set). */
 void		dataplane_backend(struct dataplane *, uint32_t svc, uint32_t b,
-		    bool up, uint16_t weight);
+		    bool up, uint16_t weight, bool reset);
 /*
  * VRRP: this node became master of `group` (hold) or stopped being it.
  * Takes or releases the group's addresses (with GARP/NA on taking) and

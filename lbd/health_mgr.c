@@ -8,6 +8,7 @@
 #include "lbd/util/namemap.h"
 
 struct hm_check {
+	struct health_mgr	*m;
 	char			 name[2 * CONF_NAME_MAX + 2];	/* "svc/backend" */
 	enum conf_check_type	 type;
 	struct hc_params	 p;
@@ -20,6 +21,8 @@ struct health_mgr {
 	struct hm_check		*v;
 	size_t			 n;
 	struct namemap		 index;		/* by backend name */
+	void			(*changed)(void *);
+	void			*changed_arg;
 };
 
 static const char *
@@ -49,6 +52,15 @@ on_change(void *arg, struct hc_checker *c, enum hc_state st, const char *reason)
 	    "failures=%llu", hc->name, conf_check_name(hc->type),
 	    st == HC_UP ? "DOWN" : "UP", st == HC_UP ? "UP" : "DOWN", reason,
 	    (unsigned long long)i.checks, (unsigned long long)i.failures);
+	if (hc->m->changed != NULL)
+		hc->m->changed(hc->m->changed_arg);
+}
+
+void
+health_mgr_on_change(struct health_mgr *m, void (*fn)(void *), void *arg)
+{
+	m->changed = fn;
+	m->changed_arg = arg;
 }
 
 static void
@@ -137,6 +149,7 @@ health_mgr_apply(struct health_mgr *m, const struct conf *c)
 			struct hm_check *hc = &nv[k++];
 
 			build(hc, s, &s->backends[j]);
+			hc->m = m;
 			/* An unchanged check keeps running, state and all. */
 			long o = namemap_find(&m->index, hc->name, check_name, m->v);
 			if (o >= 0 && m->v[o].c != NULL && same(&m->v[o], hc)) {

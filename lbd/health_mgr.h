@@ -20,6 +20,9 @@ struct health_mgr *health_mgr_new(struct ev_loop *);
 /* Make the checks match `c`; carries the state of unchanged ones. */
 int		health_mgr_apply(struct health_mgr *, const struct conf *c);
 void		health_mgr_free(struct health_mgr *);
+/* `fn(arg)` after any backend's health changed (to tell the engine now). */
+void		health_mgr_on_change(struct health_mgr *, void (*fn)(void *),
+		    void *arg);
 /* What the checks say about backend `name` ("svc/backend"). */
 void		health_mgr_lookup(const struct health_mgr *, const char *name,
 		    struct be_health *);

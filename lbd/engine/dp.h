@@ -60,7 +60,9 @@ struct dp_backend {
 	uint8_t		addr[16];
 	uint16_t	port;		/* network order */
 	uint16_t	weight;		/* 0..256; 0 = drain */
-	bool		up;		/* health */
+	bool		up;		/* takes new connections */
+	bool		reset;		/* down, and its connections are reset at
+					 * their next packet (on-backend-down) */
 	int32_t		wrr_cur;	/* smooth weighted round robin */
 	uint32_t	active;		/* connections in the table */
 	struct dp_counters cnt;
@@ -160,9 +162,15 @@ int		dp_engine_set_services(struct dp_engine *, struct dp_service *svcs,
 const struct dp_service *dp_engine_services(const struct dp_engine *,
 		    uint32_t *n);
 
-/* Backend health / weight changes; rebuilds the scheduler state. */
+/*
+ * Backend health / weight changes; rebuilds the scheduler state. With
+ * `reset`, each of the backend's connections ends at its next packet: a TCP
+ * segment is answered with an RST to whichever side sent it, a UDP datagram
+ * from the client is scheduled afresh (LVS's expire_nodest_conn, per
+ * service). Idle connections go at their timeout.
+ */
 void		dp_backend_set(struct dp_engine *, uint32_t svc, uint32_t b,
-		    bool up, uint16_t weight);
+		    bool up, uint16_t weight, bool reset);
 
 int		dp_add_iface(struct dp_engine *, const struct dp_iface *);
 int		dp_add_route(struct dp_engine *, const struct dp_route *);

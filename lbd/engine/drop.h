@@ -32,7 +32,8 @@
 	X(NEIGH_UNRESOLVED,	"neigh_unresolved")			\
 	X(TTL_EXCEEDED,		"ttl_exceeded")				\
 	X(TOO_BIG,		"too_big")				\
-	X(ICMP_NO_CONN,		"icmp_no_conn")
+	X(ICMP_NO_CONN,		"icmp_no_conn")				\
+	X(BACKEND_DOWN,		"backend_down")
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, str)	DP_DROP_##name,

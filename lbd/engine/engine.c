@@ -394,12 +394,13 @@ dp_engine_services(const struct dp_engine *e, uint32_t *n)
 
 void
 dp_backend_set(struct dp_engine *e, uint32_t svc, uint32_t b, bool up,
-    uint16_t weight)
+    uint16_t weight, bool reset)
 {
 	if (svc >= e->n_svc || b >= e->svc[svc].nb)
 		return;
 	e->svc[svc].b[b].up = up;
 	e->svc[svc].b[b].weight = weight;
+	e->svc[svc].b[b].reset = reset && !up;
 	dp_sched_rebuild(&e->svc[svc], e->par.maglev_size);
 }
 

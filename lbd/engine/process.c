@@ -526,6 +526,15 @@ icmp_error(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
 	l2_out(e, f, ip, to, false, v, v->svc);
 }
 
+/* Is the entry's backend down with its connections to be reset? */
+static bool
+dead_backend(const struct dp_engine *e, const struct ct_entry *ce)
+{
+	return ce->svc != ORPHAN && ce->backend != ORPHAN &&
+	    ce->backend < e->svc[ce->svc].nb &&
+	    e->svc[ce->svc].b[ce->backend].reset;
+}
+
 /* Is this a packet whose connection is looked up (tuple and hash made)? */
 static bool
 lookup_candidate(const struct dp_pkt *p)
@@ -586,6 +595,20 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 			/* The client reuses the port of a closed connection:
 			 * a new connection, scheduled afresh. */
 			ct_free(&e->ct, idx);
+		} else if (dead_backend(e, ce)) {
+			/* on-backend-down reset: end it now, so the client
+			 * learns at once instead of retransmitting into a
+			 * dead host; a UDP flow moves to a live backend. */
+			bool tcp = p->ip.proto == DP_PROTO_TCP;
+
+			v->svc = (int32_t)ce->svc;
+			ct_free(&e->ct, idx);
+			if (tcp || dir == CT_REPLY) {
+				verdict_drop(e, v, DP_DROP_BACKEND_DOWN, v->svc);
+				if (tcp && !(p->ip.tcp_flags & DP_TCP_RST))
+					send_rst(e, f, cap, p, in_if, v);
+				return;
+			}
 		} else {
 			ct_seen(&e->ct, idx, dir, p->ip.tcp_flags, now);
 			if (dir == CT_ORIG)

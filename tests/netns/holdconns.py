@@ -5,7 +5,9 @@ answer comes back, in order, within 3 s, from the same backend and the same
 address and port as at first. Prints one JSON line:
 
   {"conns": N, "lines": sent, "ok": answered, "errors": {reason: count},
-   "moved": connections whose backend or address/port changed}
+   "moved": connections whose backend or address/port changed,
+   "by": {backend: connections}, "failed_by": {backend: connections that
+   ended in an error}}
 
 usage: holdconns.py HOST PORT N SECONDS [INTERVAL_MS]"""
 import json
@@ -21,9 +23,13 @@ def main():
     sel = selectors.DefaultSelector()
     conns = {}
     errors = {}
+    failed_by = {}
+    by = {}
 
     def err(reason, s):
         errors[reason] = errors.get(reason, 0) + 1
+        who = conns[s]["who"][0] if s in conns and conns[s]["who"] else "?"
+        failed_by[who] = failed_by.get(who, 0) + 1
         if s in conns:
             sel.unregister(s)
             s.close()
@@ -76,6 +82,7 @@ def main():
                 who, seq = tuple(parts[:3]), int(parts[4])
                 if c["who"] is None:
                     c["who"] = who
+                    by[who[0]] = by.get(who[0], 0) + 1
                 elif c["who"] != who:
                     moved.add(c["i"])
                 if c["sent_at"].pop(seq, None) is not None:
@@ -83,7 +90,8 @@ def main():
     for s in list(conns):
         s.close()
     print(json.dumps({"conns": n, "lines": lines, "ok": ok, "errors": errors,
-                      "moved": len(moved)}))
+                      "moved": len(moved), "by": by,
+                      "failed_by": failed_by}))
 
 
 if __name__ == "__main__":

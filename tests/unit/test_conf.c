@@ -88,6 +88,7 @@ static const char full[] =
     "    mode snat\n"
     "    scheduler maglev\n"
     "    stateless on\n"
+    "    on-backend-down reset\n"
     "    snat-pool 198.51.100.20\n"
     "    check http { path \"/health z\" expect 200-299,301 interval 1m timeout 2s\n"
     "                 rise 4 fall 5 port 8080 host www.example.net\n"
@@ -124,6 +125,8 @@ test_all_constructs(void **state)
 	assert_int_equal(c->global.metrics_port, 9180);
 	assert_true(c->services[0].stateless);
 	assert_false(c->services[1].stateless);
+	assert_true(c->services[0].reset_on_down);
+	assert_false(c->services[1].reset_on_down);	/* keep by default */
 
 	assert_int_equal(c->n_groups, 1);
 	assert_int_equal(c->groups[0].n_instances, 3);
@@ -235,7 +238,7 @@ static const struct err_case err_cases[] = {
 	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp, notify-timeout, vrrp or '}'\n" },
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless, fallback or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback or '}'\n" },
 	{ "frobnicate { }\n",
 	  "t.conf:1:1: error: unexpected word \"frobnicate\", expected end of "
 	  "file, global, vrrp-group, sync or service\n" },
@@ -255,7 +258,7 @@ static const struct err_case err_cases[] = {
 	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
 	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, garp, notify-timeout, vrrp or '}'\n"
 	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless, fallback or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback or '}'\n" },
 	/* values */
 	{ "global { workers 0 }",
 	  "t.conf:1:18: error: workers 0 out of range 1..64\n" },
@@ -285,6 +288,10 @@ static const struct err_case err_cases[] = {
 	{ "service s { listen 10.0.0.1 tcp 80 scheduler sh stateless maybe "
 	  "backend b 10.0.0.2 }",
 	  "t.conf:1:59: error: stateless: expected on or off, found \"maybe\"\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 on-backend-down drop "
+	  "backend b 10.0.0.2 }",
+	  "t.conf:1:52: error: unknown on-backend-down \"drop\", expected keep "
+	  "or reset\n" },
 	{ "global { metrics listen localhost:9180 }",
 	  "t.conf:1:25: error: metrics listen: expected ADDRESS:PORT such as "
 	  "127.0.0.1:9180 or [::1]:9180, found \"localhost:9180\"\n" },

@@ -1371,7 +1371,7 @@ test_fallback(void **state)
 	expect_tx(&fl, 1, mac_be[2], mac_if1);
 	expect_ep(&fl, false, "10.0.0.13", 80);
 
-	dp_backend_set(fl.e, 0, 0, true, 1);
+	dp_backend_set(fl.e, 0, 0, true, 1, false);
 	struct pg_ep c2 = pg_ep("203.0.113.6", 40000);
 	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 1, 0, NULL, 0);
 	run(&fl, 0, 1);
@@ -1385,6 +1385,104 @@ test_fallback(void **state)
 	assert_int_equal(sv[0].b[2].cnt.conns, 1);
 	assert_int_equal(dp_expire(fl.e, 3600 * 1000, 100), 2);
 	assert_int_equal(sv[0].b[2].active, 0);
+	dp_engine_free(fl.e);
+}
+
+/*
+ * A backend health marks down: with `keep` its connections go on; with
+ * `reset` the next segment of each is answered with an RST toward whichever
+ * side sent it and the entry is gone, while the live backend's connections
+ * are untouched. A UDP flow of a reset backend moves to a live one.
+ */
+static void
+test_backend_down_reset(void **state)
+{
+	struct flow fl;
+	struct pg_ep c0 = pg_ep("203.0.113.5", 40000), c1 = pg_ep("203.0.113.6", 40000);
+	struct pg_ep c2 = pg_ep("203.0.113.7", 40000), v = pg_ep("198.51.100.10", 80);
+	struct pg_ep b0 = pg_ep("10.0.0.11", 80);
+	struct dp_service s[2] = {
+		mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80),
+		mk_service(4, 17, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80),
+	};
+	const struct ct_table *ct;
+	const struct dp_service *sv;
+	uint32_t n, ackno;
+
+	fl.e = mk_engine(64);
+	install(fl.e, s, 2);
+	ct = dp_engine_ct(fl.e);
+	/* rr: c0 to backend 0, c1 to backend 1, c2 to backend 0 */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c0, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	expect_ep(&fl, false, "10.0.0.11", 80);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c1, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	expect_ep(&fl, false, "10.0.0.12", 80);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	expect_ep(&fl, false, "10.0.0.11", 80);
+	fl.n = pg_udp(fl.f, mac_if0, mac_gw, &c0, &v, "q", 1, false);
+	run(&fl, 0, 0);
+	expect_ep(&fl, false, "10.0.0.11", 80);
+	assert_int_equal(ct->stats.active, 4);
+
+	/* keep: down for new connections only */
+	dp_backend_set(fl.e, 0, 0, false, 0, false);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c0, &v, PG_ACK, 2, 1, NULL, 0);
+	run(&fl, 0, 1);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+
+	/* reset: the client's next segment gets an RST from the VIP */
+	dp_backend_set(fl.e, 0, 0, false, 0, true);
+	dp_backend_set(fl.e, 1, 0, false, 0, true);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c0, &v, PG_ACK | PG_PSH, 2, 1,
+	    "abc", 3);
+	run(&fl, 0, 2);
+	expect_tx(&fl, 0, mac_gw, mac_if0);
+	assert_int_equal(fl.f[14 + 20 + 13], PG_RST | PG_ACK);
+	expect_ep(&fl, true, "198.51.100.10", 80);
+	expect_ep(&fl, false, "203.0.113.5", 40000);
+	memcpy(&ackno, fl.f + 14 + 20 + 8, 4);
+	assert_int_equal(ntohl(ackno), 5);
+	/* the backend's segment of c2 gets one toward the backend */
+	struct pg_ep c2r = c2;
+	fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b0, &c2r, PG_ACK, 7, 2, NULL, 0);
+	run(&fl, 1, 2);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	assert_int_equal(fl.f[14 + 20 + 13], PG_RST | PG_ACK);
+	expect_ep(&fl, false, "10.0.0.11", 80);
+	/* the live backend's connection goes on */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c1, &v, PG_ACK, 2, 1, NULL, 0);
+	run(&fl, 0, 3);
+	expect_tx(&fl, 1, mac_be[1], mac_if1);
+	expect_ep(&fl, false, "10.0.0.12", 80);
+	/* the UDP flow moves to backend 1 */
+	fl.n = pg_udp(fl.f, mac_if0, mac_gw, &c0, &v, "q", 1, false);
+	run(&fl, 0, 4);
+	expect_tx(&fl, 1, mac_be[1], mac_if1);
+	expect_ep(&fl, false, "10.0.0.12", 80);
+	assert_int_equal(ct->stats.active, 2);	/* c1 and the moved flow */
+	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_BACKEND_DOWN], 2);
+	assert_int_equal(dp_engine_stats(fl.e)->rst_sent, 2);
+	sv = dp_engine_services(fl.e, &n);
+	assert_int_equal(sv[0].b[0].active, 0);
+	assert_int_equal(sv[0].b[1].active, 1);
+	assert_int_equal(sv[0].drops[DP_DROP_BACKEND_DOWN], 2);
+	/* an RST from a dead backend's side is not answered */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 1, 0, NULL, 0);
+	dp_backend_set(fl.e, 0, 0, true, 1, false);
+	dp_backend_set(fl.e, 0, 1, false, 0, false);
+	run(&fl, 0, 5);
+	expect_ep(&fl, false, "10.0.0.11", 80);
+	dp_backend_set(fl.e, 0, 0, false, 0, true);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_RST, 2, 0, NULL, 0);
+	run(&fl, 0, 6);
+	assert_int_equal(fl.v.action, DP_DROP);
+	assert_int_equal(fl.v.reason, DP_DROP_BACKEND_DOWN);
+	/* `reset` means nothing while the backend is up */
+	dp_backend_set(fl.e, 0, 0, true, 1, true);
+	assert_false(dp_engine_services(fl.e, &n)[0].b[0].reset);
 	dp_engine_free(fl.e);
 }
 
@@ -1486,6 +1584,7 @@ main(void)
 		cmocka_unit_test(test_sync_mirrored),
 		cmocka_unit_test(test_from_conf),
 		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_backend_down_reset),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
