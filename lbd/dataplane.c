@@ -73,6 +73,11 @@ struct dataplane {
 	uint64_t		 rq_lost, resolve_asked;
 	ev_async		 rq_async;
 	ev_timer		 alive_timer;	/* the classifier's dead man's switch */
+	/* Backends a reload removed whose routed connections still drain:
+	 * the classifier keeps taking their replies (dp_orphans). */
+	struct dp_orphan	 orph[DP_ORPHAN_MAX];
+	uint32_t		 n_orph;
+	ev_timer		 orphan_timer;
 
 	pthread_mutex_t		 evq_mu;	/* worker -> main: ct events */
 	struct ct_event		*evq;
@@ -94,6 +99,10 @@ struct dataplane {
 #define ALIVE_GRACE_NS	1000000000ull
 
 static void	alive_cb(struct ev_loop *, ev_timer *, int);
+static void	orphan_cb(struct ev_loop *, ev_timer *, int);
+
+/* How often drained backends are looked for, to stop taking their frames. */
+#define ORPHAN_EVERY	1.0
 
 /* ---- interfaces ------------------------------------------------------ */
 
@@ -546,6 +555,7 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 		na += 1 + c->services[i].n_snat_pool;
 		nb += c->services[i].n_backends + 1;
 	}
+	nb += p->n_orph;
 	o->svcs = calloc(ns + 1, sizeof(*o->svcs));
 	o->addrs = calloc(na + 1, sizeof(*o->addrs));
 	o->addr_flags = calloc(na + 1, sizeof(*o->addr_flags));
@@ -587,6 +597,14 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 			bk->port = htons(b->port);
 			a16(bk->addr, &b->addr);
 		}
+	}
+	for (uint32_t i = 0; i < p->n_orph; i++) {
+		struct lbd_flow_key *bk = &o->backends[o->n_backends++];
+
+		bk->family = p->orph[i].family;
+		bk->proto = p->orph[i].proto;
+		bk->port = p->orph[i].port;
+		memcpy(bk->addr, p->orph[i].addr, 16);
 	}
 	/* This host's addresses, so that answers to its own connections
 	 * (health checks) are left to the kernel. */
@@ -894,6 +912,49 @@ push_services(struct dataplane *p, const struct conf *c)
 	return sc.rc;
 }
 
+struct orphans_call {
+	struct dp_orphan	*v;
+	uint32_t		 n;
+};
+
+static void
+orphans_fn(struct dp_engine *e, void *arg)
+{
+	struct orphans_call *c = arg;
+
+	c->n = dp_orphans(e, c->v, DP_ORPHAN_MAX);
+}
+
+/* Read the engine's removed-but-draining backends; true when the set
+ * changed, so the classifier's maps need writing. */
+static bool
+refresh_orphans(struct dataplane *p)
+{
+	static struct dp_orphan v[DP_ORPHAN_MAX];	/* main thread only */
+	struct orphans_call c = { v, 0 };
+	bool same;
+
+	worker_call(p->w, orphans_fn, &c);
+	same = c.n == p->n_orph;
+	for (uint32_t i = 0; same && i < c.n; i++)
+		same = v[i].port == p->orph[i].port &&
+		    v[i].proto == p->orph[i].proto &&
+		    v[i].family == p->orph[i].family &&
+		    memcmp(v[i].addr, p->orph[i].addr, 16) == 0;
+	memcpy(p->orph, v, c.n * sizeof(*v));
+	p->n_orph = c.n;
+	return !same;
+}
+
+static void
+orphan_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dataplane *p = w->data;
+
+	if (refresh_orphans(p) && p->conf != NULL)
+		(void)apply_maps(p, p->conf);
+}
+
 struct backend_call {
 	uint32_t	svc, b;
 	bool		up;
@@ -1030,6 +1091,8 @@ dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
 	ev_async_start(loop, &p->evq_async);
 	ev_timer_init(&p->alive_timer, alive_cb, 0., ALIVE_EVERY);
 	p->alive_timer.data = p;
+	ev_timer_init(&p->orphan_timer, orphan_cb, ORPHAN_EVERY, ORPHAN_EVERY);
+	p->orphan_timer.data = p;
 	(void)xdp_prog_ensure_bpffs();
 	cb.arg = p;
 	if ((p->nl = knl_open(loop, &cb, err, errlen)) == NULL)
@@ -1084,6 +1147,7 @@ dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
 	preresolve(p, c);
 	alive_cb(loop, &p->alive_timer, 0);
 	ev_timer_again(loop, &p->alive_timer);
+	ev_timer_start(loop, &p->orphan_timer);
 	return p;
 fail:
 	dataplane_stop(p);
@@ -1099,6 +1163,7 @@ dataplane_apply(struct dataplane *p, const struct conf *c)
 		return 0;
 	if (push_services(p, c) < 0)
 		rc = -1;
+	(void)refresh_orphans(p);
 	if (apply_owned(p, c) < 0)
 		rc = -1;
 	preresolve(p, c);
@@ -1148,6 +1213,7 @@ dataplane_stop(struct dataplane *p)
 	if (p == NULL)
 		return;
 	ev_timer_stop(p->loop, &p->alive_timer);
+	ev_timer_stop(p->loop, &p->orphan_timer);
 	for (uint32_t i = 0; i < p->n_held; i++)
 		free(p->held[i]);
 	/* Addresses first: the neighbours stop sending here. */

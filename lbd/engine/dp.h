@@ -172,6 +172,23 @@ const struct dp_service *dp_engine_services(const struct dp_engine *,
 void		dp_backend_set(struct dp_engine *, uint32_t svc, uint32_t b,
 		    bool up, uint16_t weight, bool reset);
 
+/*
+ * Backends a reload removed that still have connections of routed mode:
+ * their replies must keep reaching the engine while those drain (the I/O
+ * layer keeps them in the classifier). Up to `max`; returns how many.
+ */
+#define DP_ORPHAN_MAX	1024
+
+struct dp_orphan {
+	uint8_t		family, proto;
+	uint16_t	port;		/* network order */
+	uint8_t		addr[16];
+	uint32_t	conns;
+};
+
+uint32_t	dp_orphans(const struct dp_engine *, struct dp_orphan *,
+		    uint32_t max);
+
 int		dp_add_iface(struct dp_engine *, const struct dp_iface *);
 int		dp_add_route(struct dp_engine *, const struct dp_route *);
 /* Netlink updates: an interface's MAC/MTU changed; the whole route table

@@ -359,6 +359,7 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 
 	/* Carry connections across: point them at the new service and backend
 	 * indexes, or mark them orphaned (they keep forwarding and drain). */
+	orphan_reset(e);
 	for (uint32_t i = 0; i < e->ct.cap; i++) {
 		struct ct_entry *ce = &e->ct.e[i];
 		const struct dp_tuple *o = &ce->t[CT_ORIG];
@@ -373,6 +374,7 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 			    ce->t[CT_REPLY].sport);
 		ce->svc = si >= 0 ? (uint16_t)si : ORPHAN;
 		ce->backend = bi >= 0 ? (uint16_t)bi : ORPHAN;
+		orphan_hold(e, ce);
 		if (bi >= 0)
 			svcs[si].b[bi].active++;
 	}
@@ -458,6 +460,7 @@ release_cb(void *arg, const struct ct_entry *ce)
 	    ce->backend < dp_nb_all(&e->svc[ce->svc]) &&
 	    e->svc[ce->svc].b[ce->backend].active)
 		e->svc[ce->svc].b[ce->backend].active--;
+	orphan_release(e, ce);
 }
 
 uint32_t

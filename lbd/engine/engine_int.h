@@ -57,7 +57,13 @@ struct dp_engine {
 	uint8_t			*hold_buf;
 	uint32_t		 now;		/* of the current dp_process call */
 	struct dp_stats		 stats;
+	struct dp_orphan	 orph[DP_ORPHAN_MAX];	/* orphan.c */
+	uint32_t		 n_orph;
 };
+
+void		orphan_reset(struct dp_engine *);
+void		orphan_hold(struct dp_engine *, const struct ct_entry *);
+void		orphan_release(struct dp_engine *, const struct ct_entry *);
 
 int32_t		svc_lookup(const struct dp_engine *, uint8_t family,
 		    const uint8_t *vip, uint8_t proto, uint16_t port);

@@ -709,6 +709,7 @@ dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 	e->ct.e[idx].flags = in->flags & (CT_F_SNAT | CT_F_FIN_ORIG | CT_F_FIN_REPLY);
 	e->ct.e[idx].svc = si >= 0 ? (uint16_t)si : ORPHAN;
 	e->ct.e[idx].backend = bi >= 0 ? (uint16_t)bi : ORPHAN;
+	orphan_hold(e, &e->ct.e[idx]);
 	if (in->flags & CT_F_SNAT) {
 		struct snat_space *sp = entry_space(e, &e->ct.e[idx]);
 		if (sp == NULL || !snat_port_reserve(&e->snat, sp,

@@ -3,6 +3,7 @@
 each) to a VIP, or one download. Prints one JSON line.
 
 usage: client.py requests HOST PORT N      -> {"ok":..,"fail":..,"by":{name:n}}
+       client.py for HOST PORT SECONDS     -> the same, for that long
        client.py download HOST PORT BYTES  -> {"ok":true|false,"bytes":..,"s":..}"""
 import json
 import socket
@@ -31,11 +32,12 @@ def get(host, port, path, timeout=5.0):
     return body
 
 
-mode, host, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-if mode == "requests":
+mode, host, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+if mode in ("requests", "for"):
     ok = fail = 0
     by, errs = {}, {}
-    for _ in range(n):
+    end = time.monotonic() + n
+    while (ok + fail < n) if mode == "requests" else time.monotonic() < end:
         try:
             name = get(host, port, "/").decode().strip()
             by[name] = by.get(name, 0) + 1
@@ -45,6 +47,7 @@ if mode == "requests":
             errs[str(e)] = errs.get(str(e), 0) + 1
     print(json.dumps({"ok": ok, "fail": fail, "by": by, "errors": errs}))
 else:
+    n = int(n)
     t0 = time.time()
     try:
         body = get(host, port, f"/big?n={n}", timeout=10)

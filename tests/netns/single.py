@@ -2,10 +2,12 @@
 drive it under traffic (health, reload): backends whose servers each run as
 their own process, so a test can stop one, and lbd with its control socket.
 
-Per backend: httpd.py on port 80 (the service; its log says who asked),
-httpd.py on port 81 (what the health checks ask; stop it and the backend
-fails its check while its service goes on) and echod.py on port 7000
-(long-lived connections, tests/netns/holdconns.py)."""
+Per backend: httpd.py on ports 80 and 9090 (the service; its log says who
+asked), httpd.py on port 81 (what the health checks ask; stop it and the
+backend fails its check while its service goes on) and echod.py on ports
+7000 and 7003 (long-lived connections, tests/netns/holdconns.py). A DSR
+service gets ports of its own: the engine refuses a connection whose
+backend-side tuple another mode's connection already has."""
 import json
 import os
 import signal
@@ -17,9 +19,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from tap import check, done  # noqa: E402
 from topo import Topo, BACKENDS, be4  # noqa: E402
 
-HEALTH_PORT, ECHO_PORT = 81, 7000
+HEALTH_PORT, ECHO_PORT, DSR_HTTP_PORT, DSR_ECHO_PORT = 81, 7000, 9090, 7003
 
 
 class Single:
@@ -41,14 +44,16 @@ class Single:
             self.logs[b] = os.path.join(self.tmp, f"{b}.log")
             open(self.logs[b], "w").close()
             self.t.popen(b, ["python3", os.path.join(HERE, "httpd.py"), b,
-                             self.logs[b], "80"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-            self.t.popen(b, ["python3", os.path.join(HERE, "echod.py"), b,
-                             str(ECHO_PORT)], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
+                             self.logs[b], "80", str(DSR_HTTP_PORT)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for port in (ECHO_PORT, DSR_ECHO_PORT):
+                self.t.popen(b, ["python3", os.path.join(HERE, "echod.py"), b,
+                                 str(port)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
             self.start_health(b)
         for b, n in BACKENDS:
-            for port in (80, HEALTH_PORT, ECHO_PORT):
+            for port in (80, DSR_HTTP_PORT, HEALTH_PORT, ECHO_PORT,
+                         DSR_ECHO_PORT):
                 self.wait(lambda: self.t.nsx(
                     b, f"python3 -c \"import socket;socket.create_connection("
                     f"('{be4(n)}',{port}),1)\"", check=False).returncode == 0, 10)
@@ -77,9 +82,10 @@ class Single:
             "data-plane" in self.ctl("show", "info")), 10) is not None and \
             self.lbd.poll() is None
 
-    def ctl(self, *args):
-        return self.t.nsx("lbd", f"{self.lbctl_bin} -s {self.sock} " +
-                          " ".join(args), check=False).stdout
+    def ctl(self, *args, stderr=False):
+        r = self.t.nsx("lbd", f"{self.lbctl_bin} -s {self.sock} " +
+                       " ".join(args), check=False)
+        return r.stdout + (r.stderr if stderr else "")
 
     def json(self, *args):
         try:
@@ -140,3 +146,9 @@ class Single:
         self.t.cleanup()
         self.logf.close()
         subprocess.run(["rm", "-rf", self.tmp])
+
+    def finish(self):
+        """After cleanup(): nothing of ours is left. Ends the TAP output."""
+        left = self.t.leftover()
+        check(not left, "every namespace is removed", left)
+        return done()

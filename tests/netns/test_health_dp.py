@@ -21,7 +21,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from tap import check, done  # noqa: E402
+from tap import check  # noqa: E402
 from single import Single, HEALTH_PORT, ECHO_PORT  # noqa: E402
 from topo import V4, BACKENDS, be4  # noqa: E402
 
@@ -133,9 +133,7 @@ def main():
         for p in holds:
             p.kill()
         n.cleanup()
-    left = n.t.leftover()
-    check(not left, "every namespace is removed", left)
-    return done()
+    return n.finish()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
-from pair import finish, Net, master_both, SNAT, VMAC_FRONT, ADVERT_MS  # noqa: E402
+from pair import (finish, Net, master_both, lbd_conf, SNAT, VMAC_FRONT,  # noqa: E402
+                  ADVERT_MS)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 
@@ -58,6 +59,27 @@ def main():
         check(net.client_mac() == VMAC_FRONT,
               f"the client's ARP entry for the VIP is the virtual MAC "
               f"({net.client_mac()})")
+
+        # Reloads that change the instances without changing who should be
+        # master (priorities 150 -> 140 and 100 -> 110) move nothing.
+        for node, prio in (("n1", 140), ("n2", 110)):
+            with open(os.path.join(net.tmp, f"{node}.conf"), "w") as f:
+                f.write(lbd_conf(os.path.join(net.tmp, f"{node}.sock"), prio))
+        def changes():
+            return sum(open(os.path.join(net.tmp, f"{node}.log")).read()
+                       .count(" state=") for node in ("n1", "n2"))
+        before = changes()
+        out = net.ctl("n1", "reload") + net.ctl("n2", "reload")
+        steady = True
+        for _ in range(60):
+            steady &= master_both(net, "n1") and net.states("n2") == {
+                "front": "backup", "back": "backup"}
+            time.sleep(0.02)
+        check("reload ok" in out and steady and net.holds_vip("n1") and
+              "140" in net.ctl("n1", "show", "vrrp") and changes() == before,
+              "reloads changing both nodes' priorities move nothing: n1 "
+              "stays master throughout, no state change is logged",
+              (out, net.ctl("n1", "show", "vrrp"), net.log("n1")[-1500:]))
 
         # SIGKILL of lbd on the master (node and links stay up).
         t0 = time.time()

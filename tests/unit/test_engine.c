@@ -1486,6 +1486,53 @@ test_backend_down_reset(void **state)
 	dp_engine_free(fl.e);
 }
 
+/*
+ * A reload removes a backend that has routed connections: they go on, and
+ * dp_orphans names the backend (the classifier must keep taking its
+ * replies) until the last of them is gone. Other modes' connections need
+ * no such entry (their replies come to a SNAT address, or bypass lbd).
+ */
+static void
+test_removed_backend_orphans(void **state)
+{
+	struct flow fl;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct pg_ep b0 = pg_ep("10.0.0.11", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
+	struct dp_service s2 = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 1, 80);
+	struct dp_orphan o[4];
+
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	expect_ep(&fl, false, "10.0.0.11", 80);
+	assert_int_equal(dp_orphans(fl.e, o, 4), 0);
+	/* the new set keeps only 10.0.0.12 */
+	addr(s2.b[0].addr, "10.0.0.12");
+	install(fl.e, &s2, 1);
+	assert_int_equal(dp_orphans(fl.e, o, 4), 1);
+	assert_int_equal(o[0].family, 4);
+	assert_int_equal(o[0].proto, 6);
+	assert_int_equal(ntohs(o[0].port), 80);
+	assert_memory_equal(o[0].addr, b0.addr, 4);
+	assert_int_equal(o[0].conns, 1);
+	/* the drained connection still forwards both ways */
+	fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b0, &c, PG_SYN | PG_ACK, 9, 2,
+	    NULL, 0);
+	run(&fl, 1, 1);
+	expect_tx(&fl, 0, mac_gw, mac_if0);
+	expect_ep(&fl, true, "198.51.100.10", 80);
+	/* a second reload counts it again; its end clears the list */
+	struct dp_service s3 = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 1, 80);
+	addr(s3.b[0].addr, "10.0.0.12");
+	install(fl.e, &s3, 1);
+	assert_int_equal(dp_orphans(fl.e, o, 4), 1);
+	assert_int_equal(dp_expire(fl.e, 3600 * 1000, 100), 1);
+	assert_int_equal(dp_orphans(fl.e, o, 4), 0);
+	dp_engine_free(fl.e);
+}
+
 /* From config text to a forwarded packet. */
 static void
 test_from_conf(void **state)
@@ -1585,6 +1632,7 @@ main(void)
 		cmocka_unit_test(test_from_conf),
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_backend_down_reset),
+		cmocka_unit_test(test_removed_backend_orphans),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
