@@ -210,7 +210,8 @@ packets-regen: $(B)/tests/packets/gen
 # ---- fuzzing (tests/fuzz) -------------------------------------------------
 
 FUZZ_BINS := $(B)/tests/fuzz/fuzz_conf $(B)/tests/fuzz/fuzz_frames $(B)/tests/fuzz/fuzz_ctl \
-             $(B)/tests/fuzz/fuzz_health $(B)/tests/fuzz/fuzz_sync
+             $(B)/tests/fuzz/fuzz_health $(B)/tests/fuzz/fuzz_sync \
+             $(B)/tests/fuzz/fuzz_vrrp
 FUZZ_LINK = -fsanitize=fuzzer,address,undefined
 
 $(B)/tests/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(LIBCONF)
@@ -232,6 +233,10 @@ $(B)/tests/fuzz/fuzz_health: tests/fuzz/fuzz_health.c $(COMP_LIBS)
 $(B)/tests/fuzz/fuzz_sync: tests/fuzz/fuzz_sync.c $(COMP_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) -lssl -lcrypto
+
+$(B)/tests/fuzz/fuzz_vrrp: tests/fuzz/fuzz_vrrp.c $(COMP_LIBS) $(LIBENGINE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) $(LIBENGINE)
 
 fuzz-bins: $(FUZZ_BINS)
 .PHONY: fuzz-bins

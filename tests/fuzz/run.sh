@@ -44,6 +44,31 @@ seq = b''.join(struct.pack('<HB', len(d), 5) + d for d in (d1, d2, d3))
 open(os.path.join(sys.argv[1], 'stream'), 'wb').write(seq)
 PY
 		;;
+	fuzz_vrrp)
+		# A VRRPv3 advertisement for VRID 51 from a higher priority, and
+		# one for another VRID, as "length (2 bytes), clock step, frame".
+		python3 - "$dir" <<'PY'
+import struct, sys, os
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def adv(vrid, prio):
+    src, dst = bytes([10, 0, 0, 9]), bytes([224, 0, 0, 18])
+    body = struct.pack('!BBBBH', 0x31, vrid, prio, 1, 10) + bytes([10, 0, 0, 100])
+    c = csum(src + dst + struct.pack('!BBH', 0, 112, len(body)) + body)
+    body = body[:6] + struct.pack('!H', c) + body[8:]
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0xc0, 20 + len(body), 0, 0, 255,
+                     112, 0, src, dst)
+    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+    return bytes.fromhex('01005e000012') + bytes.fromhex('00005e000133') + \
+        b'\x08\x00' + ip + body
+seq = b''.join(struct.pack('<HB', len(f), 40) + f
+               for f in (adv(51, 200), adv(7, 50), adv(51, 0)))
+open(os.path.join(sys.argv[1], 'adverts'), 'wb').write(seq)
+PY
+		;;
 	fuzz_frames)
 		# Golden input frames as "length/2, interface, frame".
 		python3 - "$dir" tests/packets/golden/*.in.pcap <<'PY'
