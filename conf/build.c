@@ -365,7 +365,11 @@ static const char *const check_names[] = {
 	[CONF_CHECK_SCRIPT] = "script", [CONF_CHECK_AGENT] = "agent",
 };
 
+/* on-backend-down, indexed by conf_service.reset_on_down */
+static const char *const on_down_names[] = { "keep", "reset" };
+
 const char *conf_mode_name(enum conf_mode m) { return mode_names[m]; }
+const char *conf_on_down_name(bool reset) { return on_down_names[reset]; }
 const char *conf_sched_name(enum conf_sched s) { return sched_names[s]; }
 const char *conf_check_name(enum conf_check_type t) { return check_names[t]; }
 
@@ -755,13 +759,11 @@ set_service(struct conf_parser *p, enum conf_key k, char **v,
 		(void)get_bool(p, k, *v, vl, &s->stateless);
 		break;
 	case K_ON_BACKEND_DOWN:
-		if (strcmp(*v, "keep") == 0)
-			s->reset_on_down = false;
-		else if (strcmp(*v, "reset") == 0)
-			s->reset_on_down = true;
-		else
+		if ((i = lookup(on_down_names, 2, *v)) < 0)
 			conf_err(p, vl, "unknown on-backend-down \"%s\", expected "
 			    "keep or reset", *v);
+		else
+			s->reset_on_down = i == 1;
 		break;
 	case K_SCHEDULER:
 		if (strcmp(*v, "source-hash") == 0)

@@ -352,6 +352,7 @@ int		 conf_change_format(const struct conf_change *, char *buf,
 /* ---- names ------------------------------------------------------------ */
 
 const char	*conf_mode_name(enum conf_mode);
+const char	*conf_on_down_name(bool reset_on_down);
 const char	*conf_sched_name(enum conf_sched);
 const char	*conf_check_name(enum conf_check_type);
 const char	*conf_proto_name(uint8_t proto);

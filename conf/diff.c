@@ -204,8 +204,9 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		    ns->snat_pool, ns->n_snat_pool);
 		add_u(&d, "stateless", os->stateless, ns->stateless);
 		if (os->reset_on_down != ns->reset_on_down)
-			add(&d, "on-backend-down", os->reset_on_down ? "reset" :
-			    "keep", ns->reset_on_down ? "reset" : "keep");
+			add(&d, "on-backend-down",
+			    conf_on_down_name(os->reset_on_down),
+			    conf_on_down_name(ns->reset_on_down));
 		if (os->has_fallback != ns->has_fallback || (ns->has_fallback &&
 		    (strcmp(os->fallback.name, ns->fallback.name) != 0 ||
 		    !conf_addr_equal(&os->fallback.addr, &ns->fallback.addr) ||

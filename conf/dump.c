@@ -357,7 +357,7 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		    "\"snat_pool\":[",
 		    conf_proto_name(s->proto), s->port, conf_mode_name(s->mode),
 		    conf_sched_name(s->sched), s->stateless ? "true" : "false",
-		    s->reset_on_down ? "reset" : "keep");
+		    conf_on_down_name(s->reset_on_down));
 		for (size_t k = 0; k < s->n_snat_pool; k++) {
 			if (k)
 				fputc(',', fp);

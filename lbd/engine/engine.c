@@ -380,6 +380,10 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 	}
 	e->svc = svcs;
 	e->n_svc = n;
+	e->n_reset = 0;
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t b = 0; b < svcs[i].nb; b++)
+			e->n_reset += svcs[i].b[b].reset;
 	free(e->svc_hash);
 	e->svc_hash = hash;
 	e->svc_mask = nh - 1;
@@ -398,11 +402,16 @@ void
 dp_backend_set(struct dp_engine *e, uint32_t svc, uint32_t b, bool up,
     uint16_t weight, bool reset)
 {
+	struct dp_backend *be;
+
 	if (svc >= e->n_svc || b >= e->svc[svc].nb)
 		return;
-	e->svc[svc].b[b].up = up;
-	e->svc[svc].b[b].weight = weight;
-	e->svc[svc].b[b].reset = reset && !up;
+	be = &e->svc[svc].b[b];
+	be->up = up;
+	be->weight = weight;
+	e->n_reset -= be->reset;
+	be->reset = reset && !up;
+	e->n_reset += be->reset;
 	dp_sched_rebuild(&e->svc[svc], e->par.maglev_size);
 }
 

@@ -57,6 +57,8 @@ struct dp_engine {
 	uint8_t			*hold_buf;
 	uint32_t		 now;		/* of the current dp_process call */
 	struct dp_stats		 stats;
+	uint32_t		 n_reset;	/* backends with .reset set: the
+						 * packet path looks only then */
 	struct dp_orphan	 orph[DP_ORPHAN_MAX];	/* orphan.c */
 	uint32_t		 n_orph;
 };

@@ -530,8 +530,8 @@ icmp_error(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
 static bool
 dead_backend(const struct dp_engine *e, const struct ct_entry *ce)
 {
-	return ce->svc != ORPHAN && ce->backend != ORPHAN &&
-	    ce->backend < e->svc[ce->svc].nb &&
+	return e->n_reset > 0 && ce->svc != ORPHAN && ce->backend != ORPHAN &&
+	    ce->svc < e->n_svc && ce->backend < e->svc[ce->svc].nb &&
 	    e->svc[ce->svc].b[ce->backend].reset;
 }
 
