@@ -15,7 +15,14 @@
 
 #include "lbd/daemon.h"
 #include "lbd/sdnotify.h"
+#include "lbd/util/clock.h"
 #include "lbd/util/log.h"
+
+/* Config changes logged one per line at a reload; the rest are counted. */
+#define LOG_CHANGES_MAX	100
+/* The longest a reload may keep the loop from feeding the classifier's
+ * dead man's switch. */
+#define RELOAD_GRACE_S	10.0
 
 static void
 log_diags(const struct conf_diags *d)
@@ -52,41 +59,74 @@ diags_to_buf(const struct conf_diags *d, struct buf *b)
  */
 #define BE_PUSH_INTERVAL	0.1
 
+/* Backend k (service i, backend j) of config c as the engine should have
+ * it: admin state, health and agent weight together. */
+static struct dp_backend_state
+backend_state(struct lbd *d, const struct conf *c, size_t i, size_t j,
+    size_t k)
+{
+	struct be_health h;
+	struct be_effective eff;
+	uint16_t w;
+
+	health_mgr_lookup(d->health, d->backends.v[k].name, &h);
+	be_effective(&d->backends.v[k], &h, &eff);
+	w = (uint16_t)(eff.weight > 256 ? 256 : eff.weight);
+	return (struct dp_backend_state){ .svc = (uint32_t)i, .b = (uint32_t)j,
+	    .up = eff.takes_new, .weight = eff.takes_new ? w : 0,
+	    .reset = eff.health_down && c->services[i].reset_on_down };
+}
+
 static void
 push_backends(struct lbd *d)
 {
-	size_t k = 0;
+	struct dp_backend_state *v;
+	size_t k = 0, n = 0;
 
 	if (d->dp == NULL)
 		return;
+	if ((v = malloc((d->n_pushed + 1) * sizeof(*v))) == NULL)
+		return;
 	for (size_t i = 0; i < d->conf->n_services; i++)
 		for (size_t j = 0; j < d->conf->services[i].n_backends; j++, k++) {
-			struct be *b;
-			struct be_health h;
-			struct be_effective eff;
+			struct dp_backend_state st;
 			struct be_pushed *pp;
-			uint16_t w;
-			bool reset;
 
 			if (k >= d->n_pushed || k >= d->backends.n)
-				return;
-			b = &d->backends.v[k];
+				goto out;
+			st = backend_state(d, d->conf, i, j, k);
 			pp = &d->pushed[k];
-			health_mgr_lookup(d->health, b->name, &h);
-			be_effective(b, &h, &eff);
-			w = (uint16_t)(eff.weight > 256 ? 256 : eff.weight);
-			reset = eff.health_down &&
-			    d->conf->services[i].reset_on_down;
-			if (pp->valid && pp->takes_new == eff.takes_new &&
-			    pp->weight == w && pp->reset == reset)
+			if (pp->valid && pp->st.up == st.up &&
+			    pp->st.weight == st.weight &&
+			    pp->st.reset == st.reset)
 				continue;
-			dataplane_backend(d->dp, (uint32_t)i, (uint32_t)j,
-			    eff.takes_new, eff.takes_new ? w : 0, reset);
+			v[n++] = st;
 			pp->valid = true;
-			pp->takes_new = eff.takes_new;
-			pp->weight = w;
-			pp->reset = reset;
+			pp->st = st;
 		}
+out:
+	dataplane_backends(d->dp, v, n);
+	free(v);
+}
+
+/* Every backend's state for config c, whose backends d->backends holds
+ * (conf order); the engine gets them with the services, so that a reload
+ * builds each scheduler once. NULL when out of memory. */
+static struct dp_backend_state *
+all_states(struct lbd *d, const struct conf *c, size_t *n)
+{
+	struct dp_backend_state *v = malloc((d->backends.n + 1) * sizeof(*v));
+	size_t k = 0;
+
+	*n = 0;
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < c->n_services; i++)
+		for (size_t j = 0; j < c->services[i].n_backends &&
+		    k < d->backends.n; j++, k++)
+			v[k] = backend_state(d, c, i, j, k);
+	*n = k;
+	return v;
 }
 
 /*
@@ -209,15 +249,20 @@ reload_sync(struct lbd *d, const struct conf *nc)
 	}
 }
 
-/* After a new service set the engine starts from the config's weights. */
+/* After a new service set: the engine has the states `st` it got with the
+ * services, or (NULL) the config's weights. */
 static int
-reset_pushed(struct lbd *d)
+reset_pushed(struct lbd *d, const struct dp_backend_state *st, size_t n_st)
 {
 	size_t n = d->backends.n;
 	struct be_pushed *v = calloc(n ? n : 1, sizeof(*v));
 
 	if (v == NULL)
 		return -1;
+	for (size_t k = 0; st != NULL && k < n_st && k < n; k++) {
+		v[k].valid = true;
+		v[k].st = st[k];
+	}
 	free(d->pushed);
 	d->pushed = v;
 	d->n_pushed = n;
@@ -266,10 +311,15 @@ lbd_reload(struct lbd *d, struct buf *report)
 	struct conf_diff diff;
 	struct conf *nc;
 	char line[512];
+	uint64_t t0;
 
 	sd_notifyf("RELOADING=1");
 	log_info("reload start file=%s", d->conf_path);
 	d->last_reload = time(NULL);
+	t0 = mono_ms();
+	/* 10,000 services take about a second to load and apply; the loop
+	 * does nothing else meanwhile. */
+	dataplane_busy(d->dp, RELOAD_GRACE_S);
 	buf_reset(&d->last_report);
 
 	nc = conf_load(d->conf_path, &diags);
@@ -294,9 +344,16 @@ lbd_reload(struct lbd *d, struct buf *report)
 	if (conf_diff(d->conf, nc, &diff) == 0) {
 		for (size_t i = 0; i < diff.n; i++) {
 			conf_change_format(&diff.v[i], line, sizeof(line));
-			log_info("config change: %s", line);
+			if (i < LOG_CHANGES_MAX)
+				log_info("config change: %s", line);
 			buf_printf(report, "%s\n", line);
 		}
+		/* A reload of a generated config can change 100,000 lines:
+		 * the log gets a sample, the one who reloaded gets them all. */
+		if (diff.n > LOG_CHANGES_MAX)
+			log_info("config change: and %zu more (the reply to "
+			    "\"lbctl reload\" lists them all)",
+			    diff.n - LOG_CHANGES_MAX);
 		if (diff.n == 0)
 			buf_puts(report, "no changes\n");
 		log_info("reload ok changes=%zu", diff.n);
@@ -310,10 +367,16 @@ lbd_reload(struct lbd *d, struct buf *report)
 	if (d->health != NULL && health_mgr_apply(d->health, nc) < 0)
 		log_warnx("reload: health checks could not be updated (out of "
 		    "memory); the previous checks keep running");
-	if (d->dp != NULL && (dataplane_apply(d->dp, nc) < 0 ||
-	    reset_pushed(d) < 0))
-		log_warnx("reload: the data plane took part of the new "
-		    "configuration (see above)");
+	if (d->dp != NULL) {
+		size_t n_st;
+		struct dp_backend_state *st = all_states(d, nc, &n_st);
+
+		if (dataplane_apply(d->dp, nc, st, n_st) < 0 ||
+		    reset_pushed(d, st, n_st) < 0)
+			log_warnx("reload: the data plane took part of the new "
+			    "configuration (see above)");
+		free(st);
+	}
 	reload_sync(d, nc);
 	if (d->vrrp == NULL && nc->n_groups > 0) {
 		char err[256];
@@ -333,6 +396,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 	push_services(d);
 	d->reloads++;
 	d->last_result = LBD_RELOAD_OK;
+	log_info("reload done in %llu ms", (unsigned long long)(mono_ms() - t0));
 	buf_append(&d->last_report, report->p, report->len);
 	conf_diags_free(&diags);
 	sd_notifyf("READY=1\nSTATUS=running, %u reloads", d->reloads);
@@ -412,6 +476,8 @@ lbd_run(const char *conf_path, const char *pidfile)
 {
 	struct conf_diags diags = { 0 };
 	struct lbd d;
+	struct dp_backend_state *st;
+	size_t n_st;
 	char err[512];
 	bool pid_written = false;
 
@@ -472,13 +538,17 @@ lbd_run(const char *conf_path, const char *pidfile)
 	}
 	health_mgr_on_change(d.health, health_changed, &d);
 
-	d.dp = dataplane_start(d.loop, d.conf, err, sizeof(err));
-	if (d.dp == NULL && err[0] != '\0') {
-		log_warnx("start failed: data plane: %s", err);
+	/* The engine starts from the backends' states, not the config's. */
+	st = all_states(&d, d.conf, &n_st);
+	d.dp = dataplane_start(d.loop, d.conf, st, n_st, err, sizeof(err));
+	if (d.dp != NULL && reset_pushed(&d, st, n_st) < 0) {
+		free(st);
+		log_warnx("start failed: out of memory");
 		goto fail;
 	}
-	if (d.dp != NULL && reset_pushed(&d) < 0) {
-		log_warnx("start failed: out of memory");
+	free(st);
+	if (d.dp == NULL && err[0] != '\0') {
+		log_warnx("start failed: data plane: %s", err);
 		goto fail;
 	}
 	d.sync = sync_mgr_start(d.loop, d.conf, d.dp, err, sizeof(err));

@@ -23,10 +23,8 @@
 
 /* A backend's state as last handed to the engine. */
 struct be_pushed {
-	bool		valid;
-	bool		takes_new;
-	bool		reset;
-	uint16_t	weight;
+	bool			 valid;
+	struct dp_backend_state	 st;
 };
 
 enum lbd_reload_result {

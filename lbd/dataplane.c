@@ -21,8 +21,14 @@
 #include "lbd/io/xsk_port.h"
 #include "lbd/owner.h"
 #include "lbd/util/clock.h"
+#include "lbd/util/keymap.h"
 #include "lbd/util/log.h"
 #include "lbd/worker.h"
+
+/* conf refuses more than the classifier's maps hold. */
+_Static_assert(CONF_SERVICES_MAX <= LBD_CLS_MAX_SVCS &&
+    CONF_ALL_BACKENDS_MAX <= LBD_CLS_MAX_BACKENDS,
+    "conf limits exceed the classifier maps");
 
 #define MAX_MACVLANS	64
 #define RESOLVE_QUEUE	256
@@ -43,6 +49,12 @@ struct macvlan {
 };
 
 #define MAX_HELD	64
+
+struct cover_route {
+	uint8_t		family, plen;
+	uint8_t		prefix[16];
+	int		ifindex;
+};
 
 struct dataplane {
 	struct ev_loop		*loop;
@@ -66,6 +78,12 @@ struct dataplane {
 	 * before the kernel has them. */
 	struct owned_addr	*want;
 	size_t			 n_want;
+	/* The connected routes of the data interfaces, where an address
+	 * belongs (home_iface); read again after a route change. */
+	struct cover_route	*cover;
+	uint32_t		 n_cover;
+	bool			 cover_ok;
+	uint32_t		 maglev_cap;	/* the engine's dp_params */
 
 	pthread_mutex_t		 rq_mu;		/* worker -> main: resolve */
 	struct dp_resolve	 rq[RESOLVE_QUEUE];
@@ -283,6 +301,7 @@ route_cb(void *arg)
 {
 	struct dataplane *p = arg;
 
+	p->cover_ok = false;
 	if (p->w != NULL)
 		push_routes(p);
 }
@@ -486,16 +505,12 @@ fam4or6(const struct conf_addr *a)
 	return a->family == AF_INET ? 4 : 6;
 }
 
+/* An address listed twice (a VIP of several services, a VIP that is also
+ * local) is one map entry with the flags OR-ed, by xdp_prog_set_owned. */
 static void
 add_addr_key(struct xdp_owned *o, uint8_t family, const uint8_t *addr,
     uint32_t flag)
 {
-	for (uint32_t i = 0; i < o->n_addrs; i++)
-		if (o->addrs[i].family == family &&
-		    memcmp(o->addrs[i].addr, addr, 16) == 0) {
-			o->addr_flags[i] |= flag;
-			return;
-		}
 	memset(&o->addrs[o->n_addrs], 0, sizeof(o->addrs[0]));
 	o->addrs[o->n_addrs].family = family;
 	memcpy(o->addrs[o->n_addrs].addr, addr, 16);
@@ -532,16 +547,31 @@ local_one(void *arg, uint8_t family, const uint8_t addr[16], int ifindex)
 /* The classifier takes the traffic of an address from the moment this
  * node means to hold it until the kernel has let it go: never is the
  * address the kernel's alone (it would reset our connections). */
-static bool
-wanted(const struct dataplane *p, uint8_t family, const uint8_t *a)
+/* The addresses this node means to hold, as a set (NULL: out of memory,
+ * and wanted() falls back to the owner alone). */
+static struct keymap *
+want_set(const struct dataplane *p)
 {
-	if (owner_holds(p->owner, family, a))
-		return true;
-	for (size_t i = 0; i < p->n_want; i++)
-		if (p->want[i].family == family &&
-		    memcmp(p->want[i].addr, a, 16) == 0)
-			return true;
-	return false;
+	struct keymap *m = keymap_new(KEYMAP_ADDR_LEN, p->n_want);
+	uint8_t k[KEYMAP_ADDR_LEN];
+
+	for (size_t i = 0; m != NULL && i < p->n_want; i++)
+		if (keymap_put(m, keymap_addr_key(k, p->want[i].family, p->want[i].addr),
+		    1, NULL) < 0) {
+			keymap_free(m);
+			m = NULL;
+		}
+	return m;
+}
+
+static bool
+wanted(const struct dataplane *p, const struct keymap *want, uint8_t family,
+    const uint8_t *a)
+{
+	uint8_t k[KEYMAP_ADDR_LEN];
+
+	return owner_holds(p->owner, family, a) ||
+	    (want != NULL && keymap_get(want, keymap_addr_key(k, family, a)) != NULL);
 }
 
 static int
@@ -549,6 +579,7 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 {
 	size_t ns = c->n_services, na = 0, nb = 0;
 	struct local_collect lc;
+	struct keymap *want = c->n_groups > 0 ? want_set(p) : NULL;
 
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i < ns; i++) {
@@ -560,8 +591,10 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 	o->addrs = calloc(na + 1, sizeof(*o->addrs));
 	o->addr_flags = calloc(na + 1, sizeof(*o->addr_flags));
 	o->backends = calloc(nb + 1, sizeof(*o->backends));
-	if (!o->svcs || !o->addrs || !o->addr_flags || !o->backends)
+	if (!o->svcs || !o->addrs || !o->addr_flags || !o->backends) {
+		keymap_free(want);
 		return -1;
+	}
 	for (size_t i = 0; i < ns; i++) {
 		const struct conf_service *s = &c->services[i];
 		struct lbd_flow_key *k;
@@ -570,7 +603,7 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 		/* With VRRP a backup takes nothing from the kernel: a frame
 		 * flooded to it for the virtual MAC is not its to forward. */
 		a16(a, &s->vip);
-		if (c->n_groups > 0 && !wanted(p, fam4or6(&s->vip), a))
+		if (c->n_groups > 0 && !wanted(p, want, fam4or6(&s->vip), a))
 			continue;
 		k = &o->svcs[o->n_svcs++];
 		k->family = fam4or6(&s->vip);
@@ -608,6 +641,7 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 	}
 	/* This host's addresses, so that answers to its own connections
 	 * (health checks) are left to the kernel. */
+	keymap_free(want);
 	lc.o = o;
 	lc.cap = na + 1;
 	knl_addrs_each(p->nl, local_one, &lc);
@@ -624,14 +658,7 @@ owned_maps_free(struct xdp_owned *o)
 }
 
 /* The data interface an address belongs on: the one whose connected
- * route covers it, else the first. */
-struct cover {
-	uint8_t		family;
-	uint8_t		addr[16];
-	int		best_plen, ifindex;
-	struct dataplane *p;
-};
-
+ * route covers it most narrowly, else the first. */
 static bool
 pfx_match(const uint8_t *a, const uint8_t *p, uint8_t plen)
 {
@@ -641,32 +668,80 @@ pfx_match(const uint8_t *a, const uint8_t *p, uint8_t plen)
 	return true;
 }
 
+struct cover_collect {
+	struct dataplane	*p;
+	size_t			 cap;
+};
+
 static void
 cover_one(void *arg, uint8_t family, const uint8_t prefix[16], uint8_t plen,
     int oif, bool has_gw, const uint8_t gw[16])
 {
-	struct cover *c = arg;
+	struct cover_collect *cc = arg;
+	struct dataplane *p = cc->p;
+	struct cover_route *r;
 
-	if (family != c->family || has_gw || (int)plen <= c->best_plen ||
-	    eng_if_of(c->p, oif) < 0 || !pfx_match(c->addr, prefix, plen))
+	if (has_gw || eng_if_of(p, oif) < 0)
 		return;
-	for (uint32_t i = 0; i < c->p->n_if; i++)
-		if (c->p->ifs[i].ifindex == oif) {
-			c->best_plen = plen;
-			c->ifindex = oif;
+	if (p->n_cover == cc->cap) {
+		size_t nc = cc->cap ? cc->cap * 2 : 8;
+		struct cover_route *nv = realloc(p->cover, nc * sizeof(*nv));
+
+		if (nv == NULL)
+			return;
+		p->cover = nv;
+		cc->cap = nc;
+	}
+	r = &p->cover[p->n_cover++];
+	r->family = family;
+	r->plen = plen;
+	memcpy(r->prefix, prefix, 16);
+	r->ifindex = oif;
+}
+
+/* The kernel's route cache also holds the local table, one route per
+ * address: thousands with a big config. Only the connected routes of the
+ * data interfaces matter here, so they are kept apart. */
+static void
+read_cover(struct dataplane *p)
+{
+	struct cover_collect cc = { .p = p };
+
+	free(p->cover);
+	p->cover = NULL;
+	p->n_cover = 0;
+	knl_routes_each(p->nl, cover_one, &cc);
+	p->cover_ok = true;
+}
+
+/* The data interface whose connected route covers `addr` most narrowly,
+ * or -1. */
+static int
+connected_iface(struct dataplane *p, uint8_t family, const uint8_t *addr)
+{
+	int best_plen = -1, ifindex = -1;
+
+	if (!p->cover_ok)
+		read_cover(p);
+	for (uint32_t i = 0; i < p->n_cover; i++) {
+		const struct cover_route *r = &p->cover[i];
+
+		if (r->family == family && (int)r->plen > best_plen &&
+		    pfx_match(addr, r->prefix, r->plen)) {
+			best_plen = r->plen;
+			ifindex = r->ifindex;
 		}
+	}
+	return ifindex;
 }
 
 static const struct dp_if *
 home_iface(struct dataplane *p, uint8_t family, const uint8_t *addr)
 {
-	struct cover c = { .family = family, .best_plen = -1, .p = p };
+	int ifindex = connected_iface(p, family, addr);
 
-	memcpy(c.addr, addr, 16);
-	c.ifindex = p->ifs[0].ifindex;
-	knl_routes_each(p->nl, cover_one, &c);
 	for (uint32_t i = 0; i < p->n_if; i++)
-		if (p->ifs[i].ifindex == c.ifindex)
+		if (p->ifs[i].ifindex == ifindex)
 			return &p->ifs[i];
 	return &p->ifs[0];
 }
@@ -746,12 +821,18 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 {
 	size_t n = 0, cap = 0;
 	struct owned_addr *v = NULL;
+	struct keymap *seen = NULL;
 
 #define PUSH(fam_, a_, plen_, ifi_, mac_) do {				\
 	if (n == cap) {							\
 		cap = cap ? cap * 2 : 16;				\
 		struct owned_addr *nv_ = realloc(v, cap * sizeof(*v));	\
-		if (nv_ == NULL) { free(v); *out = NULL; return 0; }	\
+		if (nv_ == NULL) {					\
+			free(v);					\
+			keymap_free(seen);				\
+			*out = NULL;					\
+			return 0;					\
+		}							\
 		v = nv_;						\
 	}								\
 	memset(&v[n], 0, sizeof(v[n]));					\
@@ -798,26 +879,29 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 				}
 			}
 	} else {
+		/* Services share VIPs and pools: each address once. */
+		if ((seen = keymap_new(KEYMAP_ADDR_LEN, c->n_services)) == NULL) {
+			free(v);
+			*out = NULL;
+			return 0;
+		}
 		for (size_t i = 0; i < c->n_services; i++) {
 			const struct conf_service *s = &c->services[i];
 			for (size_t j = 0; j <= s->n_snat_pool; j++) {
 				const struct conf_addr *ca = j == 0 ? &s->vip :
 				    &s->snat_pool[j - 1];
-				uint8_t a[16], f = fam4or6(ca);
+				uint8_t a[16], k[KEYMAP_ADDR_LEN], f = fam4or6(ca);
 				const struct dp_if *home;
-				bool dup = false;
 
 				a16(a, ca);
-				for (size_t k = 0; k < n && !dup; k++)
-					dup = v[k].family == f &&
-					    memcmp(v[k].addr, a, 16) == 0;
-				if (dup)
+				if (keymap_put(seen, keymap_addr_key(k, f, a), 0, NULL) != 1)
 					continue;
 				home = home_iface(p, f, a);
 				PUSH(f, a, f == 4 ? 32 : 128, home->ifindex,
 				    home->info.mac);
 			}
 		}
+		keymap_free(seen);
 	}
 #undef PUSH
 	*out = v;
@@ -896,13 +980,27 @@ set_services_fn(struct dp_engine *e, void *arg)
 	c->rc = dp_engine_set_services(e, c->v, c->n);
 }
 
+/* The services of `c`, with the backends' states when given (else as the
+ * config has them), built here and handed to the worker whole. */
 static int
-push_services(struct dataplane *p, const struct conf *c)
+push_services(struct dataplane *p, const struct conf *c,
+    const struct dp_backend_state *st, size_t n_st)
 {
 	struct svcs_call sc;
 
 	if (dp_services_from_conf(c, &sc.v, &sc.n) < 0)
 		return -1;
+	for (size_t i = 0; st != NULL && i < n_st; i++) {
+		struct dp_backend *b;
+
+		if (st[i].svc >= sc.n || st[i].b >= sc.v[st[i].svc].nb)
+			continue;
+		b = &sc.v[st[i].svc].b[st[i].b];
+		b->up = st[i].up;
+		b->weight = st[i].weight;
+		b->reset = st[i].reset && !st[i].up;
+	}
+	dp_services_prepare(sc.v, sc.n, p->maglev_cap);
 	worker_call(p->w, set_services_fn, &sc);
 	if (sc.rc < 0) {
 		for (uint32_t i = 0; i < sc.n; i++)
@@ -955,29 +1053,27 @@ orphan_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		(void)apply_maps(p, p->conf);
 }
 
-struct backend_call {
-	uint32_t	svc, b;
-	bool		up;
-	uint16_t	weight;
-	bool		reset;
+struct backends_call {
+	const struct dp_backend_state	*v;
+	size_t				 n;
 };
 
 static void
-backend_fn(struct dp_engine *e, void *arg)
+backends_fn(struct dp_engine *e, void *arg)
 {
-	struct backend_call *c = arg;
+	struct backends_call *c = arg;
 
-	dp_backend_set(e, c->svc, c->b, c->up, c->weight, c->reset);
+	dp_backends_set(e, c->v, c->n);
 }
 
 void
-dataplane_backend(struct dataplane *p, uint32_t svc, uint32_t b, bool up,
-    uint16_t weight, bool reset)
+dataplane_backends(struct dataplane *p, const struct dp_backend_state *v,
+    size_t n)
 {
-	struct backend_call c = { svc, b, up, weight, reset };
+	struct backends_call c = { v, n };
 
-	if (p != NULL)
-		worker_call(p->w, backend_fn, &c);
+	if (p != NULL && n > 0)
+		worker_call(p->w, backends_fn, &c);
 }
 
 /* ---- lifetime -------------------------------------------------------- */
@@ -993,16 +1089,27 @@ neigh_init_one(void *arg, uint8_t family, const uint8_t addr[16], int ifindex,
 static void
 preresolve(struct dataplane *p, const struct conf *c)
 {
+	struct keymap *seen = keymap_new(KEYMAP_ADDR_LEN, 64);
+	uint8_t k[KEYMAP_ADDR_LEN];
+
+	if (seen == NULL)
+		return;
+	/* Each backend host once (thousands of services share a few hundred
+	 * hosts); one behind a gateway is the gateway's business, resolved
+	 * when a frame first needs it. */
 	for (size_t i = 0; i < c->n_services; i++)
 		for (size_t j = 0; j < c->services[i].n_backends; j++) {
 			const struct conf_addr *ca = &c->services[i].backends[j].addr;
-			uint8_t a[16];
-			const struct dp_if *home;
+			uint8_t a[16], f = fam4or6(ca);
+			int ifindex;
 
 			a16(a, ca);
-			home = home_iface(p, fam4or6(ca), a);
-			(void)knl_resolve(p->nl, fam4or6(ca), a, home->ifindex);
+			if (keymap_put(seen, keymap_addr_key(k, f, a), 0, NULL) != 1 ||
+			    (ifindex = connected_iface(p, f, a)) < 0)
+				continue;
+			(void)knl_resolve(p->nl, f, a, ifindex);
 		}
+	keymap_free(seen);
 }
 
 static int
@@ -1066,8 +1173,8 @@ open_iface(struct dataplane *p, const struct conf *c, const char *name,
 }
 
 struct dataplane *
-dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
-    size_t errlen)
+dataplane_start(struct ev_loop *loop, const struct conf *c,
+    const struct dp_backend_state *st, size_t n_st, char *err, size_t errlen)
 {
 	struct knl_cb cb = { link_cb, route_cb, addr_cb, neigh_cb, NULL };
 	struct dataplane *p;
@@ -1098,6 +1205,7 @@ dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
 	if ((p->nl = knl_open(loop, &cb, err, errlen)) == NULL)
 		goto fail;
 	dp_params_from_conf(c, &par);
+	p->maglev_cap = par.maglev_size;
 	/* Nobody reads connection events until ha-sync does. */
 	p->sync_events = c->sync.present;
 	if (!p->sync_events)
@@ -1133,7 +1241,7 @@ dataplane_start(struct ev_loop *loop, const struct conf *c, char *err,
 	/* Tables before traffic: routes, neighbours, services. */
 	push_routes(p);
 	knl_neigh_each(p->nl, neigh_init_one, p);
-	if (push_services(p, c) < 0) {
+	if (push_services(p, c, st, n_st) < 0) {
 		snprintf(err, errlen, "services: out of memory");
 		goto fail;
 	}
@@ -1155,13 +1263,14 @@ fail:
 }
 
 int
-dataplane_apply(struct dataplane *p, const struct conf *c)
+dataplane_apply(struct dataplane *p, const struct conf *c,
+    const struct dp_backend_state *st, size_t n_st)
 {
 	int rc = 0;
 
 	if (p == NULL)
 		return 0;
-	if (push_services(p, c) < 0)
+	if (push_services(p, c, st, n_st) < 0)
 		rc = -1;
 	(void)refresh_orphans(p);
 	if (apply_owned(p, c) < 0)
@@ -1192,19 +1301,27 @@ dataplane_hold_group(struct dataplane *p, const char *group, bool hold)
 }
 
 static void
-alive_cb(struct ev_loop *loop, ev_timer *w, int revents)
+set_alive(struct dataplane *p, uint64_t grace_ns)
 {
-	struct dataplane *p = w->data;
-	struct timespec ts;
-	uint64_t until;
+	uint64_t until = mono_ns() + grace_ns;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	until = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
-	    ALIVE_GRACE_NS;
 	for (uint32_t i = 0; i < p->n_if; i++)
 		if (p->ifs[i].prog != NULL &&
 		    xdp_prog_set_alive(p->ifs[i].prog, until) < 0)
 			log_warn("interface %s: classifier alive map", p->ifs[i].name);
+}
+
+static void
+alive_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	set_alive(w->data, ALIVE_GRACE_NS);
+}
+
+void
+dataplane_busy(struct dataplane *p, double seconds)
+{
+	if (p != NULL)
+		set_alive(p, (uint64_t)(seconds * 1e9));
 }
 
 void
@@ -1240,6 +1357,7 @@ dataplane_stop(struct dataplane *p)
 	pthread_mutex_destroy(&p->evq_mu);
 	free(p->evq);
 	free(p->want);
+	free(p->cover);
 	free(p);
 }
 

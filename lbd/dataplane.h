@@ -24,14 +24,23 @@
 
 struct dataplane;
 
+/* `st`: the backends' states to start from (NULL: as configured). */
 struct dataplane *dataplane_start(struct ev_loop *, const struct conf *,
-		    char *err, size_t errlen);
-/* A reload: services, classifier maps, addresses, GARP knobs. */
-int		dataplane_apply(struct dataplane *, const struct conf *);
-/* Backend `b` of service `svc` (conf order) takes new connections or not;
- * with `reset`, its connections end at their next packet (dp_backend_set). */
-void		dataplane_backend(struct dataplane *, uint32_t svc, uint32_t b,
-		    bool up, uint16_t weight, bool reset);
+		    const struct dp_backend_state *st, size_t n_st, char *err,
+		    size_t errlen);
+/* The main loop is about to be busy for up to `seconds` (a reload of a
+ * big config): the classifier's dead man's switch must not take that for
+ * a hang. The next tick of its timer shortens the grace again. */
+void		dataplane_busy(struct dataplane *, double seconds);
+/* A reload: services (their backends in states `st` when given),
+ * classifier maps, addresses, GARP knobs. */
+int		dataplane_apply(struct dataplane *, const struct conf *,
+		    const struct dp_backend_state *st, size_t n_st);
+/* Backends (service and backend indexes in conf order) take new
+ * connections or not, with a weight; with `reset`, their connections end at
+ * their next packet (dp_backends_set). One pause of the worker for all. */
+void		dataplane_backends(struct dataplane *,
+		    const struct dp_backend_state *, size_t n);
 /*
  * VRRP: this node became master of `group` (hold) or stopped being it.
  * Takes or releases the group's addresses (with GARP/NA on taking) and

@@ -6,6 +6,7 @@
 
 #include "lbd/io/garp.h"
 #include "lbd/owner.h"
+#include "lbd/util/keymap.h"
 #include "lbd/util/log.h"
 
 struct owner {
@@ -13,6 +14,7 @@ struct owner {
 	struct knl		*nl;
 	struct owned_addr	*v;
 	size_t			 n, cap;
+	struct keymap		*index;		/* family+address -> v[i] */
 	uint32_t		 count, interval_ms, refresh_ms;
 	uint64_t		 sent, send_errors;
 	int			 fd;		/* garp_open */
@@ -26,13 +28,24 @@ astr(const struct owned_addr *a, char *buf, size_t len)
 	return buf;
 }
 
+/* Addresses logged one per line by one take or release; a big config's
+ * thousands of VIPs are counted instead. */
+#define LOG_ADDRS_MAX	32
+
+static void
+log_more(size_t n, const char *what)
+{
+	if (n > LOG_ADDRS_MAX)
+		log_info("and %zu more addresses %s", n - LOG_ADDRS_MAX, what);
+}
+
 static ssize_t
 find(const struct owner *o, uint8_t family, const uint8_t *addr)
 {
-	for (size_t i = 0; i < o->n; i++)
-		if (o->v[i].family == family && memcmp(o->v[i].addr, addr, 16) == 0)
-			return (ssize_t)i;
-	return -1;
+	uint8_t k[KEYMAP_ADDR_LEN];
+	uint32_t *i = keymap_get(o->index, keymap_addr_key(k, family, addr));
+
+	return i == NULL ? -1 : (ssize_t)*i;
 }
 
 static void
@@ -92,6 +105,10 @@ owner_new(struct ev_loop *loop, struct knl *nl, uint32_t count,
 		return NULL;
 	o->loop = loop;
 	o->nl = nl;
+	if ((o->index = keymap_new(KEYMAP_ADDR_LEN, 16)) == NULL) {
+		free(o);
+		return NULL;
+	}
 	if ((o->fd = garp_open()) < 0)
 		log_warn("announcements: packet socket");
 	ev_timer_init(&o->burst, burst_cb, 0, 0);
@@ -116,10 +133,12 @@ owner_take(struct owner *o, const struct owned_addr *v, size_t n)
 {
 	int failed = 0;
 	bool announce_now = false;
+	size_t taken = 0;
 	char s[64];
 
 	for (size_t i = 0; i < n; i++) {
 		struct owned_addr a = v[i];
+		uint8_t k[KEYMAP_ADDR_LEN];
 		int rc;
 
 		if (find(o, a.family, a.addr) >= 0)
@@ -139,10 +158,20 @@ owner_take(struct owner *o, const struct owned_addr *v, size_t n)
 			failed++;
 			continue;
 		}
+		if (keymap_put(o->index, keymap_addr_key(k, a.family, a.addr),
+		    (uint32_t)o->n, NULL) < 0) {
+			if (rc == 0)
+				(void)knl_addr_del(o->nl, a.ifindex, a.family,
+				    a.addr, a.plen);
+			failed++;
+			continue;
+		}
 		a.added = rc == 0;
 		a.announce_left = o->count;
-		log_info("address %s/%u taken on ifindex %d%s", astr(&a, s, sizeof(s)),
-		    a.plen, a.ifindex, a.added ? "" : " (already present)");
+		if (taken++ < LOG_ADDRS_MAX)
+			log_info("address %s/%u taken on ifindex %d%s",
+			    astr(&a, s, sizeof(s)), a.plen, a.ifindex,
+			    a.added ? "" : " (already present)");
 		o->v[o->n++] = a;
 		/* The first announcement goes out at once. */
 		if (a.announce_left > 0) {
@@ -151,6 +180,7 @@ owner_take(struct owner *o, const struct owned_addr *v, size_t n)
 			announce_now |= o->v[o->n - 1].announce_left > 0;
 		}
 	}
+	log_more(taken, "taken");
 	if (announce_now && !ev_is_active(&o->burst)) {
 		ev_timer_set(&o->burst, o->interval_ms / 1000.0,
 		    o->interval_ms / 1000.0);
@@ -160,42 +190,63 @@ owner_take(struct owner *o, const struct owned_addr *v, size_t n)
 }
 
 static void
-release_at(struct owner *o, size_t i)
+release_at(struct owner *o, size_t i, size_t *released)
 {
 	struct owned_addr *a = &o->v[i];
+	uint8_t k[KEYMAP_ADDR_LEN];
+	uint32_t *moved;
 	char s[64];
 
 	/* Floating addresses are lbd's by definition (VIPs, SNAT pool,
 	 * VRRP addresses): remove them even when they were already there,
 	 * e.g. left by an lbd that was killed. */
 	(void)knl_addr_del(o->nl, a->ifindex, a->family, a->addr, a->plen);
-	log_info("address %s/%u released from ifindex %d", astr(a, s, sizeof(s)),
-	    a->plen, a->ifindex);
+	if ((*released)++ < LOG_ADDRS_MAX)
+		log_info("address %s/%u released from ifindex %d",
+		    astr(a, s, sizeof(s)), a->plen, a->ifindex);
+	(void)keymap_del(o->index, keymap_addr_key(k, a->family, a->addr));
 	o->v[i] = o->v[--o->n];
+	if (i < o->n && (moved = keymap_get(o->index,
+	    keymap_addr_key(k, o->v[i].family, o->v[i].addr))) != NULL)
+		*moved = (uint32_t)i;
 }
 
 void
 owner_release(struct owner *o, const struct owned_addr *v, size_t n)
 {
+	size_t released = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		ssize_t k = find(o, v[i].family, v[i].addr);
 		if (k >= 0)
-			release_at(o, (size_t)k);
+			release_at(o, (size_t)k, &released);
 	}
+	log_more(released, "released");
 }
 
 int
 owner_set(struct owner *o, const struct owned_addr *v, size_t n)
 {
+	struct keymap *want = keymap_new(KEYMAP_ADDR_LEN, n);
+	uint8_t k[KEYMAP_ADDR_LEN];
+	size_t released = 0;
+
+	if (want == NULL)
+		return (int)n;
+	for (size_t i = 0; i < n; i++)
+		(void)keymap_put(want, keymap_addr_key(k, v[i].family, v[i].addr),
+		    (uint32_t)i, NULL);
 	for (size_t i = o->n; i-- > 0;) {
-		bool keep = false;
-		for (size_t k = 0; k < n && !keep; k++)
-			keep = v[k].family == o->v[i].family &&
-			    memcmp(v[k].addr, o->v[i].addr, 16) == 0 &&
-			    v[k].ifindex == o->v[i].ifindex;
-		if (!keep)
-			release_at(o, i);
+		uint32_t *j = keymap_get(want, keymap_addr_key(k, o->v[i].family,
+		    o->v[i].addr));
+
+		/* An address that moves to another interface is released
+		 * here and taken again below. */
+		if (j == NULL || v[*j].ifindex != o->v[i].ifindex)
+			release_at(o, i, &released);
 	}
+	log_more(released, "released");
+	keymap_free(want);
 	return owner_take(o, v, n);
 }
 
@@ -208,14 +259,18 @@ owner_holds(const struct owner *o, uint8_t family, const uint8_t *addr)
 void
 owner_free(struct owner *o)
 {
+	size_t released = 0;
+
 	if (o == NULL)
 		return;
 	ev_timer_stop(o->loop, &o->burst);
 	ev_timer_stop(o->loop, &o->refresh);
 	while (o->n > 0)
-		release_at(o, o->n - 1);
+		release_at(o, o->n - 1, &released);
+	log_more(released, "released");
 	if (o->fd >= 0)
 		close(o->fd);
+	keymap_free(o->index);
 	free(o->v);
 	free(o);
 }

@@ -21,6 +21,7 @@ struct call {
 	worker_fn	 fn;
 	void		*arg;
 	bool		 done;
+	uint64_t	 ns;		/* how long it held the worker */
 	struct call	*next;
 };
 
@@ -89,6 +90,7 @@ static void
 run_calls(struct worker *w)
 {
 	struct call *c;
+	uint64_t t0;
 
 	pthread_mutex_lock(&w->mu);
 	atomic_store_explicit(&w->pending, false, memory_order_relaxed);
@@ -97,7 +99,9 @@ run_calls(struct worker *w)
 		if (w->calls == NULL)
 			w->calls_tail = &w->calls;
 		pthread_mutex_unlock(&w->mu);
+		t0 = mono_ns();
 		c->fn(w->e, c->arg);
+		c->ns = mono_ns() - t0;
 		pthread_mutex_lock(&w->mu);
 		c->done = true;
 	}
@@ -312,6 +316,10 @@ worker_call(struct worker *w, worker_fn fn, void *arg)
 	while (!c.done)
 		pthread_cond_wait(&w->cv, &w->mu);
 	pthread_mutex_unlock(&w->mu);
+	/* Frames wait in the rings meanwhile; a long pause overflows them. */
+	if (c.ns > 10000000)
+		log_debug("worker paused %.1f ms for the main thread",
+		    c.ns / 1e6);
 }
 
 struct port_stats_call {

@@ -29,7 +29,7 @@
 #define DP_MAX_IF		16
 #define DP_MAX_ROUTES		256
 #define DP_SNAT_MAX		64
-#define DP_MAGLEV_DEFAULT	65537	/* prime */
+#define DP_MAGLEV_DEFAULT	65537	/* prime; the largest table */
 #define DP_SNAT_PORT_LO		1024
 #define DP_SNAT_PORT_HI		65535
 
@@ -87,6 +87,7 @@ struct dp_service {
 	uint32_t	*maglev;	/* backend index per slot; UINT32_MAX empty */
 	uint32_t	maglev_size;
 	uint32_t	n_avail;	/* backends that take new connections */
+	bool		sched_ready;	/* dp_services_prepare built it */
 	struct dp_counters cnt;
 	uint64_t	drops[DP_DROP__COUNT];
 };
@@ -134,7 +135,9 @@ struct dp_params {
 	uint32_t		events;		/* ct event ring size (0: none) */
 	struct ct_timeouts	timeouts;
 	uint64_t		seed;		/* hashing; random in production */
-	uint32_t		maglev_size;	/* prime; 0 = DP_MAGLEV_DEFAULT */
+	uint32_t		maglev_size;	/* the most slots of a service's
+						 * table (dp_maglev_size), a
+						 * prime; 0 = DP_MAGLEV_DEFAULT */
 	uint32_t		neigh_max;
 };
 
@@ -171,6 +174,15 @@ const struct dp_service *dp_engine_services(const struct dp_engine *,
  */
 void		dp_backend_set(struct dp_engine *, uint32_t svc, uint32_t b,
 		    bool up, uint16_t weight, bool reset);
+/* Many at once (a reload re-states every backend): each service's
+ * scheduler is rebuilt once, not once per backend. */
+struct dp_backend_state {
+	uint32_t	svc, b;
+	uint16_t	weight;
+	bool		up, reset;
+};
+void		dp_backends_set(struct dp_engine *, const struct dp_backend_state *,
+		    size_t n);
 
 /*
  * Backends a reload removed that still have connections of routed mode:
@@ -263,8 +275,18 @@ struct ct_table	*dp_engine_ct(struct dp_engine *);
 /* Pick a backend for a new connection; -1 when none takes new ones. */
 int32_t		dp_sched_pick(struct dp_service *, const struct dp_tuple *,
 		    uint64_t seed);
-/* Recompute availability and the Maglev table after a change. */
+/* Recompute availability and the Maglev table (`maglev_size` slots, a
+ * prime; 0 = DP_MAGLEV_DEFAULT) after a change. */
 int		dp_sched_rebuild(struct dp_service *, uint32_t maglev_size);
+/* Build the scheduler state (the Maglev tables: the costly part) of a set
+ * of services on the caller's thread, before dp_engine_set_services takes
+ * them on the worker's: a reload of 10,000 services then pauses forwarding
+ * for the table walk only. `maglev_cap` as dp_params.maglev_size. */
+void		dp_services_prepare(struct dp_service *, uint32_t n,
+		    uint32_t maglev_cap);
+/* The Maglev table size for a service of `nb` backends among `n_services`
+ * (a shared budget; see sched.c), at most `cap` (0 = DP_MAGLEV_DEFAULT). */
+uint32_t	dp_maglev_size(uint32_t n_services, uint32_t nb, uint32_t cap);
 void		dp_service_free(struct dp_service *);
 static inline bool
 dp_backend_available(const struct dp_backend *b)

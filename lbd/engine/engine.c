@@ -354,7 +354,9 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 				be->snat[k] = snat_space_get(&e->snat, &key);
 			}
 		}
-		dp_sched_rebuild(s, e->par.maglev_size);
+		if (!s->sched_ready)
+			dp_sched_rebuild(s, dp_maglev_size(n, s->nb,
+			    e->par.maglev_size));
 	}
 
 	/* Carry connections across: point them at the new service and backend
@@ -399,20 +401,34 @@ dp_engine_services(const struct dp_engine *e, uint32_t *n)
 }
 
 void
+dp_backends_set(struct dp_engine *e, const struct dp_backend_state *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t svc = v[i].svc;
+		struct dp_backend *be;
+
+		if (svc >= e->n_svc || v[i].b >= e->svc[svc].nb)
+			continue;
+		be = &e->svc[svc].b[v[i].b];
+		be->up = v[i].up;
+		be->weight = v[i].weight;
+		e->n_reset -= be->reset;
+		be->reset = v[i].reset && !v[i].up;
+		e->n_reset += be->reset;
+		/* Callers list a service's backends together. */
+		if (i + 1 == n || v[i + 1].svc != svc)
+			dp_sched_rebuild(&e->svc[svc], dp_maglev_size(e->n_svc,
+			    e->svc[svc].nb, e->par.maglev_size));
+	}
+}
+
+void
 dp_backend_set(struct dp_engine *e, uint32_t svc, uint32_t b, bool up,
     uint16_t weight, bool reset)
 {
-	struct dp_backend *be;
+	struct dp_backend_state s = { svc, b, weight, up, reset };
 
-	if (svc >= e->n_svc || b >= e->svc[svc].nb)
-		return;
-	be = &e->svc[svc].b[b];
-	be->up = up;
-	be->weight = weight;
-	e->n_reset -= be->reset;
-	be->reset = reset && !up;
-	e->n_reset += be->reset;
-	dp_sched_rebuild(&e->svc[svc], e->par.maglev_size);
+	dp_backends_set(e, &s, 1);
 }
 
 const struct dp_stats *

@@ -213,6 +213,47 @@ out:
 	return rc;
 }
 
+/*
+ * Maglev table sizes, primes. The paper wants M >> N (100 N keeps the
+ * imbalance near 1%); a bigger table also moves fewer keys that were not
+ * on a backend that came or went (65537 slots and 10 backends: 0.1%; 1021:
+ * 2.7%). Few services get the largest table. Many share a budget of
+ * MAGLEV_BUDGET slots (64 MiB), so that 10,000 services do not take 2.6 GB
+ * and seconds per reload, but no table gets fewer than about 100 slots per
+ * configured backend. Sized by the configured backends and the service
+ * count, both from the config: the two nodes of a pair build the same
+ * tables, and a backend going down does not resize its service's.
+ */
+#define MAGLEV_BUDGET	(16u << 20)
+
+static const uint32_t maglev_ladder[] = { 1021, 2053, 4099, 8209, 16411,
+    32771, 65537 };
+#define LADDER_N	(sizeof(maglev_ladder) / sizeof(maglev_ladder[0]))
+
+uint32_t
+dp_maglev_size(uint32_t n_services, uint32_t nb, uint32_t cap)
+{
+	uint32_t budget = MAGLEV_BUDGET / (n_services ? n_services : 1);
+	uint32_t m = maglev_ladder[0];
+
+	for (size_t i = 0; i < LADDER_N && maglev_ladder[i] <= budget; i++)
+		m = maglev_ladder[i];
+	for (size_t i = 0; i < LADDER_N && m < 100ull * nb; i++)
+		if (maglev_ladder[i] > m)
+			m = maglev_ladder[i];
+	if (cap == 0)
+		cap = DP_MAGLEV_DEFAULT;
+	return m < cap ? m : cap;
+}
+
+void
+dp_services_prepare(struct dp_service *svcs, uint32_t n, uint32_t maglev_cap)
+{
+	for (uint32_t i = 0; i < n; i++)
+		svcs[i].sched_ready = dp_sched_rebuild(&svcs[i],
+		    dp_maglev_size(n, svcs[i].nb, maglev_cap)) == 0;
+}
+
 int
 dp_sched_rebuild(struct dp_service *s, uint32_t maglev_size)
 {
@@ -223,7 +264,8 @@ dp_sched_rebuild(struct dp_service *s, uint32_t maglev_size)
 		s->b[i].wrr_cur = 0;
 	}
 	if (s->sched == DP_SCHED_MAGLEV)
-		return maglev_build(s, maglev_size ? maglev_size : DP_MAGLEV_DEFAULT);
+		return maglev_build(s, maglev_size ? maglev_size :
+		    DP_MAGLEV_DEFAULT);
 	return 0;
 }
 

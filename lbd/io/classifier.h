@@ -52,7 +52,7 @@ enum lbd_cls_stat {
 };
 
 #define LBD_CLS_MAX_SVCS	65536
-#define LBD_CLS_MAX_ADDRS	4096
+#define LBD_CLS_MAX_ADDRS	65536	/* VIPs, SNAT and local addresses */
 #define LBD_CLS_MAX_BACKENDS	262144
 #define LBD_CLS_MAX_QUEUES	64
 

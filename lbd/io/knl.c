@@ -22,6 +22,8 @@
 #include "lbd/io/knl.h"
 #include "lbd/util/log.h"
 
+#define KNL_RCVBUF	(8 << 20)
+
 struct knl {
 	struct ev_loop		*loop;
 	struct knl_cb		 cb;
@@ -29,6 +31,10 @@ struct knl {
 	struct nl_cache_mngr	*mngr;		/* owns the caches */
 	struct nl_cache		*links, *routes, *neighs, *addrs;
 	bool			 routes_stale;	/* a route was deleted */
+	/* Route and address changes are reported once per read of the
+	 * socket, not once per object: taking 10,000 VIPs brings 20,000
+	 * notifications, and each report rewrites tables. */
+	bool			 routes_changed, addrs_changed;
 	ev_io			 io;
 };
 
@@ -90,20 +96,58 @@ change_cb(struct nl_cache *c, struct nl_object *o, int action, void *arg)
 		n->cb.link(n->cb.arg, rtnl_link_get_ifindex((struct rtnl_link *)o));
 	else if (c == n->routes && action == NL_ACT_DEL)
 		n->routes_stale = true;		/* io_cb reads them again */
-	else if (c == n->routes && n->cb.route != NULL)
-		n->cb.route(n->cb.arg);
-	else if (c == n->addrs && n->cb.addr != NULL)
-		n->cb.addr(n->cb.arg);
+	else if (c == n->routes)
+		n->routes_changed = true;
+	else if (c == n->addrs)
+		n->addrs_changed = true;
 	else if (c == n->neighs && n->cb.neigh != NULL && action != NL_ACT_DEL)
 		neigh_report(n->cb.neigh, n->cb.arg, (struct rtnl_neigh *)o);
+}
+
+static void
+link_one(struct nl_object *o, void *arg)
+{
+	struct knl *n = arg;
+
+	n->cb.link(n->cb.arg, rtnl_link_get_ifindex((struct rtnl_link *)o));
+}
+
+static void
+neigh_again(struct nl_object *o, void *arg)
+{
+	struct knl *n = arg;
+
+	neigh_report(n->cb.neigh, n->cb.arg, (struct rtnl_neigh *)o);
+}
+
+/* Notifications were lost (the socket overflowed): read every table again
+ * and report it all as changed. */
+static void
+resync(struct knl *n)
+{
+	struct nl_cache *all[] = { n->links, n->routes, n->addrs, n->neighs };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (nl_cache_refill(n->req, all[i]) < 0)
+			log_warnx("netlink: cannot read the kernel's tables again");
+	n->routes_changed = n->addrs_changed = true;
+	if (n->cb.link != NULL)
+		nl_cache_foreach(n->links, link_one, n);
+	if (n->cb.neigh != NULL)
+		nl_cache_foreach(n->neighs, neigh_again, n);
 }
 
 static void
 io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct knl *n = w->data;
+	int rc = nl_cache_mngr_data_ready(n->mngr);
 
-	(void)nl_cache_mngr_data_ready(n->mngr);
+	if (rc < 0) {
+		log_warnx("netlink: %s; reading the kernel's tables again",
+		    nl_geterror(rc));
+		resync(n);
+	}
 	/*
 	 * libnl tells routes apart by destination, table, TOS and metric, not
 	 * by device: the kernel's 10.0.0.0/24 on eth1 and on a macvlan of it
@@ -115,9 +159,13 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		n->routes_stale = false;
 		if (nl_cache_refill(n->req, n->routes) < 0)
 			log_warnx("netlink: cannot read the routes again");
-		if (n->cb.route != NULL)
-			n->cb.route(n->cb.arg);
+		n->routes_changed = true;
 	}
+	if (n->routes_changed && n->cb.route != NULL)
+		n->cb.route(n->cb.arg);
+	if (n->addrs_changed && n->cb.addr != NULL)
+		n->cb.addr(n->cb.arg);
+	n->routes_changed = n->addrs_changed = false;
 }
 
 struct knl *
@@ -151,6 +199,14 @@ knl_open(struct ev_loop *loop, const struct knl_cb *cb, char *err, size_t errlen
 		snprintf(err, errlen, "netlink caches: %s", nl_geterror(rc));
 		knl_close(n);
 		return NULL;
+	}
+	/* Room for the burst of notifications a big reload causes (about
+	 * 200 bytes per address and per route); overflowing costs a resync. */
+	{
+		int fd = nl_cache_mngr_get_fd(n->mngr), sz = KNL_RCVBUF;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	}
 	ev_io_init(&n->io, io_cb, nl_cache_mngr_get_fd(n->mngr), EV_READ);
 	n->io.data = n;

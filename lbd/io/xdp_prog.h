@@ -33,8 +33,10 @@ const char	*xdp_prog_mode_name(enum xdp_prog_mode);
 
 int		xdp_prog_xsk_map_fd(const struct xdp_prog *);
 
-/* Rewrite the ownership maps from scratch: entries not in the new set are
- * deleted, so a reload removes what it no longer owns. */
+/* Make the ownership maps hold exactly this set: entries not in it are
+ * deleted, so a reload removes what it no longer owns; only new or changed
+ * entries are written. A key listed twice is one entry (address flags
+ * OR-ed). -1 when a map could not take it all (logged, with the map). */
 struct xdp_owned {
 	struct lbd_flow_key	*svcs;
 	uint32_t		 n_svcs;

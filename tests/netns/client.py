@@ -2,7 +2,8 @@
 """Load from the client namespace: N short HTTP requests (one connection
 each) to a VIP, or one download. Prints one JSON line.
 
-usage: client.py requests HOST PORT N      -> {"ok":..,"fail":..,"by":{name:n}}
+usage: client.py requests HOST PORT N      -> {"ok":..,"fail":..,"by":{name:n},
+                                               "max_ms": slowest request}
        client.py for HOST PORT SECONDS     -> the same, for that long
        client.py download HOST PORT BYTES  -> {"ok":true|false,"bytes":..,"s":..}"""
 import json
@@ -36,8 +37,10 @@ mode, host, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv
 if mode in ("requests", "for"):
     ok = fail = 0
     by, errs = {}, {}
+    slowest = 0.0
     end = time.monotonic() + n
     while (ok + fail < n) if mode == "requests" else time.monotonic() < end:
+        t0 = time.monotonic()
         try:
             name = get(host, port, "/").decode().strip()
             by[name] = by.get(name, 0) + 1
@@ -45,7 +48,9 @@ if mode in ("requests", "for"):
         except OSError as e:
             fail += 1
             errs[str(e)] = errs.get(str(e), 0) + 1
-    print(json.dumps({"ok": ok, "fail": fail, "by": by, "errors": errs}))
+        slowest = max(slowest, time.monotonic() - t0)
+    print(json.dumps({"ok": ok, "fail": fail, "by": by, "errors": errs,
+                      "max_ms": round(slowest * 1000, 1)}))
 else:
     n = int(n)
     t0 = time.time()

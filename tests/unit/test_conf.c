@@ -862,6 +862,85 @@ drop_key(void **state)
 	return unlink(TEST_KEY);
 }
 
+/* The classifier's room: 65,536 services and 262,144 backends in all load;
+ * one more is an error at the line of the one too many. */
+static char *
+many(unsigned services, unsigned per, unsigned extra_backends)
+{
+	size_t cap = (size_t)services * (80 + per * 48) + extra_backends * 48 + 64;
+	char *t = malloc(cap);
+	size_t off = 0;
+
+	assert_non_null(t);
+	for (unsigned s = 0; s < services; s++) {
+		unsigned nb = per + (s == services - 1 ? extra_backends : 0);
+
+		off += (size_t)snprintf(t + off, cap - off, "service s%u {\n"
+		    "listen 10.%u.%u.%u tcp 80\n", s, 100 + s / 65536,
+		    (s / 256) % 256, s % 256);
+		for (unsigned b = 0; b < nb; b++)
+			off += (size_t)snprintf(t + off, cap - off, "backend b%u "
+			    "172.16.%u.%u:%u\n", b, b / 250, b % 250 + 1, 8000 + s % 1000);
+		off += (size_t)snprintf(t + off, cap - off, "}\n");
+	}
+	return t;
+}
+
+static void
+test_limits(void **state)
+{
+	struct conf_diags d;
+	struct conf *c;
+	char *t;
+
+	(void)state;
+	t = many(65536, 1, 0);
+	c = load(t, &d);
+	assert_non_null(c);
+	conf_free(c);
+	conf_diags_free(&d);
+	free(t);
+
+	t = many(65537, 1, 0);
+	c = load(t, &d);
+	assert_null(c);
+	assert_non_null(strstr(diag_text(&d), "t.conf:262145:9: error: service "
+	    "\"s65536\": more than 65536 services"));
+	conf_diags_free(&d);
+	free(t);
+
+	/* 4 services of 65,534 backends and one of 8: 262,144, and b8 beyond. */
+	{
+		size_t cap = 5 * 65534 * 48 + 4096, off = 0;
+		char *u = malloc(cap);
+
+		assert_non_null(u);
+		for (unsigned s = 0; s < 5; s++) {
+			unsigned nb = s < 4 ? 65534 : 262144 - 4 * 65534 + 1;
+
+			off += (size_t)snprintf(u + off, cap - off, "service s%u {\n"
+			    "listen 10.100.0.%u tcp 80\n", s, s + 1);
+			for (unsigned b = 0; b < nb; b++)
+				off += (size_t)snprintf(u + off, cap - off,
+				    "backend b%u 172.%u.%u.%u:80\n", b, 16 + b / 62500,
+				    (b / 250) % 250, b % 250 + 1);
+			off += (size_t)snprintf(u + off, cap - off, "}\n");
+		}
+		c = load(u, &d);
+		assert_null(c);
+		assert_non_null(strstr(diag_text(&d), "error: backend \"b8\": "
+		    "more than 262144 backends in all services"));
+		conf_diags_free(&d);
+		/* One backend fewer: it loads. */
+		*strstr(u, "backend b8 ") = '#';
+		c = load(u, &d);
+		assert_non_null(c);
+		conf_free(c);
+		conf_diags_free(&d);
+		free(u);
+	}
+}
+
 int
 main(void)
 {
@@ -875,6 +954,7 @@ main(void)
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, make_key, drop_key);

@@ -542,9 +542,25 @@ test_sched_maglev_weights(void **state)
 	for (uint32_t j = 0; j < s.maglev_size; j++)
 		hits[s.maglev[j]]++;
 	/* Table slots follow the weights: 50% / 25% / 25%. */
-	assert_in_range(hits[0], 65537 * 48 / 100, 65537 * 52 / 100);
-	assert_in_range(hits[1], 65537 * 23 / 100, 65537 * 27 / 100);
+	assert_in_range(hits[0], s.maglev_size * 48 / 100, s.maglev_size * 52 / 100);
+	assert_in_range(hits[1], s.maglev_size * 23 / 100, s.maglev_size * 27 / 100);
 	dp_service_free(&s);
+}
+
+/* Table sizes: the largest for a few services, a shared budget for many,
+ * never under ~100 slots per backend, never over the cap. */
+static void
+test_maglev_size(void **state)
+{
+	(void)state;
+	assert_int_equal(dp_maglev_size(1, 10, 0), 65537);
+	assert_int_equal(dp_maglev_size(255, 10, 0), 65537);
+	assert_int_equal(dp_maglev_size(256, 10, 0), 32771);
+	assert_int_equal(dp_maglev_size(10000, 10, 0), 1021);
+	assert_int_equal(dp_maglev_size(10000, 16, 0), 2053);
+	assert_int_equal(dp_maglev_size(10000, 1000, 0), 65537);
+	assert_int_equal(dp_maglev_size(1000, 10, 0), 16411);
+	assert_int_equal(dp_maglev_size(1, 10, 251), 251);
 }
 
 /* ---- SNAT ports --------------------------------------------------------- */
@@ -1608,6 +1624,7 @@ main(void)
 		cmocka_unit_test(test_sched_lc_wlc),
 		cmocka_unit_test(test_sched_hash_consistency),
 		cmocka_unit_test(test_sched_maglev_weights),
+		cmocka_unit_test(test_maglev_size),
 		cmocka_unit_test(test_snat_ports),
 		cmocka_unit_test(test_snat_first_port),
 		cmocka_unit_test(test_flow_routed_v4),
