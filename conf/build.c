@@ -54,9 +54,12 @@ conf_diag_add(struct conf_diags *d, enum conf_severity sev,
 	struct conf_diag *v, *g;
 	va_list ap;
 
-	if ((v = realloc(d->v, (d->n + 1) * sizeof(*v))) == NULL)
-		return;
-	d->v = v;
+	/* Doubling at powers of two, as GROW. */
+	if ((d->n & (d->n - 1)) == 0) {
+		if ((v = realloc(d->v, (d->n ? 2 * d->n : 1) * sizeof(*v))) == NULL)
+			return;
+		d->v = v;
+	}
 	g = &d->v[d->n];
 	memset(g, 0, sizeof(*g));
 	g->severity = sev;
@@ -390,12 +393,22 @@ lookup(const char *const *names, size_t n, const char *s)
 
 /* ---- blocks -------------------------------------------------------- */
 
+/*
+ * Room for element n of an array only ever appended to: it doubles when n
+ * is zero or a power of two (the capacity is implicit), so 65,536 services
+ * cost a few copies each instead of one realloc per element, which is
+ * quadratic wherever realloc cannot grow in place (under ASan: minutes).
+ */
 #define GROW(arr, n) do {						\
-	void *np_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));		\
-	if (np_ == NULL)						\
-		abort();	/* config parsing has no way forward */	\
-	(arr) = np_;							\
-	memset(&(arr)[(n)], 0, sizeof(*(arr)));				\
+	size_t n_ = (n);						\
+	if ((n_ & (n_ - 1)) == 0) {					\
+		void *np_ = realloc((arr), (n_ ? 2 * n_ : 1) *		\
+		    sizeof(*(arr)));					\
+		if (np_ == NULL)					\
+			abort();	/* parsing has no way forward */\
+		(arr) = np_;						\
+	}								\
+	memset(&(arr)[n_], 0, sizeof(*(arr)));				\
 } while (0)
 
 static struct conf_service *

@@ -227,10 +227,16 @@ def main():
 
         # Path MTU: a 1280-byte hop on the client's side. The router's
         # "fragmentation needed" / "packet too big" goes to the VIP and
-        # lbd hands it, translated, to the backend.
+        # lbd hands it, translated, to the backend. In dsr the backend's
+        # replies pass the hop without lbd, but the error about them still
+        # comes to the VIP, and lbd must hand it, unchanged, to the backend
+        # that sent them.
         t.nsx("wan", "ip link set w0 mtu 1280")
+        for b, _ in BACKENDS:
+            t.nsx(b, "ip route flush cache; ip -6 route flush cache",
+                  check=False)
         for fam, v in (("4", V4), ("6", V6)):
-            for mode, port in (("routed", 80), ("snat", 8080)):
+            for mode, port in (("routed", 80), ("snat", 8080), ("dsr", 9090)):
                 r = t.nsx("client", f"python3 {HERE}/client.py download "
                           f"{v['vip']} {port} 4000000", check=False)
                 try:
@@ -239,6 +245,14 @@ def main():
                     j = {"ok": False, "error": r.stderr}
                 check(j.get("ok"), f"PMTU {mode} IPv{fam}: 4 MB download "
                       f"through a 1280-byte hop completes ({j.get('s')}s)", j)
+        # The dsr backends learnt the path's MTU from the VIP's errors.
+        learnt = [b for b, _ in BACKENDS if "mtu 1280" in t.nsx(
+            b, f"ip route get {V4['c']} from {V4['vip']}", check=False).stdout]
+        learnt6 = [b for b, _ in BACKENDS if "mtu 1280" in t.nsx(
+            b, f"ip -6 route get {V6['c']} from {V6['vip']}",
+            check=False).stdout]
+        check(learnt and learnt6, "dsr: the backends that sent the big "
+              f"replies hold the path MTU 1280 (IPv4 {learnt}, IPv6 {learnt6})")
         t.nsx("wan", "ip link set w0 mtu 1500")
         errs = stat_json().get("errors") or {}
         check(errs.get("icmp_translated", 0) >= 4, "the too-big errors were "
