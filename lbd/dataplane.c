@@ -555,12 +555,15 @@ want_set(const struct dataplane *p)
 	struct keymap *m = keymap_new(KEYMAP_ADDR_LEN, p->n_want);
 	uint8_t k[KEYMAP_ADDR_LEN];
 
-	for (size_t i = 0; m != NULL && i < p->n_want; i++)
-		if (keymap_put(m, keymap_addr_key(k, p->want[i].family, p->want[i].addr),
-		    1, NULL) < 0) {
+	for (size_t i = 0; m != NULL && i < p->n_want; i++) {
+		const struct owned_addr *w = &p->want[i];
+
+		if (keymap_put(m, keymap_addr_key(k, w->family, w->addr), 1,
+		    NULL) < 0) {
 			keymap_free(m);
 			m = NULL;
 		}
+	}
 	return m;
 }
 
@@ -570,8 +573,10 @@ wanted(const struct dataplane *p, const struct keymap *want, uint8_t family,
 {
 	uint8_t k[KEYMAP_ADDR_LEN];
 
-	return owner_holds(p->owner, family, a) ||
-	    (want != NULL && keymap_get(want, keymap_addr_key(k, family, a)) != NULL);
+	if (owner_holds(p->owner, family, a))
+		return true;
+	return want != NULL &&
+	    keymap_get(want, keymap_addr_key(k, family, a)) != NULL;
 }
 
 static int
@@ -894,7 +899,8 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 				const struct dp_if *home;
 
 				a16(a, ca);
-				if (keymap_put(seen, keymap_addr_key(k, f, a), 0, NULL) != 1)
+				keymap_addr_key(k, f, a);
+				if (keymap_put(seen, k, 0, NULL) != 1)
 					continue;
 				home = home_iface(p, f, a);
 				PUSH(f, a, f == 4 ? 32 : 128, home->ifindex,
@@ -1104,7 +1110,8 @@ preresolve(struct dataplane *p, const struct conf *c)
 			int ifindex;
 
 			a16(a, ca);
-			if (keymap_put(seen, keymap_addr_key(k, f, a), 0, NULL) != 1 ||
+			keymap_addr_key(k, f, a);
+			if (keymap_put(seen, k, 0, NULL) != 1 ||
 			    (ifindex = connected_iface(p, f, a)) < 0)
 				continue;
 			(void)knl_resolve(p->nl, f, a, ifindex);

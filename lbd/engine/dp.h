@@ -181,8 +181,8 @@ struct dp_backend_state {
 	uint16_t	weight;
 	bool		up, reset;
 };
-void		dp_backends_set(struct dp_engine *, const struct dp_backend_state *,
-		    size_t n);
+void		dp_backends_set(struct dp_engine *,
+		    const struct dp_backend_state *, size_t n);
 
 /*
  * Backends a reload removed that still have connections of routed mode:

@@ -271,9 +271,11 @@ read_map(int fd, size_t ksz, uint32_t max, unsigned char *keys, uint32_t *vals)
 		first = false;
 	}
 	got = 0;
-	while (got < max && bpf_map_get_next_key(fd, got ? prev : NULL,
+	first = true;
+	while (got < max && bpf_map_get_next_key(fd, first ? NULL : prev,
 	    keys + (size_t)got * ksz) == 0) {
 		memcpy(prev, keys + (size_t)got * ksz, ksz);
+		first = false;
 		if (bpf_map_lookup_elem(fd, prev, &vals[got]) == 0)
 			got++;
 	}
@@ -340,7 +342,8 @@ sync_map(int fd, const char *what, uint32_t max, const void *keys, size_t ksz,
 	    cv == NULL || same == NULL)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
-		const unsigned char *k = (const unsigned char *)keys + (size_t)i * ksz;
+		const unsigned char *k = (const unsigned char *)keys +
+		    (size_t)i * ksz;
 		uint32_t v = vals ? vals[i] : 1, *slot;
 		int r = keymap_put(want, k, nu, &slot);
 

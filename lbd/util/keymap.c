@@ -153,7 +153,9 @@ keymap_del(struct keymap *m, const void *key)
 			if (!m->used[j])
 				goto out;
 			home = (size_t)hash(m->keys + j * m->ksz, m->ksz) & m->mask;
-			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+			/* Movable unless home lies in (i, j], cyclically. */
+			if (i <= j ? (home <= i || home > j) :
+			    (home <= i && home > j))
 				break;
 		}
 		m->used[i] = 1;
