@@ -47,6 +47,14 @@ static const char *const key_names[K__COUNT] = {
 
 /* ---- diagnostics --------------------------------------------------- */
 
+void *
+conf_grow(void *arr, size_t n, size_t size)
+{
+	if ((n & (n - 1)) != 0)
+		return arr;
+	return realloc(arr, (n ? 2 * n : 1) * size);
+}
+
 void
 conf_diag_add(struct conf_diags *d, enum conf_severity sev,
     const struct conf_loc *loc, const char *fmt, ...)
@@ -54,12 +62,9 @@ conf_diag_add(struct conf_diags *d, enum conf_severity sev,
 	struct conf_diag *v, *g;
 	va_list ap;
 
-	/* Doubling at powers of two, as GROW. */
-	if ((d->n & (d->n - 1)) == 0) {
-		if ((v = realloc(d->v, (d->n ? 2 * d->n : 1) * sizeof(*v))) == NULL)
-			return;
-		d->v = v;
-	}
+	if ((v = conf_grow(d->v, d->n, sizeof(*v))) == NULL)
+		return;
+	d->v = v;
 	g = &d->v[d->n];
 	memset(g, 0, sizeof(*g));
 	g->severity = sev;
@@ -393,22 +398,12 @@ lookup(const char *const *names, size_t n, const char *s)
 
 /* ---- blocks -------------------------------------------------------- */
 
-/*
- * Room for element n of an array only ever appended to: it doubles when n
- * is zero or a power of two (the capacity is implicit), so 65,536 services
- * cost a few copies each instead of one realloc per element, which is
- * quadratic wherever realloc cannot grow in place (under ASan: minutes).
- */
 #define GROW(arr, n) do {						\
-	size_t n_ = (n);						\
-	if ((n_ & (n_ - 1)) == 0) {					\
-		void *np_ = realloc((arr), (n_ ? 2 * n_ : 1) *		\
-		    sizeof(*(arr)));					\
-		if (np_ == NULL)					\
-			abort();	/* parsing has no way forward */\
-		(arr) = np_;						\
-	}								\
-	memset(&(arr)[n_], 0, sizeof(*(arr)));				\
+	void *np_ = conf_grow((arr), (n), sizeof(*(arr)));		\
+	if (np_ == NULL)						\
+		abort();	/* config parsing has no way forward */	\
+	(arr) = np_;							\
+	memset(&(arr)[(n)], 0, sizeof(*(arr)));				\
 } while (0)
 
 static struct conf_service *

@@ -77,17 +77,12 @@ push(struct conf_diff *out, enum conf_change_kind kind, enum conf_object obj,
     const char *n1, const char *n2, const char *detail, const void *old_obj,
     const void *new_obj)
 {
-	struct conf_change *ch;
+	struct conf_change *ch, *v;
 
-	/* Doubling at powers of two: a reload can change 100,000 lines. */
-	if ((out->n & (out->n - 1)) == 0) {
-		struct conf_change *v = realloc(out->v, (out->n ? 2 * out->n : 1) *
-		    sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		out->v = v;
-	}
+	/* A reload can change 100,000 lines. */
+	if ((v = conf_grow(out->v, out->n, sizeof(*v))) == NULL)
+		return -1;
+	out->v = v;
 	ch = &out->v[out->n++];
 	memset(ch, 0, sizeof(*ch));
 	ch->kind = kind;

@@ -145,14 +145,9 @@ push_services(struct lbd *d)
 		bool ok = false;
 
 		for (size_t j = 0; j < d->conf->services[i].n_backends; j++, k++) {
-			struct be_health h;
-			struct be_effective eff;
-
 			if (k >= d->backends.n)
 				return;
-			health_mgr_lookup(d->health, d->backends.v[k].name, &h);
-			be_effective(&d->backends.v[k], &h, &eff);
-			ok |= eff.takes_new;
+			ok |= backend_state(d, d->conf, i, j, k).up;
 		}
 		vrrp_mgr_service(d->vrrp, d->conf->services[i].name, ok);
 	}

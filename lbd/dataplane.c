@@ -79,10 +79,11 @@ struct dataplane {
 	struct owned_addr	*want;
 	size_t			 n_want;
 	/* The connected routes of the data interfaces, where an address
-	 * belongs (home_iface); read again after a route change. */
-	struct cover_route	*cover;
+	 * belongs (home_iface): the routes push_routes found without a
+	 * gateway. The kernel's route cache also holds a local route per VIP,
+	 * thousands with a big config; walking it per address was quadratic. */
+	struct cover_route	 cover[DP_MAX_ROUTES];
 	uint32_t		 n_cover;
-	bool			 cover_ok;
 	uint32_t		 maglev_cap;	/* the engine's dp_params */
 
 	pthread_mutex_t		 rq_mu;		/* worker -> main: resolve */
@@ -219,6 +220,19 @@ push_routes(struct dataplane *p)
 		return;
 	rc->p = p;
 	knl_routes_each(p->nl, route_one, rc);
+	p->n_cover = 0;
+	for (uint32_t i = 0; i < rc->n; i++) {
+		const struct dp_route *r = &rc->v[i];
+		struct cover_route *cr;
+
+		if (r->has_gw)
+			continue;
+		cr = &p->cover[p->n_cover++];
+		cr->family = r->family;
+		cr->plen = r->plen;
+		memcpy(cr->prefix, r->prefix, 16);
+		cr->ifindex = p->ifs[r->ifidx].ifindex;
+	}
 	c.v = rc->v;
 	c.n = rc->n;
 	worker_call(p->w, set_routes_fn, &c);
@@ -301,7 +315,6 @@ route_cb(void *arg)
 {
 	struct dataplane *p = arg;
 
-	p->cover_ok = false;
 	if (p->w != NULL)
 		push_routes(p);
 }
@@ -662,8 +675,6 @@ owned_maps_free(struct xdp_owned *o)
 	free(o->backends);
 }
 
-/* The data interface an address belongs on: the one whose connected
- * route covers it most narrowly, else the first. */
 static bool
 pfx_match(const uint8_t *a, const uint8_t *p, uint8_t plen)
 {
@@ -673,61 +684,13 @@ pfx_match(const uint8_t *a, const uint8_t *p, uint8_t plen)
 	return true;
 }
 
-struct cover_collect {
-	struct dataplane	*p;
-	size_t			 cap;
-};
-
-static void
-cover_one(void *arg, uint8_t family, const uint8_t prefix[16], uint8_t plen,
-    int oif, bool has_gw, const uint8_t gw[16])
-{
-	struct cover_collect *cc = arg;
-	struct dataplane *p = cc->p;
-	struct cover_route *r;
-
-	if (has_gw || eng_if_of(p, oif) < 0)
-		return;
-	if (p->n_cover == cc->cap) {
-		size_t nc = cc->cap ? cc->cap * 2 : 8;
-		struct cover_route *nv = realloc(p->cover, nc * sizeof(*nv));
-
-		if (nv == NULL)
-			return;
-		p->cover = nv;
-		cc->cap = nc;
-	}
-	r = &p->cover[p->n_cover++];
-	r->family = family;
-	r->plen = plen;
-	memcpy(r->prefix, prefix, 16);
-	r->ifindex = oif;
-}
-
-/* The kernel's route cache also holds the local table, one route per
- * address: thousands with a big config. Only the connected routes of the
- * data interfaces matter here, so they are kept apart. */
-static void
-read_cover(struct dataplane *p)
-{
-	struct cover_collect cc = { .p = p };
-
-	free(p->cover);
-	p->cover = NULL;
-	p->n_cover = 0;
-	knl_routes_each(p->nl, cover_one, &cc);
-	p->cover_ok = true;
-}
-
 /* The data interface whose connected route covers `addr` most narrowly,
  * or -1. */
 static int
-connected_iface(struct dataplane *p, uint8_t family, const uint8_t *addr)
+connected_iface(const struct dataplane *p, uint8_t family, const uint8_t *addr)
 {
 	int best_plen = -1, ifindex = -1;
 
-	if (!p->cover_ok)
-		read_cover(p);
 	for (uint32_t i = 0; i < p->n_cover; i++) {
 		const struct cover_route *r = &p->cover[i];
 
@@ -740,6 +703,8 @@ connected_iface(struct dataplane *p, uint8_t family, const uint8_t *addr)
 	return ifindex;
 }
 
+/* The data interface an address belongs on: the one whose connected
+ * route covers it, else the first. */
 static const struct dp_if *
 home_iface(struct dataplane *p, uint8_t family, const uint8_t *addr)
 {
@@ -1364,7 +1329,6 @@ dataplane_stop(struct dataplane *p)
 	pthread_mutex_destroy(&p->evq_mu);
 	free(p->evq);
 	free(p->want);
-	free(p->cover);
 	free(p);
 }
 
