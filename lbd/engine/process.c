@@ -591,9 +591,12 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 
 		if (dir == CT_ORIG && p->ip.proto == DP_PROTO_TCP &&
 		    fl == DP_TCP_SYN && (ce->state == CT_TIME_WAIT ||
-		    ce->state == CT_CLOSE)) {
-			/* The client reuses the port of a closed connection:
-			 * a new connection, scheduled afresh. */
+		    ce->state == CT_CLOSE || (ce->flags & CT_F_FIN_ORIG))) {
+			/* The client reuses the port of a connection it has
+			 * closed: a new connection, scheduled afresh. "Closed
+			 * by the client" counts too: in dsr lbd never sees the
+			 * server's FIN, so the entry stays in FIN_WAIT, and the
+			 * new SYN went to the old backend past the scheduler. */
 			ct_free(&e->ct, idx);
 		} else if (dead_backend(e, ce)) {
 			/* on-backend-down reset: end it now, so the client

@@ -1198,6 +1198,16 @@ test_syn_reuses_closed_entry(void **state)
 	expect_tx(&fl, 1, mac_be[1], mac_if1);
 	assert_int_equal(dp_engine_ct(fl.e)->stats.active, 1);
 	assert_int_equal(dp_engine_ct(fl.e)->stats.by_state[CT_SYN_SENT], 1);
+	/* Closed by the client's FIN alone (dsr: the server's FIN passes
+	 * lbd by), then the port again: scheduled afresh too. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_FIN | PG_ACK, 101, 1,
+	    NULL, 0);
+	run(&fl, 0, 3);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.by_state[CT_FIN_WAIT], 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 200, 0, NULL, 0);
+	run(&fl, 0, 4);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.by_state[CT_SYN_SENT], 1);
 	dp_engine_free(fl.e);
 }
 
