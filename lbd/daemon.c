@@ -282,6 +282,12 @@ refuse_unliveable(const struct conf *old, const struct conf *new,
 		n++;
 	}
 
+	if (old->global.workers != new->global.workers) {
+		buf_printf(report, "%s: error: workers cannot change on reload "
+		    "(%u -> %u); restart lbd to run another count\n", new->path,
+		    old->global.workers, new->global.workers);
+		n++;
+	}
 	if (strcmp(old->global.control_socket, new->global.control_socket) != 0) {
 		buf_printf(report, "%s: error: control-socket cannot change on "
 		    "reload (%s -> %s); restart lbd to move it\n", new->path,

@@ -62,8 +62,13 @@ struct dataplane {
 	struct owner		*owner;
 	struct dp_if		 ifs[DP_MAX_IF];
 	uint32_t		 n_if;
-	struct dp_engine	*e;
-	struct worker		*w;
+	/* Worker i owns engine i: its receive queues are those q with
+	 * q % n_w == i, its connections those dp_steer gives it. */
+	struct dp_engine	*e[WORKER_MAX];
+	struct worker		*w[WORKER_MAX];
+	uint32_t		 n_w;
+	uint64_t		 sync_split;	/* mirrored snat entries whose port
+						 * is another worker's */
 	bool			 sync_events;
 	const struct conf	*conf;		/* the daemon's current one */
 	struct macvlan		 mv[MAX_MACVLANS];
@@ -168,7 +173,16 @@ eng_iface(const struct knl_link_info *li, struct dp_iface *out)
 	out->mtu = (uint16_t)(li->mtu > 65535 ? 65535 : li->mtu);
 }
 
-/* ---- calls into the worker ------------------------------------------ */
+/* ---- calls into the workers ----------------------------------------- */
+
+/* fn on every worker's engine, one after the other with the same `arg`:
+ * the functions that answer accumulate into it. */
+static void
+call_all(struct dataplane *p, worker_fn fn, void *arg)
+{
+	for (uint32_t i = 0; i < p->n_w; i++)
+		worker_call(p->w[i], fn, arg);
+}
 
 struct routes_call {
 	struct dp_route	*v;
@@ -235,7 +249,7 @@ push_routes(struct dataplane *p)
 	}
 	c.v = rc->v;
 	c.n = rc->n;
-	worker_call(p->w, set_routes_fn, &c);
+	call_all(p, set_routes_fn, &c);
 	free(rc);
 }
 
@@ -261,12 +275,12 @@ neigh_cb(void *arg, uint8_t family, const uint8_t addr[16], int ifindex,
 	struct neigh_call c = { .family = family };
 	int ei = eng_if_of(p, ifindex);
 
-	if (ei < 0 || p->w == NULL)
+	if (ei < 0 || p->n_w == 0)
 		return;
 	memcpy(c.addr, addr, 16);
 	memcpy(c.mac, mac, 6);
 	c.ifidx = (uint16_t)ei;
-	worker_call(p->w, set_neigh_fn, &c);
+	call_all(p, set_neigh_fn, &c);
 }
 
 struct iface_call {
@@ -288,7 +302,7 @@ link_cb(void *arg, int ifindex)
 	struct dataplane *p = arg;
 	struct knl_link_info li;
 
-	for (uint32_t i = 0; i < p->n_if && p->w != NULL; i++) {
+	for (uint32_t i = 0; i < p->n_if && p->n_w > 0; i++) {
 		struct dp_if *di = &p->ifs[i];
 		struct iface_call c = { .idx = (uint16_t)i };
 
@@ -306,7 +320,7 @@ link_cb(void *arg, int ifindex)
 			    di->info.mtu, li.mtu);
 		di->info = li;
 		eng_iface(&li, &c.ifc);
-		worker_call(p->w, set_iface_fn, &c);
+		call_all(p, set_iface_fn, &c);
 	}
 }
 
@@ -315,7 +329,7 @@ route_cb(void *arg)
 {
 	struct dataplane *p = arg;
 
-	if (p->w != NULL)
+	if (p->n_w > 0)
 		push_routes(p);
 }
 
@@ -385,7 +399,9 @@ dataplane_sync_events(struct dataplane *p, dataplane_events_fn fn, void *arg)
 
 struct sync_apply_call {
 	const struct dp_sync_op	*ops;
+	const uint8_t		*owner;		/* worker of each op */
 	size_t			 n;
+	uint32_t		 me;		/* the worker running it */
 	uint32_t		 failed;
 };
 
@@ -397,18 +413,42 @@ sync_apply_fn(struct dp_engine *e, void *arg)
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct dp_sync_op *o = &c->ops[i];
-		int rc = o->close ? dp_sync_close(e, &o->e.t[CT_ORIG]) :
+		int rc;
+
+		if (c->owner[i] != c->me)
+			continue;
+		rc = o->close ? dp_sync_close(e, &o->e.t[CT_ORIG]) :
 		    dp_sync_upsert(e, &o->e, now);
 		c->failed += rc < 0;
 	}
 }
 
+/* Each entry goes to the engine of the worker its packets will reach. */
 uint32_t
 dataplane_sync_apply(struct dataplane *p, const struct dp_sync_op *ops, size_t n)
 {
 	struct sync_apply_call c = { .ops = ops, .n = n };
+	uint8_t *owner = calloc(n ? n : 1, 1);
+	uint64_t split = 0;
 
-	worker_call(p->w, sync_apply_fn, &c);
+	if (owner == NULL)
+		return (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		bool sp;
+
+		/* dp_steer_entry reads only the engine's immutable params. */
+		owner[i] = (uint8_t)dp_steer_entry(p->e[0], &ops[i].e, &sp);
+		split += sp && !ops[i].close;
+	}
+	if (split > 0 && p->sync_split == 0)
+		log_warnx("sync: the peer's snat connections are steered to "
+		    "other workers than this node's (run the same `workers` "
+		    "on both nodes); they will not survive a failover");
+	p->sync_split += split;
+	c.owner = owner;
+	for (c.me = 0; c.me < p->n_w; c.me++)
+		worker_call(p->w[c.me], sync_apply_fn, &c);
+	free(owner);
 	return c.failed;
 }
 
@@ -435,15 +475,28 @@ sync_table_fn(struct dp_engine *e, void *arg)
 	*c->cursor = i < ct->cap ? i : UINT32_MAX;
 }
 
+/* The cursor: worker in the high bits, entry index (< CT_MAX_ENTRIES) in
+ * the low 24. */
 size_t
 dataplane_sync_table(struct dataplane *p, uint32_t *cursor, struct ct_entry *out,
     size_t max)
 {
-	struct sync_table_call c = { .cursor = cursor, .out = out, .max = max };
+	struct sync_table_call c = { .out = out, .max = max };
+	uint32_t wi, i;
 
 	if (*cursor == UINT32_MAX)
 		return 0;
-	worker_call(p->w, sync_table_fn, &c);
+	wi = *cursor >> 24;
+	i = *cursor & (CT_MAX_ENTRIES - 1);
+	c.cursor = &i;
+	while (wi < p->n_w && c.n < c.max) {
+		worker_call(p->w[wi], sync_table_fn, &c);
+		if (i == UINT32_MAX) {
+			wi++;
+			i = 0;
+		}
+	}
+	*cursor = wi < p->n_w ? wi << 24 | i : UINT32_MAX;
 	return c.n;
 }
 
@@ -457,7 +510,7 @@ sync_bulk_fn(struct dp_engine *e, void *arg)
 {
 	struct sync_bulk_call *c = arg;
 
-	c->n = c->end ? ct_sweep_stale(dp_engine_ct(e)) :
+	c->n += c->end ? ct_sweep_stale(dp_engine_ct(e)) :
 	    ct_mark_mirrored(dp_engine_ct(e));
 }
 
@@ -466,7 +519,7 @@ dataplane_sync_bulk(struct dataplane *p, bool end)
 {
 	struct sync_bulk_call c = { .end = end };
 
-	worker_call(p->w, sync_bulk_fn, &c);
+	call_all(p, sync_bulk_fn, &c);
 	return c.n;
 }
 
@@ -479,7 +532,7 @@ sync_keep_fn(struct dp_engine *e, void *arg)
 void
 dataplane_sync_keep(struct dataplane *p, bool keep)
 {
-	worker_call(p->w, sync_keep_fn, &keep);
+	call_all(p, sync_keep_fn, &keep);
 }
 
 static void
@@ -952,9 +1005,9 @@ set_services_fn(struct dp_engine *e, void *arg)
 }
 
 /* The services of `c`, with the backends' states when given (else as the
- * config has them), built here and handed to the worker whole. */
+ * config has them), built here and handed to worker `wi` whole. */
 static int
-push_services(struct dataplane *p, const struct conf *c,
+push_services_to(struct dataplane *p, uint32_t wi, const struct conf *c,
     const struct dp_backend_state *st, size_t n_st)
 {
 	struct svcs_call sc;
@@ -972,7 +1025,7 @@ push_services(struct dataplane *p, const struct conf *c,
 		b->reset = st[i].reset && !st[i].up;
 	}
 	dp_services_prepare(sc.v, sc.n, p->maglev_cap);
-	worker_call(p->w, set_services_fn, &sc);
+	worker_call(p->w[wi], set_services_fn, &sc);
 	if (sc.rc < 0) {
 		for (uint32_t i = 0; i < sc.n; i++)
 			dp_service_free(&sc.v[i]);
@@ -981,17 +1034,45 @@ push_services(struct dataplane *p, const struct conf *c,
 	return sc.rc;
 }
 
+/* Every engine its own copy: they share nothing on the packet path. */
+static int
+push_services(struct dataplane *p, const struct conf *c,
+    const struct dp_backend_state *st, size_t n_st)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < p->n_w; i++)
+		if (push_services_to(p, i, c, st, n_st) < 0)
+			rc = -1;
+	return rc;
+}
+
 struct orphans_call {
 	struct dp_orphan	*v;
 	uint32_t		 n;
+	struct dp_orphan	 one[DP_ORPHAN_MAX];	/* one engine's */
 };
 
+static bool
+same_orphan(const struct dp_orphan *a, const struct dp_orphan *b)
+{
+	return a->port == b->port && a->proto == b->proto &&
+	    a->family == b->family && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+/* The union over the engines, in first-seen order. */
 static void
 orphans_fn(struct dp_engine *e, void *arg)
 {
 	struct orphans_call *c = arg;
+	uint32_t n = dp_orphans(e, c->one, DP_ORPHAN_MAX), k;
 
-	c->n = dp_orphans(e, c->v, DP_ORPHAN_MAX);
+	for (uint32_t i = 0; i < n && c->n < DP_ORPHAN_MAX; i++) {
+		for (k = 0; k < c->n && !same_orphan(&c->v[k], &c->one[i]); k++)
+			;
+		if (k == c->n)
+			c->v[c->n++] = c->one[i];
+	}
 }
 
 /* Read the engine's removed-but-draining backends; true when the set
@@ -1000,16 +1081,15 @@ static bool
 refresh_orphans(struct dataplane *p)
 {
 	static struct dp_orphan v[DP_ORPHAN_MAX];	/* main thread only */
-	struct orphans_call c = { v, 0 };
+	static struct orphans_call c;
 	bool same;
 
-	worker_call(p->w, orphans_fn, &c);
+	c.v = v;
+	c.n = 0;
+	call_all(p, orphans_fn, &c);
 	same = c.n == p->n_orph;
 	for (uint32_t i = 0; same && i < c.n; i++)
-		same = v[i].port == p->orph[i].port &&
-		    v[i].proto == p->orph[i].proto &&
-		    v[i].family == p->orph[i].family &&
-		    memcmp(v[i].addr, p->orph[i].addr, 16) == 0;
+		same = same_orphan(&v[i], &p->orph[i]);
 	memcpy(p->orph, v, c.n * sizeof(*v));
 	p->n_orph = c.n;
 	return !same;
@@ -1044,7 +1124,7 @@ dataplane_backends(struct dataplane *p, const struct dp_backend_state *v,
 	struct backends_call c = { v, n };
 
 	if (p != NULL && n > 0)
-		worker_call(p->w, backends_fn, &c);
+		call_all(p, backends_fn, &c);
 }
 
 /* ---- lifetime -------------------------------------------------------- */
@@ -1123,10 +1203,11 @@ open_iface(struct dataplane *p, const struct conf *c, const char *name,
 		return -1;
 	}
 	eng_iface(&di->info, &ifc);
-	if (dp_add_iface(p->e, &ifc) < 0) {
-		snprintf(err, errlen, "too many interfaces");
-		return -1;
-	}
+	for (uint32_t i = 0; i < p->n_w; i++)
+		if (dp_add_iface(p->e[i], &ifc) < 0) {
+			snprintf(err, errlen, "too many interfaces");
+			return -1;
+		}
 	for (uint32_t q = 0; q < di->nq; q++) {
 		if (xsk_port_open(&di->ports[q], name, di->ifindex, q,
 		    xdp_prog_xsk_map_fd(di->prog), why, sizeof(why)) < 0) {
@@ -1135,13 +1216,42 @@ open_iface(struct dataplane *p, const struct conf *c, const char *name,
 		}
 		di->n_open++;
 		di->ports[q].eng_if = (uint16_t)p->n_if;
-		(void)worker_add_port(p->w, &di->ports[q]);
+		(void)worker_add_port(p->w[q % p->n_w], &di->ports[q]);
 	}
 	log_info("interface %s: ifindex %d, XDP %s mode, %u queue(s), mtu %u",
 	    name, di->ifindex, xdp_prog_mode_name(xdp_prog_mode(di->prog)),
 	    di->nq, di->info.mtu);
 	p->n_if++;
 	return 0;
+}
+
+/*
+ * As many workers as asked, but no more than the data interfaces have
+ * receive queues: each worker needs a port of its own on every interface
+ * (to send from), and a queue holds one.
+ */
+static uint32_t
+n_workers(const struct conf *c)
+{
+	uint32_t n = c->global.workers > 0 ? c->global.workers : 1;
+	uint32_t fewest = WORKER_MAX;
+	const char *which = NULL;
+
+	for (size_t i = 0; i < c->global.n_ifaces; i++) {
+		uint32_t q = rx_queues(c->global.ifaces[i]);
+
+		if (q < fewest) {
+			fewest = q;
+			which = c->global.ifaces[i];
+		}
+	}
+	if (n > fewest) {
+		log_warnx("workers %u: interface %s has %u receive queue(s); "
+		    "running %u worker(s) (more queues: ethtool -L, or "
+		    "numrxqueues for veth)", n, which, fewest, fewest);
+		n = fewest;
+	}
+	return n;
 }
 
 struct dataplane *
@@ -1189,24 +1299,36 @@ dataplane_start(struct ev_loop *loop, const struct conf *c,
 		seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
 		par.seed = seed;
 	}
-	if ((p->e = dp_engine_new(&par)) == NULL ||
-	    (p->w = worker_new(p->e, resolve_from_worker, p)) == NULL ||
-	    (p->sync_events &&
-	    (p->evq = calloc(EVENT_QUEUE, sizeof(*p->evq))) == NULL)) {
-		snprintf(err, errlen, "engine: out of memory (conn-table-size %u)",
-		    par.conn_max);
+	p->n_w = n_workers(c);
+	/* The table is shared out: each engine holds its own connections. */
+	par.conn_max = (par.conn_max + p->n_w - 1) / p->n_w;
+	par.workers = p->n_w;
+	if (p->sync_events &&
+	    (p->evq = calloc(EVENT_QUEUE, sizeof(*p->evq))) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (p->sync_events)
-		worker_set_events(p->w, events_from_worker, p);
+	for (uint32_t i = 0; i < p->n_w; i++) {
+		par.worker_id = i;
+		if ((p->e[i] = dp_engine_new(&par)) == NULL ||
+		    (p->w[i] = worker_new(p->e[i], resolve_from_worker,
+		    p)) == NULL) {
+			snprintf(err, errlen, "engine: out of memory "
+			    "(conn-table-size %u per worker)", par.conn_max);
+			goto fail;
+		}
+		if (p->sync_events)
+			worker_set_events(p->w[i], events_from_worker, p);
+	}
+	if (p->n_w > 1 && worker_link(p->w, p->n_w) < 0) {
+		snprintf(err, errlen, "workers: out of memory for hand-off rings");
+		goto fail;
+	}
 	if ((p->owner = owner_new(loop, p->nl, c->global.garp_count,
 	    c->global.garp_interval_ms, c->global.garp_refresh_ms)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (c->global.workers > 1)
-		log_warnx("workers %u: this version runs one data-plane worker; "
-		    "using 1", c->global.workers);
 	for (size_t i = 0; i < c->global.n_ifaces; i++)
 		if (open_iface(p, c, c->global.ifaces[i], err, errlen) < 0)
 			goto fail;
@@ -1217,10 +1339,11 @@ dataplane_start(struct ev_loop *loop, const struct conf *c,
 		snprintf(err, errlen, "services: out of memory");
 		goto fail;
 	}
-	if (worker_start(p->w) < 0) {
-		snprintf(err, errlen, "worker thread: %s", strerror(errno));
-		goto fail;
-	}
+	for (uint32_t i = 0; i < p->n_w; i++)
+		if (worker_start(p->w[i]) < 0) {
+			snprintf(err, errlen, "worker thread: %s", strerror(errno));
+			goto fail;
+		}
 	if (apply_owned(p, c) < 0)
 		log_warnx("data plane: some addresses or classifier entries "
 		    "could not be set (see above)");
@@ -1308,7 +1431,9 @@ dataplane_stop(struct dataplane *p)
 	/* Addresses first: the neighbours stop sending here. */
 	p->conf = NULL;
 	owner_free(p->owner);
-	worker_stop(p->w);
+	/* All stopped before any is freed: they share hand-off rings. */
+	for (uint32_t i = 0; i < p->n_w; i++)
+		worker_stop(p->w[i]);
 	for (uint32_t i = 0; i < DP_MAX_IF; i++) {
 		struct dp_if *di = &p->ifs[i];
 
@@ -1320,8 +1445,10 @@ dataplane_stop(struct dataplane *p)
 	}
 	for (uint32_t i = 0; i < p->n_mv; i++)
 		(void)knl_link_del(p->nl, p->mv[i].ifindex);
-	worker_free(p->w);
-	dp_engine_free(p->e);
+	for (uint32_t i = 0; i < p->n_w; i++) {
+		worker_free(p->w[i]);
+		dp_engine_free(p->e[i]);
+	}
 	knl_close(p->nl);
 	ev_async_stop(p->loop, &p->rq_async);
 	pthread_mutex_destroy(&p->rq_mu);
@@ -1339,6 +1466,30 @@ struct snap_call {
 	int			 rc;
 };
 
+/* Every field of these counter structs is a uint64_t: add them as arrays. */
+#define ADD_U64(dst, src) do {						\
+	_Static_assert(sizeof(*(dst)) % 8 == 0, "u64 fields");		\
+	uint64_t *d_ = (uint64_t *)(void *)(dst);			\
+	const uint64_t *s_ = (const uint64_t *)(const void *)(src);	\
+	for (size_t k_ = 0; k_ < sizeof(*(dst)) / 8; k_++)		\
+		d_[k_] += s_[k_];					\
+} while (0)
+
+static void
+add_ct_stats(struct ct_stats *d, const struct ct_stats *s)
+{
+	d->created += s->created;
+	d->inserted += s->inserted;
+	d->expired += s->expired;
+	d->evicted += s->evicted;
+	d->full += s->full;
+	d->events_lost += s->events_lost;
+	d->active += s->active;
+	for (int i = 0; i < CT_STATE__COUNT; i++)
+		d->by_state[i] += s->by_state[i];
+}
+
+/* Called on each worker in turn: the first fills, the others add. */
 static void
 snap_fn(struct dp_engine *e, void *arg)
 {
@@ -1346,28 +1497,35 @@ snap_fn(struct dp_engine *e, void *arg)
 	struct dp_snapshot *s = c->s;
 	uint32_t n;
 	const struct dp_service *sv = dp_engine_services(e, &n);
+	bool first = s->svc == NULL;
 
-	s->st = *dp_engine_stats(e);
-	s->ct = dp_engine_ct(e)->stats;
-	s->svc = calloc(n ? n : 1, sizeof(*s->svc));
-	if (s->svc == NULL) {
-		c->rc = -1;
-		return;
-	}
-	s->n_svc = n;
+	ADD_U64(&s->st, dp_engine_stats(e));
+	add_ct_stats(&s->ct, &dp_engine_ct(e)->stats);
+	if (first) {
+		if ((s->svc = calloc(n ? n : 1, sizeof(*s->svc))) == NULL) {
+			c->rc = -1;
+			return;
+		}
+		s->n_svc = n;
+	} else if (n != s->n_svc)
+		return;		/* cannot happen: all have the same set */
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t nb = dp_nb_all(&sv[i]);
 
-		s->svc[i].cnt = sv[i].cnt;
-		memcpy(s->svc[i].drops, sv[i].drops, sizeof(sv[i].drops));
-		s->svc[i].nb = nb;
-		if ((s->svc[i].b = calloc(nb ? nb : 1, sizeof(*s->svc[i].b))) == NULL) {
+		if (first) {
+			s->svc[i].nb = nb;
+			s->svc[i].b = calloc(nb ? nb : 1, sizeof(*s->svc[i].b));
+		}
+		if (s->svc[i].b == NULL || s->svc[i].nb != nb) {
 			c->rc = -1;
 			continue;
 		}
+		ADD_U64(&s->svc[i].cnt, &sv[i].cnt);
+		for (int r = 0; r < DP_DROP__COUNT; r++)
+			s->svc[i].drops[r] += sv[i].drops[r];
 		for (uint32_t k = 0; k < nb; k++) {
-			s->svc[i].b[k].cnt = sv[i].b[k].cnt;
-			s->svc[i].b[k].active = sv[i].b[k].active;
+			ADD_U64(&s->svc[i].b[k].cnt, &sv[i].b[k].cnt);
+			s->svc[i].b[k].active += sv[i].b[k].active;
 		}
 	}
 }
@@ -1380,7 +1538,7 @@ dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
 	memset(s, 0, sizeof(*s));
 	if (p == NULL)
 		return -1;
-	worker_call(p->w, snap_fn, &c);
+	call_all(p, snap_fn, &c);
 	if (c.rc < 0) {
 		dataplane_snapshot_free(s);
 		return -1;
@@ -1395,6 +1553,32 @@ dataplane_snapshot_free(struct dp_snapshot *s)
 		free(s->svc[i].b);
 	free(s->svc);
 	memset(s, 0, sizeof(*s));
+}
+
+#define ALL_PORTS	(DP_MAX_IF * LBD_CLS_MAX_QUEUES)
+
+/* Every worker's ports' counters. */
+static size_t
+all_port_stats(struct dataplane *p, struct worker_port_stats *ps, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < p->n_w; i++)
+		n += worker_port_stats(p->w[i], ps + n, max - n);
+	return n;
+}
+
+/* Frames received by worker `wi`: on the queues q with q % n_w == wi. */
+static uint64_t
+worker_rx(const struct worker_port_stats *ps, size_t np, uint32_t wi,
+    uint32_t n_w)
+{
+	uint64_t rx = 0;
+
+	for (size_t k = 0; k < np; k++)
+		if (ps[k].queue % n_w == wi)
+			rx += ps[k].st.rx;
+	return rx;
 }
 
 /* An interface's classifier counters and its ports' frames in and out. */
@@ -1413,7 +1597,8 @@ iface_counters(const struct dp_if *di, const struct worker_port_stats *ps,
 void
 dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 {
-	struct worker_port_stats ps[WORKER_MAX_PORTS];
+	static struct worker_port_stats ps[ALL_PORTS];	/* main thread only */
+	struct worker_stats ws[WORKER_MAX];
 	size_t np;
 
 	if (p == NULL) {
@@ -1423,9 +1608,19 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 			buf_puts(b, "data-plane       off (no `interface` in global)\n");
 		return;
 	}
-	np = worker_port_stats(p->w, ps, WORKER_MAX_PORTS);
+	np = all_port_stats(p, ps, ALL_PORTS);
+	for (uint32_t i = 0; i < p->n_w; i++)
+		worker_stats(p->w[i], &ws[i]);
 	if (json) {
-		buf_puts(b, "{\"workers\":1,\"interfaces\":[");
+		buf_printf(b, "{\"workers\":%u,\"worker\":[", p->n_w);
+		for (uint32_t i = 0; i < p->n_w; i++)
+			buf_printf(b, "%s{\"rx\":%llu,\"handed_out\":%llu,"
+			    "\"handed_in\":%llu,\"handoff_full\":%llu}",
+			    i ? "," : "", (unsigned long long)worker_rx(ps, np, i, p->n_w),
+			    (unsigned long long)ws[i].handed_out,
+			    (unsigned long long)ws[i].handed_in,
+			    (unsigned long long)ws[i].handoff_full);
+		buf_puts(b, "],\"interfaces\":[");
 		for (uint32_t i = 0; i < p->n_if; i++) {
 			const struct dp_if *di = &p->ifs[i];
 			uint64_t cs[LBD_CLS__COUNT], rx = 0, tx = 0;
@@ -1450,7 +1645,15 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 		    (unsigned long long)owner_announcements(p->owner));
 		return;
 	}
-	buf_printf(b, "data-plane       on, 1 worker\n");
+	buf_printf(b, "data-plane       on, %u worker%s\n", p->n_w,
+	    p->n_w == 1 ? "" : "s");
+	for (uint32_t i = 0; i < p->n_w && p->n_w > 1; i++)
+		buf_printf(b, "worker           %u rx %llu handed out %llu in %llu "
+		    "(ring full %llu)\n", i,
+		    (unsigned long long)worker_rx(ps, np, i, p->n_w),
+		    (unsigned long long)ws[i].handed_out,
+		    (unsigned long long)ws[i].handed_in,
+		    (unsigned long long)ws[i].handoff_full);
 	for (uint32_t i = 0; i < p->n_if; i++) {
 		const struct dp_if *di = &p->ifs[i];
 		uint64_t cs[LBD_CLS__COUNT], rx = 0, tx = 0;
@@ -1474,8 +1677,8 @@ void
 dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
 {
 	struct dp_snapshot s;
-	struct worker_port_stats ps[WORKER_MAX_PORTS];
-	uint64_t no_frame = 0, ring_full = 0;
+	static struct worker_port_stats ps[ALL_PORTS];	/* main thread only */
+	uint64_t no_frame = 0, ring_full = 0, handoff_full = 0;
 	size_t np;
 	bool first = true;
 
@@ -1483,10 +1686,16 @@ dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
 		buf_puts(b, json ? "{}" : "");
 		return;
 	}
-	np = worker_port_stats(p->w, ps, WORKER_MAX_PORTS);
+	np = all_port_stats(p, ps, ALL_PORTS);
 	for (size_t k = 0; k < np; k++) {
 		no_frame += ps[k].st.tx_no_frame;
 		ring_full += ps[k].st.tx_ring_full;
+	}
+	for (uint32_t i = 0; i < p->n_w; i++) {
+		struct worker_stats ws;
+
+		worker_stats(p->w[i], &ws);
+		handoff_full += ws.handoff_full;
 	}
 	if (json)
 		buf_puts(b, "{");
@@ -1507,8 +1716,11 @@ dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
 		    (unsigned long long)s.st.held,
 		    (unsigned long long)s.st.held_sent),
 		buf_printf(b, ",\"tx_no_frame\":%llu,\"tx_ring_full\":%llu,"
+		    "\"handoff_full\":%llu,\"sync_other_worker\":%llu,"
 		    "\"resolve_lost\":%llu,\"table_evicted\":%llu,\"table_full\":%llu}",
 		    (unsigned long long)no_frame, (unsigned long long)ring_full,
+		    (unsigned long long)handoff_full,
+		    (unsigned long long)p->sync_split,
 		    (unsigned long long)(s.st.resolve_lost + p->rq_lost),
 		    (unsigned long long)s.ct.evicted, (unsigned long long)s.ct.full);
 	else {
@@ -1518,6 +1730,12 @@ dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
 		if (ring_full)
 			buf_printf(b, "%-22s %llu\n", "tx_ring_full",
 			    (unsigned long long)ring_full);
+		if (handoff_full)
+			buf_printf(b, "%-22s %llu\n", "handoff_full",
+			    (unsigned long long)handoff_full);
+		if (p->sync_split)
+			buf_printf(b, "%-22s %llu\n", "sync_other_worker",
+			    (unsigned long long)p->sync_split);
 		if (s.ct.evicted)
 			buf_printf(b, "%-22s %llu\n", "table_evicted",
 			    (unsigned long long)s.ct.evicted);
@@ -1582,7 +1800,7 @@ dataplane_show_conn(struct dataplane *p, const struct conf *c, int32_t svc,
 		    "out of memory\n");
 		return;
 	}
-	worker_call(p->w, conn_fn, &cc);
+	call_all(p, conn_fn, &cc);
 	if (!json)
 		buf_printf(b, "%-16s %-6s %-6s %-46s %-46s %-46s %-12s %s\n",
 		    "SERVICE", "PROTO", "MODE", "CLIENT", "VIP", "BACKEND", "STATE",

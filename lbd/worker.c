@@ -11,6 +11,7 @@
 
 #include "lbd/util/clock.h"
 #include "lbd/util/log.h"
+#include "lbd/util/spsc.h"
 #include "lbd/worker.h"
 
 #define EXPIRE_EVERY_MS	10
@@ -25,8 +26,29 @@ struct call {
 	struct call	*next;
 };
 
+/* A frame on its way to the worker that owns its connection. */
+struct handoff {
+	uint16_t	eng_if;		/* where it arrived */
+	uint16_t	pad;
+	uint32_t	len;
+	uint8_t		data[XSK_FRAME_SIZE];
+};
+
+/* Rings between every ordered pair of workers: with many workers the
+ * memory is bounded (each slot holds a whole frame). */
+#define HANDOFF_SLOTS_MAX	1024
+#define HANDOFF_SLOTS_MIN	64
+#define HANDOFF_BUDGET		(64u << 20)
+
 struct worker {
 	struct dp_engine	*e;
+	uint32_t		 id, n;		/* worker id of n (worker_link) */
+	struct worker		**peers;
+	struct spsc		*out[WORKER_MAX];	/* to peer j (NULL: self) */
+	struct spsc		*in[WORKER_MAX];	/* from peer j */
+	uint32_t		 out_pending[WORKER_MAX];	/* not committed */
+	atomic_bool		 sleeping;	/* in poll(): wake to hand off */
+	struct worker_stats	 st;
 	struct xsk_port		*ports[WORKER_MAX_PORTS];
 	uint32_t		 n_ports;
 	int			 efd;		/* wakes poll() */
@@ -61,6 +83,7 @@ worker_new(struct dp_engine *e, worker_resolve_fn resolve, void *arg)
 	w->resolve = resolve;
 	w->resolve_arg = arg;
 	w->calls_tail = &w->calls;
+	w->n = 1;
 	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		free(w);
 		return NULL;
@@ -124,6 +147,73 @@ port_for(struct worker *w, uint16_t eng_if, uint32_t queue)
 	return any;
 }
 
+/* Copy a frame into the ring to its owner; committed after the batch. */
+static void
+hand_off(struct worker *w, uint32_t to, uint16_t eng_if, const struct xsk_rx *rx)
+{
+	struct handoff *h = spsc_prod_slot(w->out[to], w->out_pending[to]);
+
+	if (h == NULL || rx->len > sizeof(h->data)) {
+		w->st.handoff_full++;
+		return;
+	}
+	h->eng_if = eng_if;
+	h->len = rx->len;
+	memcpy(h->data, rx->data, rx->len);
+	w->out_pending[to]++;
+	w->st.handed_out++;
+}
+
+static void
+wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	(void)!write(w->efd, &one, sizeof(one));
+}
+
+/* Publish what this turn handed off, and wake an owner that sleeps. */
+static void
+commit_handoffs(struct worker *w)
+{
+	bool any = false;
+
+	for (uint32_t j = 0; j < w->n; j++)
+		if (w->out_pending[j] > 0) {
+			spsc_prod_commit(w->out[j], w->out_pending[j]);
+			w->out_pending[j] = 0;
+			any = true;
+		}
+	if (!any)
+		return;
+	/* Pairs with the fence in worker_main before it sleeps: either it
+	 * sees the frames, or this sees it sleeping. */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (uint32_t j = 0; j < w->n; j++)
+		if (j != w->id && atomic_load_explicit(&w->peers[j]->sleeping,
+		    memory_order_relaxed))
+			wake(w->peers[j]);
+}
+
+/* Keep the frames this worker owns (in order), hand off the others. */
+static uint32_t
+steer(struct worker *w, struct xsk_port *p, struct xsk_rx *rx, uint32_t n)
+{
+	uint32_t m = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t o = dp_steer(w->e, rx[i].data, rx[i].len);
+
+		if (o < 0 || (uint32_t)o == w->id) {
+			rx[m++] = rx[i];
+			continue;
+		}
+		hand_off(w, (uint32_t)o, p->eng_if, &rx[i]);
+		xsk_port_recycle(p, &rx[i]);
+	}
+	return m;
+}
+
 /* One batch from one port: returns how many frames it moved. */
 static uint32_t
 do_batch(struct worker *w, struct xsk_port *p, uint32_t now)
@@ -131,10 +221,12 @@ do_batch(struct worker *w, struct xsk_port *p, uint32_t now)
 	struct xsk_rx rx[DP_BATCH_MAX];
 	struct dp_frame fr[DP_BATCH_MAX];
 	struct dp_verdict v[DP_BATCH_MAX];
-	uint32_t n = xsk_port_rx(p, rx, DP_BATCH_MAX);
+	uint32_t got = xsk_port_rx(p, rx, DP_BATCH_MAX), n = got;
 
-	if (n == 0)
+	if (got == 0)
 		return 0;
+	if (w->n > 1 && (n = steer(w, p, rx, got)) == 0)
+		return got;
 	for (uint32_t i = 0; i < n; i++) {
 		fr[i].data = rx[i].data;
 		fr[i].len = rx[i].len;
@@ -159,7 +251,66 @@ do_batch(struct worker *w, struct xsk_port *p, uint32_t now)
 			xsk_port_recycle(p, &rx[i]);
 		}
 	}
-	return n;
+	return got;
+}
+
+/* Process a run of handed-off frames that arrived on one interface. */
+static void
+do_handed_run(struct worker *w, struct handoff **h, uint32_t n, uint32_t now)
+{
+	struct dp_frame fr[DP_BATCH_MAX];
+	struct dp_verdict v[DP_BATCH_MAX];
+
+	for (uint32_t i = 0; i < n; i++) {
+		fr[i].data = h[i]->data;
+		fr[i].len = h[i]->len;
+		fr[i].cap = sizeof(h[i]->data);
+	}
+	dp_process_batch(w->e, fr, n, h[0]->eng_if, now, v);
+	for (uint32_t i = 0; i < n; i++) {
+		struct xsk_port *out;
+
+		if (v[i].action == DP_TX &&
+		    (out = port_for(w, v[i].ifidx, UINT32_MAX)) != NULL)
+			(void)xsk_port_tx_copy(out, h[i]->data, v[i].len);
+	}
+}
+
+/* The frames the other workers handed this one: returns how many. */
+static uint32_t
+do_handed(struct worker *w, uint32_t now)
+{
+	uint32_t total = 0;
+
+	for (uint32_t j = 0; j < w->n; j++) {
+		struct handoff *h[DP_BATCH_MAX];
+		uint32_t n, start = 0;
+
+		if (j == w->id || (n = spsc_cons_avail(w->in[j])) == 0)
+			continue;
+		if (n > DP_BATCH_MAX)
+			n = DP_BATCH_MAX;
+		for (uint32_t i = 0; i < n; i++)
+			h[i] = spsc_cons_slot(w->in[j], i);
+		for (uint32_t i = 1; i <= n; i++)
+			if (i == n || h[i]->eng_if != h[start]->eng_if) {
+				do_handed_run(w, h + start, i - start, now);
+				start = i;
+			}
+		spsc_cons_release(w->in[j], n);
+		w->st.handed_in += n;
+		total += n;
+	}
+	return total;
+}
+
+static bool
+handoffs_waiting(struct worker *w)
+{
+	for (uint32_t j = 0; j < w->n; j++)
+		if (j != w->id && spsc_cons_avail(w->in[j]) > 0)
+			return true;
+	return false;
 }
 
 static void
@@ -223,6 +374,10 @@ worker_main(void *arg)
 			(void)dp_release_held(w->e, now, send_held, w);
 		for (uint32_t i = 0; i < w->n_ports; i++)
 			moved += do_batch(w, w->ports[i], now);
+		if (w->n > 1) {
+			commit_handoffs(w);
+			moved += do_handed(w, now);
+		}
 		for (uint32_t i = 0; i < w->n_ports; i++)
 			xsk_port_flush(w->ports[i]);
 		if (w->resolve != NULL)
@@ -240,11 +395,20 @@ worker_main(void *arg)
 					tmo = 1;	/* reap completions soon */
 			if (w->events != NULL && dp_engine_ct(w->e)->ev_len > 0)
 				tmo = 0;	/* more events to hand over */
+			if (w->n > 1) {
+				atomic_store_explicit(&w->sleeping, true,
+				    memory_order_relaxed);
+				atomic_thread_fence(memory_order_seq_cst);
+				if (handoffs_waiting(w))
+					tmo = 0;
+			}
 			if (poll(pfd, w->n_ports + 1, tmo) > 0 &&
 			    (pfd[w->n_ports].revents & POLLIN)) {
 				uint64_t x;
 				(void)!read(w->efd, &x, sizeof(x));
 			}
+			atomic_store_explicit(&w->sleeping, false,
+			    memory_order_relaxed);
 		}
 	}
 	run_calls(w);
@@ -266,14 +430,6 @@ worker_start(struct worker *w)
 	return 0;
 }
 
-static void
-wake(struct worker *w)
-{
-	uint64_t one = 1;
-
-	(void)!write(w->efd, &one, sizeof(one));
-}
-
 void
 worker_stop(struct worker *w)
 {
@@ -285,12 +441,44 @@ worker_stop(struct worker *w)
 	w->running = false;
 }
 
+int
+worker_link(struct worker **ws, uint32_t n)
+{
+	uint32_t pairs = n * (n - 1), slots = HANDOFF_SLOTS_MAX;
+
+	if (n > WORKER_MAX)
+		return -1;
+	while (slots > HANDOFF_SLOTS_MIN &&
+	    (uint64_t)pairs * slots * sizeof(struct handoff) > HANDOFF_BUDGET)
+		slots >>= 1;
+	for (uint32_t i = 0; i < n; i++) {
+		if (ws[i]->running)
+			return -1;
+		ws[i]->id = i;
+		ws[i]->n = n;
+		ws[i]->peers = ws;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < n; j++) {
+			if (i == j)
+				continue;
+			if ((ws[i]->out[j] = spsc_new(slots,
+			    sizeof(struct handoff))) == NULL)
+				return -1;
+			ws[j]->in[i] = ws[i]->out[j];
+		}
+	return 0;
+}
+
 void
 worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
 	worker_stop(w);
+	/* Each ring is freed by its producer; the consumer only points. */
+	for (uint32_t j = 0; j < w->n; j++)
+		spsc_free(w->out[j]);
 	close(w->efd);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
@@ -320,6 +508,28 @@ worker_call(struct worker *w, worker_fn fn, void *arg)
 	if (c.ns > 10000000)
 		log_debug("worker paused %.1f ms for the main thread",
 		    c.ns / 1e6);
+}
+
+struct stats_call {
+	struct worker		*w;
+	struct worker_stats	*out;
+};
+
+static void
+stats_fn(struct dp_engine *e, void *arg)
+{
+	struct stats_call *c = arg;
+
+	(void)e;
+	*c->out = c->w->st;
+}
+
+void
+worker_stats(struct worker *w, struct worker_stats *out)
+{
+	struct stats_call c = { w, out };
+
+	worker_call(w, stats_fn, &c);
 }
 
 struct port_stats_call {

@@ -1,7 +1,14 @@
 /*
- * worker — a data-plane thread. It owns the packet engine and the AF_XDP
+ * worker — a data-plane thread. It owns a packet engine and its AF_XDP
  * ports, and runs to completion: receive a batch on a port, process it,
  * send, repeat; poll() when idle (an eventfd wakes it for the main thread).
+ *
+ * With several workers (worker_link) each owns the connections dp_steer
+ * gives it and the receive queues the caller gave it. A frame that arrives
+ * at one worker for another's connection is copied into a ring to that
+ * worker (lbd/util/spsc, one ring per ordered pair), which processes it and
+ * sends it from a port of its own: both directions of a connection meet in
+ * one engine, whatever queue the NIC's hash put them on.
  *
  * The main thread never touches the engine. It hands the worker a function
  * to run between two batches (worker_call) and waits for it: that is how
@@ -19,6 +26,7 @@
 #include "lbd/io/xsk_port.h"
 
 #define WORKER_MAX_PORTS	64
+#define WORKER_MAX		64	/* workers 1..64 in conf */
 
 struct worker;
 
@@ -34,6 +42,12 @@ struct worker_port_stats {
 	bool		frames_ok;
 };
 
+struct worker_stats {
+	uint64_t	handed_out;	/* frames passed to their owner */
+	uint64_t	handed_in;	/* frames received from the others */
+	uint64_t	handoff_full;	/* dropped: the owner's ring was full */
+};
+
 /* Called on the worker thread with connection events drained from the
  * engine (ha-sync); must only queue them. */
 typedef void	(*worker_events_fn)(const struct ct_event *, size_t n, void *arg);
@@ -43,6 +57,9 @@ struct worker	*worker_new(struct dp_engine *, worker_resolve_fn, void *arg);
 void		worker_set_events(struct worker *, worker_events_fn, void *arg);
 /* Before worker_start only. The port must be open. */
 int		worker_add_port(struct worker *, struct xsk_port *);
+/* Before worker_start only: workers ws[0..n) hand frames to each other;
+ * ws[i]'s engine must have been made as worker i of n (dp_params). */
+int		worker_link(struct worker **ws, uint32_t n);
 int		worker_start(struct worker *);
 /* Stop the thread; the engine and ports go back to the caller. */
 void		worker_stop(struct worker *);
@@ -51,6 +68,9 @@ void		worker_free(struct worker *);
 /* Run fn(engine, arg) on the worker thread between batches; returns when it
  * has run (or at once, on this thread, when the worker is not running). */
 void		worker_call(struct worker *, worker_fn fn, void *arg);
+
+/* Hand-off counters (a consistent copy, taken on the worker thread). */
+void		worker_stats(struct worker *, struct worker_stats *);
 
 /* Port counters (a consistent copy, taken on the worker thread). */
 size_t		worker_port_stats(struct worker *, struct worker_port_stats *out,

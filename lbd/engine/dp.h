@@ -139,6 +139,9 @@ struct dp_params {
 						 * table (dp_maglev_size), a
 						 * prime; 0 = DP_MAGLEV_DEFAULT */
 	uint32_t		neigh_max;
+	/* Several workers: this engine is worker `worker_id` of `workers`
+	 * (its SNAT ports are in that residue class; dp_steer). 0/1: one. */
+	uint32_t		workers, worker_id;
 };
 
 struct dp_stats {
@@ -237,6 +240,23 @@ void		dp_process_batch(struct dp_engine *, struct dp_frame *frames,
 		    struct dp_verdict *verdicts);
 
 uint32_t	dp_expire(struct dp_engine *, uint32_t now, uint32_t budget);
+
+/*
+ * Several workers (`workers N`), an engine each, split the connections: the
+ * worker that owns a connection handles both its directions. dp_steer names
+ * the owner of a frame from what both directions carry: the client's address
+ * and port, or, for a reply to a SNAT address, the port (the owner took it
+ * in its residue class, port % workers == owner). An ICMP error goes by the
+ * packet it carries. -1: the frame belongs to no connection (the worker it
+ * arrived on takes it). The hash is fixed, the same on both nodes, so a
+ * mirrored SNAT connection lands where its packets will after a failover.
+ */
+int32_t		dp_steer(const struct dp_engine *, const uint8_t *frame,
+		    uint32_t len);
+/* The owner of an entry (one mirrored from the peer); *split when its SNAT
+ * port is another worker's: the peer runs another `workers` count. */
+uint32_t	dp_steer_entry(const struct dp_engine *, const struct ct_entry *,
+		    bool *split);
 
 /* Insert a connection from outside (ha-sync): same rules as a new one,
  * marked mirrored, its SNAT port reserved. -1 for an entry that does not

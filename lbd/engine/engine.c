@@ -232,6 +232,7 @@ dp_engine_new(const struct dp_params *p)
 	ct_set_release(&e->ct, release_cb, e);
 	snat_registry_init(&e->snat, DP_SNAT_PORT_LO, DP_SNAT_PORT_HI,
 	    p->seed);
+	snat_registry_stride(&e->snat, p->workers, p->worker_id);
 	return e;
 }
 
@@ -256,6 +257,7 @@ dp_engine_free(struct dp_engine *e)
 	ct_destroy(&e->ct);
 	free_services(e, e->svc, e->n_svc);
 	free(e->svc_hash);
+	free(e->snat_addrs);
 	snat_registry_free(&e->snat);
 	hold_destroy(e);
 	free(e->neigh);
@@ -314,12 +316,17 @@ int
 dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 {
 	struct dp_service *old = e->svc;
-	uint32_t old_n = e->n_svc, nh = 1, *hash;
+	uint32_t old_n = e->n_svc, nh = 1, *hash, snat_mask;
+	uint8_t (*snat_addrs)[17];
 
 	while (nh < n * 2 + 2)
 		nh <<= 1;
 	if ((hash = calloc(nh, sizeof(*hash))) == NULL)
 		return -1;
+	if ((snat_addrs = snat_addrs_build(svcs, n, &snat_mask)) == NULL) {
+		free(hash);
+		return -1;
+	}
 	/* Service indexes change: held frames count against no service. */
 	for (uint32_t i = 0; i < e->n_held; i++)
 		e->held[i].svc = -1;
@@ -340,6 +347,7 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 			    sizeof(*be->snat));
 			if (be->snat == NULL) {
 				free(hash);
+				free(snat_addrs);
 				return -1;
 			}
 			for (uint32_t k = 0; k < s->n_snat; k++) {
@@ -389,6 +397,9 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 	free(e->svc_hash);
 	e->svc_hash = hash;
 	e->svc_mask = nh - 1;
+	free(e->snat_addrs);
+	e->snat_addrs = snat_addrs;
+	e->snat_mask = snat_mask;
 	free_services(e, old, old_n);
 	return 0;
 }

@@ -48,6 +48,8 @@ struct dp_engine {
 	uint32_t		 neigh_mask;
 
 	struct snat_registry	 snat;
+	uint8_t			(*snat_addrs)[17];	/* dp_steer: family+addr, */
+	uint32_t		 snat_mask;		/* open addressing */
 	struct dp_resolve	 resolve[RESOLVE_MAX];
 	uint32_t		 n_resolve;
 	struct held		 held[HOLD_MAX];	/* arrival order */
@@ -70,6 +72,12 @@ void		orphan_release(struct dp_engine *, const struct ct_entry *);
 int32_t		svc_lookup(const struct dp_engine *, uint8_t family,
 		    const uint8_t *vip, uint8_t proto, uint16_t port);
 bool		is_vip(const struct dp_engine *, uint8_t family, const uint8_t *addr);
+/* Is `addr` a SNAT pool address of some service (steer.c)? */
+bool		is_snat_addr(const struct dp_engine *, uint8_t family,
+		    const uint8_t *addr);
+/* The set of the services' SNAT pool addresses, for is_snat_addr. */
+uint8_t		(*snat_addrs_build(const struct dp_service *, uint32_t n,
+		    uint32_t *mask))[17];
 bool		route(const struct dp_engine *, uint8_t family, const uint8_t *dst,
 		    uint16_t *ifidx, const uint8_t **nexthop);
 const struct neigh *neigh_find(const struct dp_engine *, uint8_t family,

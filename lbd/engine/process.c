@@ -330,6 +330,23 @@ tuple_of(struct dp_tuple *t, const struct dp_l34 *ip)
 	t->zero = 0;
 }
 
+/*
+ * A SNAT port for pool address `pi`. With several workers a reply is steered
+ * by its port unless it is addressed to a service (a pool address can be a
+ * VIP): a port that is a service port there stays taken, never handed out.
+ */
+static bool
+take_port(struct dp_engine *e, const struct dp_service *s, uint32_t pi,
+    struct snat_space *sp, uint16_t *port)
+{
+	while (snat_port_take(&e->snat, sp, port)) {
+		if (e->par.workers <= 1 || svc_lookup(e, s->family, s->snat[pi],
+		    s->proto, htons(*port)) < 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
     const struct dp_tuple *t, int32_t si, uint16_t in_if, uint32_t now,
@@ -382,7 +399,7 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 			uint32_t pi = (s->snat_next + k) % s->n_snat;
 			struct snat_space *sp = s->b[bi].snat[pi];
 			uint16_t port;
-			if (sp != NULL && snat_port_take(&e->snat, sp, &port)) {
+			if (sp != NULL && take_port(e, s, pi, sp, &port)) {
 				memcpy(r->dst, s->snat[pi], 16);
 				r->dport = htons(port);
 				ce->flags |= CT_F_SNAT;

@@ -12,6 +12,33 @@ snat_registry_init(struct snat_registry *r, uint16_t lo, uint16_t hi,
 	r->lo = lo;
 	r->hi = hi;
 	r->seed = seed;
+	snat_registry_stride(r, 1, 0);
+}
+
+void
+snat_registry_stride(struct snat_registry *r, uint32_t mod, uint32_t res)
+{
+	r->mod = mod > 1 && mod <= 64 ? mod : 1;
+	r->res = res % r->mod;
+	/* 64 * period is a multiple of mod: the pattern repeats from there. */
+	for (r->period = 1; (64 * r->period) % r->mod != 0; r->period++)
+		;
+	for (uint32_t w = 0; w < r->period; w++) {
+		uint64_t ours = 0;
+
+		for (uint32_t i = 0; i < 64; i++)
+			if ((w * 64 + i) % r->mod == r->res)
+				ours |= 1ull << i;
+		r->theirs[w] = ~ours;
+	}
+}
+
+/* The ports of bitmap word `w` outside our residue class, as set bits:
+ * they count as taken. */
+static inline uint64_t
+not_ours(const struct snat_registry *r, uint32_t w)
+{
+	return r->mod == 1 ? 0 : r->theirs[w % r->period];
 }
 
 /*
@@ -113,7 +140,8 @@ snat_port_take(const struct snat_registry *r, struct snat_space *s,
 	for (uint32_t scanned = 0; scanned <= range + 64; ) {
 		if (p > r->hi)
 			p = r->lo;
-		uint64_t w = s->bits[p >> 6] | ((1ull << (p & 63)) - 1);
+		uint64_t w = s->bits[p >> 6] | ((1ull << (p & 63)) - 1) |
+		    not_ours(r, p >> 6);
 		if (w != UINT64_MAX) {
 			uint32_t q = (p & ~63u) + (uint32_t)__builtin_ctzll(~w);
 			if (q >= r->lo && q <= r->hi) {

@@ -40,10 +40,20 @@ struct snat_registry {
 	struct snat_space *head;
 	uint16_t	 lo, hi;	/* port range, host order */
 	uint64_t	 seed;		/* where each space starts */
+	/* With several workers each engine hands out only the ports p with
+	 * p % mod == res: a reply to a SNAT port tells which worker owns
+	 * its connection (dp_steer). 1 and 0 with one worker. */
+	uint32_t	 mod, res;
+	/* Per word of the bitmap, the ports outside the class; the pattern
+	 * repeats every `period` words (mod <= 64). */
+	uint64_t	 theirs[64];
+	uint32_t	 period;
 };
 
 void	snat_registry_init(struct snat_registry *, uint16_t lo, uint16_t hi,
 	    uint64_t seed);
+/* Hand out only ports in residue class `res` modulo `mod`. */
+void	snat_registry_stride(struct snat_registry *, uint32_t mod, uint32_t res);
 /* Find or create the space for `key` (takes a reference). */
 struct snat_space *snat_space_get(struct snat_registry *, const struct snat_key *);
 void	snat_space_put(struct snat_registry *, struct snat_space *);
@@ -52,7 +62,8 @@ void	snat_registry_free(struct snat_registry *);
 /* Take a free port (host order); false when the space is exhausted. */
 bool	snat_port_take(const struct snat_registry *, struct snat_space *,
 	    uint16_t *port);
-/* Reserve a specific port (a mirrored connection); false when taken. */
+/* Reserve a specific port (a mirrored connection, whatever its residue);
+ * false when taken. */
 bool	snat_port_reserve(const struct snat_registry *, struct snat_space *,
 	    uint16_t port);
 void	snat_port_release(struct snat_space *, uint16_t port);

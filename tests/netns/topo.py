@@ -41,8 +41,14 @@ def _term(signum, frame):
 
 
 class Topo:
-    def __init__(self, prefix=None, workdir="/tmp"):
+    def __init__(self, prefix=None, workdir="/tmp", queues=1):
         signal.signal(signal.SIGTERM, _term)
+        # veth queues, standing in for a NIC's RSS: a sender hashes flows
+        # over its TX queues. This kernel's veth delivers TX queue m to RX
+        # queue m - 1 (it reads the mapping as a recorded RX queue; 0 also
+        # lands on 0), so with 3 queues RX queue 0 gets about 2/3 of the
+        # flows, queue 1 the rest, and queue 2 none.
+        self.queues = queues
         self.p = prefix or f"lbt{os.getpid() % 100000}"
         self.workdir = workdir
         self.procs = []          # (ns, Popen) we started
@@ -67,8 +73,10 @@ class Topo:
         return p
 
     def veth(self, a, ia, b, ib, mtu=None):
-        self.sh(f"ip link add {ia} netns {self.ns(a)} type veth peer name {ib} "
-                f"netns {self.ns(b)}")
+        q = (f" numtxqueues {self.queues} numrxqueues {self.queues}"
+             if self.queues > 1 else "")
+        self.sh(f"ip link add {ia} netns {self.ns(a)}{q} type veth peer "
+                f"name {ib} netns {self.ns(b)}{q}")
         for n, i in ((a, ia), (b, ib)):
             # veth hands frames over with the L4 checksum still to be
             # filled in (offload); a real NIC never delivers that, and

@@ -81,8 +81,9 @@ client_of(uint32_t i, struct pg_ep *c)
 /* Maglev table size for engines made here (0: the engine's default). */
 static uint32_t topo_maglev_size;
 
+/* Worker `id` of `workers` (dp_steer, SNAT port residues). */
 static struct dp_engine *
-mk_engine(uint32_t conns)
+mk_engine_w(uint32_t conns, uint32_t workers, uint32_t id)
 {
 	struct dp_params par;
 	struct dp_engine *e;
@@ -96,6 +97,8 @@ mk_engine(uint32_t conns)
 	ct_default_timeouts(&par.timeouts);
 	par.seed = TOPO_SEED;
 	par.maglev_size = topo_maglev_size;
+	par.workers = workers;
+	par.worker_id = id;
 	e = dp_engine_new(&par);
 	if (e == NULL)
 		abort();
@@ -134,6 +137,12 @@ mk_engine(uint32_t conns)
 		dp_set_neigh(e, 6, a, 1, mac_be[i]);
 	}
 	return e;
+}
+
+static struct dp_engine *
+mk_engine(uint32_t conns)
+{
+	return mk_engine_w(conns, 1, 0);
 }
 
 static void
