@@ -155,7 +155,7 @@ $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h t
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
-.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover bench-sync
+.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover bench-sync bench-workers
 
 # ---- benchmarks (not part of check) ---------------------------------------
 
@@ -185,6 +185,13 @@ $(B)/bench/connrate: bench/connrate.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
 # The peers (haproxy, nftables) and perf are bench-only packages.
+# 1 worker against 2 on veths of three queues (iperf3, 4 streams).
+bench-workers: $(LBD) $(LBCTL)
+ifneq ($(NO_DEPS),1)
+	sh packaging/deps.sh bench
+endif
+	python3 bench/workers.py $(B) $(or $(SECONDS),10)
+
 bench-e2e: $(LBD) $(LBCTL) $(B)/bench/connrate
 ifneq ($(NO_DEPS),1)
 	sh packaging/deps.sh bench
