@@ -1568,19 +1568,6 @@ all_port_stats(struct dataplane *p, struct worker_port_stats *ps, size_t max)
 	return n;
 }
 
-/* Frames received by worker `wi`: on the queues q with q % n_w == wi. */
-static uint64_t
-worker_rx(const struct worker_port_stats *ps, size_t np, uint32_t wi,
-    uint32_t n_w)
-{
-	uint64_t rx = 0;
-
-	for (size_t k = 0; k < np; k++)
-		if (ps[k].queue % n_w == wi)
-			rx += ps[k].st.rx;
-	return rx;
-}
-
 /* An interface's classifier counters and its ports' frames in and out. */
 static void
 iface_counters(const struct dp_if *di, const struct worker_port_stats *ps,
@@ -1616,7 +1603,7 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 		for (uint32_t i = 0; i < p->n_w; i++)
 			buf_printf(b, "%s{\"rx\":%llu,\"handed_out\":%llu,"
 			    "\"handed_in\":%llu,\"handoff_full\":%llu}",
-			    i ? "," : "", (unsigned long long)worker_rx(ps, np, i, p->n_w),
+			    i ? "," : "", (unsigned long long)ws[i].rx,
 			    (unsigned long long)ws[i].handed_out,
 			    (unsigned long long)ws[i].handed_in,
 			    (unsigned long long)ws[i].handoff_full);
@@ -1650,7 +1637,7 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 	for (uint32_t i = 0; i < p->n_w && p->n_w > 1; i++)
 		buf_printf(b, "worker           %u rx %llu handed out %llu in %llu "
 		    "(ring full %llu)\n", i,
-		    (unsigned long long)worker_rx(ps, np, i, p->n_w),
+		    (unsigned long long)ws[i].rx,
 		    (unsigned long long)ws[i].handed_out,
 		    (unsigned long long)ws[i].handed_in,
 		    (unsigned long long)ws[i].handoff_full);

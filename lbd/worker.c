@@ -522,6 +522,9 @@ stats_fn(struct dp_engine *e, void *arg)
 
 	(void)e;
 	*c->out = c->w->st;
+	c->out->rx = 0;
+	for (uint32_t i = 0; i < c->w->n_ports; i++)
+		c->out->rx += c->w->ports[i]->st.rx;
 }
 
 void

@@ -43,6 +43,7 @@ struct worker_port_stats {
 };
 
 struct worker_stats {
+	uint64_t	rx;		/* frames received on its own ports */
 	uint64_t	handed_out;	/* frames passed to their owner */
 	uint64_t	handed_in;	/* frames received from the others */
 	uint64_t	handoff_full;	/* dropped: the owner's ring was full */
