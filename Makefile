@@ -67,9 +67,9 @@ ENGINE_SRCS := $(wildcard lbd/engine/*.c)
 ENGINE_OBJS := $(ENGINE_SRCS:%.c=$(B)/%.o)
 LIBENGINE := $(B)/lbd/engine/libengine.a
 
-UTIL_SRCS := $(wildcard lbd/util/*.c)
-UTIL_OBJS := $(UTIL_SRCS:%.c=$(B)/%.o)
-LIBUTIL   := $(B)/lbd/util/libutil.a
+BASE_SRCS := $(wildcard lib/*.c)
+BASE_OBJS := $(BASE_SRCS:%.c=$(B)/%.o)
+LIBBASE   := $(B)/lib/libbase.a
 
 # vrrp/, health/, ha-sync/: a library each (libvrrp.a, libhealth.a,
 # libhasync.a) as soon as the folder holds sources; nothing to edit here.
@@ -129,14 +129,14 @@ $(LIBENGINE): $(ENGINE_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(LIBUTIL): $(UTIL_OBJS)
+$(LIBBASE): $(BASE_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(LBD): $(LBD_OBJS) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
-	$(CC) $(LDFLAGS) -o $@ $(LBD_OBJS) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL) $(LDLIBS_LBD)
+$(LBD): $(LBD_OBJS) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE)
+	$(CC) $(LDFLAGS) -o $@ $(LBD_OBJS) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE) $(LDLIBS_LBD)
 
-$(LBCTL): $(LBCTL_OBJS) $(LIBUTIL)
+$(LBCTL): $(LBCTL_OBJS) $(LIBBASE)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # ---- tests -------------------------------------------------------------------
@@ -144,31 +144,31 @@ $(LBCTL): $(LBCTL_OBJS) $(LIBUTIL)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(B)/%)
 
-$(B)/tests/unit/%: tests/unit/%.c $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
+$(B)/tests/unit/%: tests/unit/%.c $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL) -lcmocka -lev -lssl -lcrypto -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE) -lcmocka -lev -lssl -lcrypto -lm
 
 PACKET_BINS := $(B)/tests/packets/gen $(B)/tests/packets/replay
 
-$(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE)
+$(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE) $(LIBBASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) $(LIBBASE) -lm
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
 .PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover bench-sync bench-workers
 
 # ---- benchmarks (not part of check) ---------------------------------------
 
-$(B)/bench/engine: bench/engine.c tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE)
+$(B)/bench/engine: bench/engine.c tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE) $(LIBBASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) $(LIBBASE) -lm
 
 bench-engine: $(B)/bench/engine
 	$(B)/bench/engine
 
 $(B)/bench/sync: bench/sync.c $(B)/lbd/sync_rec.o tests/unit/topo.h tests/unit/pktgen.h $(COMP_LIBS) $(LIBENGINE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lbd/sync_rec.o $(COMP_LIBS) $(LIBENGINE) $(LIBUTIL) -lssl -lcrypto -lpthread -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lbd/sync_rec.o $(COMP_LIBS) $(LIBENGINE) $(LIBBASE) -lssl -lcrypto -lpthread -lm
 
 $(B)/bench/memlat: bench/memlat.c
 	@mkdir -p $(dir $@)
@@ -225,25 +225,25 @@ $(B)/tests/fuzz/fuzz_conf: tests/fuzz/fuzz_conf.c $(LIBCONF)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(LIBCONF)
 
-$(B)/tests/fuzz/fuzz_frames: tests/fuzz/fuzz_frames.c tests/unit/topo.h $(LIBENGINE)
+$(B)/tests/fuzz/fuzz_frames: tests/fuzz/fuzz_frames.c tests/unit/topo.h $(LIBENGINE) $(LIBBASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-variable $(FUZZ_LINK) -o $@ $< $(LIBENGINE) -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function -Wno-unused-variable $(FUZZ_LINK) -o $@ $< $(LIBENGINE) $(LIBBASE) -lm
 
-$(B)/tests/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL)
+$(B)/tests/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBUTIL) $(LDLIBS_LBD)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(filter-out $(B)/lbd/main.o,$(LBD_OBJS)) $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE) $(LDLIBS_LBD)
 
-$(B)/tests/fuzz/fuzz_health: tests/fuzz/fuzz_health.c $(COMP_LIBS)
+$(B)/tests/fuzz/fuzz_health: tests/fuzz/fuzz_health.c $(COMP_LIBS) $(LIBBASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) -lev -lssl -lcrypto
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) $(LIBBASE) -lev -lssl -lcrypto
 
-$(B)/tests/fuzz/fuzz_sync: tests/fuzz/fuzz_sync.c $(COMP_LIBS)
+$(B)/tests/fuzz/fuzz_sync: tests/fuzz/fuzz_sync.c $(COMP_LIBS) $(LIBBASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) -lssl -lcrypto
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) $(LIBBASE) -lssl -lcrypto
 
-$(B)/tests/fuzz/fuzz_vrrp: tests/fuzz/fuzz_vrrp.c $(COMP_LIBS) $(LIBENGINE)
+$(B)/tests/fuzz/fuzz_vrrp: tests/fuzz/fuzz_vrrp.c $(COMP_LIBS) $(LIBENGINE) $(LIBBASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) $(LIBENGINE)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(FUZZ_LINK) -o $@ $< $(COMP_LIBS) $(LIBENGINE) $(LIBBASE)
 
 fuzz-bins: $(FUZZ_BINS)
 .PHONY: fuzz-bins

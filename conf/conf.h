@@ -53,6 +53,7 @@ enum conf_mode {
 	CONF_MODE_ROUTED,
 	CONF_MODE_SNAT,
 	CONF_MODE_DSR,
+	CONF_MODE__COUNT
 };
 
 enum conf_sched {
@@ -62,6 +63,7 @@ enum conf_sched {
 	CONF_SCHED_WLC,
 	CONF_SCHED_SH,
 	CONF_SCHED_MAGLEV,
+	CONF_SCHED__COUNT
 };
 
 enum conf_check_type {
@@ -73,6 +75,7 @@ enum conf_check_type {
 	CONF_CHECK_UDP,
 	CONF_CHECK_SCRIPT,
 	CONF_CHECK_AGENT,
+	CONF_CHECK__COUNT
 };
 
 struct conf_backend {
@@ -367,5 +370,9 @@ bool		 conf_addr_equal(const struct conf_addr *, const struct conf_addr *);
 /* "10.0.0.11:80", "[2001:db8::11]:80" */
 const char	*conf_addr_port_str(const struct conf_addr *, uint16_t port,
 		    char *buf, size_t len);
+/* The address as 16 bytes (IPv4 in the first 4, the rest zero), and its
+ * family as the engine counts it (4 or 6). */
+void		 conf_addr_a16(uint8_t out[16], const struct conf_addr *);
+uint8_t		 conf_addr_fam(const struct conf_addr *);
 
 #endif /* CONF_CONF_H */

@@ -128,10 +128,57 @@ void	b_list_item(struct conf_parser *, enum conf_key, char *val,
  * completeness checks so one mistake is reported once. */
 void	conf_mark_incomplete(struct conf_parser *);
 
-/* Value helpers (build.c), shared with validate.c and dump.c. */
+/* Names and values (names.c), shared by every conf file. */
+extern const char *const conf_key_names[K__COUNT];
+extern const char *const conf_mode_names[CONF_MODE__COUNT];
+extern const char *const conf_sched_names[CONF_SCHED__COUNT];
+extern const char *const conf_check_names[CONF_CHECK__COUNT];
+extern const char *const conf_on_down_names[2];
+extern const char *const conf_timeout_names[CONF_TO__COUNT];
+/* The index of `s` in `names[0..n)`, or -1. */
+int	conf_lookup(const char *const *names, size_t n, const char *s);
+bool	conf_parse_u32(const char *s, uint32_t *out);
+/* "100ms", "2s", "1.5s", "1m", "1h" -> milliseconds. */
+bool	conf_parse_duration_ms(const char *s, uint64_t *ms);
 bool	conf_parse_addr(const char *s, bool allow_plen, struct conf_addr *);
+/* "10.0.0.11:80", "[2001:db8::11]:80", or an address alone (port 0);
+ * *port_ok is false when the port is out of 1..65535. */
+bool	conf_parse_addr_port(const char *s, struct conf_addr *a, uint32_t *port,
+	    bool *port_ok);
+/* 1..CONF_NAME_MAX letters, digits, '-', '_' or '.'. */
+bool	conf_valid_name(const char *s);
 /* 2000 -> "2s", 150 -> "150ms": how durations are written back. */
 const char *conf_dur_str(uint64_t ms, char *buf, size_t len);
+
+/* The builder's own helpers (build.c), shared with build_check.c: each
+ * reads one value, reports what is wrong at `loc` and returns false. */
+bool	b_num(struct conf_parser *, enum conf_key, const char *v,
+	    const struct conf_loc *loc, uint32_t lo, uint32_t hi, uint32_t *out);
+bool	b_duration(struct conf_parser *, enum conf_key, const char *v,
+	    const struct conf_loc *loc, uint32_t lo_ms, uint32_t hi_ms,
+	    uint32_t *out);
+bool	b_bool(struct conf_parser *, enum conf_key, const char *v,
+	    const struct conf_loc *loc, bool *out);
+bool	b_name_ok(struct conf_parser *, const char *what, const char *s,
+	    const struct conf_loc *loc);
+/* A directive given twice in one block is an error, not an override. */
+bool	b_first_use(struct conf_parser *, enum conf_key,
+	    const struct conf_loc *loc);
+/* Move the token string *v into *dst (the builder owns it from now on). */
+void	b_take_str(char **dst, char **v);
+struct conf_service *b_cur_service(struct conf_parser *);
+/* The check block's directives (build_check.c). */
+void	b_set_check(struct conf_parser *, enum conf_key, char **v,
+	    const struct conf_loc *vl);
+
+/* Append room for element n of an array (see conf_grow). */
+#define GROW(arr, n) do {						\
+	void *np_ = conf_grow((arr), (n), sizeof(*(arr)));		\
+	if (np_ == NULL)						\
+		abort();	/* config parsing has no way forward */	\
+	(arr) = np_;							\
+	memset(&(arr)[(n)], 0, sizeof(*(arr)));				\
+} while (0)
 
 /* Cross-object validation (validate.c). */
 void	conf_validate(struct conf_parser *);

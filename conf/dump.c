@@ -68,17 +68,6 @@ dump_check(const struct conf_check *ck, FILE *fp)
 	fputs("    }\n", fp);
 }
 
-const char *
-conf_addr_port_str(const struct conf_addr *a, uint16_t port, char *buf,
-    size_t len)
-{
-	char t[64];
-
-	conf_addr_str(a, false, t, sizeof(t));
-	snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", t, port);
-	return buf;
-}
-
 void
 conf_dump(const struct conf *c, FILE *fp)
 {

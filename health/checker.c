@@ -2,12 +2,10 @@
  * TCP and HTTP checkers on libev. See checker.h.
  */
 #include <sys/socket.h>
-#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "health/checker.h"
+#include "lib/proc.h"
 
 struct hc_checker {
 	struct ev_loop		*loop;
@@ -36,11 +35,9 @@ struct hc_checker {
 	char			 req[640];
 	size_t			 req_len, req_off;
 	struct hc_http		 http;
-	char			 line[257];	/* agent reply, script output */
+	char			 line[257];	/* agent reply */
 	size_t			 line_len;
-	ev_child		 child;		/* script */
-	pid_t			 pid;
-	bool			 timed_out;
+	struct proc		*run;		/* script */
 	struct hc_agent		 agent;
 	SSL_CTX			*ctx;		/* tls, https */
 	SSL			*ssl;
@@ -386,89 +383,36 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct hc_checker *c = FROM(w, deadline);
-
-	if (c->p.type == HC_TYPE_SCRIPT && c->pid > 0) {
-		/* Kill the whole group; child_cb reaps it and decides. */
-		c->timed_out = true;
-		kill(-c->pid, SIGKILL);
-		return;
-	}
-	finish(c, false, "timeout");
+	finish(FROM(w, deadline), false, "timeout");
 }
 
+/* The script's verdict: lib/proc has reaped it (and killed its group at
+ * the timeout), and says why in the words the log and lbctl show. */
 static void
-child_cb(struct ev_loop *loop, ev_child *w, int revents)
+script_done(void *arg, const struct proc_result *r)
 {
-	struct hc_checker *c = FROM(w, child);
-	int st = w->rstatus;
-	char why[160];
+	struct hc_checker *c = arg;
 
-	ev_child_stop(loop, w);
-	c->pid = 0;
-	if (c->fd >= 0) {		/* output may still be buffered: take it */
-		char buf[1024];
-		ssize_t n;
-		while ((n = read(c->fd, buf, sizeof(buf))) > 0)
-			keep_line(c, buf, (size_t)n);
-	}
-	c->line[strnlen(c->line, sizeof(c->line) - 1)] = '\0';
-	if (c->timed_out)
-		snprintf(why, sizeof(why), "timeout (killed)");
-	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		snprintf(why, sizeof(why), "exit=0%s%.100s", c->line[0] ? ": " : "",
-		    c->line);
-	else if (WIFEXITED(st))
-		snprintf(why, sizeof(why), "exit=%d%s%.100s", WEXITSTATUS(st),
-		    c->line[0] ? ": " : "", c->line);
-	else
-		snprintf(why, sizeof(why), "killed by signal %d",
-		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	finish(c, !c->timed_out && WIFEXITED(st) && WEXITSTATUS(st) == 0, why);
+	c->run = NULL;
+	finish(c, r->ok, r->why);
 }
 
 static void
 start_script(struct hc_checker *c)
 {
 	char addr[INET6_ADDRSTRLEN], port[8];
-	int pfd[2];
-	pid_t pid;
+	char e_svc[96], e_be[96], e_addr[80], e_port[32];
+	const char *env[] = { e_svc, e_be, e_addr, e_port, NULL };
 
-	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
-		finish(c, false, errno_reason(errno));
-		return;
-	}
 	inet_ntop(c->t.family, c->t.addr, addr, sizeof(addr));
 	snprintf(port, sizeof(port), "%u", c->t.port);
-	if ((pid = fork()) < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
+	snprintf(e_svc, sizeof(e_svc), "LBD_SERVICE=%s", c->p.service);
+	snprintf(e_be, sizeof(e_be), "LBD_BACKEND=%s", c->p.backend);
+	snprintf(e_addr, sizeof(e_addr), "LBD_BACKEND_ADDR=%s", addr);
+	snprintf(e_port, sizeof(e_port), "LBD_BACKEND_PORT=%s", port);
+	if ((c->run = proc_run(c->loop, c->p.command, NULL, env,
+	    c->p.timeout_ms, script_done, c)) == NULL)
 		finish(c, false, errno_reason(errno));
-		return;
-	}
-	if (pid == 0) {
-		/* A group of its own, so a timeout kills all it started. */
-		setsid();
-		dup2(pfd[1], STDOUT_FILENO);
-		dup2(pfd[1], STDERR_FILENO);
-		setenv("LBD_SERVICE", c->p.service, 1);
-		setenv("LBD_BACKEND", c->p.backend, 1);
-		setenv("LBD_BACKEND_ADDR", addr, 1);
-		setenv("LBD_BACKEND_PORT", port, 1);
-		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", c->p.command, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	c->pid = pid;
-	c->fd = pfd[0];
-	c->timed_out = false;
-	ev_child_set(&c->child, pid, 0);
-	ev_child_start(c->loop, &c->child);
-	ev_io_set(&c->io, c->fd, EV_READ);
-	ev_io_start(c->loop, &c->io);
-	ev_timer_set(&c->deadline, c->p.timeout_ms / 1000.0, 0);
-	ev_timer_start(c->loop, &c->deadline);
 }
 
 static void
@@ -478,7 +422,7 @@ start_check(struct hc_checker *c)
 	socklen_t sl;
 	int fd;
 
-	if (c->fd >= 0 || c->pid > 0)
+	if (c->fd >= 0 || c->run != NULL)
 		return;		/* the previous one is still running */
 	c->started = ev_now(c->loop);
 	c->connected = false;
@@ -616,7 +560,6 @@ hc_checker_new(struct ev_loop *loop, const struct hc_params *p,
 		} else
 			SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
 	}
-	ev_init(&c->child, child_cb);
 	ev_init(&c->io, io_cb);
 	ev_init(&c->deadline, deadline_cb);
 	ev_init(&c->every, every_cb);
@@ -640,12 +583,7 @@ hc_checker_free(struct hc_checker *c)
 		ev_io_stop(c->loop, &c->io);
 		close(c->fd);
 	}
-	if (c->pid > 0) {
-		/* Do not leave the script behind, nor a zombie. */
-		ev_child_stop(c->loop, &c->child);
-		kill(-c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
-	}
+	proc_cancel(c->run);	/* no script left behind, nor a zombie */
 	ev_timer_stop(c->loop, &c->deadline);
 	ev_timer_stop(c->loop, &c->every);
 	free(c);
@@ -661,7 +599,7 @@ void
 hc_checker_info(const struct hc_checker *c, struct hc_info *i)
 {
 	i->state = (enum hc_state)c->rf.state;
-	i->running = c->fd >= 0;
+	i->running = c->fd >= 0 || c->run != NULL;
 	i->last_ok = c->last_ok;
 	snprintf(i->last_reason, sizeof(i->last_reason), "%s", c->last_reason);
 	i->last_latency_ms = c->last_latency_ms;

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
-#include "lbd/util/namemap.h"
+#include "lib/namemap.h"
 
 enum be_admin {
 	BE_ENABLED,

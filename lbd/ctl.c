@@ -1,6 +1,6 @@
 /*
  * Control socket server. See ctl.h for the contract and
- * lbd/util/ctlproto.h for the wire format.
+ * lib/ctlproto.h for the wire format.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "lbd/ctl.h"
-#include "lbd/util/ctlproto.h"
-#include "lbd/util/log.h"
+#include "lib/ctlproto.h"
+#include "lib/log.h"
 
 struct ctl_client {
 	ev_io			 rio;	/* first: the watcher owns the client */

@@ -1,6 +1,6 @@
 /*
  * ctl — the control socket: a Unix stream socket served on the main libev
- * loop. It frames lines and replies (lbd/util/ctlproto.h) and hands each
+ * loop. It frames lines and replies (lib/ctlproto.h) and hands each
  * command line to a dispatch function; it never blocks on a client. A client
  * that sends an overlong line gets an error and is closed; a client that sends
  * a command while more than CTL_OUTBUF_MAX bytes of replies wait unread is
@@ -15,7 +15,7 @@
 
 #include <ev.h>
 
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 
 #define CTL_MAX_CLIENTS		1024
 #define CTL_OUTBUF_MAX		(4u << 20)

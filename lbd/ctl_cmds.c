@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "lbd/daemon.h"
-#include "lbd/util/log.h"
+#include "lib/log.h"
 
 #define CMD_MAX_WORDS	16
 

@@ -15,8 +15,8 @@
 
 #include "lbd/daemon.h"
 #include "lbd/sdnotify.h"
-#include "lbd/util/clock.h"
-#include "lbd/util/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 /* Config changes logged one per line at a reload; the rest are counted. */
 #define LOG_CHANGES_MAX	100

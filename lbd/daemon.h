@@ -17,7 +17,7 @@
 #include "lbd/ctl.h"
 #include "lbd/health_mgr.h"
 #include "lbd/metrics.h"
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 #include "lbd/sync_mgr.h"
 #include "lbd/vrrp_mgr.h"
 

@@ -20,9 +20,10 @@
 #include "lbd/io/xdp_prog.h"
 #include "lbd/io/xsk_port.h"
 #include "lbd/owner.h"
-#include "lbd/util/clock.h"
-#include "lbd/util/keymap.h"
-#include "lbd/util/log.h"
+#include "lib/addr.h"
+#include "lib/clock.h"
+#include "lib/keymap.h"
+#include "lib/log.h"
 #include "lbd/worker.h"
 
 /* conf refuses more than the classifier's maps hold. */
@@ -557,20 +558,6 @@ rq_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 
 /* ---- what lbd owns: classifier maps and floating addresses ----------- */
 
-static void
-a16(uint8_t out[16], const struct conf_addr *a)
-{
-	memset(out, 0, 16);
-	memcpy(out, a->family == AF_INET ? (const void *)&a->u.v4 :
-	    (const void *)&a->u.v6, a->family == AF_INET ? 4 : 16);
-}
-
-static uint8_t
-fam4or6(const struct conf_addr *a)
-{
-	return a->family == AF_INET ? 4 : 6;
-}
-
 /* An address listed twice (a VIP of several services, a VIP that is also
  * local) is one map entry with the flags OR-ed, by xdp_prog_set_owned. */
 static void
@@ -673,18 +660,18 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 
 		/* With VRRP a backup takes nothing from the kernel: a frame
 		 * flooded to it for the virtual MAC is not its to forward. */
-		a16(a, &s->vip);
-		if (c->n_groups > 0 && !wanted(p, want, fam4or6(&s->vip), a))
+		conf_addr_a16(a, &s->vip);
+		if (c->n_groups > 0 && !wanted(p, want, conf_addr_fam(&s->vip), a))
 			continue;
 		k = &o->svcs[o->n_svcs++];
-		k->family = fam4or6(&s->vip);
+		k->family = conf_addr_fam(&s->vip);
 		k->proto = s->proto;
 		k->port = htons(s->port);
-		a16(k->addr, &s->vip);
+		conf_addr_a16(k->addr, &s->vip);
 		add_addr_key(o, k->family, k->addr, LBD_ADDR_VIP);
 		for (size_t j = 0; s->mode == CONF_MODE_SNAT && j < s->n_snat_pool; j++) {
-			a16(a, &s->snat_pool[j]);
-			add_addr_key(o, fam4or6(&s->snat_pool[j]), a, LBD_ADDR_SNAT);
+			conf_addr_a16(a, &s->snat_pool[j]);
+			add_addr_key(o, conf_addr_fam(&s->snat_pool[j]), a, LBD_ADDR_SNAT);
 		}
 		/* Routed mode: replies come from the backends' own port. */
 		for (size_t j = 0; s->mode == CONF_MODE_ROUTED &&
@@ -696,10 +683,10 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 			if (b == NULL)
 				continue;
 			bk = &o->backends[o->n_backends++];
-			bk->family = fam4or6(&b->addr);
+			bk->family = conf_addr_fam(&b->addr);
 			bk->proto = s->proto;
 			bk->port = htons(b->port);
-			a16(bk->addr, &b->addr);
+			conf_addr_a16(bk->addr, &b->addr);
 		}
 	}
 	for (uint32_t i = 0; i < p->n_orph; i++) {
@@ -728,15 +715,6 @@ owned_maps_free(struct xdp_owned *o)
 	free(o->backends);
 }
 
-static bool
-pfx_match(const uint8_t *a, const uint8_t *p, uint8_t plen)
-{
-	for (uint8_t i = 0; i < plen; i++)
-		if (((a[i / 8] ^ p[i / 8]) >> (7 - i % 8)) & 1)
-			return false;
-	return true;
-}
-
 /* The data interface whose connected route covers `addr` most narrowly,
  * or -1. */
 static int
@@ -748,7 +726,7 @@ connected_iface(const struct dataplane *p, uint8_t family, const uint8_t *addr)
 		const struct cover_route *r = &p->cover[i];
 
 		if (r->family == family && (int)r->plen > best_plen &&
-		    pfx_match(addr, r->prefix, r->plen)) {
+		    addr_pfx_match(addr, r->prefix, r->plen)) {
 			best_plen = r->plen;
 			ifindex = r->ifindex;
 		}
@@ -892,13 +870,13 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 
 					memcpy(mac, par->info.mac, 6);
 					if (in->use_vmac)
-						ifi = vmac_link(p, par, fam4or6(ca),
+						ifi = vmac_link(p, par, conf_addr_fam(ca),
 						    in->vrid, mac);
 
 					if (ifi < 0 || !held)
 						continue;
-					a16(a, ca);
-					PUSH(fam4or6(ca), a, ca->plen, ifi, mac);
+					conf_addr_a16(a, ca);
+					PUSH(conf_addr_fam(ca), a, ca->plen, ifi, mac);
 				}
 			}
 	} else {
@@ -913,10 +891,10 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 			for (size_t j = 0; j <= s->n_snat_pool; j++) {
 				const struct conf_addr *ca = j == 0 ? &s->vip :
 				    &s->snat_pool[j - 1];
-				uint8_t a[16], k[KEYMAP_ADDR_LEN], f = fam4or6(ca);
+				uint8_t a[16], k[KEYMAP_ADDR_LEN], f = conf_addr_fam(ca);
 				const struct dp_if *home;
 
-				a16(a, ca);
+				conf_addr_a16(a, ca);
 				keymap_addr_key(k, f, a);
 				if (keymap_put(seen, k, 0, NULL) != 1)
 					continue;
@@ -1151,10 +1129,10 @@ preresolve(struct dataplane *p, const struct conf *c)
 	for (size_t i = 0; i < c->n_services; i++)
 		for (size_t j = 0; j < c->services[i].n_backends; j++) {
 			const struct conf_addr *ca = &c->services[i].backends[j].addr;
-			uint8_t a[16], f = fam4or6(ca);
+			uint8_t a[16], f = conf_addr_fam(ca);
 			int ifindex;
 
-			a16(a, ca);
+			conf_addr_a16(a, ca);
 			keymap_addr_key(k, f, a);
 			if (keymap_put(seen, k, 0, NULL) != 1 ||
 			    (ifindex = connected_iface(p, f, a)) < 0)

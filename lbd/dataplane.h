@@ -20,7 +20,7 @@
 
 #include "conf/conf.h"
 #include "lbd/engine/dp.h"
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 
 struct dataplane;
 

@@ -4,8 +4,8 @@
 
 #include "health/checker.h"
 #include "lbd/health_mgr.h"
-#include "lbd/util/log.h"
-#include "lbd/util/namemap.h"
+#include "lib/log.h"
+#include "lib/namemap.h"
 
 struct hm_check {
 	struct health_mgr	*m;

@@ -12,7 +12,7 @@
 
 #include "conf/conf.h"
 #include "lbd/backends.h"
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 
 struct health_mgr;
 

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "lbd/util/buf.h"
-#include "lbd/util/ctlproto.h"
+#include "lib/buf.h"
+#include "lib/ctlproto.h"
 
 static void
 usage(FILE *fp)

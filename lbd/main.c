@@ -12,7 +12,7 @@
 
 #include "conf/conf.h"
 #include "lbd/daemon.h"
-#include "lbd/util/log.h"
+#include "lib/log.h"
 
 #define DEFAULT_CONF	"/etc/lbd/lbd.conf"
 

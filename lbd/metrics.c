@@ -7,7 +7,7 @@
 
 #include "lbd/daemon.h"
 #include "lbd/metrics.h"
-#include "lbd/util/log.h"
+#include "lib/log.h"
 
 #define MAX_CLIENTS	64
 #define REQ_MAX		8192

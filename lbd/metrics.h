@@ -13,7 +13,7 @@
 #include <ev.h>
 
 #include "conf/conf.h"
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 
 struct lbd;
 struct metrics_server;

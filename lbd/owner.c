@@ -6,8 +6,8 @@
 
 #include "lbd/io/garp.h"
 #include "lbd/owner.h"
-#include "lbd/util/keymap.h"
-#include "lbd/util/log.h"
+#include "lib/keymap.h"
+#include "lib/log.h"
 
 struct owner {
 	struct ev_loop		*loop;

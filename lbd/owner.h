@@ -18,7 +18,7 @@
 #include <ev.h>
 
 #include "lbd/io/knl.h"
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 
 struct owned_addr {
 	uint8_t		family;		/* 4 or 6 */

@@ -24,8 +24,8 @@
 #include "ha-sync/sync.h"
 #include "lbd/sync_mgr.h"
 #include "lbd/sync_rec.h"
-#include "lbd/util/clock.h"
-#include "lbd/util/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 
 #define BULK_CHUNK	512
 #define APPLY_BATCH	64

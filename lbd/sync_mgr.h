@@ -14,7 +14,7 @@
 
 #include "conf/conf.h"
 #include "lbd/dataplane.h"
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 
 struct sync_mgr;
 

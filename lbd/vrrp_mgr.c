@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "lbd/io/knl.h"
-#include "lbd/util/clock.h"
-#include "lbd/util/log.h"
-#include "lbd/util/proc.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/proc.h"
 #include "lbd/vrrp_mgr.h"
 #include "vrrp/vrrp_fsm.h"
 #include "vrrp/vrrp_pkt.h"
@@ -161,7 +161,7 @@ notify_pump(struct vrrp_mgr *m)
 		m->nq_len--;
 		log_info("vrrp notify: %s %s %s %s%s", n->cmd, args[0], args[1],
 		    args[2], args[3] ? " ..." : "");
-		if ((m->nrun = proc_run(m->loop, n->cmd, args,
+		if ((m->nrun = proc_run(m->loop, n->cmd, args, NULL,
 		    m->notify_timeout_ms, notify_done, m)) == NULL)
 			log_warn("vrrp notify: cannot run %s", n->cmd);
 		notice_free(n);
@@ -734,7 +734,7 @@ script_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (t->run != NULL)
 		return;		/* its own timeout ends it first */
 	/* Bounded by the interval: the next run never overlaps this one. */
-	if ((t->run = proc_run(loop, t->what, NULL, t->interval_ms, script_done,
+	if ((t->run = proc_run(loop, t->what, NULL, NULL, t->interval_ms, script_done,
 	    t)) == NULL)
 		log_warn("vrrp track-script \"%s\": cannot run", t->what);
 }

@@ -16,7 +16,7 @@
 #include <ev.h>
 
 #include "conf/conf.h"
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 
 struct vrrp_mgr;
 

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lbd/util/clock.h"
-#include "lbd/util/log.h"
-#include "lbd/util/spsc.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/spsc.h"
 #include "lbd/worker.h"
 
 #define EXPIRE_EVERY_MS	10

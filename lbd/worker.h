@@ -6,7 +6,7 @@
  * With several workers (worker_link) each owns the connections dp_steer
  * gives it and the receive queues the caller gave it. A frame that arrives
  * at one worker for another's connection is copied into a ring to that
- * worker (lbd/util/spsc, one ring per ordered pair), which processes it and
+ * worker (lib/spsc, one ring per ordered pair), which processes it and
  * sends it from a port of its own: both directions of a connection meet in
  * one engine, whatever queue the NIC's hash put them on.
  *

@@ -1,6 +1,7 @@
 /*
  * RFC 5798 section 6.4, one virtual router (see vrrp_fsm.h).
  */
+#include "lib/addr.h"
 #include "vrrp/vrrp_fsm.h"
 
 #include <string.h>
@@ -125,7 +126,7 @@ outranks(const struct vrrp_fsm *m, const struct vrrp_adv *a)
 {
 	if (a->priority != m->prio)
 		return a->priority > m->prio;
-	return memcmp(a->src, m->self, m->family == 4 ? 4 : 16) > 0;
+	return memcmp(a->src, m->self, addr_len(m->family)) > 0;
 }
 
 static void

@@ -5,7 +5,8 @@
 
 #include <string.h>
 
-#include "lbd/engine/csum.h"
+#include "lib/addr.h"
+#include "lib/csum.h"
 
 #define ETH_HLEN_	14
 #define ET_IPV4		0x0800
@@ -40,19 +41,6 @@ vrrp_bad_name(enum vrrp_bad b)
 	return (unsigned)b < VRRP_BAD__COUNT ? bad_names[b] : "?";
 }
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* The checksum over the VRRP message, with the v3 pseudo-header: the value
  * to store (field zeroed), or 0 over a message whose checksum is right. */
 static uint16_t
@@ -63,22 +51,22 @@ vrrp_csum(uint8_t version, uint8_t family, const uint8_t *src, const uint8_t *ds
 
 	if (version == 3) {
 		uint8_t tail[8] = { 0 };
-		size_t alen = family == 4 ? 4 : 16;
+		size_t alen = addr_len(family);
 
-		sum = dp_csum_partial(src, alen, sum);
-		sum = dp_csum_partial(dst, alen, sum);
+		sum = csum_partial(src, alen, sum);
+		sum = csum_partial(dst, alen, sum);
 		if (family == 4) {	/* zero, protocol, length (16 bits) */
 			tail[1] = VRRP_PROTO;
 			put16(tail + 2, (uint16_t)len);
-			sum = dp_csum_partial(tail, 4, sum);
+			sum = csum_partial(tail, 4, sum);
 		} else {		/* length (32 bits), zero, next header */
 			put16(tail + 2, (uint16_t)len);
 			tail[7] = VRRP_PROTO;
-			sum = dp_csum_partial(tail, 8, sum);
+			sum = csum_partial(tail, 8, sum);
 		}
 	}
-	sum = dp_csum_partial(msg, len, sum);
-	return dp_csum_fold(sum);	/* in memory order, like the field */
+	sum = csum_partial(msg, len, sum);
+	return csum_fold(sum);	/* in memory order, like the field */
 }
 
 enum vrrp_bad
@@ -101,7 +89,7 @@ vrrp_decode(const uint8_t *f, size_t len, struct vrrp_adv *a)
 		if (ip[0] >> 4 != 4 || ihl < 20 || tot < ihl || tot > len)
 			return VRRP_BAD_IP;
 		if (ip[9] != VRRP_PROTO || (get16(ip + 6) & 0x3fff) != 0 ||
-		    dp_csum_fold(dp_csum_partial(ip, ihl, 0)) != 0)
+		    csum_fold(csum_partial(ip, ihl, 0)) != 0)
 			return VRRP_BAD_IP;	/* not VRRP, a fragment, bad sum */
 		if (ip[8] != VRRP_TTL)
 			return VRRP_BAD_TTL;
@@ -166,7 +154,7 @@ vrrp_decode(const uint8_t *f, size_t len, struct vrrp_adv *a)
 size_t
 vrrp_encode(uint8_t *f, size_t cap, const struct vrrp_adv *a, const uint8_t *addrs)
 {
-	size_t alen = a->family == 4 ? 4 : 16, iplen = a->family == 4 ? 20 : 40;
+	size_t alen = addr_len(a->family), iplen = a->family == 4 ? 20 : 40;
 	size_t vlen = 8 + (size_t)a->n_addrs * alen + (a->version == 2 ? 8 : 0);
 	size_t total = ETH_HLEN_ + iplen + vlen;
 	uint8_t *ip = f + ETH_HLEN_, *v = ip + iplen;
@@ -195,7 +183,7 @@ vrrp_encode(uint8_t *f, size_t cap, const struct vrrp_adv *a, const uint8_t *add
 		ip[9] = VRRP_PROTO;
 		memcpy(ip + 12, a->src, 4);
 		memcpy(ip + 16, dst, 4);
-		csum = dp_csum_fold(dp_csum_partial(ip, 20, 0));
+		csum = csum_fold(csum_partial(ip, 20, 0));
 		memcpy(ip + 10, &csum, 2);
 	} else {
 		if (!a->unicast) {

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbd/engine/csum.h"
+#include "lib/addr.h"
+#include "lib/csum.h"
 #include "lbd/engine/dp.h"
 #include "lbd/engine/snat.h"
 #include "lbd/engine/engine_int.h"
@@ -26,12 +27,6 @@ dp_drop_name(enum dp_drop r)
 #undef DP_DROP_NAME
 	};
 	return (unsigned)r < DP_DROP__COUNT ? names[r] : "?";
-}
-
-static inline size_t
-alen(uint8_t family)
-{
-	return family == 4 ? 4 : 16;
 }
 
 /* ---- lookups -------------------------------------------------------- */
@@ -87,18 +82,6 @@ is_vip(const struct dp_engine *e, uint8_t family, const uint8_t *addr)
 	return false;
 }
 
-static bool
-prefix_match(const uint8_t *a, const uint8_t *p, uint8_t plen)
-{
-	uint8_t full = plen / 8, rest = plen % 8;
-
-	if (memcmp(a, p, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return (a[full] & mask) == (p[full] & mask);
-}
 
 /* Longest-prefix match; fills the egress and the next hop's address. */
 bool
@@ -110,7 +93,7 @@ route(const struct dp_engine *e, uint8_t family, const uint8_t *dst,
 	for (uint16_t i = 0; i < e->n_routes; i++) {
 		const struct dp_route *r = &e->routes[i];
 		if (r->family == family && (best == NULL || r->plen > best->plen) &&
-		    prefix_match(dst, r->prefix, r->plen))
+		    addr_pfx_match(dst, r->prefix, r->plen))
 			best = r;
 	}
 	if (best == NULL)
@@ -153,7 +136,7 @@ dp_set_neigh(struct dp_engine *e, uint8_t family, const uint8_t *addr,
 {
 	uint8_t a[16] = { 0 };
 
-	memcpy(a, addr, alen(family));
+	memcpy(a, addr, addr_len(family));
 	for (uint32_t i = neigh_slot(e, family, a), n = 0; n <= e->neigh_mask;
 	    i = (i + 1) & e->neigh_mask, n++) {
 		struct neigh *nb = &e->neigh[i];

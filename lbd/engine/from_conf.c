@@ -6,16 +6,6 @@
 
 _Static_assert(CONF_SNAT_POOL_MAX <= DP_SNAT_MAX, "pool fits the engine");
 
-static void
-addr16(uint8_t out[16], const struct conf_addr *a)
-{
-	memset(out, 0, 16);
-	if (a->family == AF_INET)
-		memcpy(out, &a->u.v4, 4);
-	else
-		memcpy(out, &a->u.v6, 16);
-}
-
 void
 dp_params_from_conf(const struct conf *c, struct dp_params *p)
 {
@@ -61,15 +51,15 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 		const struct conf_service *cs = &c->services[i];
 		struct dp_service *s = &v[i];
 
-		addr16(s->vip, &cs->vip);
+		conf_addr_a16(s->vip, &cs->vip);
 		s->port = htons(cs->port);
 		s->proto = cs->proto;
-		s->family = cs->vip.family == AF_INET ? 4 : 6;
+		s->family = conf_addr_fam(&cs->vip);
 		s->mode = modes[cs->mode];
 		s->sched = scheds[cs->sched];
 		s->stateless = cs->stateless;
 		for (size_t k = 0; k < cs->n_snat_pool; k++)
-			addr16(s->snat[s->n_snat++], &cs->snat_pool[k]);
+			conf_addr_a16(s->snat[s->n_snat++], &cs->snat_pool[k]);
 		s->b = calloc(cs->n_backends + 1, sizeof(*s->b));
 		if (s->b == NULL) {
 			for (size_t j = 0; j < i; j++)
@@ -79,14 +69,14 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 		}
 		s->nb = (uint16_t)cs->n_backends;
 		for (size_t k = 0; k < cs->n_backends; k++) {
-			addr16(s->b[k].addr, &cs->backends[k].addr);
+			conf_addr_a16(s->b[k].addr, &cs->backends[k].addr);
 			s->b[k].port = htons(cs->backends[k].port);
 			s->b[k].weight = (uint16_t)cs->backends[k].weight;
 			s->b[k].up = true;
 		}
 		if (cs->has_fallback) {
 			struct dp_backend *f = &s->b[cs->n_backends];
-			addr16(f->addr, &cs->fallback.addr);
+			conf_addr_a16(f->addr, &cs->fallback.addr);
 			f->port = htons(cs->fallback.port);
 			f->weight = 1;
 			f->up = true;

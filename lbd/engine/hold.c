@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/addr.h"
 #include "lbd/engine/engine_int.h"
 
 int
@@ -48,7 +49,7 @@ hold_put(struct dp_engine *e, const uint8_t *f, uint32_t len, uint8_t family,
 		return false;
 	for (uint32_t i = 0; i < e->n_held; i++)
 		if (e->held[i].family == family &&
-		    memcmp(e->held[i].nh, nh, family == 4 ? 4 : 16) == 0 &&
+		    memcmp(e->held[i].nh, nh, addr_len(family)) == 0 &&
 		    ++same >= HOLD_PER_HOP)
 			return false;
 	h = &e->held[e->n_held++];
@@ -57,7 +58,7 @@ hold_put(struct dp_engine *e, const uint8_t *f, uint32_t len, uint8_t family,
 	h->len = len;
 	h->family = family;
 	memset(h->nh, 0, sizeof(h->nh));
-	memcpy(h->nh, nh, family == 4 ? 4 : 16);
+	memcpy(h->nh, nh, addr_len(family));
 	h->ifidx = ifidx;
 	h->svc = svc;
 	h->since = e->now;

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "lbd/engine/csum.h"
+#include "lib/csum.h"
 #include "lbd/engine/parse.h"
 
 #define RD16(p)	((uint16_t)(((uint16_t)(p)[0] << 8) | (p)[1]))
@@ -89,7 +89,7 @@ parse_ipv4(const uint8_t *f, size_t off, size_t len, struct dp_l34 *ip,
 	if (!inner) {
 		if (off + tot > len)
 			return DP_DROP_BAD_IP_LEN;
-		if (dp_csum_fold(dp_csum_partial(f + off, ihl, 0)) != 0)
+		if (csum_fold(csum_partial(f + off, ihl, 0)) != 0)
 			return DP_DROP_BAD_IP_CSUM;
 		end = off + tot;
 	} else

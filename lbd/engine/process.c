@@ -12,14 +12,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "lbd/engine/csum.h"
+#include "lib/addr.h"
+#include "lib/csum.h"
 #include "lbd/engine/engine_int.h"
-
-static inline size_t
-alen(uint8_t family)
-{
-	return family == 4 ? 4 : 16;
-}
 
 static void
 verdict_drop(struct dp_engine *e, struct dp_verdict *v, enum dp_drop r,
@@ -61,7 +56,7 @@ static void
 nat_side(uint8_t *f, const struct dp_l34 *ip, bool src, const uint8_t *addr,
     uint16_t port)
 {
-	size_t al = alen(ip->family);
+	size_t al = addr_len(ip->family);
 	uint8_t *a = addr_ptr(f, ip, src);
 	uint8_t *pp = f + ip->l4_off + (src ? 0 : 2);
 	uint8_t *cp = l4_csum_ptr(f, ip);
@@ -75,17 +70,17 @@ nat_side(uint8_t *f, const struct dp_l34 *ip, bool src, const uint8_t *addr,
 		if (ip->family == 4) {
 			uint16_t hc;
 			memcpy(&hc, f + ip->l3_off + 10, 2);
-			hc = dp_csum_replace(hc, a, addr, 4);
+			hc = csum_replace(hc, a, addr, 4);
 			memcpy(f + ip->l3_off + 10, &hc, 2);
 		}
 		if (l4)
-			csum = dp_csum_replace(csum, a, addr, al);
+			csum = csum_replace(csum, a, addr, al);
 		memcpy(a, addr, al);
 	}
 	memcpy(&old_port, pp, 2);
 	if (old_port != port) {
 		if (l4)
-			csum = dp_csum_replace16(csum, old_port, port);
+			csum = csum_replace16(csum, old_port, port);
 		memcpy(pp, &port, 2);
 	}
 	if (l4) {
@@ -109,7 +104,7 @@ ttl_dec(uint8_t *f, const struct dp_l34 *ip)
 		(*t)--;
 		memcpy(&new, t, 2);
 		memcpy(&hc, f + ip->l3_off + 10, 2);
-		hc = dp_csum_replace16(hc, old, new);
+		hc = csum_replace16(hc, old, new);
 		memcpy(f + ip->l3_off + 10, &hc, 2);
 		return true;
 	}
@@ -282,7 +277,7 @@ send_rst(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 		l3[9] = DP_PROTO_TCP;
 		memcpy(l3 + 12, dst, 4);
 		memcpy(l3 + 16, src, 4);
-		hc = dp_csum_fold(dp_csum_partial(l3, 20, 0));
+		hc = csum_fold(csum_partial(l3, 20, 0));
 		memcpy(l3 + 10, &hc, 2);
 	} else {
 		memset(l3, 0, 40);
@@ -307,7 +302,7 @@ send_rst(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	th[12] = 5 << 4;
 	th[13] = DP_TCP_RST | DP_TCP_ACK;
 	{
-		uint16_t c = dp_csum_l4(ip->family == 4 ? 4 : 6, l3 + (ip->family == 4 ? 12 : 8),
+		uint16_t c = csum_l4(ip->family == 4 ? 4 : 6, l3 + (ip->family == 4 ? 12 : 8),
 		    l3 + (ip->family == 4 ? 16 : 24), DP_PROTO_TCP, th, 20);
 		memcpy(th + 16, &c, 2);
 	}
@@ -442,7 +437,7 @@ static void
 icmp_inner_rewrite(uint8_t *f, uint32_t end, const struct dp_l34 *in,
     const struct dp_tuple *nt)
 {
-	size_t al = alen(in->family);
+	size_t al = addr_len(in->family);
 	uint8_t *sa = addr_ptr(f, in, true), *da = addr_ptr(f, in, false);
 	uint8_t *l4 = f + in->l4_off;
 	size_t csum_off = in->proto == DP_PROTO_TCP ? 16 : 6;
@@ -452,10 +447,10 @@ icmp_inner_rewrite(uint8_t *f, uint32_t end, const struct dp_l34 *in,
 	if (have_csum)
 		memcpy(&csum, l4 + csum_off, 2);
 	if (have_csum && !(in->proto == DP_PROTO_UDP && csum == 0)) {
-		csum = dp_csum_replace(csum, sa, nt->src, al);
-		csum = dp_csum_replace(csum, da, nt->dst, al);
-		csum = dp_csum_replace(csum, l4, &nt->sport, 2);
-		csum = dp_csum_replace(csum, l4 + 2, &nt->dport, 2);
+		csum = csum_replace(csum, sa, nt->src, al);
+		csum = csum_replace(csum, da, nt->dst, al);
+		csum = csum_replace(csum, l4, &nt->sport, 2);
+		csum = csum_replace(csum, l4 + 2, &nt->dport, 2);
 		memcpy(l4 + csum_off, &csum, 2);
 	}
 	memcpy(sa, nt->src, al);
@@ -466,7 +461,7 @@ icmp_inner_rewrite(uint8_t *f, uint32_t end, const struct dp_l34 *in,
 		size_t ihl = (size_t)(f[in->l3_off] & 0x0f) * 4;
 		uint16_t hc = 0;
 		memcpy(f + in->l3_off + 10, &hc, 2);
-		hc = dp_csum_fold(dp_csum_partial(f + in->l3_off, ihl, 0));
+		hc = csum_fold(csum_partial(f + in->l3_off, ihl, 0));
 		memcpy(f + in->l3_off + 10, &hc, 2);
 	}
 }
@@ -522,20 +517,20 @@ icmp_error(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
 		to = ce->t[CT_ORIG].src;
 	}
 	icmp_inner_rewrite(f, end, &p->inner, nt);
-	memcpy(addr_ptr(f, ip, false), to, alen(ip->family));
+	memcpy(addr_ptr(f, ip, false), to, addr_len(ip->family));
 	if (ip->family == 4) {
 		size_t ihl = (size_t)(f[ip->l3_off] & 0x0f) * 4;
 		uint16_t c = 0;
 		memcpy(f + ip->l3_off + 10, &c, 2);
-		c = dp_csum_fold(dp_csum_partial(f + ip->l3_off, ihl, 0));
+		c = csum_fold(csum_partial(f + ip->l3_off, ihl, 0));
 		memcpy(f + ip->l3_off + 10, &c, 2);
 		memset(f + ip->l4_off + 2, 0, 2);
-		c = dp_csum_fold(dp_csum_partial(f + ip->l4_off, end - ip->l4_off, 0));
+		c = csum_fold(csum_partial(f + ip->l4_off, end - ip->l4_off, 0));
 		memcpy(f + ip->l4_off + 2, &c, 2);
 	} else {
 		uint16_t c = 0;
 		memcpy(f + ip->l4_off + 2, &c, 2);
-		c = dp_csum_l4(6, f + ip->l3_off + 8, f + ip->l3_off + 24,
+		c = csum_l4(6, f + ip->l3_off + 8, f + ip->l3_off + 24,
 		    DP_PROTO_ICMP6, f + ip->l4_off, end - ip->l4_off);
 		memcpy(f + ip->l4_off + 2, &c, 2);
 	}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/addr.h"
 #include "lbd/engine/engine_int.h"
 #include "lbd/engine/parse.h"
 
@@ -34,7 +35,7 @@ client_owner(const struct dp_engine *e, uint8_t family, const uint8_t *addr,
 {
 	uint64_t h = STEER_SEED ^ family, w;
 
-	for (int i = 0; i < (family == 4 ? 4 : 16); i += 8) {
+	for (size_t i = 0; i < (addr_len(family)); i += 8) {
 		w = 0;
 		memcpy(&w, addr + i, family == 4 ? 4 : 8);
 		h = dp_mix64(h ^ w);

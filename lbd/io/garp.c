@@ -8,13 +8,7 @@
 #include <string.h>
 
 #include "lbd/io/garp.h"
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
+#include "lib/addr.h"
 
 size_t
 garp_build(uint8_t *f, uint8_t family, const uint8_t addr[16],

@@ -19,8 +19,9 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 
+#include "lib/addr.h"
 #include "lbd/io/knl.h"
-#include "lbd/util/log.h"
+#include "lib/log.h"
 
 #define KNL_RCVBUF	(8 << 20)
 
@@ -63,7 +64,7 @@ static struct nl_addr *
 mk_addr(uint8_t family, const uint8_t *a, uint8_t plen)
 {
 	struct nl_addr *x = nl_addr_build(family == 4 ? AF_INET : AF_INET6, a,
-	    family == 4 ? 4 : 16);
+	    addr_len(family));
 
 	if (x != NULL)
 		nl_addr_set_prefixlen(x, plen);

@@ -16,8 +16,8 @@
 
 #include "lbd/io/classifier_obj.h"
 #include "lbd/io/xdp_prog.h"
-#include "lbd/util/keymap.h"
-#include "lbd/util/log.h"
+#include "lib/keymap.h"
+#include "lib/log.h"
 
 #define PROG_NAME	"lbd_classify"
 #ifndef BPF_FS_MAGIC

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "lbd/daemon.h"
-#include "lbd/util/log.h"
+#include "lib/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

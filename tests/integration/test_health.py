@@ -127,7 +127,7 @@ service job {{
 }}
 service stuck {{
     listen 192.0.2.10 tcp 9001
-    check script {{ command "sleep 30" interval 200ms timeout 100ms rise 1 fall 1 }}
+    check script {{ command "echo $$ >> {pids}; exec sleep 30" interval 200ms timeout 100ms rise 1 fall 1 }}
     backend s1 127.0.0.1:9001
 }}
 """
@@ -163,6 +163,15 @@ def serve_agent(sock, stop):
             conn.sendall(Agent.reply)
 
 
+def alive_sleep(pid):
+    """Is `pid` still the `sleep 30` a stuck script exec'd (not a reuse)?"""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[:2] == [b"sleep", b"30"]
+    except OSError:
+        return False
+
+
 def children_of(pid):
     try:
         out = subprocess.run(["ps", "-o", "pid=,stat=,args=", "--ppid", str(pid)],
@@ -187,10 +196,12 @@ def other_checks(tmp):
     sock = os.path.join(tmp, "lbd2.sock")
     conf = os.path.join(tmp, "lbd2.conf")
     flag = os.path.join(tmp, "ready.flag")
+    pids = os.path.join(tmp, "stuck.pids")   # each stuck script's own pid
     log = os.path.join(tmp, "lbd2.log")
     with open(conf, "w") as f:
         f.write(CONF2.format(sock=sock, udp=udp.getsockname()[1], closed=free_port(),
-                             agent=agent.getsockname()[1], flag=flag))
+                             agent=agent.getsockname()[1], flag=flag,
+                             pids=pids))
     logf = open(log, "w")
     proc = subprocess.Popen([LBD, "-f", conf, "--foreground-log"], stdout=logf,
                             stderr=logf)
@@ -256,9 +267,11 @@ def other_checks(tmp):
         rc = proc.wait(10)
         check(rc == 0, "lbd stops cleanly with scripts running")
         time.sleep(0.2)
-        strays = subprocess.run(["pgrep", "-f", "sleep 30"], capture_output=True,
-                                text=True).stdout.split()
-        check(strays == [], "no script survives lbd's stop", strays)
+        # Only the scripts this test's lbd started: each wrote its pid.
+        started = open(pids).read().split() if os.path.exists(pids) else []
+        strays = [p for p in started if alive_sleep(p)]
+        check(started != [] and strays == [], "no script survives lbd's stop",
+              f"{len(started)} started, alive: {strays}")
         stop.set()
         for t in threads:
             t.join(2)

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "lbd/engine/csum.h"
+#include "lib/csum.h"
 #include "conf/conf.h"
 #include "lbd/engine/dp.h"
 #include "lbd/engine/from_conf.h"
@@ -195,15 +195,15 @@ test_csum_incremental(void **state)
 	for (int iter = 0; iter < 10000; iter++) {
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = (uint8_t)rand();
-		uint16_t c = dp_csum_fold(dp_csum_partial(buf, sizeof(buf), 0));
+		uint16_t c = csum_fold(csum_partial(buf, sizeof(buf), 0));
 		size_t at = (size_t)(rand() % 30) * 2;
 		uint8_t old[4], new[4];
 		memcpy(old, buf + at, 4);
 		for (int i = 0; i < 4; i++)
 			new[i] = (uint8_t)rand();
-		c = dp_csum_replace(c, old, new, 4);
+		c = csum_replace(c, old, new, 4);
 		memcpy(buf + at, new, 4);
-		assert_int_equal(c, dp_csum_fold(dp_csum_partial(buf, sizeof(buf), 0)));
+		assert_int_equal(c, csum_fold(csum_partial(buf, sizeof(buf), 0)));
 		/* and the independent checker agrees */
 		assert_int_equal(ntohs(c), pg_fold(pg_sum(buf, sizeof(buf), 0)));
 	}

@@ -1,5 +1,5 @@
 /*
- * lbd/util/keymap: insert, find, delete against a brute-force model under
+ * lib/keymap: insert, find, delete against a brute-force model under
  * random operations on a key space small enough to collide, and growth.
  */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbd/util/keymap.h"
+#include "lib/keymap.h"
 
 #define KSZ	20
 

@@ -1,5 +1,5 @@
 /*
- * lbd/util/spsc: room and order on one thread, then a producer and a
+ * lib/spsc: room and order on one thread, then a producer and a
  * consumer thread moving a million numbered slots in batches of varying
  * size: every slot arrives once, in order, with its whole payload.
  */
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbd/util/spsc.h"
+#include "lib/spsc.h"
 
 static void
 test_room_and_order(void **state)

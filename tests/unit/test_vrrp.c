@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "lbd/engine/csum.h"
+#include "lib/csum.h"
 #include "tests/packets/pcap.h"
 #include "vrrp/vrrp_fsm.h"
 #include "vrrp/vrrp_pkt.h"
@@ -93,7 +93,7 @@ static void
 fix_ip4_csum(uint8_t *f)
 {
 	f[24] = f[25] = 0;
-	uint16_t c = dp_csum_fold(dp_csum_partial(f + 14, 20, 0));
+	uint16_t c = csum_fold(csum_partial(f + 14, 20, 0));
 	memcpy(f + 24, &c, 2);
 }
 
@@ -108,7 +108,7 @@ poke(uint8_t *f, size_t off, uint8_t val)
 	f[off] = val;
 	memcpy(&new, f + w, 2);
 	memcpy(&c, f + vrrp_off(f) + 6, 2);
-	c = dp_csum_replace16(c, old, new);
+	c = csum_replace16(c, old, new);
 	memcpy(f + vrrp_off(f) + 6, &c, 2);
 }
 

@@ -4,8 +4,8 @@
  * backend queries stay linear in the number of backends, not quadratic.
  * Open addressing over FNV-1a; the names live in the caller's table.
  */
-#ifndef LBD_UTIL_NAMEMAP_H
-#define LBD_UTIL_NAMEMAP_H
+#ifndef LIB_NAMEMAP_H
+#define LIB_NAMEMAP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,4 +23,4 @@ long	namemap_find(const struct namemap *, const char *name,
 	    const char *(*name_of)(const void *arg, size_t i), const void *arg);
 void	namemap_free(struct namemap *);
 
-#endif /* LBD_UTIL_NAMEMAP_H */
+#endif /* LIB_NAMEMAP_H */

@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbd/util/keymap.h"
+#include "lib/keymap.h"
 
 struct keymap {
 	size_t		 ksz, n, mask;

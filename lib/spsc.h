@@ -9,8 +9,8 @@
  * (spsc_cons_slot) and gives them back in one step (spsc_cons_release), so
  * a batch costs two atomic stores, not two per frame.
  */
-#ifndef LBD_UTIL_SPSC_H
-#define LBD_UTIL_SPSC_H
+#ifndef LIB_SPSC_H
+#define LIB_SPSC_H
 
 #include <stdint.h>
 
@@ -32,4 +32,4 @@ void		 spsc_cons_release(struct spsc *, uint32_t n);
 
 uint32_t	 spsc_slot_size(const struct spsc *);
 
-#endif /* LBD_UTIL_SPSC_H */
+#endif /* LIB_SPSC_H */

@@ -2,7 +2,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "lbd/util/spsc.h"
+#include "lib/spsc.h"
 
 #define CACHELINE	64
 

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "lbd/util/ctlproto.h"
+#include "lib/ctlproto.h"
 
 void
 ctl_frame_reply(struct buf *out, const char *body, size_t len, bool ok)

@@ -3,8 +3,8 @@
  * Allocation failure leaves the buffer marked `oom` and unchanged; callers
  * check it once at the end instead of after every append.
  */
-#ifndef LBD_UTIL_BUF_H
-#define LBD_UTIL_BUF_H
+#ifndef LIB_BUF_H
+#define LIB_BUF_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,4 +30,4 @@ const char *buf_cstr(struct buf *);
 /* JSON pieces. */
 void	buf_json_str(struct buf *, const char *);
 
-#endif /* LBD_UTIL_BUF_H */
+#endif /* LIB_BUF_H */

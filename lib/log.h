@@ -6,8 +6,8 @@
  *
  * fatalx() is for broken internal invariants only, never for bad input.
  */
-#ifndef LBD_UTIL_LOG_H
-#define LBD_UTIL_LOG_H
+#ifndef LIB_LOG_H
+#define LIB_LOG_H
 
 #include <stdbool.h>
 
@@ -28,4 +28,4 @@ void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-#endif /* LBD_UTIL_LOG_H */
+#endif /* LIB_LOG_H */

@@ -7,8 +7,8 @@
  * them linear. Open addressing, linear probing, deletion by backward shift.
  * The keys are copied in.
  */
-#ifndef LBD_UTIL_KEYMAP_H
-#define LBD_UTIL_KEYMAP_H
+#ifndef LIB_KEYMAP_H
+#define LIB_KEYMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,4 +43,4 @@ keymap_addr_key(uint8_t k[KEYMAP_ADDR_LEN], uint8_t family, const uint8_t *addr)
 	return k;
 }
 
-#endif /* LBD_UTIL_KEYMAP_H */
+#endif /* LIB_KEYMAP_H */

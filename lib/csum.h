@@ -5,18 +5,18 @@
  * are byte-order neutral: pass checksum fields as they are stored in the
  * packet and store the result back the same way.
  */
-#ifndef LBD_ENGINE_CSUM_H
-#define LBD_ENGINE_CSUM_H
+#ifndef LIB_CSUM_H
+#define LIB_CSUM_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 /* Ones'-complement sum of `len` bytes added to `sum` (not folded). */
-uint32_t	dp_csum_partial(const void *buf, size_t len, uint32_t sum);
+uint32_t	csum_partial(const void *buf, size_t len, uint32_t sum);
 
 static inline uint16_t
-dp_csum_fold(uint32_t sum)
+csum_fold(uint32_t sum)
 {
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -28,7 +28,7 @@ dp_csum_fold(uint32_t sum)
  * changes from `old` to `new` (len even). `csum` as stored in the packet.
  */
 static inline uint16_t
-dp_csum_replace(uint16_t csum, const void *old, const void *new, size_t len)
+csum_replace(uint16_t csum, const void *old, const void *new, size_t len)
 {
 	const uint8_t *o = old, *n = new;
 	uint32_t sum = (uint16_t)~csum;
@@ -40,17 +40,17 @@ dp_csum_replace(uint16_t csum, const void *old, const void *new, size_t len)
 		sum += (uint16_t)~a;
 		sum += b;
 	}
-	return dp_csum_fold(sum);
+	return csum_fold(sum);
 }
 
 static inline uint16_t
-dp_csum_replace16(uint16_t csum, uint16_t old, uint16_t new)
+csum_replace16(uint16_t csum, uint16_t old, uint16_t new)
 {
-	return dp_csum_replace(csum, &old, &new, 2);
+	return csum_replace(csum, &old, &new, 2);
 }
 
 /* TCP/UDP/ICMPv6 checksum of `len` bytes of L4 with its pseudo-header. */
-uint16_t	dp_csum_l4(int family, const uint8_t *src, const uint8_t *dst,
+uint16_t	csum_l4(int family, const uint8_t *src, const uint8_t *dst,
 		    uint8_t proto, const void *l4, size_t len);
 
-#endif /* LBD_ENGINE_CSUM_H */
+#endif /* LIB_CSUM_H */

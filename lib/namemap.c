@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbd/util/namemap.h"
+#include "lib/namemap.h"
 
 static uint64_t
 fnv1a(const char *s)

@@ -6,7 +6,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "lbd/util/log.h"
+#include "lib/log.h"
 
 static bool		use_stderr = true;
 static enum log_level	max_level = LOG_LVL_INFO;

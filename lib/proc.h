@@ -1,6 +1,6 @@
 /*
  * proc — run an operator's shell command from the main loop without ever
- * blocking it (VRRP notify hooks, track scripts).
+ * blocking it (VRRP notify hooks, track scripts, script health checks).
  *
  * The command runs as `/bin/sh -c COMMAND` in a process group of its own,
  * with arguments as "$1".."$n" when given; its first line of output
@@ -9,8 +9,8 @@
  * a hung command nor a zombie is left behind. libev runs child watchers on
  * the default loop only, which is lbd's main loop.
  */
-#ifndef LBD_UTIL_PROC_H
-#define LBD_UTIL_PROC_H
+#ifndef LIB_PROC_H
+#define LIB_PROC_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,12 +30,13 @@ struct proc_result {
 typedef void	proc_done_fn(void *arg, const struct proc_result *);
 
 /* NULL when it cannot start (errno set; nothing to reap). `args` is a
- * NULL-terminated list or NULL. `done` runs once, after the child is
- * reaped; the proc is freed after it returns. */
+ * NULL-terminated list or NULL; `env` a NULL-terminated list of
+ * "NAME=value" added to the command's environment, or NULL. `done` runs
+ * once, after the child is reaped; the proc is freed after it returns. */
 struct proc	*proc_run(struct ev_loop *, const char *command,
-		    const char *const *args, uint32_t timeout_ms,
-		    proc_done_fn *done, void *arg);
+		    const char *const *args, const char *const *env,
+		    uint32_t timeout_ms, proc_done_fn *done, void *arg);
 /* Kill and reap now; `done` is not called. */
 void		 proc_cancel(struct proc *);
 
-#endif /* LBD_UTIL_PROC_H */
+#endif /* LIB_PROC_H */

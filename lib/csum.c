@@ -1,9 +1,9 @@
 #include <arpa/inet.h>
 
-#include "lbd/engine/csum.h"
+#include "lib/csum.h"
 
 uint32_t
-dp_csum_partial(const void *buf, size_t len, uint32_t sum)
+csum_partial(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
 	uint64_t s = sum;
@@ -35,22 +35,22 @@ dp_csum_partial(const void *buf, size_t len, uint32_t sum)
 }
 
 uint16_t
-dp_csum_l4(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+csum_l4(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,
     const void *l4, size_t len)
 {
 	uint32_t sum = 0;
 
 	if (family == 4) {
 		uint16_t ph[2] = { htons(proto), htons((uint16_t)len) };
-		sum = dp_csum_partial(src, 4, sum);
-		sum = dp_csum_partial(dst, 4, sum);
-		sum = dp_csum_partial(ph, 4, sum);
+		sum = csum_partial(src, 4, sum);
+		sum = csum_partial(dst, 4, sum);
+		sum = csum_partial(ph, 4, sum);
 	} else {
 		uint32_t ph[2] = { htonl((uint32_t)len), htonl(proto) };
-		sum = dp_csum_partial(src, 16, sum);
-		sum = dp_csum_partial(dst, 16, sum);
-		sum = dp_csum_partial(ph, 8, sum);
+		sum = csum_partial(src, 16, sum);
+		sum = csum_partial(dst, 16, sum);
+		sum = csum_partial(ph, 8, sum);
 	}
-	sum = dp_csum_partial(l4, len, sum);
-	return dp_csum_fold(sum);
+	sum = csum_partial(l4, len, sum);
+	return csum_fold(sum);
 }

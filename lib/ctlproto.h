@@ -10,13 +10,13 @@
  *
  * Several commands may be sent on one connection; replies come in order.
  */
-#ifndef LBD_UTIL_CTLPROTO_H
-#define LBD_UTIL_CTLPROTO_H
+#ifndef LIB_CTLPROTO_H
+#define LIB_CTLPROTO_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 
 #define CTL_LINE_MAX	4096
 #define CTL_END_OK	".ok"
@@ -25,4 +25,4 @@
 /* Append `body` (any number of lines) to `out` as one framed reply. */
 void	ctl_frame_reply(struct buf *out, const char *body, size_t len, bool ok);
 
-#endif /* LBD_UTIL_CTLPROTO_H */
+#endif /* LIB_CTLPROTO_H */

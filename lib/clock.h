@@ -2,8 +2,8 @@
  * clock — the monotonic millisecond clock every lbd timer and the engine
  * run on (the engine takes its low 32 bits and compares them wrap-safe).
  */
-#ifndef LBD_UTIL_CLOCK_H
-#define LBD_UTIL_CLOCK_H
+#ifndef LIB_CLOCK_H
+#define LIB_CLOCK_H
 
 #include <stdint.h>
 #include <time.h>
@@ -26,4 +26,4 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-#endif /* LBD_UTIL_CLOCK_H */
+#endif /* LIB_CLOCK_H */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lbd/util/proc.h"
+#include "lib/proc.h"
 
 #define PROC_ARGS_MAX	8
 
@@ -100,7 +100,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 
 struct proc *
 proc_run(struct ev_loop *loop, const char *command, const char *const *args,
-    uint32_t timeout_ms, proc_done_fn *done, void *arg)
+    const char *const *env, uint32_t timeout_ms, proc_done_fn *done, void *arg)
 {
 	const char *argv[4 + PROC_ARGS_MAX + 1];
 	char *script = NULL;
@@ -146,6 +146,8 @@ proc_run(struct ev_loop *loop, const char *command, const char *const *args,
 		dup2(pfd[1], STDOUT_FILENO);
 		dup2(pfd[1], STDERR_FILENO);
 		signal(SIGPIPE, SIG_DFL);
+		for (int i = 0; env != NULL && env[i] != NULL; i++)
+			(void)putenv((char *)env[i]);	/* this copy only */
 		execv("/bin/sh", (char *const *)argv);
 		_exit(127);
 	}

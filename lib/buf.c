@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lbd/util/buf.h"
+#include "lib/buf.h"
 
 static bool
 reserve(struct buf *b, size_t more)

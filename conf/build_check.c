@@ -1,0 +1,276 @@
+/*
+ * The builder, continued: the check block and the backends of a service
+ * (backend, fallback, weight).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/conf_int.h"
+
+/* HTTP status list: "200", "200-299", "200,301-302". */
+static bool
+valid_status_list(const char *s)
+{
+	const char *q = s;
+
+	while (*q != '\0') {
+		uint32_t a = 0, b;
+		int n = 0;
+		while (isdigit((unsigned char)*q) && n < 4)
+			a = a * 10 + (uint32_t)(*q++ - '0'), n++;
+		if (n != 3 || a < 100 || a > 599)
+			return false;
+		b = a;
+		if (*q == '-') {
+			q++;
+			b = 0;
+			n = 0;
+			while (isdigit((unsigned char)*q) && n < 4)
+				b = b * 10 + (uint32_t)(*q++ - '0'), n++;
+			if (n != 3 || b < a || b > 599)
+				return false;
+		}
+		if (*q == ',')
+			q++;
+		else if (*q != '\0')
+			return false;
+	}
+	return q != s;
+}
+
+void
+b_set_check(struct conf_parser *p, enum conf_key k, char **v,
+    const struct conf_loc *vl)
+{
+	struct conf_service *s = b_cur_service(p);
+	struct conf_check *ck;
+	uint32_t n;
+
+	if (s == NULL)
+		return;
+	ck = &s->check;
+	switch (k) {
+	case K_INTERVAL:
+		if (b_duration(p, k, *v, vl, 100, 3600000, &n))
+			ck->interval_ms = n;
+		break;
+	case K_TIMEOUT:
+		if (b_duration(p, k, *v, vl, 10, 600000, &n))
+			ck->timeout_ms = n;
+		break;
+	case K_RISE:
+		if (b_num(p, k, *v, vl, 1, 100, &n))
+			ck->rise = n;
+		break;
+	case K_FALL:
+		if (b_num(p, k, *v, vl, 1, 100, &n))
+			ck->fall = n;
+		break;
+	case K_PORT:
+		if (b_num(p, k, *v, vl, 1, 65535, &n))
+			ck->port = (uint16_t)n;
+		break;
+	case K_PATH:
+		if ((*v)[0] != '/')
+			conf_err(p, vl, "path: expected a path starting with "
+			    "'/', found \"%s\"", *v);
+		else
+			b_take_str(&ck->path, v);
+		break;
+	case K_EXPECT:
+		if (!valid_status_list(*v))
+			conf_err(p, vl, "expect: expected HTTP status codes such "
+			    "as 200 or 200-299,301, found \"%s\"", *v);
+		else
+			b_take_str(&ck->expect, v);
+		break;
+	case K_HOST:
+		b_take_str(&ck->host, v);
+		break;
+	case K_COMMAND:
+		b_take_str(&ck->command, v);
+		break;
+	case K_BODY:
+	case K_RECEIVE:
+		if (strlen(*v) == 0 || strlen(*v) > 256)
+			conf_err(p, vl, "%s: expected 1..256 bytes, found %zu",
+			    conf_key_names[k], strlen(*v));
+		else
+			b_take_str(k == K_BODY ? &ck->body : &ck->receive, v);
+		break;
+	case K_SEND:
+		if (strlen(*v) > 512)
+			conf_err(p, vl, "send: at most 512 bytes, found %zu",
+			    strlen(*v));
+		else
+			b_take_str(&ck->send, v);
+		break;
+	case K_VERIFY:
+		(void)b_bool(p, k, *v, vl, &ck->verify);
+		break;
+	case K_SOURCE:
+		if (!conf_parse_addr(*v, false, &ck->source))
+			conf_err(p, vl, "source: expected an IPv4 or IPv6 address, "
+			    "found \"%s\"", *v);
+		else
+			ck->has_source = true;
+		break;
+	case K_JITTER:
+		(void)b_duration(p, k, *v, vl, 0, 3600000, &ck->jitter_ms);
+		break;
+	case K_CA_FILE: {
+		/* Relative to the file that names it, like key-file. */
+		const char *dir_end = vl->file ? strrchr(vl->file, '/') : NULL;
+		free(ck->ca_file);
+		ck->ca_file = NULL;
+		if ((*v)[0] != '/' && dir_end != NULL) {
+			if (asprintf(&ck->ca_file, "%.*s/%s",
+			    (int)(dir_end - vl->file), vl->file, *v) < 0)
+				ck->ca_file = NULL;
+		} else
+			b_take_str(&ck->ca_file, v);
+		if (ck->ca_file != NULL && access(ck->ca_file, R_OK) != 0)
+			conf_err(p, vl, "ca-file \"%s\": cannot read: %s",
+			    ck->ca_file, strerror(errno));
+		break;
+	}
+	case K_TLS_MIN:
+		if (strcmp(*v, "1.2") == 0)
+			ck->tls_min = 12;
+		else if (strcmp(*v, "1.3") == 0)
+			ck->tls_min = 13;
+		else
+			conf_err(p, vl, "tls-min: expected 1.2 or 1.3, found \"%s\"",
+			    *v);
+		break;
+	case K_METHOD: {
+		bool ok = strlen(*v) > 0 && strlen(*v) <= 16;
+		for (const char *q = *v; ok && *q; q++)
+			ok = *q >= 'A' && *q <= 'Z';
+		if (!ok)
+			conf_err(p, vl, "method: expected an HTTP method such as GET "
+			    "or HEAD, found \"%s\"", *v);
+		else
+			b_take_str(&ck->method, v);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+
+void
+b_check(struct conf_parser *p, char *type, const struct conf_loc *kl,
+    const struct conf_loc *vl)
+{
+	struct conf_service *s = b_cur_service(p);
+	int i;
+
+	if (s != NULL) {
+		if (s->check.loc.line != 0)
+			conf_err(p, kl, "duplicate \"check\" (first set at "
+			    "%s:%d:%d)", s->check.loc.file, s->check.loc.line,
+			    s->check.loc.col);
+		else if ((i = conf_lookup(conf_check_names, 8, type)) <= 0)
+			conf_err(p, vl, "unknown check \"%s\", expected tcp, "
+			    "http, https, tls, udp, script or agent", type);
+		else {
+			s->check.type = (enum conf_check_type)i;
+			s->check.loc = *kl;
+			s->check.interval_ms = CONF_CHECK_DEFAULT_INTERVAL_MS;
+			s->check.timeout_ms = CONF_CHECK_DEFAULT_TIMEOUT_MS;
+			s->check.rise = CONF_CHECK_DEFAULT_RISE;
+			s->check.fall = CONF_CHECK_DEFAULT_FALL;
+			s->check.tls_min = 12;
+		}
+	}
+	free(type);
+}
+
+
+/* Fill in a backend (or the fallback): name, address, port; takes both
+ * strings. `what` names it in messages. */
+static void
+fill_backend(struct conf_parser *p, struct conf_backend *b, const char *what,
+    char *name, char *addrport, const struct conf_loc *nl,
+    const struct conf_loc *al)
+{
+	uint32_t port;
+	bool port_ok;
+
+	b_name_ok(p, what, name, nl);
+	b->name = name;
+	b->loc = *nl;
+	b->weight = 1;
+	if (!conf_parse_addr_port(addrport, &b->addr, &port, &port_ok))
+		conf_err(p, al, "%s \"%s\": expected ADDRESS:PORT such as "
+		    "10.0.0.11:80 or [2001:db8::11]:80, found \"%s\"", what, name,
+		    addrport);
+	else if (!port_ok)
+		conf_err(p, al, "%s \"%s\": port in \"%s\" out of range "
+		    "1..65535", what, name, addrport);
+	else
+		b->port = (uint16_t)port;
+	free(addrport);
+}
+
+void
+b_backend(struct conf_parser *p, char *name, char *addrport,
+    const struct conf_loc *kl, const struct conf_loc *nl,
+    const struct conf_loc *al)
+{
+	struct conf_service *s = b_cur_service(p);
+
+	if (s == NULL) {
+		free(name);
+		free(addrport);
+		return;
+	}
+	GROW(s->backends, s->n_backends);
+	fill_backend(p, &s->backends[s->n_backends++], "backend", name, addrport,
+	    nl, al);
+}
+
+
+/* The backend that takes new connections when no other does (a sorry
+ * server). Not health checked, not scheduled otherwise. */
+void
+b_fallback(struct conf_parser *p, char *name, char *addrport,
+    const struct conf_loc *kl, const struct conf_loc *nl,
+    const struct conf_loc *al)
+{
+	struct conf_service *s = b_cur_service(p);
+
+	if (s != NULL && s->has_fallback)
+		conf_err(p, kl, "duplicate \"fallback\" (first set at %s:%d:%d)",
+		    s->fallback.loc.file, s->fallback.loc.line, s->fallback.loc.col);
+	if (s == NULL || s->has_fallback) {
+		free(name);
+		free(addrport);
+		return;
+	}
+	s->has_fallback = true;
+	fill_backend(p, &s->fallback, "fallback", name, addrport, nl, al);
+}
+
+void
+b_backend_weight(struct conf_parser *p, char *w, const struct conf_loc *vl)
+{
+	struct conf_service *s = b_cur_service(p);
+	struct conf_backend *b;
+	uint32_t n;
+
+	if (s != NULL && s->n_backends > 0) {
+		b = &s->backends[s->n_backends - 1];
+		if (!conf_parse_u32(w, &n) || n > 256)
+			conf_err(p, vl, "backend \"%s\": weight %s out of range "
+			    "0..256", b->name, w);
+		else
+			b->weight = n;
+	}
+	free(w);
+}
