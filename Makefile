@@ -33,7 +33,7 @@ CPPFLAGS += -D_GNU_SOURCE -DLBD_VERSION='"$(VERSION)"' -I. -I$(B) -I$(B)/conf \
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -MMD -MP
 LDLIBS_LBD = -lev -lssl -lcrypto -lxdp -lbpf -lnl-route-3 -lnl-3 -lpthread -lm
 BPF_CLANG ?= clang
-BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu) -Ilbd/io
+BPF_CFLAGS = -O2 -g -target bpf -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu) -Ilbd/dataplane
 
 ifeq ($(SAN),1)
 CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -84,7 +84,7 @@ endef
 COMP_LIBS :=
 $(foreach c,$(COMPONENTS),$(eval $(call COMPONENT_RULES,$(c))))
 
-LBD_SRCS  := $(filter-out lbd/lbctl.c,$(wildcard lbd/*.c)) $(filter-out %.bpf.c,$(wildcard lbd/io/*.c))
+LBD_SRCS  := $(filter-out lbd/lbctl.c,$(wildcard lbd/*.c)) $(filter-out %.bpf.c,$(wildcard lbd/dataplane/*.c))
 LBD_OBJS  := $(LBD_SRCS:%.c=$(B)/%.o)
 LBCTL_OBJS := $(B)/lbd/lbctl.o
 
@@ -112,13 +112,13 @@ $(B)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 # The XDP classifier: BPF C compiled with clang, then linked into lbd as
-# bytes (lbd/io/classifier_obj.c) so the daemon and its program match.
-CLS_OBJ := $(B)/lbd/io/classifier.bpf.o
-$(CLS_OBJ): lbd/io/classifier.bpf.c lbd/io/classifier.h
+# bytes (lbd/dataplane/classifier_obj.c) so the daemon and its program match.
+CLS_OBJ := $(B)/lbd/dataplane/classifier.bpf.o
+$(CLS_OBJ): lbd/dataplane/classifier.bpf.c lbd/dataplane/classifier.h
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
-$(B)/lbd/io/classifier_obj.o: lbd/io/classifier_obj.c $(CLS_OBJ)
+$(B)/lbd/dataplane/classifier_obj.o: lbd/dataplane/classifier_obj.c $(CLS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DLBD_CLS_OBJ='"$(CLS_OBJ)"' -c -o $@ $<
 

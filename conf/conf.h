@@ -30,7 +30,7 @@
 #define CONF_SNAT_POOL_MAX	64	/* addresses per service */
 #define CONF_BACKENDS_MAX	65534	/* per service */
 /* The data plane's classifier has room for this many services and backend
- * (address, port) pairs (lbd/io/classifier.h). */
+ * (address, port) pairs (lbd/dataplane/classifier.h). */
 #define CONF_SERVICES_MAX	65536
 #define CONF_ALL_BACKENDS_MAX	262144	/* all services' together */
 

@@ -13,7 +13,7 @@
 
 #include "conf/conf.h"
 #include "lbd/backends.h"
-#include "lbd/dataplane.h"
+#include "lbd/dataplane/dataplane.h"
 #include "lbd/ctl.h"
 #include "lbd/health_mgr.h"
 #include "lbd/metrics.h"

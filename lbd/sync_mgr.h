@@ -13,7 +13,7 @@
 #include <ev.h>
 
 #include "conf/conf.h"
-#include "lbd/dataplane.h"
+#include "lbd/dataplane/dataplane.h"
 #include "lib/buf.h"
 
 struct sync_mgr;

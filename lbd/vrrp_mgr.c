@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lbd/io/knl.h"
+#include "lbd/knl.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/proc.h"

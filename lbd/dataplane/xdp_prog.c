@@ -14,8 +14,8 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "lbd/io/classifier_obj.h"
-#include "lbd/io/xdp_prog.h"
+#include "lbd/dataplane/classifier_obj.h"
+#include "lbd/dataplane/xdp_prog.h"
 #include "lib/keymap.h"
 #include "lib/log.h"
 

@@ -4,13 +4,13 @@
  * detach. The BPF object is built into lbd (classifier_obj.c), so an
  * installed lbd needs no separate file.
  */
-#ifndef LBD_IO_XDP_PROG_H
-#define LBD_IO_XDP_PROG_H
+#ifndef LBD_DATAPLANE_XDP_PROG_H
+#define LBD_DATAPLANE_XDP_PROG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lbd/io/classifier.h"
+#include "lbd/dataplane/classifier.h"
 
 struct xdp_prog;
 
@@ -58,4 +58,4 @@ void		xdp_prog_stats(const struct xdp_prog *, uint64_t out[LBD_CLS__COUNT]);
 /* libxdp needs bpffs at /sys/fs/bpf; mount it when it is missing. */
 int		xdp_prog_ensure_bpffs(void);
 
-#endif /* LBD_IO_XDP_PROG_H */
+#endif /* LBD_DATAPLANE_XDP_PROG_H */

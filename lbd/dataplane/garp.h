@@ -5,8 +5,8 @@
  * sent with AF_PACKET from the interface that carries the address, so the
  * neighbours' caches and the switches' tables move to our MAC at once.
  */
-#ifndef LBD_IO_GARP_H
-#define LBD_IO_GARP_H
+#ifndef LBD_DATAPLANE_GARP_H
+#define LBD_DATAPLANE_GARP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -23,4 +23,4 @@ int	garp_open(void);
 int	garp_send(int fd, int ifindex, uint8_t family, const uint8_t addr[16],
 	    const uint8_t mac[6]);
 
-#endif /* LBD_IO_GARP_H */
+#endif /* LBD_DATAPLANE_GARP_H */

@@ -10,8 +10,8 @@
  * as in the tests that need no packets) and dataplane_start returns NULL
  * with an empty `err`.
  */
-#ifndef LBD_DATAPLANE_H
-#define LBD_DATAPLANE_H
+#ifndef LBD_DATAPLANE_DATAPLANE_H
+#define LBD_DATAPLANE_DATAPLANE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -105,4 +105,4 @@ void		dataplane_show_errors(struct dataplane *, struct buf *, bool json);
 void		dataplane_show_conn(struct dataplane *, const struct conf *,
 		    int32_t svc, uint32_t max, struct buf *, bool json);
 
-#endif /* LBD_DATAPLANE_H */
+#endif /* LBD_DATAPLANE_DATAPLANE_H */

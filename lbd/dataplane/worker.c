@@ -12,7 +12,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/spsc.h"
-#include "lbd/worker.h"
+#include "lbd/dataplane/worker.h"
 
 #define EXPIRE_EVERY_MS	10
 #define EXPIRE_BUDGET	4096

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lbd/io/garp.h"
+#include "lbd/dataplane/garp.h"
 #include "lib/addr.h"
 
 size_t

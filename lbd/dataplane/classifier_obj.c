@@ -2,7 +2,7 @@
  * The compiled classifier (classifier.bpf.o), linked into lbd as bytes so
  * the program always matches the daemon that writes its maps.
  */
-#include "lbd/io/classifier_obj.h"
+#include "lbd/dataplane/classifier_obj.h"
 
 #ifndef LBD_CLS_OBJ
 #error "LBD_CLS_OBJ: path of the compiled classifier (set by the Makefile)"

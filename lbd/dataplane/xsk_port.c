@@ -7,7 +7,7 @@
 
 #include <linux/if_xdp.h>
 
-#include "lbd/io/xsk_port.h"
+#include "lbd/dataplane/xsk_port.h"
 
 static void
 refill(struct xsk_port *p)

@@ -10,8 +10,8 @@
  * egress port (veth and most drivers run AF_XDP in copy mode anyway);
  * hairpin traffic (DSR, one-arm) is sent from the frame it arrived in.
  */
-#ifndef LBD_IO_XSK_PORT_H
-#define LBD_IO_XSK_PORT_H
+#ifndef LBD_DATAPLANE_XSK_PORT_H
+#define LBD_DATAPLANE_XSK_PORT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,4 +69,4 @@ void	xsk_port_recycle(struct xsk_port *, const struct xsk_rx *);
 void	xsk_port_flush(struct xsk_port *);
 bool	xsk_port_frames_ok(const struct xsk_port *);
 
-#endif /* LBD_IO_XSK_PORT_H */
+#endif /* LBD_DATAPLANE_XSK_PORT_H */

@@ -16,14 +16,14 @@
  * with no lock on the packet path — the worker looks at one atomic flag per
  * loop turn.
  */
-#ifndef LBD_WORKER_H
-#define LBD_WORKER_H
+#ifndef LBD_DATAPLANE_WORKER_H
+#define LBD_DATAPLANE_WORKER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "lbd/engine/dp.h"
-#include "lbd/io/xsk_port.h"
+#include "lbd/dataplane/xsk_port.h"
 
 #define WORKER_MAX_PORTS	64
 #define WORKER_MAX		64	/* workers 1..64 in conf */
@@ -77,4 +77,4 @@ void		worker_stats(struct worker *, struct worker_stats *);
 size_t		worker_port_stats(struct worker *, struct worker_port_stats *out,
 		    size_t max);
 
-#endif /* LBD_WORKER_H */
+#endif /* LBD_DATAPLANE_WORKER_H */

@@ -20,8 +20,8 @@
  * Addresses are 16 bytes, IPv4 in the first 4 and the rest zero; ports in
  * network order. Shared with BPF C, so plain fixed-size types only.
  */
-#ifndef LBD_IO_CLASSIFIER_H
-#define LBD_IO_CLASSIFIER_H
+#ifndef LBD_DATAPLANE_CLASSIFIER_H
+#define LBD_DATAPLANE_CLASSIFIER_H
 
 #include <linux/types.h>
 
@@ -56,4 +56,4 @@ enum lbd_cls_stat {
 #define LBD_CLS_MAX_BACKENDS	262144
 #define LBD_CLS_MAX_QUEUES	64
 
-#endif /* LBD_IO_CLASSIFIER_H */
+#endif /* LBD_DATAPLANE_CLASSIFIER_H */

@@ -20,7 +20,7 @@
 #include <netlink/route/route.h>
 
 #include "lib/addr.h"
-#include "lbd/io/knl.h"
+#include "lbd/knl.h"
 #include "lib/log.h"
 
 #define KNL_RCVBUF	(8 << 20)

@@ -9,15 +9,15 @@
  * must not configure them by hand. VRRP drives take/release; without VRRP
  * lbd takes all at start.
  */
-#ifndef LBD_OWNER_H
-#define LBD_OWNER_H
+#ifndef LBD_DATAPLANE_OWNER_H
+#define LBD_DATAPLANE_OWNER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <ev.h>
 
-#include "lbd/io/knl.h"
+#include "lbd/knl.h"
 #include "lib/buf.h"
 
 struct owned_addr {
@@ -47,4 +47,4 @@ bool		owner_holds(const struct owner *, uint8_t family, const uint8_t *addr);
 void		owner_show(const struct owner *, struct buf *, bool json);
 uint64_t	owner_announcements(const struct owner *);
 
-#endif /* LBD_OWNER_H */
+#endif /* LBD_DATAPLANE_OWNER_H */

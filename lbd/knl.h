@@ -5,8 +5,8 @@
  * the macvlan that carries a VRRP virtual MAC, and asking the kernel to
  * resolve a next hop.
  */
-#ifndef LBD_IO_KNL_H
-#define LBD_IO_KNL_H
+#ifndef LBD_KNL_H
+#define LBD_KNL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,4 +69,4 @@ int		knl_macvlan_add(struct knl *, int parent, const char *name,
 		    const uint8_t mac[6]);
 int		knl_link_del(struct knl *, int ifindex);
 
-#endif /* LBD_IO_KNL_H */
+#endif /* LBD_KNL_H */

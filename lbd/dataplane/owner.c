@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lbd/io/garp.h"
-#include "lbd/owner.h"
+#include "lbd/dataplane/garp.h"
+#include "lbd/dataplane/owner.h"
 #include "lib/keymap.h"
 #include "lib/log.h"
 
