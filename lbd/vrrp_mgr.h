@@ -1,11 +1,12 @@
 /*
- * vrrp_mgr — VRRP on the wire for every configured instance: a packet
- * socket per interface (advertisements in and out as whole frames, with the
- * virtual MAC as source), the RFC 5798 machines of vrrp/vrrp_fsm.c on one
- * timer of the main loop, and vrrp-groups as sync groups: the instances of
- * a group move to MASTER and BACKUP together, and the group's addresses
- * are taken or released through the callback (the data plane's
- * dataplane_hold_group) when the group's state changes.
+ * vrrp_mgr — VRRP for every configured instance: the shell around the pure
+ * core vrrp/vrrp_group.c, which decides everything (the accept ladder, the
+ * RFC 5798 machines, vrrp-groups as sync groups, tracking). This shell
+ * feeds it frames from a packet socket per interface, the time from one
+ * timer of the main loop, carrier from netlink and the results of track
+ * scripts, and carries its actions out: adverts sent with the virtual MAC
+ * as source, notify hooks run, and a group's addresses taken or released
+ * through the callback (the data plane's dataplane_hold_group).
  */
 #ifndef LBD_VRRP_MGR_H
 #define LBD_VRRP_MGR_H

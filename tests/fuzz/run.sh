@@ -45,8 +45,8 @@ open(os.path.join(sys.argv[1], 'stream'), 'wb').write(seq)
 PY
 		;;
 	fuzz_vrrp)
-		# A VRRPv3 advertisement for VRID 51 from a higher priority, and
-		# one for another VRID, as "length (2 bytes), clock step, frame".
+		# VRRPv3 advertisements for the routers of fuzz_vrrp's node and
+		# for another VRID, as "length (2 bytes), clock step, event, frame".
 		python3 - "$dir" <<'PY'
 import struct, sys, os
 def csum(b):
@@ -64,8 +64,10 @@ def adv(vrid, prio):
     ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
     return bytes.fromhex('01005e000012') + bytes.fromhex('00005e000133') + \
         b'\x08\x00' + ip + body
-seq = b''.join(struct.pack('<HB', len(f), 40) + f
-               for f in (adv(51, 200), adv(7, 50), adv(51, 0)))
+seq = b''.join(struct.pack('<HBB', len(f), 40, ev) + f
+               for f, ev in ((adv(51, 200), 0), (adv(7, 50), 0x20 | 0x10),
+                             (adv(51, 0), 0), (adv(52, 150), 0xc1),
+                             (adv(60, 250), 0x80)))
 open(os.path.join(sys.argv[1], 'adverts'), 'wb').write(seq)
 PY
 		;;

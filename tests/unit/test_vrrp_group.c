@@ -1,0 +1,493 @@
+/*
+ * Unit tests of the VRRP group core (vrrp/vrrp_group.c) on a virtual
+ * clock: the accept ladder (every reason counted once, in its place), sync
+ * groups (the routers of a group move together; adverts spread), tracking
+ * (priority and FAULT), lbctl's overrides, `vrrp external`, and a reload
+ * that keeps what did not change.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vrrp/vrrp_group.h"
+
+static const uint8_t SELF4[16] = { 10, 0, 0, 2 };
+static const uint8_t PEER4[16] = { 10, 0, 0, 3 };
+static const uint8_t VIP_FRONT[4] = { 198, 51, 100, 10 };
+static const uint8_t VIP_BACK[4] = { 10, 1, 0, 1 };
+
+/* Group "edge" with routers front (eth0, VRID 51) and back (eth1, VRID
+ * 52), priority 100, 1 s adverts; group "solo" with one router on eth0,
+ * VRID 60, with the tracks given. */
+static struct vrrp_node *
+node(bool external, const struct vrrp_track *solo_tracks, size_t n_tracks)
+{
+	struct vrrp_node *n = vrrp_node_new(external);
+	struct vrrp_router_cfg rc = {
+		.family = 4, .have_self = true, .n_addrs = 1,
+		.fsm = { .priority = 100, .adver_cs = 100, .version = 3,
+			 .preempt = true },
+	};
+	int edge, solo, p0, p1;
+
+	assert_non_null(n);
+	edge = vrrp_node_add_group(n, "edge");
+	solo = vrrp_node_add_group(n, "solo");
+	p0 = vrrp_node_add_port(n, "eth0");
+	p1 = vrrp_node_add_port(n, "eth1");
+	assert_int_equal(vrrp_node_add_port(n, "eth0"), p0);
+	memcpy(rc.self, SELF4, 16);
+
+	rc.name = "front"; rc.group = (uint32_t)edge; rc.port = (uint32_t)p0;
+	rc.fsm.vrid = 51; rc.addrs = VIP_FRONT;
+	assert_int_equal(vrrp_node_add_router(n, &rc), 0);
+	rc.name = "back"; rc.port = (uint32_t)p1;
+	rc.fsm.vrid = 52; rc.addrs = VIP_BACK;
+	assert_int_equal(vrrp_node_add_router(n, &rc), 1);
+	rc.name = "single"; rc.group = (uint32_t)solo; rc.port = (uint32_t)p0;
+	rc.fsm.vrid = 60; rc.addrs = VIP_FRONT;
+	rc.tracks = solo_tracks; rc.n_tracks = n_tracks;
+	assert_int_equal(vrrp_node_add_router(n, &rc), 2);
+	return n;
+}
+
+/* An advertisement from `src` as it arrives on the wire. */
+static size_t
+frame(uint8_t *f, uint8_t version, uint8_t vrid, uint8_t prio,
+    uint16_t interval_cs, const uint8_t *src, const uint8_t *addr)
+{
+	struct vrrp_adv a = { .version = version, .family = 4, .vrid = vrid,
+			      .priority = prio, .interval_cs = interval_cs,
+			      .n_addrs = 1 };
+	size_t len;
+
+	memcpy(a.src, src, 16);
+	a.src_mac[0] = 0x02;
+	len = vrrp_encode(f, VRRP_FRAME_MAX, &a, addr);
+	assert_true(len > 0);
+	return len;
+}
+
+static size_t
+count(const struct vrrp_acts *a, enum vrrp_act_kind k, uint32_t idx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n; i++)
+		n += a->v[i].kind == k && a->v[i].idx == idx;
+	return n;
+}
+
+static const struct vrrp_act *
+find_act(const struct vrrp_acts *a, enum vrrp_act_kind k, uint32_t idx)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].kind == k && a->v[i].idx == idx)
+			return &a->v[i];
+	return NULL;
+}
+
+/* Run the node's timers up to `until`, in deadline order. */
+static void
+run(struct vrrp_node *n, uint64_t until, struct vrrp_acts *a)
+{
+	uint64_t d;
+
+	while ((d = vrrp_node_deadline(n)) != 0 && d <= until)
+		vrrp_node_tick(n, d, a);
+}
+
+static uint64_t
+sum(const uint64_t *v, size_t n)
+{
+	uint64_t s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += v[i];
+	return s;
+}
+
+/* ---- the ladder ------------------------------------------------------ */
+
+static void
+test_ladder(void **state)
+{
+	struct vrrp_node *n = node(false, NULL, 0);
+	struct vrrp_acts a = { 0 };
+	uint8_t f[VRRP_FRAME_MAX];
+	size_t len;
+
+	vrrp_node_start(n, 1000, &a);
+	/* Garbage: the decoder's reason, on the interface. */
+	vrrp_node_rx(n, 0, (const uint8_t *)"short", 5, 1000, &a);
+	assert_int_equal(n->ports[0].bad[VRRP_BAD_SHORT], 1);
+	/* A VRID nobody here runs: on the interface. */
+	len = frame(f, 3, 99, 100, 100, PEER4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 1000, &a);
+	assert_int_equal(n->ports[0].bad[VRRP_BAD_VRID], 1);
+	/* VRID 52 runs on eth1, not eth0. */
+	len = frame(f, 3, 52, 100, 100, PEER4, VIP_BACK);
+	vrrp_node_rx(n, 0, f, len, 1000, &a);
+	assert_int_equal(n->ports[0].bad[VRRP_BAD_VRID], 2);
+	assert_int_equal(n->ports[0].rx, 3);
+	/* The rest on the router. */
+	len = frame(f, 2, 51, 100, 100, PEER4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 1000, &a);
+	assert_int_equal(n->r[0].bad[VRRP_BAD_VERSION_MISMATCH], 1);
+	len = frame(f, 3, 51, 100, 100, SELF4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 1000, &a);
+	assert_int_equal(n->r[0].bad[VRRP_BAD_OWN], 1);
+	/* v3 with another address list: counted, warned once, obeyed. */
+	len = frame(f, 3, 51, 200, 100, PEER4, VIP_BACK);
+	a.n = 0;
+	vrrp_node_rx(n, 0, f, len, 1000, &a);
+	vrrp_node_rx(n, 0, f, len, 1000, &a);
+	assert_int_equal(n->r[0].bad[VRRP_BAD_ADDR_LIST], 2);
+	assert_int_equal(count(&a, VRRP_ACT_ADDR_LIST, 0), 1);
+	assert_memory_equal(find_act(&a, VRRP_ACT_ADDR_LIST, 0)->src, PEER4, 4);
+	assert_memory_equal(n->r[0].fsm.master, PEER4, 4);
+	assert_int_equal(n->r[0].rx, 4);
+	/* Every frame counted once on the interface, and there either
+	 * dropped for one reason or handed to a router. */
+	assert_int_equal(n->ports[0].rx, 7);
+	assert_int_equal(sum(n->ports[0].bad, VRRP_BAD__COUNT), 3);
+	assert_int_equal(sum(n->ports[0].bad, VRRP_BAD__COUNT) +
+	    n->r[0].rx + n->r[2].rx, 7);
+	assert_int_equal(sum(n->r[0].bad, VRRP_BAD__COUNT), 4);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* RFC 3768: v2 drops another interval, and another address list unless
+ * the owner sent it; a unicast router hears only its peers. */
+static void
+test_ladder_v2_unicast(void **state)
+{
+	struct vrrp_node *n = vrrp_node_new(false);
+	const uint8_t peers[1][16] = { { 10, 0, 0, 9 } };
+	struct vrrp_router_cfg rc = {
+		.name = "v2", .family = 4, .have_self = true, .n_addrs = 1,
+		.addrs = VIP_FRONT,
+		.fsm = { .vrid = 51, .priority = 100, .adver_cs = 100,
+			 .version = 2, .preempt = true },
+	};
+	struct vrrp_acts a = { 0 };
+	uint8_t f[VRRP_FRAME_MAX];
+	size_t len;
+
+	memcpy(rc.self, SELF4, 16);
+	vrrp_node_add_group(n, "g");
+	vrrp_node_add_port(n, "eth0");
+	assert_int_equal(vrrp_node_add_router(n, &rc), 0);
+	rc.name = "uni"; rc.fsm.vrid = 52; rc.fsm.version = 3;
+	rc.peers = peers; rc.n_peers = 1;
+	assert_int_equal(vrrp_node_add_router(n, &rc), 1);
+	vrrp_node_start(n, 0, &a);
+
+	len = frame(f, 2, 51, 150, 200, PEER4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 10, &a);
+	assert_int_equal(n->r[0].bad[VRRP_BAD_V2_INTERVAL], 1);
+	len = frame(f, 2, 51, 150, 100, PEER4, VIP_BACK);
+	vrrp_node_rx(n, 0, f, len, 10, &a);
+	assert_int_equal(n->r[0].bad[VRRP_BAD_ADDR_LIST], 1);
+	assert_int_equal(n->r[0].fsm.master[0], 0);	/* not learnt */
+	len = frame(f, 2, 51, 255, 100, PEER4, VIP_BACK);
+	vrrp_node_rx(n, 0, f, len, 10, &a);
+	assert_int_equal(n->r[0].bad[VRRP_BAD_ADDR_LIST], 2);
+	assert_memory_equal(n->r[0].fsm.master, PEER4, 4);	/* the owner's */
+
+	len = frame(f, 3, 52, 150, 100, PEER4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 10, &a);
+	assert_int_equal(n->r[1].bad[VRRP_BAD_PEER], 1);
+	len = frame(f, 3, 52, 150, 100, peers[0], VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 10, &a);
+	assert_int_equal(n->r[1].bad[VRRP_BAD_PEER], 1);
+	assert_memory_equal(n->r[1].fsm.master, peers[0], 4);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* ---- sync groups ----------------------------------------------------------- */
+
+static void
+test_sync_group(void **state)
+{
+	struct vrrp_node *n = node(false, NULL, 0);
+	struct vrrp_acts a = { 0 };
+	uint8_t f[VRRP_FRAME_MAX];
+	uint32_t down;
+	size_t len;
+
+	vrrp_node_start(n, 0, &a);
+	assert_int_equal(n->r[0].fsm.state, VRRP_BACKUP);
+	assert_int_equal(n->groups[0].state, VRRP_BACKUP);
+	/* The first report of a backup is no transition: no hook. */
+	assert_false(find_act(&a, VRRP_ACT_GROUP, 0)->notify);
+	assert_int_equal(count(&a, VRRP_ACT_HOLD, 0), 0);
+	/* A master keeps the back router quiet, the front one goes silent:
+	 * the group moves as soon as the first Master_Down runs out. */
+	len = frame(f, 3, 52, 150, 100, PEER4, VIP_BACK);
+	vrrp_node_rx(n, 1, f, len, 500, &a);
+	len = frame(f, 3, 60, 150, 100, PEER4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 500, &a);
+	down = vrrp_fsm_down_ms(&n->r[0].fsm);
+	a.n = 0;
+	run(n, down, &a);
+	assert_int_equal(n->r[0].fsm.state, VRRP_MASTER);
+	assert_int_equal(n->r[1].fsm.state, VRRP_MASTER);
+	assert_true(n->groups[0].held);
+	assert_int_equal(count(&a, VRRP_ACT_HOLD, 0), 1);
+	assert_int_equal(find_act(&a, VRRP_ACT_HOLD, 0)->to, VRRP_MASTER);
+	assert_true(find_act(&a, VRRP_ACT_GROUP, 0)->notify);
+	assert_int_equal(count(&a, VRRP_ACT_SEND, 0), 1);
+	assert_int_equal(count(&a, VRRP_ACT_SEND, 1), 1);
+	/* The other group did not move. */
+	assert_int_equal(count(&a, VRRP_ACT_HOLD, 1), 0);
+	/* Spread: the second router's next advert is half an interval
+	 * after the first's. */
+	assert_int_equal(n->r[0].fsm.adver_at, down + 1000);
+	assert_int_equal(n->r[1].fsm.adver_at, down + 500);
+	/* A higher priority on one instance takes the whole group back. */
+	len = frame(f, 3, 51, 200, 100, PEER4, VIP_FRONT);
+	a.n = 0;
+	vrrp_node_rx(n, 0, f, len, down + 10, &a);
+	assert_int_equal(n->r[0].fsm.state, VRRP_BACKUP);
+	assert_int_equal(n->r[1].fsm.state, VRRP_BACKUP);
+	assert_false(n->groups[0].held);
+	assert_int_equal(find_act(&a, VRRP_ACT_HOLD, 0)->to, VRRP_BACKUP);
+	assert_int_equal(count(&a, VRRP_ACT_STATE, 0), 1);
+	assert_int_equal(count(&a, VRRP_ACT_STATE, 1), 1);
+	/* A stop resigns what is master and releases held groups. */
+	run(n, 100000, &a);
+	a.n = 0;
+	vrrp_node_stop(n, 100000, &a);
+	assert_int_equal(find_act(&a, VRRP_ACT_SEND, 2)->prio, 0);
+	assert_int_equal(find_act(&a, VRRP_ACT_HOLD, 1)->to, VRRP_BACKUP);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* ---- tracking ----------------------------------------------------------- */
+
+static void
+test_tracking(void **state)
+{
+	const struct vrrp_track tr[] = {
+		{ .type = VRRP_TRACK_SERVICE, .weight = 30, .what = "web" },
+		{ .type = VRRP_TRACK_SCRIPT, .weight = 0, .what = "check.sh" },
+	};
+	struct vrrp_node *n = node(false, tr, 2);
+	struct vrrp_acts a = { 0 };
+	uint64_t t;
+
+	vrrp_node_start(n, 0, &a);
+	run(n, 10000, &a);
+	assert_int_equal(n->r[2].fsm.state, VRRP_MASTER);
+	/* A weighted track lowers the priority, and the master says so at
+	 * once rather than at its next interval. */
+	a.n = 0;
+	vrrp_node_service(n, "web", false, 10000, &a);
+	assert_int_equal(n->r[2].fsm.prio, 70);
+	assert_int_equal(find_act(&a, VRRP_ACT_TRACK, 2)->failing, true);
+	assert_int_equal(find_act(&a, VRRP_ACT_SEND, 2)->prio, 70);
+	assert_int_equal(n->r[2].fsm.state, VRRP_MASTER);
+	/* Unchanged news: nothing at all. */
+	a.n = 0;
+	vrrp_node_service(n, "web", false, 10001, &a);
+	assert_int_equal(a.n, 0);
+	/* A track without a weight: FAULT, resigning at once. */
+	vrrp_node_track(n, 2, 1, true, 10002, &a);
+	assert_int_equal(n->r[2].fsm.state, VRRP_FAULT);
+	assert_int_equal(find_act(&a, VRRP_ACT_SEND, 2)->prio, 0);
+	assert_int_equal(n->groups[1].state, VRRP_FAULT);
+	assert_false(n->groups[1].held);
+	/* Recovered: through Initialize, back with the configured priority. */
+	a.n = 0;
+	vrrp_node_service(n, "web", true, 10003, &a);
+	vrrp_node_track(n, 2, 1, false, 10004, &a);
+	assert_int_equal(n->r[2].fsm.prio, 100);
+	assert_int_equal(n->r[2].fsm.state, VRRP_BACKUP);
+	t = 10004 + vrrp_fsm_down_ms(&n->r[2].fsm);
+	run(n, t, &a);
+	assert_int_equal(n->r[2].fsm.state, VRRP_MASTER);
+	/* No carrier on one router of a group: the whole group in FAULT. */
+	a.n = 0;
+	vrrp_node_link(n, 1, false, t, &a);
+	assert_int_equal(count(&a, VRRP_ACT_LINK, 1), 1);
+	assert_int_equal(n->r[0].fsm.state, VRRP_FAULT);
+	assert_int_equal(n->r[1].fsm.state, VRRP_FAULT);
+	assert_int_equal(n->r[2].fsm.state, VRRP_MASTER);
+	vrrp_node_link(n, 1, true, t, &a);
+	assert_int_equal(n->r[0].fsm.state, VRRP_BACKUP);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* An address owner keeps 255 whatever fails; lbctl's override sets and
+ * resets, never to 0 or 255. */
+static void
+test_priority(void **state)
+{
+	struct vrrp_node *n = node(false, NULL, 0);
+	struct vrrp_acts a = { 0 };
+	struct vrrp_router r = { .cfg_prio = 255 };
+	struct vrrp_track t = { .weight = 50, .failing = true };
+
+	r.tracks = &t;
+	r.n_tracks = 1;
+	assert_int_equal(vrrp_router_prio(&r), 255);
+	r.cfg_prio = 40;
+	assert_int_equal(vrrp_router_prio(&r), 1);
+
+	vrrp_node_start(n, 0, &a);
+	assert_int_equal(vrrp_node_set_prio(n, 0, 0, 0, &a), -1);
+	assert_int_equal(vrrp_node_set_prio(n, 0, 255, 0, &a), -1);
+	assert_int_equal(vrrp_node_set_prio(n, 0, 180, 0, &a), 0);
+	assert_int_equal(n->r[0].fsm.prio, 180);
+	assert_int_equal(vrrp_node_set_prio(n, 0, -1, 0, &a), 0);
+	assert_int_equal(n->r[0].fsm.prio, 100);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* ha-sync holds preemption until the peer's connections are in. */
+static void
+test_preempt_held(void **state)
+{
+	struct vrrp_node *n = node(false, NULL, 0);
+	struct vrrp_acts a = { 0 };
+	uint8_t f[VRRP_FRAME_MAX];
+	size_t len = frame(f, 3, 60, 50, 100, PEER4, VIP_FRONT);
+
+	vrrp_node_hold_preempt(n, true);
+	vrrp_node_start(n, 0, &a);
+	for (uint64_t t = 0; t < 20000; t += 1000) {
+		vrrp_node_rx(n, 0, f, len, t, &a);
+		run(n, t + 999, &a);
+	}
+	assert_int_equal(n->r[2].fsm.state, VRRP_BACKUP);
+	vrrp_node_hold_preempt(n, false);
+	vrrp_node_rx(n, 0, f, len, 20000, &a);
+	run(n, 24000, &a);
+	assert_int_equal(n->r[2].fsm.state, VRRP_MASTER);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* ---- external ------------------------------------------------------------ */
+
+static void
+test_external(void **state)
+{
+	struct vrrp_node *n = node(true, NULL, 0);
+	struct vrrp_acts a = { 0 };
+	uint8_t f[VRRP_FRAME_MAX];
+	size_t len = frame(f, 3, 51, 200, 100, PEER4, VIP_FRONT);
+
+	vrrp_node_start(n, 0, &a);
+	assert_int_equal(vrrp_node_deadline(n), 0);
+	assert_int_equal(n->r[0].fsm.state, VRRP_BACKUP);
+	assert_int_equal(vrrp_node_ha(n, 0, VRRP_MASTER, 50, &a), 0);
+	assert_true(n->groups[0].held);
+	assert_int_equal(n->r[0].fsm.state, VRRP_MASTER);
+	assert_int_equal(n->r[1].fsm.state, VRRP_MASTER);
+	assert_int_equal(n->r[1].last_change, 50);
+	/* keepalived decides: adverts change nothing, set-priority is refused. */
+	vrrp_node_rx(n, 0, f, len, 60, &a);
+	assert_int_equal(n->r[0].fsm.state, VRRP_MASTER);
+	assert_int_equal(vrrp_node_set_prio(n, 0, 10, 60, &a), -1);
+	assert_int_equal(vrrp_node_ha(n, 0, VRRP_INIT, 70, &a), -1);
+	assert_int_equal(vrrp_node_ha(n, 0, VRRP_FAULT, 70, &a), 0);
+	assert_false(n->groups[0].held);
+	assert_int_equal(n->groups[0].state, VRRP_FAULT);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* ---- reload -------------------------------------------------------------- */
+
+static void
+test_adopt(void **state)
+{
+	const struct vrrp_track tr[] = {
+		{ .type = VRRP_TRACK_SCRIPT, .weight = 20, .what = "check.sh" },
+	};
+	struct vrrp_node *old = node(false, tr, 1), *nw;
+	struct vrrp_router_cfg rc = {
+		.name = "single", .family = 4, .have_self = true, .n_addrs = 1,
+		.addrs = VIP_FRONT,
+		.fsm = { .vrid = 60, .priority = 120, .adver_cs = 100,
+			 .version = 3, .preempt = true },
+		.tracks = tr, .n_tracks = 1,
+	};
+	struct vrrp_acts a = { 0 }, oa = { 0 };
+
+	memcpy(rc.self, SELF4, 16);
+	vrrp_node_start(old, 0, &a);
+	run(old, 10000, &a);
+	vrrp_node_track(old, 2, 0, true, 10000, &a);
+	assert_int_equal(old->r[2].fsm.prio, 80);
+	assert_true(old->groups[0].held && old->groups[1].held);
+	/* The new config: group edge goes, solo keeps its router (priority
+	 * 120 now), a group "new" arrives with a router of its own. */
+	nw = vrrp_node_new(false);
+	vrrp_node_add_group(nw, "new");
+	vrrp_node_add_group(nw, "solo");
+	vrrp_node_add_port(nw, "eth0");
+	rc.group = 1;
+	assert_int_equal(vrrp_node_add_router(nw, &rc), 0);
+	rc.name = "fresh"; rc.group = 0; rc.fsm.vrid = 70; rc.n_tracks = 0;
+	assert_int_equal(vrrp_node_add_router(nw, &rc), 1);
+	vrrp_node_adopt(nw, old, 10100, &oa);
+	/* single carried: still master, counters and its failing track kept,
+	 * the new settings in place. */
+	assert_int_equal(nw->r[0].fsm.state, VRRP_MASTER);
+	assert_int_equal(nw->r[0].fsm.cfg.priority, 120);
+	assert_int_equal(nw->r[0].tx, old->r[2].tx);
+	assert_true(nw->r[0].tracks[0].failing);
+	assert_true(nw->groups[1].held);
+	/* front and back resign (both were master); edge is released, solo
+	 * is not (carried). */
+	assert_int_equal(find_act(&oa, VRRP_ACT_SEND, 0)->prio, 0);
+	assert_int_equal(find_act(&oa, VRRP_ACT_SEND, 1)->prio, 0);
+	assert_int_equal(count(&oa, VRRP_ACT_REMOVED, 0), 1);
+	assert_int_equal(count(&oa, VRRP_ACT_REMOVED, 1), 1);
+	assert_int_equal(count(&oa, VRRP_ACT_REMOVED, 2), 0);
+	assert_int_equal(find_act(&oa, VRRP_ACT_HOLD, 0)->to, VRRP_BACKUP);
+	assert_int_equal(count(&oa, VRRP_ACT_HOLD, 1), 0);
+	/* Start: single's new priority less its failing track, advertised
+	 * at once; fresh starts as backup; nothing moves for solo. */
+	a.n = 0;
+	vrrp_node_start(nw, 10100, &a);
+	assert_int_equal(nw->r[0].fsm.prio, 100);
+	assert_int_equal(find_act(&a, VRRP_ACT_SEND, 0)->prio, 100);
+	assert_int_equal(count(&a, VRRP_ACT_HOLD, 1), 0);
+	assert_int_equal(nw->r[1].fsm.state, VRRP_BACKUP);
+	vrrp_acts_free(&a);
+	vrrp_acts_free(&oa);
+	vrrp_node_free(old);
+	vrrp_node_free(nw);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ladder),
+		cmocka_unit_test(test_ladder_v2_unicast),
+		cmocka_unit_test(test_sync_group),
+		cmocka_unit_test(test_tracking),
+		cmocka_unit_test(test_priority),
+		cmocka_unit_test(test_preempt_held),
+		cmocka_unit_test(test_external),
+		cmocka_unit_test(test_adopt),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
