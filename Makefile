@@ -148,6 +148,11 @@ $(B)/tests/unit/%: tests/unit/%.c $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE) -lcmocka -lev -lssl -lcrypto -lm
 
+# The stats table is the program's (lbd/stats.c), tested on its own.
+$(B)/tests/unit/test_stats: tests/unit/test_stats.c $(B)/lbd/stats.o $(COMP_LIBS) $(LIBENGINE) $(LIBBASE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lbd/stats.o $(COMP_LIBS) $(LIBENGINE) $(LIBBASE) -lcmocka -lssl -lcrypto -lm
+
 PACKET_BINS := $(B)/tests/packets/gen $(B)/tests/packets/replay
 
 $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE) $(LIBBASE)

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "lbd/backends.h"
+#include "lbd/dataplane/dataplane.h"
+#include "lbd/stats.h"
 
 const char *
 be_admin_name(enum be_admin a)
@@ -94,4 +96,39 @@ be_effective(const struct be *b, const struct be_health *h, struct be_effective 
 		out->state = "up";
 		out->takes_new = true;
 	}
+}
+
+void
+be_stats(const struct be *b, const struct be_health *h,
+    const struct dp_be_snap *t, int64_t *v)
+{
+	struct be_effective eff;
+
+	be_effective(b, h, &eff);
+	memset(v, 0, SB__COUNT * sizeof(*v));
+	v[SB_TAKES_NEW] = eff.takes_new;
+	v[SB_WEIGHT] = eff.weight;
+	v[SB_CONFIG_WEIGHT] = b->cfg_weight;
+	v[SB_WEIGHT_OVERRIDE] = b->weight_override;
+	if (t == NULL)
+		return;
+	v[SB_ACTIVE] = t->active;
+	v[SB_CONNS] = (int64_t)t->cnt.conns;
+	v[SB_PKTS_IN] = (int64_t)t->cnt.pkts_in;
+	v[SB_PKTS_OUT] = (int64_t)t->cnt.pkts_out;
+	v[SB_BYTES_IN] = (int64_t)t->cnt.bytes_in;
+	v[SB_BYTES_OUT] = (int64_t)t->cnt.bytes_out;
+}
+
+void
+be_health_stats(const struct be_health *h, int64_t *v)
+{
+	v[SH_UP] = h->up;
+	v[SH_CHECKED] = h->checked;
+	v[SH_LAST_OK] = h->last_ok;
+	v[SH_LATENCY] = (int64_t)(h->latency_ms * 1000.0 + 0.5);
+	v[SH_CHECKS] = (int64_t)h->checks;
+	v[SH_FAILURES] = (int64_t)h->failures;
+	v[SH_DRAIN] = h->agent_drain;
+	v[SH_WEIGHT_PCT] = h->agent_pct;
 }

@@ -37,6 +37,7 @@ struct be_health {
 	bool		checked;
 	bool		up;
 	bool		agent_drain;
+	bool		last_ok;			/* the last check passed */
 	int16_t		agent_pct;			/* -1: none */
 	uint64_t	checks, failures;
 	double		latency_ms;			/* of the last check */
@@ -63,5 +64,12 @@ struct be	*backends_find(struct backends *, const char *name);
 void		be_effective(const struct be *, const struct be_health *,
 		    struct be_effective *);
 const char	*be_admin_name(enum be_admin);
+/* The backend's values (lbd/stats.h ST_BACKEND); `t` the data plane's
+ * counters for it, or NULL. */
+struct dp_be_snap;
+/* What health says, as values (ST_HEALTH). */
+void		be_health_stats(const struct be_health *, int64_t *v);
+void		be_stats(const struct be *, const struct be_health *,
+		    const struct dp_be_snap *t, int64_t *v);
 
 #endif /* LBD_BACKENDS_H */

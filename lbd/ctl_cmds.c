@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lbd/daemon.h"
+#include "lbd/stats.h"
 #include "lib/log.h"
 
 #define CMD_MAX_WORDS	16
@@ -165,23 +166,21 @@ static bool
 cmd_show_info(struct cmd_ctx *c)
 {
 	struct lbd *d = c->d;
-	const struct ctl_stats *cs = ctl_stats(d->ctl);
 	char started[32], last[32], up[32];
-	double uptime = ev_now(d->loop) - d->started_mono;
+	int64_t dv[SD__COUNT], cv[SC__COUNT];
 	char host[64];
 	const char *node = d->conf->global.node_id;
-	size_t n_instances = 0;
 
+	lbd_daemon_stats(d, dv);
+	lbd_control_stats(d, cv);
 	if (node == NULL) {
 		if (gethostname(host, sizeof(host)) != 0)
 			snprintf(host, sizeof(host), "-");
 		host[sizeof(host) - 1] = '\0';
 		node = host;
 	}
-	for (size_t g = 0; g < d->conf->n_groups; g++)
-		n_instances += d->conf->groups[g].n_instances;
 	fmt_time(d->started.tv_sec, started, sizeof(started));
-	fmt_uptime(uptime, up, sizeof(up));
+	fmt_uptime((double)dv[SD_UPTIME], up, sizeof(up));
 	if (d->last_result != LBD_RELOAD_NONE)
 		fmt_time(d->last_reload, last, sizeof(last));
 	else
@@ -193,13 +192,10 @@ cmd_show_info(struct cmd_ctx *c)
 		buf_json_str(o, LBD_VERSION);
 		buf_printf(o, ",\"pid\":%ld,\"node_id\":", (long)getpid());
 		buf_json_str(o, node);
-		buf_printf(o, ",\"started\":\"%s\",\"uptime_s\":%.0f,"
-		    "\"config_file\":", started, uptime);
+		buf_printf(o, ",\"started\":\"%s\",\"config_file\":", started);
 		buf_json_str(o, d->conf_path);
-		buf_printf(o, ",\"services\":%zu,\"vrrp_instances\":%zu,"
-		    "\"reloads\":%u,\"reload_failures\":%u,\"last_reload\":",
-		    d->conf->n_services, n_instances, d->reloads,
-		    d->reload_failures);
+		stats_json(o, ST_DAEMON, dv, true);
+		buf_puts(o, ",\"last_reload\":");
 		if (d->last_result == LBD_RELOAD_NONE)
 			buf_puts(o, "null");
 		else {
@@ -212,16 +208,8 @@ cmd_show_info(struct cmd_ctx *c)
 		dataplane_show_info(d->dp, o, true);
 		buf_printf(o, ",\"control\":{\"socket\":");
 		buf_json_str(o, ctl_path(d->ctl));
-		buf_printf(o, ",\"clients\":%u,\"accepted\":%llu,\"commands\":%llu,"
-		    "\"errors\":%llu,\"overlong\":%llu,\"refused\":%llu,"
-		    "\"dropped_slow\":%llu,\"evicted\":%llu}}\n", cs->clients,
-		    (unsigned long long)cs->accepted,
-		    (unsigned long long)cs->commands,
-		    (unsigned long long)cs->errors,
-		    (unsigned long long)cs->overlong,
-		    (unsigned long long)cs->refused,
-		    (unsigned long long)cs->dropped_slow,
-		    (unsigned long long)cs->evicted);
+		stats_json(o, ST_CONTROL, cv, true);
+		buf_puts(o, "}}\n");
 		return true;
 	}
 	buf_printf(c->out,
@@ -231,13 +219,14 @@ cmd_show_info(struct cmd_ctx *c)
 	    "started          %s\n"
 	    "uptime           %s\n"
 	    "config-file      %s\n"
-	    "services         %zu\n"
-	    "vrrp-instances   %zu\n"
-	    "reloads          %u\n"
-	    "reload-failures  %u\n"
+	    "services         %lld\n"
+	    "vrrp-instances   %lld\n"
+	    "reloads          %lld\n"
+	    "reload-failures  %lld\n"
 	    "last-reload      %s %s\n",
 	    LBD_VERSION, (long)getpid(), node, started, up, d->conf_path,
-	    d->conf->n_services, n_instances, d->reloads, d->reload_failures,
+	    (long long)dv[SD_SERVICES], (long long)dv[SD_VRRP_INSTANCES],
+	    (long long)dv[SD_RELOADS], (long long)dv[SD_RELOAD_FAILURES],
 	    last, result_name(d->last_result));
 	if (d->last_result != LBD_RELOAD_NONE && d->last_report.len > 0) {
 		const char *p = d->last_report.p, *end = p + d->last_report.len;
@@ -253,14 +242,11 @@ cmd_show_info(struct cmd_ctx *c)
 		}
 	}
 	dataplane_show_info(d->dp, c->out, false);
-	buf_printf(c->out,
-	    "control-socket   %s\n"
-	    "control-clients  %u (accepted %llu, commands %llu, errors %llu, "
-	    "overlong %llu, refused %llu, dropped-slow %llu, evicted %llu)\n",
-	    ctl_path(d->ctl), cs->clients, (unsigned long long)cs->accepted,
-	    (unsigned long long)cs->commands, (unsigned long long)cs->errors,
-	    (unsigned long long)cs->overlong, (unsigned long long)cs->refused,
-	    (unsigned long long)cs->dropped_slow, (unsigned long long)cs->evicted);
+	buf_printf(c->out, "control-socket   %s\ncontrol-clients  ", ctl_path(d->ctl));
+	stats_say(c->out, ST_CONTROL, cv, SC_CLIENTS, SC_CLIENTS + 1);
+	buf_puts(c->out, " (");
+	stats_say(c->out, ST_CONTROL, cv, SC_ACCEPTED, SC__COUNT);
+	buf_puts(c->out, ")\n");
 	return true;
 }
 
@@ -297,47 +283,34 @@ stat_service_rows(struct cmd_ctx *c, const struct dp_snapshot *ss)
 {
 	const struct conf *cf = c->d->conf;
 
-	if (!c->json)
-		buf_printf(c->out, "\n%-24s %-8s %10s %12s %12s %14s %14s %10s\n",
-		    "SERVICE", "MODE", "CONNS", "PKTS-IN", "PKTS-OUT", "BYTES-IN",
-		    "BYTES-OUT", "DROPS");
+	if (!c->json) {
+		buf_printf(c->out, "\n%-24s %-8s", "SERVICE", "MODE");
+		stats_text_head(c->out, ST_SERVICE);
+		buf_printf(c->out, " %10s\n", "DROPS");
+	}
 	for (uint32_t i = 0; i < ss->n_svc && i < cf->n_services; i++) {
 		const struct dp_svc_snap *sv = &ss->svc[i];
+		int64_t v[SV__COUNT];
 		uint64_t drops = 0;
 
+		dataplane_service_stats(sv, v);
 		for (int r = 1; r < DP_DROP__COUNT; r++)
 			drops += sv->drops[r];
 		if (c->json) {
 			buf_puts(c->out, i ? ",{\"service\":" : "{\"service\":");
 			buf_json_str(c->out, cf->services[i].name);
-			buf_printf(c->out, ",\"mode\":\"%s\",\"conns\":%llu,"
-			    "\"pkts_in\":%llu,\"pkts_out\":%llu,\"bytes_in\":%llu,"
-			    "\"bytes_out\":%llu,\"drops\":{",
-			    conf_mode_name(cf->services[i].mode),
-			    (unsigned long long)sv->cnt.conns,
-			    (unsigned long long)sv->cnt.pkts_in,
-			    (unsigned long long)sv->cnt.pkts_out,
-			    (unsigned long long)sv->cnt.bytes_in,
-			    (unsigned long long)sv->cnt.bytes_out);
-			for (int r = 1, first = 1; r < DP_DROP__COUNT; r++)
-				if (sv->drops[r]) {
-					buf_printf(c->out, "%s\"%s\":%llu", first ?
-					    "" : ",", dp_drop_name(r),
-					    (unsigned long long)sv->drops[r]);
-					first = 0;
-				}
-			buf_puts(c->out, "}}");
+			buf_printf(c->out, ",\"mode\":\"%s\"",
+			    conf_mode_name(cf->services[i].mode));
+			stats_json(c->out, ST_SERVICE, v, true);
+			stats_json_reasons(c->out, &stat_service_drops, sv->drops,
+			    true);
+			buf_puts(c->out, "}");
 			continue;
 		}
-		buf_printf(c->out, "%-24s %-8s %10llu %12llu %12llu %14llu %14llu "
-		    "%10llu\n", cf->services[i].name,
-		    conf_mode_name(cf->services[i].mode),
-		    (unsigned long long)sv->cnt.conns,
-		    (unsigned long long)sv->cnt.pkts_in,
-		    (unsigned long long)sv->cnt.pkts_out,
-		    (unsigned long long)sv->cnt.bytes_in,
-		    (unsigned long long)sv->cnt.bytes_out,
-		    (unsigned long long)drops);
+		buf_printf(c->out, "%-24s %-8s", cf->services[i].name,
+		    conf_mode_name(cf->services[i].mode));
+		stats_text_row(c->out, ST_SERVICE, v);
+		buf_printf(c->out, " %10llu\n", (unsigned long long)drops);
 	}
 }
 
@@ -352,57 +325,45 @@ cmd_show_stat(struct cmd_ctx *c)
 
 	if (c->json)
 		buf_puts(c->out, "{\"backends\":[");
-	else
-		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %-9s %7s %9s %12s "
-		    "%12s %14s %14s\n", "BACKEND", "ADDRESS", "STATE", "ADMIN",
-		    "HEALTH", "WEIGHT", "ACTIVE", "CONNS", "PKTS-IN", "PKTS-OUT",
-		    "BYTES-IN", "BYTES-OUT");
+	else {
+		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %-9s", "BACKEND",
+		    "ADDRESS", "STATE", "ADMIN", "HEALTH", "WEIGHT");
+		stats_text_head(c->out, ST_BACKEND);
+		buf_puts(c->out, "\n");
+	}
 	for (size_t i = 0; i < bs->n; i++, bi++) {
 		const struct be *b = &bs->v[i];
 		struct be_health h;
 		struct be_effective eff;
+		int64_t v[SB__COUNT];
 		const char *hs;
-		struct dp_be_snap zero = { 0 }, *t = &zero;
 		char wt[24];
 
 		while (svc < cf->n_services && bi >= cf->services[svc].n_backends) {
 			svc++;
 			bi = 0;
 		}
-		if (have && svc < ss.n_svc && bi < ss.svc[svc].nb)
-			t = &ss.svc[svc].b[bi];
 		health_mgr_lookup(c->d->health, b->name, &h);
 		be_effective(b, &h, &eff);
+		be_stats(b, &h, have ? dataplane_backend_snap(&ss, svc, bi) : NULL, v);
 		hs = !h.checked ? "-" : h.up ? "up" : "down";
 		if (c->json) {
 			buf_puts(c->out, i ? ",{\"backend\":" : "{\"backend\":");
 			buf_json_str(c->out, b->name);
 			buf_puts(c->out, ",\"address\":");
 			buf_json_str(c->out, b->addr);
-			buf_printf(c->out, ",\"state\":\"%s\",\"takes_new\":%s,"
-			    "\"admin\":\"%s\",\"health\":\"%s\",\"weight\":%u,"
-			    "\"config_weight\":%u,\"weight_override\":%d,"
-			    "\"active\":%u,\"conns\":%llu,\"pkts_in\":%llu,"
-			    "\"pkts_out\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu}",
-			    eff.state, eff.takes_new ? "true" : "false",
-			    be_admin_name(b->admin), hs, eff.weight, b->cfg_weight,
-			    b->weight_override, t->active,
-			    (unsigned long long)t->cnt.conns,
-			    (unsigned long long)t->cnt.pkts_in,
-			    (unsigned long long)t->cnt.pkts_out,
-			    (unsigned long long)t->cnt.bytes_in,
-			    (unsigned long long)t->cnt.bytes_out);
+			buf_printf(c->out, ",\"state\":\"%s\",\"admin\":\"%s\","
+			    "\"health\":\"%s\"", eff.state,
+			    be_admin_name(b->admin), hs);
+			stats_json(c->out, ST_BACKEND, v, true);
+			buf_puts(c->out, "}");
 			continue;
 		}
 		snprintf(wt, sizeof(wt), "%u (%u)", eff.weight, b->cfg_weight);
-		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %-9s %7u %9llu %12llu "
-		    "%12llu %14llu %14llu\n", b->name, b->addr, eff.state,
-		    be_admin_name(b->admin), hs, wt, t->active,
-		    (unsigned long long)t->cnt.conns,
-		    (unsigned long long)t->cnt.pkts_in,
-		    (unsigned long long)t->cnt.pkts_out,
-		    (unsigned long long)t->cnt.bytes_in,
-		    (unsigned long long)t->cnt.bytes_out);
+		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %-9s", b->name,
+		    b->addr, eff.state, be_admin_name(b->admin), hs, wt);
+		stats_text_row(c->out, ST_BACKEND, v);
+		buf_puts(c->out, "\n");
 	}
 	if (c->json)
 		buf_puts(c->out, "],\"services\":[");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lbd/daemon.h"
+#include "lbd/stats.h"
 #include "lbd/sdnotify.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -596,4 +597,36 @@ lbd_run(const char *conf_path, const char *pidfile)
 fail:
 	lbd_teardown(&d, pid_written);
 	return 1;
+}
+
+void
+lbd_daemon_stats(const struct lbd *d, int64_t *v)
+{
+	size_t n_instances = 0;
+
+	for (size_t g = 0; g < d->conf->n_groups; g++)
+		n_instances += d->conf->groups[g].n_instances;
+	v[SD_SERVICES] = (int64_t)d->conf->n_services;
+	v[SD_VRRP_INSTANCES] = (int64_t)n_instances;
+	v[SD_UPTIME] = (int64_t)(ev_now(d->loop) - d->started_mono);
+	v[SD_RELOADS] = d->reloads;
+	v[SD_RELOAD_FAILURES] = d->reload_failures;
+	v[SD_LAST_RELOAD_OK] = d->last_result != LBD_RELOAD_FAILED;
+	v[SD_START] = (int64_t)d->started.tv_sec;
+}
+
+void
+lbd_control_stats(const struct lbd *d, int64_t *v)
+{
+	const struct ctl_stats *cs = ctl_stats(d->ctl);
+
+	v[SC_CLIENTS] = cs->clients;
+	v[SC_ACCEPTED] = (int64_t)cs->accepted;
+	v[SC_COMMANDS] = (int64_t)cs->commands;
+	v[SC_ERRORS] = (int64_t)cs->errors;
+	v[SC_OVERLONG] = (int64_t)cs->overlong;
+	v[SC_REFUSED] = (int64_t)cs->refused;
+	v[SC_DROPPED_SLOW] = (int64_t)cs->dropped_slow;
+	v[SC_IDLE_CLOSED] = (int64_t)cs->idle_closed;
+	v[SC_EVICTED] = (int64_t)cs->evicted;
 }

@@ -80,6 +80,10 @@ int	lbd_reload(struct lbd *, struct buf *report);
  * VRRP's service tracking now rather than at the next timer tick. */
 void	lbd_backends_changed(struct lbd *);
 
+/* The daemon's and the control socket's values (lbd/stats.h ST_DAEMON,
+ * ST_CONTROL). */
+void	lbd_daemon_stats(const struct lbd *, int64_t *v);
+void	lbd_control_stats(const struct lbd *, int64_t *v);
 /* Control commands (ctl_cmds.c). */
 bool	lbd_ctl_dispatch(void *lbd, char *line, struct buf *body);
 

@@ -4,6 +4,7 @@
 
 #include "health/checker.h"
 #include "lbd/health_mgr.h"
+#include "lbd/stats.h"
 #include "lib/log.h"
 #include "lib/namemap.h"
 
@@ -209,6 +210,7 @@ health_mgr_lookup(const struct health_mgr *m, const char *name,
 		h->checks = in.checks;
 		h->failures = in.failures;
 		h->latency_ms = in.last_latency_ms;
+		h->last_ok = in.last_ok;
 		return;
 	}
 }
@@ -224,7 +226,10 @@ health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
 	for (size_t i = 0; i < m->n; i++) {
 		const struct hm_check *hc = &m->v[i];
 		struct hc_info in;
-		char lat[24], cf[32];
+		struct be_health h;
+		int64_t v[SH__COUNT];
+		struct buf lat = { 0 };
+		char cf[48];
 
 		memset(&in, 0, sizeof(in));
 		if (hc->c != NULL)
@@ -232,32 +237,30 @@ health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
 		else
 			snprintf(in.last_reason, sizeof(in.last_reason),
 			    "not checked (could not start)");
+		health_mgr_lookup(m, hc->name, &h);
+		be_health_stats(&h, v);
 		if (json) {
 			buf_puts(o, i ? ",{\"backend\":" : "{\"backend\":");
 			buf_json_str(o, hc->name);
 			buf_printf(o, ",\"check\":\"%s\",\"state\":\"%s\","
-			    "\"checked\":%s,\"last_ok\":%s,\"reason\":",
-			    conf_check_name(hc->type),
-			    hc->c ? hc_state_name(in.state) : "up",
-			    hc->c ? "true" : "false", in.last_ok ? "true" : "false");
+			    "\"reason\":", conf_check_name(hc->type),
+			    hc->c ? hc_state_name(in.state) : "up");
 			buf_json_str(o, in.last_reason);
-			buf_printf(o, ",\"latency_ms\":%.3f,\"checks\":%llu,"
-			    "\"failures\":%llu,\"drain\":%s,\"weight_pct\":%d}",
-			    in.last_latency_ms, (unsigned long long)in.checks,
-			    (unsigned long long)in.failures,
-			    in.agent_state == HC_AGENT_DRAIN ? "true" : "false",
-			    hc->c ? in.weight_pct : -1);
+			stats_json(o, ST_HEALTH, v, true);
+			buf_puts(o, "}");
 			continue;
 		}
-		snprintf(lat, sizeof(lat), "%.1fms", in.last_latency_ms);
-		snprintf(cf, sizeof(cf), "%llu/%llu", (unsigned long long)in.checks,
-		    (unsigned long long)in.failures);
+		stats_text_value(&lat, &stat_scopes[ST_HEALTH].defs[SH_LATENCY],
+		    v[SH_LATENCY]);
+		snprintf(cf, sizeof(cf), "%lld/%lld", (long long)v[SH_CHECKS],
+		    (long long)v[SH_FAILURES]);
 		buf_printf(o, "%-32s %-6s %-6s %-9s %8s %12s  %s\n", hc->name,
 		    conf_check_name(hc->type),
 		    hc->c == NULL ? "up*" : in.agent_state == HC_AGENT_DRAIN &&
 		    in.state == HC_UP ? "drain" : hc_state_name(in.state),
 		    in.checks == 0 ? "-" : in.last_ok ? "ok" : "failed",
-		    in.checks ? lat : "-", cf, in.last_reason);
+		    in.checks && lat.p ? lat.p : "-", cf, in.last_reason);
+		buf_free(&lat);
 	}
 	if (json)
 		buf_puts(o, "]}\n");

@@ -12,6 +12,7 @@
 
 #include "conf/conf.h"
 #include "lbd/daemon.h"
+#include "lbd/stats.h"
 #include "lib/log.h"
 
 #define DEFAULT_CONF	"/etc/lbd/lbd.conf"
@@ -30,6 +31,8 @@ usage(FILE *fp)
 	    "      --syslog          log to syslog (the default under systemd)\n"
 	    "  -d, --debug           log debug events too\n"
 	    "  -V, --version         print the version\n"
+	    "      --stats-table     print every counter and gauge lbd shows:\n"
+	    "                        JSON name, Prometheus family, type, help\n"
 	    "  -h, --help            this help\n"
 	    "\n"
 	    "lbd runs in the foreground; SIGHUP reloads the configuration, SIGTERM\n"
@@ -70,6 +73,7 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "stats-table", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = DEFAULT_CONF, *pidfile = NULL;
@@ -103,6 +107,9 @@ main(int argc, char **argv)
 			return 0;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'T':
+			stats_table_print(stdout);
 			return 0;
 		default:
 			usage(stderr);

@@ -7,158 +7,166 @@
 
 #include "lbd/daemon.h"
 #include "lbd/metrics.h"
+#include "lbd/stats.h"
 #include "lib/log.h"
 
 #define MAX_CLIENTS	64
 #define REQ_MAX		8192
 #define CLIENT_TIMEOUT	10.0
 
-/* ---- the metrics, defined once ------------------------------------------ */
+/* ---- the metrics: every family of lbd/stats.h ----------------------- */
 
-enum {
-	M_INFO, M_START, M_RELOADS, M_RELOAD_FAILURES, M_LAST_RELOAD_OK,
-	M_CTL_COMMANDS, M_CTL_ERRORS, M_BACKEND_UP, M_BACKEND_WEIGHT,
-	M_HEALTH_UP, M_HEALTH_CHECKS, M_HEALTH_FAILURES, M_HEALTH_LATENCY,
-	M__COUNT
-};
-
-static const struct {
-	const char	*name;
-	const char	*type;
-	const char	*help;
-} defs[M__COUNT] = {
-	[M_INFO] = { "lbd_info", "gauge", "Version and node of this lbd; always 1." },
-	[M_START] = { "lbd_start_time_seconds", "gauge",
-	    "When lbd started, in seconds since the epoch." },
-	[M_RELOADS] = { "lbd_reloads_total", "counter",
-	    "Reloads that took effect." },
-	[M_RELOAD_FAILURES] = { "lbd_reload_failures_total", "counter",
-	    "Reloads refused; the previous configuration kept running." },
-	[M_LAST_RELOAD_OK] = { "lbd_last_reload_success", "gauge",
-	    "1 when the last reload took effect, 0 when it was refused." },
-	[M_CTL_COMMANDS] = { "lbd_control_commands_total", "counter",
-	    "Commands received on the control socket." },
-	[M_CTL_ERRORS] = { "lbd_control_errors_total", "counter",
-	    "Control commands answered with an error." },
-	[M_BACKEND_UP] = { "lbd_backend_up", "gauge",
-	    "1 when the backend takes new connections (admin state, health)." },
-	[M_BACKEND_WEIGHT] = { "lbd_backend_weight", "gauge",
-	    "The backend's effective weight." },
-	[M_HEALTH_UP] = { "lbd_health_up", "gauge",
-	    "1 when the backend's health check says up (checked backends only)." },
-	[M_HEALTH_CHECKS] = { "lbd_health_checks_total", "counter",
-	    "Health checks run." },
-	[M_HEALTH_FAILURES] = { "lbd_health_failures_total", "counter",
-	    "Health checks that failed." },
-	[M_HEALTH_LATENCY] = { "lbd_health_latency_seconds", "gauge",
-	    "How long the last health check took." },
+/* "svc/backend" split into its two labels. */
+struct be_labels {
+	char		svc[CONF_NAME_MAX + 1];
+	char		be[CONF_NAME_MAX + 1];
+	const char	*l[2];
 };
 
 static void
-head(struct buf *o, int m)
-{
-	buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", defs[m].name, defs[m].help,
-	    defs[m].name, defs[m].type);
-}
-
-/* A label value, escaped as the text format requires. */
-static void
-label(struct buf *o, const char *v)
-{
-	for (; *v != '\0'; v++) {
-		if (*v == '\\' || *v == '"')
-			buf_printf(o, "\\%c", *v);
-		else if (*v == '\n')
-			buf_puts(o, "\\n");
-		else
-			buf_append(o, v, 1);
-	}
-}
-
-static void
-backend_labels(struct buf *o, const char *name)
+split_name(struct be_labels *bl, const char *name)
 {
 	const char *slash = strchr(name, '/');
+	size_t n = slash != NULL ? (size_t)(slash - name) : strlen(name);
 
-	buf_puts(o, "{service=\"");
-	if (slash != NULL) {
-		char svc[CONF_NAME_MAX + 1];
-		size_t n = (size_t)(slash - name) < sizeof(svc) - 1 ?
-		    (size_t)(slash - name) : sizeof(svc) - 1;
-		memcpy(svc, name, n);
-		svc[n] = '\0';
-		label(o, svc);
-		buf_puts(o, "\",backend=\"");
-		label(o, slash + 1);
-	} else
-		label(o, name);
-	buf_puts(o, "\"}");
+	snprintf(bl->svc, sizeof(bl->svc), "%.*s", (int)n, name);
+	snprintf(bl->be, sizeof(bl->be), "%s", slash != NULL ? slash + 1 : "");
+	bl->l[0] = bl->svc;
+	bl->l[1] = bl->be;
+}
+
+static void
+render_one(struct buf *o, int scope, const int64_t *v)
+{
+	struct stat_rows r = { 0 };
+	int64_t *row = stats_row(&r, scope, NULL);
+
+	if (row != NULL) {
+		memcpy(row, v, stat_scopes[scope].n * sizeof(*v));
+		stats_prom(o, scope, &r);
+	}
+	stats_rows_free(&r);
+}
+
+/* Backends (admin, health, the data plane's counters) and services. */
+static void
+render_services(struct lbd *d, struct buf *o, const struct dp_snapshot *ss,
+    bool have)
+{
+	struct backends *bs = &d->backends;
+	const struct conf *cf = d->conf;
+	struct be_labels *bl = calloc(bs->n ? bs->n : 1, sizeof(*bl));
+	struct stat_rows br = { 0 }, hr = { 0 }, sr = { 0 };
+	struct stat_reason_rows dr = { .n_labels = 1,
+				       .label_names = { "service" } };
+	size_t svc = 0, bi = 0;
+
+	if (bl == NULL)
+		return;
+	for (size_t i = 0; i < bs->n; i++, bi++) {
+		struct be_health h;
+		int64_t *v;
+
+		while (svc < cf->n_services && bi >= cf->services[svc].n_backends) {
+			svc++;
+			bi = 0;
+		}
+		split_name(&bl[i], bs->v[i].name);
+		health_mgr_lookup(d->health, bs->v[i].name, &h);
+		if ((v = stats_row(&br, ST_BACKEND, bl[i].l)) != NULL)
+			be_stats(&bs->v[i], &h, have ?
+			    dataplane_backend_snap(ss, svc, bi) : NULL, v);
+		if (h.checked && (v = stats_row(&hr, ST_HEALTH, bl[i].l)) != NULL)
+			be_health_stats(&h, v);
+	}
+	for (uint32_t i = 0; have && i < ss->n_svc && i < cf->n_services; i++) {
+		const char *l[1] = { cf->services[i].name };
+		int64_t *v = stats_row(&sr, ST_SERVICE, l);
+
+		if (v != NULL)
+			dataplane_service_stats(&ss->svc[i], v);
+		(void)stats_reason_row(&dr, l, ss->svc[i].drops);
+	}
+	stats_prom(o, ST_BACKEND, &br);
+	stats_prom(o, ST_HEALTH, &hr);
+	stats_prom(o, ST_SERVICE, &sr);
+	stats_prom_reasons(o, &stat_service_drops, &dr);
+	stats_rows_free(&br);
+	stats_rows_free(&hr);
+	stats_rows_free(&sr);
+	stats_reason_rows_free(&dr);
+	free(bl);
+}
+
+/* The data plane's own counters, its workers, interfaces, SNAT use. */
+static void
+render_dp(struct buf *o, const struct dp_snapshot *ss)
+{
+	struct stat_rows wr = { 0 }, ir = { 0 }, nr = { 0 };
+	struct stat_reason_rows dr = { 0 }, cr = { 0 };
+	char names[64][12];
+	uint64_t states[CT_STATE__COUNT];
+	int64_t *v;
+
+	render_one(o, ST_DP, ss->v);
+	(void)stats_reason_row(&dr, NULL, ss->st.drops);
+	stats_prom_reasons(o, &stat_dp_drops, &dr);
+	for (int i = 0; i < CT_STATE__COUNT; i++)
+		states[i] = ss->ct.by_state[i];
+	(void)stats_reason_row(&cr, NULL, states);
+	stats_prom_reasons(o, &stat_conn_states, &cr);
+	for (uint32_t i = 0; i < ss->n_workers && i < 64; i++) {
+		const char *l[1] = { names[i] };
+
+		snprintf(names[i], sizeof(names[i]), "%u", i);
+		if ((v = stats_row(&wr, ST_WORKER, l)) != NULL)
+			memcpy(v, ss->worker[i], sizeof(ss->worker[i]));
+	}
+	for (uint32_t i = 0; i < ss->n_if; i++) {
+		const char *l[1] = { ss->ifs[i].name };
+
+		if ((v = stats_row(&ir, ST_IFACE, l)) != NULL)
+			memcpy(v, ss->ifs[i].v, sizeof(ss->ifs[i].v));
+	}
+	for (uint32_t i = 0; i < ss->n_snat; i++) {
+		const char *l[1] = { ss->snat[i].addr };
+
+		if ((v = stats_row(&nr, ST_SNAT, l)) != NULL)
+			memcpy(v, ss->snat[i].v, sizeof(ss->snat[i].v));
+	}
+	stats_prom(o, ST_WORKER, &wr);
+	stats_prom(o, ST_IFACE, &ir);
+	stats_prom(o, ST_SNAT, &nr);
+	stats_rows_free(&wr);
+	stats_rows_free(&ir);
+	stats_rows_free(&nr);
+	stats_reason_rows_free(&dr);
+	stats_reason_rows_free(&cr);
 }
 
 void
 metrics_render(struct lbd *d, struct buf *o)
 {
-	const struct ctl_stats *cs = ctl_stats(d->ctl);
-	struct backends *bs = &d->backends;
+	int64_t dv[SD__COUNT], cv[SC__COUNT];
+	struct dp_snapshot ss;
+	bool have = dataplane_snapshot(d->dp, &ss) == 0;
 
-	head(o, M_INFO);
-	buf_puts(o, "lbd_info{version=\"" LBD_VERSION "\",node_id=\"");
-	label(o, d->conf->global.node_id ? d->conf->global.node_id : "");
+	buf_puts(o, "# HELP lbd_info Version and node of this lbd; always 1.\n"
+	    "# TYPE lbd_info gauge\n"
+	    "lbd_info{version=\"" LBD_VERSION "\",node_id=\"");
+	stats_prom_label(o, d->conf->global.node_id ? d->conf->global.node_id : "");
 	buf_puts(o, "\"} 1\n");
-	head(o, M_START);
-	buf_printf(o, "lbd_start_time_seconds %lld\n", (long long)d->started.tv_sec);
-	head(o, M_RELOADS);
-	buf_printf(o, "lbd_reloads_total %u\n", d->reloads);
-	head(o, M_RELOAD_FAILURES);
-	buf_printf(o, "lbd_reload_failures_total %u\n", d->reload_failures);
-	head(o, M_LAST_RELOAD_OK);
-	buf_printf(o, "lbd_last_reload_success %d\n",
-	    d->last_result != LBD_RELOAD_FAILED);
-	head(o, M_CTL_COMMANDS);
-	buf_printf(o, "lbd_control_commands_total %llu\n",
-	    (unsigned long long)cs->commands);
-	head(o, M_CTL_ERRORS);
-	buf_printf(o, "lbd_control_errors_total %llu\n",
-	    (unsigned long long)cs->errors);
-
-	/* Per backend: one family at a time, as the format wants them. */
-	for (int m = M_BACKEND_UP; m < M__COUNT; m++) {
-		bool any = false;
-		for (size_t i = 0; i < bs->n; i++) {
-			struct be_health h;
-			struct be_effective eff;
-
-			health_mgr_lookup(d->health, bs->v[i].name, &h);
-			if (m >= M_HEALTH_UP && !h.checked)
-				continue;
-			if (!any)
-				head(o, m);
-			any = true;
-			be_effective(&bs->v[i], &h, &eff);
-			buf_puts(o, defs[m].name);
-			backend_labels(o, bs->v[i].name);
-			switch (m) {
-			case M_BACKEND_UP:
-				buf_printf(o, " %d\n", eff.takes_new);
-				break;
-			case M_BACKEND_WEIGHT:
-				buf_printf(o, " %u\n", eff.weight);
-				break;
-			case M_HEALTH_UP:
-				buf_printf(o, " %d\n", h.up);
-				break;
-			case M_HEALTH_CHECKS:
-				buf_printf(o, " %llu\n", (unsigned long long)h.checks);
-				break;
-			case M_HEALTH_FAILURES:
-				buf_printf(o, " %llu\n", (unsigned long long)h.failures);
-				break;
-			case M_HEALTH_LATENCY:
-				buf_printf(o, " %.6f\n", h.latency_ms / 1000.0);
-				break;
-			}
-		}
+	lbd_daemon_stats(d, dv);
+	render_one(o, ST_DAEMON, dv);
+	lbd_control_stats(d, cv);
+	render_one(o, ST_CONTROL, cv);
+	render_services(d, o, &ss, have);
+	if (have) {
+		render_dp(o, &ss);
+		dataplane_snapshot_free(&ss);
 	}
+	vrrp_mgr_metrics(d->vrrp, o);
+	sync_mgr_metrics(d->sync, o);
 }
 
 /* ---- the HTTP responder ---------------------------------------------- */

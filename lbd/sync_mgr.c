@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "ha-sync/sync.h"
+#include "lbd/stats.h"
 #include "lbd/sync_mgr.h"
 #include "lbd/sync_rec.h"
 #include "lib/clock.h"
@@ -547,73 +548,86 @@ sync_mgr_synced(const struct sync_mgr *m)
 	return in.synced;
 }
 
+static void
+sync_stats(const struct sync_mgr *m, uint64_t now, int64_t *v)
+{
+	const struct sync_stats *st = sync_link_stats(m->link);
+	struct sync_link_info in;
+
+	sync_link_info(m->link, &in);
+	v[SY_PEER_UP] = in.peer_up;
+	v[SY_SYNCED] = in.synced;
+	v[SY_CONFIG_AGREES] = !in.cfg_mismatch;
+	v[SY_PEER_EPOCH] = in.peer_epoch;
+	v[SY_LAST_HEARD] = in.last_heard ? (int64_t)(now - in.last_heard) : -1;
+	v[SY_TX_SEQ] = (int64_t)in.tx_seq;
+	v[SY_TX_ACKED] = (int64_t)in.tx_acked;
+	v[SY_IN_FLIGHT] = in.in_flight;
+	v[SY_RX_SEQ] = (int64_t)in.rx_seq;
+	v[SY_LAG_P50] = sync_lag_pct(in.lag, 50);
+	v[SY_LAG_P99] = sync_lag_pct(in.lag, 99);
+	v[SY_DGRAMS_SENT] = (int64_t)st->dgrams_sent;
+	v[SY_RECORDS_SENT] = (int64_t)st->recs_sent;
+	v[SY_BYTES_SENT] = (int64_t)st->bytes_sent;
+	v[SY_RETRANSMITS] = (int64_t)st->retransmits;
+	v[SY_WINDOW_FULL] = (int64_t)st->window_full;
+	v[SY_BULKS_SENT] = (int64_t)st->bulks_sent;
+	v[SY_DGRAMS_RECV] = (int64_t)st->dgrams_recv;
+	v[SY_RECORDS_RECV] = (int64_t)st->recs_recv;
+	v[SY_APPLIED] = (int64_t)m->applied;
+	v[SY_REFUSED] = (int64_t)m->refused;
+	v[SY_BYTES_RECV] = (int64_t)st->bytes_recv;
+	v[SY_BULKS_RECV] = (int64_t)st->bulks_recv;
+	v[SY_FOREIGN] = (int64_t)m->foreign;
+	v[SY_SWITCHES] = (int64_t)m->switches;
+}
+
+static void
+link_stats(const struct sync_mgr *m, int i, uint64_t now, int64_t *v)
+{
+	const struct path *p = &m->path[i];
+
+	v[SL_UP] = path_up(p, now);
+	v[SL_ACTIVE] = i == m->active;
+	v[SL_LAST_HEARD] = p->last_heard ? (int64_t)(now - p->last_heard) : -1;
+	v[SL_SEND_ERRORS] = (int64_t)p->send_errors;
+}
+
 void
 sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 {
-	const struct sync_stats *st;
-	struct sync_link_info in;
 	uint64_t now = mono_ms();
+	int64_t v[SY__COUNT];
 
 	if (m == NULL) {
 		buf_printf(b, json ? "{\"sync\":null}\n" : "no sync block\n");
 		return;
 	}
-	st = sync_link_stats(m->link);
-	sync_link_info(m->link, &in);
+	sync_stats(m, now, v);
 	if (json) {
 		buf_printf(b, "{\"sync\":{\"interface\":\"%s\",\"port\":%u,"
-		    "\"peer\":\"%s\",\"peer_up\":%s,\"synced\":%s,"
-		    "\"config_agrees\":%s,\"peer_epoch\":%u,"
-		    "\"last_heard_ms\":%lld,\"tx_seq\":%llu,\"tx_acked\":%llu,"
-		    "\"in_flight\":%u,\"rx_seq\":%llu,\"lag_p50_ms\":%u,"
-		    "\"lag_p99_ms\":%u,\"dgrams_sent\":%llu,\"dgrams_recv\":%llu,"
-		    "\"records_sent\":%llu,\"records_recv\":%llu,"
-		    "\"bytes_sent\":%llu,\"bytes_recv\":%llu,"
-		    "\"retransmits\":%llu,\"window_full\":%llu,"
-		    "\"bulks_sent\":%llu,\"bulks_recv\":%llu,"
-		    "\"applied\":%llu,\"refused\":%llu,\"foreign\":%llu,"
-		    "\"dropped\":{", m->path[0].iface, m->port, m->path[0].peer_str,
-		    in.peer_up ? "true" : "false", in.synced ? "true" : "false",
-		    in.cfg_mismatch ? "false" : "true", in.peer_epoch,
-		    in.last_heard ? (long long)(now - in.last_heard) : -1LL,
-		    (unsigned long long)in.tx_seq, (unsigned long long)in.tx_acked,
-		    in.in_flight, (unsigned long long)in.rx_seq,
-		    sync_lag_pct(in.lag, 50), sync_lag_pct(in.lag, 99),
-		    (unsigned long long)st->dgrams_sent,
-		    (unsigned long long)st->dgrams_recv,
-		    (unsigned long long)st->recs_sent,
-		    (unsigned long long)st->recs_recv,
-		    (unsigned long long)st->bytes_sent,
-		    (unsigned long long)st->bytes_recv,
-		    (unsigned long long)st->retransmits,
-		    (unsigned long long)st->window_full,
-		    (unsigned long long)st->bulks_sent,
-		    (unsigned long long)st->bulks_recv,
-		    (unsigned long long)m->applied, (unsigned long long)m->refused,
-		    (unsigned long long)m->foreign);
-		for (int k = 1; k < SYNC_BAD__COUNT; k++)
-			buf_printf(b, "%s\"%s\":%llu", k > 1 ? "," : "",
-			    sync_bad_name((enum sync_bad)k),
-			    (unsigned long long)st->bad[k]);
-		buf_printf(b, "},\"switches\":%llu,\"links\":[",
-		    (unsigned long long)m->switches);
+		    "\"peer\":\"%s\"", m->path[0].iface, m->port,
+		    m->path[0].peer_str);
+		stats_json(b, ST_SYNC, v, true);
+		stats_json_reasons(b, &stat_sync_drops, sync_link_stats(m->link)->bad,
+		    true);
+		buf_puts(b, ",\"links\":[");
 		for (int i = 0; i < m->n_paths; i++) {
-			const struct path *p = &m->path[i];
-			buf_printf(b, "%s{\"interface\":\"%s\",\"peer\":\"%s\","
-			    "\"up\":%s,\"active\":%s,\"last_heard_ms\":%lld,"
-			    "\"send_errors\":%llu}", i ? "," : "", p->iface,
-			    p->peer_str, path_up(p, now) ? "true" : "false",
-			    i == m->active ? "true" : "false", p->last_heard ?
-			    (long long)(now - p->last_heard) : -1LL,
-			    (unsigned long long)p->send_errors);
+			int64_t lv[SL__COUNT];
+
+			link_stats(m, i, now, lv);
+			buf_printf(b, "%s{\"interface\":\"%s\",\"peer\":\"%s\"",
+			    i ? "," : "", m->path[i].iface, m->path[i].peer_str);
+			stats_json(b, ST_SYNC_LINK, lv, true);
+			buf_puts(b, "}");
 		}
 		buf_printf(b, "]}}\n");
 		return;
 	}
 	buf_printf(b, "peer %s on %s (UDP %u): %s, %s, %s\n", m->path[0].peer_str,
-	    m->path[0].iface, m->port, in.peer_up ? "up" : "down",
-	    in.synced ? "synced" : "not synced (waiting for a bulk resync)",
-	    in.cfg_mismatch ? "CONFIG DIFFERS" : "config agrees");
+	    m->path[0].iface, m->port, v[SY_PEER_UP] ? "up" : "down",
+	    v[SY_SYNCED] ? "synced" : "not synced (waiting for a bulk resync)",
+	    v[SY_CONFIG_AGREES] ? "config agrees" : "CONFIG DIFFERS");
 	if (m->n_paths > 1) {
 		buf_printf(b, "links:");
 		for (int i = 0; i < m->n_paths; i++)
@@ -621,30 +635,50 @@ sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 			    m->path[i].iface, m->path[i].peer_str,
 			    path_up(&m->path[i], now) ? "up" : "SILENT",
 			    i == m->active ? " (carries the stream)" : "");
-		buf_printf(b, "; %llu switches\n",
-		    (unsigned long long)m->switches);
+		buf_puts(b, "; ");
+		stats_say(b, ST_SYNC, v, SY_SWITCHES, SY_SWITCHES + 1);
+		buf_puts(b, "\n");
 	}
-	buf_printf(b, "stream: sent seq %llu, acked %llu, in flight %u; "
-	    "received seq %llu; lag p50 %u ms, p99 %u ms\n",
-	    (unsigned long long)in.tx_seq, (unsigned long long)in.tx_acked,
-	    in.in_flight, (unsigned long long)in.rx_seq,
-	    sync_lag_pct(in.lag, 50), sync_lag_pct(in.lag, 99));
-	buf_printf(b, "sent: %llu datagrams, %llu records, %llu bytes, %llu "
-	    "retransmitted, %llu records given up (window full), %llu bulks\n",
-	    (unsigned long long)st->dgrams_sent, (unsigned long long)st->recs_sent,
-	    (unsigned long long)st->bytes_sent,
-	    (unsigned long long)st->retransmits,
-	    (unsigned long long)st->window_full,
-	    (unsigned long long)st->bulks_sent);
-	buf_printf(b, "received: %llu datagrams, %llu records (%llu applied, "
-	    "%llu refused), %llu bytes, %llu bulks\n",
-	    (unsigned long long)st->dgrams_recv, (unsigned long long)st->recs_recv,
-	    (unsigned long long)m->applied, (unsigned long long)m->refused,
-	    (unsigned long long)st->bytes_recv,
-	    (unsigned long long)st->bulks_recv);
-	buf_printf(b, "dropped:");
+	buf_puts(b, "stream: ");
+	stats_say(b, ST_SYNC, v, SY_TX_SEQ, SY_DGRAMS_SENT);
+	buf_puts(b, "\nsent: ");
+	stats_say(b, ST_SYNC, v, SY_DGRAMS_SENT, SY_DGRAMS_RECV);
+	buf_puts(b, "\nreceived: ");
+	stats_say(b, ST_SYNC, v, SY_DGRAMS_RECV, SY_FOREIGN);
+	buf_puts(b, "\ndropped:");
 	for (int k = 1; k < SYNC_BAD__COUNT; k++)
 		buf_printf(b, " %s %llu", sync_bad_name((enum sync_bad)k),
-		    (unsigned long long)st->bad[k]);
-	buf_printf(b, " not_from_peer %llu\n", (unsigned long long)m->foreign);
+		    (unsigned long long)sync_link_stats(m->link)->bad[k]);
+	buf_puts(b, " ");
+	stats_say(b, ST_SYNC, v, SY_FOREIGN, SY_FOREIGN + 1);
+	buf_puts(b, "\n");
+}
+
+void
+sync_mgr_metrics(const struct sync_mgr *m, struct buf *o)
+{
+	struct stat_rows sr = { 0 }, lr = { 0 };
+	struct stat_reason_rows dr = { .n_labels = 1, .label_names = { "peer" } };
+	const char *peer[1];
+	uint64_t now = mono_ms();
+	int64_t *v;
+
+	if (m == NULL)
+		return;
+	peer[0] = m->path[0].peer_str;
+	if ((v = stats_row(&sr, ST_SYNC, peer)) != NULL)
+		sync_stats(m, now, v);
+	(void)stats_reason_row(&dr, peer, sync_link_stats(m->link)->bad);
+	for (int i = 0; i < m->n_paths; i++) {
+		const char *l[2] = { m->path[i].iface, m->path[i].peer_str };
+
+		if ((v = stats_row(&lr, ST_SYNC_LINK, l)) != NULL)
+			link_stats(m, i, now, v);
+	}
+	stats_prom(o, ST_SYNC, &sr);
+	stats_prom_reasons(o, &stat_sync_drops, &dr);
+	stats_prom(o, ST_SYNC_LINK, &lr);
+	stats_rows_free(&sr);
+	stats_rows_free(&lr);
+	stats_reason_rows_free(&dr);
 }

@@ -29,5 +29,7 @@ void		 sync_mgr_apply(struct sync_mgr *, const struct conf *);
 bool		 sync_mgr_synced(const struct sync_mgr *);
 /* `lbctl show sync`. */
 void		 sync_mgr_show(const struct sync_mgr *, struct buf *, bool json);
+/* The sync families of the Prometheus scrape (nothing without sync). */
+void		 sync_mgr_metrics(const struct sync_mgr *, struct buf *);
 
 #endif /* LBD_SYNC_MGR_H */

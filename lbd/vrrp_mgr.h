@@ -34,6 +34,8 @@ int		 vrrp_mgr_apply(struct vrrp_mgr *, const struct conf *);
 void		 vrrp_mgr_stop(struct vrrp_mgr *);
 
 void		 vrrp_mgr_show(const struct vrrp_mgr *, struct buf *, bool json);
+/* The VRRP families of the Prometheus scrape (nothing without VRRP). */
+void		 vrrp_mgr_metrics(const struct vrrp_mgr *, struct buf *);
 size_t		 vrrp_mgr_count(const struct vrrp_mgr *);
 /* ha-sync: while held, no instance preempts a master (a node that came
  * back waits for the peer's connections before failing back). */

@@ -4,8 +4,10 @@
 #include <arpa/inet.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lbd/stats.h"
 #include "lbd/vrrp_mgr_int.h"
 #include "lib/clock.h"
 
@@ -18,20 +20,14 @@ show_addr(struct buf *b, uint8_t family, const uint8_t *a)
 	buf_puts(b, ip);
 }
 
-/* Drops by reason: `"r":n,...` for JSON, ` r n ...` for people. */
+/* Drops by reason, for people: ` r n ...` where not zero. */
 static void
-show_drops(struct buf *b, const uint64_t bad[VRRP_BAD__COUNT], bool json)
+show_drops(struct buf *b, const uint64_t bad[VRRP_BAD__COUNT])
 {
-	bool first = true;
-
-	for (int r = 1; r < VRRP_BAD__COUNT; r++) {
-		if (bad[r] == 0)
-			continue;
-		buf_printf(b, json ? "%s\"%s\":%llu" : "%s%s %llu",
-		    json ? (first ? "" : ",") : " ", vrrp_bad_name((enum vrrp_bad)r),
-		    (unsigned long long)bad[r]);
-		first = false;
-	}
+	for (int r = 1; r < VRRP_BAD__COUNT; r++)
+		if (bad[r] != 0)
+			buf_printf(b, " %s %llu", vrrp_bad_name((enum vrrp_bad)r),
+			    (unsigned long long)bad[r]);
 }
 
 static uint64_t
@@ -44,10 +40,21 @@ drops(const uint64_t bad[VRRP_BAD__COUNT])
 	return n;
 }
 
-static double
-since_s(const struct vrrp_router *r, uint64_t now)
+static void
+router_stats(const struct vrrp_router *r, uint64_t now, int64_t *v)
 {
-	return r->last_change > 0 ? (double)(now - r->last_change) / 1000.0 : 0.;
+	const struct vrrp_fsm *f = &r->fsm;
+
+	v[SR_MASTER] = f->state == VRRP_MASTER;
+	v[SR_PRIORITY] = r->cfg_prio;
+	v[SR_EFFECTIVE_PRIORITY] = f->prio;
+	v[SR_ADVERT_MS] = f->cfg.adver_cs * 10;
+	v[SR_MASTER_ADVERT_MS] = f->master_adver_cs * 10;
+	v[SR_TRANSITIONS] = (int64_t)f->transitions;
+	v[SR_SINCE] = r->last_change > 0 ? (int64_t)(now - r->last_change) : 0;
+	v[SR_RX] = (int64_t)r->rx;
+	v[SR_TX] = (int64_t)r->tx;
+	v[SR_INTERFACE_UP] = !r->own_down;
 }
 
 static void
@@ -56,25 +63,20 @@ router_json(struct buf *b, const struct vrrp_mgr *m, size_t i, uint64_t now)
 	const struct vrrp_router *r = &m->node->r[i];
 	const struct vinst *vi = &m->vi[i];
 	const struct vrrp_fsm *f = &r->fsm;
+	int64_t v[SR__COUNT];
 
+	router_stats(r, now, v);
 	buf_printf(b, "%s{\"instance\":\"%s\",\"group\":\"%s\","
 	    "\"interface\":\"%s\",\"vrid\":%u,\"family\":%u,"
-	    "\"version\":%u,\"state\":\"%s\",\"priority\":%u,"
-	    "\"effective_priority\":%u,\"master\":\"", i ? "," : "",
+	    "\"version\":%u,\"state\":\"%s\",\"master\":\"", i ? "," : "",
 	    r->name, m->node->groups[r->group].name, vi->sock->ifname,
-	    f->cfg.vrid, r->family, f->cfg.version, vrrp_state_name(f->state),
-	    r->cfg_prio, f->prio);
+	    f->cfg.vrid, r->family, f->cfg.version, vrrp_state_name(f->state));
 	if (f->state != VRRP_INIT && f->state != VRRP_FAULT)
 		show_addr(b, r->family, f->master);
-	buf_printf(b, "\",\"advert_ms\":%u,\"master_advert_ms\":%u,"
-	    "\"transitions\":%llu,\"since_s\":%.1f,\"rx\":%llu,"
-	    "\"tx\":%llu,\"dropped\":{", f->cfg.adver_cs * 10u,
-	    f->master_adver_cs * 10u, (unsigned long long)f->transitions,
-	    since_s(r, now), (unsigned long long)r->rx,
-	    (unsigned long long)r->tx);
-	show_drops(b, r->bad, true);
-	buf_printf(b, "},\"interface_up\":%s,\"unicast_peers\":%u,"
-	    "\"tracks\":[", r->own_down ? "false" : "true", r->n_peers);
+	buf_puts(b, "\"");
+	stats_json(b, ST_VRRP, v, true);
+	stats_json_reasons(b, &stat_vrrp_drops, r->bad, true);
+	buf_printf(b, ",\"unicast_peers\":%u,\"tracks\":[", r->n_peers);
 	for (size_t t = 0; t < r->n_tracks; t++) {
 		const struct vrrp_track *tr = &r->tracks[t];
 
@@ -90,30 +92,31 @@ router_json(struct buf *b, const struct vrrp_mgr *m, size_t i, uint64_t now)
 }
 
 static void
-router_text(struct buf *b, const struct vrrp_mgr *m, size_t i)
+router_text(struct buf *b, const struct vrrp_mgr *m, size_t i, uint64_t now)
 {
 	const struct vrrp_router *r = &m->node->r[i];
 	const struct vinst *vi = &m->vi[i];
 	const struct vrrp_fsm *f = &r->fsm;
 	struct buf ma = { 0 };
-	char adv[16];
+	int64_t v[SR__COUNT];
 
+	router_stats(r, now, v);
 	if (f->state == VRRP_MASTER)
 		buf_puts(&ma, "self");
 	else if (f->state == VRRP_BACKUP && f->master[0] != 0)
 		show_addr(&ma, r->family, f->master);
 	else
 		buf_puts(&ma, "-");
-	snprintf(adv, sizeof(adv), "%ums", f->master_adver_cs * 10u);
-	buf_printf(b, "%-12s %-10s %-8s %4u %-7s %4u %4u %-24s %6s %8llu %8llu "
-	    "%llu\n", r->name, m->node->groups[r->group].name, vi->sock->ifname,
-	    f->cfg.vrid, vrrp_state_name(f->state), r->cfg_prio, f->prio,
-	    ma.p ? ma.p : "-", adv, (unsigned long long)r->rx,
-	    (unsigned long long)r->tx, (unsigned long long)f->transitions);
+	buf_printf(b, "%-12s %-10s %-8s %4u %-7s", r->name,
+	    m->node->groups[r->group].name, vi->sock->ifname, f->cfg.vrid,
+	    vrrp_state_name(f->state));
+	stats_text_row(b, ST_VRRP, v);
+	buf_printf(b, " %-24s %llu\n", ma.p ? ma.p : "-",
+	    (unsigned long long)f->transitions);
 	buf_free(&ma);
 	if (drops(r->bad) > 0) {
 		buf_puts(b, "  dropped:");
-		show_drops(b, r->bad, false);
+		show_drops(b, r->bad);
 		buf_puts(b, "\n");
 	}
 	if (r->own_down)
@@ -142,24 +145,30 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 	if (json)
 		buf_puts(b, "{\"instances\":[");
 	else
-		buf_printf(b, "%-12s %-10s %-8s %4s %-7s %4s %4s %-24s %6s %8s %8s %s\n",
-		    "INSTANCE", "GROUP", "IFACE", "VRID", "STATE", "PRIO", "EFF",
-		    "MASTER", "ADVERT", "RX", "TX", "TRANSITIONS");
+	{
+		buf_printf(b, "%-12s %-10s %-8s %4s %-7s", "INSTANCE", "GROUP",
+		    "IFACE", "VRID", "STATE");
+		stats_text_head(b, ST_VRRP);
+		buf_printf(b, " %-24s %s\n", "MASTER", "TRANSITIONS");
+	}
 	for (size_t i = 0; n != NULL && i < n->n; i++)
 		if (json)
 			router_json(b, m, i, now);
 		else
-			router_text(b, m, i);
+			router_text(b, m, i, now);
 	if (json) {
 		buf_printf(b, "],\"external\":%s,\"interfaces\":[",
 		    n != NULL && n->external ? "true" : "false");
 		for (size_t s = 0; n != NULL && s < n->n_ports; s++) {
 			const struct vrrp_port *k = &n->ports[s];
 
-			buf_printf(b, "%s{\"interface\":\"%s\",\"rx\":%llu,\"dropped\":{",
-			    s ? "," : "", k->name, (unsigned long long)k->rx);
-			show_drops(b, k->bad, true);
-			buf_puts(b, "}}");
+			int64_t v[SRP__COUNT] = { [SRP_RX] = (int64_t)k->rx };
+
+			buf_printf(b, "%s{\"interface\":\"%s\"", s ? "," : "",
+			    k->name);
+			stats_json(b, ST_VRRP_PORT, v, true);
+			stats_json_reasons(b, &stat_vrrp_port_drops, k->bad, true);
+			buf_puts(b, "}");
 		}
 		buf_puts(b, "]}\n");
 		return;
@@ -171,7 +180,7 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 		    (unsigned long long)k->rx);
 		if (drops(k->bad) > 0) {
 			buf_puts(b, ", dropped:");
-			show_drops(b, k->bad, false);
+			show_drops(b, k->bad);
 		}
 		buf_puts(b, "\n");
 	}
@@ -179,4 +188,54 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 		buf_puts(b, "no VRRP instances (no vrrp-group in the config)\n");
 	else if (n->external)
 		buf_puts(b, "vrrp external: states come from lbctl ha (keepalived)\n");
+}
+
+/* The VRRP families: per instance and per interface. */
+void
+vrrp_mgr_metrics(const struct vrrp_mgr *m, struct buf *o)
+{
+	struct stat_rows rr = { 0 }, pr = { 0 };
+	struct stat_reason_rows dr = { .n_labels = 2,
+				       .label_names = { "instance", "group" } };
+	struct stat_reason_rows sr = { .n_labels = 2,
+				       .label_names = { "instance", "group" } };
+	struct stat_reason_rows pd = { .n_labels = 1,
+				       .label_names = { "interface" } };
+	uint64_t now = mono_ms(), (*states)[VRRP_FAULT + 1];
+	const struct vrrp_node *n;
+	int64_t *v;
+
+	if (m == NULL)
+		return;
+	n = m->node;
+	if ((states = calloc(n->n ? n->n : 1, sizeof(*states))) == NULL)
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct vrrp_router *r = &n->r[i];
+		const char *l[2] = { r->name, n->groups[r->group].name };
+
+		if ((v = stats_row(&rr, ST_VRRP, l)) != NULL)
+			router_stats(r, now, v);
+		(void)stats_reason_row(&dr, l, r->bad);
+		states[i][r->fsm.state <= VRRP_FAULT ? r->fsm.state : 0] = 1;
+		(void)stats_reason_row(&sr, l, states[i]);
+	}
+	for (size_t i = 0; i < n->n_ports; i++) {
+		const char *l[1] = { n->ports[i].name };
+
+		if ((v = stats_row(&pr, ST_VRRP_PORT, l)) != NULL)
+			v[SRP_RX] = (int64_t)n->ports[i].rx;
+		(void)stats_reason_row(&pd, l, n->ports[i].bad);
+	}
+	stats_prom(o, ST_VRRP, &rr);
+	stats_prom_reasons(o, &stat_vrrp_states, &sr);
+	stats_prom_reasons(o, &stat_vrrp_drops, &dr);
+	stats_prom(o, ST_VRRP_PORT, &pr);
+	stats_prom_reasons(o, &stat_vrrp_port_drops, &pd);
+	stats_rows_free(&rr);
+	stats_rows_free(&pr);
+	stats_reason_rows_free(&dr);
+	stats_reason_rows_free(&sr);
+	stats_reason_rows_free(&pd);
+	free(states);
 }

@@ -511,9 +511,14 @@ dataplane_sync_keep(struct dataplane *p, bool keep)
 
 /* ---- statistics -------------------------------------------------------- */
 
+#define SNAP_SNAT_MAX	256
+
 struct snap_call {
 	struct dp_snapshot	*s;
 	int			 rc;
+	struct dp_snat_use	 one[SNAP_SNAT_MAX];	/* one engine's */
+	struct dp_snat_use	*snat;			/* all engines' */
+	size_t			 n_snat;
 };
 
 /* Every field of these counter structs is a uint64_t: add them as arrays. */
@@ -539,6 +544,27 @@ add_ct_stats(struct ct_stats *d, const struct ct_stats *s)
 		d->by_state[i] += s->by_state[i];
 }
 
+/* SNAT ports in use, added up by address over the engines. */
+static void
+add_snat(struct snap_call *c, const struct dp_engine *e)
+{
+	size_t n = dp_snat_usage(e, c->one, SNAP_SNAT_MAX), k;
+
+	for (size_t i = 0; i < n; i++) {
+		for (k = 0; k < c->n_snat; k++)
+			if (c->snat[k].family == c->one[i].family &&
+			    memcmp(c->snat[k].addr, c->one[i].addr, 16) == 0)
+				break;
+		if (k == c->n_snat) {
+			if (c->n_snat == SNAP_SNAT_MAX)
+				continue;
+			c->snat[c->n_snat] = c->one[i];
+			c->snat[c->n_snat++].used = 0;
+		}
+		c->snat[k].used += c->one[i].used;
+	}
+}
+
 /* Called on each worker in turn: the first fills, the others add. */
 static void
 snap_fn(struct dp_engine *e, void *arg)
@@ -551,6 +577,7 @@ snap_fn(struct dp_engine *e, void *arg)
 
 	ADD_U64(&s->st, dp_engine_stats(e));
 	add_ct_stats(&s->ct, &dp_engine_ct(e)->stats);
+	add_snat(c, e);
 	if (first) {
 		if ((s->svc = calloc(n ? n : 1, sizeof(*s->svc))) == NULL) {
 			c->rc = -1;
@@ -576,33 +603,27 @@ snap_fn(struct dp_engine *e, void *arg)
 		for (uint32_t k = 0; k < nb; k++) {
 			ADD_U64(&s->svc[i].b[k].cnt, &sv[i].b[k].cnt);
 			s->svc[i].b[k].active += sv[i].b[k].active;
+			s->svc[i].active += sv[i].b[k].active;
 		}
 	}
 }
 
+/* The engines' part of a snapshot; *snat gets the SNAT addresses' use
+ * (the caller frees it). */
 int
-dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
+dp_call_snapshot(struct dataplane *p, struct dp_snapshot *s,
+    struct dp_snat_use **snat, size_t *n_snat)
 {
-	struct snap_call c = { s, 0 };
+	static struct snap_call c;	/* main thread only */
 
-	memset(s, 0, sizeof(*s));
-	if (p == NULL)
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	if ((c.snat = calloc(SNAP_SNAT_MAX, sizeof(*c.snat))) == NULL)
 		return -1;
 	call_all(p, snap_fn, &c);
-	if (c.rc < 0) {
-		dataplane_snapshot_free(s);
-		return -1;
-	}
-	return 0;
-}
-
-void
-dataplane_snapshot_free(struct dp_snapshot *s)
-{
-	for (uint32_t i = 0; i < s->n_svc; i++)
-		free(s->svc[i].b);
-	free(s->svc);
-	memset(s, 0, sizeof(*s));
+	*snat = c.snat;
+	*n_snat = c.n_snat;
+	return c.rc;
 }
 
 struct conn_call {

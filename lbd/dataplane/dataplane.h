@@ -20,6 +20,7 @@
 
 #include "conf/conf.h"
 #include "lbd/engine/dp.h"
+#include "lbd/stats.h"
 #include "lib/buf.h"
 
 struct dataplane;
@@ -78,7 +79,11 @@ void		dataplane_sync_keep(struct dataplane *, bool keep);
 /* Release addresses, detach, stop the worker. */
 void		dataplane_stop(struct dataplane *);
 
-/* Counters, taken on the worker between two batches. */
+/*
+ * Every counter of the data plane (lbd/stats.h names them): the engines'
+ * (taken on each worker between two batches, added up), the workers',
+ * the interfaces' and the SNAT addresses'.
+ */
 struct dp_be_snap {
 	struct dp_counters	cnt;
 	uint32_t		active;
@@ -87,16 +92,39 @@ struct dp_svc_snap {
 	struct dp_counters	cnt;
 	uint64_t		drops[DP_DROP__COUNT];
 	uint32_t		nb;		/* backends, fallback last if any */
+	uint32_t		active;
 	struct dp_be_snap	*b;
+};
+struct dp_if_snap {
+	char			 name[16];
+	int			 ifindex;
+	const char		*xdp_mode;
+	int64_t			 v[SI__COUNT];
+};
+struct dp_snat_snap {
+	char			 addr[48];
+	int64_t			 v[SN__COUNT];
 };
 struct dp_snapshot {
 	uint32_t		 n_svc;
 	struct dp_svc_snap	*svc;
 	struct dp_stats		 st;
 	struct ct_stats		 ct;
+	int64_t			 v[SP__COUNT];
+	uint32_t		 n_workers;
+	int64_t			(*worker)[SW__COUNT];
+	uint32_t		 n_if;
+	struct dp_if_snap	 ifs[DP_MAX_IF];
+	uint32_t		 n_snat;
+	struct dp_snat_snap	*snat;
 };
 int		dataplane_snapshot(struct dataplane *, struct dp_snapshot *);
 void		dataplane_snapshot_free(struct dp_snapshot *);
+/* A service's values (ST_SERVICE); backend `bi` of service `svc` (conf
+ * order), or NULL. */
+void		dataplane_service_stats(const struct dp_svc_snap *, int64_t *v);
+const struct dp_be_snap *dataplane_backend_snap(const struct dp_snapshot *,
+		    size_t svc, size_t bi);
 
 /* `lbctl show info` lines, `show stat` trailer, `show conn`. */
 void		dataplane_show_info(struct dataplane *, struct buf *, bool json);

@@ -114,6 +114,9 @@ uint32_t	dp_call_orphans(struct dataplane *, struct dp_orphan *out);
  * *total counts them all. */
 uint32_t	dp_call_conns(struct dataplane *, int32_t svc, struct ct_entry *out,
 		    uint32_t max, uint32_t *total);
+/* The engines' counters added up (services, drops, table, SNAT use). */
+int		dp_call_snapshot(struct dataplane *, struct dp_snapshot *,
+		    struct dp_snat_use **snat, size_t *n_snat);
 /* Every worker's ports' counters, and each worker's hand-off counters. */
 size_t		dp_call_port_stats(struct dataplane *, struct worker_port_stats *,
 		    size_t max);

@@ -9,169 +9,229 @@
 #include <string.h>
 
 #include "lbd/dataplane/dp_int.h"
+#include "lbd/stats.h"
 
 #define ALL_PORTS	(DP_MAX_IF * LBD_CLS_MAX_QUEUES)
 
+/* ---- the snapshot ---------------------------------------------------- */
+
 /* An interface's classifier counters and its ports' frames in and out. */
 static void
-iface_counters(const struct dp_if *di, const struct worker_port_stats *ps,
-    size_t np, uint64_t cs[LBD_CLS__COUNT], uint64_t *rx, uint64_t *tx)
+iface_snap(const struct dp_if *di, const struct worker_port_stats *ps,
+    size_t np, struct dp_if_snap *o)
 {
+	uint64_t cs[LBD_CLS__COUNT];
+
+	snprintf(o->name, sizeof(o->name), "%s", di->name);
+	o->ifindex = di->ifindex;
+	o->xdp_mode = xdp_prog_mode_name(xdp_prog_mode(di->prog));
 	xdp_prog_stats(di->prog, cs);
+	o->v[SI_MTU] = di->info.mtu;
+	o->v[SI_CARRIER] = di->info.carrier;
+	o->v[SI_QUEUES] = di->nq;
+	o->v[SI_REDIRECTED] = (int64_t)cs[LBD_CLS_REDIRECT];
+	o->v[SI_PASSED] = (int64_t)cs[LBD_CLS_PASS];
+	o->v[SI_NO_SOCKET] = (int64_t)cs[LBD_CLS_NO_SOCKET];
 	for (size_t k = 0; k < np; k++)
 		if (ps[k].ifindex == di->ifindex) {
-			*rx += ps[k].st.rx;
-			*tx += ps[k].st.tx;
+			o->v[SI_RX] += (int64_t)ps[k].st.rx;
+			o->v[SI_TX] += (int64_t)ps[k].st.tx;
 		}
 }
+
+int
+dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
+{
+	static struct worker_port_stats ps[ALL_PORTS];	/* main thread only */
+	struct worker_stats ws[WORKER_MAX];
+	struct dp_snat_use *snat = NULL;
+	size_t np, n_snat = 0;
+	int64_t *v = s->v;
+
+	memset(s, 0, sizeof(*s));
+	if (p == NULL)
+		return -1;
+	if (dp_call_snapshot(p, s, &snat, &n_snat) < 0 ||
+	    (s->worker = calloc(p->wk.n, sizeof(*s->worker))) == NULL ||
+	    (s->snat = calloc(n_snat ? n_snat : 1, sizeof(*s->snat))) == NULL) {
+		free(snat);
+		dataplane_snapshot_free(s);
+		return -1;
+	}
+	np = dp_call_port_stats(p, ps, ALL_PORTS);
+	dp_call_worker_stats(p, ws);
+	v[SP_RX] = (int64_t)s->st.rx;
+	v[SP_TX] = (int64_t)s->st.tx;
+	v[SP_PASSED] = (int64_t)s->st.pass;
+	v[SP_ICMP_TRANSLATED] = (int64_t)s->st.icmp_translated;
+	v[SP_RST_SENT] = (int64_t)s->st.rst_sent;
+	v[SP_NEIGH_HELD] = (int64_t)s->st.held;
+	v[SP_NEIGH_HELD_SENT] = (int64_t)s->st.held_sent;
+	for (size_t k = 0; k < np; k++) {
+		v[SP_TX_NO_FRAME] += (int64_t)ps[k].st.tx_no_frame;
+		v[SP_TX_RING_FULL] += (int64_t)ps[k].st.tx_ring_full;
+	}
+	s->n_workers = p->wk.n;
+	for (uint32_t i = 0; i < p->wk.n; i++) {
+		s->worker[i][SW_RX] = (int64_t)ws[i].rx;
+		s->worker[i][SW_HANDED_OUT] = (int64_t)ws[i].handed_out;
+		s->worker[i][SW_HANDED_IN] = (int64_t)ws[i].handed_in;
+		s->worker[i][SW_HANDOFF_FULL] = (int64_t)ws[i].handoff_full;
+		v[SP_HANDOFF_FULL] += (int64_t)ws[i].handoff_full;
+	}
+	v[SP_SYNC_OTHER_WORKER] = (int64_t)p->ev.sync_split;
+	v[SP_RESOLVE_LOST] = (int64_t)(s->st.resolve_lost + p->knl.rq_lost);
+	v[SP_RESOLVE_ASKED] = (int64_t)p->knl.resolve_asked;
+	v[SP_TABLE_EVICTED] = (int64_t)s->ct.evicted;
+	v[SP_TABLE_FULL] = (int64_t)s->ct.full;
+	v[SP_TABLE_CREATED] = (int64_t)s->ct.created;
+	v[SP_TABLE_EXPIRED] = (int64_t)s->ct.expired;
+	v[SP_TABLE_ENTRIES] = (int64_t)s->ct.active;
+	v[SP_EVENTS_LOST] = (int64_t)(s->ct.events_lost + p->ev.lost);
+	v[SP_ANNOUNCEMENTS] = (int64_t)owner_announcements(p->own.owner);
+	s->n_if = p->ifs.n;
+	for (uint32_t i = 0; i < p->ifs.n; i++)
+		iface_snap(&p->ifs.v[i], ps, np, &s->ifs[i]);
+	s->n_snat = (uint32_t)n_snat;
+	for (size_t i = 0; i < n_snat; i++) {
+		inet_ntop(snat[i].family == 4 ? AF_INET : AF_INET6, snat[i].addr,
+		    s->snat[i].addr, sizeof(s->snat[i].addr));
+		s->snat[i].v[SN_PORTS_IN_USE] = (int64_t)snat[i].used;
+	}
+	free(snat);
+	return 0;
+}
+
+void
+dataplane_snapshot_free(struct dp_snapshot *s)
+{
+	for (uint32_t i = 0; i < s->n_svc; i++)
+		free(s->svc[i].b);
+	free(s->svc);
+	free(s->worker);
+	free(s->snat);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+dataplane_service_stats(const struct dp_svc_snap *sv, int64_t *v)
+{
+	v[SV_ACTIVE] = sv->active;
+	v[SV_CONNS] = (int64_t)sv->cnt.conns;
+	v[SV_PKTS_IN] = (int64_t)sv->cnt.pkts_in;
+	v[SV_PKTS_OUT] = (int64_t)sv->cnt.pkts_out;
+	v[SV_BYTES_IN] = (int64_t)sv->cnt.bytes_in;
+	v[SV_BYTES_OUT] = (int64_t)sv->cnt.bytes_out;
+}
+
+const struct dp_be_snap *
+dataplane_backend_snap(const struct dp_snapshot *s, size_t svc, size_t bi)
+{
+	if (svc < s->n_svc && bi < s->svc[svc].nb)
+		return &s->svc[svc].b[bi];
+	return NULL;
+}
+
+/* ---- show info, show errors --------------------------------------------- */
 
 void
 dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 {
-	static struct worker_port_stats ps[ALL_PORTS];	/* main thread only */
-	struct worker_stats ws[WORKER_MAX];
-	size_t np;
+	struct dp_snapshot s;
 
-	if (p == NULL) {
+	if (p == NULL || dataplane_snapshot(p, &s) < 0) {
 		if (json)
 			buf_puts(b, "null");
 		else
 			buf_puts(b, "data-plane       off (no `interface` in global)\n");
 		return;
 	}
-	np = dp_call_port_stats(p, ps, ALL_PORTS);
-	dp_call_worker_stats(p, ws);
 	if (json) {
-		buf_printf(b, "{\"workers\":%u,\"worker\":[", p->wk.n);
-		for (uint32_t i = 0; i < p->wk.n; i++)
-			buf_printf(b, "%s{\"rx\":%llu,\"handed_out\":%llu,"
-			    "\"handed_in\":%llu,\"handoff_full\":%llu}",
-			    i ? "," : "", (unsigned long long)ws[i].rx,
-			    (unsigned long long)ws[i].handed_out,
-			    (unsigned long long)ws[i].handed_in,
-			    (unsigned long long)ws[i].handoff_full);
+		buf_printf(b, "{\"workers\":%u,\"worker\":[", s.n_workers);
+		for (uint32_t i = 0; i < s.n_workers; i++) {
+			buf_puts(b, i ? ",{" : "{");
+			stats_json(b, ST_WORKER, s.worker[i], false);
+			buf_puts(b, "}");
+		}
 		buf_puts(b, "],\"interfaces\":[");
-		for (uint32_t i = 0; i < p->ifs.n; i++) {
-			const struct dp_if *di = &p->ifs.v[i];
-			uint64_t cs[LBD_CLS__COUNT], rx = 0, tx = 0;
-
-			iface_counters(di, ps, np, cs, &rx, &tx);
+		for (uint32_t i = 0; i < s.n_if; i++) {
 			buf_printf(b, "%s{\"name\":", i ? "," : "");
-			buf_json_str(b, di->name);
-			buf_printf(b, ",\"ifindex\":%d,\"xdp_mode\":\"%s\",\"queues\":%u,"
-			    "\"mtu\":%u,\"carrier\":%s,\"rx\":%llu,\"tx\":%llu,"
-			    "\"classifier\":{\"redirected\":%llu,\"passed\":%llu,"
-			    "\"no_socket\":%llu}}", di->ifindex,
-			    xdp_prog_mode_name(xdp_prog_mode(di->prog)), di->nq,
-			    di->info.mtu, di->info.carrier ? "true" : "false",
-			    (unsigned long long)rx, (unsigned long long)tx,
-			    (unsigned long long)cs[LBD_CLS_REDIRECT],
-			    (unsigned long long)cs[LBD_CLS_PASS],
-			    (unsigned long long)cs[LBD_CLS_NO_SOCKET]);
+			buf_json_str(b, s.ifs[i].name);
+			buf_printf(b, ",\"ifindex\":%d,\"xdp_mode\":\"%s\"",
+			    s.ifs[i].ifindex, s.ifs[i].xdp_mode);
+			stats_json(b, ST_IFACE, s.ifs[i].v, true);
+			buf_puts(b, "}");
+		}
+		buf_puts(b, "],\"snat\":[");
+		for (uint32_t i = 0; i < s.n_snat; i++) {
+			buf_printf(b, "%s{\"address\":\"%s\"", i ? "," : "",
+			    s.snat[i].addr);
+			stats_json(b, ST_SNAT, s.snat[i].v, true);
+			buf_puts(b, "}");
 		}
 		buf_puts(b, "],\"addresses\":");
 		owner_show(p->own.owner, b, true);
-		buf_printf(b, ",\"announcements\":%llu}",
-		    (unsigned long long)owner_announcements(p->own.owner));
+		buf_printf(b, ",\"announcements\":%lld}",
+		    (long long)s.v[SP_ANNOUNCEMENTS]);
+		dataplane_snapshot_free(&s);
 		return;
 	}
-	buf_printf(b, "data-plane       on, %u worker%s\n", p->wk.n,
-	    p->wk.n == 1 ? "" : "s");
-	for (uint32_t i = 0; i < p->wk.n && p->wk.n > 1; i++)
-		buf_printf(b, "worker           %u rx %llu handed out %llu in %llu "
-		    "(ring full %llu)\n", i,
-		    (unsigned long long)ws[i].rx,
-		    (unsigned long long)ws[i].handed_out,
-		    (unsigned long long)ws[i].handed_in,
-		    (unsigned long long)ws[i].handoff_full);
-	for (uint32_t i = 0; i < p->ifs.n; i++) {
-		const struct dp_if *di = &p->ifs.v[i];
-		uint64_t cs[LBD_CLS__COUNT], rx = 0, tx = 0;
-
-		iface_counters(di, ps, np, cs, &rx, &tx);
-		buf_printf(b, "interface        %s ifindex %d xdp %s queues %u mtu %u "
-		    "carrier %s rx %llu tx %llu (classifier: redirected %llu, "
-		    "passed %llu)\n", di->name, di->ifindex,
-		    xdp_prog_mode_name(xdp_prog_mode(di->prog)), di->nq, di->info.mtu,
-		    di->info.carrier ? "up" : "down", (unsigned long long)rx,
-		    (unsigned long long)tx,
-		    (unsigned long long)cs[LBD_CLS_REDIRECT],
-		    (unsigned long long)cs[LBD_CLS_PASS]);
+	buf_printf(b, "data-plane       on, %u worker%s\n", s.n_workers,
+	    s.n_workers == 1 ? "" : "s");
+	for (uint32_t i = 0; i < s.n_workers && s.n_workers > 1; i++) {
+		buf_printf(b, "worker           %u ", i);
+		stats_say(b, ST_WORKER, s.worker[i], 0, SW__COUNT);
+		buf_puts(b, "\n");
 	}
-	buf_printf(b, "addresses        (%llu announcements sent)\n",
-	    (unsigned long long)owner_announcements(p->own.owner));
+	for (uint32_t i = 0; i < s.n_if; i++) {
+		buf_printf(b, "interface        %s ifindex %d xdp %s ", s.ifs[i].name,
+		    s.ifs[i].ifindex, s.ifs[i].xdp_mode);
+		stats_say(b, ST_IFACE, s.ifs[i].v, 0, SI__COUNT);
+		buf_puts(b, "\n");
+	}
+	for (uint32_t i = 0; i < s.n_snat; i++)
+		buf_printf(b, "snat             %s ports in use %lld\n",
+		    s.snat[i].addr, (long long)s.snat[i].v[SN_PORTS_IN_USE]);
+	buf_printf(b, "addresses        (%lld announcements sent)\n",
+	    (long long)s.v[SP_ANNOUNCEMENTS]);
 	owner_show(p->own.owner, b, false);
+	dataplane_snapshot_free(&s);
 }
+
+/* The data plane's counters that count trouble, shown when not zero. */
+static const int error_stats[] = {
+	SP_TX_NO_FRAME, SP_TX_RING_FULL, SP_HANDOFF_FULL, SP_SYNC_OTHER_WORKER,
+	SP_RESOLVE_LOST, SP_TABLE_EVICTED, SP_TABLE_FULL, SP_EVENTS_LOST,
+};
 
 void
 dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
 {
+	const struct stat_def *defs = stat_scopes[ST_DP].defs;
 	struct dp_snapshot s;
-	static struct worker_port_stats ps[ALL_PORTS];	/* main thread only */
-	struct worker_stats ws[WORKER_MAX];
-	uint64_t no_frame = 0, ring_full = 0, handoff_full = 0;
-	size_t np;
-	bool first = true;
 
 	if (p == NULL || dataplane_snapshot(p, &s) < 0) {
 		buf_puts(b, json ? "{}" : "");
 		return;
 	}
-	np = dp_call_port_stats(p, ps, ALL_PORTS);
-	for (size_t k = 0; k < np; k++) {
-		no_frame += ps[k].st.tx_no_frame;
-		ring_full += ps[k].st.tx_ring_full;
-	}
-	dp_call_worker_stats(p, ws);
-	for (uint32_t i = 0; i < p->wk.n; i++)
-		handoff_full += ws[i].handoff_full;
-	if (json)
+	if (json) {
+		/* The drops by reason at the top, as lbctl has always had them. */
 		buf_puts(b, "{");
-	for (int r = 1; r < DP_DROP__COUNT; r++) {
-		if (json)
-			buf_printf(b, "%s\"%s\":%llu", first ? "" : ",",
-			    dp_drop_name(r), (unsigned long long)s.st.drops[r]);
-		else if (s.st.drops[r])
-			buf_printf(b, "%-22s %llu\n", dp_drop_name(r),
-			    (unsigned long long)s.st.drops[r]);
-		first = false;
+		stats_json_reasons_flat(b, &stat_dp_drops, s.st.drops, false);
+		stats_json(b, ST_DP, s.v, true);
+		buf_puts(b, "}");
+		dataplane_snapshot_free(&s);
+		return;
 	}
-	if (json)
-		buf_printf(b, ",\"icmp_translated\":%llu,\"rst_sent\":%llu,"
-		    "\"neigh_held\":%llu,\"neigh_held_sent\":%llu",
-		    (unsigned long long)s.st.icmp_translated,
-		    (unsigned long long)s.st.rst_sent,
-		    (unsigned long long)s.st.held,
-		    (unsigned long long)s.st.held_sent),
-		buf_printf(b, ",\"tx_no_frame\":%llu,\"tx_ring_full\":%llu,"
-		    "\"handoff_full\":%llu,\"sync_other_worker\":%llu,"
-		    "\"resolve_lost\":%llu,\"table_evicted\":%llu,\"table_full\":%llu}",
-		    (unsigned long long)no_frame, (unsigned long long)ring_full,
-		    (unsigned long long)handoff_full,
-		    (unsigned long long)p->ev.sync_split,
-		    (unsigned long long)(s.st.resolve_lost + p->knl.rq_lost),
-		    (unsigned long long)s.ct.evicted, (unsigned long long)s.ct.full);
-	else {
-		if (no_frame)
-			buf_printf(b, "%-22s %llu\n", "tx_no_frame",
-			    (unsigned long long)no_frame);
-		if (ring_full)
-			buf_printf(b, "%-22s %llu\n", "tx_ring_full",
-			    (unsigned long long)ring_full);
-		if (handoff_full)
-			buf_printf(b, "%-22s %llu\n", "handoff_full",
-			    (unsigned long long)handoff_full);
-		if (p->ev.sync_split)
-			buf_printf(b, "%-22s %llu\n", "sync_other_worker",
-			    (unsigned long long)p->ev.sync_split);
-		if (s.ct.evicted)
-			buf_printf(b, "%-22s %llu\n", "table_evicted",
-			    (unsigned long long)s.ct.evicted);
-		/* Not errors, but they explain neigh_unresolved. */
-		if (s.st.held)
-			buf_printf(b, "%-22s %llu (sent %llu)\n", "neigh_held",
-			    (unsigned long long)s.st.held,
-			    (unsigned long long)s.st.held_sent);
+	stats_text_reasons(b, &stat_dp_drops, s.st.drops, "");
+	for (size_t i = 0; i < sizeof(error_stats) / sizeof(error_stats[0]); i++)
+		if (s.v[error_stats[i]] != 0)
+			buf_printf(b, "%-22s %lld\n", defs[error_stats[i]].name,
+			    (long long)s.v[error_stats[i]]);
+	/* Not errors, but they explain neigh_unresolved. */
+	if (s.v[SP_NEIGH_HELD] != 0) {
+		stats_say(b, ST_DP, s.v, SP_NEIGH_HELD, SP_NEIGH_HELD_SENT + 1);
+		buf_puts(b, "\n");
 	}
 	dataplane_snapshot_free(&s);
 }

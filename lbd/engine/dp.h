@@ -289,6 +289,14 @@ uint32_t	dp_release_held(struct dp_engine *, uint32_t now, dp_send_fn,
 uint32_t	dp_held(const struct dp_engine *);
 const struct dp_stats *dp_engine_stats(const struct dp_engine *);
 struct ct_table	*dp_engine_ct(struct dp_engine *);
+/* SNAT ports held, per pool address (summed over its backends' spaces). */
+struct dp_snat_use {
+	uint8_t		family;
+	uint8_t		addr[16];
+	uint64_t	used;
+};
+size_t		dp_snat_usage(const struct dp_engine *, struct dp_snat_use *out,
+		    size_t max);
 
 /* ---- schedulers (sched.c) ---- */
 

@@ -437,6 +437,28 @@ dp_engine_ct(struct dp_engine *e)
 	return &e->ct;
 }
 
+size_t
+dp_snat_usage(const struct dp_engine *e, struct dp_snat_use *out, size_t max)
+{
+	size_t n = 0, k;
+
+	for (const struct snat_space *s = e->snat.head; s != NULL; s = s->next) {
+		for (k = 0; k < n; k++)
+			if (out[k].family == s->key.family &&
+			    memcmp(out[k].addr, s->key.snat, 16) == 0)
+				break;
+		if (k == n) {
+			if (n == max)
+				continue;
+			out[n].family = s->key.family;
+			memcpy(out[n].addr, s->key.snat, 16);
+			out[n++].used = 0;
+		}
+		out[k].used += s->used;
+	}
+	return n;
+}
+
 /* ---- connection release ---------------------------------------------- */
 
 struct snat_space *

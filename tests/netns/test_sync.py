@@ -28,6 +28,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
 from pair import BE, finish, Net, master_both, VIP  # noqa: E402
+from scrape import check_scrape  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 CONNS = 200         # snat mode, port 7
@@ -35,10 +36,12 @@ ROUTED = 100        # routed mode, port 8
 DSR = 100           # dsr mode, port 9
 MODES = (("snat", "7", CONNS), ("routed", "8", ROUTED), ("dsr", "9", DSR))
 ALL = CONNS + ROUTED + DSR
+METRICS = 9180      # each node's metrics, on its own loopback
 
 DSR_SERVICE = f"""service echo-dsr {{
     listen {VIP} tcp 9
     mode dsr
+    check tcp {{ interval 1s }}
     backend be1 {BE}:9
 }}"""
 
@@ -81,7 +84,7 @@ def hold_results(p):
 def start(net, node, prio, key):
     peer = "169.254.77.2" if node == "n1" else "169.254.77.1"
     return net.start(node, prio, tail=sync_block(peer, key),
-                     glob=f"node-id {node}")
+                     glob=f"node-id {node} metrics listen 127.0.0.1:{METRICS}")
 
 
 def hold(net, port, n, seconds, host=VIP):
@@ -165,6 +168,10 @@ def main():
         check(got is not None, f"the standby mirrors all {ALL} "
               f"established connections ({s2.get('applied')} applied, lag p99 "
               f"{s2.get('lag_p99_ms')} ms)", (s2, net.ctl("n1", "show", "sync")))
+        # A node with VRRP, sync and a data plane carrying connections:
+        # the scrape has every family lbctl has.
+        check_scrape(net, "n1", METRICS, ("show info", "show stat",
+                     "show errors", "show vrrp", "show sync", "show health"))
         time.sleep(1)
         t0 = time.time()
         net.stop("n1", signal.SIGKILL)

@@ -1,0 +1,758 @@
+/*
+ * Every counter and gauge, defined once, and the renderers that turn
+ * them into lbctl text, JSON and Prometheus (see stats.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbd/engine/ct.h"
+#include "lbd/engine/drop.h"
+#include "lbd/stats.h"
+#include "ha-sync/sync.h"
+#include "vrrp/vrrp_fsm.h"
+#include "vrrp/vrrp_pkt.h"
+
+#define C	STAT_COUNTER
+#define G	STAT_GAUGE
+
+/* ---- the daemon and its control socket ----------------------------------- */
+
+static const struct stat_def daemon_defs[SD__COUNT] = {
+	[SD_SERVICES] = { "services", G, STAT_INT, "Services configured.",
+	    .say = "%s services" },
+	[SD_VRRP_INSTANCES] = { "vrrp_instances", G, STAT_INT,
+	    "VRRP instances configured.", .say = "%s VRRP instances" },
+	[SD_UPTIME] = { "uptime_s", G, STAT_INT, "Seconds since lbd started.",
+	    "lbd_uptime_seconds" },
+	[SD_RELOADS] = { "reloads", C, STAT_INT, "Reloads that took effect.",
+	    "lbd_reloads_total" },
+	[SD_RELOAD_FAILURES] = { "reload_failures", C, STAT_INT,
+	    "Reloads refused; the previous configuration kept running.",
+	    "lbd_reload_failures_total" },
+	[SD_LAST_RELOAD_OK] = { "last_reload_success", G, STAT_BOOL,
+	    "1 when the last reload took effect, 0 when it was refused.",
+	    "lbd_last_reload_success" },
+	[SD_START] = { "start_time_s", G, STAT_INT,
+	    "When lbd started, in seconds since the epoch.",
+	    "lbd_start_time_seconds" },
+};
+
+static const struct stat_def control_defs[SC__COUNT] = {
+	[SC_CLIENTS] = { "clients", G, STAT_INT,
+	    "Clients connected to the control socket.", .say = "%s" },
+	[SC_ACCEPTED] = { "accepted", C, STAT_INT,
+	    "Control-socket connections accepted.", .say = "accepted %s" },
+	[SC_COMMANDS] = { "commands", C, STAT_INT,
+	    "Commands received on the control socket.",
+	    "lbd_control_commands_total", .say = "commands %s" },
+	[SC_ERRORS] = { "errors", C, STAT_INT,
+	    "Control commands answered with an error.",
+	    "lbd_control_errors_total", .say = "errors %s" },
+	[SC_OVERLONG] = { "overlong", C, STAT_INT,
+	    "Control lines longer than the limit.", .say = "overlong %s" },
+	[SC_REFUSED] = { "refused", C, STAT_INT,
+	    "Control connections refused: too many clients.",
+	    .say = "refused %s" },
+	[SC_DROPPED_SLOW] = { "dropped_slow", C, STAT_INT,
+	    "Control clients closed for not reading their replies.",
+	    .say = "dropped-slow %s" },
+	[SC_IDLE_CLOSED] = { "idle_closed", C, STAT_INT,
+	    "Control clients closed for idling.", .say = "idle-closed %s" },
+	[SC_EVICTED] = { "evicted", C, STAT_INT,
+	    "Control clients closed to admit a new one.", .say = "evicted %s" },
+};
+
+/* ---- services and backends ------------------------------------------------ */
+
+static const struct stat_def service_defs[SV__COUNT] = {
+	[SV_ACTIVE] = { "active", G, STAT_INT,
+	    "Connections the service holds now." },
+	[SV_CONNS] = { "conns", C, STAT_INT, "Connections the service made.",
+	    .col = "CONNS", .width = 10 },
+	[SV_PKTS_IN] = { "pkts_in", C, STAT_INT,
+	    "Packets from clients to backends.", .col = "PKTS-IN", .width = 12 },
+	[SV_PKTS_OUT] = { "pkts_out", C, STAT_INT,
+	    "Packets from backends to clients.", .col = "PKTS-OUT", .width = 12 },
+	[SV_BYTES_IN] = { "bytes_in", C, STAT_INT,
+	    "Bytes from clients to backends.", .col = "BYTES-IN", .width = 14 },
+	[SV_BYTES_OUT] = { "bytes_out", C, STAT_INT,
+	    "Bytes from backends to clients.", .col = "BYTES-OUT", .width = 14 },
+};
+
+static const struct stat_def backend_defs[SB__COUNT] = {
+	[SB_TAKES_NEW] = { "takes_new", G, STAT_BOOL,
+	    "1 when the backend takes new connections (admin state, health).",
+	    "lbd_backend_up" },
+	[SB_WEIGHT] = { "weight", G, STAT_INT, "The backend's effective weight.",
+	    "lbd_backend_weight" },
+	[SB_CONFIG_WEIGHT] = { "config_weight", G, STAT_INT,
+	    "The backend's configured weight." },
+	[SB_WEIGHT_OVERRIDE] = { "weight_override", G, STAT_INT,
+	    "The weight lbctl set weight gave it, -1 when none." },
+	[SB_ACTIVE] = { "active", G, STAT_INT,
+	    "Connections to the backend now.", .col = "ACTIVE", .width = 7 },
+	[SB_CONNS] = { "conns", C, STAT_INT,
+	    "Connections made to the backend.", .col = "CONNS", .width = 9 },
+	[SB_PKTS_IN] = { "pkts_in", C, STAT_INT,
+	    "Packets from clients to the backend.", .col = "PKTS-IN",
+	    .width = 12 },
+	[SB_PKTS_OUT] = { "pkts_out", C, STAT_INT,
+	    "Packets from the backend to clients.", .col = "PKTS-OUT",
+	    .width = 12 },
+	[SB_BYTES_IN] = { "bytes_in", C, STAT_INT,
+	    "Bytes from clients to the backend.", .col = "BYTES-IN", .width = 14 },
+	[SB_BYTES_OUT] = { "bytes_out", C, STAT_INT,
+	    "Bytes from the backend to clients.", .col = "BYTES-OUT",
+	    .width = 14 },
+};
+
+static const struct stat_def health_defs[SH__COUNT] = {
+	[SH_UP] = { "up", G, STAT_BOOL,
+	    "1 when the backend's health check says up (checked backends only).",
+	    "lbd_health_up" },
+	[SH_CHECKED] = { "checked", G, STAT_BOOL,
+	    "1 when the check runs (0: it could not start)." },
+	[SH_LAST_OK] = { "last_ok", G, STAT_BOOL,
+	    "1 when the last check passed." },
+	[SH_LATENCY] = { "latency_ms", G, STAT_US_MS,
+	    "How long the last health check took.",
+	    "lbd_health_latency_seconds" },
+	[SH_CHECKS] = { "checks", C, STAT_INT, "Health checks run.",
+	    "lbd_health_checks_total" },
+	[SH_FAILURES] = { "failures", C, STAT_INT, "Health checks that failed.",
+	    "lbd_health_failures_total" },
+	[SH_DRAIN] = { "drain", G, STAT_BOOL,
+	    "1 when the agent asks that the backend take no new connections." },
+	[SH_WEIGHT_PCT] = { "weight_pct", G, STAT_INT,
+	    "The agent's weight in percent, -1 when none." },
+};
+
+/* ---- the data plane ------------------------------------------------------- */
+
+static const struct stat_def dp_defs[SP__COUNT] = {
+	[SP_RX] = { "rx", C, STAT_INT, "Frames the engines received." },
+	[SP_TX] = { "tx", C, STAT_INT, "Frames the engines sent." },
+	[SP_PASSED] = { "passed", C, STAT_INT,
+	    "Frames the engines handed back to the kernel." },
+	[SP_ICMP_TRANSLATED] = { "icmp_translated", C, STAT_INT,
+	    "ICMP errors translated for a connection." },
+	[SP_RST_SENT] = { "rst_sent", C, STAT_INT,
+	    "TCP resets sent (on-backend-down reset)." },
+	[SP_NEIGH_HELD] = { "neigh_held", C, STAT_INT,
+	    "Frames held while their next hop resolved.",
+	    .say = "neigh_held %s" },
+	[SP_NEIGH_HELD_SENT] = { "neigh_held_sent", C, STAT_INT,
+	    "Held frames sent once their next hop resolved.",
+	    .say = "(sent %s)" },
+	[SP_TX_NO_FRAME] = { "tx_no_frame", C, STAT_INT,
+	    "Frames dropped: the egress port had no free frame." },
+	[SP_TX_RING_FULL] = { "tx_ring_full", C, STAT_INT,
+	    "Frames dropped: the egress TX ring was full." },
+	[SP_HANDOFF_FULL] = { "handoff_full", C, STAT_INT,
+	    "Frames dropped: the owning worker's ring was full." },
+	[SP_SYNC_OTHER_WORKER] = { "sync_other_worker", C, STAT_INT,
+	    "Mirrored snat connections whose port is another worker's." },
+	[SP_RESOLVE_LOST] = { "resolve_lost", C, STAT_INT,
+	    "Next hops to resolve that did not fit the queue." },
+	[SP_RESOLVE_ASKED] = { "resolve_asked", C, STAT_INT,
+	    "Next hops the kernel was asked to resolve." },
+	[SP_TABLE_EVICTED] = { "table_evicted", C, STAT_INT,
+	    "Connections evicted from a full table." },
+	[SP_TABLE_FULL] = { "table_full", C, STAT_INT,
+	    "New connections refused: the table was full." },
+	[SP_TABLE_CREATED] = { "table_created", C, STAT_INT,
+	    "Connections entered in the table." },
+	[SP_TABLE_EXPIRED] = { "table_expired", C, STAT_INT,
+	    "Connections that timed out." },
+	[SP_TABLE_ENTRIES] = { "table_entries", G, STAT_INT,
+	    "Connections in the table now." },
+	[SP_EVENTS_LOST] = { "events_lost", C, STAT_INT,
+	    "Connection events for ha-sync lost to a full queue." },
+	[SP_ANNOUNCEMENTS] = { "announcements", C, STAT_INT,
+	    "Gratuitous ARPs and unsolicited NAs sent." },
+};
+
+static const struct stat_def worker_defs[SW__COUNT] = {
+	[SW_RX] = { "rx", C, STAT_INT, "Frames received on the worker's queues.",
+	    .say = "rx %s" },
+	[SW_HANDED_OUT] = { "handed_out", C, STAT_INT,
+	    "Frames passed to the worker that owns their connection.",
+	    .say = "handed out %s" },
+	[SW_HANDED_IN] = { "handed_in", C, STAT_INT,
+	    "Frames received from the other workers.", .say = "in %s" },
+	[SW_HANDOFF_FULL] = { "handoff_full", C, STAT_INT,
+	    "Frames dropped: the owner's ring was full.",
+	    .say = "(ring full %s)" },
+};
+
+static const struct stat_def iface_defs[SI__COUNT] = {
+	[SI_MTU] = { "mtu", G, STAT_INT, "The interface's MTU.", .say = "mtu %s" },
+	[SI_CARRIER] = { "carrier", G, STAT_BOOL, "1 when the link has carrier.",
+	    .say = "carrier %s" },
+	[SI_QUEUES] = { "queues", G, STAT_INT, "Receive queues lbd serves.",
+	    .say = "queues %s" },
+	[SI_RX] = { "rx", C, STAT_INT, "Frames lbd received from the interface.",
+	    .say = "rx %s" },
+	[SI_TX] = { "tx", C, STAT_INT, "Frames lbd sent out of the interface.",
+	    .say = "tx %s" },
+	[SI_REDIRECTED] = { "redirected", C, STAT_INT,
+	    "Frames the classifier took for lbd.", .say = "redirected %s" },
+	[SI_PASSED] = { "passed", C, STAT_INT,
+	    "Frames the classifier left to the kernel.", .say = "passed %s" },
+	[SI_NO_SOCKET] = { "no_socket", C, STAT_INT,
+	    "Frames for lbd with no socket to take them.",
+	    .say = "no socket %s" },
+};
+
+static const struct stat_def snat_defs[SN__COUNT] = {
+	[SN_PORTS_IN_USE] = { "ports_in_use", G, STAT_INT,
+	    "SNAT ports held by connections, over every backend." },
+};
+
+/* ---- VRRP ------------------------------------------------------------------- */
+
+static const struct stat_def vrrp_defs[SR__COUNT] = {
+	[SR_MASTER] = { "is_master", G, STAT_BOOL,
+	    "1 when the instance is master." },
+	[SR_PRIORITY] = { "priority", G, STAT_INT,
+	    "The configured (or lbctl's) priority.", .col = "PRIO", .width = 4 },
+	[SR_EFFECTIVE_PRIORITY] = { "effective_priority", G, STAT_INT,
+	    "The priority advertised, after tracking.", .col = "EFF",
+	    .width = 4 },
+	[SR_ADVERT_MS] = { "advert_ms", G, STAT_MS,
+	    "The configured advertisement interval.",
+	    "lbd_vrrp_advert_interval_seconds" },
+	[SR_MASTER_ADVERT_MS] = { "master_advert_ms", G, STAT_MS,
+	    "The master's advertisement interval.",
+	    "lbd_vrrp_master_advert_interval_seconds", "ADVERT", 6 },
+	[SR_TRANSITIONS] = { "transitions", C, STAT_INT, "State changes." },
+	[SR_SINCE] = { "since_s", G, STAT_MS_S,
+	    "Seconds in the current state.", "lbd_vrrp_state_age_seconds" },
+	[SR_RX] = { "rx", C, STAT_INT, "Advertisements received.",
+	    "lbd_vrrp_adverts_received_total", "RX", 8 },
+	[SR_TX] = { "tx", C, STAT_INT, "Advertisements sent.",
+	    "lbd_vrrp_adverts_sent_total", "TX", 8 },
+	[SR_INTERFACE_UP] = { "interface_up", G, STAT_BOOL,
+	    "1 when the instance's interface has carrier." },
+};
+
+static const struct stat_def vrrp_port_defs[SRP__COUNT] = {
+	[SRP_RX] = { "rx", C, STAT_INT, "VRRP frames received on the interface.",
+	    "lbd_vrrp_interface_frames_received_total" },
+};
+
+/* ---- ha-sync ---------------------------------------------------------------- */
+
+static const struct stat_def sync_defs[SY__COUNT] = {
+	[SY_PEER_UP] = { "peer_up", G, STAT_BOOL, "1 while the peer is heard." },
+	[SY_SYNCED] = { "synced", G, STAT_BOOL,
+	    "1 once a complete bulk resync from the peer arrived." },
+	[SY_CONFIG_AGREES] = { "config_agrees", G, STAT_BOOL,
+	    "1 when the peer runs the same services." },
+	[SY_PEER_EPOCH] = { "peer_epoch", G, STAT_INT,
+	    "The peer's epoch (it changes when the peer restarts)." },
+	[SY_LAST_HEARD] = { "last_heard_ms", G, STAT_MS,
+	    "Since the peer was last heard (-1: never).",
+	    "lbd_sync_last_heard_seconds" },
+	[SY_TX_SEQ] = { "tx_seq", G, STAT_INT, "The last sequence number sent.",
+	    .say = "sent seq %s" },
+	[SY_TX_ACKED] = { "tx_acked", G, STAT_INT,
+	    "The last sequence number the peer acknowledged.",
+	    .say = "acked %s" },
+	[SY_IN_FLIGHT] = { "in_flight", G, STAT_INT,
+	    "Datagrams sent and not yet acknowledged.", .say = "in flight %s" },
+	[SY_RX_SEQ] = { "rx_seq", G, STAT_INT,
+	    "The last sequence number received in order.",
+	    .say = "received seq %s" },
+	[SY_LAG_P50] = { "lag_p50_ms", G, STAT_MS,
+	    "Median time from a connection event to the peer's ack.",
+	    "lbd_sync_lag_p50_seconds", .say = "lag p50 %s ms" },
+	[SY_LAG_P99] = { "lag_p99_ms", G, STAT_MS,
+	    "99th percentile of that lag.", "lbd_sync_lag_p99_seconds",
+	    .say = "p99 %s ms" },
+	[SY_DGRAMS_SENT] = { "dgrams_sent", C, STAT_INT, "Datagrams sent.",
+	    .say = "%s datagrams" },
+	[SY_RECORDS_SENT] = { "records_sent", C, STAT_INT, "Records sent.",
+	    .say = "%s records" },
+	[SY_BYTES_SENT] = { "bytes_sent", C, STAT_INT, "Bytes sent.",
+	    .say = "%s bytes" },
+	[SY_RETRANSMITS] = { "retransmits", C, STAT_INT,
+	    "Datagrams sent again.", .say = "%s retransmitted" },
+	[SY_WINDOW_FULL] = { "window_full", C, STAT_INT,
+	    "Records given up: the send window was full.",
+	    .say = "%s records given up (window full)" },
+	[SY_BULKS_SENT] = { "bulks_sent", C, STAT_INT, "Bulk resyncs sent.",
+	    .say = "%s bulks" },
+	[SY_DGRAMS_RECV] = { "dgrams_recv", C, STAT_INT, "Datagrams received.",
+	    .say = "%s datagrams" },
+	[SY_RECORDS_RECV] = { "records_recv", C, STAT_INT, "Records received.",
+	    .say = "%s records" },
+	[SY_APPLIED] = { "applied", C, STAT_INT,
+	    "Records applied to the table.", .say = "%s applied" },
+	[SY_REFUSED] = { "refused", C, STAT_INT,
+	    "Records the engine refused.", .say = "%s refused" },
+	[SY_BYTES_RECV] = { "bytes_recv", C, STAT_INT, "Bytes received.",
+	    .say = "%s bytes" },
+	[SY_BULKS_RECV] = { "bulks_recv", C, STAT_INT, "Bulk resyncs received.",
+	    .say = "%s bulks" },
+	[SY_FOREIGN] = { "foreign", C, STAT_INT,
+	    "Datagrams from another address than the peer's.",
+	    .say = "not_from_peer %s" },
+	[SY_SWITCHES] = { "switches", C, STAT_INT,
+	    "Moves of the stream between heartbeat links.",
+	    .say = "%s switches" },
+};
+
+static const struct stat_def sync_link_defs[SL__COUNT] = {
+	[SL_UP] = { "up", G, STAT_BOOL, "1 while the link hears the peer." },
+	[SL_ACTIVE] = { "active", G, STAT_BOOL,
+	    "1 when the link carries the stream." },
+	[SL_LAST_HEARD] = { "last_heard_ms", G, STAT_MS,
+	    "Since the peer was last heard on the link (-1: never).",
+	    "lbd_sync_link_last_heard_seconds" },
+	[SL_SEND_ERRORS] = { "send_errors", C, STAT_INT,
+	    "Datagrams the link could not send." },
+};
+
+#define SCOPE(prefix, defs, ...)					\
+	{ prefix, { __VA_ARGS__ }, defs, sizeof(defs) / sizeof(defs[0]) }
+
+const struct stat_scope stat_scopes[ST__COUNT] = {
+	[ST_DAEMON] = SCOPE("lbd", daemon_defs, NULL),
+	[ST_CONTROL] = SCOPE("lbd_control", control_defs, NULL),
+	[ST_SERVICE] = SCOPE("lbd_service", service_defs, "service", NULL),
+	[ST_BACKEND] = SCOPE("lbd_backend", backend_defs, "service", "backend",
+	    NULL),
+	[ST_HEALTH] = SCOPE("lbd_health", health_defs, "service", "backend",
+	    NULL),
+	[ST_DP] = SCOPE("lbd_dp", dp_defs, NULL),
+	[ST_WORKER] = SCOPE("lbd_worker", worker_defs, "worker", NULL),
+	[ST_IFACE] = SCOPE("lbd_interface", iface_defs, "interface", NULL),
+	[ST_SNAT] = SCOPE("lbd_snat", snat_defs, "address", NULL),
+	[ST_VRRP] = SCOPE("lbd_vrrp", vrrp_defs, "instance", "group", NULL),
+	[ST_VRRP_PORT] = SCOPE("lbd_vrrp_interface", vrrp_port_defs,
+	    "interface", NULL),
+	[ST_SYNC] = SCOPE("lbd_sync", sync_defs, "peer", NULL),
+	[ST_SYNC_LINK] = SCOPE("lbd_sync_link", sync_link_defs, "interface",
+	    "peer", NULL),
+};
+
+/* ---- by reason -------------------------------------------------------------- */
+
+static const char *
+drop_name(int r)
+{
+	return dp_drop_name((enum dp_drop)r);
+}
+
+static const char *
+ct_state_str(int s)
+{
+	return ct_state_name((enum ct_state)s);
+}
+
+static const char *
+vrrp_bad_str(int r)
+{
+	return vrrp_bad_name((enum vrrp_bad)r);
+}
+
+static const char *
+sync_bad_str(int r)
+{
+	return sync_bad_name((enum sync_bad)r);
+}
+
+const struct stat_reasons stat_dp_drops = {
+	"drops", "reason", C, "Frames the engines dropped, by reason.",
+	"lbd_dp_drops_total", drop_name, 1, DP_DROP__COUNT };
+const struct stat_reasons stat_service_drops = {
+	"drops", "reason", C, "Frames of the service dropped, by reason.",
+	"lbd_service_drops_total", drop_name, 1, DP_DROP__COUNT };
+const struct stat_reasons stat_conn_states = {
+	"by_state", "state", G, "Connections in the table now, by state.",
+	"lbd_dp_connections", ct_state_str, 1, CT_STATE__COUNT };
+const struct stat_reasons stat_vrrp_drops = {
+	"dropped", "reason", C, "Advertisements the instance dropped, by reason.",
+	"lbd_vrrp_adverts_dropped_total", vrrp_bad_str, 1, VRRP_BAD__COUNT };
+const struct stat_reasons stat_vrrp_port_drops = {
+	"dropped", "reason", C,
+	"VRRP frames no instance took, by reason.",
+	"lbd_vrrp_interface_dropped_total", vrrp_bad_str, 1, VRRP_BAD__COUNT };
+static const char *
+vrrp_state_str(int s)
+{
+	return vrrp_state_name((enum vrrp_state)s);
+}
+
+const struct stat_reasons stat_vrrp_states = {
+	"states", "state", G,
+	"1 for the state the instance is in (init, backup, master, fault).",
+	"lbd_vrrp_state", vrrp_state_str, 0, VRRP_FAULT + 1 };
+const struct stat_reasons stat_sync_drops = {
+	"dropped", "reason", C, "Sync datagrams dropped, by reason.",
+	"lbd_sync_dropped_total", sync_bad_str, 1, SYNC_BAD__COUNT };
+
+/* ---- rendering ---------------------------------------------------------------- */
+
+static void
+json_value(struct buf *b, const struct stat_def *d, int64_t v)
+{
+	switch (d->fmt) {
+	case STAT_BOOL:
+		buf_puts(b, v ? "true" : "false");
+		break;
+	case STAT_MS_S:
+		buf_printf(b, "%.1f", (double)v / 1000.0);
+		break;
+	case STAT_US_MS:
+		buf_printf(b, "%.3f", (double)v / 1000.0);
+		break;
+	case STAT_INT:
+	case STAT_MS:
+		buf_printf(b, "%lld", (long long)v);
+		break;
+	}
+}
+
+void
+stats_json(struct buf *b, int scope, const int64_t *v, bool comma)
+{
+	const struct stat_scope *s = &stat_scopes[scope];
+
+	for (size_t i = 0; i < s->n; i++) {
+		buf_printf(b, "%s\"%s\":", comma || i > 0 ? "," : "",
+		    s->defs[i].name);
+		json_value(b, &s->defs[i], v[i]);
+	}
+}
+
+void
+stats_json_reasons_flat(struct buf *b, const struct stat_reasons *r,
+    const uint64_t *counts, bool comma)
+{
+	for (int i = r->first; i < r->count; i++)
+		buf_printf(b, "%s\"%s\":%llu", comma || i > r->first ? "," : "",
+		    r->name_of(i), (unsigned long long)counts[i]);
+}
+
+void
+stats_json_reasons(struct buf *b, const struct stat_reasons *r,
+    const uint64_t *counts, bool comma)
+{
+	buf_printf(b, "%s\"%s\":{", comma ? "," : "", r->name);
+	stats_json_reasons_flat(b, r, counts, false);
+	buf_puts(b, "}");
+}
+
+void
+stats_text_value(struct buf *b, const struct stat_def *d, int64_t v)
+{
+	switch (d->fmt) {
+	case STAT_BOOL:
+		buf_puts(b, v ? "yes" : "no");
+		break;
+	case STAT_MS_S:
+		buf_printf(b, "%.1fs", (double)v / 1000.0);
+		break;
+	case STAT_US_MS:
+		buf_printf(b, "%.1fms", (double)v / 1000.0);
+		break;
+	case STAT_MS:
+		/* A phrase names the unit itself. */
+		buf_printf(b, d->say == NULL ? "%lldms" : "%lld", (long long)v);
+		break;
+	case STAT_INT:
+		buf_printf(b, "%lld", (long long)v);
+		break;
+	}
+}
+
+void
+stats_text_head(struct buf *b, int scope)
+{
+	const struct stat_scope *s = &stat_scopes[scope];
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->defs[i].col != NULL)
+			buf_printf(b, " %*s", s->defs[i].width, s->defs[i].col);
+}
+
+void
+stats_text_row(struct buf *b, int scope, const int64_t *v)
+{
+	const struct stat_scope *s = &stat_scopes[scope];
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct buf one = { 0 };
+
+		if (s->defs[i].col == NULL)
+			continue;
+		stats_text_value(&one, &s->defs[i], v[i]);
+		buf_printf(b, " %*s", s->defs[i].width, one.p ? one.p : "");
+		buf_free(&one);
+	}
+}
+
+void
+stats_say(struct buf *b, int scope, const int64_t *v, int from, int to)
+{
+	const struct stat_scope *s = &stat_scopes[scope];
+
+	for (int i = from; i < to; i++) {
+		const struct stat_def *d = &s->defs[i];
+		struct buf one = { 0 };
+		const char *say = d->say != NULL ? d->say : "%s";
+		const char *pct = strstr(say, "%s");
+
+		stats_text_value(&one, d, v[i]);
+		if (i > from)
+			buf_puts(b, ", ");
+		if (pct == NULL)
+			buf_puts(b, say);
+		else {
+			buf_append(b, say, (size_t)(pct - say));
+			buf_puts(b, one.p ? one.p : "");
+			buf_puts(b, pct + 2);
+		}
+		buf_free(&one);
+	}
+}
+
+void
+stats_text_reasons(struct buf *b, const struct stat_reasons *r,
+    const uint64_t *counts, const char *indent)
+{
+	for (int i = r->first; i < r->count; i++)
+		if (counts[i] != 0)
+			buf_printf(b, "%s%-22s %llu\n", indent, r->name_of(i),
+			    (unsigned long long)counts[i]);
+}
+
+/* ---- Prometheus ------------------------------------------------------------ */
+
+void
+stats_prom_label(struct buf *o, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_printf(o, "\\%c", *v);
+		else if (*v == '\n')
+			buf_puts(o, "\\n");
+		else
+			buf_append(o, v, 1);
+	}
+}
+
+static size_t
+n_labels(const struct stat_scope *s)
+{
+	size_t n = 0;
+
+	while (n < 3 && s->labels[n] != NULL)
+		n++;
+	return n;
+}
+
+int64_t *
+stats_row(struct stat_rows *r, int scope, const char *const *labels)
+{
+	const struct stat_scope *s = &stat_scopes[scope];
+	size_t nl = n_labels(s);
+
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? 2 * r->cap : 16;
+		const char **l = realloc(r->labels, nc * (nl ? nl : 1) * sizeof(*l));
+		int64_t *v;
+
+		if (l == NULL)
+			return NULL;
+		r->labels = l;
+		if ((v = realloc(r->v, nc * s->n * sizeof(*v))) == NULL)
+			return NULL;
+		r->v = v;
+		r->cap = nc;
+	}
+	for (size_t i = 0; i < nl; i++)
+		r->labels[r->n * nl + i] = labels[i];
+	memset(&r->v[r->n * s->n], 0, s->n * sizeof(*r->v));
+	return &r->v[r->n++ * s->n];
+}
+
+void
+stats_rows_free(struct stat_rows *r)
+{
+	free(r->labels);
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+prom_labels(struct buf *o, const char *const *names, const char *const *vals,
+    size_t n, const char *extra_name, const char *extra_val)
+{
+	if (n == 0 && extra_name == NULL)
+		return;
+	buf_puts(o, "{");
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(o, "%s%s=\"", i ? "," : "", names[i]);
+		stats_prom_label(o, vals[i]);
+		buf_puts(o, "\"");
+	}
+	if (extra_name != NULL) {
+		buf_printf(o, "%s%s=\"", n ? "," : "", extra_name);
+		stats_prom_label(o, extra_val);
+		buf_puts(o, "\"");
+	}
+	buf_puts(o, "}");
+}
+
+static void
+prom_value(struct buf *o, const struct stat_def *d, int64_t v)
+{
+	switch (d->fmt) {
+	case STAT_MS:
+	case STAT_MS_S:
+		if (v < 0)
+			buf_puts(o, " -1\n");
+		else
+			buf_printf(o, " %.3f\n", (double)v / 1000.0);
+		break;
+	case STAT_US_MS:
+		buf_printf(o, " %.6f\n", (double)v / 1e6);
+		break;
+	case STAT_BOOL:
+		buf_printf(o, " %d\n", v != 0);
+		break;
+	case STAT_INT:
+		buf_printf(o, " %lld\n", (long long)v);
+		break;
+	}
+}
+
+/* The family's name: the table's own, or prefix_name[_total]. */
+static void
+prom_name(char *out, size_t len, const struct stat_scope *s,
+    const struct stat_def *d)
+{
+	if (d->prom != NULL)
+		snprintf(out, len, "%s", d->prom);
+	else
+		snprintf(out, len, "%s_%s%s", s->prom, d->name,
+		    d->kind == STAT_COUNTER ? "_total" : "");
+}
+
+void
+stats_prom(struct buf *o, int scope, const struct stat_rows *r)
+{
+	const struct stat_scope *s = &stat_scopes[scope];
+	size_t nl = n_labels(s);
+
+	if (r->n == 0)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct stat_def *d = &s->defs[i];
+		char name[128];
+
+		prom_name(name, sizeof(name), s, d);
+		buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, d->help, name,
+		    d->kind == STAT_COUNTER ? "counter" : "gauge");
+		for (size_t k = 0; k < r->n; k++) {
+			buf_puts(o, name);
+			prom_labels(o, s->labels, &r->labels[k * nl], nl, NULL,
+			    NULL);
+			prom_value(o, d, r->v[k * s->n + i]);
+		}
+	}
+}
+
+int
+stats_reason_row(struct stat_reason_rows *r, const char *const *labels,
+    const uint64_t *counts)
+{
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? 2 * r->cap : 16;
+		const char **l = realloc(r->labels, nc *
+		    (r->n_labels ? r->n_labels : 1) * sizeof(*l));
+		const uint64_t **c;
+
+		if (l == NULL)
+			return -1;
+		r->labels = l;
+		if ((c = realloc(r->counts, nc * sizeof(*c))) == NULL)
+			return -1;
+		r->counts = c;
+		r->cap = nc;
+	}
+	for (size_t i = 0; i < r->n_labels; i++)
+		r->labels[r->n * r->n_labels + i] = labels[i];
+	r->counts[r->n++] = counts;
+	return 0;
+}
+
+void
+stats_reason_rows_free(struct stat_reason_rows *r)
+{
+	free(r->labels);
+	free(r->counts);
+	r->labels = NULL;
+	r->counts = NULL;
+	r->n = r->cap = 0;
+}
+
+void
+stats_prom_reasons(struct buf *o, const struct stat_reasons *f,
+    const struct stat_reason_rows *r)
+{
+	if (r->n == 0)
+		return;
+	buf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", f->prom, f->help, f->prom,
+	    f->kind == STAT_COUNTER ? "counter" : "gauge");
+	for (size_t k = 0; k < r->n; k++)
+		for (int i = f->first; i < f->count; i++) {
+			buf_puts(o, f->prom);
+			prom_labels(o, r->label_names, &r->labels[k * r->n_labels],
+			    r->n_labels, f->label, f->name_of(i));
+			buf_printf(o, " %llu\n", (unsigned long long)r->counts[k][i]);
+		}
+}
+
+/* ---- the table itself ----------------------------------------------------- */
+
+/* The family, then each of its names as NAME.REASON. */
+static void
+print_reasons(FILE *fp, const struct stat_reasons *r)
+{
+	const char *kind = r->kind == STAT_COUNTER ? "counter" : "gauge";
+
+	fprintf(fp, "%s\t%s\t%s\t%s\n", r->name, r->prom, kind, r->help);
+	for (int i = r->first; i < r->count; i++)
+		fprintf(fp, "%s.%s\t%s\t%s\t%s=%s\n", r->name, r->name_of(i),
+		    r->prom, kind, r->label, r->name_of(i));
+}
+
+void
+stats_table_print(FILE *fp)
+{
+	static const struct stat_reasons *const reasons[] = {
+		&stat_dp_drops, &stat_service_drops, &stat_conn_states,
+		&stat_vrrp_states, &stat_vrrp_drops, &stat_vrrp_port_drops,
+		&stat_sync_drops,
+	};
+
+	for (int sc = 0; sc < ST__COUNT; sc++) {
+		const struct stat_scope *s = &stat_scopes[sc];
+
+		for (size_t i = 0; i < s->n; i++) {
+			char name[128];
+
+			prom_name(name, sizeof(name), s, &s->defs[i]);
+			fprintf(fp, "%s\t%s\t%s\t%s\n", s->defs[i].name, name,
+			    s->defs[i].kind == STAT_COUNTER ? "counter" : "gauge",
+			    s->defs[i].help);
+		}
+	}
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		print_reasons(fp, reasons[i]);
+}
