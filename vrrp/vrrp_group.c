@@ -198,6 +198,19 @@ vrrp_node_group(const struct vrrp_node *n, const char *name)
 
 /* ---- groups ------------------------------------------------------------ */
 
+/* The group's addresses are to be held (master) or released: the data
+ * plane keeps which groups this node holds; this only says when. */
+static void
+release_or_hold(struct vrrp_acts *out, uint32_t g, bool master)
+{
+	struct vrrp_act *x = act(out, VRRP_ACT_HOLD, g);
+
+	if (x != NULL) {
+		x->from = master ? VRRP_BACKUP : VRRP_MASTER;
+		x->to = master ? VRRP_MASTER : VRRP_BACKUP;
+	}
+}
+
 /*
  * A group is master when any of its routers is (they move together, so
  * that is all of them outside a move), in FAULT when one is; with `vrrp
@@ -223,19 +236,16 @@ group_update(struct vrrp_node *n, uint32_t g, struct vrrp_acts *out)
 		fault = gr->ext == VRRP_FAULT;
 	}
 	st = master ? VRRP_MASTER : fault ? VRRP_FAULT : VRRP_BACKUP;
-	if (st != gr->state && (x = act(out, VRRP_ACT_GROUP, g)) != NULL) {
+	if (st == gr->state)
+		return;
+	if ((x = act(out, VRRP_ACT_GROUP, g)) != NULL) {
 		x->from = gr->state;
 		x->to = st;
 		x->notify = gr->state != VRRP_INIT || st != VRRP_BACKUP;
 	}
+	if (master != (gr->state == VRRP_MASTER))
+		release_or_hold(out, g, master);
 	gr->state = st;
-	if (master == gr->held)
-		return;
-	gr->held = master;
-	if ((x = act(out, VRRP_ACT_HOLD, g)) != NULL) {
-		x->from = master ? VRRP_BACKUP : VRRP_MASTER;
-		x->to = master ? VRRP_MASTER : VRRP_BACKUP;
-	}
 }
 
 /* A group that just became master: its k routers advertise at j/k of
@@ -584,17 +594,11 @@ vrrp_node_stop(struct vrrp_node *n, uint64_t now, struct vrrp_acts *out)
 			x->to = o.to;
 		}
 	}
-	for (size_t g = 0; g < n->n_groups; g++) {
-		struct vrrp_act *x;
-
-		if (!n->groups[g].held)
-			continue;
-		n->groups[g].held = false;
-		if ((x = act(out, VRRP_ACT_HOLD, (uint32_t)g)) != NULL) {
-			x->from = VRRP_MASTER;
-			x->to = VRRP_BACKUP;
+	for (size_t g = 0; g < n->n_groups; g++)
+		if (n->groups[g].state == VRRP_MASTER) {
+			n->groups[g].state = VRRP_INIT;
+			release_or_hold(out, (uint32_t)g, false);
 		}
-	}
 }
 
 int
@@ -708,9 +712,8 @@ vrrp_node_adopt(struct vrrp_node *nw, struct vrrp_node *old, uint64_t now,
 		if (og < 0)
 			continue;
 		nw->groups[g].state = old->groups[og].state;
-		nw->groups[g].held = old->groups[og].held;
 		nw->groups[g].ext = old->groups[og].ext;
-		old->groups[og].held = false;	/* carried, not released */
+		old->groups[og].state = VRRP_INIT;	/* carried, not released */
 	}
 	/* Routers that went away resign. */
 	for (size_t j = 0; j < old->n; j++) {
@@ -726,16 +729,10 @@ vrrp_node_adopt(struct vrrp_node *nw, struct vrrp_node *old, uint64_t now,
 		act(old_acts, VRRP_ACT_REMOVED, (uint32_t)j);
 	}
 	/* Groups that no longer exist let go. */
-	for (size_t g = 0; g < old->n_groups; g++) {
-		struct vrrp_act *x;
-
-		if (!old->groups[g].held)
-			continue;
-		old->groups[g].held = false;
-		if ((x = act(old_acts, VRRP_ACT_HOLD, (uint32_t)g)) != NULL) {
-			x->from = VRRP_MASTER;
-			x->to = VRRP_BACKUP;
+	for (size_t g = 0; g < old->n_groups; g++)
+		if (old->groups[g].state == VRRP_MASTER) {
+			old->groups[g].state = VRRP_INIT;
+			release_or_hold(old_acts, (uint32_t)g, false);
 		}
-	}
 	free(taken);
 }

@@ -80,9 +80,9 @@ struct vrrp_router {
 
 struct vrrp_group {
 	char		*name;
-	/* What the group last reported (VRRP_INIT: nothing yet). */
+	/* What the group last reported (VRRP_INIT: nothing yet); while
+	 * MASTER the shell holds its addresses. */
 	enum vrrp_state	 state;
-	bool		 held;		/* its addresses are held */
 	enum vrrp_state	 ext;		/* `vrrp external`: lbctl ha's word */
 };
 

@@ -105,7 +105,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (n->r[0].fsm.state == VRRP_MASTER ||
 		    n->r[1].fsm.state == VRRP_MASTER))
 			abort();
-		if (n->groups[0].held != (n->r[0].fsm.state == VRRP_MASTER))
+		if ((n->groups[0].state == VRRP_MASTER) !=
+		    (n->r[0].fsm.state == VRRP_MASTER))
 			abort();
 		for (size_t i = 0; i < a.n; i++)
 			if (a.v[i].kind == VRRP_ACT_SEND &&
@@ -117,7 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	vrrp_node_stop(n, now, &a);
 	for (size_t g = 0; g < n->n_groups; g++)
-		if (n->groups[g].held)
+		if (n->groups[g].state == VRRP_MASTER)
 			abort();
 	vrrp_acts_free(&a);
 	vrrp_node_free(n);

@@ -241,7 +241,7 @@ test_sync_group(void **state)
 	run(n, down, &a);
 	assert_int_equal(n->r[0].fsm.state, VRRP_MASTER);
 	assert_int_equal(n->r[1].fsm.state, VRRP_MASTER);
-	assert_true(n->groups[0].held);
+	assert_int_equal(n->groups[0].state, VRRP_MASTER);
 	assert_int_equal(count(&a, VRRP_ACT_HOLD, 0), 1);
 	assert_int_equal(find_act(&a, VRRP_ACT_HOLD, 0)->to, VRRP_MASTER);
 	assert_true(find_act(&a, VRRP_ACT_GROUP, 0)->notify);
@@ -259,7 +259,7 @@ test_sync_group(void **state)
 	vrrp_node_rx(n, 0, f, len, down + 10, &a);
 	assert_int_equal(n->r[0].fsm.state, VRRP_BACKUP);
 	assert_int_equal(n->r[1].fsm.state, VRRP_BACKUP);
-	assert_false(n->groups[0].held);
+	assert_int_not_equal(n->groups[0].state, VRRP_MASTER);
 	assert_int_equal(find_act(&a, VRRP_ACT_HOLD, 0)->to, VRRP_BACKUP);
 	assert_int_equal(count(&a, VRRP_ACT_STATE, 0), 1);
 	assert_int_equal(count(&a, VRRP_ACT_STATE, 1), 1);
@@ -306,7 +306,7 @@ test_tracking(void **state)
 	assert_int_equal(n->r[2].fsm.state, VRRP_FAULT);
 	assert_int_equal(find_act(&a, VRRP_ACT_SEND, 2)->prio, 0);
 	assert_int_equal(n->groups[1].state, VRRP_FAULT);
-	assert_false(n->groups[1].held);
+	assert_int_not_equal(n->groups[1].state, VRRP_MASTER);
 	/* Recovered: through Initialize, back with the configured priority. */
 	a.n = 0;
 	vrrp_node_service(n, "web", true, 10003, &a);
@@ -394,7 +394,7 @@ test_external(void **state)
 	assert_int_equal(vrrp_node_deadline(n), 0);
 	assert_int_equal(n->r[0].fsm.state, VRRP_BACKUP);
 	assert_int_equal(vrrp_node_ha(n, 0, VRRP_MASTER, 50, &a), 0);
-	assert_true(n->groups[0].held);
+	assert_int_equal(n->groups[0].state, VRRP_MASTER);
 	assert_int_equal(n->r[0].fsm.state, VRRP_MASTER);
 	assert_int_equal(n->r[1].fsm.state, VRRP_MASTER);
 	assert_int_equal(n->r[1].last_change, 50);
@@ -404,7 +404,7 @@ test_external(void **state)
 	assert_int_equal(vrrp_node_set_prio(n, 0, 10, 60, &a), -1);
 	assert_int_equal(vrrp_node_ha(n, 0, VRRP_INIT, 70, &a), -1);
 	assert_int_equal(vrrp_node_ha(n, 0, VRRP_FAULT, 70, &a), 0);
-	assert_false(n->groups[0].held);
+	assert_int_not_equal(n->groups[0].state, VRRP_MASTER);
 	assert_int_equal(n->groups[0].state, VRRP_FAULT);
 	vrrp_acts_free(&a);
 	vrrp_node_free(n);
@@ -433,7 +433,8 @@ test_adopt(void **state)
 	run(old, 10000, &a);
 	vrrp_node_track(old, 2, 0, true, 10000, &a);
 	assert_int_equal(old->r[2].fsm.prio, 80);
-	assert_true(old->groups[0].held && old->groups[1].held);
+	assert_int_equal(old->groups[0].state, VRRP_MASTER);
+	assert_int_equal(old->groups[1].state, VRRP_MASTER);
 	/* The new config: group edge goes, solo keeps its router (priority
 	 * 120 now), a group "new" arrives with a router of its own. */
 	nw = vrrp_node_new(false);
@@ -451,7 +452,7 @@ test_adopt(void **state)
 	assert_int_equal(nw->r[0].fsm.cfg.priority, 120);
 	assert_int_equal(nw->r[0].tx, old->r[2].tx);
 	assert_true(nw->r[0].tracks[0].failing);
-	assert_true(nw->groups[1].held);
+	assert_int_equal(nw->groups[1].state, VRRP_MASTER);
 	/* front and back resign (both were master); edge is released, solo
 	 * is not (carried). */
 	assert_int_equal(find_act(&oa, VRRP_ACT_SEND, 0)->prio, 0);
