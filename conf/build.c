@@ -290,8 +290,10 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 		if ((*v)[0] != '/')
 			conf_err(p, vl, "control-socket: expected an absolute "
 			    "path, found \"%s\"", *v);
-		else if (strlen(*v) > 107)
-			conf_err(p, vl, "control-socket: path longer than 107 "
+		/* A Unix socket path holds 107 bytes; lbd binds a temporary
+		 * name (the path, '.', its pid, ".tmp") before renaming it. */
+		else if (strlen(*v) > 88)
+			conf_err(p, vl, "control-socket: path longer than 88 "
 			    "bytes (a Unix socket limit)");
 		else
 			b_take_str(&g->control_socket, v);

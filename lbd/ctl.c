@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -328,14 +329,15 @@ struct ctl_server *
 ctl_open(struct ev_loop *loop, const char *path, ctl_dispatch_fn dispatch,
     void *arg)
 {
-	struct sockaddr_un sun;
+	struct sockaddr_un sun, tmp;
 	struct ctl_server *s;
 	struct group *gr;
 	mode_t old_umask;
 	int fd;
 
 	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
+	memset(&tmp, 0, sizeof(tmp));
+	sun.sun_family = tmp.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		log_warnx("ctl: socket path too long: %s", path);
 		return NULL;
@@ -362,24 +364,37 @@ ctl_open(struct ev_loop *loop, const char *path, ctl_dispatch_fn dispatch,
 		}
 		if (probe >= 0)
 			close(probe);
-		unlink(path);
 	}
+	/*
+	 * The socket file appears only once it listens: bind a temporary
+	 * name, set its mode, listen, then rename it into place. A client
+	 * that sees the file can always connect (no ECONNREFUSED window
+	 * between bind and listen).
+	 */
+	if (snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%ld.tmp", path,
+	    (long)getpid()) >= (int)sizeof(tmp.sun_path)) {
+		log_warnx("ctl: socket path too long: %s", path);
+		close(fd);
+		return NULL;
+	}
+	unlink(tmp.sun_path);
 	old_umask = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) < 0) {
 		umask(old_umask);
-		log_warn("ctl: bind %s", path);
+		log_warn("ctl: bind %s", tmp.sun_path);
 		close(fd);
 		return NULL;
 	}
 	umask(old_umask);
-	if (chmod(path, 0660) < 0)
-		log_warn("ctl: chmod %s", path);
-	if ((gr = getgrnam("lbd")) != NULL && chown(path, (uid_t)-1, gr->gr_gid) < 0)
-		log_warn("ctl: chown %s group lbd", path);
-	if (listen(fd, SOMAXCONN) < 0) {
-		log_warn("ctl: listen %s", path);
+	if (chmod(tmp.sun_path, 0660) < 0)
+		log_warn("ctl: chmod %s", tmp.sun_path);
+	if ((gr = getgrnam("lbd")) != NULL &&
+	    chown(tmp.sun_path, (uid_t)-1, gr->gr_gid) < 0)
+		log_warn("ctl: chown %s group lbd", tmp.sun_path);
+	if (listen(fd, SOMAXCONN) < 0 || rename(tmp.sun_path, path) < 0) {
+		log_warn("ctl: listen on %s", path);
 		close(fd);
-		unlink(path);
+		unlink(tmp.sun_path);
 		return NULL;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL || (s->path = strdup(path)) == NULL) {
