@@ -8,6 +8,9 @@ backends on a bridge. For each system below, in one run, IPv4:
   direct       kernel IP forwarding on the lbd node, client -> be1 (no NAT):
                the same hops as routed mode, the reference
   nft          nftables DNAT on the lbd node (the routed-mode peer)
+  tc-dnat      the least a TC-BPF fast path can do (bench/tc_dnat.bpf.c):
+               one static DNAT rule, no table, no slow path; the ceiling
+               of lbd's kernel fast path, measured in the same run
   haproxy      HAProxy in TCP mode with splice, source address = SNAT address
                (the one-arm peer)
   lbd-routed, lbd-snat, lbd-dsr
@@ -59,7 +62,8 @@ def snat_addr(system, on):
     Back to back on one address the second system got a third of its
     rate, which measured the previous run, not the system."""
     return f"10.91.2.{100 + (system != 'haproxy') + (0 if on else 2)}"
-SYSTEMS = ["direct", "nft", "haproxy", "lbd-routed", "lbd-snat", "lbd-dsr"]
+SYSTEMS = ["direct", "nft", "tc-dnat", "haproxy", "lbd-routed", "lbd-snat",
+           "lbd-dsr"]
 # E2E_SYSTEMS=lbd-routed,lbd-snat runs a subset (no summary line then).
 ONLY = [x for x in os.environ.get("E2E_SYSTEMS", "").split(",") if x]
 # TCP counters read around each connection-rate run: a SYN the client had
@@ -74,6 +78,7 @@ TARGET = {
     # timestamps) would make it refuse their SYNs (see snat_addr).
     "direct": (be4(11), 5201, 9090),
     "nft": (VIP, 5201, 80),
+    "tc-dnat": (VIP, 5201, None),	# the rule covers bulk only
     "haproxy": (VIP, 5201, 80),
     "lbd-routed": (VIP, 5201, 80),
     "lbd-snat": (VIP, 5202, 8080),
@@ -196,6 +201,9 @@ class Bench:
             self.nft_file = os.path.join(self.tmp, "nft.conf")
             open(self.nft_file, "w").write(NFT)
             t.nsx("lbd", f"nft -f {self.nft_file}")
+        elif system == "tc-dnat":
+            t.nsx("lbd", f"ip addr add {VIP}/32 dev f0")
+            self.tc_dnat()
         elif system == "haproxy":
             self.snat = snat_addr(system, on)
             t.nsx("lbd", f"ip addr add {VIP}/32 dev f0")
@@ -232,6 +240,10 @@ class Bench:
         elif system == "nft":
             t.nsx("lbd", "nft delete table ip lbdbench", check=False)
             t.nsx("lbd", f"ip addr del {VIP}/32 dev f0", check=False)
+        elif system == "tc-dnat":
+            for dev in ("f0", "b0"):
+                t.nsx("lbd", f"tc qdisc del dev {dev} clsact", check=False)
+            t.nsx("lbd", f"ip addr del {VIP}/32 dev f0", check=False)
         elif system == "haproxy":
             self.stop(self.hap)
             self.hap = None
@@ -245,6 +257,28 @@ class Bench:
         # hurt the next.
         t.nsx("lbd", "sh -c 'command -v conntrack >/dev/null && conntrack -F'",
               check=False)
+
+    def tc_dnat(self):
+        """bench/tc_dnat.bpf.c for VIP:5201 -> be1:5201 (iperf3); no
+        connection-rate figure (the rule is for bulk throughput)."""
+        t = self.t
+        def n32(a):
+            return hex(int.from_bytes(bytes(int(x) for x in a.split(".")),
+                                      "little"))
+        def ifindex(dev):
+            return t.nsx("lbd", f"cat /sys/class/net/{dev}/ifindex").stdout.strip()
+        for dev, side in (("f0", ["-DIN"]), ("b0", [])):
+            obj = os.path.join(self.tmp, f"tc_dnat_{dev}.o")
+            subprocess.run(["clang", "-O2", "-g", "-target", "bpf",
+                            f"-I/usr/include/{os.uname().machine}-linux-gnu",
+                            f"-DVIP={n32(VIP)}", f"-DBACKEND={n32(be4(11))}",
+                            "-DPORT=5201", f"-DFRONT={ifindex('f0')}",
+                            f"-DBACK={ifindex('b0')}", *side, "-c",
+                            os.path.join(HERE, "tc_dnat.bpf.c"), "-o", obj],
+                           check=True)
+            t.nsx("lbd", f"tc qdisc add dev {dev} clsact")
+            t.nsx("lbd", f"tc filter add dev {dev} ingress bpf da obj {obj} "
+                  "sec tc")
 
     def stop(self, p):
         if p is not None and p.poll() is None:
@@ -327,7 +361,9 @@ class Bench:
             g1 = self.iperf(host, bp, 1)
             g4 = self.iperf(host, bp, 4)
             before = self.tcp_state()
-            if os.environ.get("PERF") == "cps" and s.startswith("lbd-"):
+            if cp is None:
+                cps, fail = 0.0, 0
+            elif os.environ.get("PERF") == "cps" and s.startswith("lbd-"):
                 print(f"-- perf during the connection rate, {s}, offloads "
                       f"{'on' if on else 'off'}")
                 cps, fail = self.perf_during(self.connrate, host, cp)

@@ -157,6 +157,13 @@ ct_set_release(struct ct_table *ct, ct_release_fn fn, void *arg)
 	ct->release_arg = arg;
 }
 
+void
+ct_set_refresh(struct ct_table *ct, ct_refresh_fn fn, void *arg)
+{
+	ct->refresh = fn;
+	ct->refresh_arg = arg;
+}
+
 uint32_t
 ct_lookup(const struct ct_table *ct, const struct dp_tuple *t, enum ct_dir *dir)
 {
@@ -423,6 +430,11 @@ ct_expire(struct ct_table *ct, uint32_t now, uint32_t budget)
 			struct ct_entry *e = &ct->e[idx];
 
 			budget--;
+			/* The kernel forwards an offloaded entry's packets:
+			 * ask what it saw before judging it idle. */
+			if ((int32_t)(now - e->last_seen) >= (int32_t)to &&
+			    (e->flags & CT_F_OFFLOADED) && ct->refresh != NULL)
+				ct->refresh(ct->refresh_arg, e);
 			if ((int32_t)(now - e->last_seen) >= (int32_t)to &&
 			    ct->keep_mirrored && (e->flags & CT_F_MIRRORED)) {
 				/* The owner vouches for it until it says

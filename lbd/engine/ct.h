@@ -81,6 +81,9 @@ struct ct_timeouts {
 #define CT_F_FIN_ORIG	0x04	/* FIN seen from the client */
 #define CT_F_FIN_REPLY	0x08	/* FIN seen from the backend */
 #define CT_F_STALE	0x10	/* mirrored, not renewed by the running bulk */
+#define CT_F_OFF_ORIG	0x20	/* its client -> backend flow is in the kernel */
+#define CT_F_OFF_REPLY	0x40	/* its backend -> client flow is in the kernel */
+#define CT_F_OFFLOADED	(CT_F_OFF_ORIG | CT_F_OFF_REPLY)
 
 struct ct_entry {
 	struct dp_tuple	t[2];		/* [CT_ORIG], [CT_REPLY] */
@@ -126,6 +129,10 @@ struct ct_stats {
 /* Called for each entry freed, before it is reused (to release SNAT ports,
  * backend connection counts...). */
 typedef void (*ct_release_fn)(void *arg, const struct ct_entry *);
+/* Called by ct_expire for an offloaded entry that looks idle: the kernel
+ * forwards its packets, so the caller brings last_seen up to date from
+ * what the kernel saw before the entry is judged. */
+typedef void (*ct_refresh_fn)(void *arg, struct ct_entry *);
 
 struct ct_table {
 	struct ct_entry		*e;
@@ -138,6 +145,8 @@ struct ct_table {
 	uint64_t		 seed;
 	ct_release_fn		 release;
 	void			*release_arg;
+	ct_refresh_fn		 refresh;
+	void			*refresh_arg;
 	/* Mirrored entries do not time out while the peer that owns them is
 	 * there to say when they close (ha-sync sets this). */
 	bool			 keep_mirrored;
@@ -157,6 +166,7 @@ int	ct_init(struct ct_table *, uint32_t cap, uint32_t ev_cap,
 	    const struct ct_timeouts *, uint64_t seed);
 void	ct_destroy(struct ct_table *);
 void	ct_set_release(struct ct_table *, ct_release_fn, void *arg);
+void	ct_set_refresh(struct ct_table *, ct_refresh_fn, void *arg);
 
 /* Find `t` in either direction. Returns the entry index (CT_NIL) and sets
  * *dir. ct_lookup_h() takes the tuple's hash (dp_tuple_hash with the

@@ -142,10 +142,17 @@ struct dp_params {
 	/* Several workers: this engine is worker `worker_id` of `workers`
 	 * (its SNAT ports are in that residue class; dp_steer). 0/1: one. */
 	uint32_t		workers, worker_id;
+	/* The kernel fast path: established connections are handed to it as
+	 * flows (offload.c); 0: every packet comes through the engine. The
+	 * ring holds `offload` flow operations until dp_flow_ops drains it. */
+	uint32_t		offload;
 };
 
 struct dp_stats {
 	uint64_t	rx, tx, pass;
+	uint64_t	offloaded;	/* flows handed to the kernel */
+	uint64_t	unloaded;	/* flows taken back */
+	uint64_t	offload_lost;	/* flow operations the ring could not take */
 	uint64_t	drops[DP_DROP__COUNT];
 	uint64_t	icmp_translated;
 	uint64_t	rst_sent;
@@ -297,6 +304,52 @@ struct dp_snat_use {
 };
 size_t		dp_snat_usage(const struct dp_engine *, struct dp_snat_use *out,
 		    size_t max);
+
+/* ---- the kernel fast path (offload.c) ---- */
+
+/*
+ * A flow: what the engine does to every packet of one direction of an
+ * established connection, for the kernel to do in its place. `key` is the
+ * packet as it arrives; it leaves with `out`'s addresses and ports, the
+ * Ethernet addresses given, out of the kernel's interface `ifindex`, its
+ * TTL or hop limit one lower when `ttl` (not in dsr mode). A packet the
+ * flow cannot take as it is (a SYN, FIN or RST, TTL 1, over `mtu`) goes
+ * to the engine as before.
+ */
+struct dp_flow {
+	struct dp_tuple	key;
+	struct dp_tuple	out;
+	uint8_t		dmac[6], smac[6];
+	uint32_t	ifindex;
+	uint16_t	mtu;		/* the egress's, for the IP packet */
+	uint8_t		ttl;
+	uint8_t		dir;		/* enum ct_dir */
+};
+
+struct dp_flow_op {
+	uint8_t		add;		/* 1: install or replace; 0: remove */
+	struct dp_flow	f;		/* removing: f.key alone */
+};
+
+/* Up to `max` operations, oldest first. The caller applies them in order.
+ * When the ring overflowed (stats.offload_lost), the caller must also
+ * drop every kernel flow the engine no longer has (dp_flow_valid). */
+size_t		dp_flow_ops(struct dp_engine *, struct dp_flow_op *out,
+		    size_t max);
+/* Is `key` a flow the engine has installed? */
+bool		dp_flow_valid(const struct dp_engine *, const struct dp_tuple *key);
+/* What the kernel did with a flow since the last report: `pkts` packets
+ * and `bytes` bytes, the last at `last` (ms, the engine's clock; 0: none).
+ * They count as the connection's traffic and keep it from expiring. */
+void		dp_flow_seen(struct dp_engine *, const struct dp_tuple *key,
+		    uint64_t pkts, uint64_t bytes, uint32_t last);
+/* Before an offloaded connection that looks idle expires, the engine asks
+ * `fn` what the kernel saw of each of its flows (as dp_flow_seen). */
+typedef void	(*dp_flow_probe_fn)(void *arg, struct dp_engine *,
+		    const struct dp_tuple *key);
+void		dp_set_flow_probe(struct dp_engine *, dp_flow_probe_fn, void *arg);
+/* Take every flow back (the caller's kernel table is gone or suspect). */
+void		dp_flows_revoke(struct dp_engine *);
 
 /* ---- schedulers (sched.c) ---- */
 

@@ -142,6 +142,10 @@ dp_set_neigh(struct dp_engine *e, uint8_t family, const uint8_t *addr,
 		struct neigh *nb = &e->neigh[i];
 		if (nb->family == 0 || (nb->family == family &&
 		    memcmp(nb->addr, a, 16) == 0)) {
+			/* A next hop moved: flows carry its old MAC. */
+			if (nb->family != 0 && (memcmp(nb->mac, mac, 6) != 0 ||
+			    nb->ifidx != ifidx))
+				dp_flows_revoke(e);
 			nb->family = family;
 			memcpy(nb->addr, a, 16);
 			memcpy(nb->mac, mac, 6);
@@ -213,6 +217,14 @@ dp_engine_new(const struct dp_params *p)
 		return NULL;
 	}
 	ct_set_release(&e->ct, release_cb, e);
+	ct_set_refresh(&e->ct, offload_refresh, e);
+	if (offload_init(e) != 0) {
+		ct_destroy(&e->ct);
+		hold_destroy(e);
+		free(e->neigh);
+		free(e);
+		return NULL;
+	}
 	snat_registry_init(&e->snat, DP_SNAT_PORT_LO, DP_SNAT_PORT_HI,
 	    p->seed);
 	snat_registry_stride(&e->snat, p->workers, p->worker_id);
@@ -238,6 +250,7 @@ dp_engine_free(struct dp_engine *e)
 		return;
 	ct_set_release(&e->ct, NULL, NULL);
 	ct_destroy(&e->ct);
+	offload_destroy(e);
 	free_services(e, e->svc, e->n_svc);
 	free(e->svc_hash);
 	free(e->snat_addrs);
@@ -270,6 +283,9 @@ dp_set_iface(struct dp_engine *e, uint16_t idx, const struct dp_iface *ifc)
 {
 	if (idx >= e->n_if)
 		return -1;
+	/* A link's MAC or MTU is in every flow through it. */
+	if (memcmp(&e->ifs[idx], ifc, sizeof(*ifc)) != 0)
+		dp_flows_revoke(e);
 	e->ifs[idx] = *ifc;
 	return 0;
 }
@@ -277,11 +293,18 @@ dp_set_iface(struct dp_engine *e, uint16_t idx, const struct dp_iface *ifc)
 int
 dp_set_routes(struct dp_engine *e, const struct dp_route *r, uint32_t n)
 {
+	struct dp_route nr[DP_MAX_ROUTES];
 	uint16_t k = 0;
 
+	memset(nr, 0, sizeof(nr));
 	for (uint32_t i = 0; i < n && k < DP_MAX_ROUTES; i++)
 		if (r[i].ifidx < e->n_if)
-			e->routes[k++] = r[i];
+			nr[k++] = r[i];
+	/* Flows carry the egress their route gave: when the routes change,
+	 * every connection's next packet installs it again. */
+	if (k != e->n_routes || memcmp(nr, e->routes, k * sizeof(nr[0])) != 0)
+		dp_flows_revoke(e);
+	memcpy(e->routes, nr, k * sizeof(nr[0]));
 	e->n_routes = k;
 	return k == n ? 0 : -1;
 }
@@ -407,6 +430,9 @@ dp_backends_set(struct dp_engine *e, const struct dp_backend_state *v, size_t n)
 		be->up = v[i].up;
 		be->weight = v[i].weight;
 		e->n_reset -= be->reset;
+		/* Its connections must reach the engine to be reset. */
+		if (v[i].reset && !v[i].up && !be->reset)
+			offload_revoke_backend(e, svc, v[i].b);
 		be->reset = v[i].reset && !v[i].up;
 		e->n_reset += be->reset;
 		/* Callers list a service's backends together. */
@@ -492,6 +518,8 @@ release_cb(void *arg, const struct ct_entry *ce)
 {
 	struct dp_engine *e = arg;
 
+	/* Its flows leave the kernel before the entry can be reused. */
+	offload_revoke(e, (struct ct_entry *)ce);
 	if (ce->flags & CT_F_SNAT) {
 		struct snat_space *sp = entry_space(e, ce);
 		if (sp != NULL)

@@ -63,6 +63,10 @@ struct dp_engine {
 						 * packet path looks only then */
 	struct dp_orphan	 orph[DP_ORPHAN_MAX];	/* orphan.c */
 	uint32_t		 n_orph;
+	struct dp_flow_op	*fops;			/* offload.c: ring */
+	uint32_t		 fops_head, fops_len;
+	dp_flow_probe_fn	 probe;
+	void			*probe_arg;
 };
 
 void		orphan_reset(struct dp_engine *);
@@ -90,5 +94,17 @@ void		hold_destroy(struct dp_engine *);
 bool		hold_put(struct dp_engine *, const uint8_t *f, uint32_t len,
 		    uint8_t family, const uint8_t *nh, uint16_t ifidx, int32_t svc);
 struct snat_space *entry_space(struct dp_engine *, const struct ct_entry *);
+
+/* offload.c */
+int		offload_init(struct dp_engine *);
+void		offload_destroy(struct dp_engine *);
+/* A packet of established entry `idx` was forwarded: hand its flows to
+ * the kernel if they are not there yet. */
+void		offload_try(struct dp_engine *, uint32_t idx);
+/* Take the entry's flows back (it is freed, closing, moved or reset). */
+void		offload_revoke(struct dp_engine *, struct ct_entry *);
+/* ... of every entry of backend `b` of service `svc`. */
+void		offload_revoke_backend(struct dp_engine *, uint32_t svc, uint32_t b);
+void		offload_refresh(void *engine, struct ct_entry *);
 
 #endif /* LBD_ENGINE_ENGINE_INT_H */

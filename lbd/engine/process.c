@@ -430,6 +430,10 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	s->b[bi].cnt.conns++;
 	s->cnt.conns++;
 	fwd_orig(e, f, p, ce, v);
+	/* UDP, or a stateless service's mid-stream segment: established
+	 * from its first packet. */
+	if (v->action == DP_TX && ce->state != CT_SYN_SENT)
+		offload_try(e, idx);
 }
 
 /* Write a tuple over the embedded packet's addresses and ports. */
@@ -630,6 +634,13 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 				fwd_orig(e, f, p, ce, v);
 			else
 				fwd_reply(e, f, p, ce, v);
+			/* Established: the kernel can take the rest; closing
+			 * (a FIN or RST): the engine must see it all again. */
+			if (ce->state == CT_ESTABLISHED || ce->state == CT_UDP) {
+				if (v->action == DP_TX)
+					offload_try(e, idx);
+			} else
+				offload_revoke(e, ce);
 			return;
 		}
 	}
@@ -757,6 +768,7 @@ dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 	 * entry becomes its mirrored copy, renewed and closed by the peer.
 	 * Should a packet still reach us, ct_seen takes it back. */
 	ce->flags |= CT_F_MIRRORED;
+	offload_revoke(e, ce);		/* the peer forwards it now */
 	if (memcmp(&ce->t[CT_REPLY], &in->t[CT_REPLY], sizeof(ce->t[0])) != 0) {
 		/* The client's port was reused for another connection. */
 		ct_free(&e->ct, idx);

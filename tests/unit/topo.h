@@ -80,6 +80,8 @@ client_of(uint32_t i, struct pg_ep *c)
 
 /* Maglev table size for engines made here (0: the engine's default). */
 static uint32_t topo_maglev_size;
+/* The fast path's ring for engines made here (0: no fast path). */
+static uint32_t topo_offload;
 
 /* Worker `id` of `workers` (dp_steer, SNAT port residues). */
 static struct dp_engine *
@@ -99,6 +101,7 @@ mk_engine_w(uint32_t conns, uint32_t workers, uint32_t id)
 	par.maglev_size = topo_maglev_size;
 	par.workers = workers;
 	par.worker_id = id;
+	par.offload = topo_offload;
 	e = dp_engine_new(&par);
 	if (e == NULL)
 		abort();
