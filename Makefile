@@ -111,16 +111,25 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-# The XDP classifier: BPF C compiled with clang, then linked into lbd as
-# bytes (lbd/dataplane/classifier_obj.c) so the daemon and its program match.
+# The BPF programs (the XDP classifier, the TC fast path): BPF C compiled
+# with clang, then linked into lbd as bytes (lbd/dataplane/bpf_objs.c) so
+# the daemon and its programs match.
 CLS_OBJ := $(B)/lbd/dataplane/classifier.bpf.o
-$(CLS_OBJ): lbd/dataplane/classifier.bpf.c lbd/dataplane/classifier.h
+FP_OBJ  := $(B)/lbd/dataplane/fastpath.bpf.o
+BPF_HDRS := lbd/dataplane/classifier.h lbd/dataplane/classify.bpf.h \
+            lbd/dataplane/fastpath.h
+$(CLS_OBJ): lbd/dataplane/classifier.bpf.c $(BPF_HDRS)
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
-$(B)/lbd/dataplane/classifier_obj.o: lbd/dataplane/classifier_obj.c $(CLS_OBJ)
+$(FP_OBJ): lbd/dataplane/fastpath.bpf.c $(BPF_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DLBD_CLS_OBJ='"$(CLS_OBJ)"' -c -o $@ $<
+	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(B)/lbd/dataplane/bpf_objs.o: lbd/dataplane/bpf_objs.c $(CLS_OBJ) $(FP_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DLBD_CLS_OBJ='"$(CLS_OBJ)"' \
+	    -DLBD_FP_OBJ='"$(FP_OBJ)"' -c -o $@ $<
 
 $(LIBCONF): $(CONF_OBJS)
 	$(AR) rcs $@ $^

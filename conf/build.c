@@ -309,6 +309,17 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 			conf_err(p, vl, "xdp-mode: expected auto, native or "
 			    "generic, found \"%s\"", *v);
 		break;
+	case K_DATAPATH:
+		if (strcmp(*v, "auto") == 0)
+			g->datapath = CONF_DP_AUTO;
+		else if (strcmp(*v, "kernel") == 0)
+			g->datapath = CONF_DP_KERNEL;
+		else if (strcmp(*v, "userspace") == 0)
+			g->datapath = CONF_DP_USERSPACE;
+		else
+			conf_err(p, vl, "datapath: expected auto, kernel or "
+			    "userspace, found \"%s\"", *v);
+		break;
 	case K_VRRP:
 		if (strcmp(*v, "external") == 0)
 			g->vrrp_external = true;

@@ -226,6 +226,13 @@ enum conf_xdp_mode {
 	CONF_XDP_GENERIC,
 };
 
+/* Who forwards established connections (DESIGN.md section 2). */
+enum conf_datapath {
+	CONF_DP_AUTO,		/* the kernel's fast path where it runs */
+	CONF_DP_KERNEL,		/* TC-BPF fast path, or refuse to start */
+	CONF_DP_USERSPACE,	/* every packet through AF_XDP and the engine */
+};
+
 #define CONF_NOTIFY_DEFAULT_TIMEOUT_MS	10000
 
 #define CONF_GARP_DEFAULT_COUNT		5
@@ -244,6 +251,7 @@ struct conf_global {
 	char			**ifaces;	/* `interface NAME`: data interfaces */
 	size_t			 n_ifaces;
 	enum conf_xdp_mode	 xdp_mode;
+	enum conf_datapath	 datapath;
 	uint32_t		 garp_count;	/* `garp count N` (0: none) */
 	uint32_t		 garp_interval_ms;
 	uint32_t		 garp_refresh_ms;	/* 0: no periodic refresh */
@@ -253,6 +261,7 @@ struct conf_global {
 };
 
 const char	*conf_xdp_mode_name(enum conf_xdp_mode);
+const char	*conf_datapath_name(enum conf_datapath);
 const char	*conf_track_name(enum conf_track_type);
 
 const char	*conf_timeout_name(enum conf_timeout);

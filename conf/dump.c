@@ -92,6 +92,7 @@ conf_dump(const struct conf *c, FILE *fp)
 		fputc('\n', fp);
 	}
 	fprintf(fp, "    xdp-mode %s\n", conf_xdp_mode_name(c->global.xdp_mode));
+	fprintf(fp, "    datapath %s\n", conf_datapath_name(c->global.datapath));
 	fprintf(fp, "    garp count %u\n    garp interval %s\n", c->global.garp_count,
 	    conf_dur_str(c->global.garp_interval_ms, d, sizeof(d)));
 	if (c->global.garp_refresh_ms)
@@ -260,7 +261,8 @@ conf_dump_json(const struct conf *c, FILE *fp)
 			fputc(',', fp);
 		jstr(fp, c->global.ifaces[i]);
 	}
-	fprintf(fp, "],\"xdp_mode\":\"%s\",\"garp\":{\"count\":%u,"
+	fprintf(fp, "],\"datapath\":\"%s\"", conf_datapath_name(c->global.datapath));
+	fprintf(fp, ",\"xdp_mode\":\"%s\",\"garp\":{\"count\":%u,"
 	    "\"interval_ms\":%u,\"refresh_ms\":%u}", conf_xdp_mode_name(
 	    c->global.xdp_mode), c->global.garp_count, c->global.garp_interval_ms,
 	    c->global.garp_refresh_ms);

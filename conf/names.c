@@ -36,7 +36,7 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
 	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",
-	[K_XDP_MODE] = "xdp-mode", [K_GARP_COUNT] = "garp count",
+	[K_XDP_MODE] = "xdp-mode", [K_DATAPATH] = "datapath", [K_GARP_COUNT] = "garp count",
 	[K_GARP_INTERVAL] = "garp interval", [K_GARP_REFRESH] = "garp refresh",
 	[K_JITTER] = "jitter", [K_NOTIFY] = "notify",
 	[K_NOTIFY_TIMEOUT] = "notify-timeout", [K_USE_VMAC] = "use-vmac",
@@ -118,6 +118,13 @@ conf_track_name(enum conf_track_type t)
 {
 	return t == CONF_TRACK_INTERFACE ? "track-interface" :
 	    t == CONF_TRACK_SERVICE ? "track-service" : "track-script";
+}
+
+const char *
+conf_datapath_name(enum conf_datapath d)
+{
+	return d == CONF_DP_KERNEL ? "kernel" :
+	    d == CONF_DP_USERSPACE ? "userspace" : "auto";
 }
 
 const char *

@@ -276,10 +276,11 @@ refuse_unliveable(const struct conf *old, const struct conf *new,
 	for (size_t i = 0; same_ifaces && i < old->global.n_ifaces; i++)
 		same_ifaces = strcmp(old->global.ifaces[i],
 		    new->global.ifaces[i]) == 0;
-	if (!same_ifaces || old->global.xdp_mode != new->global.xdp_mode) {
-		buf_printf(report, "%s: error: interface and xdp-mode cannot "
-		    "change on reload; restart lbd to attach to other "
-		    "interfaces\n", new->path);
+	if (!same_ifaces || old->global.xdp_mode != new->global.xdp_mode ||
+	    old->global.datapath != new->global.datapath) {
+		buf_printf(report, "%s: error: interface, xdp-mode and datapath "
+		    "cannot change on reload; restart lbd to attach to other "
+		    "interfaces or run another data path\n", new->path);
 		n++;
 	}
 

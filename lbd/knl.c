@@ -16,6 +16,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/macvlan.h>
+#include <netlink/route/link/veth.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 
@@ -478,4 +479,77 @@ knl_link_del(struct knl *n, int ifindex)
 	rc = rtnl_link_delete(n->req, l);
 	rtnl_link_put(l);
 	return rc < 0 ? -1 : 0;
+}
+
+static void
+sysctl_dev(const char *name, const char *knob, const char *val)
+{
+	char path[160];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", name, knob);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
+		if (write(fd, val, strlen(val)) < 0)
+			log_warn("%s", path);
+		close(fd);
+	}
+}
+
+static int
+link_up(struct knl *n, const char *name)
+{
+	struct rtnl_link *cur = NULL, *up;
+	int rc, ifindex;
+
+	if (rtnl_link_get_kernel(n->req, 0, name, &cur) != 0)
+		return -1;
+	ifindex = rtnl_link_get_ifindex(cur);
+	sysctl_dev(name, "disable_ipv6", "1");
+	if ((up = rtnl_link_alloc()) == NULL) {
+		rtnl_link_put(cur);
+		return -1;
+	}
+	rtnl_link_set_flags(up, IFF_UP | IFF_NOARP);
+	rc = rtnl_link_change(n->req, cur, up, 0);
+	rtnl_link_put(cur);
+	rtnl_link_put(up);
+	if (rc < 0) {
+		log_warnx("bring up %s: %s", name, nl_geterror(rc));
+		return -1;
+	}
+	return ifindex;
+}
+
+int
+knl_veth_add(struct knl *n, const char *a, const char *b, uint32_t queues,
+    uint32_t mtu, int *ia, int *ib)
+{
+	struct rtnl_link *l, *peer, *cur = NULL;
+	int rc;
+
+	if (rtnl_link_get_kernel(n->req, 0, a, &cur) == 0) {
+		(void)knl_link_del(n, rtnl_link_get_ifindex(cur));
+		rtnl_link_put(cur);
+	}
+	if ((l = rtnl_link_veth_alloc()) == NULL)
+		return -1;
+	peer = rtnl_link_veth_get_peer(l);
+	rtnl_link_set_name(l, a);
+	rtnl_link_set_name(peer, b);
+	rtnl_link_set_num_tx_queues(l, queues);
+	rtnl_link_set_num_rx_queues(l, queues);
+	rtnl_link_set_num_tx_queues(peer, queues);
+	rtnl_link_set_num_rx_queues(peer, queues);
+	rtnl_link_set_mtu(l, mtu);
+	rtnl_link_set_mtu(peer, mtu);
+	rc = rtnl_link_add(n->req, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(peer);
+	rtnl_link_veth_release(l);
+	if (rc < 0) {
+		log_warnx("create veth %s/%s: %s", a, b, nl_geterror(rc));
+		return -1;
+	}
+	if ((*ia = link_up(n, a)) < 0 || (*ib = link_up(n, b)) < 0)
+		return -1;
+	return 0;
 }

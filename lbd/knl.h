@@ -68,5 +68,10 @@ int		knl_addr_del(struct knl *, int ifindex, uint8_t family,
 int		knl_macvlan_add(struct knl *, int parent, const char *name,
 		    const uint8_t mac[6]);
 int		knl_link_del(struct knl *, int ifindex);
+/* A veth pair `a` <-> `b` of `queues` queues each and `mtu`, up, quiet
+ * (no ARP, no IPv6: nothing but what lbd sends crosses it); an existing
+ * link named `a` is deleted first. The ifindexes, or -1. */
+int		knl_veth_add(struct knl *, const char *a, const char *b,
+		    uint32_t queues, uint32_t mtu, int *ifindex_a, int *ifindex_b);
 
 #endif /* LBD_KNL_H */

@@ -109,6 +109,8 @@ render_dp(struct buf *o, const struct dp_snapshot *ss)
 	int64_t *v;
 
 	render_one(o, ST_DP, ss->v);
+	if (ss->kernel)
+		render_one(o, ST_FASTPATH, ss->fp);
 	(void)stats_reason_row(&dr, NULL, ss->st.drops);
 	stats_prom_reasons(o, &stat_dp_drops, &dr);
 	for (int i = 0; i < CT_STATE__COUNT; i++)

@@ -372,6 +372,58 @@ static const struct stat_def sync_link_defs[SL__COUNT] = {
 	    .help = "Datagrams the link could not send." },
 };
 
+/* ---- the kernel fast path ------------------------------------------------ */
+
+static const struct stat_def fastpath_defs[SF__COUNT] = {
+	[SF_FLOWS] = { .name = "flows", .kind = G, .fmt = STAT_INT,
+	    .help = "Flows in the kernel's table now (two per connection, one "
+	    "in dsr).", .say = "%s flows" },
+	[SF_FORWARDED] = { .name = "forwarded", .kind = C, .fmt = STAT_INT,
+	    .help = "Packets (or GSO skbs) the kernel forwarded by a flow.",
+	    .say = "forwarded %s" },
+	[SF_PUNT_MISS] = { .name = "punted_miss", .kind = C, .fmt = STAT_INT,
+	    .help = "Packets of lbd's without a flow, handed to the engine.",
+	    .say = "to the engine: no flow %s" },
+	[SF_PUNT_FLAGS] = { .name = "punted_flags", .kind = C, .fmt = STAT_INT,
+	    .help = "SYN, FIN and RST segments of a flow, handed to the engine.",
+	    .say = "syn/fin/rst %s" },
+	[SF_PUNT_TTL] = { .name = "punted_ttl", .kind = C, .fmt = STAT_INT,
+	    .help = "Packets of a flow with TTL 1, handed to the engine.",
+	    .say = "ttl %s" },
+	[SF_PUNT_MTU] = { .name = "punted_mtu", .kind = C, .fmt = STAT_INT,
+	    .help = "Packets over a flow's MTU, handed to the engine.",
+	    .say = "mtu %s" },
+	[SF_PASSED] = { .name = "passed", .kind = C, .fmt = STAT_INT,
+	    .help = "Packets not lbd's, left to the kernel.", .say = "passed %s" },
+	[SF_DEAD] = { .name = "dead", .kind = C, .fmt = STAT_INT,
+	    .help = "Packets dropped while lbd was not alive (dead man's switch).",
+	    .say = "dead %s" },
+	[SF_NO_PUNT] = { .name = "no_punt", .kind = C, .fmt = STAT_INT,
+	    .help = "Packets of lbd's dropped: no way to the engine.",
+	    .say = "no punt %s" },
+	[SF_SENT] = { .name = "sent", .kind = C, .fmt = STAT_INT,
+	    .help = "Frames the engine forwarded, sent out by the kernel.",
+	    .say = "engine's frames out %s" },
+	[SF_OFFLOADED] = { .name = "offloaded", .kind = C, .fmt = STAT_INT,
+	    .help = "Connections the engine handed to the kernel." },
+	[SF_UNLOADED] = { .name = "unloaded", .kind = C, .fmt = STAT_INT,
+	    .help = "Connections the engine took back (closing, expired, "
+	    "moved, reset, a route or neighbour changed)." },
+	[SF_INSTALLED] = { .name = "flows_installed", .kind = C,
+	    .fmt = STAT_INT, .help = "Flows written into the kernel's table." },
+	[SF_REMOVED] = { .name = "flows_removed", .kind = C, .fmt = STAT_INT,
+	    .help = "Flows removed from the kernel's table." },
+	[SF_INSTALL_FAILED] = { .name = "flows_failed", .kind = C,
+	    .fmt = STAT_INT, .help = "Flows the kernel's table could not take "
+	    "(the engine forwards those connections itself)." },
+	[SF_OFFLOAD_LOST] = { .name = "offload_lost", .kind = C,
+	    .fmt = STAT_INT, .help = "Flow operations the engine's ring could "
+	    "not take (installs are retried; removals are reconciled)." },
+	[SF_RECONCILED] = { .name = "flows_reconciled", .kind = C,
+	    .fmt = STAT_INT, .help = "Stray kernel flows removed after the "
+	    "ring overflowed." },
+};
+
 #define SCOPE(prefix, defs, ...)					\
 	{ prefix, { __VA_ARGS__ }, defs, sizeof(defs) / sizeof(defs[0]) }
 
@@ -393,6 +445,7 @@ const struct stat_scope stat_scopes[ST__COUNT] = {
 	[ST_SYNC] = SCOPE("lbd_sync", sync_defs, "peer", NULL),
 	[ST_SYNC_LINK] = SCOPE("lbd_sync_link", sync_link_defs, "interface",
 	    "peer", NULL),
+	[ST_FASTPATH] = SCOPE("lbd_fastpath", fastpath_defs, NULL),
 };
 
 /* ---- by reason ---------------------------------------------------------- */

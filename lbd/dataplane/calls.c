@@ -96,9 +96,11 @@ dp_workers_new(struct dataplane *p, const struct conf *c, char *err,
 	p->ev.on = c->sync.present;
 	if (!p->ev.on)
 		par.events = 0;
+	/* The kernel fast path takes established connections as flows. */
+	par.offload = p->ifs.kernel ? DP_FLOW_RING : 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	par.seed = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
-	p->wk.n = dp_ifaces_workers(c);
+	p->wk.n = dp_ifaces_workers(p, c);
 	/* The table is shared out: each engine holds its own connections. */
 	par.conn_max = (par.conn_max + p->wk.n - 1) / p->wk.n;
 	par.workers = p->wk.n;
@@ -117,6 +119,16 @@ dp_workers_new(struct dataplane *p, const struct conf *c, char *err,
 		}
 		if (p->ev.on)
 			worker_set_events(p->wk.w[i], events_from_worker, p);
+		if (p->ifs.kernel) {
+			struct fp_flows *f = fp_flows_new(
+			    tcprog_flows_fd(p->ifs.tc), 2 * par.conn_max);
+
+			if (f == NULL) {
+				snprintf(err, errlen, "out of memory (flows)");
+				return -1;
+			}
+			worker_set_flows(p->wk.w[i], f);
+		}
 	}
 	if (p->wk.n > 1 && worker_link(p->wk.w, p->wk.n) < 0) {
 		snprintf(err, errlen, "workers: out of memory for hand-off rings");
@@ -620,6 +632,8 @@ dp_call_snapshot(struct dataplane *p, struct dp_snapshot *s,
 	c.s = s;
 	if ((c.snat = calloc(SNAP_SNAT_MAX, sizeof(*c.snat))) == NULL)
 		return -1;
+	for (uint32_t i = 0; i < p->wk.n; i++)
+		worker_sync_flows(p->wk.w[i]);
 	call_all(p, snap_fn, &c);
 	*snat = c.snat;
 	*n_snat = c.n_snat;
@@ -655,6 +669,8 @@ dp_call_conns(struct dataplane *p, int32_t svc, struct ct_entry *out,
 {
 	struct conn_call c = { .svc = svc, .max = max, .out = out };
 
+	for (uint32_t i = 0; i < p->wk.n; i++)
+		worker_sync_flows(p->wk.w[i]);
 	call_all(p, conn_fn, &c);
 	*total = c.total;
 	return c.n;

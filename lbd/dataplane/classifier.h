@@ -8,6 +8,8 @@
  *   lbd_backends  (family, proto, backend, port)    routed-mode replies
  *   lbd_xsks      rx queue -> AF_XDP socket
  *   lbd_alive     [0] -> until when lbd is alive (CLOCK_MONOTONIC ns)
+ *   lbd_cls_cfg   [0] -> LBD_CLS_ALL: every frame is ours (the far end of
+ *                 a punt pair, `datapath kernel`)
  *
  * lbd_alive is a dead man's switch: lbd pushes the time forward several
  * times a second. When it stops (lbd killed or hung, node and links still
@@ -42,6 +44,8 @@ struct lbd_addr_key {
 #define LBD_ADDR_SNAT	0x2	/* also every TCP/UDP frame to it */
 #define LBD_ADDR_LOCAL	0x4	/* this host's own: a backend's reply to it
 				 * (a health check) is the kernel's */
+
+#define LBD_CLS_ALL	0x1	/* lbd_cls_cfg: every frame is ours */
 
 enum lbd_cls_stat {
 	LBD_CLS_REDIRECT,	/* handed to AF_XDP */

@@ -26,6 +26,7 @@ dataplane_start(struct ev_loop *loop, const struct conf *c,
 	p->loop = loop;
 	(void)xdp_prog_ensure_bpffs();
 	if (dp_kernel_open(p, err, errlen) < 0 ||
+	    dp_ifaces_choose(p, c, err, errlen) < 0 ||
 	    dp_workers_new(p, c, err, errlen) < 0 ||
 	    dp_owned_start(p, c, err, errlen) < 0 ||
 	    dp_ifaces_open(p, c, err, errlen) < 0)

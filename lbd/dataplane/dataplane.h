@@ -99,6 +99,7 @@ struct dp_if_snap {
 	char			 name[16];
 	int			 ifindex;
 	const char		*xdp_mode;
+	char			 punt[16];	/* kernel: its punt pair's far end */
 	int64_t			 v[SI__COUNT];
 };
 struct dp_snat_snap {
@@ -106,6 +107,9 @@ struct dp_snat_snap {
 	int64_t			 v[SN__COUNT];
 };
 struct dp_snapshot {
+	bool			 kernel;	/* the TC fast path runs */
+	const char		*why;		/* why this data path */
+	int64_t			 fp[SF__COUNT];	/* kernel: the fast path's */
 	uint32_t		 n_svc;
 	struct dp_svc_snap	*svc;
 	struct dp_stats		 st;

@@ -24,6 +24,7 @@
 
 #include "lbd/dataplane/dataplane.h"
 #include "lbd/dataplane/owner.h"
+#include "lbd/dataplane/tcprog.h"
 #include "lbd/dataplane/worker.h"
 #include "lbd/dataplane/xdp_prog.h"
 #include "lbd/dataplane/xsk_port.h"
@@ -33,6 +34,7 @@
 #define DP_MAX_HELD		64
 #define DP_RESOLVE_QUEUE	256
 #define DP_EVENT_QUEUE		16384
+#define DP_FLOW_RING		65536	/* the engine's flow operations */
 
 /* ---- ifaces.c ------------------------------------------------------- */
 
@@ -40,20 +42,35 @@ struct dp_if {
 	char			 name[IFNAMSIZ];
 	int			 ifindex;
 	struct knl_link_info	 info;
+	/* The XDP classifier and the AF_XDP ports: on the interface itself
+	 * (`datapath userspace`), or on the far end of its punt pair, the
+	 * internal veth pair the TC fast path hands the engine's frames to
+	 * (`datapath kernel`). */
 	struct xdp_prog		*prog;
 	uint32_t		 nq;
 	struct xsk_port		*ports;
 	uint32_t		 n_open;
+	int			 punt_near, punt_far;	/* 0: no pair */
+	char			 punt_name[IFNAMSIZ];	/* the far end */
 };
 
 struct dp_ifaces {
 	struct dp_if		 v[DP_MAX_IF];
 	uint32_t		 n;
+	bool			 kernel;	/* the TC fast path runs */
+	char			 why[256];	/* why this data path */
+	struct tcprog		*tc;
 };
 
-/* How many workers `c` gets: as asked, at most the fewest receive queues
- * of its data interfaces (each worker needs a port on every one). */
-uint32_t	dp_ifaces_workers(const struct conf *c);
+/* Which data path runs (p->ifs.kernel, .why), and with the kernel's, its
+ * programs loaded: before the workers are made. -1 with `err` when the
+ * one `datapath` asks for cannot run. */
+int		dp_ifaces_choose(struct dataplane *, const struct conf *, char *err,
+		    size_t errlen);
+/* How many workers `c` gets: as asked; in userspace mode at most the
+ * fewest receive queues of its data interfaces (each worker needs a port
+ * on every one). */
+uint32_t	dp_ifaces_workers(const struct dataplane *, const struct conf *c);
 /* Attach the classifier and open the ports of every data interface; each
  * port goes to worker q % n. */
 int		dp_ifaces_open(struct dataplane *, const struct conf *, char *err,

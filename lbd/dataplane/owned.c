@@ -377,7 +377,13 @@ dp_owned_maps(struct dataplane *p, const struct conf *c)
 		owned_maps_free(&o);
 		return -1;
 	}
-	for (uint32_t i = 0; i < p->ifs.n; i++)
+	/* The fast path decides for every interface from one set of maps;
+	 * the classifiers (userspace mode) each from their own. */
+	if (p->ifs.kernel && tcprog_set_owned(p->ifs.tc, &o) < 0) {
+		log_warnx("fast path: ownership maps not fully written");
+		rc = -1;
+	}
+	for (uint32_t i = 0; i < p->ifs.n && !p->ifs.kernel; i++)
 		if (xdp_prog_set_owned(p->ifs.v[i].prog, &o) < 0) {
 			log_warnx("interface %s: classifier maps not fully "
 			    "written", p->ifs.v[i].name);
@@ -472,7 +478,9 @@ set_alive(struct dataplane *p, uint64_t grace_ns)
 {
 	uint64_t until = mono_ns() + grace_ns;
 
-	for (uint32_t i = 0; i < p->ifs.n; i++)
+	if (p->ifs.kernel && tcprog_set_alive(p->ifs.tc, until) < 0)
+		log_warn("fast path: alive map");
+	for (uint32_t i = 0; i < p->ifs.n && !p->ifs.kernel; i++)
 		if (p->ifs.v[i].prog != NULL &&
 		    xdp_prog_set_alive(p->ifs.v[i].prog, until) < 0)
 			log_warn("interface %s: classifier alive map", p->ifs.v[i].name);

@@ -23,6 +23,7 @@ iface_snap(const struct dp_if *di, const struct worker_port_stats *ps,
 	uint64_t cs[LBD_CLS__COUNT];
 
 	snprintf(o->name, sizeof(o->name), "%s", di->name);
+	snprintf(o->punt, sizeof(o->punt), "%s", di->punt_name);
 	o->ifindex = di->ifindex;
 	o->xdp_mode = xdp_prog_mode_name(xdp_prog_mode(di->prog));
 	xdp_prog_stats(di->prog, cs);
@@ -37,6 +38,36 @@ iface_snap(const struct dp_if *di, const struct worker_port_stats *ps,
 			o->v[SI_RX] += (int64_t)ps[k].st.rx;
 			o->v[SI_TX] += (int64_t)ps[k].st.tx;
 		}
+}
+
+/* The kernel fast path's counters, the workers' flows, the engines'. */
+static void
+fastpath_snap(struct dataplane *p, struct dp_snapshot *s,
+    const struct worker_stats *ws)
+{
+	uint64_t fp[LBD_FP__COUNT];
+	int64_t *v = s->fp;
+
+	tcprog_stats(p->ifs.tc, fp);
+	v[SF_FORWARDED] = (int64_t)fp[LBD_FP_FWD];
+	v[SF_PUNT_MISS] = (int64_t)fp[LBD_FP_PUNT_MISS];
+	v[SF_PUNT_FLAGS] = (int64_t)fp[LBD_FP_PUNT_FLAGS];
+	v[SF_PUNT_TTL] = (int64_t)fp[LBD_FP_PUNT_TTL];
+	v[SF_PUNT_MTU] = (int64_t)fp[LBD_FP_PUNT_MTU];
+	v[SF_PASSED] = (int64_t)fp[LBD_FP_PASS];
+	v[SF_DEAD] = (int64_t)fp[LBD_FP_DEAD];
+	v[SF_NO_PUNT] = (int64_t)fp[LBD_FP_NO_PUNT];
+	v[SF_SENT] = (int64_t)fp[LBD_FP_OUT];
+	v[SF_OFFLOADED] = (int64_t)s->st.offloaded;
+	v[SF_UNLOADED] = (int64_t)s->st.unloaded;
+	v[SF_OFFLOAD_LOST] = (int64_t)s->st.offload_lost;
+	for (uint32_t i = 0; i < p->wk.n; i++) {
+		v[SF_FLOWS] += ws[i].flows;
+		v[SF_INSTALLED] += (int64_t)ws[i].fl.installed;
+		v[SF_REMOVED] += (int64_t)ws[i].fl.removed;
+		v[SF_INSTALL_FAILED] += (int64_t)ws[i].fl.install_failed;
+		v[SF_RECONCILED] += (int64_t)ws[i].fl.reconciled;
+	}
 }
 
 int
@@ -71,6 +102,10 @@ dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
 		v[SP_TX_NO_FRAME] += (int64_t)ps[k].st.tx_no_frame;
 		v[SP_TX_RING_FULL] += (int64_t)ps[k].st.tx_ring_full;
 	}
+	s->kernel = p->ifs.kernel;
+	s->why = p->ifs.why;
+	if (p->ifs.kernel)
+		fastpath_snap(p, s, ws);
 	s->n_workers = p->wk.n;
 	for (uint32_t i = 0; i < p->wk.n; i++) {
 		s->worker[i][SW_RX] = (int64_t)ws[i].rx;
@@ -147,7 +182,15 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 		return;
 	}
 	if (json) {
-		buf_printf(b, "{\"workers\":%u,\"worker\":[", s.n_workers);
+		buf_printf(b, "{\"datapath\":\"%s\",\"datapath_why\":",
+		    s.kernel ? "kernel" : "userspace");
+		buf_json_str(b, s.why);
+		if (s.kernel) {
+			buf_puts(b, ",\"fastpath\":{");
+			stats_json(b, ST_FASTPATH, s.fp, false);
+			buf_puts(b, "}");
+		}
+		buf_printf(b, ",\"workers\":%u,\"worker\":[", s.n_workers);
 		for (uint32_t i = 0; i < s.n_workers; i++) {
 			buf_puts(b, i ? ",{" : "{");
 			stats_json(b, ST_WORKER, s.worker[i], false);
@@ -157,8 +200,9 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 		for (uint32_t i = 0; i < s.n_if; i++) {
 			buf_printf(b, "%s{\"name\":", i ? "," : "");
 			buf_json_str(b, s.ifs[i].name);
-			buf_printf(b, ",\"ifindex\":%d,\"xdp_mode\":\"%s\"",
-			    s.ifs[i].ifindex, s.ifs[i].xdp_mode);
+			buf_printf(b, ",\"ifindex\":%d,\"xdp_mode\":\"%s\","
+			    "\"punt\":\"%s\"", s.ifs[i].ifindex, s.ifs[i].xdp_mode,
+			    s.ifs[i].punt);
 			stats_json(b, ST_IFACE, s.ifs[i].v, true);
 			buf_puts(b, "}");
 		}
@@ -176,16 +220,27 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 		dataplane_snapshot_free(&s);
 		return;
 	}
-	buf_printf(b, "data-plane       on, %u worker%s\n", s.n_workers,
-	    s.n_workers == 1 ? "" : "s");
+	buf_printf(b, "data-plane       on, %u worker%s, datapath %s: %s\n",
+	    s.n_workers, s.n_workers == 1 ? "" : "s", s.kernel ? "kernel" :
+	    "userspace", s.why);
+	if (s.kernel) {
+		buf_puts(b, "fast-path        ");
+		stats_say(b, ST_FASTPATH, s.fp, SF_FLOWS, SF_OFFLOADED);
+		buf_puts(b, "\n");
+	}
 	for (uint32_t i = 0; i < s.n_workers && s.n_workers > 1; i++) {
 		buf_printf(b, "worker           %u ", i);
 		stats_say(b, ST_WORKER, s.worker[i], 0, SW__COUNT);
 		buf_puts(b, "\n");
 	}
 	for (uint32_t i = 0; i < s.n_if; i++) {
-		buf_printf(b, "interface        %s ifindex %d xdp %s ", s.ifs[i].name,
-		    s.ifs[i].ifindex, s.ifs[i].xdp_mode);
+		if (s.kernel)
+			buf_printf(b, "interface        %s ifindex %d tc, punt %s "
+			    "xdp %s ", s.ifs[i].name, s.ifs[i].ifindex,
+			    s.ifs[i].punt, s.ifs[i].xdp_mode);
+		else
+			buf_printf(b, "interface        %s ifindex %d xdp %s ",
+			    s.ifs[i].name, s.ifs[i].ifindex, s.ifs[i].xdp_mode);
 		stats_say(b, ST_IFACE, s.ifs[i].v, 0, SI__COUNT);
 		buf_puts(b, "\n");
 	}

@@ -17,6 +17,10 @@
 #define EXPIRE_EVERY_MS	10
 #define EXPIRE_BUDGET	4096
 #define IDLE_POLL_MS	100
+/* Flows whose kernel counters are read each EXPIRE_EVERY_MS: a busy
+ * connection's traffic reaches the statistics within a few seconds for
+ * tens of thousands of flows; expiry asks the kernel itself. */
+#define FLOW_POLL_BUDGET	256
 
 struct call {
 	worker_fn	 fn;
@@ -63,6 +67,7 @@ struct worker {
 	void			*resolve_arg;
 	worker_events_fn	 events;
 	void			*events_arg;
+	struct fp_flows		*flows;		/* the kernel fast path, or NULL */
 };
 
 /* The engine's clock: the low 32 bits, compared wrap-safe. */
@@ -98,6 +103,13 @@ worker_set_events(struct worker *w, worker_events_fn fn, void *arg)
 {
 	w->events = fn;
 	w->events_arg = arg;
+}
+
+void
+worker_set_flows(struct worker *w, struct fp_flows *f)
+{
+	w->flows = f;
+	dp_set_flow_probe(w->e, fp_flows_probe, f);
 }
 
 int
@@ -384,7 +396,11 @@ worker_main(void *arg)
 			report_resolve(w);
 		if (w->events != NULL)
 			report_events(w);
+		if (w->flows != NULL)
+			fp_flows_apply(w->flows, w->e);
 		if (now - last_expire >= EXPIRE_EVERY_MS) {
+			if (w->flows != NULL)
+				fp_flows_poll(w->flows, w->e, FLOW_POLL_BUDGET);
 			dp_expire(w->e, now, EXPIRE_BUDGET);
 			last_expire = now;
 		}
@@ -480,6 +496,7 @@ worker_free(struct worker *w)
 	for (uint32_t j = 0; j < w->n; j++)
 		spsc_free(w->out[j]);
 	close(w->efd);
+	fp_flows_free(w->flows);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);
@@ -525,6 +542,30 @@ stats_fn(struct dp_engine *e, void *arg)
 	c->out->rx = 0;
 	for (uint32_t i = 0; i < c->w->n_ports; i++)
 		c->out->rx += c->w->ports[i]->st.rx;
+	if (c->w->flows != NULL) {
+		c->out->flows = fp_flows_count(c->w->flows);
+		fp_flows_stats(c->w->flows, &c->out->fl);
+	}
+}
+
+/* The most flows read back at once for a reader of the statistics: the
+ * worker pauses its packets meanwhile (about a microsecond each). */
+#define FLOW_SYNC_MAX	65536
+
+static void
+sync_flows_fn(struct dp_engine *e, void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->flows != NULL)
+		fp_flows_poll(w->flows, e, FLOW_SYNC_MAX);
+}
+
+void
+worker_sync_flows(struct worker *w)
+{
+	if (w->flows != NULL)
+		worker_call(w, sync_flows_fn, w);
 }
 
 void

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "lbd/engine/dp.h"
+#include "lbd/dataplane/flows.h"
 #include "lbd/dataplane/xsk_port.h"
 
 #define WORKER_MAX_PORTS	64
@@ -47,6 +48,8 @@ struct worker_stats {
 	uint64_t	handed_out;	/* frames passed to their owner */
 	uint64_t	handed_in;	/* frames received from the others */
 	uint64_t	handoff_full;	/* dropped: the owner's ring was full */
+	uint32_t	flows;		/* its flows in the kernel now */
+	struct fp_flows_stats fl;
 };
 
 /* Called on the worker thread with connection events drained from the
@@ -56,6 +59,9 @@ typedef void	(*worker_events_fn)(const struct ct_event *, size_t n, void *arg);
 struct worker	*worker_new(struct dp_engine *, worker_resolve_fn, void *arg);
 /* Before worker_start only. */
 void		worker_set_events(struct worker *, worker_events_fn, void *arg);
+/* Before worker_start only: the engine's flows go to the kernel through
+ * `f` (the kernel fast path); the worker owns it from now on. */
+void		worker_set_flows(struct worker *, struct fp_flows *f);
 /* Before worker_start only. The port must be open. */
 int		worker_add_port(struct worker *, struct xsk_port *);
 /* Before worker_start only: workers ws[0..n) hand frames to each other;
@@ -70,6 +76,9 @@ void		worker_free(struct worker *);
  * has run (or at once, on this thread, when the worker is not running). */
 void		worker_call(struct worker *, worker_fn fn, void *arg);
 
+/* Bring the engine's counters up to date with the kernel fast path's
+ * (before a snapshot of them). */
+void		worker_sync_flows(struct worker *);
 /* Hand-off counters (a consistent copy, taken on the worker thread). */
 void		worker_stats(struct worker *, struct worker_stats *);
 

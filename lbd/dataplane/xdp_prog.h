@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lbd/dataplane/bpfmaps.h"
 #include "lbd/dataplane/classifier.h"
 
 struct xdp_prog;
@@ -32,20 +33,10 @@ enum xdp_prog_mode xdp_prog_mode(const struct xdp_prog *);
 const char	*xdp_prog_mode_name(enum xdp_prog_mode);
 
 int		xdp_prog_xsk_map_fd(const struct xdp_prog *);
+/* Every frame is ours: the far end of a punt pair (`datapath kernel`). */
+int		xdp_prog_take_all(struct xdp_prog *);
 
-/* Make the ownership maps hold exactly this set: entries not in it are
- * deleted, so a reload removes what it no longer owns; only new or changed
- * entries are written. A key listed twice is one entry (address flags
- * OR-ed). -1 when a map could not take it all (logged, with the map). */
-struct xdp_owned {
-	struct lbd_flow_key	*svcs;
-	uint32_t		 n_svcs;
-	struct lbd_addr_key	*addrs;
-	uint32_t		*addr_flags;
-	uint32_t		 n_addrs;
-	struct lbd_flow_key	*backends;
-	uint32_t		 n_backends;
-};
+/* The ownership maps hold exactly this set (bpfmaps_set_owned). */
 int		xdp_prog_set_owned(struct xdp_prog *, const struct xdp_owned *);
 
 /* Push the dead man's switch forward: alive until `until_ns`

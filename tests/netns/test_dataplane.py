@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""End to end through real interfaces: lbd in its own namespace with the XDP
-classifier and AF_XDP on its front (f0) and back (b0) veths, a client
-behind a router, three backends running real servers (tests/netns/topo.py).
-For routed, snat and dsr, IPv4 and IPv6: 1000 requests split as the
-scheduler says, the address the backend sees, an iperf3 transfer, PMTU
-through a smaller-MTU hop, DSR replies bypassing lbd, routed-mode
-non-service traffic, reload removing a backend, kill -9 and restart, and
-nothing left behind.
+"""End to end through real interfaces: lbd in its own namespace with the
+kernel fast path (TC) on its front (f0) and back (b0) veths and every
+offload on, everywhere; a client behind a router, three backends running
+real servers (tests/netns/topo.py). For routed, snat and dsr, IPv4 and
+IPv6: 1000 requests split as the scheduler says, the address the backend
+sees, an iperf3 transfer from a TSO sender through the fast path (no
+checksum error at any receiver; the traffic in show stat), a busy
+offloaded connection outliving its idle timeout and an idle one expiring
+on time, PMTU through a smaller-MTU hop, DSR replies bypassing lbd,
+routed-mode non-service traffic, reload removing a backend, kill -9 and
+restart, `datapath userspace` starting, and nothing left behind.
 
 usage: test_dataplane.py BUILD_DIR"""
 import json
@@ -27,6 +30,20 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 LBD = os.path.join(BUILD, "lbd", "lbd")
 LBCTL = os.path.join(BUILD, "lbd", "lbctl")
 IPERF_SECONDS = int(os.environ.get("IPERF_SECONDS", "10"))
+IDLE_S = 3          # timeout udp
+UDP_ECHO = ("import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM);"
+            "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0);"
+            "s.bind(('::', 5353))\nwhile True:\n d, a = s.recvfrom(2048);"
+            " s.sendto(d, a)")
+# A UDP client from one port: `n` datagrams `gap` seconds apart; prints how
+# many were answered.
+UDP_CLIENT = ("import socket, sys, time, json; n, gap = int(sys.argv[3]), "
+              "float(sys.argv[4]); s = socket.socket(socket.AF_INET, "
+              "socket.SOCK_DGRAM); s.bind(('', int(sys.argv[2])));"
+              "s.settimeout(1.0); ok = 0\nfor i in range(n):\n"
+              " s.sendto(b'ping %d' % i, (sys.argv[1], 5353))\n try:\n"
+              "  s.recvfrom(100); ok += 1\n except OSError:\n  pass\n"
+              " time.sleep(gap)\nprint(json.dumps({'sent': n, 'ok': ok}))")
 
 
 def backends(port, weights=(1, 1, 1), v6=False):
@@ -35,7 +52,7 @@ def backends(port, weights=(1, 1, 1), v6=False):
         for (b, n), w in zip(BACKENDS, weights))
 
 
-def config(sock, drop_be3=False):
+def config(sock, drop_be3=False, extra=""):
     svc = []
     for fam, v in (("4", V4), ("6", V6)):
         v6 = fam == "6"
@@ -81,12 +98,22 @@ service iperf-dsr{fam} {{
     mode dsr
     scheduler sh
 {backends(5203, v6=v6)}
+}}
+service udp{fam} {{
+    listen {vip} udp 5353
+    mode routed
+    scheduler sh
+{backends(5353, v6=v6)}
 }}""")
+    # A short idle timeout for UDP: a busy offloaded flow must outlive
+    # it (its packets never reach the engine), an idle one must not.
     return f"""global {{
     control-socket {sock}
     interface f0
     interface b0
     garp count 2
+    timeout udp {IDLE_S}s
+    {extra}
 }}
 """ + "".join(svc)
 
@@ -129,6 +156,25 @@ def main():
         except ValueError:
             return {"ok": 0, "fail": n, "by": {}, "errors": {r.stderr: 1}}
 
+    def csum_errors():
+        """TCP/UDP checksum errors counted by every host but lbd's."""
+        n = 0
+        for h in ["client"] + [b for b, _ in BACKENDS]:
+            out = t.nsx(h, "nstat -asz TcpInCsumErrors UdpInCsumErrors "
+                        "Udp6InCsumErrors", check=False).stdout
+            for ln in out.splitlines():
+                f = ln.split()
+                if len(f) >= 2 and f[0].endswith("InCsumErrors"):
+                    n += int(f[1])
+        return n
+
+    def fastpath():
+        try:
+            return (json.loads(lbctl("show", "info", "--json"))
+                    .get("data_plane") or {}).get("fastpath") or {}
+        except ValueError:
+            return {}
+
     def seen(backend):
         with open(t.logs[backend]) as f:
             return [line.strip() for line in f]
@@ -138,6 +184,8 @@ def main():
         for b, _ in BACKENDS:
             t.popen(b, ["iperf3", "-s", "-p", "5203"], stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL)
+            t.popen(b, ["python3", "-c", UDP_ECHO], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL)
         t.start_backends()
         with open(conf, "w") as f:
             f.write(config(sock))
@@ -145,9 +193,15 @@ def main():
               open(logf.name).read())
         info = json.loads(lbctl("show", "info", "--json") or "{}")
         dpi = info.get("data_plane") or {}
-        modes = {i["name"]: i["xdp_mode"] for i in dpi.get("interfaces", [])}
-        check(modes.get("f0") in ("native", "generic") and "b0" in modes,
-              f"show info reports the XDP mode per interface ({modes})", info)
+        punts = {i["name"]: (i.get("punt"), i["xdp_mode"])
+                 for i in dpi.get("interfaces", [])}
+        tcf = t.nsx("lbd", "tc filter show dev f0 ingress").stdout
+        check(dpi.get("datapath") == "kernel" and "lbd_fp_in" in tcf and
+              all(p and m in ("native", "generic") for p, m in punts.values())
+              and len(punts) == 2,
+              f"show info: datapath kernel, the fast path on f0 and b0, their "
+              f"punt pairs' classifiers ({punts})", (info, tcf))
+        csum0 = csum_errors()
         addrs = t.nsx("lbd", "ip -o addr show dev f0").stdout
         check(V4["vip"] in addrs and V6["vip"] in addrs,
               "the VIPs are on the front interface", addrs)
@@ -199,7 +253,10 @@ def main():
         check("of" in conn and "connections shown" in conn,
               "show conn lists connections (bounded)", conn)
 
-        # iperf3 through each mode.
+        # iperf3 through each mode, from a TSO sender: the fast path
+        # carries it, busy past the idle timeout.
+        fp0 = fastpath()
+        moved = {}
         for fam, v in (("4", V4), ("6", V6)):
             for mode, port in (("routed", 5201), ("snat", 5202), ("dsr", 5203)):
                 r = t.nsx("client", f"timeout {IPERF_SECONDS + 15} iperf3 -c "
@@ -208,12 +265,75 @@ def main():
                 try:
                     j = json.loads(r.stdout)
                     bps = j["end"]["sum_received"]["bits_per_second"]
+                    moved[(mode, fam)] = j["end"]["sum_sent"]["bytes"]
                 except (ValueError, KeyError):
                     j, bps = {}, 0
                 check(r.returncode == 0 and bps > 0,
                       f"iperf3 {mode} IPv{fam}: {IPERF_SECONDS}s transfer "
                       f"completes, {bps / 1e9:.2f} Gbit/s",
                       (r.stdout or "")[-400:] + r.stderr)
+        fp1 = fastpath()
+        fwd = fp1.get("forwarded", 0) - fp0.get("forwarded", 0)
+        check(fwd > 0 and fp1.get("flows_installed", 0) >
+              fp0.get("flows_installed", 0) and fp1.get("no_punt", 0) == 0,
+              f"the kernel fast path carried it: {fwd} packets or GSO skbs "
+              f"forwarded by {fp1.get('flows_installed', 0) - fp0.get('flows_installed', 0)} "
+              f"flows, nothing dropped for want of a way to the engine", fp1)
+        csum1 = csum_errors()
+        check(csum1 == csum0, f"no receiver counted a checksum error "
+              f"(TCP/UDP InCsumErrors {csum0} -> {csum1})")
+        st = stat_json()
+        svcs = {x["service"]: x for x in st.get("services", [])}
+        for fam in ("4", "6"):
+            got = svcs.get(f"iperf-routed{fam}", {}).get("bytes_in", 0)
+            want = moved.get(("routed", fam), 0)
+            check(want and got >= want,
+                  f"show stat counts the fast path's traffic: iperf-routed"
+                  f"{fam} bytes_in {got} >= {want} sent by iperf3", svcs.get(
+                      f"iperf-routed{fam}"))
+
+        # UDP, offloaded from its first datagram: a busy flow outlives
+        # the idle timeout (its datagrams never reach the engine, the
+        # kernel's word keeps it); an idle one expires on time and its
+        # flows leave the kernel with it.
+        def udp_entries(port):
+            try:
+                j = json.loads(lbctl("show", "conn", "udp4", "--json"))
+                return [c for c in j.get("connections", [])
+                        if c.get("client") == f"{V4['c']}:{port}"]
+            except ValueError:
+                return []
+        fp0 = fastpath()
+        r = t.nsx("client", f"python3 -c \"{UDP_CLIENT}\" {V4['vip']} 40400 "
+                  f"{int((IDLE_S * 3) / 0.25)} 0.25", check=False)
+        try:
+            j = json.loads(r.stdout)
+        except ValueError:
+            j = {"ok": 0, "error": r.stderr}
+        fp1 = fastpath()
+        check(j.get("ok") == j.get("sent") and fp1.get("forwarded", 0) -
+              fp0.get("forwarded", 0) >= j.get("sent", 1) and
+              len(udp_entries(40400)) == 1,
+              f"a busy UDP flow lives {IDLE_S * 3}s through the kernel past "
+              f"its {IDLE_S}s idle timeout: {j.get('ok')} of {j.get('sent')} "
+              f"answered, one connection throughout", (j, fp1))
+        f_before = fp1.get("flows", 0)
+        t0 = time.time()
+        r = t.nsx("client", f"python3 -c \"{UDP_CLIENT}\" {V4['vip']} 40401 "
+                  "1 0", check=False)
+        here = bool(udp_entries(40401))
+        gone = None
+        while here and time.time() - t0 < IDLE_S + 20:
+            if not udp_entries(40401):
+                gone = time.time() - t0
+                break
+            time.sleep(0.1)
+        f_after = fastpath().get("flows", 0)
+        check(here and gone is not None and gone >= IDLE_S - 0.5 and
+              f_after < f_before + 2,
+              f"an idle UDP flow expires after its {IDLE_S}s timeout "
+              f"({gone and round(gone, 1)}s) and its flows leave the kernel "
+              f"({f_before} -> {f_after})", (r.stdout, fastpath()))
 
         # Routed mode: the backends' gateway is lbd; the kernel still
         # routes what is not a service. The VIP answers ping.
@@ -268,13 +388,13 @@ def main():
         check(r["ok"] == 30 and "be3" not in r["by"],
               "a backend removed by reload gets no new connections", r)
 
-        # kill -9: the classifier stays behind; a new lbd removes it and
+        # kill -9: the fast path stays behind; a new lbd replaces it and
         # forwards again.
         lbd.send_signal(signal.SIGKILL)
         lbd.wait()
-        left = t.nsx("lbd", "ip link show f0").stdout
-        check("xdp" in left, "after kill -9 the classifier is still attached "
-              "(what a crash leaves)", left)
+        left = t.nsx("lbd", "tc filter show dev f0 ingress").stdout
+        check("lbd_fp_in" in left, "after kill -9 the fast path is still "
+              "attached (what a crash leaves)", left)
         os.unlink(sock) if os.path.exists(sock) else None
         ok = start_lbd()
         r = load(V4["vip"], 80, 30) if ok else {"ok": 0}
@@ -286,10 +406,28 @@ def main():
         lbd.wait(10)
         links = t.nsx("lbd", "ip link show").stdout
         addrs = t.nsx("lbd", "ip addr show dev f0").stdout
-        check("xdp" not in links, "after stop no XDP program is attached",
-              links)
+        tcf = (t.nsx("lbd", "tc filter show dev f0 ingress").stdout +
+               t.nsx("lbd", "tc filter show dev b0 ingress").stdout)
+        check("xdp" not in links and "lbd_fp" not in tcf and
+              "lbd" not in links, "after stop no program and no punt pair "
+              "is left", links + tcf)
         check(V4["vip"] not in addrs and V6["vip"] not in addrs,
               "after stop the VIPs are released", addrs)
+
+        # datapath userspace: the XDP classifier and AF_XDP on the
+        # interfaces themselves (for NICs with zero-copy AF_XDP; it needs
+        # complete checksums from its neighbours, so no traffic here).
+        with open(conf, "w") as f:
+            f.write(config(sock, extra="datapath userspace"))
+        ok = start_lbd()
+        info = json.loads(lbctl("show", "info", "--json") or "{}")
+        dpi = info.get("data_plane") or {}
+        links = t.nsx("lbd", "ip link show f0").stdout
+        check(ok and dpi.get("datapath") == "userspace" and "xdp" in links,
+              "datapath userspace: the classifier on f0, show info says so",
+              (dpi, links))
+        lbd.send_signal(signal.SIGTERM)
+        lbd.wait(10)
     finally:
         if lbd is not None and lbd.poll() is None:
             lbd.kill()

@@ -1,0 +1,40 @@
+/*
+ * tcprog — the kernel fast path's programs (fastpath.bpf.c) in the kernel:
+ * loaded once, attached with libbpf's TC API (clsact ingress, direct
+ * action; netlink, so kernels without tcx work too) to every data
+ * interface and to the near end of each internal punt pair, and the maps
+ * lbd writes: flows, interfaces, ownership, the dead man's switch.
+ */
+#ifndef LBD_DATAPLANE_TCPROG_H
+#define LBD_DATAPLANE_TCPROG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lbd/dataplane/bpfmaps.h"
+#include "lbd/dataplane/fastpath.h"
+
+struct tcprog;
+
+/* Load the programs with room for `flows` flows. NULL with `err` set. */
+struct tcprog	*tcprog_open(uint32_t flows, char *err, size_t errlen);
+/* Detach everywhere it is attached, then free. */
+void		 tcprog_close(struct tcprog *);
+/* lbd_fp_in on data interface `ifindex`, its punts to `punt_ifindex`. */
+int		 tcprog_attach_data(struct tcprog *, int ifindex, int punt_ifindex,
+		    char *err, size_t errlen);
+/* lbd_fp_out on the near end `ifindex` of a pair, out of `data_ifindex`. */
+int		 tcprog_attach_punt(struct tcprog *, int ifindex, int data_ifindex,
+		    char *err, size_t errlen);
+/* Remove lbd's TC programs from `ifindex` (left by an earlier lbd): how
+ * many were there. */
+int		 tcprog_remove_stale(int ifindex);
+int		 tcprog_set_owned(struct tcprog *, const struct xdp_owned *);
+int		 tcprog_set_alive(struct tcprog *, uint64_t until_ns);
+void		 tcprog_stats(const struct tcprog *, uint64_t out[LBD_FP__COUNT]);
+int		 tcprog_flows_fd(const struct tcprog *);
+/* Can this kernel run it at all (clsact, cls_bpf, the helpers)? The
+ * reason when not. */
+bool		 tcprog_supported(char *why, size_t len);
+
+#endif /* LBD_DATAPLANE_TCPROG_H */
