@@ -237,6 +237,19 @@ tcprog_flows_fd(const struct tcprog *t)
 	return t->fd_flows;
 }
 
+int
+tcprog_prog_fd(const struct tcprog *t, bool out)
+{
+	return out ? t->fd_out : t->fd_in;
+}
+
+int
+tcprog_route(struct tcprog *t, int ifindex, int to, bool data)
+{
+	return set_if(t, ifindex, (uint32_t)to, data ? LBD_FP_IF_DATA :
+	    LBD_FP_IF_PUNT);
+}
+
 bool
 tcprog_supported(char *why, size_t len)
 {

@@ -33,6 +33,11 @@ int		 tcprog_set_owned(struct tcprog *, const struct xdp_owned *);
 int		 tcprog_set_alive(struct tcprog *, uint64_t until_ns);
 void		 tcprog_stats(const struct tcprog *, uint64_t out[LBD_FP__COUNT]);
 int		 tcprog_flows_fd(const struct tcprog *);
+/* The programs (lbd_fp_out when `out`) and the interface map, for tests
+ * that run them with BPF_PROG_TEST_RUN: frames of `ifindex` go to `to`
+ * (a data interface's punts when `data`, else a pair's way out). */
+int		 tcprog_prog_fd(const struct tcprog *, bool out);
+int		 tcprog_route(struct tcprog *, int ifindex, int to, bool data);
 /* Can this kernel run it at all (clsact, cls_bpf, the helpers)? The
  * reason when not. */
 bool		 tcprog_supported(char *why, size_t len);

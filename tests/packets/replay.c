@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../unit/topo.h"
+#include "golden.h"
 #include "pcap.h"
 
 static int n_tests, n_failed;
@@ -52,23 +53,6 @@ hexdiff(const uint8_t *a, uint32_t na, const uint8_t *b, uint32_t nb)
 		}
 }
 
-static bool
-parse_service(const char *line, struct dp_service *s)
-{
-	char mode[16], proto[8];
-	int family, port, bport, nb;
-	enum dp_mode m;
-
-	if (sscanf(line, "service mode=%15s family=%d proto=%7s port=%d bport=%d "
-	    "backends=%d", mode, &family, proto, &port, &bport, &nb) != 6)
-		return false;
-	m = strcmp(mode, "routed") == 0 ? DP_MODE_ROUTED :
-	    strcmp(mode, "snat") == 0 ? DP_MODE_SNAT : DP_MODE_DSR;
-	*s = mk_service(family, strcmp(proto, "tcp") == 0 ? 6 : 17,
-	    (uint16_t)port, m, DP_SCHED_RR, nb, (uint16_t)bport);
-	return true;
-}
-
 static void
 run_case(const char *dir, const char *outdir, const char *name)
 {
@@ -88,7 +72,7 @@ run_case(const char *dir, const char *outdir, const char *name)
 	snprintf(p, sizeof(p), "%s/%s.actual.pcap", outdir, name);
 	act = pcap_create(p);
 	if (ex == NULL || in == NULL || out == NULL || act == NULL ||
-	    fgets(line, sizeof(line), ex) == NULL || !parse_service(line, &svc)) {
+	    fgets(line, sizeof(line), ex) == NULL || !golden_service(line, &svc)) {
 		tap(false, "%s: fixture files readable", name);
 		return;
 	}
