@@ -164,14 +164,14 @@ $(B)/tests/unit/test_stats: tests/unit/test_stats.c $(B)/lbd/stats.o $(COMP_LIBS
 
 PACKET_BINS := $(B)/tests/packets/gen $(B)/tests/packets/replay
 
-$(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/packets/golden.h tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE) $(LIBBASE)
+$(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/packets/golden.h tests/packets/tap.h tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE) $(LIBBASE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(LIBENGINE) $(LIBBASE) -lm
 
 # The fast path against the engine (BPF_PROG_TEST_RUN; root).
 FP_TEST_OBJS := $(B)/lbd/dataplane/tcprog.o $(B)/lbd/dataplane/bpfmaps.o \
                 $(B)/lbd/dataplane/bpf_objs.o $(B)/lbd/dataplane/flows.o
-$(B)/tests/packets/fastpath: tests/packets/fastpath.c tests/packets/pcap.h tests/packets/golden.h tests/unit/topo.h tests/unit/pktgen.h $(FP_TEST_OBJS) $(LIBENGINE) $(LIBBASE)
+$(B)/tests/packets/fastpath: tests/packets/fastpath.c tests/packets/pcap.h tests/packets/golden.h tests/packets/tap.h tests/unit/topo.h tests/unit/pktgen.h $(FP_TEST_OBJS) $(LIBENGINE) $(LIBBASE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-unused-function $(LDFLAGS) -o $@ $< $(FP_TEST_OBJS) $(LIBENGINE) $(LIBBASE) -lbpf -lm
 PACKET_BINS += $(B)/tests/packets/fastpath

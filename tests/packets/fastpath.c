@@ -35,27 +35,9 @@
 #include "lbd/engine/parse.h"
 #include "golden.h"
 #include "pcap.h"
+#include "tap.h"
 
-static int n_tests, n_failed;
 static int fwd_total, punt_total;
-
-static void
-tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (!ok)
-		n_failed++;
-	printf("%s %d - ", ok ? "ok" : "not ok", n_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 struct rig {
 	struct tcprog		*tc;

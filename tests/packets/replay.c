@@ -17,27 +17,9 @@
 #include "../unit/topo.h"
 #include "golden.h"
 #include "pcap.h"
+#include "tap.h"
 
-static int n_tests, n_failed;
 static bool batch_mode;		/* --batch: each case as one dp_process_batch() */
-
-static void
-tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_tests++;
-	if (!ok)
-		n_failed++;
-	printf("%s %d - ", ok ? "ok" : "not ok", n_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static void
 hexdiff(const uint8_t *a, uint32_t na, const uint8_t *b, uint32_t nb)
