@@ -14,17 +14,16 @@ backends on a bridge. For each system below, in one run, IPv4:
   haproxy      HAProxy in TCP mode with splice, source address = SNAT address
                (the one-arm peer)
   lbd-routed, lbd-snat, lbd-dsr
-               lbd with the XDP classifier and AF_XDP on f0 and b0
+               lbd as installed (datapath auto: the kernel fast path on f0
+               and b0, the engine behind its punt pairs)
 
-it measures bulk TCP throughput (iperf3, 1 and 4 streams) and the
-new-connection rate (bench/connrate: one request per connection, 100 in
-flight). The table is run twice: with the veths' default offloads (the kernel
-paths carry 64 KiB GSO segments) and with TSO/GSO/GRO and checksum offload off
-everywhere (frame for frame). Attaching XDP to a veth already turns GSO off on
-its peer, and lbd needs complete checksums from the senders next to it, so in
-the default-offloads run the two veths that hand frames to lbd (wan's w1 and
-the backends' e0) keep transmit checksumming off while lbd runs — see
-docs/BENCHMARKS.md.
+it measures bulk TCP throughput (iperf3, 1 and 4 streams), the CPU time the
+whole machine spent per GB those transfers moved (client, router, the node
+and the backends alike: /proc/stat), and the new-connection rate
+(bench/connrate: one request per connection, 100 in flight). The table is
+run twice: with the veths' default offloads on every interface, neighbours
+included (the kernel paths carry 64 KiB GSO segments), and with TSO/GSO/GRO
+and checksum offload off everywhere (frame for frame).
 
 Prints the tables and, last:
   e2e: routed_vs_nft_gbps=… snat_vs_haproxy_gbps=… routed_vs_nft_cps=…
@@ -84,8 +83,6 @@ TARGET = {
     "lbd-snat": (VIP, 5202, 8080),
     "lbd-dsr": (VIP, 5203, 9090),
 }
-# The veths whose frames lbd receives; see the docstring.
-TO_LBD = {("wan", "w1")} | {(b, "e0") for b, _ in BACKENDS}
 
 
 def servers(port):
@@ -181,14 +178,10 @@ class Bench:
                 out.append((n, line.split(":")[1].strip().split("@")[0]))
         return out
 
-    def offloads(self, on, for_lbd=False):
+    def offloads(self, on):
+        flags = "tx on tso on gso on gro on" if on else \
+            "tx off tso off gso off gro off"
         for n, dev in self.veths():
-            if not on:
-                flags = "tx off tso off gso off gro off"
-            elif for_lbd and (n, dev) in TO_LBD:
-                flags = "tx off gso on gro on"
-            else:
-                flags = "tx on tso on gso on gro on"
             self.t.nsx(n, f"ethtool -K {dev} {flags}", check=False)
 
     # -- the systems under test ------------------------------------------
@@ -217,7 +210,6 @@ class Bench:
                 raise RuntimeError("haproxy did not start: " +
                                    open(log.name).read()[-2000:])
         elif system.startswith("lbd-") and self.lbd is None:
-            self.offloads(on, for_lbd=True)
             conf = os.path.join(self.tmp, "lbd.conf")
             open(conf, "w").write(lbd_config(self.sock, snat_addr(system, on)))
             log = open(os.path.join(self.tmp, "lbd.log"), "a")
@@ -252,7 +244,6 @@ class Bench:
         elif system == "lbd-dsr":
             self.stop(self.lbd)
             self.lbd = None
-            self.offloads(on)
         # Conntrack and neighbour state from one system must not help or
         # hurt the next.
         t.nsx("lbd", "sh -c 'command -v conntrack >/dev/null && conntrack -F'",
@@ -301,12 +292,17 @@ class Bench:
 
     # -- the measurements ------------------------------------------------
     def iperf(self, host, port, streams):
+        """Gbit/s received, bytes received, and the CPU seconds the whole
+        machine was busy meanwhile."""
+        c0 = cpu_busy()
         r = self.t.nsx("client", f"timeout {SECONDS + 20} iperf3 -c {host} -p {port} "
                        f"-t {SECONDS} -P {streams} -J", check=False)
+        cpu = cpu_busy() - c0
         try:
-            return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"] / 1e9
+            end = json.loads(r.stdout)["end"]["sum_received"]
+            return end["bits_per_second"] / 1e9, end["bytes"], cpu
         except (ValueError, KeyError):
-            return 0.0
+            return 0.0, 0, cpu
 
     def counters(self, ns, names):
         r = self.t.nsx(ns, "nstat -asz", check=False)
@@ -358,8 +354,9 @@ class Bench:
         for s in [x for x in SYSTEMS if not ONLY or x in ONLY]:
             host, bp, cp = TARGET[s]
             self.setup(s, on)
-            g1 = self.iperf(host, bp, 1)
-            g4 = self.iperf(host, bp, 4)
+            g1, n1, c1 = self.iperf(host, bp, 1)
+            g4, n4, c4 = self.iperf(host, bp, 4)
+            spg = (c1 + c4) / ((n1 + n4) / 1e9) if n1 + n4 else 0.0
             before = self.tcp_state()
             if cp is None:
                 cps, fail = 0.0, 0
@@ -376,13 +373,20 @@ class Bench:
                 print(f"-- perf, lbd-routed, offloads {'on' if on else 'off'}")
                 self.perf(host, bp)
             self.teardown(s, on)
-            rows[s] = (g1, g4, cps, fail)
-            print(f"  {s:<11} {g1:7.2f} {g4:7.2f} {cps:9.0f} {fail:6d}   "
+            rows[s] = (g1, g4, cps, fail, spg)
+            print(f"  {s:<11} {g1:7.2f} {g4:7.2f} {spg:7.2f} {cps:9.0f} {fail:6d}   "
                   f"{' '.join(f'{k}={v}' for k, v in sorted(tcp.items()))}",
                   flush=True)
         self.stop(self.lbd)
         self.lbd = None
         return rows
+
+
+def cpu_busy():
+    """Seconds all CPUs spent on anything but idle and iowait."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def ratio(a, b):
@@ -416,8 +420,9 @@ def main():
         for on in (True, False):
             print(f"\noffloads {'default (TSO/GSO/GRO on)' if on else 'off'}, "
                   f"{SECONDS}s per figure, IPv4")
-            print(f"  {'system':<11} {'1 strm':>7} {'4 strm':>7} {'conn/s':>9} "
-                  f"{'fails':>6}   (Gbit/s; TCP counters the conn/s run moved)")
+            print(f"  {'system':<11} {'1 strm':>7} {'4 strm':>7} {'CPU s/GB':>7} "
+                  f"{'conn/s':>9} {'fails':>6}   (Gbit/s; CPU: whole machine "
+                  "over both transfers; TCP counters the conn/s run moved)")
             results[on] = b.run(on)
         if not ONLY:
             print()

@@ -27,8 +27,10 @@ def table(lbd_bin):
     return {r[0] for r in rows}, {r[1] for r in rows}
 
 
-def numbers(obj, path=""):
-    """(key, path) of every number in a JSON document."""
+def numbers(obj, names, path=""):
+    """(key, path) of every number in a JSON document. An object of numbers
+    only is a family of counts by reason or state (the family is its key),
+    unless each of its keys is a value of the table (show info's fastpath)."""
     if isinstance(obj, dict):
         for k, v in obj.items():
             if k in SETTINGS:
@@ -39,14 +41,14 @@ def numbers(obj, path=""):
                 yield k, path + "." + k
             elif isinstance(v, dict) and v and all(
                     isinstance(x, int) and not isinstance(x, bool)
-                    for x in v.values()):
+                    for x in v.values()) and not set(v) <= names:
                 # Counts by reason or state: the family is the key.
                 yield k, path + "." + k + "{}"
             else:
-                yield from numbers(v, path + "." + k)
+                yield from numbers(v, names, path + "." + k)
     elif isinstance(obj, list):
         for x in obj:
-            yield from numbers(x, path + "[]")
+            yield from numbers(x, names, path + "[]")
 
 
 def check_scrape(net, node, port, shows):
@@ -73,7 +75,7 @@ def check_scrape(net, node, port, shows):
         except ValueError:
             strays.append(f"{cmd}: not JSON")
             continue
-        for key, where in numbers(doc, cmd):
+        for key, where in numbers(doc, names, cmd):
             # show errors has the data plane's drops by reason at its top.
             flat = cmd == "show errors" or where.startswith("show stat.errors")
             if key in NOT_VALUES or key in names or (

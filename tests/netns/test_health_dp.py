@@ -58,6 +58,11 @@ def config(sock):
         service("reset", 7001, ECHO_PORT, "snat", "on-backend-down reset")
 
 
+def fastpath(n):
+    """The kernel fast path's counters (show info)."""
+    return (n.json("show", "info").get("data_plane") or {}).get("fastpath") or {}
+
+
 def main():
     n = Single(BUILD)
     holds = []
@@ -77,6 +82,11 @@ def main():
                sum(b.get("active", 0) for k, b in n.backends().items()
                    if k.startswith(("keep/", "reset/"))) >= 2 * HOLD_N, 10)
         n.wait(lambda: False, 1.5)     # lines flow for a while
+        fp0 = fastpath(n)
+        check(fp0.get("flows", 0) >= 4 * HOLD_N and fp0.get("forwarded", 0) > 0,
+              f"the {2 * HOLD_N} long-lived connections are in the kernel's "
+              f"flow table ({fp0.get('flows')} flows, two per connection; "
+              f"{fp0.get('forwarded')} packets forwarded there)", fp0)
 
         n.stop_health("be2")
         down = n.wait(lambda: all(n.backends().get(f"{s}/be2", {})
@@ -87,6 +97,7 @@ def main():
               f"health server of be2 killed: down in every service after "
               f"{(down or 0) * 1000:.0f} ms (fall x interval + timeout = "
               f"{bound * 1000:.0f} ms)", n.ctl("show", "health"))
+        fpd = fastpath(n)
 
         n.clear_seen()
         r = Single.result(n.client("client.py", "requests", V4["vip"], 80, 300))
@@ -117,6 +128,13 @@ def main():
         st = n.backends()
         check(st.get("reset/be2", {}).get("active") == 0,
               "the reset connections left the table", st.get("reset/be2"))
+        gone = fp0.get("flows", 0) - fpd.get("flows", 0)
+        check(gone >= 2 * (HOLD_N // 3) and
+              fpd.get("unloaded", 0) - fp0.get("unloaded", 0) >= HOLD_N // 3,
+              f"and the kernel's: {gone} flows removed as be2 went down (two "
+              f"for each of its {HOLD_N // 3} reset connections; their "
+              "packets since then reached the engine, which reset them)",
+              (fp0, fpd))
 
         n.start_health("be2")
         back = n.wait(lambda: n.backends().get("web/be2", {}).get("state") ==

@@ -86,6 +86,10 @@ def main():
                  for name, port, _, _ in SERVICES if name.startswith("echo")}
         procs += list(loads.values()) + list(holds.values())
         n.wait(lambda: False, 1.5)
+        fp = (n.json("show", "info").get("data_plane") or {}).get("fastpath") or {}
+        check(fp.get("flows", 0) >= len(holds) * HOLD_N,
+              f"the long-lived connections are in the kernel's flow table "
+              f"({fp.get('flows')} flows) before the reloads", fp)
 
         def reload(text, via_signal=False):
             n.write_conf(text)

@@ -62,6 +62,15 @@ def sync_info(net, node):
         return {}
 
 
+def fastpath(net, node):
+    """`node`'s kernel fast-path counters (show info)."""
+    try:
+        j = json.loads(net.ctl(node, "show", "info", "--json"))
+        return j["data_plane"]["fastpath"] or {}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
 def conn_table(net, node):
     """The echo services' entries in `node`'s connection table."""
     try:
@@ -173,6 +182,11 @@ def main():
         check_scrape(net, "n1", METRICS, ("show info", "show stat",
                      "show errors", "show vrrp", "show sync", "show health"))
         time.sleep(1)
+        fp1 = fastpath(net, "n1")
+        check(fp1.get("flows", 0) >= ALL and fastpath(net, "n2").get(
+              "flows", -1) == 0,
+              f"the master runs the {ALL} connections in its kernel fast path "
+              f"({fp1.get('flows')} flows), the standby none", fp1)
         t0 = time.time()
         net.stop("n1", signal.SIGKILL)
         took = net.wait(lambda: master_both(net, "n2"), 3)
@@ -180,6 +194,11 @@ def main():
               f"({(took or 0) * 1000:.0f} ms)")
         time.sleep(1.5)
         served = sync_info(net, "n2")
+        fp2 = fastpath(net, "n2")
+        check(fp2.get("offloaded", 0) >= ALL and fp2.get("flows", 0) >= ALL,
+              f"n2 put the mirrored connections in its fast path as their "
+              f"packets came ({fp2.get('offloaded')} offloaded, "
+              f"{fp2.get('flows')} flows)", fp2)
 
         # Failback: n1 returns (higher priority, preempt on). It takes the
         # group back only once n2's bulk resync has given it every
@@ -195,6 +214,17 @@ def main():
               f"n1 resyncs ({s1.get('applied')} connections from n2), then "
               f"preempts ({(took or 0) * 1000:.0f} ms after its start)",
               (s1, log1[-1500:]))
+        # n1 runs them in its kernel again; n2 took its flows out when n1's
+        # word made the connections n1's.
+        back = net.wait(lambda: fastpath(net, "n1").get("offloaded", 0) >= ALL
+                        and fastpath(net, "n2").get("flows", -1) == 0, 3,
+                        step=0.1)
+        fp1 = fastpath(net, "n1")
+        check(back is not None,
+              f"after the failback n1 runs the connections in its fast path "
+              f"({fp1.get('offloaded')} offloaded), n2's flows are gone",
+              (fp1, fastpath(net, "n2")))
+
         for (mode, _, n), hold in zip(MODES, holds):
             r = hold_results(hold)
             check(r.get("errors") == {} and r.get("ok") == r.get("lines") and

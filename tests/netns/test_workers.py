@@ -8,7 +8,10 @@ scheduler's (each worker runs its own round robin: within one per worker);
 both workers receive, frames are handed to the owner of their connection
 and none is lost on the way; iperf3 with four streams; path MTU through a
 1280-byte hop (the ICMP errors steered to the owner). `workers 4` on three
-queues runs three, with a warning. Nothing is left behind.
+queues: in the kernel data path (the default) the punt pairs get a queue per
+worker, so it runs four; with `datapath userspace` the workers read the
+interfaces' own queues, so it runs three, with a warning. Nothing is left
+behind.
 
 usage: test_workers.py BUILD_DIR"""
 import json
@@ -38,7 +41,7 @@ def backends(port, v6=False):
         for b, n in BACKENDS)
 
 
-def config(sock, workers):
+def config(sock, workers, datapath="auto"):
     svc = []
     for fam, v in (("4", V4), ("6", V6)):
         v6 = fam == "6"
@@ -59,6 +62,7 @@ service {name}{fam} {{
     return f"""global {{
     control-socket {sock}
     workers {workers}
+    datapath {datapath}
     interface f0
     interface b0
     garp count 2
@@ -84,10 +88,10 @@ def main():
         except ValueError:
             return {}
 
-    def start_lbd(workers):
+    def start_lbd(workers, datapath="auto"):
         nonlocal lbd
         with open(conf, "w") as f:
-            f.write(config(sock, workers))
+            f.write(config(sock, workers, datapath))
         lbd = t.popen("lbd", [LBD, "-d", "-f", conf], stdout=logf,
                       stderr=subprocess.STDOUT)
         for _ in range(100):
@@ -117,8 +121,11 @@ def main():
               open(logf.name).read())
         dpi = jctl("show", "info").get("data_plane") or {}
         queues = {i["name"]: i["queues"] for i in dpi.get("interfaces", [])}
-        check(dpi.get("workers") == W and queues == {"f0": QUEUES, "b0": QUEUES},
-              f"show info: {dpi.get('workers')} workers, queues {queues}", dpi)
+        punts = [i.get("punt") for i in dpi.get("interfaces", [])]
+        check(dpi.get("datapath") == "kernel" and dpi.get("workers") == W and
+              queues == {"f0": W, "b0": W} and all(punts),
+              f"show info: kernel data path, {dpi.get('workers')} workers, "
+              f"a queue per worker on the punt pairs {punts}: {queues}", dpi)
         time.sleep(0.5)
 
         for fam, v in (("4", V4), ("6", V6)):
@@ -185,14 +192,32 @@ def main():
         stop_lbd()
         check(lbd.returncode == 0, "lbd stops cleanly", lbd.returncode)
 
-        # More workers than queues: as many as there are queues.
+        # More workers than the interfaces have queues. The kernel data path
+        # reads the punt pairs, made with a queue per worker: all four run.
         check(start_lbd(4), "lbd starts with workers 4", open(logf.name).read())
         dpi = jctl("show", "info").get("data_plane") or {}
+        check(dpi.get("workers") == 4,
+              f"kernel data path: workers 4 on {QUEUES}-queue interfaces runs "
+              f"{dpi.get('workers')} (the punt pairs have a queue each)", dpi)
+        r = load(V4["vip"], 8080, 100)
+        check(r["ok"] == 100, "and serves", r)
+        stop_lbd()
+
+        # The userspace data path reads the interfaces' own queues: as many
+        # workers as there are queues. It forwards what it receives as it is,
+        # so the senders' checksums must be complete (a veth's are not unless
+        # transmit checksumming is off; a NIC's always are).
+        for ns, dev in [("client", "c0")] + [(b, "e0") for b, _ in BACKENDS]:
+            t.nsx(ns, f"ethtool -K {dev} tx off", check=False)
+        check(start_lbd(4, "userspace"), "lbd starts with workers 4, datapath "
+              "userspace", open(logf.name).read())
+        dpi = jctl("show", "info").get("data_plane") or {}
         log = open(logf.name).read()
-        check(dpi.get("workers") == QUEUES and
+        check(dpi.get("datapath") == "userspace" and
+              dpi.get("workers") == QUEUES and
               f"running {QUEUES} worker(s)" in log,
-              f"workers 4 on {QUEUES} queues runs {dpi.get('workers')}, and "
-              "says so", log[-600:])
+              f"userspace data path: workers 4 on {QUEUES} queues runs "
+              f"{dpi.get('workers')}, and says so", log[-600:])
         r = load(V4["vip"], 8080, 100)
         check(r["ok"] == 100, "and serves", r)
         stop_lbd()
