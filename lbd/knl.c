@@ -14,6 +14,7 @@
 #include <netlink/cache.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
+#include <netlink/route/classifier.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/veth.h>
@@ -479,6 +480,26 @@ knl_link_del(struct knl *n, int ifindex)
 	rc = rtnl_link_delete(n->req, l);
 	rtnl_link_put(l);
 	return rc < 0 ? -1 : 0;
+}
+
+int
+knl_tc_filters(struct knl *n, int ifindex)
+{
+	const uint32_t parents[] = {
+		TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+		TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
+	};
+	int total = 0;
+
+	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++) {
+		struct nl_cache *c;
+
+		if (rtnl_cls_alloc_cache(n->req, ifindex, parents[i], &c) < 0)
+			return -1;
+		total += nl_cache_nitems(c);
+		nl_cache_free(c);
+	}
+	return total;
 }
 
 static void

@@ -73,5 +73,8 @@ int		knl_link_del(struct knl *, int ifindex);
  * link named `a` is deleted first. The ifindexes, or -1. */
 int		knl_veth_add(struct knl *, const char *a, const char *b,
 		    uint32_t queues, uint32_t mtu, int *ifindex_a, int *ifindex_b);
+/* TC filters on `ifindex`'s clsact, ingress and egress together; -1 if
+ * the kernel cannot say. */
+int		knl_tc_filters(struct knl *, int ifindex);
 
 #endif /* LBD_KNL_H */

@@ -257,8 +257,18 @@ dp_ifaces_open(struct dataplane *p, const struct conf *c, char *err,
 void
 dp_ifaces_close(struct dataplane *p)
 {
+	bool made[DP_MAX_IF];
+
+	for (uint32_t i = 0; i < DP_MAX_IF; i++)
+		made[i] = p->ifs.v[i].ifindex > 0 &&
+		    tcprog_made_clsact(p->ifs.tc, p->ifs.v[i].ifindex);
 	tcprog_close(p->ifs.tc);
 	p->ifs.tc = NULL;
+	/* A clsact lbd added goes too, unless someone put a filter of
+	 * theirs on it meanwhile. */
+	for (uint32_t i = 0; i < DP_MAX_IF; i++)
+		if (made[i] && knl_tc_filters(p->knl.nl, p->ifs.v[i].ifindex) == 0)
+			tcprog_clsact_drop(p->ifs.v[i].ifindex);
 	for (uint32_t i = 0; i < DP_MAX_IF; i++) {
 		struct dp_if *di = &p->ifs.v[i];
 

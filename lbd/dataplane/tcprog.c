@@ -97,6 +97,17 @@ fail:
 	return NULL;
 }
 
+/* Whether lbd's filter (handle and priority) is on `ifindex`'s ingress. */
+static bool
+ours_there(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+	    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
+
+	return bpf_tc_query(&hook, &opts) == 0;
+}
+
 static int
 attach(struct tcprog *t, int ifindex, int prog_fd, char *err, size_t errlen)
 {
@@ -118,7 +129,8 @@ attach(struct tcprog *t, int ifindex, int prog_fd, char *err, size_t errlen)
 		snprintf(err, errlen, "clsact: %s", strerror(-rc));
 		return -1;
 	}
-	a->hook_created = rc == 0;
+	/* One a killed lbd made counts as ours (its filter is still on it). */
+	a->hook_created = rc == 0 || ours_there(ifindex);
 	if ((rc = bpf_tc_attach(&hook, &opts)) != 0) {
 		snprintf(err, errlen, "attach the TC program: %s", strerror(-rc));
 		if (a->hook_created)
@@ -167,11 +179,7 @@ detach(const struct attached *a)
 	    .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
 
-	/* A clsact we made goes whole; in one that was there, only ours. */
-	if (a->hook_created)
-		(void)bpf_tc_hook_destroy(&hook);
-	else
-		(void)bpf_tc_detach(&hook, &opts);
+	(void)bpf_tc_detach(&hook, &opts);
 }
 
 void
@@ -183,6 +191,26 @@ tcprog_close(struct tcprog *t)
 		detach(&t->at[i]);
 	bpf_object__close(t->obj);
 	free(t);
+}
+
+bool
+tcprog_made_clsact(const struct tcprog *t, int ifindex)
+{
+	for (uint32_t i = 0; t != NULL && i < t->n_at; i++)
+		if (t->at[i].ifindex == ifindex)
+			return t->at[i].hook_created;
+	return false;
+}
+
+void
+tcprog_clsact_drop(int ifindex)
+{
+	/* Both attach points: libbpf deletes the qdisc only then (ingress
+	 * alone would flush its filters and keep it). */
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+	    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	(void)bpf_tc_hook_destroy(&hook);
 }
 
 int

@@ -18,8 +18,13 @@ struct tcprog;
 
 /* Load the programs with room for `flows` flows. NULL with `err` set. */
 struct tcprog	*tcprog_open(uint32_t flows, char *err, size_t errlen);
-/* Detach everywhere it is attached, then free. */
+/* Take lbd's filter off everywhere it is attached, then free. */
 void		 tcprog_close(struct tcprog *);
+/* Whether the clsact qdisc on `ifindex` was made by lbd (none was there,
+ * or a killed lbd's filter was on it), and dropping one: the caller drops what it made once no filter
+ * is left on it, so nobody else's filter goes with it. */
+bool		 tcprog_made_clsact(const struct tcprog *, int ifindex);
+void		 tcprog_clsact_drop(int ifindex);
 /* lbd_fp_in on data interface `ifindex`, its punts to `punt_ifindex`. */
 int		 tcprog_attach_data(struct tcprog *, int ifindex, int punt_ifindex,
 		    char *err, size_t errlen);

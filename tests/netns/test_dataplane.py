@@ -408,9 +408,13 @@ def main():
         addrs = t.nsx("lbd", "ip addr show dev f0").stdout
         tcf = (t.nsx("lbd", "tc filter show dev f0 ingress").stdout +
                t.nsx("lbd", "tc filter show dev b0 ingress").stdout)
+        qd = (t.nsx("lbd", "tc qdisc show dev f0").stdout +
+              t.nsx("lbd", "tc qdisc show dev b0").stdout)
         check("xdp" not in links and "lbd_fp" not in tcf and
-              "lbd" not in links, "after stop no program and no punt pair "
-              "is left", links + tcf)
+              "lbd" not in links and "clsact" not in qd, "after stop no "
+              "program, no clsact qdisc and no punt pair is left (also "
+              "after a restart that took over a killed lbd's)",
+              links + tcf + qd)
         check(V4["vip"] not in addrs and V6["vip"] not in addrs,
               "after stop the VIPs are released", addrs)
 
