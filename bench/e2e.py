@@ -53,6 +53,22 @@ CONC = 100
 VIP = V4["vip"]
 
 
+SNAT_POOL = 4   # lbd's snat-pool: addresses from snat_addr on, 10 apart
+
+
+def snat_pool(system, on):
+    """lbd's pool. One address gives 64,512 ports per backend, held for
+    the 60 s of TIME_WAIT (operator guide): about 1,075 new connections/s
+    per backend over a minute, 6,450/s within a 10 s run. Three backends
+    at 20,000 connections/s need more than that in 10 s, so lbd gets
+    what an operator would give it at this rate: four addresses. (HAProxy
+    keeps one; its kernel does not hold ports for the backends'
+    TIME_WAIT.)"""
+    base = snat_addr(system, on)
+    head, last = base.rsplit(".", 1)
+    return [f"{head}.{int(last) + 10 * i}" for i in range(SNAT_POOL)]
+
+
 def snat_addr(system, on):
     """A SNAT address per system and offload round. The backends hold each
     connection's 4-tuple in TIME_WAIT for 60 s (the server closes first);
@@ -63,6 +79,8 @@ def snat_addr(system, on):
     return f"10.91.2.{100 + (system != 'haproxy') + (0 if on else 2)}"
 SYSTEMS = ["direct", "nft", "tc-dnat", "haproxy", "lbd-routed", "lbd-snat",
            "lbd-dsr"]
+# E2E_WORKERS=N runs lbd with N workers (default 1).
+WORKERS = int(os.environ.get("E2E_WORKERS", "1"))
 # E2E_SYSTEMS=lbd-routed,lbd-snat runs a subset (no summary line then).
 ONLY = [x for x in os.environ.get("E2E_SYSTEMS", "").split(",") if x]
 # TCP counters read around each connection-rate run: a SYN the client had
@@ -98,7 +116,7 @@ def lbd_config(sock, snat):
     for mode, ip, cp, bip, bcp in (("routed", 5201, 80, 5201, 80),
                                    ("snat", 5202, 8080, 5201, 80),
                                    ("dsr", 5203, 9090, 5203, 9090)):
-        pool = f"    snat-pool {snat}\n" if mode == "snat" else ""
+        pool = f"    snat-pool {' '.join(snat)}\n" if mode == "snat" else ""
         svc += f"""
 service bulk-{mode} {{
     listen {VIP} tcp {ip}
@@ -118,6 +136,7 @@ service rate-{mode} {{
     interface f0
     interface b0
     conn-table-size 1048576
+    workers {WORKERS}
 }}
 {svc}"""
 
@@ -211,7 +230,7 @@ class Bench:
                                    open(log.name).read()[-2000:])
         elif system.startswith("lbd-") and self.lbd is None:
             conf = os.path.join(self.tmp, "lbd.conf")
-            open(conf, "w").write(lbd_config(self.sock, snat_addr(system, on)))
+            open(conf, "w").write(lbd_config(self.sock, snat_pool(system, on)))
             log = open(os.path.join(self.tmp, "lbd.log"), "a")
             self.lbd = t.popen("lbd", [LBD, "-d", "-f", conf], stdout=log,
                                stderr=subprocess.STDOUT)
@@ -341,9 +360,23 @@ class Bench:
                              stderr=subprocess.DEVNULL)
         out = fn(*args)
         p.wait()
-        r = subprocess.run(["perf", "report", "-i", data, "--no-children",
-                            "--sort", "comm,dso,sym", "--stdio", "-g", "none",
-                            "--percent-limit", "1.5"], capture_output=True, text=True)
+
+        def report(*extra):
+            r = subprocess.run(["perf", "report", "-i", data, "--no-children",
+                                "--stdio", "-g", "none", *extra],
+                               capture_output=True, text=True)
+            print("\n".join(line for line in r.stdout.splitlines()
+                            if line and not line.startswith("#")))
+        print("   by thread:")
+        report("--sort", "comm", "--percent-limit", "2")
+        print("   lbd-worker, by symbol (self):")
+        report("--comms", "lbd-worker", "--sort", "dso,sym",
+               "--percent-limit", "1")
+        print("   lbd-worker, by symbol with what it calls (children):")
+        r = subprocess.run(["perf", "report", "-i", data, "--children",
+                            "--stdio", "-g", "none", "--comms", "lbd-worker",
+                            "--sort", "sym", "--percent-limit", "4"],
+                           capture_output=True, text=True)
         print("\n".join(line for line in r.stdout.splitlines()
                         if line and not line.startswith("#")))
         return out
