@@ -5,17 +5,26 @@ groups at once. Killing right after an advert is the worst moment for the
 backup (a whole Master_Down_Interval to wait), and the same moment for
 every system measured, so rounds are comparable.
 
-usage: advert_kill.py IFNAME VRID PGID..."""
+With --down NETNS:IF[,IF...] first, it then also sets those interfaces
+down (ip -n): the whole node dies, its kernel included, not only the
+daemons.
+
+usage: advert_kill.py [--down NETNS:IFS] IFNAME VRID PGID..."""
 import os
 import signal
 import socket
+import subprocess
 import sys
 
 ETH_P_ALL = 0x0003
 
 
 def main():
-    ifname, vrid = sys.argv[1], int(sys.argv[2])
+    args = sys.argv[1:]
+    down = None
+    if args[0] == "--down":
+        down, args = args[1], args[2:]
+    ifname, vrid, pgids = args[0], int(args[1]), args[2:]
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.bind((ifname, 0))
     s.settimeout(5)
@@ -25,8 +34,13 @@ def main():
         if (len(f) >= 36 and f[12:14] == b"\x08\x00" and f[23] == 112
                 and f[14 + (f[14] & 15) * 4 + 1] == vrid):
             break
-    for pg in sys.argv[3:]:
+    for pg in pgids:
         os.killpg(int(pg), signal.SIGKILL)
+    if down:
+        ns, ifs = down.split(":")
+        for dev in ifs.split(","):
+            subprocess.run(["ip", "-n", ns, "link", "set", dev, "down"],
+                           check=True)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ with 100 ms adverts, n1 priority 150 (master), n2 100, and serve HTTP on the
 VIP 10.92.0.100:80 from be1:
 
   lbd        lbd on both nodes: one vrrp-group (VIP and SNAT address), a
-             snat-mode service, the packet path in XDP/AF_XDP
+             snat-mode service, the kernel fast path (datapath auto)
   keepalived keepalived on both nodes moving the VIP, HAProxy (TCP mode) on
              both nodes forwarding to be1 -- the usual keepalived pairing
              (LVS is not in this kernel)
@@ -24,8 +24,24 @@ LVS forwarding in the kernel. The gap is the longest time
 between two consecutive answers. Rounds alternate between the systems; the
 figure is the median of the rounds.
 
+lbd's nodes also mirror their connections (a `sync` block over the
+heartbeat veth), and in its rounds 20 connections opened before the kill
+send a line every 10 ms to an echo service (holdconns.py): the longest a
+line of theirs waited for its answer is the established connections' gap.
+They run in the master's kernel fast path; after the kill each one's first
+packet at the new master finds no flow there, goes to the engine, which
+has the mirrored entry, forwards it and installs the flows (`offloaded`,
+counted on n2). keepalived + HAProxy loses such connections (HAProxy's
+die with its process), so it has no such figure.
+
+A third system, lbd-node, is lbd again, with the whole node dying: right
+after the kill n1's f0, b0 and hb0 go down, so its kernel stops
+forwarding too (a killed lbd's kernel keeps forwarding the flows it was
+given until the traffic moves to the new master).
+
 Last line:
-  failover: lbd_gap_ms=… keepalived_gap_ms=… advert_ms=100
+  failover: lbd_gap_ms=… keepalived_gap_ms=… lbd_established_gap_ms=…
+            lbd_node_gap_ms=… lbd_node_established_gap_ms=… advert_ms=100
 
 usage: failover.py BUILD_DIR [ROUNDS]"""
 import json
@@ -44,6 +60,7 @@ from pair import Net, master_both, VIP, BE, ADVERT_MS  # noqa: E402
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 BEFORE, AFTER = 1.0, 3.0        # seconds of probing around the kill
+HOLD_N = 20                     # established connections in lbd's rounds
 
 KEEPALIVED = f"""vrrp_instance front {{{{
     interface f0
@@ -72,17 +89,21 @@ backend be
 
 
 def reset(net):
-    """What a killed daemon leaves on a node: XDP programs, macvlans,
-    addresses. Removed so that every round starts the same."""
+    """What a killed daemon leaves on a node: XDP and TC programs (the
+    fast path's would drop the VIP's traffic as a dead lbd's), punt pairs,
+    macvlans, addresses. Removed so that every round starts the same."""
     for n in ("n1", "n2"):
         for dev in ("f0", "b0"):
             net.t.nsx(n, f"ip link set dev {dev} xdp off", check=False)
+            net.t.nsx(n, f"tc qdisc del dev {dev} clsact", check=False)
         out = net.t.nsx(n, "ip -o link show", check=False).stdout
         for ln in out.splitlines():
             name = ln.split(":")[1].strip().split("@")[0]
-            if name.startswith("vr"):
+            if name.startswith(("vr", "lbd")):
                 net.t.nsx(n, f"ip link del {name}", check=False)
         net.t.nsx(n, f"ip addr del {VIP}/24 dev f0", check=False)
+        for dev in ("f0", "b0", "hb0"):
+            net.t.nsx(n, f"ip link set {dev} up", check=False)
 
 
 def probe(net):
@@ -93,13 +114,15 @@ def probe(net):
         stdout=subprocess.PIPE, text=True)
 
 
-def measure(net, pgids):
+def measure(net, pgids, down=None):
     """Probe, and SIGKILL the process groups `pgids` right after one of
-    the master's adverts (advert_kill.py)."""
+    the master's adverts (advert_kill.py); `down` ("NETNS:IF,IF"): then
+    set those interfaces down too."""
     p = probe(net)
     time.sleep(BEFORE)
     k = subprocess.run(["ip", "netns", "exec", net.t.ns("client"), "python3",
-                        os.path.join(HERE, "advert_kill.py"), "c0", "51"] +
+                        os.path.join(HERE, "advert_kill.py")] +
+                       (["--down", down] if down else []) + ["c0", "51"] +
                        [str(g) for g in pgids], capture_output=True, text=True)
     if k.returncode != 0:
         p.kill()
@@ -108,13 +131,57 @@ def measure(net, pgids):
     return json.loads(out)
 
 
-def round_lbd(net):
+def sync_tail(net, node):
+    peer = "169.254.77.2" if node == "n1" else "169.254.77.1"
+    return f"""sync {{
+    interface hb0
+    peer {peer}
+    key-file {net.key}
+}}"""
+
+
+def sync_applied(net, node):
+    try:
+        j = json.loads(net.ctl(node, "show", "sync", "--json"))
+        return (j["sync"] or {}).get("applied", 0)
+    except (ValueError, KeyError, TypeError):
+        return 0
+
+
+def fastpath(net, node):
+    try:
+        j = json.loads(net.ctl(node, "show", "info", "--json"))
+        return j["data_plane"]["fastpath"] or {}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def round_lbd(net, node_dies=False):
     reset(net)
-    if not (net.start("n1", 150) and net.start("n2", 100)):
+    if not (net.start("n1", 150, tail=sync_tail(net, "n1"), glob="node-id n1")
+            and net.start("n2", 100, tail=sync_tail(net, "n2"),
+                          glob="node-id n2")):
         raise RuntimeError("lbd did not start: " + net.log("n1") + net.log("n2"))
     if net.wait(lambda: master_both(net, "n1"), 5) is None:
         raise RuntimeError("n1 never became master")
-    r = measure(net, [net.lbd["n1"].pid])
+    hold = subprocess.Popen(
+        ["ip", "netns", "exec", net.t.ns("client"), "python3",
+         os.path.join(NETNS, "holdconns.py"), VIP, "7", str(HOLD_N),
+         str(BEFORE + AFTER + 1), "10"], stdout=subprocess.PIPE, text=True)
+    # In n1's fast path and mirrored on n2 before the kill.
+    if net.wait(lambda: fastpath(net, "n1").get("offloaded", 0) >= HOLD_N and
+                sync_applied(net, "n2") >= HOLD_N, 1, step=0.02) is None:
+        hold.kill()
+        raise RuntimeError("the held connections were not offloaded and "
+                           "mirrored: " + net.ctl("n1", "show", "info") +
+                           net.ctl("n2", "show", "sync"))
+    r = measure(net, [net.lbd["n1"].pid],
+                f"{net.t.ns('n1')}:f0,b0,hb0" if node_dies else None)
+    out, _ = hold.communicate(timeout=BEFORE + AFTER + 10)
+    h = json.loads(out or "{}")
+    r["est_gap_ms"] = h.get("gap_ms", 0.0)
+    r["est"] = f"{h.get('ok', 0)}/{h.get('lines', 0)}"
+    r["n2_offloaded"] = fastpath(net, "n2").get("offloaded", 0)
     net.stop("n1", signal.SIGKILL)      # reaped
     net.stop("n2")
     return r
@@ -155,29 +222,43 @@ def round_keepalived(net):
 
 def main():
     net = Net(BUILD, prefix="lbf")
-    gaps = {"lbd": [], "keepalived": []}
+    systems = (("lbd", round_lbd),
+               ("lbd-node", lambda net: round_lbd(net, node_dies=True)),
+               ("keepalived", round_keepalived))
+    gaps = {name: [] for name, _ in systems}
+    est = {"lbd": [], "lbd-node": []}
     try:
         net.build()
+        net.key = os.path.join(net.tmp, "sync.key")
+        with open(os.open(net.key, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
+            f.write(os.urandom(32))
         print(f"{'round':>5} {'system':<11} {'gap_ms':>8} {'gap_at_s':>8} "
-              f"{'sent':>5} {'ok':>5} {'failed':>6}", flush=True)
+              f"{'sent':>5} {'ok':>5} {'failed':>6}   established: "
+              f"{'gap_ms':>7} {'answered':>9} {'n2 offloaded':>12}", flush=True)
         for i in range(ROUNDS):
-            for name, fn in (("lbd", round_lbd),
-                             ("keepalived", round_keepalived)):
+            for name, fn in systems:
                 r = fn(net)
                 gaps[name].append(r["gap_ms"])
+                tail = ""
+                if "est_gap_ms" in r:
+                    est[name].append(r["est_gap_ms"])
+                    tail = (f"{'':>16}{r['est_gap_ms']:>7.1f} {r['est']:>9} "
+                            f"{r['n2_offloaded']:>12}")
                 print(f"{i + 1:>5} {name:<11} {r['gap_ms']:>8.1f} "
                       f"{r['gap_at']:>8.3f} {r['sent']:>5} {r['ok']:>5} "
-                      f"{r['failed']:>6}", flush=True)
+                      f"{r['failed']:>6}{tail}", flush=True)
     finally:
         net.cleanup()
-    lbd = statistics.median(gaps["lbd"])
-    kp = statistics.median(gaps["keepalived"])
-    print(f"medians over {ROUNDS} rounds: lbd {lbd:.0f} ms "
-          f"(min {min(gaps['lbd']):.0f}, max {max(gaps['lbd']):.0f}), "
-          f"keepalived {kp:.0f} ms (min {min(gaps['keepalived']):.0f}, "
-          f"max {max(gaps['keepalived']):.0f})")
-    print(f"failover: lbd_gap_ms={lbd:.0f} keepalived_gap_ms={kp:.0f} "
-          f"advert_ms={ADVERT_MS}")
+    med = {k: statistics.median(v) for k, v in gaps.items()}
+    print(f"medians over {ROUNDS} rounds: " + ", ".join(
+        f"{k} {med[k]:.0f} ms (min {min(v):.0f}, max {max(v):.0f})"
+        for k, v in gaps.items()))
+    print(f"failover: lbd_gap_ms={med['lbd']:.0f} "
+          f"keepalived_gap_ms={med['keepalived']:.0f} "
+          f"lbd_established_gap_ms={statistics.median(est['lbd']):.0f} "
+          f"lbd_node_gap_ms={med['lbd-node']:.0f} "
+          f"lbd_node_established_gap_ms="
+          f"{statistics.median(est['lbd-node']):.0f} advert_ms={ADVERT_MS}")
     return 0
 
 

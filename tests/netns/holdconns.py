@@ -7,7 +7,8 @@ address and port as at first. Prints one JSON line:
   {"conns": N, "lines": sent, "ok": answered, "errors": {reason: count},
    "moved": connections whose backend or address/port changed,
    "by": {backend: connections}, "failed_by": {backend: connections that
-   ended in an error}}
+   ended in an error}, "gap_ms": the longest time any connection went
+   without an answer while it had a line out}
 
 usage: holdconns.py HOST PORT N SECONDS [INTERVAL_MS]"""
 import json
@@ -42,6 +43,7 @@ def main():
                     "next": time.monotonic() + (i % 10) * spacing / 10}
         sel.register(s, selectors.EVENT_READ)
     lines = ok = 0
+    gap = 0.0
     moved = set()
     end = time.monotonic() + seconds
     while time.monotonic() < end + 3 and conns:
@@ -85,13 +87,20 @@ def main():
                     by[who[0]] = by.get(who[0], 0) + 1
                 elif c["who"] != who:
                     moved.add(c["i"])
-                if c["sent_at"].pop(seq, None) is not None:
+                sent = c["sent_at"].pop(seq, None)
+                if sent is not None:
                     ok += 1
+                    # Answers come in order: the line answered is the one
+                    # it waited for longest. Waiting since it was sent, or
+                    # since the previous answer if that came later.
+                    t = time.monotonic()
+                    gap = max(gap, t - max(sent, c.get("answered", sent)))
+                    c["answered"] = t
     for s in list(conns):
         s.close()
     print(json.dumps({"conns": n, "lines": lines, "ok": ok, "errors": errors,
                       "moved": len(moved), "by": by,
-                      "failed_by": failed_by}))
+                      "failed_by": failed_by, "gap_ms": round(gap * 1000, 1)}))
 
 
 if __name__ == "__main__":
