@@ -148,14 +148,6 @@ def sync_applied(net, node):
         return 0
 
 
-def fastpath(net, node):
-    try:
-        j = json.loads(net.ctl(node, "show", "info", "--json"))
-        return j["data_plane"]["fastpath"] or {}
-    except (ValueError, KeyError, TypeError):
-        return {}
-
-
 def round_lbd(net, node_dies=False):
     reset(net)
     if not (net.start("n1", 150, tail=sync_tail(net, "n1"), glob="node-id n1")
@@ -169,7 +161,7 @@ def round_lbd(net, node_dies=False):
          os.path.join(NETNS, "holdconns.py"), VIP, "7", str(HOLD_N),
          str(BEFORE + AFTER + 1), "10"], stdout=subprocess.PIPE, text=True)
     # In n1's fast path and mirrored on n2 before the kill.
-    if net.wait(lambda: fastpath(net, "n1").get("offloaded", 0) >= HOLD_N and
+    if net.wait(lambda: net.fastpath("n1").get("offloaded", 0) >= HOLD_N and
                 sync_applied(net, "n2") >= HOLD_N, 1, step=0.02) is None:
         hold.kill()
         raise RuntimeError("the held connections were not offloaded and "
@@ -181,7 +173,7 @@ def round_lbd(net, node_dies=False):
     h = json.loads(out or "{}")
     r["est_gap_ms"] = h.get("gap_ms", 0.0)
     r["est"] = f"{h.get('ok', 0)}/{h.get('lines', 0)}"
-    r["n2_offloaded"] = fastpath(net, "n2").get("offloaded", 0)
+    r["n2_offloaded"] = net.fastpath("n2").get("offloaded", 0)
     net.stop("n1", signal.SIGKILL)      # reaped
     net.stop("n2")
     return r

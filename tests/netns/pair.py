@@ -180,6 +180,14 @@ class Net:
         except (ValueError, KeyError):
             return {}
 
+    def fastpath(self, node):
+        """`node`'s kernel fast-path counters (show info)."""
+        try:
+            j = json.loads(self.ctl(node, "show", "info", "--json"))
+            return j["data_plane"]["fastpath"] or {}
+        except (ValueError, KeyError, TypeError):
+            return {}
+
     def holds(self, node, addr):
         out = self.t.nsx(node, "ip -o addr show", check=False).stdout
         return f" {addr}/" in out

@@ -62,15 +62,6 @@ def sync_info(net, node):
         return {}
 
 
-def fastpath(net, node):
-    """`node`'s kernel fast-path counters (show info)."""
-    try:
-        j = json.loads(net.ctl(node, "show", "info", "--json"))
-        return j["data_plane"]["fastpath"] or {}
-    except (ValueError, KeyError, TypeError):
-        return {}
-
-
 def conn_table(net, node):
     """The echo services' entries in `node`'s connection table."""
     try:
@@ -182,8 +173,8 @@ def main():
         check_scrape(net, "n1", METRICS, ("show info", "show stat",
                      "show errors", "show vrrp", "show sync", "show health"))
         time.sleep(1)
-        fp1 = fastpath(net, "n1")
-        check(fp1.get("flows", 0) >= ALL and fastpath(net, "n2").get(
+        fp1 = net.fastpath("n1")
+        check(fp1.get("flows", 0) >= ALL and net.fastpath("n2").get(
               "flows", -1) == 0,
               f"the master runs the {ALL} connections in its kernel fast path "
               f"({fp1.get('flows')} flows), the standby none", fp1)
@@ -194,7 +185,7 @@ def main():
               f"({(took or 0) * 1000:.0f} ms)")
         time.sleep(1.5)
         served = sync_info(net, "n2")
-        fp2 = fastpath(net, "n2")
+        fp2 = net.fastpath("n2")
         check(fp2.get("offloaded", 0) >= ALL and fp2.get("flows", 0) >= ALL,
               f"n2 put the mirrored connections in its fast path as their "
               f"packets came ({fp2.get('offloaded')} offloaded, "
@@ -216,14 +207,14 @@ def main():
               (s1, log1[-1500:]))
         # n1 runs them in its kernel again; n2 took its flows out when n1's
         # word made the connections n1's.
-        back = net.wait(lambda: fastpath(net, "n1").get("offloaded", 0) >= ALL
-                        and fastpath(net, "n2").get("flows", -1) == 0, 3,
+        back = net.wait(lambda: net.fastpath("n1").get("offloaded", 0) >= ALL
+                        and net.fastpath("n2").get("flows", -1) == 0, 3,
                         step=0.1)
-        fp1 = fastpath(net, "n1")
+        fp1 = net.fastpath("n1")
         check(back is not None,
               f"after the failback n1 runs the connections in its fast path "
               f"({fp1.get('offloaded')} offloaded), n2's flows are gone",
-              (fp1, fastpath(net, "n2")))
+              (fp1, net.fastpath("n2")))
 
         for (mode, _, n), hold in zip(MODES, holds):
             r = hold_results(hold)
