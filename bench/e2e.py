@@ -339,6 +339,14 @@ class Bench:
                 c[k] = c.get(k, 0) + v
         return c
 
+    def fastpath(self):
+        r = self.t.nsx("lbd", f"{LBCTL} -s {self.sock} show info --json",
+                       check=False)
+        try:
+            return json.loads(r.stdout)["data_plane"]["fastpath"] or {}
+        except (ValueError, KeyError, TypeError):
+            return {}
+
     def connrate(self, host, port):
         r = self.t.nsx("client", f"timeout {SECONDS + 20} {CONNRATE} client {host} "
                        f"{port} {SECONDS} {CONC}", check=False)
@@ -391,6 +399,7 @@ class Bench:
             g4, n4, c4 = self.iperf(host, bp, 4)
             spg = (c1 + c4) / ((n1 + n4) / 1e9) if n1 + n4 else 0.0
             before = self.tcp_state()
+            fp0 = self.fastpath() if s.startswith("lbd-") else {}
             if cp is None:
                 cps, fail = 0.0, 0
             elif os.environ.get("PERF") == "cps" and s.startswith("lbd-"):
@@ -402,6 +411,13 @@ class Bench:
             after = self.tcp_state()
             tcp = {k.replace("TcpExt", ""): after[k] - before.get(k, 0)
                    for k in after if after[k] != before.get(k, 0)}
+            if fp0 and cps:
+                # Per connection made: packets the kernel forwarded by a
+                # flow, and those it handed to the engine.
+                fp1, made = self.fastpath(), cps * SECONDS
+                for k in ("forwarded", "punted_miss", "punted_flags", "sent"):
+                    tcp[f"fp_{k}/conn"] = round(
+                        (fp1.get(k, 0) - fp0.get(k, 0)) / made, 1)
             if s == "lbd-routed" and os.environ.get("PERF") == "1":
                 print(f"-- perf, lbd-routed, offloads {'on' if on else 'off'}")
                 self.perf(host, bp)
@@ -455,7 +471,8 @@ def main():
                   f"{SECONDS}s per figure, IPv4")
             print(f"  {'system':<11} {'1 strm':>7} {'4 strm':>7} {'CPU s/GB':>7} "
                   f"{'conn/s':>9} {'fails':>6}   (Gbit/s; CPU: whole machine "
-                  "over both transfers; TCP counters the conn/s run moved)")
+                  "over both transfers; TCP counters the conn/s run moved; "
+                  "lbd's fast path per connection)")
             results[on] = b.run(on)
         if not ONLY:
             print()

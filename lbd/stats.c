@@ -402,8 +402,9 @@ static const struct stat_def fastpath_defs[SF__COUNT] = {
 	    .help = "Packets of lbd's dropped: no way to the engine.",
 	    .say = "no punt %s" },
 	[SF_SENT] = { .name = "sent", .kind = C, .fmt = STAT_INT,
-	    .help = "Frames the engine forwarded, sent out by the kernel.",
-	    .say = "engine's frames out %s" },
+	    .help = "Frames the engine forwarded back through a punt pair (a "
+	    "worker without a port of its own on the interface).",
+	    .say = "engine's frames via punt pair %s" },
 	[SF_OFFLOADED] = { .name = "offloaded", .kind = C, .fmt = STAT_INT,
 	    .help = "Connections the engine handed to the kernel." },
 	[SF_UNLOADED] = { .name = "unloaded", .kind = C, .fmt = STAT_INT,

@@ -52,6 +52,12 @@ struct dp_if {
 	uint32_t		 n_open;
 	int			 punt_near, punt_far;	/* 0: no pair */
 	char			 punt_name[IFNAMSIZ];	/* the far end */
+	/* Kernel data path: a transmit-only port per worker on the
+	 * interface itself, so what the engine sends goes to the wire
+	 * directly; a worker without one (the interface has fewer queues)
+	 * sends through the punt pair. */
+	struct xsk_port		*txports;
+	uint32_t		 n_tx;
 };
 
 struct dp_ifaces {

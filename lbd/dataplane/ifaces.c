@@ -173,6 +173,31 @@ tx_csum_off(const char *name)
 	return rc;
 }
 
+/* Worker w's transmit-only port on queue w of the data interface, as far
+ * as the interface has queues (and nobody else's socket is on one). */
+static int
+open_tx_ports(struct dataplane *p, struct dp_if *di, char *err, size_t errlen)
+{
+	char why[256];
+
+	if ((di->txports = calloc(p->wk.n, sizeof(*di->txports))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (uint32_t q = 0; q < p->wk.n; q++) {
+		if (xsk_port_open_tx(&di->txports[q], di->name, di->ifindex, q,
+		    why, sizeof(why)) < 0) {
+			log_info("interface %s: workers %u and up send through "
+			    "the punt pair (%s)", di->name, q, why);
+			break;
+		}
+		di->n_tx++;
+		di->txports[q].eng_if = (uint16_t)(di - p->ifs.v);
+		(void)worker_add_port(p->wk.w[q], &di->txports[q]);
+	}
+	return 0;
+}
+
 /* The punt pair of data interface `di` and the TC programs on both. */
 static int
 open_kernel(struct dataplane *p, const struct conf *c, struct dp_if *di,
@@ -203,7 +228,7 @@ open_kernel(struct dataplane *p, const struct conf *c, struct dp_if *di,
 		snprintf(err, errlen, "interface %s: %s", di->name, why);
 		return -1;
 	}
-	return 0;
+	return open_tx_ports(p, di, err, errlen);
 }
 
 static int
@@ -277,6 +302,11 @@ dp_ifaces_close(struct dataplane *p)
 		free(di->ports);
 		di->ports = NULL;
 		di->n_open = 0;
+		for (uint32_t q = 0; q < di->n_tx; q++)
+			xsk_port_close(&di->txports[q]);
+		free(di->txports);
+		di->txports = NULL;
+		di->n_tx = 0;
 		if (di->prog != NULL)
 			xdp_prog_detach(di->prog);
 		di->prog = NULL;

@@ -11,14 +11,14 @@
 #include "lbd/dataplane/dp_int.h"
 #include "lbd/stats.h"
 
-#define ALL_PORTS	(DP_MAX_IF * LBD_CLS_MAX_QUEUES)
+#define ALL_PORTS	(2 * DP_MAX_IF * LBD_CLS_MAX_QUEUES)	/* rx, tx-only */
 
 /* ---- the snapshot ---------------------------------------------------- */
 
 /* An interface's classifier counters and its ports' frames in and out. */
 static void
-iface_snap(const struct dp_if *di, const struct worker_port_stats *ps,
-    size_t np, struct dp_if_snap *o)
+iface_snap(const struct dp_if *di, uint16_t eng_if,
+    const struct worker_port_stats *ps, size_t np, struct dp_if_snap *o)
 {
 	uint64_t cs[LBD_CLS__COUNT];
 
@@ -34,7 +34,7 @@ iface_snap(const struct dp_if *di, const struct worker_port_stats *ps,
 	o->v[SI_PASSED] = (int64_t)cs[LBD_CLS_PASS];
 	o->v[SI_NO_SOCKET] = (int64_t)cs[LBD_CLS_NO_SOCKET];
 	for (size_t k = 0; k < np; k++)
-		if (ps[k].ifindex == di->ifindex) {
+		if (ps[k].eng_if == eng_if) {
 			o->v[SI_RX] += (int64_t)ps[k].st.rx;
 			o->v[SI_TX] += (int64_t)ps[k].st.tx;
 		}
@@ -126,7 +126,7 @@ dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
 	v[SP_ANNOUNCEMENTS] = (int64_t)owner_announcements(p->own.owner);
 	s->n_if = p->ifs.n;
 	for (uint32_t i = 0; i < p->ifs.n; i++)
-		iface_snap(&p->ifs.v[i], ps, np, &s->ifs[i]);
+		iface_snap(&p->ifs.v[i], (uint16_t)i, ps, np, &s->ifs[i]);
 	s->n_snat = (uint32_t)n_snat;
 	for (size_t i = 0; i < n_snat; i++) {
 		inet_ntop(snat[i].family == 4 ? AF_INET : AF_INET6, snat[i].addr,

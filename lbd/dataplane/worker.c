@@ -144,19 +144,24 @@ run_calls(struct worker *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Where a frame for engine interface `eng_if` leaves: this worker's
+ * transmit-only port on it if it has one, else its port on `queue`, else
+ * any of its ports there. */
 static struct xsk_port *
 port_for(struct worker *w, uint16_t eng_if, uint32_t queue)
 {
-	struct xsk_port *any = NULL;
+	struct xsk_port *same = NULL, *any = NULL;
 
 	for (uint32_t i = 0; i < w->n_ports; i++)
 		if (w->ports[i]->eng_if == eng_if) {
-			if (w->ports[i]->queue == queue)
+			if (w->ports[i]->tx_only)
 				return w->ports[i];
+			if (w->ports[i]->queue == queue && same == NULL)
+				same = w->ports[i];
 			if (any == NULL)
 				any = w->ports[i];
 		}
-	return any;
+	return same != NULL ? same : any;
 }
 
 /* Copy a frame into the ring to its owner; committed after the batch. */
@@ -371,7 +376,7 @@ worker_main(void *arg)
 
 	for (uint32_t i = 0; i < w->n_ports; i++) {
 		pfd[i].fd = w->ports[i]->fd;
-		pfd[i].events = POLLIN;
+		pfd[i].events = w->ports[i]->tx_only ? 0 : POLLIN;
 	}
 	pfd[w->n_ports].fd = w->efd;
 	pfd[w->n_ports].events = POLLIN;
@@ -392,12 +397,15 @@ worker_main(void *arg)
 		}
 		for (uint32_t i = 0; i < w->n_ports; i++)
 			xsk_port_flush(w->ports[i]);
+		/* The flows of connections this turn established, as soon as
+		 * their frames are out: a connection's next packets may be on
+		 * their way already. */
+		if (w->flows != NULL)
+			fp_flows_apply(w->flows, w->e);
 		if (w->resolve != NULL)
 			report_resolve(w);
 		if (w->events != NULL)
 			report_events(w);
-		if (w->flows != NULL)
-			fp_flows_apply(w->flows, w->e);
 		if (now - last_expire >= EXPIRE_EVERY_MS) {
 			if (w->flows != NULL)
 				fp_flows_poll(w->flows, w->e, FLOW_POLL_BUDGET);
@@ -589,6 +597,7 @@ port_stats_fn(struct dp_engine *e, void *arg)
 
 	for (uint32_t i = 0; i < c->w->n_ports && c->n < c->max; i++, c->n++) {
 		c->out[c->n].ifindex = c->w->ports[i]->ifindex;
+		c->out[c->n].eng_if = c->w->ports[i]->eng_if;
 		c->out[c->n].queue = c->w->ports[i]->queue;
 		c->out[c->n].st = c->w->ports[i]->st;
 		c->out[c->n].frames_ok = xsk_port_frames_ok(c->w->ports[i]);

@@ -38,6 +38,7 @@ typedef void	(*worker_resolve_fn)(const struct dp_resolve *, size_t n, void *arg
 
 struct worker_port_stats {
 	int		ifindex;
+	uint16_t	eng_if;		/* the data interface it serves */
 	uint32_t	queue;
 	struct xsk_port_stats st;
 	bool		frames_ok;

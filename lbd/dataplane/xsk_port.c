@@ -14,6 +14,8 @@ refill(struct xsk_port *p)
 {
 	uint32_t want = XSK_RING_SIZE - p->in_fill, idx, n;
 
+	if (p->tx_only)
+		return;
 	/* Keep a quarter of the frames for TX copies into this port. */
 	if (p->nfree <= XSK_NUM_FRAMES / 4)
 		return;
@@ -64,24 +66,33 @@ xsk_port_open(struct xsk_port *p, const char *ifname, int ifindex,
 		xsk_port_close(p);
 		return -1;
 	}
-	if ((rc = xsk_socket__create(&p->xsk, ifname, queue, p->umem, &p->rx,
-	    &p->tx, &sc)) != 0) {
+	if ((rc = xsk_socket__create(&p->xsk, ifname, queue, p->umem,
+	    xsks_map_fd < 0 ? NULL : &p->rx, &p->tx, &sc)) != 0) {
 		snprintf(err, errlen, "AF_XDP socket on %s queue %u: %s", ifname,
 		    queue, strerror(-rc));
 		xsk_port_close(p);
 		return -1;
 	}
-	if ((rc = xsk_socket__update_xskmap(p->xsk, xsks_map_fd)) != 0) {
+	if (xsks_map_fd >= 0 &&
+	    (rc = xsk_socket__update_xskmap(p->xsk, xsks_map_fd)) != 0) {
 		snprintf(err, errlen, "AF_XDP socket map on %s: %s", ifname,
 		    strerror(-rc));
 		xsk_port_close(p);
 		return -1;
 	}
 	p->fd = xsk_socket__fd(p->xsk);
+	p->tx_only = xsks_map_fd < 0;
 	for (uint32_t i = 0; i < XSK_NUM_FRAMES; i++)
 		p->free[p->nfree++] = (uint64_t)i * XSK_FRAME_SIZE;
 	refill(p);
 	return 0;
+}
+
+int
+xsk_port_open_tx(struct xsk_port *p, const char *ifname, int ifindex,
+    uint32_t queue, char *err, size_t errlen)
+{
+	return xsk_port_open(p, ifname, ifindex, queue, -1, err, errlen);
 }
 
 void
@@ -102,7 +113,11 @@ xsk_port_close(struct xsk_port *p)
 uint32_t
 xsk_port_rx(struct xsk_port *p, struct xsk_rx *out, uint32_t max)
 {
-	uint32_t idx, n = xsk_ring_cons__peek(&p->rx, max, &idx);
+	uint32_t idx, n;
+
+	if (p->tx_only)
+		return 0;
+	n = xsk_ring_cons__peek(&p->rx, max, &idx);
 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&p->rx, idx + i);

@@ -9,6 +9,11 @@
  * Forwarding to another interface copies the frame into a free frame of the
  * egress port (veth and most drivers run AF_XDP in copy mode anyway);
  * hairpin traffic (DSR, one-arm) is sent from the frame it arrived in.
+ *
+ * A transmit-only port (xsk_port_open_tx) has no receive ring and no place
+ * in a classifier's socket map: in the kernel data path the engine sends
+ * from one on the data interface itself, straight to the wire, instead of
+ * through the punt pair and the kernel's second hop.
  */
 #ifndef LBD_DATAPLANE_XSK_PORT_H
 #define LBD_DATAPLANE_XSK_PORT_H
@@ -43,6 +48,7 @@ struct xsk_port {
 	int			 ifindex;
 	uint32_t		 queue;
 	uint16_t		 eng_if;	/* the engine's interface index */
+	bool			 tx_only;
 	struct xsk_port_stats	 st;
 };
 
@@ -52,12 +58,16 @@ struct xsk_rx {
 	uint32_t	len, cap;
 };
 
+/* `xsks_map_fd` -1: transmit only (xsk_port_open_tx). */
 int	xsk_port_open(struct xsk_port *, const char *ifname, int ifindex,
 	    uint32_t queue, int xsks_map_fd, char *err, size_t errlen);
+/* Transmit only, on (ifname, queue); no frame is given to the kernel. */
+int	xsk_port_open_tx(struct xsk_port *, const char *ifname, int ifindex,
+	    uint32_t queue, char *err, size_t errlen);
 void	xsk_port_close(struct xsk_port *);
 
-/* Up to `max` received frames; the caller owns them until it sends or
- * recycles each one. */
+/* Up to `max` received frames (none from a transmit-only port); the
+ * caller owns them until it sends or recycles each one. */
 uint32_t xsk_port_rx(struct xsk_port *, struct xsk_rx *out, uint32_t max);
 /* Send a received frame back out of its own port. */
 void	xsk_port_tx_same(struct xsk_port *, const struct xsk_rx *, uint32_t len);

@@ -252,6 +252,16 @@ def main():
         conn = lbctl("show", "conn", "web4", "5")
         check("of" in conn and "connections shown" in conn,
               "show conn lists connections (bounded)", conn)
+        # What the engine forwards leaves from its own port on the data
+        # interface, not back through the punt pair.
+        dpi = json.loads(lbctl("show", "info", "--json") or "{}").get(
+            "data_plane") or {}
+        txs = {i["name"]: i.get("tx", 0) for i in dpi.get("interfaces", [])}
+        fp = dpi.get("fastpath") or {}
+        check(all(v > 1000 for v in txs.values()) and len(txs) == 2 and
+              fp.get("sent", -1) == 0,
+              f"the engine sends from the interfaces themselves (tx {txs}), "
+              f"none through the punt pairs (sent {fp.get('sent')})", dpi)
 
         # iperf3 through each mode, from a TSO sender: the fast path
         # carries it, busy past the idle timeout.
