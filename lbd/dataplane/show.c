@@ -236,10 +236,10 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 	for (uint32_t i = 0; i < s.n_if; i++) {
 		if (s.kernel)
 			buf_printf(b, "interface        %s ifindex %d tc, punt %s "
-			    "xdp %s ", s.ifs[i].name, s.ifs[i].ifindex,
+			    "(xdp %s), ", s.ifs[i].name, s.ifs[i].ifindex,
 			    s.ifs[i].punt, s.ifs[i].xdp_mode);
 		else
-			buf_printf(b, "interface        %s ifindex %d xdp %s ",
+			buf_printf(b, "interface        %s ifindex %d xdp %s, ",
 			    s.ifs[i].name, s.ifs[i].ifindex, s.ifs[i].xdp_mode);
 		stats_say(b, ST_IFACE, s.ifs[i].v, 0, SI__COUNT);
 		buf_puts(b, "\n");
