@@ -81,6 +81,11 @@ SYSTEMS = ["direct", "nft", "tc-dnat", "haproxy", "lbd-routed", "lbd-snat",
            "lbd-dsr"]
 # E2E_WORKERS=N runs lbd with N workers (default 1).
 WORKERS = int(os.environ.get("E2E_WORKERS", "1"))
+# E2E_DATAPATH=userspace runs lbd's AF_XDP-only data path. It needs
+# complete checksums from the senders next to it, so then (only then) wan's
+# w1 and the backends' e0 keep transmit checksumming off.
+DATAPATH = os.environ.get("E2E_DATAPATH", "auto")
+TO_LBD = {("wan", "w1")} | {(b, "e0") for b, _ in BACKENDS}
 # E2E_SYSTEMS=lbd-routed,lbd-snat runs a subset (no summary line then).
 ONLY = [x for x in os.environ.get("E2E_SYSTEMS", "").split(",") if x]
 # TCP counters read around each connection-rate run: a SYN the client had
@@ -137,6 +142,7 @@ service rate-{mode} {{
     interface b0
     conn-table-size 1048576
     workers {WORKERS}
+    datapath {DATAPATH}
 }}
 {svc}"""
 
@@ -201,7 +207,10 @@ class Bench:
         flags = "tx on tso on gso on gro on" if on else \
             "tx off tso off gso off gro off"
         for n, dev in self.veths():
-            self.t.nsx(n, f"ethtool -K {dev} {flags}", check=False)
+            f = flags
+            if DATAPATH == "userspace" and (n, dev) in TO_LBD:
+                f = flags.replace("tx on", "tx off")
+            self.t.nsx(n, f"ethtool -K {dev} {f}", check=False)
 
     # -- the systems under test ------------------------------------------
     def setup(self, system, on):
