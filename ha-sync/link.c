@@ -546,7 +546,10 @@ sync_link_input(struct sync_link *l, uint64_t now, const uint8_t *d, size_t len)
 	bool mismatch;
 
 	b = sync_open(d, len, l->key, l->cfg.key_len, &h, &p, &plen);
-	if (b == SYNC_OK && h.type == SYNC_T_DATA && !records_ok(p, plen, h.count))
+	/* Never more than our own datagrams carry: a held one is copied
+	 * into a slot of that size. */
+	if (b == SYNC_OK && h.type == SYNC_T_DATA && (plen > l->max_payload ||
+	    !records_ok(p, plen, h.count)))
 		b = SYNC_BAD_FORMAT;
 	if (b == SYNC_OK && h.node == l->cfg.node)
 		b = SYNC_BAD_SELF;

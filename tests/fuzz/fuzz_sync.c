@@ -43,13 +43,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t recs = 0;
 	struct sync_cb cb = { .rec = rec_cb, .event = ev_cb, .arg = &recs };
 	struct sync_link *l = sync_link_new(&c, &cb);
-	uint8_t d[2048], out[2048];
+	/* Datagrams as large as lbd's receive buffer takes (SYNC_MTU_MAX),
+	 * larger than the link's own. */
+	static uint8_t d[SYNC_MTU_MAX + SYNC_MAC_LEN];
+	uint8_t out[2048];
 	uint64_t now = 1000;
 
 	if (l == NULL)
 		abort();
 	while (size >= 3) {
-		size_t n = (size_t)(data[0] | data[1] << 8) % 1500;
+		size_t n = (size_t)(data[0] | data[1] << 8) % (SYNC_MTU_MAX + 1);
 		unsigned int mlen = SYNC_MAC_LEN;
 
 		now += data[2];

@@ -29,7 +29,8 @@ seed() {	# seed TARGET DIR
 		printf '\x07HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n' > "$dir/chunked"
 		printf '\x03up 75%%\ndrain\nmaint # x\n' > "$dir/agent" ;;
 	fuzz_sync)
-		# A hello, then a DATA datagram with one record, each as
+		# A hello, a DATA datagram with one record, an empty one, an
+		# oversized one ahead of a gap, each as
 		# "length (2 bytes, little-endian), clock step, datagram".
 		python3 - "$dir" <<'PY'
 import struct, sys, os
@@ -40,7 +41,9 @@ rec = bytes([1, 6, 2, 2, 1]) + bytes(range(24))
 d1 = hdr(2, 0, 1, 0)
 d2 = hdr(1, 1, 2, 1, 1) + rec
 d3 = hdr(1, 0, 3, 2, 2)
-seq = b''.join(struct.pack('<HB', len(d), 5) + d for d in (d1, d2, d3))
+# Far larger than the link's own datagrams, ahead of a gap.
+d4 = hdr(1, 280, 4, 63) + rec * 280
+seq = b''.join(struct.pack('<HB', len(d), 5) + d for d in (d1, d2, d3, d4))
 open(os.path.join(sys.argv[1], 'stream'), 'wb').write(seq)
 PY
 		;;

@@ -592,6 +592,46 @@ test_gap_and_mismatch(void **state)
 	sim_free(&s);
 }
 
+/* An authenticated datagram larger than the link's own datagrams (the
+ * receive buffer takes 9,000 bytes; the link's slots hold an MTU's worth):
+ * refused as malformed whether it comes in order or ahead of a gap, never
+ * copied into a slot. */
+static void
+test_oversized_datagram(void **state)
+{
+	struct sync_link_cfg c = { .node = 2, .epoch = 200, .key = KEY,
+				   .key_len = sizeof(KEY), .window = 8 };
+	struct sync_cb cb = { 0 };
+	struct sync_link *l = sync_link_new(&c, &cb);
+	static uint8_t payload[8800], d[9000];
+	struct sync_rec r = rec(1, SYNC_REC_CLOSE);
+	size_t size = sync_rec_size(&r), n = 0, len;
+	uint16_t count = 0;
+
+	assert_non_null(l);
+	while (n + size <= sizeof(payload)) {
+		r = rec(count, SYNC_REC_CLOSE);
+		n += sync_rec_encode(&r, payload + n);
+		count++;
+	}
+	for (int i = 0; i < 2; i++) {
+		/* Ahead of a gap into the last reorder slot (on the old code
+		 * ASan's heap overflow), then the next in order. */
+		uint64_t seq = i == 0 ? 63 : 1;
+		struct sync_hdr h = { .type = SYNC_T_DATA, .count = count,
+				      .node = 9, .epoch = 300, .msgid = seq,
+				      .seq = seq, .base = 1 };
+
+		len = sync_seal(d, sizeof(d), &h, payload, n, KEY, sizeof(KEY));
+		assert_true(len > 8000);
+		assert_int_equal(sync_link_input(l, 1000, d, len),
+		    SYNC_BAD_FORMAT);
+	}
+	assert_int_equal(sync_link_stats(l)->bad[SYNC_BAD_FORMAT], 2);
+	assert_int_equal(sync_link_stats(l)->recs_recv, 0);
+	sync_link_free(l);
+}
+
 static void
 test_lag_pct(void **state)
 {
@@ -618,6 +658,7 @@ main(void)
 		cmocka_unit_test(test_resync_after_cut),
 		cmocka_unit_test(test_peer_restart_backlog),
 		cmocka_unit_test(test_gap_and_mismatch),
+		cmocka_unit_test(test_oversized_datagram),
 		cmocka_unit_test(test_lag_pct),
 	};
 
