@@ -320,6 +320,13 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 			conf_err(p, vl, "datapath: expected auto, kernel or "
 			    "userspace, found \"%s\"", *v);
 		break;
+	case K_HASH_SEED:
+		if ((*v)[0] == '\0' || strlen(*v) > 128)
+			conf_err(p, vl, "hash-seed: expected a word of 1 to 128 "
+			    "characters");
+		else
+			b_take_str(&g->hash_seed, v);
+		break;
 	case K_VRRP:
 		if (strcmp(*v, "external") == 0)
 			g->vrrp_external = true;

@@ -258,10 +258,16 @@ struct conf_global {
 	bool			 vrrp_external;	/* `vrrp external`: keepalived
 						 * decides, through lbctl ha */
 	uint32_t		 notify_timeout_ms;
+	/* `hash-seed WORD`: what sh, maglev and stateless hash with; the
+	 * same on both nodes of a pair and across restarts (NULL: the
+	 * built-in one). */
+	char			*hash_seed;
 };
 
 const char	*conf_xdp_mode_name(enum conf_xdp_mode);
 const char	*conf_datapath_name(enum conf_datapath);
+/* The scheduling hash seed `hash-seed` names (or the built-in one). */
+uint64_t	 conf_hash_seed(const struct conf_global *);
 const char	*conf_track_name(enum conf_track_type);
 
 const char	*conf_timeout_name(enum conf_timeout);

@@ -93,6 +93,11 @@ conf_dump(const struct conf *c, FILE *fp)
 	}
 	fprintf(fp, "    xdp-mode %s\n", conf_xdp_mode_name(c->global.xdp_mode));
 	fprintf(fp, "    datapath %s\n", conf_datapath_name(c->global.datapath));
+	if (c->global.hash_seed != NULL) {
+		fputs("    hash-seed ", fp);
+		put_quoted(fp, c->global.hash_seed);
+		fputc('\n', fp);
+	}
 	fprintf(fp, "    garp count %u\n    garp interval %s\n", c->global.garp_count,
 	    conf_dur_str(c->global.garp_interval_ms, d, sizeof(d)));
 	if (c->global.garp_refresh_ms)
@@ -261,7 +266,12 @@ conf_dump_json(const struct conf *c, FILE *fp)
 			fputc(',', fp);
 		jstr(fp, c->global.ifaces[i]);
 	}
-	fprintf(fp, "],\"datapath\":\"%s\"", conf_datapath_name(c->global.datapath));
+	fprintf(fp, "],\"datapath\":\"%s\",\"hash_seed\":", conf_datapath_name(
+	    c->global.datapath));
+	if (c->global.hash_seed != NULL)
+		jstr(fp, c->global.hash_seed);
+	else
+		fputs("null", fp);
 	fprintf(fp, ",\"xdp_mode\":\"%s\",\"garp\":{\"count\":%u,"
 	    "\"interval_ms\":%u,\"refresh_ms\":%u}", conf_xdp_mode_name(
 	    c->global.xdp_mode), c->global.garp_count, c->global.garp_interval_ms,

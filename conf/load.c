@@ -124,6 +124,7 @@ conf_free(struct conf *c)
 	free(c->sync.key_file);
 	free(c->sync.backup_interface);
 	free(c->global.node_id);
+	free(c->global.hash_seed);
 	free(c->global.control_socket);
 	for (size_t i = 0; i < c->global.n_ifaces; i++)
 		free(c->global.ifaces[i]);

@@ -36,7 +36,7 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
 	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",
-	[K_XDP_MODE] = "xdp-mode", [K_DATAPATH] = "datapath", [K_GARP_COUNT] = "garp count",
+	[K_XDP_MODE] = "xdp-mode", [K_DATAPATH] = "datapath", [K_HASH_SEED] = "hash-seed", [K_GARP_COUNT] = "garp count",
 	[K_GARP_INTERVAL] = "garp interval", [K_GARP_REFRESH] = "garp refresh",
 	[K_JITTER] = "jitter", [K_NOTIFY] = "notify",
 	[K_NOTIFY_TIMEOUT] = "notify-timeout", [K_USE_VMAC] = "use-vmac",
@@ -118,6 +118,23 @@ conf_track_name(enum conf_track_type t)
 {
 	return t == CONF_TRACK_INTERFACE ? "track-interface" :
 	    t == CONF_TRACK_SERVICE ? "track-service" : "track-script";
+}
+
+uint64_t
+conf_hash_seed(const struct conf_global *g)
+{
+	/* FNV-1a over the word, then splitmix64's finaliser: a word like
+	 * "pair-7" spreads over all 64 bits. */
+	const char *w = g->hash_seed != NULL ? g->hash_seed : "lbd";
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *w != '\0'; w++)
+		h = (h ^ (uint8_t)*w) * 0x100000001b3ull;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
 }
 
 const char *

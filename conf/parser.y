@@ -85,7 +85,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_SEND "send" T_RECEIVE "receive" T_VERIFY "verify"
 		T_CA_FILE "ca-file" T_TLS_MIN "tls-min" T_METRICS "metrics"
 		T_SOURCE "source" T_JITTER "jitter" T_FALLBACK "fallback"
-		T_XDP_MODE "xdp-mode" T_DATAPATH "datapath" T_GARP "garp"
+		T_XDP_MODE "xdp-mode" T_DATAPATH "datapath" T_HASH_SEED "hash-seed" T_GARP "garp"
 		T_TRACK_INTERFACE "track-interface" T_TRACK_SERVICE "track-service"
 		T_TRACK_SCRIPT "track-script" T_NOTIFY "notify"
 		T_NOTIFY_TIMEOUT "notify-timeout" T_UNICAST_PEER "unicast-peer"
@@ -130,6 +130,7 @@ global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
 		| "interface" value		{ b_data_iface(p, $2, &@2); }
 		| "xdp-mode" value		{ b_set(p, K_XDP_MODE, $2, &@1, &@2); }
 		| "datapath" value		{ b_set(p, K_DATAPATH, $2, &@1, &@2); }
+		| "hash-seed" value		{ b_set(p, K_HASH_SEED, $2, &@1, &@2); }
 		| "garp" value value		{ b_garp(p, $2, $3, &@2, &@3); }
 		| "garp" "interval" value	{ b_garp(p, strdup("interval"), $3, &@2, &@3); }
 		| "vrrp" value			{ b_set(p, K_VRRP, $2, &@1, &@2); }

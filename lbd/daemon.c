@@ -283,6 +283,13 @@ refuse_unliveable(const struct conf *old, const struct conf *new,
 		    "interfaces or run another data path\n", new->path);
 		n++;
 	}
+	if (conf_hash_seed(&old->global) != conf_hash_seed(&new->global)) {
+		buf_printf(report, "%s: error: hash-seed cannot change on reload "
+		    "(it would move sh, maglev and stateless flows to other "
+		    "backends); change it on both nodes and restart them\n",
+		    new->path);
+		n++;
+	}
 
 	if (old->global.workers != new->global.workers) {
 		buf_printf(report, "%s: error: workers cannot change on reload "

@@ -335,6 +335,10 @@ cfg_hash(const struct conf *c)
 			    AF_INET, &(a)->u, buf, sizeof(buf)))
 	if (x == NULL || EVP_DigestInit_ex(x, EVP_sha256(), NULL) != 1)
 		goto out;
+	/* Nodes that hash differently send a failed-over flow elsewhere. */
+	h = conf_hash_seed(&c->global);
+	ADD(&h, sizeof(h));
+	h = 0;
 	for (size_t i = 0; i < c->n_services; i++) {
 		const struct conf_service *s = &c->services[i];
 		ADDS(s->name);

@@ -40,6 +40,8 @@ dataplane_start(struct ev_loop *loop, const struct conf *c,
 	if (dp_workers_start(p, err, errlen) < 0)
 		goto fail;
 	dp_owned_go(p, c);
+	if (dp_ifaces_arm(p, err, errlen) < 0)
+		goto fail;
 	dp_kernel_preresolve(p, c);
 	return p;
 fail:

@@ -82,6 +82,12 @@ uint32_t	dp_ifaces_workers(const struct dataplane *, const struct conf *c);
 int		dp_ifaces_open(struct dataplane *, const struct conf *, char *err,
 		    size_t errlen);
 void		dp_ifaces_close(struct dataplane *);
+/* The kernel data path's program on the data interfaces, last: its maps
+ * (who owns what) are written by then. Until it replaces it, a killed
+ * lbd's program keeps its flows and drops the rest (dead man's switch);
+ * attached earlier, with empty maps, it would pass a VIP's traffic to the
+ * kernel, which holds the address and answers with resets. */
+int		dp_ifaces_arm(struct dataplane *, char *err, size_t errlen);
 /* The engine's index of an interface (a macvlan counts as its parent),
  * or -1 when it is not a data interface. */
 int		dp_if_index(const struct dataplane *, int ifindex);

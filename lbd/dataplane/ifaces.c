@@ -223,12 +223,28 @@ open_kernel(struct dataplane *p, const struct conf *c, struct dp_if *di,
 	if (open_ports(p, c, di, di->punt_name, di->punt_far, err, errlen) < 0)
 		return -1;
 	if (tcprog_attach_punt(p->ifs.tc, di->punt_near, di->ifindex, why,
-	    sizeof(why)) < 0 || tcprog_attach_data(p->ifs.tc, di->ifindex,
-	    di->punt_near, why, sizeof(why)) < 0) {
+	    sizeof(why)) < 0) {
 		snprintf(err, errlen, "interface %s: %s", di->name, why);
 		return -1;
 	}
 	return open_tx_ports(p, di, err, errlen);
+}
+
+int
+dp_ifaces_arm(struct dataplane *p, char *err, size_t errlen)
+{
+	char why[256];
+
+	for (uint32_t i = 0; p->ifs.kernel && i < p->ifs.n; i++) {
+		struct dp_if *di = &p->ifs.v[i];
+
+		if (tcprog_attach_data(p->ifs.tc, di->ifindex, di->punt_near, why,
+		    sizeof(why)) < 0) {
+			snprintf(err, errlen, "interface %s: %s", di->name, why);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int

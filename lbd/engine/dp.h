@@ -134,7 +134,13 @@ struct dp_params {
 	uint32_t		conn_max;	/* connection table bound */
 	uint32_t		events;		/* ct event ring size (0: none) */
 	struct ct_timeouts	timeouts;
-	uint64_t		seed;		/* hashing; random in production */
+	uint64_t		seed;		/* the table's hashing and where
+						 * SNAT port spaces start: random
+						 * per process in production */
+	uint64_t		sched_seed;	/* sh, maglev, stateless: stable,
+						 * the same on both nodes
+						 * (`hash-seed`), so a restart or
+						 * the peer picks the same backend */
 	uint32_t		maglev_size;	/* the most slots of a service's
 						 * table (dp_maglev_size), a
 						 * prime; 0 = DP_MAGLEV_DEFAULT */

@@ -26,6 +26,7 @@ dp_params_from_conf(const struct conf *c, struct dp_params *p)
 		if (c->global.timeout_ms[t] != 0)
 			p->timeouts.ms[cls[t]] = c->global.timeout_ms[t];
 	p->maglev_size = DP_MAGLEV_DEFAULT;
+	p->sched_seed = conf_hash_seed(&c->global);
 }
 
 int

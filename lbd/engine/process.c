@@ -366,7 +366,7 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 		verdict_drop(e, v, DP_DROP_NO_CONN, si);
 		return;
 	}
-	if ((bi = dp_sched_pick(s, t, e->par.seed)) < 0 && s->has_fallback)
+	if ((bi = dp_sched_pick(s, t, e->par.sched_seed)) < 0 && s->has_fallback)
 		bi = s->nb;	/* nobody takes new connections: the fallback */
 	if (bi < 0) {
 		verdict_drop(e, v, DP_DROP_NO_BACKEND, si);

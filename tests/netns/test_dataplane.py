@@ -104,6 +104,13 @@ service udp{fam} {{
     mode routed
     scheduler sh
 {backends(5353, v6=v6)}
+}}
+service stateless{fam} {{
+    listen {vip} tcp 7
+    mode dsr
+    scheduler maglev
+    stateless on
+{backends(7, v6=v6)}
 }}""")
     # A short idle timeout for UDP: a busy offloaded flow must outlive
     # it (its packets never reach the engine), an idle one must not.
@@ -399,7 +406,19 @@ def main():
               "a backend removed by reload gets no new connections", r)
 
         # kill -9: the fast path stays behind; a new lbd replaces it and
-        # forwards again.
+        # forwards again. Long-lived connections of a stateless maglev
+        # service lose their entries with it; the new lbd hashes their
+        # segments to the same backends (hash-seed, not a per-process
+        # seed), so they go on.
+        for b, _ in BACKENDS:
+            t.popen(b, ["python3", os.path.join(HERE, "echod.py"), b, "7"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        holds = [subprocess.Popen(
+            ["ip", "netns", "exec", t.ns("client"), "python3",
+             os.path.join(HERE, "holdconns.py"), v["vip"], "7", "12", "8"],
+            stdout=subprocess.PIPE, text=True) for v in (V4, V6)]
+        time.sleep(2)
         lbd.send_signal(signal.SIGKILL)
         lbd.wait()
         left = t.nsx("lbd", "tc filter show dev f0 ingress").stdout
@@ -410,6 +429,25 @@ def main():
         r = load(V4["vip"], 80, 30) if ok else {"ok": 0}
         check(ok and r["ok"] == 30, "lbd restarted after kill -9 forwards "
               "again", open(logf.name).read()[-2000:])
+        for fam, p in zip(("4", "6"), holds):
+            out, _ = p.communicate(timeout=30)
+            try:
+                h = json.loads(out)
+            except ValueError:
+                h = {}
+            check(h.get("errors") == {} and h.get("moved") == 0 and
+                  h.get("ok") == h.get("lines") and h.get("lines", 0) > 12 * 60,
+                  f"stateless maglev IPv{fam}: 12 connections through the "
+                  f"restart, their entries lost, hashed to the same backends "
+                  f"({h.get('ok')} of {h.get('lines')} lines, by "
+                  f"{h.get('by')})", h)
+        st = stat_json()
+        sl = {s["service"]: s for s in st.get("services", [])}
+        check(all(sl.get(f"stateless{f}", {}).get("pkts_in", 0) > 0
+                  for f in ("4", "6")),
+              "the new lbd forwarded their segments (no connection of its "
+              "own for them)", {k: v for k, v in sl.items()
+                                 if k.startswith("stateless")})
 
         # Orderly stop: nothing of lbd stays on the interfaces.
         lbd.send_signal(signal.SIGTERM)

@@ -872,6 +872,73 @@ test_no_entry_and_not_ours(void **state)
 	dp_engine_free(fl.e);
 }
 
+/* Which backend (0..2) a DSR frame went to, by its destination MAC. */
+static int
+dsr_backend(const struct flow *fl)
+{
+	for (int i = 0; i < 3; i++)
+		if (fl->v.action == DP_TX && memcmp(fl->f, mac_be[i], 6) == 0)
+			return i;
+	return -1;
+}
+
+/* sh, maglev and a stateless service's mid-stream segments hash with the
+ * scheduling seed alone: an engine with another table seed (a restarted
+ * lbd, the peer after a failover) sends every flow to the same backend;
+ * another hash-seed moves flows. */
+static void
+test_sched_seed_stable(void **state)
+{
+	enum dp_sched kinds[2] = { DP_SCHED_MAGLEV, DP_SCHED_SH };
+	struct pg_ep v = pg_ep("198.51.100.10", 80);
+
+	for (int k = 0; k < 2; k++) {
+		struct flow a, b, c;
+		struct dp_service s[3];
+		int moved = 0;
+
+		for (int i = 0; i < 3; i++) {	/* each engine owns its copy */
+			s[i] = mk_service(4, 6, 80, DP_MODE_DSR, kinds[k], 3, 80);
+			s[i].stateless = true;
+		}
+		topo_seed = 1;
+		a.e = mk_engine(1024);
+		topo_seed = 2;
+		b.e = mk_engine(1024);
+		topo_sched_seed = 77;
+		c.e = mk_engine(1024);
+		topo_seed = TOPO_SEED;
+		topo_sched_seed = 0;
+		install(a.e, &s[0], 1);
+		install(b.e, &s[1], 1);
+		install(c.e, &s[2], 1);
+		for (uint16_t port = 1024; port < 1024 + 300; port++) {
+			char ip[32];
+			struct pg_ep cl;
+
+			snprintf(ip, sizeof(ip), "203.0.%u.%u", port % 7, port % 250);
+			cl = pg_ep(ip, port);
+			/* sh hashes the client address; maglev the 5-tuple. */
+			a.n = pg_tcp(a.f, mac_if0, mac_gw, &cl, &v, PG_ACK, 1, 1,
+			    NULL, 0);
+			memcpy(b.f, a.f, a.n);
+			memcpy(c.f, a.f, a.n);
+			b.n = c.n = a.n;
+			run(&a, 0, 0);
+			run(&b, 0, 0);
+			run(&c, 0, 0);
+			assert_true(dsr_backend(&a) >= 0);
+			assert_int_equal(dsr_backend(&a), dsr_backend(&b));
+			moved += dsr_backend(&a) != dsr_backend(&c);
+		}
+		/* Another hash-seed is another mapping (about 2/3 move). */
+		assert_true(moved > 100);
+		dp_engine_free(a.e);
+		dp_engine_free(b.e);
+		dp_engine_free(c.e);
+	}
+}
+
 static void
 test_fragments_dropped(void **state)
 {
@@ -1635,6 +1702,7 @@ main(void)
 		cmocka_unit_test(test_sched_hash_consistency),
 		cmocka_unit_test(test_sched_maglev_weights),
 		cmocka_unit_test(test_maglev_size),
+		cmocka_unit_test(test_sched_seed_stable),
 		cmocka_unit_test(test_snat_ports),
 		cmocka_unit_test(test_snat_first_port),
 		cmocka_unit_test(test_flow_routed_v4),

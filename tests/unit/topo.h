@@ -82,6 +82,9 @@ client_of(uint32_t i, struct pg_ep *c)
 static uint32_t topo_maglev_size;
 /* The fast path's ring for engines made here (0: no fast path). */
 static uint32_t topo_offload;
+/* The next engines' table seed (random per process in lbd) and scheduling
+ * seed (`hash-seed`, the same everywhere). */
+static uint64_t topo_seed = TOPO_SEED, topo_sched_seed;
 
 /* Worker `id` of `workers` (dp_steer, SNAT port residues). */
 static struct dp_engine *
@@ -97,7 +100,8 @@ mk_engine_w(uint32_t conns, uint32_t workers, uint32_t id)
 	par.conn_max = conns;
 	par.events = 1024;
 	ct_default_timeouts(&par.timeouts);
-	par.seed = TOPO_SEED;
+	par.seed = topo_seed;
+	par.sched_seed = topo_sched_seed;
 	par.maglev_size = topo_maglev_size;
 	par.workers = workers;
 	par.worker_id = id;
