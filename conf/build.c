@@ -404,6 +404,14 @@ set_instance(struct conf_parser *p, enum conf_key k, char **v,
 	case K_NOTIFY:
 		b_take_str(&in->notify, v);
 		break;
+	case K_AUTH_PASS:
+		/* RFC 3768 5.3.6: up to 8 bytes, sent in the clear. */
+		if ((*v)[0] == '\0' || strlen(*v) > 8)
+			conf_err(p, vl, "auth-pass: expected 1 to 8 characters "
+			    "(VRRPv2 simple password, as keepalived's auth_pass)");
+		else
+			b_take_str(&in->auth_pass, v);
+		break;
 	default:
 		break;
 	}

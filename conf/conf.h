@@ -177,6 +177,7 @@ struct conf_instance {
 	size_t			 n_unicast_peers;
 	bool			 use_vmac;	/* default yes */
 	char			*notify;	/* command, or NULL */
+	char			*auth_pass;	/* v2 simple password, or NULL */
 	struct conf_loc		 loc;
 	struct conf_loc		 vrid_loc;
 	bool			 incomplete;	/* a syntax error hit this block */

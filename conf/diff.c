@@ -312,6 +312,13 @@ diff_vrrp(const struct conf *a, const struct conf *b, struct conf_diff *out)
 			    oi->n_unicast_peers, ni->unicast_peers,
 			    ni->n_unicast_peers);
 			add_u(&d, "use-vmac", oi->use_vmac, ni->use_vmac);
+			/* Said, not shown (a reload's report goes to the log). */
+			if ((oi->auth_pass == NULL) != (ni->auth_pass == NULL) ||
+			    (oi->auth_pass != NULL &&
+			    strcmp(oi->auth_pass, ni->auth_pass) != 0))
+				add(&d, "auth-pass", oi->auth_pass ? "(set)" : "-",
+				    ni->auth_pass == NULL ? "-" : oi->auth_pass ?
+				    "(another)" : "(set)");
 			add_s(&d, "notify", oi->notify, ni->notify);
 			add_u(&d, "tracks", (unsigned)oi->n_tracks,
 			    (unsigned)ni->n_tracks);

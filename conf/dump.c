@@ -136,6 +136,11 @@ conf_dump(const struct conf *c, FILE *fp)
 				    sizeof(a)));
 			fprintf(fp, "        use-vmac %s\n",
 			    in->use_vmac ? "on" : "off");
+			if (in->auth_pass != NULL) {
+				fputs("        auth-pass ", fp);
+				put_quoted(fp, in->auth_pass);
+				fputc('\n', fp);
+			}
 			for (size_t k = 0; k < in->n_unicast_peers; k++)
 				fprintf(fp, "        unicast-peer %s\n",
 				    conf_addr_str(&in->unicast_peers[k], false,
@@ -304,8 +309,9 @@ conf_dump_json(const struct conf *c, FILE *fp)
 					fputc(',', fp);
 				jaddr(fp, &in->vaddrs[k], true);
 			}
-			fprintf(fp, "],\"use_vmac\":%s,\"unicast_peers\":[",
-			    in->use_vmac ? "true" : "false");
+			fprintf(fp, "],\"use_vmac\":%s,\"auth_pass\":%s,"
+			    "\"unicast_peers\":[", in->use_vmac ? "true" : "false",
+			    in->auth_pass != NULL ? "true" : "false");
 			for (size_t k = 0; k < in->n_unicast_peers; k++) {
 				if (k)
 					fputc(',', fp);

@@ -100,6 +100,7 @@ conf_free(struct conf *c)
 			free(g->instances[j].vaddrs);
 			free(g->instances[j].unicast_peers);
 			free(g->instances[j].notify);
+			free(g->instances[j].auth_pass);
 			for (size_t k = 0; k < g->instances[j].n_tracks; k++)
 				free(g->instances[j].tracks[k].what);
 			free(g->instances[j].tracks);

@@ -40,6 +40,7 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_GARP_INTERVAL] = "garp interval", [K_GARP_REFRESH] = "garp refresh",
 	[K_JITTER] = "jitter", [K_NOTIFY] = "notify",
 	[K_NOTIFY_TIMEOUT] = "notify-timeout", [K_USE_VMAC] = "use-vmac",
+	[K_AUTH_PASS] = "auth-pass",
 	[K_UNICAST_PEER] = "unicast-peer", [K_VRRP] = "vrrp",
 };
 

@@ -89,7 +89,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_TRACK_INTERFACE "track-interface" T_TRACK_SERVICE "track-service"
 		T_TRACK_SCRIPT "track-script" T_NOTIFY "notify"
 		T_NOTIFY_TIMEOUT "notify-timeout" T_UNICAST_PEER "unicast-peer"
-		T_USE_VMAC "use-vmac" T_VRRP "vrrp"
+		T_USE_VMAC "use-vmac" T_AUTH_PASS "auth-pass" T_VRRP "vrrp"
 
 %type <str>	value name
 
@@ -166,6 +166,7 @@ instance_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
 		| "virtual-address" vaddr_list
 		| "notify" value		{ b_set(p, K_NOTIFY, $2, &@1, &@2); }
 		| "use-vmac" value		{ b_set(p, K_USE_VMAC, $2, &@1, &@2); }
+		| "auth-pass" value		{ b_set(p, K_AUTH_PASS, $2, &@1, &@2); }
 		| "unicast-peer" peer_list
 		| track
 		;

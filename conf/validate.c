@@ -213,6 +213,10 @@ validate_groups(struct conf_parser *p)
 					    in->name);
 					break;
 				}
+			if (in->auth_pass != NULL && in->version != 2)
+				conf_err(p, &in->loc, "instance \"%s\": "
+				    "auth-pass needs version 2 (VRRPv3 has no "
+				    "authentication, RFC 5798)", in->name);
 			if (in->version == 2) {
 				if (in->n_vaddrs > 0 && in->vaddrs[0].family == AF_INET6)
 					conf_err(p, &in->loc, "instance \"%s\": "

@@ -221,6 +221,10 @@ vrrp_advertise(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *shell,
 	}
 	memcpy(a.src, r->fsm.self, 16);
 	memcpy(a.src_mac, vi->mac, 6);
+	if (r->auth_pass) {
+		a.auth_type = VRRP_AUTH_PASS;
+		memcpy(a.auth, r->auth, sizeof(a.auth));
+	}
 	if (r->n_peers > 0) {
 		unicast(m, r, vi, &a, f);
 		return;

@@ -33,6 +33,28 @@ addr_list_warn(const struct vrrp_router *r, const struct vrrp_act *x)
 	    "from ours (misconfiguration?)", r->name, ip, x->n_addrs);
 }
 
+/* Said once per instance: such a peer is master beside us. */
+static void
+auth_warn(const struct vrrp_router *r, const struct vrrp_act *x)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, x->src, ip, sizeof(ip));
+	if (r->auth_pass)
+		log_warnx("vrrp instance=%s: refusing VRRPv2 advertisements "
+		    "from %s: %s; both would be master (counted as bad_auth "
+		    "in show vrrp)", r->name, ip, x->auth_type == VRRP_AUTH_PASS ?
+		    "another auth-pass" : "not authenticated with auth-pass");
+	else
+		log_warnx("vrrp instance=%s: refusing VRRPv2 advertisements "
+		    "from %s: authentication type %u (%s), this instance has "
+		    "none; both would be master. For a keepalived peer with "
+		    "auth_type PASS, give the instance its auth_pass as "
+		    "auth-pass (counted as bad_auth in show vrrp)", r->name, ip,
+		    x->auth_type, x->auth_type == VRRP_AUTH_PASS ?
+		    "simple password" : x->auth_type == 2 ? "IP AH" : "unknown");
+}
+
 /* The actions of `node` (the running one, or an old one a reload is
  * retiring, with its own shell arrays). */
 static void
@@ -86,6 +108,9 @@ carry_out(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *vi,
 			break;
 		case VRRP_ACT_ADDR_LIST:
 			addr_list_warn(r, x);
+			break;
+		case VRRP_ACT_AUTH:
+			auth_warn(r, x);
 			break;
 		case VRRP_ACT_REMOVED:
 			log_info("vrrp instance=%s removed", r->name);
@@ -339,6 +364,7 @@ inst_build(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *vi,
 	rc.tracks = tracks;
 	rc.n_tracks = in->n_tracks;
 	rc.have_self = vrrp_primary_addr(in->interface, rc.family, rc.self);
+	rc.auth_pass = in->auth_pass;
 	ri = vrrp_node_add_router(node, &rc);
 	free(tracks);
 	if (ri < 0)

@@ -157,6 +157,10 @@ vrrp_node_add_router(struct vrrp_node *n, const struct vrrp_router_cfg *c)
 	for (uint8_t k = 0; k < r->n_peers; k++)
 		memcpy(r->peers[k], c->peers[k], 16);
 	r->have_self = c->have_self;
+	memset(r->auth, 0, sizeof(r->auth));
+	if ((r->auth_pass = c->auth_pass != NULL))
+		memcpy(r->auth, c->auth_pass, strnlen(c->auth_pass,
+		    sizeof(r->auth)));
 	vrrp_fsm_init(&r->fsm, &c->fsm, c->family, c->self);
 	vrrp_fsm_hold_preempt(&r->fsm, n->preempt_held);
 	return (int)n->n++;
@@ -494,6 +498,23 @@ vrrp_node_rx(struct vrrp_node *n, uint32_t port, const uint8_t *frame,
 		r->bad[VRRP_BAD_OWN]++;
 		return;
 	}
+	/* RFC 3768 5.3.6 and 7.1: the instance's authentication, or none.
+	 * A peer that authenticates otherwise would be master beside us:
+	 * said once (keepalived's sample config has auth_type PASS). */
+	if (a.version == 2 && (r->auth_pass ? a.auth_type != VRRP_AUTH_PASS ||
+	    memcmp(a.auth, r->auth, sizeof(r->auth)) != 0 :
+	    a.auth_type != VRRP_AUTH_NONE)) {
+		struct vrrp_act *x;
+
+		if (!r->auth_warned &&
+		    (x = act(out, VRRP_ACT_AUTH, (uint32_t)(r - n->r))) != NULL) {
+			memcpy(x->src, a.src, 16);
+			x->auth_type = a.auth_type;
+			r->auth_warned = true;
+		}
+		r->bad[VRRP_BAD_AUTH]++;
+		return;
+	}
 	/* RFC 3768 7.1: v2 routers of one VRID must agree on the interval. */
 	if (a.version == 2 && a.interval_cs != r->fsm.cfg.adver_cs) {
 		r->bad[VRRP_BAD_V2_INTERVAL]++;
@@ -689,6 +710,7 @@ vrrp_node_adopt(struct vrrp_node *nw, struct vrrp_node *old, uint64_t now,
 			r->set_prio = o->set_prio;
 			r->own_down = o->own_down;
 			r->list_warned = o->list_warned;
+			r->auth_warned = o->auth_warned;
 			carry_tracks(r, o);
 			memcpy(r->bad, o->bad, sizeof(o->bad));
 			r->rx = o->rx;

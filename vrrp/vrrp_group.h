@@ -68,6 +68,10 @@ struct vrrp_router {
 	bool		 own_down;	/* its interface has no carrier */
 	bool		 have_self;	/* fsm.self is known */
 	bool		 list_warned;
+	bool		 auth_warned;
+	/* v2 `auth-pass`: sent, and required of every advertisement. */
+	bool		 auth_pass;
+	uint8_t		 auth[8];
 	uint8_t		 addrs[VRRP_MAX_ADDRS * 16];
 	uint8_t		 n_addrs;
 	uint8_t		 peers[VRRP_PEERS_MAX][16];	/* unicast-peer */
@@ -109,6 +113,8 @@ enum vrrp_act_kind {
 	VRRP_ACT_LINK,		/* router: its interface lost or regained carrier */
 	VRRP_ACT_ADDR_LIST,	/* router: `src` advertises other addresses
 				 * (once per router: a misconfiguration) */
+	VRRP_ACT_AUTH,		/* router: `src` authenticates otherwise
+				 * (type `auth_type`; once per router) */
 	VRRP_ACT_REMOVED,	/* router (of the old node): gone by reload */
 };
 
@@ -122,6 +128,7 @@ struct vrrp_act {
 	enum vrrp_state	 from, to;
 	uint8_t		 src[16];
 	uint8_t		 n_addrs;
+	uint8_t		 auth_type;
 };
 
 /* Filled by every call that takes one; the caller empties it (n = 0). */
@@ -147,6 +154,7 @@ struct vrrp_router_cfg {
 	size_t			 n_tracks;
 	bool			 have_self;
 	uint8_t			 self[16];
+	const char		*auth_pass;	/* v2 simple password, or NULL */
 };
 
 struct vrrp_node *vrrp_node_new(bool external);

@@ -136,8 +136,11 @@ vrrp_decode(const uint8_t *f, size_t len, struct vrrp_adv *a)
 		 * the addresses; accept senders that leave them out. */
 		if (plen != need && plen != need + 8)
 			return plen < need ? VRRP_BAD_SHORT : VRRP_BAD_LENGTH;
-		if (v[4] != 0)
-			return VRRP_BAD_AUTH;
+		/* Whether it is the instance's is the receiver's question. */
+		a->auth_type = v[4];
+		memset(a->auth, 0, sizeof(a->auth));
+		if (plen == need + 8)
+			memcpy(a->auth, v + need, sizeof(a->auth));
 		a->interval_cs = (uint16_t)(v[5] * 100);
 	}
 	/* Summed with its own checksum field, a correct message gives 0. */
@@ -204,8 +207,12 @@ vrrp_encode(uint8_t *f, size_t cap, const struct vrrp_adv *a, const uint8_t *add
 	v[3] = a->n_addrs;
 	if (a->version == 3)
 		put16(v + 4, a->interval_cs);
-	else
+	else {
+		v[4] = a->auth_type;
 		v[5] = (uint8_t)(a->interval_cs / 100);
+		memcpy(v + 8 + (size_t)a->n_addrs * alen, a->auth,
+		    sizeof(a->auth));
+	}
 	memcpy(v + 8, addrs, (size_t)a->n_addrs * alen);
 	csum = vrrp_csum(a->version, a->family, a->src, dst, v, vlen);
 	memcpy(v + 6, &csum, 2);

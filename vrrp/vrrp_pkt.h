@@ -34,7 +34,8 @@ enum vrrp_bad {
 	VRRP_BAD_TYPE,		/* not ADVERTISEMENT (1) */
 	VRRP_BAD_CHECKSUM,
 	VRRP_BAD_LENGTH,	/* address count does not match the length */
-	VRRP_BAD_AUTH,		/* v2: authentication type other than none */
+	VRRP_BAD_AUTH,		/* v2: authentication not the instance's (type
+				 * or password; the receiver's check) */
 	VRRP_BAD_INTERVAL,	/* advertisement interval 0 */
 	/* Reasons the receiver (not the decoder) finds: */
 	VRRP_BAD_VRID,		/* no instance with this VRID here */
@@ -60,7 +61,14 @@ struct vrrp_adv {
 	uint8_t		 dst[16];	/* decode: the destination; encode: */
 	bool		 unicast;	/* used only when this is set */
 	const uint8_t	*addrs;		/* n_addrs × 4 or 16 bytes, in the frame */
+	/* v2 (RFC 3768 5.3.6): 0 none, 1 simple text password (its 8 bytes,
+	 * zero-padded), 2 the withdrawn IP Authentication Header. */
+	uint8_t		 auth_type;
+	uint8_t		 auth[8];
 };
+
+#define VRRP_AUTH_NONE	0
+#define VRRP_AUTH_PASS	1
 
 /* Decode an Ethernet frame carrying an advertisement. */
 enum vrrp_bad	vrrp_decode(const uint8_t *frame, size_t len, struct vrrp_adv *);

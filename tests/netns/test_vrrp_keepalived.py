@@ -3,12 +3,15 @@
 namespaces (the two-node topology of pair.py: lbd on n1, keepalived on n2,
 only the front segment used).
 
-Three protocol settings, each both ways (keepalived the backup, then the
-master): VRRPv3 at 100 ms over IPv4, VRRPv2 at 1 s, VRRPv3 at 100 ms over
-IPv6. In each case: after convergence exactly one side holds the address,
-sampled for a while (never both, never none); then the master is killed
-(SIGKILL) and the other side takes the address within 3 x advert + skew
-(plus measuring slack).
+Four protocol settings, each both ways (keepalived the backup, then the
+master): VRRPv3 at 100 ms over IPv4, VRRPv2 at 1 s, VRRPv2 at 1 s with
+keepalived's simple-password authentication (auth_type PASS, lbd's
+auth-pass), VRRPv3 at 100 ms over IPv6. In each case: after convergence
+exactly one side holds the address, sampled for a while (never both, never
+none); then the master is killed (SIGKILL) and the other side takes the
+address within 3 x advert + skew (plus measuring slack). Last, keepalived
+with auth_type PASS against an lbd instance without auth-pass: lbd refuses
+its adverts, counts them (bad_auth) and says why in its log.
 
 usage: test_vrrp_keepalived.py BUILD_DIR"""
 import os
@@ -38,6 +41,7 @@ vrrp-group edge {{{{
         priority {prio}
         advert-interval {adv_ms}ms
         virtual-address {addr}/{plen}
+        {auth}
     }}}}
 }}}}
 """
@@ -50,13 +54,21 @@ KEEPALIVED = """vrrp_instance front {{
     version {ver}
     state BACKUP
     virtual_ipaddress {{ {addr}/{plen} }}
+    {auth}
 }}
 """
+# One directive per line: keepalived ignores a one-line block.
+KP_AUTH = """authentication {{
+        auth_type PASS
+        auth_pass {pw}
+    }}"""
 
-# name, VRRP version, advert interval (ms), address, prefix length
-CASES = (("VRRPv3 100 ms IPv4", 3, 100, VIP, 24),
-         ("VRRPv2 1 s", 2, 1000, VIP, 24),
-         ("VRRPv3 100 ms IPv6", 3, 100, VIP6, 64))
+# name, VRRP version, advert interval (ms), address, prefix length, the
+# simple password of both sides (None: no authentication)
+CASES = (("VRRPv3 100 ms IPv4", 3, 100, VIP, 24, None),
+         ("VRRPv2 1 s", 2, 1000, VIP, 24, None),
+         ("VRRPv2 1 s auth PASS", 2, 1000, VIP, 24, "1111"),
+         ("VRRPv3 100 ms IPv6", 3, 100, VIP6, 64, None))
 LBD_PRIO = 150
 SLACK = 0.3     # polling and scheduling on 2 cores
 
@@ -89,23 +101,30 @@ def klog(net):
         return ""
 
 
-def run_case(net, name, ver, adv_ms, addr, plen, kp_role):
-    t = net.t
-    kprio = 100 if kp_role == "backup" else 200
-    tag = f"{ver}-{adv_ms}-{plen}-{kp_role}"
+def start_keepalived(net, tag, prio, ver, adv_ms, addr, plen, pw):
     kconf = os.path.join(net.tmp, f"k-{tag}.conf")
     with open(kconf, "w") as f:
-        f.write(KEEPALIVED.format(prio=kprio, adv=adv_ms / 1000, ver=ver,
-                                  addr=addr, plen=plen))
-    kp = t.popen("n2", ["keepalived", "-n", "-l", "-D", "-P", "-f", kconf,
-                        # pid files of its own: a killed keepalived leaves
-                        # its files behind, and refuses to start over them.
-                        "-p", os.path.join(net.tmp, f"k-{tag}.pid"),
-                        "-r", os.path.join(net.tmp, f"k-{tag}.vpid")],
-                 stdout=open(os.path.join(net.tmp, "k.log"), "a"),
-                 stderr=open(os.path.join(net.tmp, "k.log"), "a"))
+        f.write(KEEPALIVED.format(prio=prio, adv=adv_ms / 1000, ver=ver,
+                                  addr=addr, plen=plen,
+                                  auth=KP_AUTH.format(pw=pw) if pw else ""))
+    return net.t.popen("n2", [
+        "keepalived", "-n", "-l", "-D", "-P", "-f", kconf,
+        # pid files of its own: a killed keepalived leaves its files
+        # behind, and refuses to start over them.
+        "-p", os.path.join(net.tmp, f"k-{tag}.pid"),
+        "-r", os.path.join(net.tmp, f"k-{tag}.vpid")],
+        stdout=open(os.path.join(net.tmp, "k.log"), "a"),
+        stderr=open(os.path.join(net.tmp, "k.log"), "a"))
+
+
+def run_case(net, name, ver, adv_ms, addr, plen, pw, kp_role):
+    t = net.t
+    kprio = 100 if kp_role == "backup" else 200
+    tag = f"{ver}-{adv_ms}-{plen}-{pw}-{kp_role}"
+    kp = start_keepalived(net, tag, kprio, ver, adv_ms, addr, plen, pw)
     ok = net.start("n1", LBD_PRIO, text=LBD.format(
-        ver=ver, prio=LBD_PRIO, adv_ms=adv_ms, addr=addr, plen=plen))
+        ver=ver, prio=LBD_PRIO, adv_ms=adv_ms, addr=addr, plen=plen,
+        auth=f"auth-pass {pw}" if pw else ""))
     check(ok, f"{name}: lbd starts", net.log("n1"))
     want = "master" if kp_role == "backup" else "backup"
     holder, other = ("n1", "n2") if want == "master" else ("n2", "n1")
@@ -150,13 +169,33 @@ def run_case(net, name, ver, adv_ms, addr, plen, kp_role):
         t.nsx(n, f"ip addr del {addr}/{plen} dev f0", check=False)
 
 
+def auth_mismatch(net):
+    """keepalived authenticates, lbd's instance does not: refused, counted,
+    said. (Both end up master: that is what the log line is for.)"""
+    kp = start_keepalived(net, "mismatch", 100, 2, 1000, VIP, 24, "1111")
+    ok = net.start("n1", LBD_PRIO, text=LBD.format(
+        ver=2, prio=LBD_PRIO, adv_ms=1000, addr=VIP, plen=24, auth=""))
+    got = net.wait(lambda: "bad_auth" in net.ctl("n1", "show", "vrrp") and
+                   "auth_type PASS" in net.log("n1"), 10, step=0.1)
+    check(ok and got is not None,
+          "keepalived with auth_type PASS, lbd without auth-pass: its "
+          "adverts refused, counted as bad_auth, and the log says to set "
+          "auth-pass", (net.ctl("n1", "show", "vrrp"), net.log("n1")[-800:]))
+    net.stop("n1")
+    os.killpg(kp.pid, signal.SIGTERM)
+    kp.wait(10)
+    for n in ("n1", "n2"):
+        net.t.nsx(n, f"ip addr del {VIP}/24 dev f0", check=False)
+
+
 def main():
     net = Net(BUILD, prefix="lbk")
     try:
         net.build()
-        for name, ver, adv_ms, addr, plen in CASES:
+        for name, ver, adv_ms, addr, plen, pw in CASES:
             for kp_role in ("backup", "master"):
-                run_case(net, name, ver, adv_ms, addr, plen, kp_role)
+                run_case(net, name, ver, adv_ms, addr, plen, pw, kp_role)
+        auth_mismatch(net)
     finally:
         net.cleanup()
     return finish(net)

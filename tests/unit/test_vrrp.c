@@ -158,12 +158,30 @@ test_rejections(void **state)
 	f[12] = 0x08; f[13] = 0x06;	/* ARP */
 	assert_int_equal(vrrp_decode(f, len, &a), VRRP_BAD_IP);
 
-	/* v2: authentication must be "none"; v2 over IPv6 does not exist. */
+	/* v2: the authentication type and data are read, not judged (the
+	 * instance's auth-pass decides, vrrp_group); v2 over IPv6 does not
+	 * exist. */
 	r = first_frame("v2-ipv4.pcap");
 	len = r->len;
 	FRESH();
 	poke(f, v + 4, 1);
-	assert_int_equal(vrrp_decode(f, len, &a), VRRP_BAD_AUTH);
+	assert_int_equal(vrrp_decode(f, len, &a), VRRP_OK);
+	assert_int_equal(a.auth_type, VRRP_AUTH_PASS);
+	/* A simple password goes out in its 8 bytes and comes back. */
+	{
+		uint8_t g[VRRP_FRAME_MAX], addrs[16];
+		struct vrrp_adv b;
+		size_t n;
+
+		memcpy(addrs, a.addrs, 4);
+		b = a;
+		memcpy(b.auth, "secret\0\0", 8);
+		n = vrrp_encode(g, sizeof(g), &b, addrs);
+		assert_true(n > 0);
+		assert_int_equal(vrrp_decode(g, n, &b), VRRP_OK);
+		assert_int_equal(b.auth_type, VRRP_AUTH_PASS);
+		assert_memory_equal(b.auth, "secret\0\0", 8);
+	}
 	r = first_frame("v3-ipv6.pcap");
 	len = r->len;
 	v = vrrp_off(r->data);

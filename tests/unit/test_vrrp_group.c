@@ -57,6 +57,10 @@ node(bool external, const struct vrrp_track *solo_tracks, size_t n_tracks)
 	return n;
 }
 
+/* A v2 advertisement's authentication (frame_auth): type and password. */
+static uint8_t next_auth_type;
+static const char *next_auth;
+
 /* An advertisement from `src` as it arrives on the wire. */
 static size_t
 frame(uint8_t *f, uint8_t version, uint8_t vrid, uint8_t prio,
@@ -64,9 +68,11 @@ frame(uint8_t *f, uint8_t version, uint8_t vrid, uint8_t prio,
 {
 	struct vrrp_adv a = { .version = version, .family = 4, .vrid = vrid,
 			      .priority = prio, .interval_cs = interval_cs,
-			      .n_addrs = 1 };
+			      .n_addrs = 1, .auth_type = next_auth_type };
 	size_t len;
 
+	if (next_auth != NULL)
+		memcpy(a.auth, next_auth, strnlen(next_auth, 8));
 	memcpy(a.src, src, 16);
 	a.src_mac[0] = 0x02;
 	len = vrrp_encode(f, VRRP_FRAME_MAX, &a, addr);
@@ -114,6 +120,78 @@ sum(const uint64_t *v, size_t n)
 }
 
 /* ---- the ladder ------------------------------------------------------ */
+
+/* A node with group "g" and, on eth0, router 0: VRRPv2, VRID 51, 1 s;
+ * `rc` is left as its config, for the test's second router. */
+static struct vrrp_node *
+v2_node(struct vrrp_router_cfg *rc)
+{
+	struct vrrp_node *n = vrrp_node_new(false);
+	const struct vrrp_router_cfg v2 = {
+		.name = "v2", .family = 4, .have_self = true, .n_addrs = 1,
+		.addrs = VIP_FRONT,
+		.fsm = { .vrid = 51, .priority = 100, .adver_cs = 100,
+			 .version = 2, .preempt = true },
+	};
+
+	assert_non_null(n);
+	*rc = v2;
+	memcpy(rc->self, SELF4, 16);
+	vrrp_node_add_group(n, "g");
+	vrrp_node_add_port(n, "eth0");
+	assert_int_equal(vrrp_node_add_router(n, rc), 0);
+	return n;
+}
+
+/* RFC 3768 5.3.6: a v2 instance without auth-pass takes only adverts
+ * without authentication, one with it only its own password; anything
+ * else is refused, counted and said once (a keepalived peer with
+ * auth_type PASS would otherwise be master beside us unnoticed). */
+static void
+test_ladder_v2_auth(void **state)
+{
+	struct vrrp_router_cfg rc;
+	struct vrrp_node *n = v2_node(&rc);
+	struct vrrp_acts a = { 0 };
+	uint8_t f[VRRP_FRAME_MAX];
+	size_t len;
+
+	rc.name = "pass"; rc.fsm.vrid = 52; rc.auth_pass = "s3cret";
+	assert_int_equal(vrrp_node_add_router(n, &rc), 1);
+	vrrp_node_start(n, 0, &a);
+
+	/* keepalived's sample: auth_type PASS, auth_pass 1111. */
+	next_auth_type = VRRP_AUTH_PASS;
+	next_auth = "1111";
+	len = frame(f, 2, 51, 150, 100, PEER4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 10, &a);
+	vrrp_node_rx(n, 0, f, len, 20, &a);
+	assert_int_equal(n->r[0].bad[VRRP_BAD_AUTH], 2);
+	assert_int_equal(count(&a, VRRP_ACT_AUTH, 0), 1);
+	assert_int_equal(find_act(&a, VRRP_ACT_AUTH, 0)->auth_type,
+	    VRRP_AUTH_PASS);
+	assert_int_equal(n->r[0].fsm.master[0], 0);		/* not learnt */
+	len = frame(f, 2, 52, 150, 100, PEER4, VIP_FRONT);	/* wrong one */
+	vrrp_node_rx(n, 0, f, len, 30, &a);
+	assert_int_equal(n->r[1].bad[VRRP_BAD_AUTH], 1);
+	assert_int_equal(count(&a, VRRP_ACT_AUTH, 1), 1);
+	next_auth = "s3cret";					/* the right one */
+	len = frame(f, 2, 52, 150, 100, PEER4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 40, &a);
+	assert_int_equal(n->r[1].bad[VRRP_BAD_AUTH], 1);
+	assert_memory_equal(n->r[1].fsm.master, PEER4, 4);
+	next_auth_type = VRRP_AUTH_NONE;			/* none at all */
+	next_auth = NULL;
+	len = frame(f, 2, 52, 150, 100, PEER4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 50, &a);
+	assert_int_equal(n->r[1].bad[VRRP_BAD_AUTH], 2);
+	assert_int_equal(count(&a, VRRP_ACT_AUTH, 1), 1);	/* said once */
+	len = frame(f, 2, 51, 150, 100, PEER4, VIP_FRONT);
+	vrrp_node_rx(n, 0, f, len, 60, &a);
+	assert_memory_equal(n->r[0].fsm.master, PEER4, 4);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
 
 static void
 test_ladder(void **state)
@@ -169,22 +247,13 @@ test_ladder(void **state)
 static void
 test_ladder_v2_unicast(void **state)
 {
-	struct vrrp_node *n = vrrp_node_new(false);
 	const uint8_t peers[1][16] = { { 10, 0, 0, 9 } };
-	struct vrrp_router_cfg rc = {
-		.name = "v2", .family = 4, .have_self = true, .n_addrs = 1,
-		.addrs = VIP_FRONT,
-		.fsm = { .vrid = 51, .priority = 100, .adver_cs = 100,
-			 .version = 2, .preempt = true },
-	};
+	struct vrrp_router_cfg rc;
+	struct vrrp_node *n = v2_node(&rc);
 	struct vrrp_acts a = { 0 };
 	uint8_t f[VRRP_FRAME_MAX];
 	size_t len;
 
-	memcpy(rc.self, SELF4, 16);
-	vrrp_node_add_group(n, "g");
-	vrrp_node_add_port(n, "eth0");
-	assert_int_equal(vrrp_node_add_router(n, &rc), 0);
 	rc.name = "uni"; rc.fsm.vrid = 52; rc.fsm.version = 3;
 	rc.peers = peers; rc.n_peers = 1;
 	assert_int_equal(vrrp_node_add_router(n, &rc), 1);
@@ -482,6 +551,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ladder),
 		cmocka_unit_test(test_ladder_v2_unicast),
+		cmocka_unit_test(test_ladder_v2_auth),
 		cmocka_unit_test(test_sync_group),
 		cmocka_unit_test(test_tracking),
 		cmocka_unit_test(test_priority),
