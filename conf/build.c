@@ -746,6 +746,13 @@ b_metrics(struct conf_parser *p, char *addrport, const struct conf_loc *kl,
 		else {
 			g->metrics = true;
 			g->metrics_port = (uint16_t)port;
+			if (g->metrics_addr.family == AF_INET ?
+			    g->metrics_addr.u.v4.s_addr == 0 :
+			    IN6_IS_ADDR_UNSPECIFIED(&g->metrics_addr.u.v6))
+				conf_warn(p, vl, "metrics listen %s: every "
+				    "address of this node; the counters name "
+				    "your backends and how busy they are, bind a "
+				    "management address", addrport);
 		}
 	}
 	free(addrport);

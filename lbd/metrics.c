@@ -177,6 +177,7 @@ struct mclient {
 	ev_io			 io;	/* first */
 	ev_timer		 timer;
 	struct metrics_server	*srv;
+	struct mclient		*prev, *next;	/* oldest first */
 	char			 req[REQ_MAX];
 	size_t			 req_len;
 	struct buf		 out;
@@ -189,17 +190,35 @@ struct metrics_server {
 	int			 fd;
 	struct lbd		*d;
 	unsigned		 clients;
+	struct mclient		*oldest, *newest;
 };
 
 static void
 client_free(struct mclient *c)
 {
-	ev_io_stop(c->srv->loop, &c->io);
-	ev_timer_stop(c->srv->loop, &c->timer);
+	struct metrics_server *s = c->srv;
+
+	ev_io_stop(s->loop, &c->io);
+	ev_timer_stop(s->loop, &c->timer);
 	close(c->io.fd);
 	buf_free(&c->out);
-	c->srv->clients--;
+	*(c->prev ? &c->prev->next : &s->oldest) = c->next;
+	*(c->next ? &c->next->prev : &s->newest) = c->prev;
+	s->clients--;
 	free(c);
+}
+
+/* All places taken: the oldest client still silent about its request goes,
+ * so that idle connections never lock a scraper out. */
+static bool
+evict_idle(struct metrics_server *s)
+{
+	for (struct mclient *c = s->oldest; c != NULL; c = c->next)
+		if (!c->answering) {
+			client_free(c);
+			return true;
+		}
+	return false;
 }
 
 static void
@@ -300,11 +319,15 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 		if (fd < 0)
 			return;
-		if (s->clients >= MAX_CLIENTS || (c = calloc(1, sizeof(*c))) == NULL) {
+		if ((s->clients >= MAX_CLIENTS && !evict_idle(s)) ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
 			close(fd);
 			continue;
 		}
 		c->srv = s;
+		c->prev = s->newest;
+		*(s->newest ? &s->newest->next : &s->oldest) = c;
+		s->newest = c;
 		s->clients++;
 		ev_io_init(&c->io, client_cb, fd, EV_READ);
 		ev_io_start(loop, &c->io);
@@ -366,5 +389,7 @@ metrics_close(struct metrics_server *s)
 		return;
 	ev_io_stop(s->loop, &s->lio);
 	close(s->fd);
+	while (s->oldest != NULL)
+		client_free(s->oldest);
 	free(s);
 }

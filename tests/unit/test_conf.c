@@ -392,6 +392,18 @@ static const struct err_case err_cases[] = {
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
 	  "resync-wait 2h }",
 	  "t.conf:1:71: error: resync-wait 2h out of range 0ms..3600s\n" },
+	{ "global { metrics listen [::]:9180 }",
+	  "t.conf:1:25: warning: metrics listen [::]:9180: every address of this "
+	  "node; the counters name your backends and how busy they are, bind a "
+	  "management address\n" },
+	{ "vrrp-group g { instance a { interface eth0 vrid 5 virtual-address "
+	  "10.0.0.1/24 auth-pass x } }",
+	  "t.conf:1:25: error: instance \"a\": auth-pass needs version 2 (VRRPv3 "
+	  "has no authentication, RFC 5798)\n" },
+	{ "vrrp-group g { instance a { interface eth0 vrid 5 version 2 "
+	  "advert-interval 1s virtual-address 10.0.0.1/24 auth-pass 123456789 } }",
+	  "t.conf:1:118: error: auth-pass: expected 1 to 8 characters (VRRPv2 "
+	  "simple password, as keepalived's auth_pass)\n" },
 	/* services */
 	{ "service s { backend b 10.0.0.2:80 }",
 	  "t.conf:1:9: error: service \"s\": missing \"listen ADDRESS tcp|udp "
