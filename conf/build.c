@@ -287,16 +287,18 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 			g->workers = n;
 		break;
 	case K_CONTROL_SOCKET:
+	case K_CONTROL_SOCKET_RO:
 		if ((*v)[0] != '/')
-			conf_err(p, vl, "control-socket: expected an absolute "
-			    "path, found \"%s\"", *v);
+			conf_err(p, vl, "%s: expected an absolute path, found "
+			    "\"%s\"", conf_key_names[k], *v);
 		/* A Unix socket path holds 107 bytes; lbd binds a temporary
 		 * name (the path, '.', its pid, ".tmp") before renaming it. */
 		else if (strlen(*v) > 88)
-			conf_err(p, vl, "control-socket: path longer than 88 "
-			    "bytes (a Unix socket limit)");
+			conf_err(p, vl, "%s: path longer than 88 bytes (a Unix "
+			    "socket limit)", conf_key_names[k]);
 		else
-			b_take_str(&g->control_socket, v);
+			b_take_str(k == K_CONTROL_SOCKET ? &g->control_socket :
+			    &g->control_socket_ro, v);
 		break;
 	case K_XDP_MODE:
 		if (strcmp(*v, "auto") == 0)

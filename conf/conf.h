@@ -243,6 +243,7 @@ struct conf_global {
 	char			*node_id;
 	uint32_t		 workers;
 	char			*control_socket;
+	char			*control_socket_ro;	/* read-only, or NULL */
 	uint32_t		 conn_table_size;
 	uint32_t		 timeout_ms[CONF_TO__COUNT];
 	struct conf_loc		 timeout_loc[CONF_TO__COUNT];

@@ -358,6 +358,8 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	add_s(&d, "node-id", ga->node_id, gb->node_id);
 	add_u(&d, "workers", ga->workers, gb->workers);
 	add_s(&d, "control-socket", ga->control_socket, gb->control_socket);
+	add_s(&d, "control-socket-readonly", ga->control_socket_ro,
+	    gb->control_socket_ro);
 	add_u(&d, "conn-table-size", ga->conn_table_size, gb->conn_table_size);
 	for (int t = 0; t < CONF_TO__COUNT; t++) {
 		char what[48];

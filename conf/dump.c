@@ -79,6 +79,10 @@ conf_dump(const struct conf *c, FILE *fp)
 	fprintf(fp, "    workers %u\n", c->global.workers);
 	fputs("    control-socket ", fp);
 	put_quoted(fp, c->global.control_socket);
+	if (c->global.control_socket_ro != NULL) {
+		fputs("\n    control-socket-readonly ", fp);
+		put_quoted(fp, c->global.control_socket_ro);
+	}
 	fprintf(fp, "\n    conn-table-size %u\n", c->global.conn_table_size);
 	for (int t = 0; t < CONF_TO__COUNT; t++)
 		fprintf(fp, "    timeout %s %s\n", conf_timeout_name(t),
@@ -253,6 +257,8 @@ conf_dump_json(const struct conf *c, FILE *fp)
 	jstr(fp, c->global.node_id);
 	fprintf(fp, ",\"workers\":%u,\"control_socket\":", c->global.workers);
 	jstr(fp, c->global.control_socket);
+	fputs(",\"control_socket_readonly\":", fp);
+	jstr(fp, c->global.control_socket_ro);
 	fprintf(fp, ",\"conn_table_size\":%u,\"timeouts_ms\":{",
 	    c->global.conn_table_size);
 	for (int t = 0; t < CONF_TO__COUNT; t++)

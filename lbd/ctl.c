@@ -24,6 +24,7 @@ struct ctl_client {
 	ev_timer		 idle;
 	struct ctl_server	*srv;
 	struct ctl_client	*next, *prev;
+	struct ctl_caller	 who;
 	char			 in[CTL_LINE_MAX + 1];
 	size_t			 inlen;
 	struct buf		 out;
@@ -39,6 +40,7 @@ struct ctl_server {
 	int			 fd;
 	int			 spare;		/* reserve descriptor, see accept_cb */
 	char			*path;
+	bool			 readonly;
 	ctl_dispatch_fn		 dispatch;
 	void			*arg;
 	struct ctl_client	*clients;
@@ -117,7 +119,7 @@ run_line(struct ctl_client *c, char *line)
 	bool ok;
 
 	s->stats.commands++;
-	ok = s->dispatch(s->arg, line, &body);
+	ok = s->dispatch(s->arg, &c->who, line, &body);
 	if (body.oom) {
 		buf_reset(&body);
 		buf_puts(&body, "error: out of memory\n");
@@ -291,6 +293,21 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		c->srv = s;
+		c->who.readonly = s->readonly;
+		{
+			struct ucred cr;
+			socklen_t cl = sizeof(cr);
+
+			/* Unknown credentials are nobody's. */
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0) {
+				c->who.pid = cr.pid;
+				c->who.uid = cr.uid;
+				c->who.gid = cr.gid;
+			} else {
+				c->who.pid = -1;
+				c->who.uid = c->who.gid = (uid_t)-1;
+			}
+		}
 		ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 		ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
 		ev_init(&c->idle, client_idle_cb);
@@ -326,8 +343,8 @@ make_parent_dir(const char *path)
 }
 
 struct ctl_server *
-ctl_open(struct ev_loop *loop, const char *path, ctl_dispatch_fn dispatch,
-    void *arg)
+ctl_open(struct ev_loop *loop, const char *path, mode_t mode, bool readonly,
+    ctl_dispatch_fn dispatch, void *arg)
 {
 	struct sockaddr_un sun, tmp;
 	struct ctl_server *s;
@@ -386,7 +403,7 @@ ctl_open(struct ev_loop *loop, const char *path, ctl_dispatch_fn dispatch,
 		return NULL;
 	}
 	umask(old_umask);
-	if (chmod(tmp.sun_path, 0660) < 0)
+	if (chmod(tmp.sun_path, mode) < 0)
 		log_warn("ctl: chmod %s", tmp.sun_path);
 	if ((gr = getgrnam("lbd")) != NULL &&
 	    chown(tmp.sun_path, (uid_t)-1, gr->gr_gid) < 0)
@@ -406,6 +423,7 @@ ctl_open(struct ev_loop *loop, const char *path, ctl_dispatch_fn dispatch,
 	s->loop = loop;
 	s->fd = fd;
 	s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	s->readonly = readonly;
 	s->dispatch = dispatch;
 	s->arg = arg;
 	ev_init(&s->pause, pause_cb);

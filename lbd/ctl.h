@@ -10,6 +10,8 @@
 #ifndef LBD_CTL_H
 #define LBD_CTL_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,11 +23,21 @@
 #define CTL_OUTBUF_MAX		(4u << 20)
 #define CTL_IDLE_TIMEOUT	60.0
 
+/* Who sent a command: the peer's credentials when it connected
+ * (SO_PEERCRED), and whether it came through a read-only socket. */
+struct ctl_caller {
+	pid_t		pid;
+	uid_t		uid;
+	gid_t		gid;
+	bool		readonly;
+};
+
 /*
  * Run one command: `line` is the request without its newline. The reply body
  * goes to `body`; return true for ".ok", false for ".error".
  */
-typedef bool (*ctl_dispatch_fn)(void *arg, char *line, struct buf *body);
+typedef bool (*ctl_dispatch_fn)(void *arg, const struct ctl_caller *,
+    char *line, struct buf *body);
 
 struct ctl_stats {
 	uint64_t	accepted;
@@ -41,10 +53,12 @@ struct ctl_stats {
 
 struct ctl_server;
 
-/* Listen on `path` (creating its directory, replacing a stale socket, mode
- * 0660, group "lbd" when that group exists). NULL on failure, logged. */
+/* Listen on `path` (creating its directory, replacing a stale socket, with
+ * `mode`, group "lbd" when that group exists); a `readonly` socket's
+ * callers are marked so. NULL on failure, logged. */
 struct ctl_server	*ctl_open(struct ev_loop *, const char *path,
-			    ctl_dispatch_fn, void *arg);
+			    mode_t mode, bool readonly, ctl_dispatch_fn,
+			    void *arg);
 void			 ctl_close(struct ctl_server *);
 const struct ctl_stats	*ctl_stats(const struct ctl_server *);
 const char		*ctl_path(const struct ctl_server *);

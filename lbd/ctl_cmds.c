@@ -17,6 +17,7 @@
 
 struct cmd_ctx {
 	struct lbd	*d;
+	const struct ctl_caller *who;
 	int		 argc;		/* words after the command's own */
 	char		**argv;
 	bool		 json;
@@ -25,6 +26,8 @@ struct cmd_ctx {
 
 struct ctl_cmd {
 	const char	*words;		/* "show info" */
+	bool		 changes;	/* changes lbd: not on a read-only socket,
+					 * and logged with who sent it */
 	int		 max_args;
 	bool		 (*fn)(struct cmd_ctx *);
 	const char	*usage;
@@ -47,36 +50,36 @@ static bool	cmd_vrrp_prio(struct cmd_ctx *);
 static bool	cmd_ha(struct cmd_ctx *);
 
 static const struct ctl_cmd commands[] = {
-	{ "help", 0, cmd_help, "help", "list the commands" },
-	{ "show info", 0, cmd_show_info, "show info",
+	{ "help", false, 0, cmd_help, "help", "list the commands" },
+	{ "show info", false, 0, cmd_show_info, "show info",
 	    "version, pid, uptime, config file, reloads and the last result" },
-	{ "show config", 0, cmd_show_config, "show config",
+	{ "show config", false, 0, cmd_show_config, "show config",
 	    "the running configuration, every value explicit" },
-	{ "show health", 0, cmd_show_health, "show health",
+	{ "show health", false, 0, cmd_show_health, "show health",
 	    "every health check: state, last result and reason, latency" },
-	{ "show stat", 0, cmd_show_stat, "show stat",
+	{ "show stat", false, 0, cmd_show_stat, "show stat",
 	    "every service and backend: state, weight, connections, packets, bytes" },
-	{ "show conn", 2, cmd_show_conn, "show conn [SERVICE] [MAX]",
+	{ "show conn", false, 2, cmd_show_conn, "show conn [SERVICE] [MAX]",
 	    "connections in the table (at most MAX, default 100)" },
-	{ "show errors", 0, cmd_show_errors, "show errors",
+	{ "show errors", false, 0, cmd_show_errors, "show errors",
 	    "data-plane drops by reason and I/O errors" },
-	{ "show vrrp", 0, cmd_show_vrrp, "show vrrp",
+	{ "show vrrp", false, 0, cmd_show_vrrp, "show vrrp",
 	    "VRRP instances: state, priority, master, counters" },
-	{ "show sync", 0, cmd_show_sync, "show sync",
+	{ "show sync", false, 0, cmd_show_sync, "show sync",
 	    "connection sync: peer, stream, lag, counters, drops by reason" },
-	{ "vrrp set-priority", 2, cmd_vrrp_prio, "vrrp set-priority INSTANCE N|reset",
+	{ "vrrp set-priority", true, 2, cmd_vrrp_prio, "vrrp set-priority INSTANCE N|reset",
 	    "override an instance's priority (1..254) until reset or restart" },
-	{ "ha", 2, cmd_ha, "ha master|backup|fault GROUP",
+	{ "ha", true, 2, cmd_ha, "ha master|backup|fault GROUP",
 	    "vrrp external: keepalived's notify tells lbd the group's state" },
-	{ "enable", 1, cmd_admin, "enable SERVICE/BACKEND",
+	{ "enable", true, 1, cmd_admin, "enable SERVICE/BACKEND",
 	    "take new connections again (undo disable or drain)" },
-	{ "disable", 1, cmd_admin, "disable SERVICE/BACKEND",
+	{ "disable", true, 1, cmd_admin, "disable SERVICE/BACKEND",
 	    "no new connections whatever health says; existing ones continue" },
-	{ "drain", 1, cmd_admin, "drain SERVICE/BACKEND",
+	{ "drain", true, 1, cmd_admin, "drain SERVICE/BACKEND",
 	    "no new connections; existing ones continue" },
-	{ "set weight", 2, cmd_set_weight, "set weight SERVICE/BACKEND N|reset",
+	{ "set weight", true, 2, cmd_set_weight, "set weight SERVICE/BACKEND N|reset",
 	    "override the configured weight (0..256); reset goes back to it" },
-	{ "reload", 0, cmd_reload, "reload",
+	{ "reload", true, 0, cmd_reload, "reload",
 	    "read the config file again; on any error keep the running one" },
 };
 
@@ -141,11 +144,15 @@ static bool
 cmd_help(struct cmd_ctx *c)
 {
 	size_t n = sizeof(commands) / sizeof(commands[0]);
+	bool first = true;
 
 	if (c->json) {
 		buf_puts(c->out, "{\"commands\":[");
 		for (size_t i = 0; i < n; i++) {
-			buf_puts(c->out, i ? ",{\"usage\":" : "{\"usage\":");
+			if (commands[i].changes && c->who->readonly)
+				continue;
+			buf_puts(c->out, first ? "{\"usage\":" : ",{\"usage\":");
+			first = false;
 			buf_json_str(c->out, commands[i].usage);
 			buf_puts(c->out, ",\"help\":");
 			buf_json_str(c->out, commands[i].help);
@@ -155,8 +162,9 @@ cmd_help(struct cmd_ctx *c)
 		return true;
 	}
 	for (size_t i = 0; i < n; i++)
-		buf_printf(c->out, "%-24s %s\n", commands[i].usage,
-		    commands[i].help);
+		if (!commands[i].changes || !c->who->readonly)
+			buf_printf(c->out, "%-24s %s\n", commands[i].usage,
+			    commands[i].help);
 	buf_printf(c->out, "%-24s %s\n", "... --json",
 	    "any command, answered as one JSON document");
 	return true;
@@ -602,10 +610,32 @@ match(const char *words, int argc, char **argv)
 	return n;
 }
 
-bool
-lbd_ctl_dispatch(void *arg, char *line, struct buf *out)
+/* A command that changes lbd, in the log with who sent it. */
+static void
+audit(const struct ctl_caller *who, int argc, char **argv)
 {
-	struct cmd_ctx c = { .d = arg, .out = out };
+	char line[160];
+	size_t k = 0;
+
+	for (int a = 0; a < argc && k < sizeof(line) - 1; a++)
+		for (const char *s = argv[a]; k < sizeof(line) - 1; s++) {
+			if (*s == '\0') {
+				if (a + 1 < argc)
+					line[k++] = ' ';
+				break;
+			}
+			line[k++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+		}
+	line[k] = '\0';
+	log_info("ctl: \"%s\" from uid %ld pid %ld", line, (long)who->uid,
+	    (long)who->pid);
+}
+
+bool
+lbd_ctl_dispatch(void *arg, const struct ctl_caller *who, char *line,
+    struct buf *out)
+{
+	struct cmd_ctx c = { .d = arg, .who = who, .out = out };
 	char *argv[CMD_MAX_WORDS];
 	int argc = 0;
 	char *save, *w;
@@ -635,6 +665,14 @@ lbd_ctl_dispatch(void *arg, char *line, struct buf *out)
 			buf_printf(out, "error: usage: %s\n", commands[i].usage);
 			return false;
 		}
+		if (commands[i].changes && who->readonly) {
+			buf_printf(out, "error: \"%s\" changes lbd, and this is "
+			    "the read-only control socket; use the other one\n",
+			    commands[i].words);
+			return false;
+		}
+		if (commands[i].changes)
+			audit(who, argc, argv);
 		c.argc = argc - n;
 		c.argv = argv + n;	/* argv[-1]: the command's last word */
 		return commands[i].fn(&c);

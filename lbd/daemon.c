@@ -297,10 +297,14 @@ refuse_unliveable(const struct conf *old, const struct conf *new,
 		    old->global.workers, new->global.workers);
 		n++;
 	}
-	if (strcmp(old->global.control_socket, new->global.control_socket) != 0) {
-		buf_printf(report, "%s: error: control-socket cannot change on "
-		    "reload (%s -> %s); restart lbd to move it\n", new->path,
-		    old->global.control_socket, new->global.control_socket);
+	if (strcmp(old->global.control_socket, new->global.control_socket) != 0 ||
+	    (old->global.control_socket_ro == NULL) !=
+	    (new->global.control_socket_ro == NULL) ||
+	    (old->global.control_socket_ro != NULL &&
+	    strcmp(old->global.control_socket_ro, new->global.control_socket_ro))) {
+		buf_printf(report, "%s: error: control-socket and "
+		    "control-socket-readonly cannot change on reload; restart "
+		    "lbd to move them\n", new->path);
 		n++;
 	}
 	if (old->global.metrics != new->global.metrics ||
@@ -473,6 +477,7 @@ lbd_teardown(struct lbd *d, bool pid_written)
 	health_mgr_free(d->health);
 	backends_free(&d->backends);
 	ctl_close(d->ctl);
+	ctl_close(d->ctl_ro);
 	if (pid_written)
 		unlink(d->pidfile);
 	conf_free(d->conf);
@@ -522,11 +527,19 @@ lbd_run(const char *conf_path, const char *pidfile)
 	}
 	d.started_mono = ev_now(d.loop);
 
-	d.ctl = ctl_open(d.loop, d.conf->global.control_socket,
+	d.ctl = ctl_open(d.loop, d.conf->global.control_socket, 0660, false,
 	    lbd_ctl_dispatch, &d);
 	if (d.ctl == NULL) {
 		log_warnx("start failed: control socket %s",
 		    d.conf->global.control_socket);
+		goto fail;
+	}
+	/* Anyone on the node may look; changing needs the other socket. */
+	if (d.conf->global.control_socket_ro != NULL &&
+	    (d.ctl_ro = ctl_open(d.loop, d.conf->global.control_socket_ro,
+	    0666, true, lbd_ctl_dispatch, &d)) == NULL) {
+		log_warnx("start failed: control socket %s",
+		    d.conf->global.control_socket_ro);
 		goto fail;
 	}
 	if (pidfile != NULL) {
@@ -626,15 +639,23 @@ lbd_daemon_stats(const struct lbd *d, int64_t *v)
 void
 lbd_control_stats(const struct lbd *d, int64_t *v)
 {
-	const struct ctl_stats *cs = ctl_stats(d->ctl);
+	/* Both sockets, added up. */
+	memset(v, 0, SC__COUNT * sizeof(*v));
+	for (int i = 0; i < 2; i++) {
+		const struct ctl_server *s = i == 0 ? d->ctl : d->ctl_ro;
+		const struct ctl_stats *cs;
 
-	v[SC_CLIENTS] = cs->clients;
-	v[SC_ACCEPTED] = (int64_t)cs->accepted;
-	v[SC_COMMANDS] = (int64_t)cs->commands;
-	v[SC_ERRORS] = (int64_t)cs->errors;
-	v[SC_OVERLONG] = (int64_t)cs->overlong;
-	v[SC_REFUSED] = (int64_t)cs->refused;
-	v[SC_DROPPED_SLOW] = (int64_t)cs->dropped_slow;
-	v[SC_IDLE_CLOSED] = (int64_t)cs->idle_closed;
-	v[SC_EVICTED] = (int64_t)cs->evicted;
+		if (s == NULL)
+			continue;
+		cs = ctl_stats(s);
+		v[SC_CLIENTS] += cs->clients;
+		v[SC_ACCEPTED] += (int64_t)cs->accepted;
+		v[SC_COMMANDS] += (int64_t)cs->commands;
+		v[SC_ERRORS] += (int64_t)cs->errors;
+		v[SC_OVERLONG] += (int64_t)cs->overlong;
+		v[SC_REFUSED] += (int64_t)cs->refused;
+		v[SC_DROPPED_SLOW] += (int64_t)cs->dropped_slow;
+		v[SC_IDLE_CLOSED] += (int64_t)cs->idle_closed;
+		v[SC_EVICTED] += (int64_t)cs->evicted;
+	}
 }

@@ -39,6 +39,7 @@ struct lbd {
 	const char		*pidfile;
 	struct conf		*conf;		/* current; replaced whole on reload */
 	struct ctl_server	*ctl;
+	struct ctl_server	*ctl_ro;	/* control-socket-readonly */
 	struct health_mgr	*health;
 	struct backends		 backends;	/* admin state, across reloads */
 	struct metrics_server	*metrics;	/* NULL without `metrics listen` */
@@ -85,6 +86,7 @@ void	lbd_backends_changed(struct lbd *);
 void	lbd_daemon_stats(const struct lbd *, int64_t *v);
 void	lbd_control_stats(const struct lbd *, int64_t *v);
 /* Control commands (ctl_cmds.c). */
-bool	lbd_ctl_dispatch(void *lbd, char *line, struct buf *body);
+bool	lbd_ctl_dispatch(void *lbd, const struct ctl_caller *, char *line,
+	    struct buf *body);
 
 #endif /* LBD_DAEMON_H */

@@ -40,7 +40,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	d.conf_path = strdup(path);
 	d.loop = ev_default_loop(0);
 	d.conf = conf_load(path, &diags);
-	d.ctl = ctl_open(d.loop, sock, lbd_ctl_dispatch, &d);
+	d.ctl = ctl_open(d.loop, sock, 0660, false, lbd_ctl_dispatch, &d);
 	d.health = health_mgr_new(d.loop);
 	if (d.conf == NULL || d.ctl == NULL || d.health == NULL ||
 	    health_mgr_apply(d.health, d.conf) < 0)
@@ -60,7 +60,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	line = malloc(size + 1);
 	memcpy(line, data, size);
 	line[size] = '\0';
-	(void)lbd_ctl_dispatch(&d, line, &out);
+	/* The first byte's low bit: through the read-only socket or not. */
+	{
+		struct ctl_caller who = { .pid = 1, .uid = 0, .gid = 0,
+					  .readonly = size > 0 && (data[0] & 1) };
+
+		(void)lbd_ctl_dispatch(&d, &who, line, &out);
+	}
 	if (out.len == 0)
 		abort();	/* every command gets a reply body or an error */
 	buf_free(&out);
