@@ -452,20 +452,24 @@ set_sync(struct conf_parser *p, enum conf_key k, char **v,
 			s->port = (uint16_t)n;
 		break;
 	case K_KEY_FILE:
+	case K_ACCEPT_KEY_FILE: {
+		char **dst = k == K_KEY_FILE ? &s->key_file : &s->accept_key_file;
+
 		/* Relative to the file that names it, as include is. */
-		free(s->key_file);
-		s->key_file = NULL;
+		free(*dst);
+		*dst = NULL;
 		if ((*v)[0] != '/' && vl->file != NULL && strrchr(vl->file, '/')) {
 			const char *dir_end = strrchr(vl->file, '/');
-			if (asprintf(&s->key_file, "%.*s/%s",
+			if (asprintf(dst, "%.*s/%s",
 			    (int)(dir_end - vl->file), vl->file, *v) < 0)
-				s->key_file = NULL;
+				*dst = NULL;
 		} else {
-			s->key_file = *v;
+			*dst = *v;
 			*v = NULL;
 		}
-		s->key_loc = *vl;
+		*(k == K_KEY_FILE ? &s->key_loc : &s->accept_key_loc) = *vl;
 		break;
+	}
 	case K_RESYNC_WAIT:
 		if (b_duration(p, k, *v, vl, 0, 3600000, &n))
 			s->resync_wait_ms = n;

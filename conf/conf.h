@@ -201,12 +201,15 @@ struct conf_sync {
 	bool			 has_peer;
 	uint16_t		 port;
 	char			*key_file;
+	/* During a key roll: a second key, accepted but never sent. */
+	char			*accept_key_file;
 	char			*backup_interface;	/* a second heartbeat link */
 	struct conf_addr	 backup_peer;	/* the peer's address on it */
 	bool			 has_backup_peer;
 	uint32_t		 resync_wait_ms;	/* preemption held at most this */
 	struct conf_loc		 loc;
 	struct conf_loc		 key_loc;
+	struct conf_loc		 accept_key_loc;
 	bool			 incomplete;	/* a syntax error hit this block */
 };
 

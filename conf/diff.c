@@ -418,6 +418,8 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		add_addr(&sd, "peer", &sa->peer, &sb->peer);
 		add_u(&sd, "port", sa->port, sb->port);
 		add_s(&sd, "key-file", sa->key_file, sb->key_file);
+		add_s(&sd, "accept-key-file", sa->accept_key_file,
+		    sb->accept_key_file);
 		add_u(&sd, "resync_wait_ms", sa->resync_wait_ms,
 		    sb->resync_wait_ms);
 		add_s(&sd, "backup-interface", sa->backup_interface,

@@ -178,6 +178,10 @@ conf_dump(const struct conf *c, FILE *fp)
 		    conf_addr_str(&c->sync.peer, false, a, sizeof(a)),
 		    c->sync.port);
 		put_quoted(fp, c->sync.key_file);
+		if (c->sync.accept_key_file != NULL) {
+			fputs("\n    accept-key-file ", fp);
+			put_quoted(fp, c->sync.accept_key_file);
+		}
 		fprintf(fp, "\n    resync-wait %s\n",
 		    conf_dur_str(c->sync.resync_wait_ms, d, sizeof(d)));
 		if (c->sync.backup_interface != NULL) {
@@ -347,6 +351,8 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		jaddr(fp, &c->sync.peer, false);
 		fprintf(fp, ",\"port\":%u,\"key_file\":", c->sync.port);
 		jstr(fp, c->sync.key_file);
+		fputs(",\"accept_key_file\":", fp);
+		jstr(fp, c->sync.accept_key_file);
 		fprintf(fp, ",\"resync_wait_ms\":%u,\"backup_interface\":",
 		    c->sync.resync_wait_ms);
 		if (c->sync.backup_interface != NULL) {

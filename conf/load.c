@@ -123,6 +123,7 @@ conf_free(struct conf *c)
 	free(c->services);
 	free(c->sync.interface);
 	free(c->sync.key_file);
+	free(c->sync.accept_key_file);
 	free(c->sync.backup_interface);
 	free(c->global.node_id);
 	free(c->global.hash_seed);

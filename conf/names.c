@@ -25,6 +25,7 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_VIRTUAL_ADDRESS] = "virtual-address", [K_VERSION] = "version",
 	[K_PREEMPT] = "preempt", [K_PREEMPT_DELAY] = "preempt-delay",
 	[K_PEER] = "peer", [K_PORT] = "port", [K_KEY_FILE] = "key-file",
+	[K_ACCEPT_KEY_FILE] = "accept-key-file",
 	[K_RESYNC_WAIT] = "resync-wait",
 	[K_BACKUP_INTERFACE] = "backup-interface", [K_BACKUP_PEER] = "backup-peer",
 	[K_MODE] = "mode", [K_SCHEDULER] = "scheduler",

@@ -73,7 +73,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_ADVERT_INTERVAL "advert-interval"
 		T_VIRTUAL_ADDRESS "virtual-address" T_VERSION "version"
 		T_PREEMPT "preempt" T_PREEMPT_DELAY "preempt-delay"
-		T_SYNC "sync" T_PEER "peer" T_PORT "port" T_KEY_FILE "key-file"
+		T_SYNC "sync" T_PEER "peer" T_PORT "port" T_KEY_FILE "key-file" T_ACCEPT_KEY_FILE "accept-key-file"
 		T_RESYNC_WAIT "resync-wait" T_BACKUP_INTERFACE "backup-interface"
 		T_BACKUP_PEER "backup-peer"
 		T_SERVICE "service" T_LISTEN "listen" T_MODE "mode"
@@ -206,6 +206,7 @@ sync_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
 		| "peer" value			{ b_set(p, K_PEER, $2, &@1, &@2); }
 		| "port" value			{ b_set(p, K_PORT, $2, &@1, &@2); }
 		| "key-file" value		{ b_set(p, K_KEY_FILE, $2, &@1, &@2); }
+		| "accept-key-file" value	{ b_set(p, K_ACCEPT_KEY_FILE, $2, &@1, &@2); }
 		| "resync-wait" value		{ b_set(p, K_RESYNC_WAIT, $2, &@1, &@2); }
 		| "backup-interface" value	{ b_set(p, K_BACKUP_INTERFACE, $2, &@1, &@2); }
 		| "backup-peer" value		{ b_set(p, K_BACKUP_PEER, $2, &@1, &@2); }

@@ -276,12 +276,39 @@ validate_groups(struct conf_parser *p)
 	}
 }
 
+/* A sync key file: readable, of a key's length, private. */
+static void
+check_key(struct conf_parser *p, const char *what, const char *path,
+    const struct conf_loc *loc)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		conf_err(p, loc, "%s \"%s\": cannot read: %s", what, path,
+		    strerror(errno));
+		return;
+	}
+	/* HMAC-SHA256 wants a key as long as its output; fewer than 16
+	 * bytes is guessable. The whole file is the key. */
+	if (fstat(fd, &st) == 0 && (st.st_size < CONF_SYNC_KEY_MIN ||
+	    st.st_size > CONF_SYNC_KEY_MAX))
+		conf_err(p, loc, "%s \"%s\": %lld bytes; a key is %d to %d bytes "
+		    "(make one: head -c 32 /dev/urandom > FILE)", what, path,
+		    (long long)st.st_size, CONF_SYNC_KEY_MIN, CONF_SYNC_KEY_MAX);
+	/* Whoever can read the key can forge connection state into the
+	 * standby; refuse it as ssh refuses an open private key. */
+	if (fstat(fd, &st) == 0 && (st.st_mode & S_IRWXO))
+		conf_err(p, loc, "%s \"%s\": mode %04o lets every user read it; "
+		    "the key must be private (chmod 600 %s)", what, path,
+		    (unsigned)(st.st_mode & 07777), path);
+	close(fd);
+}
+
 static void
 validate_sync(struct conf_parser *p)
 {
 	struct conf_sync *s = &p->c->sync;
-	struct stat st;
-	int fd;
 
 	if (!s->present || s->incomplete)
 		return;
@@ -305,26 +332,10 @@ validate_sync(struct conf_parser *p)
 		    "HMAC key)");
 		return;
 	}
-	if ((fd = open(s->key_file, O_RDONLY | O_CLOEXEC)) < 0) {
-		conf_err(p, &s->key_loc, "key-file \"%s\": cannot read: %s",
-		    s->key_file, strerror(errno));
-		return;
-	}
-	/* HMAC-SHA256 wants a key as long as its output; fewer than 16
-	 * bytes is guessable. The whole file is the key. */
-	if (fstat(fd, &st) == 0 && (st.st_size < CONF_SYNC_KEY_MIN ||
-	    st.st_size > CONF_SYNC_KEY_MAX))
-		conf_err(p, &s->key_loc, "key-file \"%s\": %lld bytes; a key "
-		    "is %d to %d bytes (make one: head -c 32 /dev/urandom > "
-		    "FILE)", s->key_file, (long long)st.st_size,
-		    CONF_SYNC_KEY_MIN, CONF_SYNC_KEY_MAX);
-	/* Whoever can read the key can forge connection state into the
-	 * standby; refuse it as ssh refuses an open private key. */
-	if (fstat(fd, &st) == 0 && (st.st_mode & S_IRWXO))
-		conf_err(p, &s->key_loc, "key-file \"%s\": mode %04o lets every "
-		    "user read it; the key must be private (chmod 600 %s)",
-		    s->key_file, (unsigned)(st.st_mode & 07777), s->key_file);
-	close(fd);
+	check_key(p, "key-file", s->key_file, &s->key_loc);
+	if (s->accept_key_file != NULL)
+		check_key(p, "accept-key-file", s->accept_key_file,
+		    &s->accept_key_loc);
 }
 
 /* Is `a` one of the addresses some VRRP instance moves? */

@@ -34,6 +34,8 @@ struct held {				/* received ahead of a gap */
 struct sync_link {
 	struct sync_link_cfg cfg;
 	uint8_t		 key[SYNC_KEY_MAX];
+	uint8_t		 key2[SYNC_KEY_MAX];	/* accepted too (a roll) */
+	size_t		 key2_len;		/* 0: none */
 	struct sync_cb	 cb;
 	size_t		 max_payload;
 
@@ -133,6 +135,7 @@ sync_link_free(struct sync_link *l)
 	free(l->mem);
 	free(l->held_mem);
 	OPENSSL_cleanse(l->key, sizeof(l->key));
+	OPENSSL_cleanse(l->key2, sizeof(l->key2));
 	free(l);
 }
 
@@ -546,6 +549,11 @@ sync_link_input(struct sync_link *l, uint64_t now, const uint8_t *d, size_t len)
 	bool mismatch;
 
 	b = sync_open(d, len, l->key, l->cfg.key_len, &h, &p, &plen);
+	/* During a key roll the peer may still sign with the other key. */
+	if (b == SYNC_BAD_AUTH && l->key2_len > 0 &&
+	    (b = sync_open(d, len, l->key2, l->key2_len, &h, &p, &plen)) ==
+	    SYNC_OK)
+		l->st.auth_accept_key++;
 	/* Never more than our own datagrams carry: a held one is copied
 	 * into a slot of that size. */
 	if (b == SYNC_OK && h.type == SYNC_T_DATA && (plen > l->max_payload ||
@@ -671,6 +679,23 @@ void
 sync_link_set_cfg_hash(struct sync_link *l, uint64_t h)
 {
 	l->cfg.cfg_hash = h;
+}
+
+int
+sync_link_set_keys(struct sync_link *l, const uint8_t *key, size_t len,
+    const uint8_t *accept, size_t accept_len)
+{
+	if (len < SYNC_KEY_MIN || len > SYNC_KEY_MAX || (accept != NULL &&
+	    (accept_len < SYNC_KEY_MIN || accept_len > SYNC_KEY_MAX)))
+		return -1;
+	OPENSSL_cleanse(l->key, sizeof(l->key));
+	OPENSSL_cleanse(l->key2, sizeof(l->key2));
+	memcpy(l->key, key, len);
+	l->cfg.key_len = len;
+	l->key2_len = accept != NULL ? accept_len : 0;
+	if (accept != NULL)
+		memcpy(l->key2, accept, accept_len);
+	return 0;
 }
 
 const struct sync_stats *

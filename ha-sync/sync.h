@@ -176,6 +176,7 @@ struct sync_stats {
 	uint64_t	window_full;	/* records given up: window full */
 	uint64_t	resyncs_asked;	/* RESYNC requests sent */
 	uint64_t	bulks_sent, bulks_recv;
+	uint64_t	auth_accept_key;	/* verified by the accept-only key */
 	uint64_t	bad[SYNC_BAD__COUNT];
 };
 
@@ -217,6 +218,10 @@ uint64_t sync_link_deadline(const struct sync_link *);
 
 /* A reload changed what must agree between the nodes. */
 void	sync_link_set_cfg_hash(struct sync_link *, uint64_t);
+/* New keys (a reload): `key` signs and verifies, `accept` (NULL: none)
+ * verifies too, for a roll without an outage. -1 if a length is wrong. */
+int	sync_link_set_keys(struct sync_link *, const uint8_t *key, size_t len,
+	    const uint8_t *accept, size_t accept_len);
 
 /* What `lbctl show sync` shows. */
 struct sync_link_info {

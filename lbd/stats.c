@@ -352,6 +352,10 @@ static const struct stat_def sync_defs[SY__COUNT] = {
 	    .help = "Bytes received.", .say = "%s bytes" },
 	[SY_BULKS_RECV] = { .name = "bulks_recv", .kind = C, .fmt = STAT_INT,
 	    .help = "Bulk resyncs received.", .say = "%s bulks" },
+	[SY_ACCEPT_KEY] = { .name = "accept_key", .kind = C, .fmt = STAT_INT,
+	    .help = "Datagrams authenticated by accept-key-file (a key roll "
+	    "under way: the peer still signs with the other key).",
+	    .say = "%s by accept-key-file" },
 	[SY_FOREIGN] = { .name = "foreign", .kind = C, .fmt = STAT_INT,
 	    .help = "Datagrams from another address than the peer's.",
 	    .say = "not_from_peer %s" },

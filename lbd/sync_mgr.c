@@ -397,13 +397,33 @@ read_key(const char *path, uint8_t *key, size_t *len, char *err, size_t errlen)
 	return 0;
 }
 
+/* The key files, read again: a reload takes a new key (and, during a
+ * roll, the one to accept too). The old keys stay when one cannot be read. */
+static void
+reload_keys(struct sync_mgr *m, const struct conf_sync *s)
+{
+	uint8_t key[SYNC_KEY_MAX], acc[SYNC_KEY_MAX];
+	size_t len, alen = 0;
+	char err[300];
+
+	if (read_key(s->key_file, key, &len, err, sizeof(err)) < 0 ||
+	    (s->accept_key_file != NULL && read_key(s->accept_key_file, acc,
+	    &alen, err, sizeof(err)) < 0))
+		log_warnx("%s; the keys in use stay", err);
+	else if (sync_link_set_keys(m->link, key, len, s->accept_key_file ?
+	    acc : NULL, alen) < 0)
+		log_warnx("sync: a key of a wrong length; the keys in use stay");
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(acc, sizeof(acc));
+}
+
 /* A UDP socket on `iface` (SO_BINDTODEVICE: each heartbeat link its
  * own, even with the same port), for datagrams to and from `peer`. */
 static int
 open_path(struct path *p, const char *iface, const struct conf_addr *peer,
     uint16_t port, char *err, size_t errlen)
 {
-	int one = 1, fam = peer->family == AF_INET6 ? AF_INET6 : AF_INET;
+	int fam = peer->family == AF_INET6 ? AF_INET6 : AF_INET;
 	struct sockaddr_storage me;
 
 	snprintf(p->iface, sizeof(p->iface), "%s", iface);
@@ -427,8 +447,10 @@ open_path(struct path *p, const char *iface, const struct conf_addr *peer,
 		((struct sockaddr_in6 *)&me)->sin6_port = htons(port);
 	}
 	inet_ntop(fam, &peer->u, p->peer_str, sizeof(p->peer_str));
+	/* No SO_REUSEADDR: with it, any local user's socket with it too
+	 * could bind the port beside ours and take the peer's datagrams.
+	 * Without it the port is ours alone (UDP keeps no TIME_WAIT). */
 	if ((p->fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
-	    setsockopt(p->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(p->fd, SOL_SOCKET, SO_BINDTODEVICE, iface,
 	    (socklen_t)strlen(iface)) < 0 ||
 	    bind(p->fd, (struct sockaddr *)&me, fam == AF_INET ?
@@ -492,6 +514,8 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 		snprintf(err, errlen, "sync: out of memory");
 		goto fail;
 	}
+	if (s->accept_key_file != NULL)
+		reload_keys(m, s);
 	for (int i = 0; i < m->n_paths; i++) {
 		m->path[i].m = m;
 		ev_io_init(&m->path[i].rx, rx_cb, m->path[i].fd, EV_READ);
@@ -537,8 +561,10 @@ sync_mgr_stop(struct sync_mgr *m)
 void
 sync_mgr_apply(struct sync_mgr *m, const struct conf *c)
 {
-	if (m != NULL)
-		sync_link_set_cfg_hash(m->link, cfg_hash(c));
+	if (m == NULL)
+		return;
+	sync_link_set_cfg_hash(m->link, cfg_hash(c));
+	reload_keys(m, &c->sync);
 }
 
 bool
@@ -582,6 +608,7 @@ sync_stats(const struct sync_mgr *m, uint64_t now, int64_t *v)
 	v[SY_REFUSED] = (int64_t)m->refused;
 	v[SY_BYTES_RECV] = (int64_t)st->bytes_recv;
 	v[SY_BULKS_RECV] = (int64_t)st->bulks_recv;
+	v[SY_ACCEPT_KEY] = (int64_t)st->auth_accept_key;
 	v[SY_FOREIGN] = (int64_t)m->foreign;
 	v[SY_SWITCHES] = (int64_t)m->switches;
 }

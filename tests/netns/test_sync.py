@@ -12,8 +12,10 @@ of the master every connection goes on through the new master -- no
 reset, no lost answer, the same backend and the same SNAT address and
 port; the old master returns, resyncs before it preempts, and the
 connections go on through it again; the node that gave them back keeps
-them as the peer's mirrored copies; a peer with the wrong key is refused
-and counted, nothing applied.
+them as the peer's mirrored copies; the sync port cannot be shared by a
+local unprivileged socket; a key roll by reloads (accept-key-file, then
+the new key-file) keeps the peers up throughout with no datagram refused;
+a peer with the wrong key is refused and counted, nothing applied.
 
 usage: test_sync.py BUILD_DIR"""
 import json
@@ -27,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
-from pair import BE, finish, Net, master_both, VIP  # noqa: E402
+from pair import BE, finish, lbd_conf, Net, master_both, VIP  # noqa: E402
 from scrape import check_scrape  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
@@ -46,12 +48,13 @@ DSR_SERVICE = f"""service echo-dsr {{
 }}"""
 
 
-def sync_block(peer, key):
+def sync_block(peer, key, accept=None):
+    acc = f"    accept-key-file {accept}\n" if accept else ""
     return f"""sync {{
     interface hb0
     peer {peer}
     key-file {key}
-}}
+{acc}}}
 {DSR_SERVICE}"""
 
 
@@ -85,6 +88,45 @@ def start(net, node, prio, key):
     peer = "169.254.77.2" if node == "n1" else "169.254.77.1"
     return net.start(node, prio, tail=sync_block(peer, key),
                      glob=f"node-id {node} metrics listen 127.0.0.1:{METRICS}")
+
+
+def reconf(net, node, prio, key, accept=None):
+    """Rewrite `node`'s config with these keys and reload it."""
+    peer = "169.254.77.2" if node == "n1" else "169.254.77.1"
+    sock = os.path.join(net.tmp, f"{node}.sock")
+    with open(os.path.join(net.tmp, f"{node}.conf"), "w") as f:
+        f.write(lbd_conf(sock, prio, tail=sync_block(peer, key, accept),
+                         glob=f"node-id {node} metrics listen "
+                         f"127.0.0.1:{METRICS}"))
+    return net.ctl(node, "reload")
+
+
+def key_roll(net, key):
+    """Both nodes up: accept the new key, sign with it one node at a time,
+    drop the old one. The peers must hear each other throughout."""
+    new = new_key(net, "new.key")
+    failed0 = {n: sync_info(net, n).get("dropped", {}).get("auth_failed", 0)
+               for n in ("n1", "n2")}
+    steps = [("n1", 150, key, new), ("n2", 100, key, new),
+             ("n1", 150, new, key), ("n2", 100, new, key),
+             ("n1", 150, new, None), ("n2", 100, new, None)]
+    downs, replies, accepted = 0, [], 0
+    for node, prio, k, acc in steps:
+        replies.append(reconf(net, node, prio, k, acc))
+        for _ in range(10):     # a second of samples after each step
+            downs += sum(not sync_info(net, n).get("peer_up")
+                         for n in ("n1", "n2"))
+            time.sleep(0.1)
+        accepted = max(accepted, sync_info(net, "n2").get("accept_key", 0))
+    failed = {n: sync_info(net, n).get("dropped", {}).get("auth_failed", 0)
+              - failed0[n] for n in ("n1", "n2")}
+    check(all("reload ok" in r for r in replies) and downs == 0 and
+          failed == {"n1": 0, "n2": 0} and accepted > 0,
+          f"a key roll by six reloads: the peers hear each other "
+          f"throughout ({downs} samples down), no datagram refused "
+          f"({failed}), {accepted} authenticated by accept-key-file "
+          "meanwhile", (replies, sync_info(net, "n1"), sync_info(net, "n2")))
+    return new
 
 
 def hold(net, port, n, seconds, host=VIP):
@@ -231,6 +273,20 @@ def main():
         # n2 gave the connections back: n1's word on them made n2's own
         # entries n1's mirrored copies again (to be renewed and closed by
         # n1), not leftovers of n2's that time out on their own.
+        # The sync port is lbd's alone: a local unprivileged socket
+        # cannot bind it beside ours (SO_REUSEADDR or not).
+        r = t.nsx("n1", "setpriv --reuid=nobody --regid=nogroup "
+                  "--clear-groups python3 -c \"import socket; "
+                  "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                  "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+                  "s.bind(('0.0.0.0', 7788)); print('bound')\"",
+                  check=False)
+        check(r.returncode != 0 and "bound" not in r.stdout and
+              "Address already in use" in r.stderr,
+              "a local unprivileged socket cannot bind the sync port beside "
+              "lbd's", r.stdout + r.stderr[-300:])
+        key = key_roll(net, key)
+
         conns = conn_table(net, "n2")
         mine = [c for c in conns if not c["mirrored"]]
         check(len(conns) >= ALL and not mine,

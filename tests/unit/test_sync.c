@@ -592,6 +592,51 @@ test_gap_and_mismatch(void **state)
 	sim_free(&s);
 }
 
+/* A key roll without an outage, as the operator guide tells it: both
+ * nodes accept the new key, node 0 signs with it, then node 1, then the
+ * old one goes. Records flow all along; nothing fails authentication. */
+static void
+test_key_roll(void **state)
+{
+	struct sim s;
+	uint32_t sent = 0;
+
+	sim_init(&s, 64);
+	run(&s, 30);
+	for (int phase = 0; phase < 4; phase++) {
+		if (phase == 0)		/* both: KEY, and accept KEY2 */
+			for (int i = 0; i < 2; i++)
+				assert_int_equal(sync_link_set_keys(s.n[i].l, KEY,
+				    sizeof(KEY), KEY2, sizeof(KEY2)), 0);
+		else if (phase == 1)	/* node 0 signs with KEY2 */
+			assert_int_equal(sync_link_set_keys(s.n[0].l, KEY2,
+			    sizeof(KEY2), KEY, sizeof(KEY)), 0);
+		else if (phase == 2)	/* node 1 too */
+			assert_int_equal(sync_link_set_keys(s.n[1].l, KEY2,
+			    sizeof(KEY2), KEY, sizeof(KEY)), 0);
+		else			/* KEY is gone */
+			for (int i = 0; i < 2; i++)
+				assert_int_equal(sync_link_set_keys(s.n[i].l,
+				    KEY2, sizeof(KEY2), NULL, 0), 0);
+		for (int k = 0; k < 50; k++, sent++) {
+			struct sync_rec r = rec(sent, SYNC_REC_UPSERT);
+			assert_int_equal(sync_link_put(s.n[sent % 2].l, s.now, &r), 0);
+			run(&s, 5);
+		}
+	}
+	run(&s, 200);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(sync_link_stats(s.n[i].l)->bad[SYNC_BAD_AUTH], 0);
+	assert_int_equal(s.n[0].n_got + s.n[1].n_got, sent);
+	/* Phase 1: node 1 verified node 0's datagrams with its accept key;
+	 * phase 2 the other way round. */
+	assert_true(sync_link_stats(s.n[1].l)->auth_accept_key > 0);
+	assert_true(sync_link_stats(s.n[0].l)->auth_accept_key > 0);
+	/* A key of the wrong length changes nothing. */
+	assert_int_equal(sync_link_set_keys(s.n[0].l, KEY, 8, NULL, 0), -1);
+	sim_free(&s);
+}
+
 /* An authenticated datagram larger than the link's own datagrams (the
  * receive buffer takes 9,000 bytes; the link's slots hold an MTU's worth):
  * refused as malformed whether it comes in order or ahead of a gap, never
@@ -659,6 +704,7 @@ main(void)
 		cmocka_unit_test(test_peer_restart_backlog),
 		cmocka_unit_test(test_gap_and_mismatch),
 		cmocka_unit_test(test_oversized_datagram),
+		cmocka_unit_test(test_key_roll),
 		cmocka_unit_test(test_lag_pct),
 	};
 
