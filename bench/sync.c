@@ -95,7 +95,7 @@ on_rec(void *arg, const struct sync_rec *r)
 	uint32_t i;
 
 	if (sync_rec_to_entry(r, &ce) ||
-	    dp_sync_upsert(B.s.e, &ce, (uint32_t)(t / 1000000)) != 0) {
+	    dp_sync_upsert(B.s.e, &ce, (uint32_t)(t / 1000000), false) != 0) {
 		B.refused++;
 		return;
 	}

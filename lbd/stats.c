@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lbd/engine/ct.h"
+#include "lbd/engine/dp.h"
 #include "lbd/engine/drop.h"
 #include "lbd/stats.h"
 #include "ha-sync/sync.h"
@@ -509,6 +510,19 @@ const struct stat_reasons stat_sync_drops = {
 	"dropped", "reason", C, "Sync datagrams dropped, by reason.",
 	"lbd_sync_dropped_total", sync_bad_str, 1, SYNC_BAD__COUNT };
 
+static const char *
+sync_verdict_str(int v)
+{
+	return dp_sync_verdict_name((enum dp_sync_verdict)v);
+}
+
+const struct stat_reasons stat_sync_refused = {
+	"refused_by", "reason", C,
+	"Records from the peer the engine refused, by reason (not this node's "
+	"service, mode, backend or SNAT address; one of this node's own "
+	"connections; ...).",
+	"lbd_sync_records_refused_total", sync_verdict_str, 1, DP_SYNC__COUNT };
+
 /* ---- rendering ---------------------------------------------------------- */
 
 static void
@@ -853,7 +867,7 @@ stats_table_print(FILE *fp)
 	static const struct stat_reasons *const reasons[] = {
 		&stat_dp_drops, &stat_service_drops, &stat_conn_states,
 		&stat_vrrp_states, &stat_vrrp_drops, &stat_vrrp_port_drops,
-		&stat_sync_drops,
+		&stat_sync_drops, &stat_sync_refused,
 	};
 
 	for (int sc = 0; sc < ST__COUNT; sc++) {

@@ -119,7 +119,7 @@ enum { SF_FLOWS, SF_FORWARDED, SF_PUNT_MISS, SF_PUNT_FLAGS, SF_PUNT_TTL,
 /* Families by reason or state. */
 extern const struct stat_reasons stat_dp_drops, stat_service_drops,
 	   stat_conn_states, stat_vrrp_drops, stat_vrrp_port_drops,
-	   stat_vrrp_states, stat_sync_drops;
+	   stat_vrrp_states, stat_sync_drops, stat_sync_refused;
 
 /* ---- rendering ------------------------------------------------------------ */
 

@@ -68,6 +68,7 @@ struct sync_mgr {
 	size_t			 n_ops;
 
 	uint64_t		 applied, refused, foreign;
+	uint64_t		 refused_by[DP_SYNC__COUNT];
 	bool			 same_id_logged;
 };
 
@@ -150,13 +151,16 @@ timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 apply_pending(struct sync_mgr *m)
 {
-	uint32_t refused;
+	uint64_t v[DP_SYNC__COUNT] = { 0 };
 
 	if (m->n_ops == 0)
 		return;
-	refused = dataplane_sync_apply(m->dp, m->ops, m->n_ops);
-	m->applied += m->n_ops - refused;
-	m->refused += refused;
+	dataplane_sync_apply(m->dp, m->ops, m->n_ops, v);
+	m->applied += v[DP_SYNC_APPLIED];
+	for (int r = 1; r < DP_SYNC__COUNT; r++) {
+		m->refused += v[r];
+		m->refused_by[r] += v[r];
+	}
 	m->n_ops = 0;
 }
 
@@ -642,6 +646,7 @@ sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 		stats_json(b, ST_SYNC, v, true);
 		stats_json_reasons(b, &stat_sync_drops, sync_link_stats(m->link)->bad,
 		    true);
+		stats_json_reasons(b, &stat_sync_refused, m->refused_by, true);
 		buf_puts(b, ",\"links\":[");
 		for (int i = 0; i < m->n_paths; i++) {
 			int64_t lv[SL__COUNT];
@@ -682,6 +687,10 @@ sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 		    (unsigned long long)sync_link_stats(m->link)->bad[k]);
 	buf_puts(b, " ");
 	stats_say(b, ST_SYNC, v, SY_FOREIGN, SY_FOREIGN + 1);
+	buf_puts(b, "\nrecords refused:");
+	for (int k = 1; k < DP_SYNC__COUNT; k++)
+		buf_printf(b, " %s %llu", dp_sync_verdict_name((enum dp_sync_verdict)k),
+		    (unsigned long long)m->refused_by[k]);
 	buf_puts(b, "\n");
 }
 
@@ -690,6 +699,7 @@ sync_mgr_metrics(const struct sync_mgr *m, struct buf *o)
 {
 	struct stat_rows sr = { 0 }, lr = { 0 };
 	struct stat_reason_rows dr = { .n_labels = 1, .label_names = { "peer" } };
+	struct stat_reason_rows rr = { .n_labels = 1, .label_names = { "peer" } };
 	const char *peer[1];
 	uint64_t now = mono_ms();
 	int64_t *v;
@@ -700,6 +710,7 @@ sync_mgr_metrics(const struct sync_mgr *m, struct buf *o)
 	if ((v = stats_row(&sr, ST_SYNC, peer)) != NULL)
 		sync_stats(m, now, v);
 	(void)stats_reason_row(&dr, peer, sync_link_stats(m->link)->bad);
+	(void)stats_reason_row(&rr, peer, m->refused_by);
 	for (int i = 0; i < m->n_paths; i++) {
 		const char *l[2] = { m->path[i].iface, m->path[i].peer_str };
 
@@ -708,8 +719,10 @@ sync_mgr_metrics(const struct sync_mgr *m, struct buf *o)
 	}
 	stats_prom(o, ST_SYNC, &sr);
 	stats_prom_reasons(o, &stat_sync_drops, &dr);
+	stats_prom_reasons(o, &stat_sync_refused, &rr);
 	stats_prom(o, ST_SYNC_LINK, &lr);
 	stats_rows_free(&sr);
 	stats_rows_free(&lr);
 	stats_reason_rows_free(&dr);
+	stats_reason_rows_free(&rr);
 }

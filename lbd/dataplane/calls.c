@@ -386,9 +386,10 @@ dp_call_orphans(struct dataplane *p, struct dp_orphan *out)
 struct sync_apply_call {
 	const struct dp_sync_op	*ops;
 	const uint8_t		*owner;		/* worker of each op */
+	const bool		*holds;		/* this node holds its VIP */
 	size_t			 n;
 	uint32_t		 me;		/* the worker running it */
-	uint32_t		 failed;
+	uint64_t		*verdicts;	/* [DP_SYNC__COUNT] */
 };
 
 static void
@@ -399,33 +400,40 @@ sync_apply_fn(struct dp_engine *e, void *arg)
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct dp_sync_op *o = &c->ops[i];
-		int rc;
 
 		if (c->owner[i] != c->me)
 			continue;
-		rc = o->close ? dp_sync_close(e, &o->e.t[CT_ORIG]) :
-		    dp_sync_upsert(e, &o->e, now);
-		c->failed += rc < 0;
+		c->verdicts[o->close ? dp_sync_close(e, &o->e.t[CT_ORIG]) :
+		    dp_sync_upsert(e, &o->e, now, c->holds[i])]++;
 	}
 }
 
 /* Each entry goes to the engine of the worker its packets will reach. */
-uint32_t
-dataplane_sync_apply(struct dataplane *p, const struct dp_sync_op *ops, size_t n)
+void
+dataplane_sync_apply(struct dataplane *p, const struct dp_sync_op *ops, size_t n,
+    uint64_t verdicts[DP_SYNC__COUNT])
 {
-	struct sync_apply_call c = { .ops = ops, .n = n };
+	struct sync_apply_call c = { .ops = ops, .n = n, .verdicts = verdicts };
 	uint8_t *owner = calloc(n ? n : 1, 1);
+	bool *holds = calloc(n ? n : 1, sizeof(*holds));
 	uint64_t split = 0;
 
-	if (owner == NULL)
-		return (uint32_t)n;
+	if (owner == NULL || holds == NULL) {
+		free(owner);
+		free(holds);
+		verdicts[DP_SYNC_NO_ROOM] += n;
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
+		const struct dp_tuple *o = &ops[i].e.t[CT_ORIG];
 		bool sp;
 
 		/* dp_steer_entry reads only the engine's immutable params. */
 		owner[i] = (uint8_t)dp_steer_entry(p->wk.e[0], &ops[i].e, &sp);
 		split += sp && !ops[i].close;
+		holds[i] = dp_owned_holds(p, o->family, o->dst);
 	}
+	c.holds = holds;
 	if (split > 0 && p->ev.sync_split == 0)
 		log_warnx("sync: the peer's snat connections are steered to "
 		    "other workers than this node's (run the same `workers` "
@@ -435,7 +443,7 @@ dataplane_sync_apply(struct dataplane *p, const struct dp_sync_op *ops, size_t n
 	for (c.me = 0; c.me < p->wk.n; c.me++)
 		worker_call(p->wk.w[c.me], sync_apply_fn, &c);
 	free(owner);
-	return c.failed;
+	free(holds);
 }
 
 struct sync_table_call {

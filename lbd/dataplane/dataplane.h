@@ -63,9 +63,10 @@ struct dp_sync_op {
 	bool		 close;		/* else an upsert */
 	struct ct_entry	 e;
 };
-/* Returns how many the engine refused. */
-uint32_t	dataplane_sync_apply(struct dataplane *, const struct dp_sync_op *,
-		    size_t n);
+/* Each record to the engine that owns it; what became of each is counted
+ * in `verdicts` (by enum dp_sync_verdict). */
+void		dataplane_sync_apply(struct dataplane *, const struct dp_sync_op *,
+		    size_t n, uint64_t verdicts[DP_SYNC__COUNT]);
 /* Up to `max` of our own (not mirrored, past SYN) entries from index
  * *cursor on; *cursor moves past them, to UINT32_MAX at the end. */
 size_t		dataplane_sync_table(struct dataplane *, uint32_t *cursor,

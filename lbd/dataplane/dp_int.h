@@ -211,6 +211,7 @@ struct dp_owned {
 	 * kernel has them. */
 	struct owned_addr	*want;
 	size_t			 n_want;
+	struct keymap		*want_set;	/* the same, to look up */
 	/* Backends a reload removed whose routed connections still drain:
 	 * the classifier keeps taking their replies (dp_orphans). */
 	struct dp_orphan	 orph[DP_ORPHAN_MAX];
@@ -226,6 +227,10 @@ int		dp_owned_start(struct dataplane *, const struct conf *, char *err,
 int		dp_owned_apply(struct dataplane *, const struct conf *c);
 /* Write the classifier's maps again (an address or orphan changed). */
 int		dp_owned_maps(struct dataplane *, const struct conf *c);
+/* A floating address this node holds now (its group's master), or a VIP
+ * it always holds (no VRRP). */
+bool		dp_owned_holds(const struct dataplane *, uint8_t family,
+		    const uint8_t addr[16]);
 /* Read the engines' orphans; true when the set changed. */
 bool		dp_owned_orphans(struct dataplane *);
 /* Once the workers run: take the addresses, arm the dead man's switch. */

@@ -407,6 +407,18 @@ dp_owned_apply(struct dataplane *p, const struct conf *c)
 	free(p->own.want);
 	p->own.want = v;
 	p->own.n_want = n;
+	keymap_free(p->own.want_set);
+	if ((p->own.want_set = keymap_new(KEYMAP_ADDR_LEN, n)) != NULL)
+		for (size_t i = 0; i < n; i++) {
+			uint8_t k[KEYMAP_ADDR_LEN];
+
+			if (keymap_put(p->own.want_set, keymap_addr_key(k,
+			    v[i].family, v[i].addr), 1, NULL) < 0) {
+				keymap_free(p->own.want_set);
+				p->own.want_set = NULL;
+				break;
+			}
+		}
 	/* The classifier first: once the kernel holds a VIP, a frame for it
 	 * that the classifier does not take yet gets the kernel's reset (a
 	 * failback would lose connections in that window). */
@@ -552,4 +564,17 @@ dp_owned_free(struct dataplane *p)
 	p->own.n_mv = 0;
 	free(p->own.want);
 	p->own.want = NULL;
+	keymap_free(p->own.want_set);
+	p->own.want_set = NULL;
+}
+
+bool
+dp_owned_holds(const struct dataplane *p, uint8_t family, const uint8_t addr[16])
+{
+	uint8_t k[KEYMAP_ADDR_LEN];
+
+	/* Out of memory for the set: say held, the cautious answer (the
+	 * peer then changes none of ours). */
+	return p->own.want_set == NULL ||
+	    keymap_get(p->own.want_set, keymap_addr_key(k, family, addr)) != NULL;
 }

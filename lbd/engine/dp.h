@@ -271,18 +271,39 @@ int32_t		dp_steer(const struct dp_engine *, const uint8_t *frame,
 uint32_t	dp_steer_entry(const struct dp_engine *, const struct ct_entry *,
 		    bool *split);
 
-/* Insert a connection from outside (ha-sync): same rules as a new one,
- * marked mirrored, its SNAT port reserved. -1 for an entry that does not
- * make sense (state, mode, families, protocol), one that exists, a SNAT
- * port already taken, a full table. */
-int		dp_insert_conn(struct dp_engine *, const struct ct_entry *, uint32_t now);
+/* What became of a record from the peer; counted by the caller. */
+enum dp_sync_verdict {
+	DP_SYNC_APPLIED = 0,
+	DP_SYNC_INVALID,	/* state, mode, families, protocol, tuples */
+	DP_SYNC_NO_SERVICE,	/* no service here on its VIP, protocol, port */
+	DP_SYNC_MODE,		/* the service here runs another mode */
+	DP_SYNC_NO_BACKEND,	/* not a backend of that service here */
+	DP_SYNC_SNAT_ADDRESS,	/* not an address of the service's snat-pool */
+	DP_SYNC_OURS,		/* would change a connection this node forwards */
+	DP_SYNC_EXISTS,		/* inserted once already */
+	DP_SYNC_NO_ROOM,	/* table full, or its SNAT port taken */
+	DP_SYNC_NO_ENTRY,	/* a close for a connection not here */
+	DP_SYNC__COUNT
+};
+
+const char	*dp_sync_verdict_name(enum dp_sync_verdict);
+
+/* Insert a connection from outside (ha-sync), marked mirrored, its SNAT
+ * port reserved: only a connection of this node's configuration (service,
+ * mode, backend, SNAT address), once. */
+enum dp_sync_verdict dp_insert_conn(struct dp_engine *, const struct ct_entry *,
+		    uint32_t now);
 /* The peer's word on a connection it forwards: insert it, or bring our
  * copy up to date (state, FINs) and renew it. An entry of ours becomes the
  * peer's mirrored copy (the connection moved to the peer); a packet that
- * still reaches us makes it ours again. */
-int		dp_sync_upsert(struct dp_engine *, const struct ct_entry *, uint32_t now);
-/* The peer freed it: drop our mirrored copy (found by original tuple). */
-int		dp_sync_close(struct dp_engine *, const struct dp_tuple *orig);
+ * still reaches us makes it ours again. While this node `holds` the
+ * connection's VIP, the peer never changes where one of ours goes (another
+ * backend, another SNAT port): DP_SYNC_OURS. */
+enum dp_sync_verdict dp_sync_upsert(struct dp_engine *, const struct ct_entry *,
+		    uint32_t now, bool holds);
+/* The peer freed it: drop our mirrored copy (found by original tuple);
+ * never one of ours. */
+enum dp_sync_verdict dp_sync_close(struct dp_engine *, const struct dp_tuple *orig);
 
 size_t		dp_resolve_requests(struct dp_engine *, struct dp_resolve *,
 		    size_t max);

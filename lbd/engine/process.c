@@ -704,91 +704,150 @@ dp_process_batch(struct dp_engine *e, struct dp_frame *fr, uint32_t n,
 		    r[i], &t[i], h[i]);
 }
 
-int
-dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
+const char *
+dp_sync_verdict_name(enum dp_sync_verdict v)
 {
-	const struct dp_tuple *o = &in->t[CT_ORIG];
-	enum ct_dir dir;
-	uint32_t idx;
+	static const char *const names[DP_SYNC__COUNT] = {
+		[DP_SYNC_APPLIED] = "applied", [DP_SYNC_INVALID] = "invalid",
+		[DP_SYNC_NO_SERVICE] = "no_service", [DP_SYNC_MODE] = "mode",
+		[DP_SYNC_NO_BACKEND] = "no_backend",
+		[DP_SYNC_SNAT_ADDRESS] = "snat_address",
+		[DP_SYNC_OURS] = "ours", [DP_SYNC_EXISTS] = "exists",
+		[DP_SYNC_NO_ROOM] = "no_room", [DP_SYNC_NO_ENTRY] = "no_entry",
+	};
+
+	return (unsigned)v < DP_SYNC__COUNT && names[v] != NULL ? names[v] : "?";
+}
+
+/*
+ * Does the peer's record describe a connection of this node's
+ * configuration? The peer is authenticated, but it may run another
+ * configuration (a reload that reached one node only) or be confused: a
+ * record for a service, backend or SNAT address we do not have would make
+ * an entry that forwards where nothing here is configured to.
+ */
+static enum dp_sync_verdict
+sync_fits(struct dp_engine *e, const struct ct_entry *in, int32_t *si_out,
+    int32_t *bi_out)
+{
+	const struct dp_tuple *o = &in->t[CT_ORIG], *r = &in->t[CT_REPLY];
+	const struct dp_service *s;
+	size_t al;
 	int32_t si, bi = -1;
+	bool snat = (in->flags & CT_F_SNAT) != 0, pooled = false;
 
 	if (in->state == CT_NONE || in->state >= CT_STATE__COUNT ||
 	    in->mode > DP_MODE_DSR || (o->family != 4 && o->family != 6) ||
-	    (o->proto != 6 && o->proto != 17) ||
-	    in->t[CT_REPLY].family != o->family ||
-	    in->t[CT_REPLY].proto != o->proto)
-		return -1;
+	    (o->proto != 6 && o->proto != 17) || r->family != o->family ||
+	    r->proto != o->proto)
+		return DP_SYNC_INVALID;
+	if ((si = svc_lookup(e, o->family, o->dst, o->proto, o->dport)) < 0)
+		return DP_SYNC_NO_SERVICE;
+	s = &e->svc[si];
+	if (in->mode != s->mode || snat != (s->mode == DP_MODE_SNAT))
+		return DP_SYNC_MODE;
+	for (uint32_t i = 0; i < dp_nb_all(s) && bi < 0; i++)
+		if (s->b[i].port == r->sport &&
+		    memcmp(s->b[i].addr, r->src, 16) == 0)
+			bi = (int32_t)i;
+	if (bi < 0)
+		return DP_SYNC_NO_BACKEND;
+	al = addr_len(o->family);
+	if (snat) {
+		for (uint32_t k = 0; k < s->n_snat && !pooled; k++)
+			pooled = memcmp(s->snat[k], r->dst, al) == 0;
+		if (!pooled)
+			return DP_SYNC_SNAT_ADDRESS;
+	} else if (memcmp(r->dst, o->src, al) != 0 || r->dport != o->sport)
+		return DP_SYNC_INVALID;		/* the reply goes to the client */
+	*si_out = si;
+	*bi_out = bi;
+	return DP_SYNC_APPLIED;
+}
+
+enum dp_sync_verdict
+dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
+{
+	enum dp_sync_verdict v;
+	enum ct_dir dir;
+	uint32_t idx;
+	int32_t si = -1, bi = -1;
+
+	if ((v = sync_fits(e, in, &si, &bi)) != DP_SYNC_APPLIED)
+		return v;
 	if (ct_lookup(&e->ct, &in->t[CT_ORIG], &dir) != CT_NIL ||
 	    ct_lookup(&e->ct, &in->t[CT_REPLY], &dir) != CT_NIL)
-		return -1;
-	si = svc_lookup(e, o->family, o->dst, o->proto, o->dport);
-	if (si >= 0)
-		for (uint32_t i = 0; i < dp_nb_all(&e->svc[si]); i++)
-			if (e->svc[si].b[i].port == in->t[CT_REPLY].sport &&
-			    memcmp(e->svc[si].b[i].addr, in->t[CT_REPLY].src, 16) == 0)
-				bi = (int32_t)i;
+		return DP_SYNC_EXISTS;
 	if ((idx = ct_alloc(&e->ct, now)) == CT_NIL)
-		return -1;
+		return DP_SYNC_NO_ROOM;
 	e->ct.e[idx].t[0] = in->t[0];
 	e->ct.e[idx].t[1] = in->t[1];
 	e->ct.e[idx].mode = in->mode;
 	e->ct.e[idx].flags = in->flags & (CT_F_SNAT | CT_F_FIN_ORIG | CT_F_FIN_REPLY);
-	e->ct.e[idx].svc = si >= 0 ? (uint16_t)si : ORPHAN;
-	e->ct.e[idx].backend = bi >= 0 ? (uint16_t)bi : ORPHAN;
-	orphan_hold(e, &e->ct.e[idx]);
+	e->ct.e[idx].svc = (uint16_t)si;
+	e->ct.e[idx].backend = (uint16_t)bi;
 	if (in->flags & CT_F_SNAT) {
 		struct snat_space *sp = entry_space(e, &e->ct.e[idx]);
 		if (sp == NULL || !snat_port_reserve(&e->snat, sp,
 		    ntohs(in->t[CT_REPLY].dport))) {
 			ct_abort(&e->ct, idx);
-			return -1;
+			return DP_SYNC_NO_ROOM;
 		}
 	}
 	ct_commit(&e->ct, idx, (enum ct_state)in->state, now, true);
-	if (bi >= 0)
-		e->svc[si].b[bi].active++;
-	return 0;
+	e->svc[si].b[bi].active++;
+	return DP_SYNC_APPLIED;
 }
 
-int
-dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
+enum dp_sync_verdict
+dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now,
+    bool holds)
 {
 	enum ct_dir dir;
 	uint32_t idx = ct_lookup(&e->ct, &in->t[CT_ORIG], &dir);
 	struct ct_entry *ce;
+	enum dp_sync_verdict v;
+	int32_t si, bi;
+	bool moved;
 
 	if (idx == CT_NIL)
 		return dp_insert_conn(e, in, now);
+	if (dir != CT_ORIG)
+		return DP_SYNC_INVALID;
+	if ((v = sync_fits(e, in, &si, &bi)) != DP_SYNC_APPLIED)
+		return v;
 	ce = &e->ct.e[idx];
-	if (dir != CT_ORIG || in->state == CT_NONE ||
-	    in->state >= CT_STATE__COUNT)
-		return -1;
+	/* The client's port reused for another connection, or a peer that
+	 * would send one of ours elsewhere. */
+	moved = memcmp(&ce->t[CT_REPLY], &in->t[CT_REPLY], sizeof(ce->t[0])) != 0;
+	if (moved && holds && !(ce->flags & CT_F_MIRRORED))
+		return DP_SYNC_OURS;
 	/* One of ours that the peer now forwards (it took the address, or
 	 * failback gave it back): the peer's word is the newer one, so the
 	 * entry becomes its mirrored copy, renewed and closed by the peer.
 	 * Should a packet still reach us, ct_seen takes it back. */
 	ce->flags |= CT_F_MIRRORED;
 	offload_revoke(e, ce);		/* the peer forwards it now */
-	if (memcmp(&ce->t[CT_REPLY], &in->t[CT_REPLY], sizeof(ce->t[0])) != 0) {
-		/* The client's port was reused for another connection. */
+	if (moved) {
 		ct_free(&e->ct, idx);
 		return dp_insert_conn(e, in, now);
 	}
 	ce->flags |= in->flags & (CT_F_FIN_ORIG | CT_F_FIN_REPLY);
 	ct_set_state(&e->ct, idx, (enum ct_state)in->state, now);
 	ct_renew(&e->ct, idx, now);
-	return 0;
+	return DP_SYNC_APPLIED;
 }
 
-int
+enum dp_sync_verdict
 dp_sync_close(struct dp_engine *e, const struct dp_tuple *orig)
 {
 	enum ct_dir dir;
 	uint32_t idx = ct_lookup(&e->ct, orig, &dir);
 
-	if (idx == CT_NIL || dir != CT_ORIG ||
-	    !(e->ct.e[idx].flags & CT_F_MIRRORED))
-		return -1;
+	if (idx == CT_NIL || dir != CT_ORIG)
+		return DP_SYNC_NO_ENTRY;
+	if (!(e->ct.e[idx].flags & CT_F_MIRRORED))
+		return DP_SYNC_OURS;
 	ct_free(&e->ct, idx);
-	return 0;
+	return DP_SYNC_APPLIED;
 }

@@ -1316,7 +1316,7 @@ test_insert_mirrored(void **state)
 	assert_int_equal(ct_events(dp_engine_ct(fl.e), ev, 4), 1);
 	struct ct_entry ce = mirror_of(&ev[0]);
 	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), 0);
-	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), -1);	/* once */
+	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), DP_SYNC_EXISTS);	/* once */
 	fl2.n = pg_tcp(fl2.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
 	fl2.f[14 + 20 + 13] = PG_ACK;
 	fl2.f[14 + 20 + 16] = fl2.f[14 + 20 + 17] = 0;
@@ -1330,6 +1330,81 @@ test_insert_mirrored(void **state)
 	assert_int_equal(dp_engine_ct(fl2.e)->stats.inserted, 1);
 	dp_engine_free(fl.e);
 	dp_engine_free(fl2.e);
+}
+
+/* The peer's records are checked against this node's configuration, and
+ * never move one of this node's live connections elsewhere. */
+static void
+test_sync_refusals(void **state)
+{
+	struct flow fa, fb;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_service sa = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 2, 80);
+	struct dp_service sb = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 2, 80);
+	struct ct_event ev[4];
+	struct ct_entry good, x;
+	struct ct_table *ct;
+	enum ct_dir dir;
+	uint32_t idx;
+
+	fa.e = mk_engine(64);
+	fb.e = mk_engine(64);
+	install(fa.e, &sa, 1);
+	install(fb.e, &sb, 1);
+	fa.n = pg_tcp(fa.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fa, 0, 0);
+	assert_int_equal(ct_events(dp_engine_ct(fa.e), ev, 4), 1);
+	good = mirror_of(&ev[0]);
+	ct = dp_engine_ct(fb.e);
+
+	x = good;				/* another port of the VIP */
+	x.t[CT_ORIG].dport = htons(81);
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false), DP_SYNC_NO_SERVICE);
+	x = good;				/* the service runs snat here */
+	x.mode = DP_MODE_ROUTED;
+	x.flags &= (uint8_t)~CT_F_SNAT;
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false), DP_SYNC_MODE);
+	x = good;				/* not a backend here */
+	x.t[CT_REPLY].src[3] = 99;
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false), DP_SYNC_NO_BACKEND);
+	x = good;				/* not in the snat-pool */
+	x.t[CT_REPLY].dst[3] ^= 0x40;
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false),
+	    DP_SYNC_SNAT_ADDRESS);
+	x = good;				/* IPv6 tuple, IPv4 reply */
+	x.t[CT_ORIG].family = 6;
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false), DP_SYNC_INVALID);
+	assert_int_equal(ct->stats.active, 0);	/* none of those made one */
+
+	/* B's own connection from the same client port, to its backend. */
+	fb.n = pg_tcp(fb.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fb, 0, 2);
+	expect_tx(&fb, 1, mac_be[0], mac_if1);
+	idx = ct_lookup(ct, &good.t[CT_ORIG], &dir);
+	assert_int_not_equal(idx, CT_NIL);
+	/* The peer says it goes to the second backend: while B holds the
+	 * VIP, refused, and the connection stays B's, where it was. */
+	x = good;
+	addr(x.t[CT_REPLY].src, be4[1]);
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 3, true), DP_SYNC_OURS);
+	assert_false(ct->e[idx].flags & CT_F_MIRRORED);
+	{
+		uint8_t b0[16];
+
+		addr(b0, be4[0]);
+		assert_memory_equal(ct->e[idx].t[CT_REPLY].src, b0, 16);
+	}
+	fb.n = pg_tcp(fb.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1, NULL, 0);
+	run(&fb, 0, 4);
+	expect_tx(&fb, 1, mac_be[0], mac_if1);
+	/* Once the VIP is the peer's (B let it go), the peer's word wins. */
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 5, false), DP_SYNC_APPLIED);
+	idx = ct_lookup(ct, &good.t[CT_ORIG], &dir);
+	assert_true(ct->e[idx].flags & CT_F_MIRRORED);
+	assert_memory_equal(ct->e[idx].t[CT_REPLY].src, x.t[CT_REPLY].src, 16);
+	assert_string_equal(dp_sync_verdict_name(DP_SYNC_OURS), "ours");
+	dp_engine_free(fa.e);
+	dp_engine_free(fb.e);
 }
 
 /* A packet of a mirrored connection c -> v at `now`: forwarded to the
@@ -1379,14 +1454,14 @@ test_sync_mirrored(void **state)
 	b = mirror_of(&ev[1]);
 
 	ct = dp_engine_ct(fl2.e);
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 10), 0);
-	assert_int_equal(dp_sync_upsert(fl2.e, &b, 10), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 10, false), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 10, false), 0);
 	assert_int_equal(ct->stats.inserted, 2);
 	assert_int_equal(ct_events(ct, ev, 8), 2);
 	assert_true(ev[0].flags & CT_F_MIRRORED);	/* not to be sent back */
 	/* Nonsense is refused. */
 	a.state = CT_STATE__COUNT;
-	assert_int_equal(dp_insert_conn(fl2.e, &a, 10), -1);
+	assert_int_equal(dp_insert_conn(fl2.e, &a, 10), DP_SYNC_INVALID);
 	a.state = CT_ESTABLISHED;
 
 	/* While the peer vouches, its entries outlive their timeout ... */
@@ -1397,41 +1472,41 @@ test_sync_mirrored(void **state)
 	/* ... the peer's changes land (FIN seen) ... */
 	a.state = CT_FIN_WAIT;
 	a.flags = CT_F_FIN_ORIG;
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 20), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 20, false), 0);
 	assert_int_equal(ct->stats.by_state[CT_FIN_WAIT], 1);
 	/* ... a bulk resync renews what the peer still has and drops what it
 	 * closed meanwhile (b) ... */
 	assert_int_equal(ct_mark_mirrored(ct), 2);
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 30), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 30, false), 0);
 	assert_int_equal(ct_sweep_stale(ct), 1);
 	assert_int_equal(ct->stats.active, 1);
 	assert_int_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
 	/* ... a close removes one. */
-	assert_int_equal(dp_sync_upsert(fl2.e, &b, 40), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 40, false), 0);
 	assert_int_equal(dp_sync_close(fl2.e, &b.t[0]), 0);
-	assert_int_equal(dp_sync_close(fl2.e, &b.t[0]), -1);
+	assert_int_equal(dp_sync_close(fl2.e, &b.t[0]), DP_SYNC_NO_ENTRY);
 	(void)ct_events(ct, ev, 8);
 
 	/* Node B takes over: a packet of connection a makes it B's own and
 	 * tells the (new) peer; it is forwarded to the same backend. */
 	take_back(&fl2, &c, &v, 2, 50);
 	/* Ours now: the peer cannot close it ... */
-	assert_int_equal(dp_sync_close(fl2.e, &a.t[0]), -1);
+	assert_int_equal(dp_sync_close(fl2.e, &a.t[0]), DP_SYNC_OURS);
 	/* ... until the peer forwards it again (failback): its word makes our
 	 * entry its mirrored copy, which is not echoed back ... */
 	a.state = CT_TIME_WAIT;
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 60), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 60, false), 0);
 	assert_int_equal(ct->stats.by_state[CT_TIME_WAIT], 1);
 	assert_int_equal(ct_events(ct, ev, 8), 1);
 	assert_true(ev[0].flags & CT_F_MIRRORED);
 	/* ... a packet that still reaches us takes it back ... */
 	take_back(&fl2, &c, &v, 3, 61);
 	/* ... and once the peer has it again, its close removes it. */
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 62), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 62, false), 0);
 	assert_int_equal(dp_sync_close(fl2.e, &a.t[0]), 0);
 	assert_int_equal(ct_lookup(ct, &a.t[0], &dir), CT_NIL);
 	/* Without a peer to vouch, mirrored entries time out as usual. */
-	assert_int_equal(dp_sync_upsert(fl2.e, &b, 70), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 70, false), 0);
 	ct->keep_mirrored = false;
 	dp_expire(fl2.e, 70 + est + 1, 1000);
 	assert_int_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
@@ -1723,6 +1798,7 @@ main(void)
 		cmocka_unit_test(test_reload_keeps_connections),
 		cmocka_unit_test(test_syn_reuses_closed_entry),
 		cmocka_unit_test(test_insert_mirrored),
+		cmocka_unit_test(test_sync_refusals),
 		cmocka_unit_test(test_sync_mirrored),
 		cmocka_unit_test(test_from_conf),
 		cmocka_unit_test(test_fallback),
