@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -321,6 +322,15 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 		else
 			conf_err(p, vl, "datapath: expected auto, kernel or "
 			    "userspace, found \"%s\"", *v);
+		break;
+	case K_SCRIPT_USER:
+		/* The user must exist where lbd runs: a hook that cannot
+		 * start is found at config check, not at the first failover. */
+		if (getpwnam(*v) == NULL)
+			conf_err(p, vl, "script-user: no user \"%s\" on this "
+			    "system", *v);
+		else
+			b_take_str(&g->script_user, v);
 		break;
 	case K_HASH_SEED:
 		if ((*v)[0] == '\0' || strlen(*v) > 128)

@@ -221,6 +221,7 @@ enum conf_timeout {
 	CONF_TO_TCP_TIME_WAIT,
 	CONF_TO_TCP_CLOSE,
 	CONF_TO_UDP,
+	CONF_TO_UDP_UNREPLIED,
 	CONF_TO__COUNT
 };
 
@@ -267,12 +268,16 @@ struct conf_global {
 	 * same on both nodes of a pair and across restarts (NULL: the
 	 * built-in one). */
 	char			*hash_seed;
+	char			*script_user;	/* NULL: nobody */
 };
 
 const char	*conf_xdp_mode_name(enum conf_xdp_mode);
 const char	*conf_datapath_name(enum conf_datapath);
 /* The scheduling hash seed `hash-seed` names (or the built-in one). */
 uint64_t	 conf_hash_seed(const struct conf_global *);
+/* Who runs check scripts, track scripts and notify hooks ("nobody" unless
+ * script-user says otherwise). */
+const char	*conf_script_user(const struct conf_global *);
 const char	*conf_track_name(enum conf_track_type);
 
 const char	*conf_timeout_name(enum conf_timeout);

@@ -388,6 +388,7 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	add_s(&d, "datapath", conf_datapath_name(ga->datapath),
 	    conf_datapath_name(gb->datapath));
 	add_s(&d, "hash-seed", ga->hash_seed, gb->hash_seed);
+	add_s(&d, "script-user", conf_script_user(ga), conf_script_user(gb));
 	add_u(&d, "garp count", ga->garp_count, gb->garp_count);
 	add_u(&d, "garp interval ms", ga->garp_interval_ms, gb->garp_interval_ms);
 	add_u(&d, "garp refresh ms", ga->garp_refresh_ms, gb->garp_refresh_ms);

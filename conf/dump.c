@@ -97,6 +97,9 @@ conf_dump(const struct conf *c, FILE *fp)
 	}
 	fprintf(fp, "    xdp-mode %s\n", conf_xdp_mode_name(c->global.xdp_mode));
 	fprintf(fp, "    datapath %s\n", conf_datapath_name(c->global.datapath));
+	fputs("    script-user ", fp);
+	put_quoted(fp, conf_script_user(&c->global));
+	fputc('\n', fp);
 	if (c->global.hash_seed != NULL) {
 		fputs("    hash-seed ", fp);
 		put_quoted(fp, c->global.hash_seed);
@@ -287,6 +290,8 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		jstr(fp, c->global.hash_seed);
 	else
 		fputs("null", fp);
+	fputs(",\"script_user\":", fp);
+	jstr(fp, conf_script_user(&c->global));
 	fprintf(fp, ",\"xdp_mode\":\"%s\",\"garp\":{\"count\":%u,"
 	    "\"interval_ms\":%u,\"refresh_ms\":%u}", conf_xdp_mode_name(
 	    c->global.xdp_mode), c->global.garp_count, c->global.garp_interval_ms,

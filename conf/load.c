@@ -127,6 +127,7 @@ conf_free(struct conf *c)
 	free(c->sync.backup_interface);
 	free(c->global.node_id);
 	free(c->global.hash_seed);
+	free(c->global.script_user);
 	free(c->global.control_socket);
 	free(c->global.control_socket_ro);
 	for (size_t i = 0; i < c->global.n_ifaces; i++)

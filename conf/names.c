@@ -38,6 +38,7 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
 	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",
 	[K_XDP_MODE] = "xdp-mode", [K_DATAPATH] = "datapath", [K_HASH_SEED] = "hash-seed",
+	[K_SCRIPT_USER] = "script-user",
 	[K_CONTROL_SOCKET_RO] = "control-socket-readonly", [K_GARP_COUNT] = "garp count",
 	[K_GARP_INTERVAL] = "garp interval", [K_GARP_REFRESH] = "garp refresh",
 	[K_JITTER] = "jitter", [K_NOTIFY] = "notify",
@@ -96,6 +97,7 @@ const char *const conf_timeout_names[CONF_TO__COUNT] = {
 	[CONF_TO_TCP_TIME_WAIT] = "tcp-time-wait",
 	[CONF_TO_TCP_CLOSE] = "tcp-close",
 	[CONF_TO_UDP] = "udp",
+	[CONF_TO_UDP_UNREPLIED] = "udp-unreplied",
 };
 
 /* Short embryonic and close timeouts keep a SYN flood from filling the
@@ -107,6 +109,7 @@ const uint32_t conf_timeout_default_ms[CONF_TO__COUNT] = {
 	[CONF_TO_TCP_TIME_WAIT] = 60 * 1000,
 	[CONF_TO_TCP_CLOSE] = 10 * 1000,
 	[CONF_TO_UDP] = 300 * 1000,
+	[CONF_TO_UDP_UNREPLIED] = 30 * 1000,
 };
 
 const char *
@@ -121,6 +124,12 @@ conf_track_name(enum conf_track_type t)
 {
 	return t == CONF_TRACK_INTERFACE ? "track-interface" :
 	    t == CONF_TRACK_SERVICE ? "track-service" : "track-script";
+}
+
+const char *
+conf_script_user(const struct conf_global *g)
+{
+	return g->script_user != NULL ? g->script_user : "nobody";
 }
 
 uint64_t

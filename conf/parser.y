@@ -85,7 +85,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_SEND "send" T_RECEIVE "receive" T_VERIFY "verify"
 		T_CA_FILE "ca-file" T_TLS_MIN "tls-min" T_METRICS "metrics"
 		T_SOURCE "source" T_JITTER "jitter" T_FALLBACK "fallback"
-		T_XDP_MODE "xdp-mode" T_DATAPATH "datapath" T_HASH_SEED "hash-seed" T_CONTROL_SOCKET_RO "control-socket-readonly" T_GARP "garp"
+		T_XDP_MODE "xdp-mode" T_DATAPATH "datapath" T_HASH_SEED "hash-seed" T_SCRIPT_USER "script-user" T_CONTROL_SOCKET_RO "control-socket-readonly" T_GARP "garp"
 		T_TRACK_INTERFACE "track-interface" T_TRACK_SERVICE "track-service"
 		T_TRACK_SCRIPT "track-script" T_NOTIFY "notify"
 		T_NOTIFY_TIMEOUT "notify-timeout" T_UNICAST_PEER "unicast-peer"
@@ -125,6 +125,7 @@ global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
 		| "workers" value		{ b_set(p, K_WORKERS, $2, &@1, &@2); }
 		| "control-socket" value	{ b_set(p, K_CONTROL_SOCKET, $2, &@1, &@2); }
 		| "control-socket-readonly" value { b_set(p, K_CONTROL_SOCKET_RO, $2, &@1, &@2); }
+		| "script-user" value		{ b_set(p, K_SCRIPT_USER, $2, &@1, &@2); }
 		| "conn-table-size" value	{ b_set(p, K_CONN_TABLE_SIZE, $2, &@1, &@2); }
 		| "timeout" value value		{ b_timeout(p, $2, $3, &@1, &@2, &@3); }
 		| "metrics" "listen" value	{ b_metrics(p, $3, &@1, &@3); }

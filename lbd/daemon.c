@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +16,11 @@
 
 #include "lbd/daemon.h"
 #include "lbd/stats.h"
+#include "lbd/privs.h"
 #include "lbd/sdnotify.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 
 /* Config changes logged one per line at a reload; the rest are counted. */
 #define LOG_CHANGES_MAX	100
@@ -318,6 +321,56 @@ refuse_unliveable(const struct conf *old, const struct conf *new,
 	return n;
 }
 
+static void
+watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	sd_notifyf("WATCHDOG=1");
+}
+
+/*
+ * systemd's watchdog (WatchdogSec= in the unit): "WATCHDOG=1" from the main
+ * loop at half the interval, so a loop that stops turning -- a hang, a
+ * deadlock with a worker -- gets lbd killed and restarted. A no-op when
+ * systemd did not ask, or asked another process (WATCHDOG_PID).
+ */
+static void
+watchdog_start(struct lbd *d)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	double s;
+
+	ev_timer_init(&d->watchdog, watchdog_cb, 1., 1.);
+	if (usec == NULL || (pid != NULL && atol(pid) != (long)getpid()) ||
+	    (s = strtod(usec, NULL) / 1e6) <= 0)
+		return;
+	d->watchdog.repeat = s / 2;
+	ev_timer_again(d->loop, &d->watchdog);
+	log_info("systemd watchdog: every %.3f s", s / 2);
+}
+
+/* Check scripts, track scripts and notify hooks run as script-user, with
+ * none of lbd's capabilities (lib/proc.h). An lbd not started as root
+ * cannot switch: they run as lbd does. */
+static void
+apply_script_user(const struct conf *c)
+{
+	const char *name = conf_script_user(&c->global);
+	const struct passwd *pw;
+
+	if (geteuid() != 0) {
+		proc_set_user((uid_t)-1, (gid_t)-1);
+		return;
+	}
+	if ((pw = getpwnam(name)) == NULL) {
+		/* Checked when the config was read; gone since. Never root. */
+		log_warnx("script-user %s: no such user now; scripts run as "
+		    "uid 65534", name);
+		proc_set_user(65534, 65534);
+		return;
+	}
+	proc_set_user(pw->pw_uid, pw->pw_gid);
+}
+
 int
 lbd_reload(struct lbd *d, struct buf *report)
 {
@@ -354,6 +407,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 		    "kept");
 		return -1;
 	}
+	apply_script_user(nc);		/* before anything new can run */
 
 	if (conf_diff(d->conf, nc, &diff) == 0) {
 		for (size_t i = 0; i < diff.n; i++) {
@@ -470,6 +524,7 @@ lbd_teardown(struct lbd *d, bool pid_written)
 		ev_signal_stop(d->loop, &d->sig_term);
 		ev_signal_stop(d->loop, &d->sig_int);
 		ev_timer_stop(d->loop, &d->be_timer);
+		ev_timer_stop(d->loop, &d->watchdog);
 	}
 	dataplane_stop(d->dp);
 	free(d->pushed);
@@ -508,6 +563,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 		log_warnx("start failed: configuration %s has errors", conf_path);
 		return 1;
 	}
+	apply_script_user(d.conf);
 
 	/* The control socket is local and a closed client must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
@@ -604,10 +660,14 @@ lbd_run(const char *conf_path, const char *pidfile)
 	ev_signal_start(d.loop, &d.sig_term);
 	ev_signal_start(d.loop, &d.sig_int);
 
+	/* Set up: from here on only what running needs (privs.h). */
+	if (privs_drop(privs_kept(), err, sizeof(err)) < 0)
+		log_warnx("capabilities: %s", err);
 	log_info("started version=%s pid=%ld config=%s services=%zu socket=%s",
 	    LBD_VERSION, (long)getpid(), conf_path, d.conf->n_services,
 	    d.conf->global.control_socket);
 	sd_notifyf("READY=1\nSTATUS=running\nMAINPID=%ld", (long)getpid());
+	watchdog_start(&d);
 
 	ev_run(d.loop, 0);
 

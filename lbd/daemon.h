@@ -52,6 +52,7 @@ struct lbd {
 						 * backend (conf order) */
 	size_t			 n_pushed;
 	ev_timer		 be_timer;
+	ev_timer		 watchdog;	/* systemd's WatchdogSec= */
 
 	struct timespec		 started;	/* CLOCK_REALTIME */
 	double			 started_mono;	/* ev_now at start */

@@ -193,6 +193,16 @@ static const struct stat_def dp_defs[SP__COUNT] = {
 	    .help = "Connections evicted from a full table." },
 	[SP_TABLE_FULL] = { .name = "table_full", .kind = C, .fmt = STAT_INT,
 	    .help = "New connections refused: the table was full." },
+	[SP_TABLE_PROVEN] = { .name = "table_proven", .kind = C,
+	    .fmt = STAT_INT, .help = "Connections that proved themselves "
+	    "(a reply, the backend's SYN-ACK acknowledged, or in dsr traffic "
+	    "past a second): only unproven ones are evicted." },
+	[SP_STATELESS_UNRECORDED] = { .name = "stateless_unrecorded",
+	    .kind = C, .fmt = STAT_INT, .help = "Packets of stateless dsr "
+	    "services forwarded by hash without an entry: the table was full." },
+	[SP_SNAT_RECLAIMED] = { .name = "snat_reclaimed", .kind = C,
+	    .fmt = STAT_INT, .help = "SNAT ports taken back from unproven "
+	    "connections for a new one when a port space was exhausted." },
 	[SP_TABLE_CREATED] = { .name = "table_created", .kind = C, .fmt = STAT_INT,
 	    .help = "Connections entered in the table." },
 	[SP_TABLE_EXPIRED] = { .name = "table_expired", .kind = C, .fmt = STAT_INT,

@@ -50,6 +50,10 @@ sync_rec_of_event(const struct ct_event *e, struct sync_rec *r)
 
 	if (e->flags & CT_F_MIRRORED)
 		return false;
+	/* A UDP flow is mirrored once proven (a reply, or in dsr traffic past
+	 * its probation): a spoofed flood's never cross the heartbeat link. */
+	if (udp && !(e->flags & CT_F_PROVEN))
+		return false;
 	if (e->type == CT_EV_CLOSE) {
 		if (!udp && e->state == CT_SYN_SENT)
 			return false;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,16 @@
 #include "lib/proc.h"
 
 #define PROC_ARGS_MAX	8
+
+static uid_t	run_uid = (uid_t)-1;
+static gid_t	run_gid = (gid_t)-1;
+
+void
+proc_set_user(uid_t uid, gid_t gid)
+{
+	run_uid = uid;
+	run_gid = gid;
+}
 
 struct proc {
 	struct ev_loop	*loop;
@@ -146,6 +157,13 @@ proc_run(struct ev_loop *loop, const char *command, const char *const *args,
 		dup2(pfd[1], STDOUT_FILENO);
 		dup2(pfd[1], STDERR_FILENO);
 		signal(SIGPIPE, SIG_DFL);
+		/* Group first: after setuid there is no right to change it. */
+		if (run_uid != (uid_t)-1 && (setgroups(0, NULL) < 0 ||
+		    setgid(run_gid) < 0 || setuid(run_uid) < 0)) {
+			static const char msg[] = "cannot switch to script-user\n";
+			(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+			_exit(126);
+		}
 		for (int i = 0; env != NULL && env[i] != NULL; i++)
 			(void)putenv((char *)env[i]);	/* this copy only */
 		execv("/bin/sh", (char *const *)argv);

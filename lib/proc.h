@@ -12,6 +12,8 @@
 #ifndef LIB_PROC_H
 #define LIB_PROC_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -38,5 +40,11 @@ struct proc	*proc_run(struct ev_loop *, const char *command,
 		    uint32_t timeout_ms, proc_done_fn *done, void *arg);
 /* Kill and reap now; `done` is not called. */
 void		 proc_cancel(struct proc *);
+
+/* Every command started from now on runs as `uid`:`gid`, with no
+ * supplementary groups -- and, when `uid` is not 0, with no capabilities
+ * (the kernel clears them on the switch from root). (uid_t)-1: as the
+ * caller. A command that cannot switch exits 126 unrun. */
+void		 proc_set_user(uid_t uid, gid_t gid);
 
 #endif /* LIB_PROC_H */

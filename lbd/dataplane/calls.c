@@ -557,6 +557,7 @@ add_ct_stats(struct ct_stats *d, const struct ct_stats *s)
 	d->inserted += s->inserted;
 	d->expired += s->expired;
 	d->evicted += s->evicted;
+	d->proven += s->proven;
 	d->full += s->full;
 	d->events_lost += s->events_lost;
 	d->active += s->active;

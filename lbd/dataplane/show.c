@@ -119,6 +119,9 @@ dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
 	v[SP_RESOLVE_ASKED] = (int64_t)p->knl.resolve_asked;
 	v[SP_TABLE_EVICTED] = (int64_t)s->ct.evicted;
 	v[SP_TABLE_FULL] = (int64_t)s->ct.full;
+	v[SP_TABLE_PROVEN] = (int64_t)s->ct.proven;
+	v[SP_STATELESS_UNRECORDED] = (int64_t)s->st.stateless_unrecorded;
+	v[SP_SNAT_RECLAIMED] = (int64_t)s->st.snat_reclaimed;
 	v[SP_TABLE_CREATED] = (int64_t)s->ct.created;
 	v[SP_TABLE_EXPIRED] = (int64_t)s->ct.expired;
 	v[SP_TABLE_ENTRIES] = (int64_t)s->ct.active;
@@ -257,6 +260,7 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 static const int error_stats[] = {
 	SP_TX_NO_FRAME, SP_TX_RING_FULL, SP_HANDOFF_FULL, SP_SYNC_OTHER_WORKER,
 	SP_RESOLVE_LOST, SP_TABLE_EVICTED, SP_TABLE_FULL, SP_EVENTS_LOST,
+	SP_STATELESS_UNRECORDED, SP_SNAT_RECLAIMED,
 };
 
 void

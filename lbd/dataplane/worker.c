@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/spsc.h"
 #include "lbd/dataplane/worker.h"
+#include "lbd/privs.h"
 
 #define EXPIRE_EVERY_MS	10
 #define EXPIRE_BUDGET	4096
@@ -373,6 +374,12 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct pollfd pfd[WORKER_MAX_PORTS + 1];
 	uint32_t last_expire = now_ms();
+	char err[160];
+
+	/* Everything a worker touches was opened for it: it needs no
+	 * capability at all. */
+	if (privs_drop(0, err, sizeof(err)) < 0)
+		log_warnx("worker: %s", err);
 
 	for (uint32_t i = 0; i < w->n_ports; i++) {
 		pfd[i].fd = w->ports[i]->fd;

@@ -42,6 +42,22 @@ ct_default_timeouts(struct ct_timeouts *t)
 	t->ms[CT_CLASS_TIME_WAIT] = 60 * 1000;
 	t->ms[CT_CLASS_CLOSE] = 10 * 1000;
 	t->ms[CT_CLASS_UDP] = 300 * 1000;
+	/* conntrack's unreplied UDP timeout: a spoofed flood's entries go
+	 * in half a minute, not five. */
+	t->ms[CT_CLASS_UDP_NEW] = 30 * 1000;
+	t->ms[CT_CLASS_EST_NEW] = t->ms[CT_CLASS_EST];
+}
+
+/* Where an entry in `state` waits: unproven ones on lists of their own,
+ * which are evicted first. */
+static uint8_t
+class_of(const struct ct_entry *e, enum ct_state state)
+{
+	if (!(e->flags & CT_F_PROVEN) && state == CT_UDP)
+		return CT_CLASS_UDP_NEW;
+	if (!(e->flags & CT_F_PROVEN) && state == CT_ESTABLISHED)
+		return CT_CLASS_EST_NEW;
+	return state_class[state];
 }
 
 /*
@@ -133,6 +149,9 @@ ct_init(struct ct_table *ct, uint32_t cap, uint32_t ev_cap,
 		ct->to = *to;
 	else
 		ct_default_timeouts(&ct->to);
+	/* An unproven connection lives as long as a proven one: it is only
+	 * first to go when room is short. */
+	ct->to.ms[CT_CLASS_EST_NEW] = ct->to.ms[CT_CLASS_EST];
 	for (uint32_t i = 0; i < cap; i++)
 		ct->e[i].next = i + 1 < cap ? i + 1 : CT_NIL;
 	ct->free_head = 0;
@@ -309,21 +328,74 @@ ct_free(struct ct_table *ct, uint32_t idx)
 	ct->free_head = idx;
 }
 
+/* The lists a full table takes from: unproven and closing entries. The
+ * oldest of their heads goes first, whatever its kind, so a flood of one
+ * kind cannot evict a young connection of another (a UDP flood, the
+ * handshakes of real clients). Proven half-closed connections are kept. */
+static const uint8_t evict_from[] = {
+	CT_CLASS_SYN, CT_CLASS_UDP_NEW, CT_CLASS_EST_NEW, CT_CLASS_CLOSE,
+	CT_CLASS_TIME_WAIT, CT_CLASS_FIN,
+};
+#define N_EVICT	(sizeof(evict_from) / sizeof(evict_from[0]))
+
+/* A one-way entry seen again CT_PROBATION_MS after it was listed: what a
+ * client does and a blind flood does not. */
+static bool
+probation_over(const struct ct_entry *e)
+{
+	return e->mode == CT_MODE_ONE_WAY && !(e->flags & CT_F_PROVEN) &&
+	    (e->tclass == CT_CLASS_UDP_NEW || e->tclass == CT_CLASS_EST_NEW) &&
+	    (int32_t)(e->last_seen - e->listed_at) >= CT_PROBATION_MS;
+}
+
+bool
+ct_evict(struct ct_table *ct, uint32_t budget,
+    bool (*visit)(void *arg, const struct ct_entry *), void *arg)
+{
+	uint32_t cur[N_EVICT];
+
+	for (size_t k = 0; k < N_EVICT; k++)
+		cur[k] = ct->head[evict_from[k]];
+	while (budget-- > 0) {
+		size_t best = N_EVICT;
+		struct ct_entry *e;
+		uint32_t idx;
+
+		/* The oldest listed of the lists' next candidates. */
+		for (size_t k = 0; k < N_EVICT; k++)
+			if (cur[k] != CT_NIL && (best == N_EVICT ||
+			    (int32_t)(ct->e[cur[best]].listed_at -
+			    ct->e[cur[k]].listed_at) > 0))
+				best = k;
+		if (best == N_EVICT)
+			return false;
+		idx = cur[best];
+		e = &ct->e[idx];
+		cur[best] = e->next;
+		if (probation_over(e))
+			ct_prove(ct, idx);	/* moves to its proven list */
+		else if ((evict_from[best] != CT_CLASS_FIN ||
+		    !(e->flags & CT_F_PROVEN)) && (visit == NULL || visit(arg, e))) {
+			ct_free(ct, idx);
+			ct->stats.evicted++;
+			return true;
+		}
+	}
+	return false;
+}
+
 uint32_t
 ct_alloc(struct ct_table *ct, uint32_t now)
 {
 	uint32_t idx = ct->free_head;
 
 	if (idx == CT_NIL) {
-		/* Full: push out the oldest half-open connection, never an
-		 * established one. */
-		uint32_t victim = ct->head[CT_CLASS_SYN];
-		if (victim == CT_NIL) {
+		/* Full: push out the oldest unproven connection, never a
+		 * proven open one. */
+		if (!ct_evict(ct, 64, NULL, NULL)) {
 			ct->stats.full++;
 			return CT_NIL;
 		}
-		ct_free(ct, victim);
-		ct->stats.evicted++;
 		idx = ct->free_head;
 	}
 	ct->free_head = ct->e[idx].next;
@@ -348,11 +420,11 @@ ct_commit(struct ct_table *ct, uint32_t idx, enum ct_state state, uint32_t now,
 	e->state = (uint8_t)state;
 	e->last_seen = now;
 	if (mirrored)
-		e->flags |= CT_F_MIRRORED;
+		e->flags |= CT_F_MIRRORED | CT_F_PROVEN;	/* the peer's word */
 	e->t[0].zero = e->t[1].zero = 0;
 	hash_insert(ct, idx, CT_ORIG);
 	hash_insert(ct, idx, CT_REPLY);
-	list_append(ct, idx, state_class[state]);
+	list_append(ct, idx, class_of(e, state));
 	ct->stats.active++;
 	ct->stats.by_state[state]++;
 	if (mirrored)
@@ -375,20 +447,38 @@ ct_set_state(struct ct_table *ct, uint32_t idx, enum ct_state state,
 	e->state = (uint8_t)state;
 	e->last_seen = now;
 	list_remove(ct, idx);
-	list_append(ct, idx, state_class[state]);
+	list_append(ct, idx, class_of(e, state));
+	event(ct, CT_EV_CHANGE, e);
+}
+
+void
+ct_prove(struct ct_table *ct, uint32_t idx)
+{
+	struct ct_entry *e = &ct->e[idx];
+
+	if (e->flags & CT_F_PROVEN)
+		return;
+	e->flags |= CT_F_PROVEN;
+	ct->stats.proven++;
+	list_remove(ct, idx);
+	list_append(ct, idx, class_of(e, (enum ct_state)e->state));
 	event(ct, CT_EV_CHANGE, e);
 }
 
 /*
- * TCP as a load balancer sees it (no sequence tracking): the client's SYN
- * opens, its first ACK establishes, a FIN from each side closes, RST resets.
+ * TCP as a load balancer sees it: the client's SYN opens; its ACK of the
+ * backend's SYN-ACK establishes (in dsr, where the SYN-ACK bypasses us, an
+ * ACK whose sequence number follows the SYN's); a FIN from each side
+ * closes, RST resets. What proves an entry is said at the top of ct.h.
  */
 bool
 ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
-    uint32_t now)
+    uint32_t seq, uint32_t ack, uint32_t now)
 {
 	struct ct_entry *e = &ct->e[idx];
 	enum ct_state ns = (enum ct_state)e->state;
+	bool one_way = e->mode == CT_MODE_ONE_WAY;
+	bool tcp = e->t[0].proto == 6;
 
 	e->last_seen = now;
 	e->pkts[dir]++;
@@ -397,7 +487,16 @@ ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
 		e->flags &= (uint8_t)~(CT_F_MIRRORED | CT_F_STALE);
 		event(ct, CT_EV_NEW, e);
 	}
-	if (e->t[0].proto != 6)
+	if (!(e->flags & CT_F_PROVEN) && (ns == CT_UDP || ns == CT_ESTABLISHED) &&
+	    !(tcp && (fl & 0x04))) {
+		/* A reply to an open flow (a backend answers a spoofed ACK
+		 * with a RST), or a one-way flow still going after its
+		 * probation. */
+		if (one_way ? dir == CT_ORIG && probation_over(e) :
+		    dir == CT_REPLY)
+			ct_prove(ct, idx);
+	}
+	if (!tcp)
 		return false;
 	if (fl & 0x04) {					/* RST */
 		ns = CT_CLOSE;
@@ -407,9 +506,25 @@ ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
 			ns = (e->flags & (CT_F_FIN_ORIG | CT_F_FIN_REPLY)) ==
 			    (CT_F_FIN_ORIG | CT_F_FIN_REPLY) ? CT_TIME_WAIT :
 			    CT_FIN_WAIT;
-	} else if (ns == CT_SYN_SENT && dir == CT_ORIG && (fl & 0x10) &&
-	    !(fl & 0x02)) {					/* ACK */
-		ns = CT_ESTABLISHED;
+	} else if (ns == CT_SYN_SENT) {
+		uint8_t sa = fl & 0x12;
+
+		if (dir == CT_ORIG && sa == 0x02)		/* SYN again */
+			e->seq[CT_ORIG] = seq + 1;
+		else if (dir == CT_REPLY && sa == 0x12)		/* SYN-ACK */
+			e->seq[CT_REPLY] = seq + 1;
+		else if (dir == CT_ORIG && sa == 0x10 && (one_way ?
+		    seq == e->seq[CT_ORIG] :
+		    e->pkts[CT_REPLY] > 0 && ack == e->seq[CT_REPLY])) {
+			/* Only the backend and the real client know the
+			 * backend's sequence number: proven. A one-way ACK
+			 * proves nothing yet (the flood knows its own). */
+			ns = CT_ESTABLISHED;
+			if (!one_way) {
+				e->flags |= CT_F_PROVEN;
+				ct->stats.proven++;
+			}
+		}
 	}
 	if (ns == e->state)
 		return false;
@@ -447,6 +562,8 @@ ct_expire(struct ct_table *ct, uint32_t now, uint32_t budget)
 				ct_free(ct, idx);
 				ct->stats.expired++;
 				freed++;
+			} else if (probation_over(e)) {
+				ct_prove(ct, idx);
 			} else if (e->last_seen != e->listed_at) {
 				/* Seen since it was queued: requeue at the tail. */
 				list_remove(ct, idx);

@@ -4,9 +4,14 @@
  * One entry per connection, found from both directions: the original tuple
  * (client -> VIP) and the reply tuple (backend -> client, or backend -> SNAT
  * address in snat mode). Entries come from a pool preallocated at create time;
- * nothing allocates on the packet path. The table is bounded: when it is full
- * the oldest embryonic (SYN-only) entry is evicted, so a SYN flood cannot push
- * out established connections.
+ * nothing allocates on the packet path. The table is bounded, and a spoofed
+ * flood cannot fill it: an entry is "proven" only by what an off-path sender
+ * cannot fake -- the backend's SYN-ACK acknowledged by the client, or any
+ * reply (routed and snat); in dsr, where replies bypass us, a handshake
+ * whose numbers fit and traffic still coming after CT_PROBATION_MS. When
+ * the table is full the oldest unproven or closing entry is evicted
+ * (embryonic, unreplied UDP, unproven established, reset, closed), never a
+ * proven open connection.
  *
  * Index: open addressing with linear probing over 32-bit slots, each
  * holding (7-bit hash tag | 24-bit entry index | direction). A probe reads
@@ -16,8 +21,8 @@
  * 4 x capacity (two per entry, load <= 0.5); deletion shifts the following
  * slots back (no tombstones). Capacity is at most CT_MAX_ENTRIES.
  *
- * Expiry: each timeout class (syn, established, fin, time_wait, close, udp)
- * keeps its entries on a list in the order they were last placed there. The
+ * Expiry: each timeout class (syn, established, fin, time_wait, close, udp,
+ * and the unproven udp_new and est_new) keeps its entries on a list in the order they were last placed there. The
  * fast path only stores `last_seen`; ct_expire() walks each list from the
  * head, frees what has expired and moves what was seen since to the tail.
  * Because every entry on a list has the same timeout, the walk can stop at
@@ -69,8 +74,16 @@ enum ct_class {
 	CT_CLASS_TIME_WAIT,
 	CT_CLASS_CLOSE,
 	CT_CLASS_UDP,
+	CT_CLASS_UDP_NEW,	/* UDP not yet replied to: short timeout */
+	CT_CLASS_EST_NEW,	/* established, unproven: the EST timeout */
 	CT_CLASS__COUNT
 };
+
+/* How long a one-way (dsr) entry must go on seeing its client before it
+ * counts as proven: a blind flood sends its packets once. */
+#define CT_PROBATION_MS	1000
+/* The entry's mode (enum dp_mode) in which lbd never sees replies. */
+#define CT_MODE_ONE_WAY	2
 
 struct ct_timeouts {
 	uint32_t	ms[CT_CLASS__COUNT];
@@ -84,6 +97,7 @@ struct ct_timeouts {
 #define CT_F_OFF_ORIG	0x20	/* its client -> backend flow is in the kernel */
 #define CT_F_OFF_REPLY	0x40	/* its backend -> client flow is in the kernel */
 #define CT_F_OFFLOADED	(CT_F_OFF_ORIG | CT_F_OFF_REPLY)
+#define CT_F_PROVEN	0x80	/* not a spoofer's: see the top of this file */
 
 struct ct_entry {
 	struct dp_tuple	t[2];		/* [CT_ORIG], [CT_REPLY] */
@@ -91,6 +105,9 @@ struct ct_entry {
 	uint32_t	last_seen;	/* ms */
 	uint32_t	listed_at;	/* last_seen when put at the list's tail */
 	uint32_t	pkts[2];	/* per direction */
+	/* TCP, host order: the next sequence number each side should send
+	 * (its SYN's + 1 until established), from the SYN and SYN-ACK. */
+	uint32_t	seq[2];
 	uint16_t	svc;		/* service index */
 	uint16_t	backend;	/* backend index within the service */
 	uint8_t		state;		/* enum ct_state */
@@ -98,7 +115,7 @@ struct ct_entry {
 	uint8_t		flags;		/* CT_F_* */
 	uint8_t		mode;		/* enum dp_mode */
 };
-_Static_assert(sizeof(struct ct_entry) == 112, "memory per connection");
+_Static_assert(sizeof(struct ct_entry) == 120, "memory per connection");
 
 enum ct_event_type {
 	CT_EV_NEW,
@@ -119,7 +136,8 @@ struct ct_stats {
 	uint64_t	created;
 	uint64_t	inserted;	/* from outside (mirrored) */
 	uint64_t	expired;
-	uint64_t	evicted;	/* embryonic entries pushed out when full */
+	uint64_t	evicted;	/* unproven entries pushed out when full */
+	uint64_t	proven;		/* entries that proved themselves */
 	uint64_t	full;		/* refused: full and nothing to evict */
 	uint64_t	events_lost;	/* event ring overflow */
 	uint32_t	active;		/* entries in use */
@@ -160,7 +178,7 @@ struct ct_table {
 void	ct_default_timeouts(struct ct_timeouts *);
 
 /* Slots: exactly 4 x cap (load <= 0.5), hashed to with a multiply, not a
- * power-of-two mask, so memory is exactly 112 + 16 bytes per connection.
+ * power-of-two mask, so memory is exactly 120 + 16 bytes per connection.
  * `ev_cap` events are kept until ct_events() drains them (0: no events). */
 int	ct_init(struct ct_table *, uint32_t cap, uint32_t ev_cap,
 	    const struct ct_timeouts *, uint64_t seed);
@@ -224,7 +242,7 @@ ct_prefetch_entry(const struct ct_table *ct, uint64_t hash)
 		if (s == CT_SLOT_EMPTY)
 			return;
 		if ((s >> 25) == tag) {
-			/* 112-byte entries straddle two or three lines */
+			/* 120-byte entries straddle two or three lines */
 			const char *p = (const char *)&ct->e[CT_SLOT_IDX(s)];
 			CT_PREFETCH(p);
 			CT_PREFETCH(p + 64);
@@ -234,9 +252,10 @@ ct_prefetch_entry(const struct ct_table *ct, uint64_t hash)
 	}
 }
 
-/* Take a free entry for a new connection, evicting the oldest embryonic one
+/* Take a free entry for a new connection, evicting the oldest unproven one
  * when full. CT_NIL when full with nothing to evict. The caller fills
- * t[], svc, backend, mode, flags and then calls ct_commit(). */
+ * t[], svc, backend, mode, flags (CT_F_PROVEN if it vouches for the
+ * entry), seq[] and then calls ct_commit(). A mirrored entry is proven. */
 uint32_t ct_alloc(struct ct_table *, uint32_t now);
 void	ct_commit(struct ct_table *, uint32_t idx, enum ct_state, uint32_t now,
 	    bool mirrored);
@@ -244,10 +263,19 @@ void	ct_commit(struct ct_table *, uint32_t idx, enum ct_state, uint32_t now,
 void	ct_abort(struct ct_table *, uint32_t idx);
 void	ct_free(struct ct_table *, uint32_t idx);
 
-/* Record a packet: `now`, counters, and the TCP state transition its flags
- * cause. Returns true when the state changed. */
+/* Record a packet: `now`, counters, the TCP state transition its flags
+ * cause and whether it proves the entry. `seq` and `ack` are the TCP
+ * header's (host order; ignored for UDP). Returns true when the state
+ * changed. */
 bool	ct_seen(struct ct_table *, uint32_t idx, enum ct_dir, uint8_t tcp_flags,
-	    uint32_t now);
+	    uint32_t seq, uint32_t ack, uint32_t now);
+/* The entry proved itself: off probation, announced as a CT_EV_CHANGE. */
+void	ct_prove(struct ct_table *, uint32_t idx);
+/* Free the oldest unproven or closing entry, as ct_alloc() does when the
+ * table is full, that `visit` accepts (NULL: any). At most `budget`
+ * candidates are looked at; true when one was freed. */
+bool	ct_evict(struct ct_table *, uint32_t budget,
+	    bool (*visit)(void *arg, const struct ct_entry *), void *arg);
 void	ct_set_state(struct ct_table *, uint32_t idx, enum ct_state,
 	    uint32_t now);
 

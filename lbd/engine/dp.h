@@ -38,6 +38,7 @@ enum dp_mode {
 	DP_MODE_SNAT,
 	DP_MODE_DSR,
 };
+_Static_assert(DP_MODE_DSR == CT_MODE_ONE_WAY, "ct knows dsr sees no replies");
 
 enum dp_sched {
 	DP_SCHED_RR,
@@ -162,6 +163,8 @@ struct dp_stats {
 	uint64_t	drops[DP_DROP__COUNT];
 	uint64_t	icmp_translated;
 	uint64_t	rst_sent;
+	uint64_t	stateless_unrecorded;	/* forwarded by hash, no entry */
+	uint64_t	snat_reclaimed;	/* ports taken from unproven entries */
 	uint64_t	resolve_lost;
 	uint64_t	held, held_sent;	/* waited for a neighbour */
 };

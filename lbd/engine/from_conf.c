@@ -16,6 +16,7 @@ dp_params_from_conf(const struct conf *c, struct dp_params *p)
 		[CONF_TO_TCP_TIME_WAIT] = CT_CLASS_TIME_WAIT,
 		[CONF_TO_TCP_CLOSE] = CT_CLASS_CLOSE,
 		[CONF_TO_UDP] = CT_CLASS_UDP,
+		[CONF_TO_UDP_UNREPLIED] = CT_CLASS_UDP_NEW,
 	};
 
 	memset(p, 0, sizeof(*p));

@@ -313,6 +313,20 @@ send_rst(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	e->stats.rst_sent++;
 }
 
+/* A TCP segment's sequence and acknowledgment numbers, host order. */
+static void
+tcp_numbers(const uint8_t *f, const struct dp_l34 *ip, uint32_t *seq,
+    uint32_t *ack)
+{
+	*seq = *ack = 0;
+	if (ip->proto != DP_PROTO_TCP)
+		return;
+	memcpy(seq, f + ip->l4_off + 4, 4);
+	memcpy(ack, f + ip->l4_off + 8, 4);
+	*seq = ntohl(*seq);
+	*ack = ntohl(*ack);
+}
+
 static void
 tuple_of(struct dp_tuple *t, const struct dp_l34 *ip)
 {
@@ -340,6 +354,81 @@ take_port(struct dp_engine *e, const struct dp_service *s, uint32_t pi,
 			return true;
 	}
 	return false;
+}
+
+/* Does an entry hold a port of this backend's SNAT spaces? */
+struct reclaim {
+	struct dp_engine	*e;
+	const struct dp_service	*s;
+	const struct dp_backend	*b;
+};
+
+static bool
+holds_port_of(void *arg, const struct ct_entry *ce)
+{
+	const struct reclaim *r = arg;
+	const struct snat_space *sp;
+
+	if (!(ce->flags & CT_F_SNAT) || (sp = entry_space(r->e, ce)) == NULL)
+		return false;
+	for (uint32_t k = 0; k < r->s->n_snat; k++)
+		if (r->b->snat[k] == sp)
+			return true;
+	return false;
+}
+
+/* A SNAT address and port for a new connection to backend `bi`, from the
+ * pool in turn. With every port taken, one held by an unproven entry (a
+ * SYN flood's, most likely) is taken back first: a flood through one
+ * address and backend exhausts its 64,512 ports long before a large table
+ * fills. */
+static bool
+snat_pick(struct dp_engine *e, struct dp_service *s, uint32_t bi,
+    struct dp_tuple *r, uint32_t now)
+{
+	struct reclaim rc = { e, s, &s->b[bi] };
+
+	for (int round = 0; round < 2; round++) {
+		for (uint32_t k = 0; k < s->n_snat; k++) {
+			uint32_t pi = (s->snat_next + k) % s->n_snat;
+			struct snat_space *sp = s->b[bi].snat[pi];
+			uint16_t port;
+
+			if (sp != NULL && take_port(e, s, pi, sp, &port)) {
+				memcpy(r->dst, s->snat[pi], 16);
+				r->dport = htons(port);
+				s->snat_next = pi + 1;
+				return true;
+			}
+		}
+		if (round > 0 || !ct_evict(&e->ct, 256, holds_port_of, &rc))
+			break;
+		e->stats.snat_reclaimed++;
+	}
+	return false;
+}
+
+/*
+ * A stateless dsr service whose packet finds no room in the table: it is
+ * forwarded by hash all the same -- that is what stateless is for, and
+ * the next packet of the flow hashes to the same backend.
+ */
+static void
+fwd_unrecorded(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
+    const struct dp_tuple *t, int32_t si, int32_t bi, struct dp_verdict *v)
+{
+	const struct dp_service *s = &e->svc[si];
+	struct ct_entry tmp;
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.t[CT_ORIG] = *t;
+	memcpy(tmp.t[CT_REPLY].src, s->b[bi].addr, 16);
+	tmp.t[CT_REPLY].sport = s->b[bi].port;
+	tmp.mode = DP_MODE_DSR;
+	tmp.svc = (uint16_t)si;
+	tmp.backend = (uint16_t)bi;
+	e->stats.stateless_unrecorded++;
+	fwd_orig(e, f, p, &tmp, v);
 }
 
 static void
@@ -375,7 +464,10 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 		return;
 	}
 	if ((idx = ct_alloc(&e->ct, now)) == CT_NIL) {
-		verdict_drop(e, v, DP_DROP_TABLE_FULL, si);
+		if (s->stateless && s->mode == DP_MODE_DSR && bi < (int32_t)s->nb)
+			fwd_unrecorded(e, f, p, t, si, bi, v);
+		else
+			verdict_drop(e, v, DP_DROP_TABLE_FULL, si);
 		return;
 	}
 	ce = &e->ct.e[idx];
@@ -389,20 +481,9 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	memcpy(r->src, s->b[bi].addr, 16);
 	r->sport = s->b[bi].port;
 	if (s->mode == DP_MODE_SNAT) {
-		bool got = false;
-		for (uint32_t k = 0; k < s->n_snat && !got; k++) {
-			uint32_t pi = (s->snat_next + k) % s->n_snat;
-			struct snat_space *sp = s->b[bi].snat[pi];
-			uint16_t port;
-			if (sp != NULL && take_port(e, s, pi, sp, &port)) {
-				memcpy(r->dst, s->snat[pi], 16);
-				r->dport = htons(port);
-				ce->flags |= CT_F_SNAT;
-				s->snat_next = pi + 1;
-				got = true;
-			}
-		}
-		if (!got) {
+		if (snat_pick(e, s, (uint32_t)bi, r, now)) {
+			ce->flags |= CT_F_SNAT;
+		} else {
 			ct_abort(&e->ct, idx);
 			verdict_drop(e, v, DP_DROP_SNAT_EXHAUSTED, si);
 			if (syn)
@@ -423,6 +504,14 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 		verdict_drop(e, v, DP_DROP_TUPLE_CONFLICT, si);
 		return;
 	}
+	if (syn) {
+		uint32_t ack;
+		tcp_numbers(f, &p->ip, &ce->seq[CT_ORIG], &ack);
+		ce->seq[CT_ORIG]++;
+	}
+	/* UDP, or a stateless service's mid-stream segment: open from its
+	 * first packet, but unproven (and so not offloaded) until a reply
+	 * or, in dsr, its probation says it is not a flood's. */
 	ct_commit(&e->ct, idx, tcp ? (syn ? CT_SYN_SENT : CT_ESTABLISHED) : CT_UDP,
 	    now, false);
 	ce->pkts[CT_ORIG] = 1;
@@ -430,10 +519,6 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	s->b[bi].cnt.conns++;
 	s->cnt.conns++;
 	fwd_orig(e, f, p, ce, v);
-	/* UDP, or a stateless service's mid-stream segment: established
-	 * from its first packet. */
-	if (v->action == DP_TX && ce->state != CT_SYN_SENT)
-		offload_try(e, idx);
 }
 
 /* Write a tuple over the embedded packet's addresses and ports. */
@@ -629,14 +714,20 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 				return;
 			}
 		} else {
-			ct_seen(&e->ct, idx, dir, p->ip.tcp_flags, now);
+			uint32_t seq, ack;
+
+			tcp_numbers(f, &p->ip, &seq, &ack);
+			ct_seen(&e->ct, idx, dir, p->ip.tcp_flags, seq, ack, now);
 			if (dir == CT_ORIG)
 				fwd_orig(e, f, p, ce, v);
 			else
 				fwd_reply(e, f, p, ce, v);
-			/* Established: the kernel can take the rest; closing
-			 * (a FIN or RST): the engine must see it all again. */
+			/* Established and proven: the kernel can take the rest;
+			 * closing (a FIN or RST): the engine must see it all
+			 * again. Unproven: the engine watches for its proof. */
 			if (ce->state == CT_ESTABLISHED || ce->state == CT_UDP) {
+				if (!(ce->flags & CT_F_PROVEN))
+					return;
 				if (v->action == DP_TX)
 					offload_try(e, idx);
 			} else
@@ -827,6 +918,7 @@ dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now,
 	 * entry becomes its mirrored copy, renewed and closed by the peer.
 	 * Should a packet still reach us, ct_seen takes it back. */
 	ce->flags |= CT_F_MIRRORED;
+	ct_prove(&e->ct, idx);		/* the peer vouches for it */
 	offload_revoke(e, ce);		/* the peer forwards it now */
 	if (moved) {
 		ct_free(&e->ct, idx);

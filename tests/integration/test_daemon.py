@@ -77,11 +77,12 @@ class Lbd:
         with open(self.conf, "w") as f:
             f.write(text.format(sock=self.sock))
 
-    def start(self, wait=True):
+    def start(self, wait=True, env=None):
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [LBD, "-f", self.conf, "--pidfile", self.pidfile, "--foreground-log"],
-            stdout=logf, stderr=logf)
+            stdout=logf, stderr=logf,
+            env=None if env is None else dict(os.environ, **env))
         procs.append(self.proc)
         if wait:
             deadline = time.time() + 10
@@ -486,6 +487,27 @@ def run(tmp):
     code, out, err = ctl(d, "show", "info")
     check(code == 0 and f"pid              {d.proc.pid}" in out,
           "the first lbd still owns its socket")
+
+    # ---- systemd: READY=1, then WATCHDOG=1 from the loop -------------------
+    # What systemd passes a Type=notify unit with WatchdogSec=400ms.
+    note = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    npath = os.path.join(tmp, "notify.sock")
+    note.bind(npath)
+    note.settimeout(10)
+    w = Lbd(tmp, CONF_V1, name="watchdog")
+    started = w.start(env={"NOTIFY_SOCKET": npath, "WATCHDOG_USEC": "400000"})
+    msgs = []
+    try:
+        while sum(m == "WATCHDOG=1" for m in msgs) < 3:
+            msgs.append(note.recv(512).decode())
+    except socket.timeout:
+        pass
+    check(started and msgs and msgs[0].startswith("READY=1\nSTATUS=running")
+          and sum(m == "WATCHDOG=1" for m in msgs) == 3,
+          "under systemd: READY=1, then WATCHDOG=1 again and again (WatchdogSec)",
+          msgs)
+    w.stop()
+    note.close()
 
     # ---- SIGTERM: orderly stop --------------------------------------------
     rc = d.stop(signal.SIGTERM)

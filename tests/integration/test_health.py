@@ -12,6 +12,7 @@ usage: test_health.py BUILD_DIR
 import http.server
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -130,6 +131,12 @@ service stuck {{
     check script {{ command "echo $$ >> {pids}; exec sleep 30" interval 200ms timeout 100ms rise 1 fall 1 }}
     backend s1 127.0.0.1:9001
 }}
+service who {{
+    listen 192.0.2.10 tcp 9002
+    check script {{ command "echo uid=$(id -u) gid=$(id -g) groups=$(id -G) $(grep CapEff /proc/self/status)"
+                   interval 300ms timeout 250ms rise 1 fall 1 }}
+    backend w1 127.0.0.1:9002
+}}
 """
 
 
@@ -181,6 +188,21 @@ def children_of(pid):
     return [l for l in out.splitlines() if l.strip()]
 
 
+# What lbd keeps (lbd/privs.h): CHOWN KILL SETGID SETUID NET_BIND_SERVICE
+# NET_ADMIN NET_RAW IPC_LOCK.
+KEPT = sum(1 << c for c in (0, 5, 6, 7, 10, 12, 13, 14))
+
+
+def lbd_caps(pid):
+    """KEPT and {thread id: (CapEff, CapBnd)} of lbd's threads."""
+    caps = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            v = dict(line.split(":", 1) for line in f if ":" in line)
+        caps[tid] = (int(v["CapEff"], 16), int(v["CapBnd"], 16))
+    return KEPT, caps
+
+
 def other_checks(tmp):
     """udp, agent and script checks, against servers made here."""
     stop = threading.Event()
@@ -197,6 +219,8 @@ def other_checks(tmp):
     conf = os.path.join(tmp, "lbd2.conf")
     flag = os.path.join(tmp, "ready.flag")
     pids = os.path.join(tmp, "stuck.pids")   # each stuck script's own pid
+    open(pids, "w").close()
+    os.chmod(pids, 0o666)
     log = os.path.join(tmp, "lbd2.log")
     with open(conf, "w") as f:
         f.write(CONF2.format(sock=sock, udp=udp.getsockname()[1], closed=free_port(),
@@ -227,6 +251,25 @@ def other_checks(tmp):
         check(h["stuck/s1"]["state"] == "down"
               and h["stuck/s1"]["reason"] == "timeout (killed)",
               "script: a command that overruns its timeout is killed", h.get("stuck/s1"))
+        # Run by root, lbd starts scripts as script-user (nobody by
+        # default), in nobody's group alone, with no capabilities.
+        nobody = pwd.getpwnam("nobody")
+        uid, gid = ((nobody.pw_uid, nobody.pw_gid) if os.geteuid() == 0
+                    else (os.geteuid(), os.getegid()))
+        why = h.get("who/w1", {}).get("reason", "")
+        check(why.startswith(f"exit=0: uid={uid} gid={gid} groups={gid} ")
+              and why.endswith("CapEff: 0000000000000000" if os.geteuid() == 0
+                               else ""),
+              f"script: runs as uid {uid}, gid {gid}, no other group"
+              f"{', no capability' if os.geteuid() == 0 else ''}",
+              h.get("who/w1"))
+        if os.geteuid() == 0:
+            mask, caps = lbd_caps(proc.pid)
+            check(caps and all(eff == mask and bnd == mask
+                               for eff, bnd in caps.values()),
+                  f"lbd keeps only the capabilities it needs once set up "
+                  f"(CapEff = CapBnd = {mask:#x} in each of its "
+                  f"{len(caps)} threads)", caps)
 
         Agent.reply = b"drain\n"
         time.sleep(0.6)
@@ -354,6 +397,9 @@ def tls_checks(tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="lbd-health.")
+    # The scripts run as script-user (nobody): they look for a flag and
+    # write their pids here.
+    os.chmod(tmp, 0o755)
     srv = hang = proc = None
     try:
         good, hang_port, closed = free_port(), free_port(), free_port()

@@ -127,6 +127,15 @@ class Single:
             return {}
 
     @staticmethod
+    def rss_kb(pid):
+        """A process's resident memory, kB."""
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    @staticmethod
     def wait(cond, timeout, step=0.02):
         """Seconds until cond() held, or None."""
         t0 = time.monotonic()

@@ -208,6 +208,19 @@ def main():
               and len(punts) == 2,
               f"show info: datapath kernel, the fast path on f0 and b0, their "
               f"punt pairs' classifiers ({punts})", (info, tcf))
+        # Set up, lbd keeps what it needs (lbd/privs.h); its workers
+        # need nothing. (ip netns exec execs lbd: the pid is lbd's.)
+        caps = {}
+        for tid in os.listdir(f"/proc/{lbd.pid}/task"):
+            with open(f"/proc/{lbd.pid}/task/{tid}/status") as f:
+                v = dict(ln.split(":", 1) for ln in f if ":" in ln)
+            caps[int(tid)] = (int(v["CapEff"], 16), int(v["CapBnd"], 16))
+        kept = sum(1 << c for c in (0, 5, 6, 7, 10, 12, 13, 14))
+        workers = [c for tid, c in caps.items() if tid != lbd.pid]
+        check(caps.get(lbd.pid) == (kept, kept) and workers and
+              all(c == (0, 0) for c in workers),
+              f"capabilities: the main thread keeps {kept:#x}, its "
+              f"{len(workers)} worker thread(s) none", caps)
         csum0 = csum_errors()
         addrs = t.nsx("lbd", "ip -o addr show dev f0").stdout
         check(V4["vip"] in addrs and V6["vip"] in addrs,

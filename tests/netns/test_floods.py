@@ -86,14 +86,6 @@ service echo {{
 """
 
 
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def main():
     n = Single(BUILD)
     procs = []
@@ -143,11 +135,11 @@ def main():
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs += [legit, flood]
         time.sleep(2.5)
-        rss_early, peak = rss_kb(n.lbd.pid), 0
+        rss_early, peak = Single.rss_kb(n.lbd.pid), 0
         while flood.poll() is None:
             peak = max(peak, active())
             time.sleep(0.2)
-        rss_late = rss_kb(n.lbd.pid)
+        rss_late = Single.rss_kb(n.lbd.pid)
         pps = (f0_rx() - rx0) / (time.monotonic() - t0)
         r = Single.result(legit)
         e = errors()

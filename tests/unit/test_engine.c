@@ -233,6 +233,8 @@ ct_add(struct ct_table *ct, uint32_t client, enum ct_state st, uint32_t now)
 		return idx;
 	ct->e[idx].t[CT_ORIG] = tup(6, client, 1000, 0x0a000001, 80);
 	ct->e[idx].t[CT_REPLY] = tup(6, 0x0b000001, 80, client, 1000);
+	if (st == CT_ESTABLISHED)
+		ct->e[idx].flags |= CT_F_PROVEN;	/* a handshake seen */
 	ct_commit(ct, idx, st, now, false);
 	return idx;
 }
@@ -255,20 +257,22 @@ test_ct_both_directions_and_states(void **state)
 	struct dp_tuple x = tup(6, 8, 1000, 0x0a000001, 80);
 	assert_int_equal(ct_lookup(&ct, &x, &dir), CT_NIL);
 
-	/* SYN-ACK from the backend keeps it embryonic; the client's ACK
-	 * establishes; FIN from each side leads to TIME_WAIT. */
-	assert_false(ct_seen(&ct, i, CT_REPLY, PG_SYN | PG_ACK, 1));
-	assert_true(ct_seen(&ct, i, CT_ORIG, PG_ACK, 2));
+	/* SYN-ACK from the backend keeps it embryonic; the client's ACK of
+	 * it establishes (and proves); FIN from each side leads to
+	 * TIME_WAIT. */
+	assert_false(ct_seen(&ct, i, CT_REPLY, PG_SYN | PG_ACK, 5000, 101, 1));
+	assert_true(ct_seen(&ct, i, CT_ORIG, PG_ACK, 101, 5001, 2));
 	assert_int_equal(ct.e[i].state, CT_ESTABLISHED);
-	assert_true(ct_seen(&ct, i, CT_ORIG, PG_FIN | PG_ACK, 3));
+	assert_true(ct.e[i].flags & CT_F_PROVEN);
+	assert_true(ct_seen(&ct, i, CT_ORIG, PG_FIN | PG_ACK, 101, 5001, 3));
 	assert_int_equal(ct.e[i].state, CT_FIN_WAIT);
-	assert_true(ct_seen(&ct, i, CT_REPLY, PG_FIN | PG_ACK, 4));
+	assert_true(ct_seen(&ct, i, CT_REPLY, PG_FIN | PG_ACK, 5001, 102, 4));
 	assert_int_equal(ct.e[i].state, CT_TIME_WAIT);
 	assert_int_equal(ct.e[i].pkts[CT_ORIG], 2);
 	assert_int_equal(ct.e[i].pkts[CT_REPLY], 2);
 
 	uint32_t j = ct_add(&ct, 9, CT_ESTABLISHED, 5);
-	assert_true(ct_seen(&ct, j, CT_REPLY, PG_RST, 6));
+	assert_true(ct_seen(&ct, j, CT_REPLY, PG_RST, 0, 0, 6));
 	assert_int_equal(ct.e[j].state, CT_CLOSE);
 	assert_int_equal(ct.stats.by_state[CT_CLOSE], 1);
 	assert_int_equal(ct.stats.by_state[CT_TIME_WAIT], 1);
@@ -304,7 +308,7 @@ test_ct_expiry_virtual_clock(void **state)
 	assert_int_equal(ct_expire(&ct, 1000, 100), 1);	/* the SYN */
 	assert_int_equal(ct.stats.active, 2);
 	/* b is seen again at 4000: it outlives c although queued first. */
-	ct_seen(&ct, b, CT_ORIG, PG_ACK, 4000);
+	ct_seen(&ct, b, CT_ORIG, PG_ACK, 0, 0, 4000);
 	assert_int_equal(ct_expire(&ct, 5099, 100), 0);
 	assert_int_equal(ct_expire(&ct, 5100, 100), 1);	/* c */
 	assert_int_equal(ct.e[c].state, CT_NONE);
@@ -959,6 +963,41 @@ test_fragments_dropped(void **state)
 	dp_engine_free(fl.e);
 }
 
+/* A SYN from a client of its own, to the one backend at port 80; returns
+ * the SNAT port the engine gave it (0 if none). */
+static uint16_t
+snat_syn(struct flow *fl, const struct pg_ep *v, uint32_t i, uint32_t now)
+{
+	struct pg_ep c = pg_ep("203.0.113.5", 0);
+
+	c.addr[2] = (uint8_t)(i >> 16);
+	c.addr[3] = (uint8_t)(i >> 8);
+	c.port = (uint16_t)(1024 + (i & 0xff));
+	fl->n = pg_tcp(fl->f, mac_if0, mac_gw, &c, v, PG_SYN, 1, 0, NULL, 0);
+	run(fl, 0, now);
+	if (fl->v.action != DP_TX || fl->f[14 + 20 + 13] != PG_SYN)
+		return 0;
+	return (uint16_t)(fl->f[14 + 20] << 8 | fl->f[14 + 20 + 1]);
+}
+
+/* The SYN-ACK and the ACK that complete snat_syn()'s connection. */
+static void
+snat_establish(struct flow *fl, const struct pg_ep *v, uint32_t i,
+    uint16_t port, uint32_t now)
+{
+	struct pg_ep c = pg_ep("203.0.113.5", 0), b = pg_ep("10.0.0.11", 80);
+	struct pg_ep to = pg_ep("10.0.0.200", port);
+
+	c.addr[2] = (uint8_t)(i >> 16);
+	c.addr[3] = (uint8_t)(i >> 8);
+	c.port = (uint16_t)(1024 + (i & 0xff));
+	fl->n = pg_tcp(fl->f, mac_if1, mac_be[0], &b, &to, PG_SYN | PG_ACK, 9, 2,
+	    NULL, 0);
+	run(fl, 1, now);
+	fl->n = pg_tcp(fl->f, mac_if0, mac_gw, &c, v, PG_ACK, 2, 10, NULL, 0);
+	run(fl, 0, now);
+}
+
 static void
 test_snat_exhaustion_sends_rst(void **state)
 {
@@ -970,16 +1009,15 @@ test_snat_exhaustion_sends_rst(void **state)
 	fl.e = mk_engine(ports + 100);
 	install(fl.e, &s, 1);
 	for (uint32_t i = 0; i < ports; i++) {
-		struct pg_ep c = pg_ep("203.0.113.5", 0);
-		c.addr[2] = (uint8_t)(i >> 16);
-		c.addr[3] = (uint8_t)(i >> 8);
-		c.port = (uint16_t)(1024 + (i & 0xff));
-		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
-		run(&fl, 0, 0);
+		uint16_t port = snat_syn(&fl, &v, i, 0);
+		assert_int_not_equal(port, 0);
+		snat_establish(&fl, &v, i, port, 0);
 		assert_int_equal(fl.v.action, DP_TX);
 	}
-	/* The pool is exhausted: the next SYN is answered with a RST, and no
-	 * port was handed out twice (every entry still has its own). */
+	assert_int_equal(dp_engine_ct(fl.e)->stats.proven, ports);
+	/* The pool is exhausted by proven connections: the next SYN is
+	 * answered with a RST, and no port was handed out twice (every
+	 * entry still has its own). */
 	struct pg_ep c = pg_ep("203.0.113.250", 4242);
 	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 777, 0, NULL, 0);
 	run(&fl, 0, 0);
@@ -992,7 +1030,274 @@ test_snat_exhaustion_sends_rst(void **state)
 	assert_int_equal(ntohl(ackno), 778);
 	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_SNAT_EXHAUSTED], 1);
 	assert_int_equal(dp_engine_stats(fl.e)->rst_sent, 1);
+	assert_int_equal(dp_engine_stats(fl.e)->snat_reclaimed, 0);
 	assert_int_equal(dp_engine_ct(fl.e)->stats.active, ports);
+	dp_engine_free(fl.e);
+}
+
+/* A SYN flood through one SNAT address and backend takes every port long
+ * before the table fills: a new SYN takes back the port of the oldest
+ * half-open entry instead of being reset, and a proven connection keeps
+ * its own. */
+static void
+test_snat_reclaims_from_flood(void **state)
+{
+	struct flow fl;
+	struct pg_ep v = pg_ep("198.51.100.10", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 1, 80);
+	const uint32_t ports = 65535 - 1024 + 1;
+	const struct ct_table *ct;
+	uint16_t p0, p1;
+
+	fl.e = mk_engine(2 * ports);
+	install(fl.e, &s, 1);
+	ct = dp_engine_ct(fl.e);
+	p0 = snat_syn(&fl, &v, 0, 0);		/* a real client, first */
+	snat_establish(&fl, &v, 0, p0, 0);
+	p1 = snat_syn(&fl, &v, 1, 1);		/* the oldest of the flood */
+	for (uint32_t i = 2; i < ports; i++)
+		assert_int_not_equal(snat_syn(&fl, &v, i, 2), 0);
+	assert_int_equal(ct->stats.active, ports);
+	for (uint32_t i = ports; i < ports + 10; i++) {
+		/* Ports of the oldest half-open entries, in turn. */
+		uint16_t p = snat_syn(&fl, &v, i, 3);
+		assert_int_not_equal(p, 0);
+		if (i == ports)
+			assert_int_equal(p, p1);
+		assert_int_not_equal(p, p0);
+	}
+	assert_int_equal(dp_engine_stats(fl.e)->snat_reclaimed, 10);
+	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_SNAT_EXHAUSTED], 0);
+	assert_int_equal(ct->stats.active, ports);
+	assert_int_equal(ct->stats.by_state[CT_ESTABLISHED], 1);
+	dp_engine_free(fl.e);
+}
+
+/* ---- floods: spoofed entries are unproven, and unproven ones go first -- */
+
+/* Spoofed client `i` of a flood (198.18.0.0/15, any port). */
+static struct pg_ep
+spoofed(uint32_t i)
+{
+	struct pg_ep c = pg_ep("198.18.0.0", 0);
+
+	c.addr[1] = (uint8_t)(18 + ((i >> 24) & 1));
+	c.addr[2] = (uint8_t)(i >> 16);
+	c.addr[3] = (uint8_t)(i >> 8);
+	c.port = (uint16_t)(1024 + (i & 0xff));
+	return c;
+}
+
+static bool
+in_table(struct dp_engine *e, const struct pg_ep *c, const struct pg_ep *v,
+    uint8_t proto)
+{
+	struct dp_tuple t;
+	enum ct_dir d;
+
+	memset(&t, 0, sizeof(t));
+	memcpy(t.src, c->addr, 16);
+	memcpy(t.dst, v->addr, 16);
+	t.sport = htons(c->port);
+	t.dport = htons(v->port);
+	t.proto = proto;
+	t.family = 4;
+	return ct_lookup(dp_engine_ct(e), &t, &d) != CT_NIL;
+}
+
+/* A 64-entry engine with service `s`; its table. */
+static const struct ct_table *
+flood_rig(struct flow *fl, struct dp_service *s)
+{
+	fl->e = mk_engine(64);
+	install(fl->e, s, 1);
+	return dp_engine_ct(fl->e);
+}
+
+/* A routed client's whole handshake; the backend's ISN is 5000. */
+static void
+handshake(struct flow *fl, const struct pg_ep *c, const struct pg_ep *v,
+    uint32_t now)
+{
+	struct dp_engine *e = fl->e;
+	struct pg_ep b;
+
+	fl->n = pg_tcp(fl->f, mac_if0, mac_gw, c, v, PG_SYN, 100, 0, NULL, 0);
+	run(fl, 0, now);
+	assert_int_equal(fl->v.action, DP_TX);
+	b = pg_ep("0.0.0.0", 0);
+	memcpy(b.addr, fl->f + 14 + 16, 4);		/* the backend it chose */
+	b.port = (uint16_t)(fl->f[14 + 20 + 2] << 8 | fl->f[14 + 20 + 3]);
+	fl->n = pg_tcp(fl->f, mac_if1, mac_be[0], &b, c, PG_SYN | PG_ACK, 5000,
+	    101, NULL, 0);
+	run(fl, 1, now);
+	fl->n = pg_tcp(fl->f, mac_if0, mac_gw, c, v, PG_ACK, 101, 5001, NULL, 0);
+	run(fl, 0, now);
+	assert_int_equal(fl->v.action, DP_TX);
+	(void)e;
+}
+
+/* A spoofed SYN and a bare ACK (its sequence number fitting the SYN's, the
+ * acknowledgment a guess) for each of 2,000 sources against a 64-entry
+ * table: none is established, and a real client's connection is made and
+ * kept throughout. */
+static void
+test_flood_syn_ack_routed(void **state)
+{
+	struct flow fl;
+	struct pg_ep v = pg_ep("198.51.100.10", 80), real = pg_ep("203.0.113.9", 5555);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 3, 80);
+	const struct ct_table *ct;
+
+	ct = flood_rig(&fl, &s);
+	for (uint32_t i = 0; i < 2000; i++) {
+		struct pg_ep c = spoofed(i);
+
+		if (i == 1000)
+			handshake(&fl, &real, &v, 10);
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 7, 0, NULL, 0);
+		run(&fl, 0, 10);
+		assert_int_equal(fl.v.action, DP_TX);
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 8, 1234, NULL, 0);
+		run(&fl, 0, 10);
+	}
+	assert_int_equal(ct->stats.by_state[CT_ESTABLISHED], 1);
+	assert_int_equal(ct->stats.proven, 1);
+	assert_int_equal(ct->stats.full, 0);
+	assert_true(in_table(fl.e, &real, &v, 6));
+	assert_int_equal(ct->stats.active, 64);
+	dp_engine_free(fl.e);
+}
+
+/* One datagram from each of 2,000 spoofed sources: unreplied entries are
+ * evicted in turn, and expire after udp-unreplied; a flow with a reply is
+ * proven and stays. */
+static void
+test_flood_udp(void **state)
+{
+	struct flow fl;
+	struct pg_ep v = pg_ep("198.51.100.10", 53), real = pg_ep("203.0.113.9", 5353);
+	struct pg_ep b = pg_ep("10.0.0.11", 53);
+	struct dp_service s = mk_service(4, 17, 53, DP_MODE_ROUTED, DP_SCHED_RR, 1, 53);
+	const struct ct_table *ct;
+
+	ct = flood_rig(&fl, &s);
+	fl.n = pg_udp(fl.f, mac_if0, mac_gw, &real, &v, "q", 1, false);
+	run(&fl, 0, 0);
+	fl.n = pg_udp(fl.f, mac_if1, mac_be[0], &b, &real, "a", 1, false);
+	run(&fl, 1, 0);
+	expect_tx(&fl, 0, mac_gw, mac_if0);
+	assert_int_equal(ct->stats.proven, 1);
+	for (uint32_t i = 0; i < 2000; i++) {
+		struct pg_ep c = spoofed(i);
+
+		fl.n = pg_udp(fl.f, mac_if0, mac_gw, &c, &v, "x", 1, false);
+		run(&fl, 0, 1);
+		assert_int_equal(fl.v.action, DP_TX);
+	}
+	assert_true(in_table(fl.e, &real, &v, 17));
+	assert_int_equal(ct->stats.evicted, 2000 - 63);
+	assert_int_equal(ct->stats.active, 64);
+	/* Unreplied: gone after 30 s; the proven flow has its five minutes. */
+	dp_expire(fl.e, 30 * 1000 + 1, 100000);
+	assert_int_equal(ct->stats.active, 1);
+	assert_true(in_table(fl.e, &real, &v, 17));
+	dp_engine_free(fl.e);
+}
+
+/* dsr: lbd never sees the replies. A flood whose ACK fits its SYN is
+ * established but unproven, and evicted first; a client still sending a
+ * probation later is proven and kept. */
+static void
+test_flood_dsr(void **state)
+{
+	struct flow fl;
+	struct pg_ep v = pg_ep("198.51.100.10", 80), real = pg_ep("203.0.113.9", 5555);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_DSR, DP_SCHED_RR, 3, 80);
+	const struct ct_table *ct;
+
+	ct = flood_rig(&fl, &s);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &real, &v, PG_SYN, 100, 0, NULL, 0);
+	run(&fl, 0, 0);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &real, &v, PG_ACK, 101, 77, NULL, 0);
+	run(&fl, 0, 0);
+	assert_int_equal(ct->stats.by_state[CT_ESTABLISHED], 1);
+	assert_int_equal(ct->stats.proven, 0);
+	for (uint32_t i = 0; i < 2000; i++) {
+		struct pg_ep c = spoofed(i);
+		uint32_t now = 10 + i;
+
+		if (i == 40) {		/* the client goes on, 1 s in */
+			fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &real, &v,
+			    PG_ACK | PG_PSH, 101, 77, "GET", 3);
+			run(&fl, 0, CT_PROBATION_MS);
+			assert_int_equal(fl.v.action, DP_TX);
+			now = CT_PROBATION_MS;
+		}
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 7, 0, NULL, 0);
+		run(&fl, 0, now);
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 8, 1, NULL, 0);
+		run(&fl, 0, now);
+		assert_int_equal(fl.v.action, DP_TX);
+	}
+	assert_int_equal(ct->stats.proven, 1);
+	assert_true(in_table(fl.e, &real, &v, 6));
+	assert_int_equal(ct->stats.full, 0);
+	assert_int_equal(ct->stats.active, 64);
+	dp_engine_free(fl.e);
+}
+
+/* A stateless dsr service: a spoofed ACK makes an unproven entry that the
+ * next one may evict; with the table full of proven connections a segment
+ * is still forwarded by hash, to the backend its entry would have had. */
+static void
+test_flood_stateless_ack(void **state)
+{
+	struct flow fl;
+	struct pg_ep v = pg_ep("198.51.100.10", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_DSR, DP_SCHED_MAGLEV, 3, 80);
+	const struct ct_table *ct;
+	int want[200];
+
+	s.stateless = true;
+	ct = flood_rig(&fl, &s);
+	for (uint32_t i = 0; i < 2000; i++) {
+		struct pg_ep c = spoofed(i);
+
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 8, 1, NULL, 0);
+		run(&fl, 0, 10);
+		assert_int_equal(fl.v.action, DP_TX);
+		if (i < 200)
+			want[i] = dsr_backend(&fl);
+	}
+	assert_int_equal(ct->stats.evicted, 2000 - 64);
+	assert_int_equal(ct->stats.proven, 0);
+	/* 64 long-lived connections, each seen again a probation later. */
+	for (uint32_t i = 0; i < 64; i++) {
+		struct pg_ep c = pg_ep("203.0.113.9", (uint16_t)(6000 + i));
+
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 8, 1, NULL, 0);
+		run(&fl, 0, 20);
+	}
+	for (uint32_t i = 0; i < 64; i++) {
+		struct pg_ep c = pg_ep("203.0.113.9", (uint16_t)(6000 + i));
+
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 8, 1, NULL, 0);
+		run(&fl, 0, 20 + CT_PROBATION_MS);
+	}
+	assert_int_equal(ct->stats.proven, 64);
+	/* Full of proven entries: the flood's packets still go where the hash
+	 * says, unrecorded; the 64 connections are untouched. */
+	for (uint32_t i = 0; i < 200; i++) {
+		struct pg_ep c = spoofed(i);
+
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 8, 1, NULL, 0);
+		run(&fl, 0, 30 + CT_PROBATION_MS);
+		assert_int_equal(dsr_backend(&fl), want[i]);
+	}
+	assert_int_equal(dp_engine_stats(fl.e)->stateless_unrecorded, 200);
+	assert_int_equal(ct->stats.active, 64);
+	assert_int_equal(ct->stats.proven, 64);
 	dp_engine_free(fl.e);
 }
 
@@ -1790,6 +2095,11 @@ main(void)
 		cmocka_unit_test(test_no_entry_and_not_ours),
 		cmocka_unit_test(test_fragments_dropped),
 		cmocka_unit_test(test_snat_exhaustion_sends_rst),
+		cmocka_unit_test(test_snat_reclaims_from_flood),
+		cmocka_unit_test(test_flood_syn_ack_routed),
+		cmocka_unit_test(test_flood_udp),
+		cmocka_unit_test(test_flood_dsr),
+		cmocka_unit_test(test_flood_stateless_ack),
 		cmocka_unit_test(test_icmp_routed_v4),
 		cmocka_unit_test(test_icmp_routed_v6),
 		cmocka_unit_test(test_icmp_snat_v4),
