@@ -190,7 +190,7 @@ static const struct stat_def dp_defs[SP__COUNT] = {
 	[SP_RESOLVE_ASKED] = { .name = "resolve_asked", .kind = C, .fmt = STAT_INT,
 	    .help = "Next hops the kernel was asked to resolve." },
 	[SP_TABLE_EVICTED] = { .name = "table_evicted", .kind = C, .fmt = STAT_INT,
-	    .help = "Connections evicted from a full table." },
+	    .help = "Unproven or closing connections evicted from a full table." },
 	[SP_TABLE_FULL] = { .name = "table_full", .kind = C, .fmt = STAT_INT,
 	    .help = "New connections refused: the table was full." },
 	[SP_TABLE_PROVEN] = { .name = "table_proven", .kind = C,

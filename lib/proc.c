@@ -192,7 +192,11 @@ proc_cancel(struct proc *p)
 {
 	if (p == NULL)
 		return;
+	/* The group, and the child itself: cancelled right after it was
+	 * started, it may not have made its group yet (setsid), and the wait
+	 * below would last as long as the command. */
 	kill(-p->pid, SIGKILL);
+	kill(p->pid, SIGKILL);
 	(void)waitpid(p->pid, NULL, 0);
 	release(p);
 }

@@ -158,7 +158,7 @@ lbd_fp_in(struct __sk_buff *skb)
 	struct ethhdr *eth = data;
 	struct lbd_fp_key k = {};
 	struct lbd_fp_act *a;
-	__u32 l4, l4csum, saddr, daddr, segs;
+	__u32 l4, l4csum, saddr, daddr, segs, tcpseq = 0, tcphl = 0;
 	__u16 ttlw = 0, *ports;
 	__u8 ttl, tcpfl = 0;
 	__u64 l4flags;
@@ -205,11 +205,13 @@ lbd_fp_in(struct __sk_buff *skb)
 	k.sport = ports[0];
 	k.dport = ports[1];
 	if (k.proto == IPPROTO_TCP) {
-		__u8 *fl = data + l4 + 13;
+		__u8 *th = data + l4;
 
-		if ((void *)(fl + 1) > end)
+		if ((void *)(th + 14) > end)
 			return classify(skb);
-		tcpfl = *fl;
+		tcpfl = th[13];
+		tcpseq = bpf_ntohl(*(__u32 *)(th + 4));
+		tcphl = l4 + (th[12] >> 4) * 4;
 	}
 	if ((a = bpf_map_lookup_elem(&lbd_fp_flows, &k)) == NULL)
 		return classify(skb);
@@ -256,6 +258,13 @@ lbd_fp_in(struct __sk_buff *skb)
 		set_port(skb, l4, l4csum, l4flags, k.sport, a->sport);
 	bpf_skb_store_bytes(skb, 0, a->dmac, 12, 0);
 
+	if (k.proto == IPPROTO_TCP) {
+		/* The segment's end (a GSO skb's: all of it). */
+		__u32 next = tcpseq + (skb->len > tcphl ? skb->len - tcphl : 0);
+
+		if (a->seq_next == 0 || (__s32)(next - a->seq_next) > 0)
+			a->seq_next = next;
+	}
 	segs = skb->gso_segs ? skb->gso_segs : 1;
 	__sync_fetch_and_add(&a->pkts, segs);
 	__sync_fetch_and_add(&a->bytes, skb->len);

@@ -43,6 +43,10 @@ struct lbd_fp_act {
 	__u16	mtu;		/* the IP packet's, at most */
 	__u8	flags;		/* LBD_FP_* */
 	__u8	dir;		/* the engine's direction, for lbd */
+	/* The program's: TCP, the end of the furthest segment forwarded
+	 * (host order; 0 until one), so the engine can tell a RST that fits
+	 * from a blind one. */
+	__u32	seq_next;
 	/* The program's, added to atomically: */
 	__u64	pkts;
 	__u64	bytes;

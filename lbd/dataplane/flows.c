@@ -120,7 +120,8 @@ report(struct fp_flows *f, struct dp_engine *e, struct fp_one *o,
 	o->pkts = a->pkts;
 	o->bytes = a->bytes;
 	o->last_ns = a->last_ns;
-	dp_flow_seen(e, (const struct dp_tuple *)&o->key, dp, db, last);
+	dp_flow_seen(e, (const struct dp_tuple *)&o->key, dp, db, last,
+	    a->seq_next);
 }
 
 static void

@@ -471,15 +471,55 @@ ct_prove(struct ct_table *ct, uint32_t idx)
  * ACK whose sequence number follows the SYN's); a FIN from each side
  * closes, RST resets. What proves an entry is said at the top of ct.h.
  */
-bool
+/*
+ * A RST ends the entry only when its sender could have sent it: its
+ * sequence number near where that side is (or, for a side not heard yet,
+ * where the other side's acknowledgments say it is: a backend's RST to a
+ * segment of a connection it does not have), or with the ACK bit, an
+ * acknowledgment near where the other side is (a port closed to the
+ * client's SYN). An off-path sender guessing blindly has about one chance
+ * in 16,000 per packet. With neither side known (a mirrored entry just
+ * taken over) there is nothing to judge by.
+ */
+static bool
+rst_fits(const struct ct_entry *e, enum ct_dir dir, uint8_t fl, uint32_t seq,
+    uint32_t ack)
+{
+	enum ct_dir other = dir == CT_ORIG ? CT_REPLY : CT_ORIG;
+	bool where = e->pkts[dir] > 0 || e->seq[dir] != 0;
+
+	if (!where && e->pkts[other] == 0)
+		return true;
+	return (where && ct_seq_near(seq, e->seq[dir])) ||
+	    ((fl & 0x10) && e->pkts[other] > 0 && ct_seq_near(ack, e->seq[other]));
+}
+
+enum ct_seen_result
 ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
-    uint32_t seq, uint32_t ack, uint32_t now)
+    uint32_t seq, uint32_t ack, uint32_t len, uint32_t now)
 {
 	struct ct_entry *e = &ct->e[idx];
 	enum ct_state ns = (enum ct_state)e->state;
 	bool one_way = e->mode == CT_MODE_ONE_WAY;
 	bool tcp = e->t[0].proto == 6;
+	uint32_t was = e->seq[dir];
 
+	if (tcp && (fl & 0x04) && !rst_fits(e, dir, fl, seq, ack))
+		return CT_SEEN_BAD_RST;
+	if (tcp && !(fl & 0x04)) {
+		/* Where this side is now: the furthest end seen. */
+		uint32_t end = seq + len + ((fl & 0x02) ? 1 : 0) +
+		    ((fl & 0x01) ? 1 : 0);
+
+		if (e->pkts[dir] == 0 || (int32_t)(end - e->seq[dir]) > 0)
+			e->seq[dir] = end;
+		/* A side not heard yet is where this one acknowledges (not
+		 * in a handshake: there the SYN-ACK is still to come, and a
+		 * spoofed ACK could say anything). */
+		if ((fl & 0x10) && ns != CT_SYN_SENT &&
+		    e->pkts[dir == CT_ORIG ? CT_REPLY : CT_ORIG] == 0)
+			e->seq[dir == CT_ORIG ? CT_REPLY : CT_ORIG] = ack;
+	}
 	e->last_seen = now;
 	e->pkts[dir]++;
 	if (__builtin_expect(e->flags & CT_F_MIRRORED, 0)) {
@@ -497,7 +537,7 @@ ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
 			ct_prove(ct, idx);
 	}
 	if (!tcp)
-		return false;
+		return CT_SEEN_SAME;
 	if (fl & 0x04) {					/* RST */
 		ns = CT_CLOSE;
 	} else if (fl & 0x01) {					/* FIN */
@@ -510,11 +550,10 @@ ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
 		uint8_t sa = fl & 0x12;
 
 		if (dir == CT_ORIG && sa == 0x02)		/* SYN again */
-			e->seq[CT_ORIG] = seq + 1;
+			e->seq[CT_ORIG] = seq + 1;	/* maybe a new ISN */
 		else if (dir == CT_REPLY && sa == 0x12)		/* SYN-ACK */
 			e->seq[CT_REPLY] = seq + 1;
-		else if (dir == CT_ORIG && sa == 0x10 && (one_way ?
-		    seq == e->seq[CT_ORIG] :
+		else if (dir == CT_ORIG && sa == 0x10 && (one_way ? seq == was :
 		    e->pkts[CT_REPLY] > 0 && ack == e->seq[CT_REPLY])) {
 			/* Only the backend and the real client know the
 			 * backend's sequence number: proven. A one-way ACK
@@ -527,9 +566,9 @@ ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
 		}
 	}
 	if (ns == e->state)
-		return false;
+		return CT_SEEN_SAME;
 	ct_set_state(ct, idx, ns, now);
-	return true;
+	return CT_SEEN_CHANGED;
 }
 
 uint32_t

@@ -105,8 +105,9 @@ struct ct_entry {
 	uint32_t	last_seen;	/* ms */
 	uint32_t	listed_at;	/* last_seen when put at the list's tail */
 	uint32_t	pkts[2];	/* per direction */
-	/* TCP, host order: the next sequence number each side should send
-	 * (its SYN's + 1 until established), from the SYN and SYN-ACK. */
+	/* TCP, host order: the next sequence number each side will send --
+	 * its SYN's + 1, then the end of the furthest segment seen (here, or
+	 * forwarded by the kernel: dp_flow_seen). Known once pkts[side] > 0. */
 	uint32_t	seq[2];
 	uint16_t	svc;		/* service index */
 	uint16_t	backend;	/* backend index within the service */
@@ -263,12 +264,30 @@ void	ct_commit(struct ct_table *, uint32_t idx, enum ct_state, uint32_t now,
 void	ct_abort(struct ct_table *, uint32_t idx);
 void	ct_free(struct ct_table *, uint32_t idx);
 
-/* Record a packet: `now`, counters, the TCP state transition its flags
- * cause and whether it proves the entry. `seq` and `ack` are the TCP
- * header's (host order; ignored for UDP). Returns true when the state
- * changed. */
-bool	ct_seen(struct ct_table *, uint32_t idx, enum ct_dir, uint8_t tcp_flags,
-	    uint32_t seq, uint32_t ack, uint32_t now);
+/* How far a RST's sequence number may be from where its sender is (RFC
+ * 5961 accepts a reset only in the receiver's window; lbd does not know the
+ * window's scale, and takes the largest unscaled one). */
+#define CT_RST_WINDOW	65535u
+
+enum ct_seen_result {
+	CT_SEEN_SAME,		/* recorded; the state did not change */
+	CT_SEEN_CHANGED,	/* the state changed */
+	CT_SEEN_BAD_RST,	/* a RST out of window: ignored, nothing recorded */
+};
+
+/* Record a packet: `now`, counters, sequence numbers, the TCP state
+ * transition its flags cause and whether it proves the entry. `seq`, `ack`
+ * and `len` (payload bytes) are the TCP header's (host order; ignored for
+ * UDP). */
+enum ct_seen_result ct_seen(struct ct_table *, uint32_t idx, enum ct_dir,
+	    uint8_t tcp_flags, uint32_t seq, uint32_t ack, uint32_t len,
+	    uint32_t now);
+/* Is `seq` within the RST window of `ref`? */
+static inline bool
+ct_seq_near(uint32_t seq, uint32_t ref)
+{
+	return seq - ref + CT_RST_WINDOW <= 2 * CT_RST_WINDOW;
+}
 /* The entry proved itself: off probation, announced as a CT_EV_CHANGE. */
 void	ct_prove(struct ct_table *, uint32_t idx);
 /* Free the oldest unproven or closing entry, as ct_alloc() does when the

@@ -369,10 +369,13 @@ size_t		dp_flow_ops(struct dp_engine *, struct dp_flow_op *out,
 /* Is `key` a flow the engine has installed? */
 bool		dp_flow_valid(const struct dp_engine *, const struct dp_tuple *key);
 /* What the kernel did with a flow since the last report: `pkts` packets
- * and `bytes` bytes, the last at `last` (ms, the engine's clock; 0: none).
- * They count as the connection's traffic and keep it from expiring. */
+ * and `bytes` bytes, the last at `last` (ms, the engine's clock; 0: none),
+ * and for TCP where the sender is now (`seq_next`: the end of the furthest
+ * segment forwarded; 0: none). They count as the connection's traffic,
+ * keep it from expiring and tell which RSTs fit. */
 void		dp_flow_seen(struct dp_engine *, const struct dp_tuple *key,
-		    uint64_t pkts, uint64_t bytes, uint32_t last);
+		    uint64_t pkts, uint64_t bytes, uint32_t last,
+		    uint32_t seq_next);
 /* Before an offloaded connection that looks idle expires, the engine asks
  * `fn` what the kernel saw of each of its flows (as dp_flow_seen). */
 typedef void	(*dp_flow_probe_fn)(void *arg, struct dp_engine *,

@@ -33,7 +33,8 @@
 	X(TTL_EXCEEDED,		"ttl_exceeded")				\
 	X(TOO_BIG,		"too_big")				\
 	X(ICMP_NO_CONN,		"icmp_no_conn")				\
-	X(BACKEND_DOWN,		"backend_down")
+	X(BACKEND_DOWN,		"backend_down")				\
+	X(RST_OUT_OF_WINDOW,	"rst_out_of_window")
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, str)	DP_DROP_##name,

@@ -207,7 +207,7 @@ dp_flow_valid(const struct dp_engine *e, const struct dp_tuple *key)
 
 void
 dp_flow_seen(struct dp_engine *e, const struct dp_tuple *key, uint64_t pkts,
-    uint64_t bytes, uint32_t last)
+    uint64_t bytes, uint32_t last, uint32_t seq_next)
 {
 	enum ct_dir dir;
 	uint32_t idx = ct_lookup(&e->ct, key, &dir);
@@ -218,6 +218,9 @@ dp_flow_seen(struct dp_engine *e, const struct dp_tuple *key, uint64_t pkts,
 	if (idx == CT_NIL)
 		return;
 	ce = &e->ct.e[idx];
+	if (seq_next != 0 && ce->t[0].proto == DP_PROTO_TCP &&
+	    (ce->pkts[dir] == 0 || (int32_t)(seq_next - ce->seq[dir]) > 0))
+		ce->seq[dir] = seq_next;
 	ce->pkts[dir] += (uint32_t)pkts;
 	/* The kernel's clock is the engine's (CLOCK_MONOTONIC): newer
 	 * activity keeps the entry (ct_expire requeues it). */

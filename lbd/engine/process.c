@@ -313,18 +313,23 @@ send_rst(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	e->stats.rst_sent++;
 }
 
-/* A TCP segment's sequence and acknowledgment numbers, host order. */
+/* A TCP segment's sequence and acknowledgment numbers (host order) and
+ * payload bytes; the parser checked the header is whole. */
 static void
 tcp_numbers(const uint8_t *f, const struct dp_l34 *ip, uint32_t *seq,
-    uint32_t *ack)
+    uint32_t *ack, uint32_t *len)
 {
-	*seq = *ack = 0;
+	uint32_t hl;
+
+	*seq = *ack = *len = 0;
 	if (ip->proto != DP_PROTO_TCP)
 		return;
 	memcpy(seq, f + ip->l4_off + 4, 4);
 	memcpy(ack, f + ip->l4_off + 8, 4);
 	*seq = ntohl(*seq);
 	*ack = ntohl(*ack);
+	hl = (uint32_t)(ip->l4_off - ip->l3_off) + (uint32_t)(f[ip->l4_off + 12] >> 4) * 4;
+	*len = ip->l3_len > hl ? ip->l3_len - hl : 0;
 }
 
 static void
@@ -504,10 +509,15 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 		verdict_drop(e, v, DP_DROP_TUPLE_CONFLICT, si);
 		return;
 	}
-	if (syn) {
-		uint32_t ack;
-		tcp_numbers(f, &p->ip, &ce->seq[CT_ORIG], &ack);
-		ce->seq[CT_ORIG]++;
+	if (tcp) {
+		uint32_t ack, len;
+
+		/* Where the client is: past its SYN, or past this segment
+		 * (a stateless service's mid-stream one). */
+		tcp_numbers(f, &p->ip, &ce->seq[CT_ORIG], &ack, &len);
+		ce->seq[CT_ORIG] += syn ? 1 : len;
+		if (!syn && (p->ip.tcp_flags & DP_TCP_ACK))
+			ce->seq[CT_REPLY] = ack;	/* where it says the backend is */
 	}
 	/* UDP, or a stateless service's mid-stream segment: open from its
 	 * first packet, but unproven (and so not offloaded) until a reply
@@ -714,10 +724,22 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 				return;
 			}
 		} else {
-			uint32_t seq, ack;
+			uint32_t seq, ack, len;
 
-			tcp_numbers(f, &p->ip, &seq, &ack);
-			ct_seen(&e->ct, idx, dir, p->ip.tcp_flags, seq, ack, now);
+			tcp_numbers(f, &p->ip, &seq, &ack, &len);
+			/* The kernel forwarded the rest: where are the sides? */
+			if ((p->ip.tcp_flags & DP_TCP_RST) &&
+			    (ce->flags & CT_F_OFFLOADED))
+				offload_refresh(e, ce);
+			if (ct_seen(&e->ct, idx, dir, p->ip.tcp_flags, seq, ack,
+			    len, now) == CT_SEEN_BAD_RST) {
+				/* Blind: whoever sent it cannot see the
+				 * connection. Neither end would take it
+				 * (RFC 5961); nor does the table. */
+				verdict_drop(e, v, DP_DROP_RST_OUT_OF_WINDOW,
+				    svc_of(ce));
+				return;
+			}
 			if (dir == CT_ORIG)
 				fwd_orig(e, f, p, ce, v);
 			else

@@ -13,6 +13,11 @@ making requests (tests/netns/single.py, one lbd node):
   - a SYN flood through one SNAT address and one backend with a table
     larger than the 64,512 ports: half-open entries give their ports up.
 
+And a reset that fits: a client sends 4 MB through the kernel's fast path
+(the engine never sees it), then resets its connection; lbd takes the RST
+(the kernel's program said where the client is) and the connection's flows
+go.
+
 Each flood runs against a 16,384-entry table (the SNAT one: 131,072) at a
 bounded rate (FLOOD_PPS, 20,000 packets/s by default); the client's
 requests during it must succeed (at least 99%), the table stay within its
@@ -20,6 +25,7 @@ bound, lbd's memory flat.
 
 usage: test_flood_tables.py BUILD_DIR"""
 import os
+import shlex
 import sys
 import time
 
@@ -27,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
-from single import Single, HEALTH_PORT, DSR_HTTP_PORT  # noqa: E402
+from single import Single, HEALTH_PORT, DSR_HTTP_PORT, ECHO_PORT  # noqa: E402
 from topo import V4, BACKENDS, be4  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
@@ -72,6 +78,13 @@ service dsr {{
     {CHECK}
 {backends(DSR_HTTP_PORT)}
 }}
+service echo {{
+    listen {V4['vip']} tcp {ECHO_PORT}
+    mode routed
+    scheduler rr
+    {CHECK}
+{backends(ECHO_PORT)}
+}}
 service dns {{
     listen {V4['vip']} udp 53
     mode routed
@@ -90,6 +103,30 @@ service snat {{
     {CHECK}
 {backends(80, only="be1")}
 }}
+"""
+
+
+# Send 4,000 lines of 1,024 bytes, read their echoes, then close with a
+# RST (SO_LINGER 0): its sequence number is 4 MB past the handshake.
+UPLOAD_RST = """
+import socket, struct, threading
+s = socket.create_connection(("VIP", PORT), 5)
+got = [0]
+def rd():
+    n = 0
+    while n < 4000:
+        b = s.recv(1 << 16)
+        if not b:
+            break
+        n += b.count(b"\\n")
+t = threading.Thread(target=rd)
+t.start()
+for i in range(4000):
+    s.sendall(b"x" * 1023 + b"\\n")
+t.join(20)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+print(4000 * 1024)
 """
 
 
@@ -141,8 +178,25 @@ def main():
         n.build()
         check(n.start(config(n.sock, TABLE, SERVICES)),
               "lbd starts with a 16,384-entry table", n.log()[-2000:])
-        check(n.wait(lambda: ready(9), 10) is not None, "every backend up",
+        check(n.wait(lambda: ready(12), 10) is not None, "every backend up",
               n.ctl("show", "stat"))
+
+        # ---- a client's own RST after 4 MB the kernel forwarded ----------
+        def flows():
+            return info().get("fastpath", {}).get("flows", 0)
+
+        def out_of_window():
+            return errors().get("rst_out_of_window", 0)
+        f0, r0 = flows(), out_of_window()
+        up = n.t.nsx("client", "python3 -c " + shlex.quote(UPLOAD_RST.replace(
+            "VIP", V4["vip"]).replace("PORT", str(ECHO_PORT))), check=False)
+        gone = n.wait(lambda: flows() == f0, 5)
+        check(up.stdout.strip() == "4096000" and gone is not None and
+              out_of_window() == r0,
+              f"a client resets its connection after sending 4 MB through "
+              f"the kernel: lbd takes the RST (none out of window) and the "
+              f"connection's flows go", (up.stdout, up.stderr, flows(), f0,
+                                          out_of_window()))
 
         flood("UDP flood", "udp", 53, 80, TABLE)
         flood("SYN+ACK flood, routed", "synack", 80, 80, TABLE)

@@ -260,19 +260,19 @@ test_ct_both_directions_and_states(void **state)
 	/* SYN-ACK from the backend keeps it embryonic; the client's ACK of
 	 * it establishes (and proves); FIN from each side leads to
 	 * TIME_WAIT. */
-	assert_false(ct_seen(&ct, i, CT_REPLY, PG_SYN | PG_ACK, 5000, 101, 1));
-	assert_true(ct_seen(&ct, i, CT_ORIG, PG_ACK, 101, 5001, 2));
+	assert_false(ct_seen(&ct, i, CT_REPLY, PG_SYN | PG_ACK, 5000, 101, 0, 1));
+	assert_true(ct_seen(&ct, i, CT_ORIG, PG_ACK, 101, 5001, 0, 2));
 	assert_int_equal(ct.e[i].state, CT_ESTABLISHED);
 	assert_true(ct.e[i].flags & CT_F_PROVEN);
-	assert_true(ct_seen(&ct, i, CT_ORIG, PG_FIN | PG_ACK, 101, 5001, 3));
+	assert_true(ct_seen(&ct, i, CT_ORIG, PG_FIN | PG_ACK, 101, 5001, 0, 3));
 	assert_int_equal(ct.e[i].state, CT_FIN_WAIT);
-	assert_true(ct_seen(&ct, i, CT_REPLY, PG_FIN | PG_ACK, 5001, 102, 4));
+	assert_true(ct_seen(&ct, i, CT_REPLY, PG_FIN | PG_ACK, 5001, 102, 0, 4));
 	assert_int_equal(ct.e[i].state, CT_TIME_WAIT);
 	assert_int_equal(ct.e[i].pkts[CT_ORIG], 2);
 	assert_int_equal(ct.e[i].pkts[CT_REPLY], 2);
 
 	uint32_t j = ct_add(&ct, 9, CT_ESTABLISHED, 5);
-	assert_true(ct_seen(&ct, j, CT_REPLY, PG_RST, 0, 0, 6));
+	assert_true(ct_seen(&ct, j, CT_REPLY, PG_RST, 0, 0, 0, 6));
 	assert_int_equal(ct.e[j].state, CT_CLOSE);
 	assert_int_equal(ct.stats.by_state[CT_CLOSE], 1);
 	assert_int_equal(ct.stats.by_state[CT_TIME_WAIT], 1);
@@ -308,7 +308,7 @@ test_ct_expiry_virtual_clock(void **state)
 	assert_int_equal(ct_expire(&ct, 1000, 100), 1);	/* the SYN */
 	assert_int_equal(ct.stats.active, 2);
 	/* b is seen again at 4000: it outlives c although queued first. */
-	ct_seen(&ct, b, CT_ORIG, PG_ACK, 0, 0, 4000);
+	ct_seen(&ct, b, CT_ORIG, PG_ACK, 0, 0, 0, 4000);
 	assert_int_equal(ct_expire(&ct, 5099, 100), 0);
 	assert_int_equal(ct_expire(&ct, 5100, 100), 1);	/* c */
 	assert_int_equal(ct.e[c].state, CT_NONE);
@@ -1301,6 +1301,92 @@ test_flood_stateless_ack(void **state)
 	dp_engine_free(fl.e);
 }
 
+/* ---- RSTs: only where the sender is (RFC 5961) ---------------------------- */
+
+/* An off-path sender that knows the 4-tuple but not the sequence numbers
+ * cannot end a connection, nor move it with a SYN after its RST; the RSTs
+ * of the ends themselves, from where they are, still work. */
+static void
+test_rst_window(void **state)
+{
+	struct flow fl;
+	struct pg_ep c = pg_ep("203.0.113.9", 5555), v = pg_ep("198.51.100.10", 80);
+	struct pg_ep b;
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 3, 80);
+	const struct ct_table *ct;
+	uint8_t be0[4];
+	char pay[1000];
+
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	ct = dp_engine_ct(fl.e);
+	handshake(&fl, &c, &v, 0);		/* client next 101, backend 5001 */
+	memcpy(be0, fl.f + 14 + 16, 4);
+	b = pg_ep("0.0.0.0", 80);
+	memcpy(b.addr, be0, 4);
+	/* 1,000 bytes each way: client next 1101, backend next 6001. */
+	memset(pay, 'x', sizeof(pay));
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK | PG_PSH, 101, 5001,
+	    pay, sizeof(pay));
+	run(&fl, 0, 1);
+	assert_int_equal(fl.v.action, DP_TX);
+	fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b, &c, PG_ACK | PG_PSH, 5001, 1101,
+	    pay, sizeof(pay));
+	run(&fl, 1, 1);
+	assert_int_equal(fl.v.action, DP_TX);
+	/* Blind RSTs from either side: dropped, counted, nothing changes. */
+	uint32_t blind[] = { 1101 + 70000, 1101 - 70000, 0x80000000u,
+	    1101 + 0x10000000u };
+	for (size_t i = 0; i < sizeof(blind) / sizeof(blind[0]); i++) {
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_RST, blind[i], 0,
+		    NULL, 0);
+		run(&fl, 0, 2);
+		assert_int_equal(fl.v.action, DP_DROP);
+		assert_int_equal(fl.v.reason, DP_DROP_RST_OUT_OF_WINDOW);
+		fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b, &c, PG_RST,
+		    blind[i] + 4900, 0, NULL, 0);
+		run(&fl, 1, 2);
+		assert_int_equal(fl.v.action, DP_DROP);
+		assert_int_equal(fl.v.reason, DP_DROP_RST_OUT_OF_WINDOW);
+	}
+	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_RST_OUT_OF_WINDOW], 8);
+	assert_int_equal(ct->stats.by_state[CT_ESTABLISHED], 1);
+	/* ... so the SYN that follows goes to the connection's backend, and
+	 * is not scheduled afresh. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 777, 0, NULL, 0);
+	run(&fl, 0, 3);
+	assert_memory_equal(fl.f + 14 + 16, be0, 4);
+	assert_int_equal(ct->stats.created, 1);
+	/* The backend's own RST, from where it is (an ACK behind is fine):
+	 * the connection closes, and a new SYN is a new connection. */
+	fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b, &c, PG_RST, 6001 - 1000, 0,
+	    NULL, 0);
+	run(&fl, 1, 4);
+	assert_int_equal(fl.v.action, DP_TX);
+	assert_int_equal(ct->stats.by_state[CT_CLOSE], 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 9000, 0, NULL, 0);
+	run(&fl, 0, 5);
+	assert_int_equal(ct->stats.created, 2);
+	/* A port closed to a client's SYN: the backend's RST acknowledges
+	 * the SYN, and only that one closes the attempt. */
+	struct pg_ep c2 = pg_ep("203.0.113.9", 6666);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 40000, 0, NULL, 0);
+	run(&fl, 0, 6);
+	memcpy(b.addr, fl.f + 14 + 16, 4);
+	fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b, &c2, PG_RST | PG_ACK, 0,
+	    40001 + 100000, NULL, 0);
+	run(&fl, 1, 6);
+	assert_int_equal(fl.v.action, DP_DROP);
+	assert_int_equal(fl.v.reason, DP_DROP_RST_OUT_OF_WINDOW);
+	fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b, &c2, PG_RST | PG_ACK, 0, 40001,
+	    NULL, 0);
+	run(&fl, 1, 6);
+	assert_int_equal(fl.v.action, DP_TX);
+	assert_int_equal(ct->stats.by_state[CT_CLOSE], 1);	/* c's was reused */
+	assert_int_equal(ct->stats.by_state[CT_SYN_SENT], 1);
+	dp_engine_free(fl.e);
+}
+
 /* ICMP "fragmentation needed" / "packet too big" in both directions. */
 static void
 icmp_flow(int family, enum dp_mode mode)
@@ -2100,6 +2186,7 @@ main(void)
 		cmocka_unit_test(test_flood_udp),
 		cmocka_unit_test(test_flood_dsr),
 		cmocka_unit_test(test_flood_stateless_ack),
+		cmocka_unit_test(test_rst_window),
 		cmocka_unit_test(test_icmp_routed_v4),
 		cmocka_unit_test(test_icmp_routed_v6),
 		cmocka_unit_test(test_icmp_snat_v4),

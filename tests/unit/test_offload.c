@@ -362,6 +362,7 @@ test_fin_and_free_take_back(void **state)
 struct probe {
 	uint32_t	last;
 	int		asked;
+	uint32_t	seq_next;	/* what the kernel's flow says */
 };
 
 static void
@@ -370,7 +371,7 @@ probe_fn(void *arg, struct dp_engine *e, const struct dp_tuple *key)
 	struct probe *p = arg;
 
 	p->asked++;
-	dp_flow_seen(e, key, 0, 0, p->last);
+	dp_flow_seen(e, key, 1, 1400, p->last, p->seq_next);
 }
 
 static void
@@ -378,15 +379,15 @@ test_kernel_activity(void **state)
 {
 	struct dp_engine *e = engine_off(4, 6, DP_MODE_ROUTED);
 	struct dp_flow_op ops[16];
-	struct probe pr = { 0, 0 };
+	struct probe pr = { 0, 0, 0 };
 	const struct dp_service *s;
 	uint32_t n_svc, est = 15 * 60 * 1000;
 	struct dp_stats st;
 
 	establish(e, 40001, 1000);
 	assert_int_equal(drain(e, ops, 16), 2);
-	dp_flow_seen(e, &ops[0].f.key, 100, 150000, 5000);
-	dp_flow_seen(e, &ops[1].f.key, 80, 4000, 5000);
+	dp_flow_seen(e, &ops[0].f.key, 100, 150000, 5000, 0);
+	dp_flow_seen(e, &ops[1].f.key, 80, 4000, 5000, 0);
 	s = dp_engine_services(e, &n_svc);
 	assert_int_equal(s[0].b[0].cnt.pkts_in, 2 + 100);
 	/* The SYN-ACK the engine forwarded (54 bytes), then the kernel's. */
@@ -406,6 +407,41 @@ test_kernel_activity(void **state)
 	st = *dp_engine_stats(e);
 	assert_int_equal(st.offloaded, 1);
 	assert_int_equal(st.unloaded, 1);
+	dp_engine_free(e);
+}
+
+/* The client's data went through the kernel: 10 MB further than the
+ * engine saw. Its RST from there is taken (the engine asks the kernel where
+ * the client is), a blind one from where the engine last saw it is not. */
+static void
+test_rst_after_kernel_data(void **state)
+{
+	struct dp_engine *e = engine_off(4, 6, DP_MODE_ROUTED);
+	struct dp_flow_op ops[16];
+	struct probe pr = { 1000, 0, 2 + 10000000 };
+	struct pg_ep c = pg_ep("203.0.113.7", 40001), v = vip(4, 80);
+	uint8_t f[BUF];
+	struct dp_verdict vd;
+	size_t len;
+
+	establish(e, 40001, 1000);		/* client ISN 1: next is 2 */
+	assert_int_equal(drain(e, ops, 16), 2);
+	dp_set_flow_probe(e, probe_fn, &pr);
+	/* Where the engine last saw the client, 10 MB behind: refused. */
+	len = pg_tcp(f, pg_mac_lb, pg_mac_client, &c, &v, PG_RST, 2 + 9000000,
+	    0, NULL, 0);
+	dp_process(e, f, (uint32_t)len, BUF, 0, 1000, &vd);
+	assert_int_equal(vd.action, DP_DROP);
+	assert_int_equal(vd.reason, DP_DROP_RST_OUT_OF_WINDOW);
+	assert_true(pr.asked >= 1);
+	assert_true(dp_flow_valid(e, &ops[0].f.key));
+	/* Where the kernel says the client is: the connection ends. */
+	len = pg_tcp(f, pg_mac_lb, pg_mac_client, &c, &v, PG_RST, pr.seq_next,
+	    0, NULL, 0);
+	dp_process(e, f, (uint32_t)len, BUF, 0, 1001, &vd);
+	assert_int_equal(vd.action, DP_TX);
+	assert_false(dp_flow_valid(e, &ops[0].f.key));
+	assert_int_equal(dp_engine_stats(e)->drops[DP_DROP_RST_OUT_OF_WINDOW], 1);
 	dp_engine_free(e);
 }
 
@@ -475,6 +511,7 @@ main(void)
 		cmocka_unit_test(test_flows_are_the_engine),
 		cmocka_unit_test(test_fin_and_free_take_back),
 		cmocka_unit_test(test_kernel_activity),
+		cmocka_unit_test(test_rst_after_kernel_data),
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_bounds),
 	};
