@@ -338,10 +338,8 @@ static const uint8_t evict_from[] = {
 };
 #define N_EVICT	(sizeof(evict_from) / sizeof(evict_from[0]))
 
-/* A one-way entry seen again CT_PROBATION_MS after it was listed: what a
- * client does and a blind flood does not. */
-static bool
-probation_over(const struct ct_entry *e)
+bool
+ct_probation_over(const struct ct_entry *e)
 {
 	return e->mode == CT_MODE_ONE_WAY && !(e->flags & CT_F_PROVEN) &&
 	    (e->tclass == CT_CLASS_UDP_NEW || e->tclass == CT_CLASS_EST_NEW) &&
@@ -372,7 +370,7 @@ ct_evict(struct ct_table *ct, uint32_t budget,
 		idx = cur[best];
 		e = &ct->e[idx];
 		cur[best] = e->next;
-		if (probation_over(e))
+		if (ct_probation_over(e))
 			ct_prove(ct, idx);	/* moves to its proven list */
 		else if ((evict_from[best] != CT_CLASS_FIN ||
 		    !(e->flags & CT_F_PROVEN)) && (visit == NULL || visit(arg, e))) {
@@ -532,7 +530,7 @@ ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
 		/* A reply to an open flow (a backend answers a spoofed ACK
 		 * with a RST), or a one-way flow still going after its
 		 * probation. */
-		if (one_way ? dir == CT_ORIG && probation_over(e) :
+		if (one_way ? dir == CT_ORIG && ct_probation_over(e) :
 		    dir == CT_REPLY)
 			ct_prove(ct, idx);
 	}
@@ -601,7 +599,7 @@ ct_expire(struct ct_table *ct, uint32_t now, uint32_t budget)
 				ct_free(ct, idx);
 				ct->stats.expired++;
 				freed++;
-			} else if (probation_over(e)) {
+			} else if (ct_probation_over(e)) {
 				ct_prove(ct, idx);
 			} else if (e->last_seen != e->listed_at) {
 				/* Seen since it was queued: requeue at the tail. */

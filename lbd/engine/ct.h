@@ -290,6 +290,9 @@ ct_seq_near(uint32_t seq, uint32_t ref)
 }
 /* The entry proved itself: off probation, announced as a CT_EV_CHANGE. */
 void	ct_prove(struct ct_table *, uint32_t idx);
+/* A one-way (dsr) entry seen again CT_PROBATION_MS after it was listed:
+ * what a client does and a blind flood does not. */
+bool	ct_probation_over(const struct ct_entry *);
 /* Free the oldest unproven or closing entry, as ct_alloc() does when the
  * table is full, that `visit` accepts (NULL: any). At most `budget`
  * candidates are looked at; true when one was freed. */

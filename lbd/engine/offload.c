@@ -226,6 +226,9 @@ dp_flow_seen(struct dp_engine *e, const struct dp_tuple *key, uint64_t pkts,
 	 * activity keeps the entry (ct_expire requeues it). */
 	if (last != 0 && (int32_t)(last - ce->last_seen) > 0)
 		ce->last_seen = last;
+	/* A dsr flow the kernel forwards proves itself there. */
+	if (ct_probation_over(ce))
+		ct_prove(&e->ct, idx);
 	if (ce->svc == ORPHAN || ce->svc >= e->n_svc)
 		return;
 	s = &e->svc[ce->svc];

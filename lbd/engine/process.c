@@ -637,6 +637,22 @@ icmp_error(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
 	l2_out(e, f, ip, to, false, v, v->svc);
 }
 
+/*
+ * May the kernel forward this entry's packets? A proven one, yes. In dsr,
+ * where the proof is time (CT_PROBATION_MS of traffic), a flow that looks
+ * like a client's goes to the kernel at once -- a handshake whose ACK fit,
+ * a second datagram -- or a bulk transfer would spend its first second in
+ * the engine; the kernel's reports of its packets prove it later, and
+ * until then it is evicted like any unproven entry. A single spoofed
+ * packet never makes a flow.
+ */
+static bool
+offloadable(const struct ct_entry *ce)
+{
+	return (ce->flags & CT_F_PROVEN) || (ce->mode == DP_MODE_DSR &&
+	    (ce->state == CT_ESTABLISHED || ce->pkts[CT_ORIG] >= 2));
+}
+
 /* Is the entry's backend down with its connections to be reset? */
 static bool
 dead_backend(const struct dp_engine *e, const struct ct_entry *ce)
@@ -744,11 +760,11 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 				fwd_orig(e, f, p, ce, v);
 			else
 				fwd_reply(e, f, p, ce, v);
-			/* Established and proven: the kernel can take the rest;
-			 * closing (a FIN or RST): the engine must see it all
-			 * again. Unproven: the engine watches for its proof. */
+			/* Established: the kernel can take the rest, once
+			 * offloadable(); closing (a FIN or RST): the engine
+			 * must see it all again. */
 			if (ce->state == CT_ESTABLISHED || ce->state == CT_UDP) {
-				if (!(ce->flags & CT_F_PROVEN))
+				if (!offloadable(ce))
 					return;
 				if (v->action == DP_TX)
 					offload_try(e, idx);
