@@ -383,6 +383,7 @@ set_instance(struct conf_parser *p, enum conf_key k, char **v,
 			in->vrid = (uint8_t)n;
 		break;
 	case K_PRIORITY:
+		in->priority_loc = *vl;
 		if (b_num(p, k, *v, vl, 1, 255, &n))
 			in->priority = (uint8_t)n;
 		break;

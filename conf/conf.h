@@ -180,6 +180,7 @@ struct conf_instance {
 	char			*auth_pass;	/* v2 simple password, or NULL */
 	struct conf_loc		 loc;
 	struct conf_loc		 vrid_loc;
+	struct conf_loc		 priority_loc;	/* line 0: the default */
 	bool			 incomplete;	/* a syntax error hit this block */
 };
 

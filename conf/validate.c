@@ -213,6 +213,17 @@ validate_groups(struct conf_parser *p)
 					    in->name);
 					break;
 				}
+			/* An owner (255) becomes master the moment it starts
+			 * (RFC 5798 6.4.1), before the bulk resync from the
+			 * peer that carried its connections meanwhile: every
+			 * one of them would be reset. */
+			if (in->priority == 255 && c->sync.present)
+				conf_err(p, in->priority_loc.line ?
+				    &in->priority_loc : &in->loc, "instance "
+				    "\"%s\": priority 255 takes the addresses at "
+				    "start, before the peer's connections are "
+				    "resynced; with a sync block use 254 or lower",
+				    in->name);
 			if (in->auth_pass != NULL && in->version != 2)
 				conf_err(p, &in->loc, "instance \"%s\": "
 				    "auth-pass needs version 2 (VRRPv3 has no "

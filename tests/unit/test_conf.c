@@ -378,6 +378,12 @@ static const struct err_case err_cases[] = {
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key port 0 }",
 	  "t.conf:1:64: error: port 0 out of range 1..65535\n" },
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key }\n"
+	  "vrrp-group g { instance i { interface eth0 vrid 1 priority 255 "
+	  "virtual-address 10.0.0.1 } }\n",
+	  "t.conf:2:60: error: instance \"i\": priority 255 takes the addresses "
+	  "at start, before the peer's connections are resynced; with a sync "
+	  "block use 254 or lower\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key }\n"
 	  "sync { interface hb1 peer 10.0.0.2 key-file /tmp/lbdt.key }\n",
 	  "t.conf:2:1: error: duplicate sync block (first at t.conf:1:1)\n" },
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
