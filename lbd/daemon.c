@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -356,19 +357,28 @@ apply_script_user(const struct conf *c)
 {
 	const char *name = conf_script_user(&c->global);
 	const struct passwd *pw;
+	gid_t groups[PROC_GROUPS_MAX];
+	int n = PROC_GROUPS_MAX;
 
 	if (geteuid() != 0) {
-		proc_set_user((uid_t)-1, (gid_t)-1);
+		proc_set_user((uid_t)-1, (gid_t)-1, NULL, 0);
 		return;
 	}
 	if ((pw = getpwnam(name)) == NULL) {
 		/* Checked when the config was read; gone since. Never root. */
 		log_warnx("script-user %s: no such user now; scripts run as "
 		    "uid 65534", name);
-		proc_set_user(65534, 65534);
+		proc_set_user(65534, 65534, NULL, 0);
 		return;
 	}
-	proc_set_user(pw->pw_uid, pw->pw_gid);
+	/* Its groups from /etc/group, read here: the child after fork may
+	 * only make system calls. */
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0) {
+		log_warnx("script-user %s: in more than %d groups; scripts get "
+		    "the first %d", name, PROC_GROUPS_MAX, PROC_GROUPS_MAX);
+		n = PROC_GROUPS_MAX;
+	}
+	proc_set_user(pw->pw_uid, pw->pw_gid, groups, (size_t)n);
 }
 
 int

@@ -19,12 +19,17 @@
 
 static uid_t	run_uid = (uid_t)-1;
 static gid_t	run_gid = (gid_t)-1;
+static gid_t	run_groups[PROC_GROUPS_MAX];
+static size_t	run_ngroups;
 
 void
-proc_set_user(uid_t uid, gid_t gid)
+proc_set_user(uid_t uid, gid_t gid, const gid_t *groups, size_t n)
 {
 	run_uid = uid;
 	run_gid = gid;
+	run_ngroups = n < PROC_GROUPS_MAX ? n : PROC_GROUPS_MAX;
+	if (run_ngroups > 0)
+		memcpy(run_groups, groups, run_ngroups * sizeof(*groups));
 }
 
 struct proc {
@@ -158,7 +163,7 @@ proc_run(struct ev_loop *loop, const char *command, const char *const *args,
 		dup2(pfd[1], STDERR_FILENO);
 		signal(SIGPIPE, SIG_DFL);
 		/* Group first: after setuid there is no right to change it. */
-		if (run_uid != (uid_t)-1 && (setgroups(0, NULL) < 0 ||
+		if (run_uid != (uid_t)-1 && (setgroups(run_ngroups, run_groups) < 0 ||
 		    setgid(run_gid) < 0 || setuid(run_uid) < 0)) {
 			static const char msg[] = "cannot switch to script-user\n";
 			(void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);

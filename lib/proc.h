@@ -41,10 +41,13 @@ struct proc	*proc_run(struct ev_loop *, const char *command,
 /* Kill and reap now; `done` is not called. */
 void		 proc_cancel(struct proc *);
 
-/* Every command started from now on runs as `uid`:`gid`, with no
- * supplementary groups -- and, when `uid` is not 0, with no capabilities
- * (the kernel clears them on the switch from root). (uid_t)-1: as the
- * caller. A command that cannot switch exits 126 unrun. */
-void		 proc_set_user(uid_t uid, gid_t gid);
+/* Every command started from now on runs as `uid`:`gid` with the
+ * supplementary groups `groups` (n of them, at most PROC_GROUPS_MAX; copied)
+ * -- and, when `uid` is not 0, with no capabilities (the kernel clears them
+ * on the switch from root). (uid_t)-1: as the caller. A command that cannot
+ * switch exits 126 unrun. */
+#define PROC_GROUPS_MAX	64
+void		 proc_set_user(uid_t uid, gid_t gid, const gid_t *groups,
+		    size_t n);
 
 #endif /* LIB_PROC_H */
