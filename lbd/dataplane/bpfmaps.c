@@ -173,7 +173,7 @@ bpfmaps_set_owned(const struct own_fds *fds, const struct xdp_owned *o)
 	rc |= sync_map(fds->addrs, "lbd_addrs", LBD_CLS_MAX_ADDRS, o->addrs,
 	    sizeof(*o->addrs), o->n_addrs, o->addr_flags);
 	rc |= sync_map(fds->backends, "lbd_backends", LBD_CLS_MAX_BACKENDS,
-	    o->backends, sizeof(*o->backends), o->n_backends, NULL);
+	    o->backends, sizeof(*o->backends), o->n_backends, o->backend_flags);
 	return rc;
 }
 

@@ -21,6 +21,7 @@ struct xdp_owned {
 	uint32_t		*addr_flags;
 	uint32_t		 n_addrs;
 	struct lbd_flow_key	*backends;
+	uint32_t		*backend_flags;	/* LBD_BE_* */
 	uint32_t		 n_backends;
 };
 struct own_fds {

@@ -84,9 +84,9 @@ lbd_classify(struct xdp_md *ctx)
 	if (cfg != NULL && (*cfg & LBD_CLS_ALL))
 		ours = 1;
 	else if (eth->h_proto == bpf_htons(ETH_P_IP))
-		ours = ipv4_ours(eth + 1, end);
+		ours = ipv4_ours(eth + 1, end, to_vmac(eth));
 	else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
-		ours = ipv6_ours(eth + 1, end);
+		ours = ipv6_ours(eth + 1, end, to_vmac(eth));
 	if (!ours) {
 		if (lbd_dead() && asks_for_floating(eth, end))
 			goto dead;

@@ -6,6 +6,7 @@
  *   lbd_svcs      (family, proto, VIP, port)        traffic to a service
  *   lbd_addrs     (family, address) -> LBD_ADDR_*   VIPs and SNAT addresses
  *   lbd_backends  (family, proto, backend, port)    routed-mode replies
+ *                 -> LBD_BE_*
  *   lbd_xsks      rx queue -> AF_XDP socket
  *   lbd_alive     [0] -> until when lbd is alive (CLOCK_MONOTONIC ns)
  *   lbd_cls_cfg   [0] -> LBD_CLS_ALL: every frame is ours (the far end of
@@ -44,6 +45,11 @@ struct lbd_addr_key {
 #define LBD_ADDR_SNAT	0x2	/* also every TCP/UDP frame to it */
 #define LBD_ADDR_LOCAL	0x4	/* this host's own: a backend's reply to it
 				 * (a health check) is the kernel's */
+
+#define LBD_BE_HELD	0x1	/* its service's group is held (or no VRRP) */
+#define LBD_BE_UNHELD	0x2	/* not held: ours unless sent to a virtual
+				 * MAC (the kernel would forward it
+				 * untranslated) */
 
 #define LBD_CLS_ALL	0x1	/* lbd_cls_cfg: every frame is ours */
 

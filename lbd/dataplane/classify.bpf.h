@@ -10,7 +10,11 @@
  *   - TCP/UDP to a SNAT pool address (replies of one-arm connections);
  *   - TCP/UDP from a routed-mode backend's (address, port) to anything but
  *     this host's own addresses: the replies (a health check's answer to
- *     this host is the kernel's);
+ *     this host is the kernel's). While this node does not hold the
+ *     service's group, only those not sent to a virtual MAC: a frame
+ *     flooded to the master's MAC is not this node's to forward, but one
+ *     sent to this node's own MAC would be forwarded by the kernel
+ *     untranslated, and the client would reset the connection;
  *   - ICMP errors about any of those (so PMTU works through lbd), and
  *     fragments to a VIP or SNAT address (lbd counts and drops them).
  *
@@ -79,17 +83,43 @@ flow_has(void *map, __u8 family, __u8 proto, const void *a, __u16 port)
 	return bpf_map_lookup_elem(map, &k) != 0;
 }
 
+/* A routed backend's reply: its LBD_BE_* flags, 0 when not a backend. */
+static __always_inline __u32
+backend_flags(__u8 family, __u8 proto, const void *a, __u16 port)
+{
+	struct lbd_flow_key k = { .family = family, .proto = proto, .port = port };
+	__u32 *v;
+
+	__builtin_memcpy(k.addr, a, family == 4 ? 4 : 16);
+	v = bpf_map_lookup_elem(&lbd_backends, &k);
+	return v ? *v : 0;
+}
+
+/* Sent to a VRRP virtual MAC (00:00:5e:00:01:xx, IPv6 00:00:5e:00:02:xx)? */
+static __always_inline int
+to_vmac(const struct ethhdr *eth)
+{
+	const __u8 *d = eth->h_dest;
+
+	return d[0] == 0 && d[1] == 0 && d[2] == 0x5e && d[3] == 0 &&
+	    (d[4] == 1 || d[4] == 2);
+}
+
 /* TCP/UDP from src:sport to dst:dport: is it ours? */
 static __always_inline int
 l4_ours(__u8 family, __u8 proto, const void *src, const void *dst,
-    __u16 sport, __u16 dport)
+    __u16 sport, __u16 dport, int vmac)
 {
+	__u32 be;
+
 	if (flow_has(&lbd_svcs, family, proto, dst, dport))
 		return 1;
 	if (addr_has(family, dst, LBD_ADDR_SNAT))
 		return 1;
-	return flow_has(&lbd_backends, family, proto, src, sport) &&
-	    !addr_has(family, dst, LBD_ADDR_LOCAL);
+	be = backend_flags(family, proto, src, sport);
+	if (!(be & LBD_BE_HELD) && !((be & LBD_BE_UNHELD) && !vmac))
+		return 0;
+	return !addr_has(family, dst, LBD_ADDR_LOCAL);
 }
 
 /* An ICMP error quotes the offending packet, which went the other way:
@@ -112,8 +142,8 @@ icmp4_ours(void *inner, void *end, const struct iphdr *outer)
 	if ((void *)(p + 1) > end)
 		return 0;
 	/* Quoted: backend -> client (a reply) or lbd -> backend (DNATed). */
-	return flow_has(&lbd_backends, 4, ip->protocol, &ip->saddr, p->sport) ||
-	    flow_has(&lbd_backends, 4, ip->protocol, &ip->daddr, p->dport);
+	return (backend_flags(4, ip->protocol, &ip->saddr, p->sport) |
+	    backend_flags(4, ip->protocol, &ip->daddr, p->dport)) & LBD_BE_HELD;
 }
 
 static __always_inline int
@@ -133,12 +163,12 @@ icmp6_ours(void *inner, void *end, const struct ipv6hdr *outer)
 	p = (void *)(ip + 1);
 	if ((void *)(p + 1) > end)
 		return 0;
-	return flow_has(&lbd_backends, 6, ip->nexthdr, &ip->saddr, p->sport) ||
-	    flow_has(&lbd_backends, 6, ip->nexthdr, &ip->daddr, p->dport);
+	return (backend_flags(6, ip->nexthdr, &ip->saddr, p->sport) |
+	    backend_flags(6, ip->nexthdr, &ip->daddr, p->dport)) & LBD_BE_HELD;
 }
 
 static __always_inline int
-ipv4_ours(void *l3, void *end)
+ipv4_ours(void *l3, void *end, int vmac)
 {
 	struct iphdr *ip = l3;
 	struct l4ports *p;
@@ -155,7 +185,7 @@ ipv4_ours(void *l3, void *end)
 		if ((void *)(p + 1) > end)
 			return 0;
 		return l4_ours(4, ip->protocol, &ip->saddr, &ip->daddr,
-		    p->sport, p->dport);
+		    p->sport, p->dport, vmac);
 	case IPPROTO_ICMP:
 		icmp = (__u8 *)p;
 		if ((void *)(icmp + 8) > end)
@@ -169,7 +199,7 @@ ipv4_ours(void *l3, void *end)
 }
 
 static __always_inline int
-ipv6_ours(void *l3, void *end)
+ipv6_ours(void *l3, void *end, int vmac)
 {
 	struct ipv6hdr *ip = l3;
 	struct l4ports *p = (void *)(ip + 1);
@@ -183,7 +213,7 @@ ipv6_ours(void *l3, void *end)
 		if ((void *)(p + 1) > end)
 			return 0;
 		return l4_ours(6, ip->nexthdr, &ip->saddr, &ip->daddr,
-		    p->sport, p->dport);
+		    p->sport, p->dport, vmac);
 	case NEXTHDR_FRAGMENT:
 		return addr_has(6, &ip->daddr, LBD_ADDR_VIP | LBD_ADDR_SNAT);
 	case IPPROTO_ICMPV6_:

@@ -125,7 +125,9 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 	o->addrs = calloc(na + 1, sizeof(*o->addrs));
 	o->addr_flags = calloc(na + 1, sizeof(*o->addr_flags));
 	o->backends = calloc(nb + 1, sizeof(*o->backends));
-	if (!o->svcs || !o->addrs || !o->addr_flags || !o->backends) {
+	o->backend_flags = calloc(nb + 1, sizeof(*o->backend_flags));
+	if (!o->svcs || !o->addrs || !o->addr_flags || !o->backends ||
+	    !o->backend_flags) {
 		keymap_free(want);
 		return -1;
 	}
@@ -133,23 +135,30 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 		const struct conf_service *s = &c->services[i];
 		struct lbd_flow_key *k;
 		uint8_t a[16];
+		bool held;
 
 		/* With VRRP a backup takes nothing from the kernel: a frame
 		 * flooded to it for the virtual MAC is not its to forward. */
 		conf_addr_a16(a, &s->vip);
-		if (c->n_groups > 0 && !wanted(p, want, conf_addr_fam(&s->vip), a))
-			continue;
-		k = &o->svcs[o->n_svcs++];
-		k->family = conf_addr_fam(&s->vip);
-		k->proto = s->proto;
-		k->port = htons(s->port);
-		conf_addr_a16(k->addr, &s->vip);
-		add_addr_key(o, k->family, k->addr, LBD_ADDR_VIP);
-		for (size_t j = 0; s->mode == CONF_MODE_SNAT && j < s->n_snat_pool; j++) {
+		held = c->n_groups == 0 || wanted(p, want, conf_addr_fam(&s->vip), a);
+		if (held) {
+			k = &o->svcs[o->n_svcs++];
+			k->family = conf_addr_fam(&s->vip);
+			k->proto = s->proto;
+			k->port = htons(s->port);
+			conf_addr_a16(k->addr, &s->vip);
+			add_addr_key(o, k->family, k->addr, LBD_ADDR_VIP);
+		}
+		for (size_t j = 0; held && s->mode == CONF_MODE_SNAT &&
+		    j < s->n_snat_pool; j++) {
 			conf_addr_a16(a, &s->snat_pool[j]);
 			add_addr_key(o, conf_addr_fam(&s->snat_pool[j]), a, LBD_ADDR_SNAT);
 		}
-		/* Routed mode: replies come from the backends' own port. */
+		/* Routed mode: replies come from the backends' own port. Held
+		 * or not (classifier.h, LBD_BE_UNHELD): a reply sent to this
+		 * node's own MAC while it is not master (a data link flapped,
+		 * the backends' gateway is a fixed address) must never be
+		 * forwarded by the kernel untranslated. */
 		for (size_t j = 0; s->mode == CONF_MODE_ROUTED &&
 		    j <= s->n_backends; j++) {
 			const struct conf_backend *b = j < s->n_backends ?
@@ -158,6 +167,8 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 
 			if (b == NULL)
 				continue;
+			o->backend_flags[o->n_backends] = held ? LBD_BE_HELD :
+			    LBD_BE_UNHELD;
 			bk = &o->backends[o->n_backends++];
 			bk->family = conf_addr_fam(&b->addr);
 			bk->proto = s->proto;
@@ -166,8 +177,10 @@ owned_maps(struct dataplane *p, const struct conf *c, struct xdp_owned *o)
 		}
 	}
 	for (uint32_t i = 0; i < p->own.n_orph; i++) {
-		struct lbd_flow_key *bk = &o->backends[o->n_backends++];
+		struct lbd_flow_key *bk;
 
+		o->backend_flags[o->n_backends] = LBD_BE_HELD;
+		bk = &o->backends[o->n_backends++];
 		bk->family = p->own.orph[i].family;
 		bk->proto = p->own.orph[i].proto;
 		bk->port = p->own.orph[i].port;
@@ -189,6 +202,7 @@ owned_maps_free(struct xdp_owned *o)
 	free(o->addrs);
 	free(o->addr_flags);
 	free(o->backends);
+	free(o->backend_flags);
 }
 
 /* The data interface an address belongs on: the one whose connected

@@ -93,17 +93,20 @@ apply_ops(struct rig *r)
 		}
 }
 
-/* What lbd owns for service `s`, as lbd would write it. */
+/* What lbd owns for service `s`, as lbd would write it: `held`, the
+ * node holds the service's VRRP group (else a backup's maps). */
 static void
-own(struct rig *r, const struct dp_service *s)
+own_as(struct tcprog *tc, const struct dp_service *s, bool held)
 {
 	struct lbd_flow_key svc = { .family = s->family, .proto = s->proto,
 				    .port = s->port };
 	struct lbd_addr_key addrs[2];
 	uint32_t flags[2] = { LBD_ADDR_VIP, LBD_ADDR_SNAT };
 	struct lbd_flow_key be[8];
-	struct xdp_owned o = { .svcs = &svc, .n_svcs = 1, .addrs = addrs,
-			       .addr_flags = flags, .n_addrs = 1, .backends = be };
+	uint32_t bef[8];
+	struct xdp_owned o = { .svcs = &svc, .n_svcs = held, .addrs = addrs,
+			       .addr_flags = flags, .n_addrs = held,
+			       .backends = be, .backend_flags = bef };
 
 	memcpy(svc.addr, s->vip, 16);
 	memset(addrs, 0, sizeof(addrs));
@@ -111,7 +114,7 @@ own(struct rig *r, const struct dp_service *s)
 	memcpy(addrs[0].addr, s->vip, 16);
 	if (s->mode == DP_MODE_SNAT) {
 		memcpy(addrs[1].addr, s->snat[0], 16);
-		o.n_addrs = 2;
+		o.n_addrs = held ? 2 : 0;
 	}
 	for (uint16_t i = 0; s->mode == DP_MODE_ROUTED && i < s->nb && i < 8; i++) {
 		memset(&be[i], 0, sizeof(be[i]));
@@ -119,9 +122,9 @@ own(struct rig *r, const struct dp_service *s)
 		be[i].proto = s->proto;
 		be[i].port = s->b[i].port;
 		memcpy(be[i].addr, s->b[i].addr, 16);
-		o.n_backends++;
+		bef[o.n_backends++] = held ? LBD_BE_HELD : LBD_BE_UNHELD;
 	}
-	if (tcprog_set_owned(r->tc, &o) != 0)
+	if (tcprog_set_owned(tc, &o) != 0)
 		printf("# ownership maps not written\n");
 }
 
@@ -183,7 +186,7 @@ rig_new(struct tcprog *tc, const struct dp_service *s)
 	topo_offload = 0;
 	r.flows = tcprog_flows_fd(tc);
 	r.prog = tcprog_prog_fd(tc, false);
-	own(&r, s);
+	own_as(tc, s, true);
 	install(r.e, &copy, 1);
 	return r;
 }
@@ -317,6 +320,42 @@ connection(struct tcprog *tc, int family, uint8_t proto, enum dp_mode mode)
 	dp_engine_free(r.e);
 }
 
+/*
+ * A backup's classifier (the service's group not held): a routed backend's
+ * reply sent to this node's own MAC is the engine's (the kernel would
+ * forward it untranslated and the client would reset the connection); one
+ * flooded to the virtual MAC, and the clients' traffic to the VIP, are the
+ * kernel's (which drops what is not its).
+ */
+static void
+backup_classifier(struct tcprog *tc, int family)
+{
+	struct dp_service svc = mk_service(family, 6, 80, DP_MODE_ROUTED,
+	    DP_SCHED_RR, 1, 8080);
+	struct pg_ep c = pg_ep(family == 4 ? "203.0.113.7" : "2001:db8:c::7", 40001);
+	struct pg_ep v = pg_ep(family == 4 ? "198.51.100.10" : "2001:db8:f::10", 80);
+	struct pg_ep b = pg_ep(family == 4 ? be4[0] : be6[0], 8080);
+	static const uint8_t vmac[6] = { 0, 0, 0x5e, 0, 1, 0x33 };
+	struct rig r = { .tc = tc, .prog = tcprog_prog_fd(tc, false) };
+	uint8_t f[2048], out[2048];
+	uint32_t olen;
+	size_t len;
+
+	flush(tcprog_flows_fd(tc));
+	own_as(tc, &svc, false);
+	len = pg_tcp(f, mac_if1, mac_be[0], &b, &c, PG_ACK | PG_PSH, 10, 2,
+	    "reply", 5);
+	tap(run_tc(&r, f, (uint32_t)len, out, &olen) == TC_PUNT, "backup v%d: "
+	    "a backend's reply to this node's MAC goes to the engine", family);
+	len = pg_tcp(f, vmac, mac_be[0], &b, &c, PG_ACK | PG_PSH, 10, 2,
+	    "reply", 5);
+	tap(run_tc(&r, f, (uint32_t)len, out, &olen) == TC_PASS, "backup v%d: "
+	    "one flooded to the virtual MAC is left to the kernel", family);
+	len = pg_tcp(f, pg_mac_lb, pg_mac_client, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	tap(run_tc(&r, f, (uint32_t)len, out, &olen) == TC_PASS, "backup v%d: "
+	    "a client's SYN to the VIP is left to the kernel", family);
+}
+
 static int
 cmp(const void *a, const void *b)
 {
@@ -362,6 +401,8 @@ main(int argc, char **argv)
 			connection(tc, fam, 6, (enum dp_mode)m);
 			connection(tc, fam, 17, (enum dp_mode)m);
 		}
+	backup_classifier(tc, 4);
+	backup_classifier(tc, 6);
 	tap(fwd_total > 0 && punt_total > 0, "in all: %d frames forwarded by "
 	    "the kernel, %d handed to the engine", fwd_total, punt_total);
 	tcprog_close(tc);
