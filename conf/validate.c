@@ -164,6 +164,13 @@ validate_groups(struct conf_parser *p)
 {
 	struct conf *c = p->c;
 
+	/* The data plane adds a master's addresses and answers for them;
+	 * without a data interface there is none, and a master would hold
+	 * its addresses nowhere while reporting MASTER. */
+	if (c->n_groups > 0 && c->global.n_ifaces == 0)
+		conf_err(p, &c->groups[0].loc, "vrrp-group \"%s\": no data "
+		    "interface in global (\"interface NAME\"): a master "
+		    "would hold its virtual addresses nowhere", c->groups[0].name);
 	for (size_t g = 0; g < c->n_groups; g++) {
 		struct conf_group *gr = &c->groups[g];
 

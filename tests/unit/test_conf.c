@@ -18,11 +18,39 @@
 
 #include "conf/conf.h"
 
+/* Does a global block of `text` name an interface? */
+static bool
+global_iface(const char *text)
+{
+	for (const char *g = text; (g = strstr(g, "global")) != NULL; g++) {
+		const char *end = strchr(g, '}'), *i = strstr(g, "interface");
+
+		if (end != NULL && i != NULL && i < end)
+			return true;
+	}
+	return false;
+}
+
+/* VRRP needs a data interface (validate.c): a text with a vrrp-group and
+ * no global interface gets one in a global block of its own at the end,
+ * so that its diagnostics keep their lines. */
 static struct conf *
 load(const char *text, struct conf_diags *d)
 {
+	static const char more[] = "\nglobal { interface eth0 }\n";
+	struct conf *c;
+	char *t;
+
 	memset(d, 0, sizeof(*d));
-	return conf_load_string("t.conf", text, d);
+	if (strstr(text, "vrrp-group") == NULL || global_iface(text))
+		return conf_load_string("t.conf", text, d);
+	t = malloc(strlen(text) + sizeof(more));
+	assert_non_null(t);
+	strcpy(t, text);
+	strcat(t, more);
+	c = conf_load_string("t.conf", t, d);
+	free(t);
+	return c;
 }
 
 /* All diagnostics, one per line, for exact comparison. */
@@ -915,6 +943,34 @@ many(unsigned services, unsigned per, unsigned extra_backends)
 	return t;
 }
 
+/* A vrrp-group without a data interface is refused at the group: its
+ * master would hold its addresses nowhere. One interface is enough. */
+static void
+test_vrrp_needs_interface(void **state)
+{
+	static const char grp[] =
+	    "vrrp-group edge {\n"
+	    "  instance front { interface eth0 vrid 51 virtual-address 10.0.0.1/24 }\n"
+	    "}\n";
+	char with[256];
+	struct conf_diags d = { 0 };
+	struct conf *c = conf_load_string("t.conf", grp, &d);
+
+	(void)state;
+	assert_null(c);
+	assert_string_equal(diag_text(&d), "t.conf:1:12: error: vrrp-group "
+	    "\"edge\": no data interface in global (\"interface NAME\"): a "
+	    "master would hold its virtual addresses nowhere\n");
+	conf_diags_free(&d);
+	snprintf(with, sizeof(with), "global { interface eth1 }\n%s", grp);
+	memset(&d, 0, sizeof(d));
+	c = conf_load_string("t.conf", with, &d);
+	assert_non_null(c);
+	assert_string_equal(diag_text(&d), "");
+	conf_free(c);
+	conf_diags_free(&d);
+}
+
 static void
 test_limits(void **state)
 {
@@ -983,6 +1039,7 @@ main(void)
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_vrrp_needs_interface),
 		cmocka_unit_test(test_limits),
 	};
 
