@@ -479,6 +479,10 @@ vrrp_mgr_start(struct ev_loop *loop, const struct conf *c, vrrp_group_fn *fn,
 	}
 	go(m);
 	if (m->node->external) {
+		if ((m->ext_path = vrrp_ext_path(c->global.control_socket)) == NULL)
+			log_warnx("vrrp external: out of memory: states will not "
+			    "survive a restart");
+		vrrp_ext_load(m);
 		vrrp_node_start(m->node, mono_ms(), &m->acts);
 		done(m);
 		log_info("vrrp external: %zu group(s) follow lbctl ha",
@@ -519,6 +523,14 @@ vrrp_mgr_apply(struct vrrp_mgr *m, const struct conf *c)
 	vrrp_node_adopt(node, m->node, mono_ms(), &old_acts);
 	carry_out(m, m->node, m->vi, m->vg, &old_acts);
 	vrrp_acts_free(&old_acts);
+	for (size_t g = 0; g < node->n_groups; g++) {
+		int o = vrrp_node_group(m->node, node->groups[g].name);
+
+		if (o >= 0) {
+			vg[g].src = m->vg[o].src;
+			vg[g].when = m->vg[o].when;
+		}
+	}
 	for (size_t i = 0; i < node->n; i++) {
 		int o = vrrp_node_router(m->node, node->r[i].name);
 
@@ -574,6 +586,7 @@ vrrp_mgr_stop(struct vrrp_mgr *m)
 		vrrp_sock_close(m, m->socks[s]);
 	vrrp_notify_stop(m);
 	knl_close(m->nl);
+	free(m->ext_path);
 	free(m);
 }
 
@@ -611,6 +624,9 @@ vrrp_mgr_ha(struct vrrp_mgr *m, const char *state, const char *group,
 		log_info("vrrp group=%s external state=%s (lbctl ha)", group,
 		    vrrp_state_name(st));
 	(void)vrrp_node_ha(m->node, (uint32_t)g, st, mono_ms(), &m->acts);
+	m->vg[g].src = VEXT_LBCTL;
+	m->vg[g].when = time(NULL);
+	vrrp_ext_save(m);
 	done(m);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #define LBD_VRRP_MGR_INT_H
 
 #include <net/if.h>
+#include <time.h>
 
 #include "lbd/vrrp_mgr.h"
 #include "lib/addr.h"
@@ -42,9 +43,19 @@ struct vinst {
 	size_t		 n_tracks;
 };
 
-/* The shell of one group of the core (same index): its hook. */
+/* Where a `vrrp external` group's state came from. */
+enum vext_src {
+	VEXT_NONE,		/* nothing yet: backup */
+	VEXT_LBCTL,		/* lbctl ha, in this run */
+	VEXT_FILE,		/* lbctl ha before a restart (the state file) */
+};
+
+/* The shell of one group of the core (same index): its hook; with
+ * `vrrp external`, where its state came from and when (wall clock). */
 struct vgroup {
 	char		*notify;
+	enum vext_src	 src;
+	time_t		 when;
 };
 
 struct notice;
@@ -65,6 +76,7 @@ struct vrrp_mgr {
 	struct proc	*nrun;
 	vrrp_group_fn	*fn;
 	void		*arg;
+	char		*ext_path;	/* `vrrp external`: the state file */
 };
 
 const char	*vrrp_mgr_track_name(enum vrrp_track_type);
@@ -87,5 +99,13 @@ void		 vrrp_notify(struct vrrp_mgr *, const char *cmd, const char *type,
 		    const char *name, const char *state, int prio);
 const char	*vrrp_notify_state(enum vrrp_state);
 void		 vrrp_notify_stop(struct vrrp_mgr *);
+
+/* vrrp_ext_state.c: `vrrp external` states across a restart. The file
+ * for a control socket (malloc'd); load into the groups of m->node
+ * before it starts; save after every lbctl ha. */
+char		*vrrp_ext_path(const char *control_socket);
+void		 vrrp_ext_load(struct vrrp_mgr *);
+void		 vrrp_ext_save(const struct vrrp_mgr *);
+const char	*vrrp_ext_src_name(enum vext_src);
 
 #endif /* LBD_VRRP_MGR_INT_H */

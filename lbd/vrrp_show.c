@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lbd/stats.h"
 #include "lbd/vrrp_mgr_int.h"
@@ -136,6 +137,27 @@ router_text(struct buf *b, const struct vrrp_mgr *m, size_t i, uint64_t now)
 	}
 }
 
+/* `vrrp external`: a group's state and where it came from. */
+static void
+ext_group_text(struct buf *b, const struct vrrp_mgr *m, size_t g)
+{
+	const struct vgroup *v = &m->vg[g];
+	char when[32] = "";
+	struct tm tm;
+
+	if (v->src != VEXT_NONE && localtime_r(&v->when, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	buf_printf(b, "  group %s: %s, ", m->node->groups[g].name,
+	    vrrp_state_name(m->node->groups[g].state));
+	if (v->src == VEXT_LBCTL)
+		buf_printf(b, "lbctl ha at %s\n", when);
+	else if (v->src == VEXT_FILE)
+		buf_printf(b, "lbctl ha at %s, before lbd restarted (%s)\n",
+		    when, m->ext_path);
+	else
+		buf_puts(b, "no word from lbctl ha yet\n");
+}
+
 void
 vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 {
@@ -170,6 +192,17 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 			stats_json_reasons(b, &stat_vrrp_port_drops, k->bad, true);
 			buf_puts(b, "}");
 		}
+		buf_puts(b, "],\"groups\":[");
+		for (size_t g = 0; n != NULL && g < n->n_groups; g++) {
+			buf_printf(b, "%s{\"group\":\"%s\",\"state\":\"%s\"",
+			    g ? "," : "", n->groups[g].name,
+			    vrrp_state_name(n->groups[g].state));
+			if (n->external)
+				buf_printf(b, ",\"source\":\"%s\",\"given\":%lld",
+				    vrrp_ext_src_name(m->vg[g].src),
+				    (long long)m->vg[g].when);
+			buf_puts(b, "}");
+		}
 		buf_puts(b, "]}\n");
 		return;
 	}
@@ -186,8 +219,11 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 	}
 	if (n == NULL)
 		buf_puts(b, "no VRRP instances (no vrrp-group in the config)\n");
-	else if (n->external)
+	else if (n->external) {
 		buf_puts(b, "vrrp external: states come from lbctl ha (keepalived)\n");
+		for (size_t g = 0; g < n->n_groups; g++)
+			ext_group_text(b, m, g);
+	}
 }
 
 /* The VRRP families: per instance and per interface. */

@@ -195,6 +195,26 @@ def main():
         took = net.wait(lambda: not net.holds_vip("n1"), 2)
         check(took is not None and "backup" in out,
               "lbctl ha backup releases the addresses", out)
+        # keepalived said master; lbd crashes and comes back. keepalived
+        # does not say it again: the state file does.
+        net.ctl("n1", "ha", "master", "edge")
+        net.wait(lambda: net.holds_vip("n1"), 2)
+        net.stop("n1", signal.SIGKILL)
+        net.start("n1", 150, glob="vrrp external")
+        took = net.wait(lambda: net.holds_vip("n1"), 3)
+        j = {}
+        try:
+            j = json.loads(net.ctl("n1", "show", "vrrp", "--json"))
+        except ValueError:
+            pass
+        g = (j.get("groups") or [{}])[0]
+        txt = net.ctl("n1", "show", "vrrp")
+        check(took is not None and g.get("state") == "master" and
+              g.get("source") == "state-file" and "before lbd restarted" in txt,
+              "vrrp external: lbd killed and restarted holds the group "
+              "keepalived last gave it, and show vrrp says so", (j, txt))
+        r = net.requests()
+        check(r["ok"] == 20, "requests go through the restarted n1", r)
         out = net.ctl("n1", "ha", "master", "nosuch")
         check(out.startswith("error:"), "lbctl ha on an unknown group is an "
               "error line", out)
