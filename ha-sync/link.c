@@ -237,6 +237,12 @@ marker(struct sync_link *l, uint64_t now, uint8_t flag)
 	return 0;
 }
 
+void
+sync_link_owe_bulk(struct sync_link *l)
+{
+	l->owe_bulk = true;
+}
+
 int
 sync_link_bulk_begin(struct sync_link *l, uint64_t now)
 {

@@ -191,6 +191,9 @@ void	sync_link_free(struct sync_link *);
 /* Queue a record. -1 when the window is full: the record is given up, and
  * the peer gets a bulk resync once the window has drained. */
 int	sync_link_put(struct sync_link *, uint64_t now, const struct sync_rec *);
+/* Records were lost before they reached the link (a full queue): the
+ * peer gets a bulk resync, as when the window gave records up. */
+void	sync_link_owe_bulk(struct sync_link *);
 /* Free datagram slots in the window (a bulk stream leaves room for live
  * records by streaming only while this is above half the window). */
 uint32_t sync_link_room(const struct sync_link *);

@@ -347,6 +347,10 @@ static const struct stat_def sync_defs[SY__COUNT] = {
 	[SY_WINDOW_FULL] = { .name = "window_full", .kind = C, .fmt = STAT_INT,
 	    .help = "Records given up: the send window was full.",
 	    .say = "%s records given up (window full)" },
+	[SY_EVENTS_LOST] = { .name = "events_lost", .kind = C, .fmt = STAT_INT,
+	    .help = "Connection events lost to a full queue before the link "
+	    "(each loss owes the peer a bulk resync).",
+	    .say = "%s events lost (queue full)" },
 	[SY_BULKS_SENT] = { .name = "bulks_sent", .kind = C, .fmt = STAT_INT,
 	    .help = "Bulk resyncs sent.", .say = "%s bulks" },
 	[SY_DGRAMS_RECV] = { .name = "dgrams_recv", .kind = C, .fmt = STAT_INT,

@@ -68,6 +68,7 @@ struct sync_mgr {
 	size_t			 n_ops;
 
 	uint64_t		 applied, refused, foreign;
+	uint64_t		 events_lost, lost_logged;
 	uint64_t		 refused_by[DP_SYNC__COUNT];
 	bool			 same_id_logged;
 };
@@ -307,9 +308,26 @@ rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* The engine's events, on the loop. */
 static void
-ct_events_cb(void *arg, const struct ct_event *ev, size_t n)
+ct_events_cb(void *arg, const struct ct_event *ev, size_t n, uint64_t lost)
 {
 	struct sync_mgr *m = arg;
+
+	/* The peer missed connections (or keeps closed ones): it gets our
+	 * whole table again, once the window has room. */
+	if (lost > 0) {
+		uint64_t now = mono_ms();
+
+		m->events_lost += lost;
+		sync_link_owe_bulk(m->link);
+		if (now - m->lost_logged >= 10000 || m->lost_logged == 0) {
+			m->lost_logged = now;
+			log_warnx("sync: %llu connection events lost to a full "
+			    "queue (%llu in all): a bulk resync to %s follows",
+			    (unsigned long long)lost,
+			    (unsigned long long)m->events_lost,
+			    m->path[0].peer_str);
+		}
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		struct sync_rec r;
@@ -605,6 +623,7 @@ sync_stats(const struct sync_mgr *m, uint64_t now, int64_t *v)
 	v[SY_BYTES_SENT] = (int64_t)st->bytes_sent;
 	v[SY_RETRANSMITS] = (int64_t)st->retransmits;
 	v[SY_WINDOW_FULL] = (int64_t)st->window_full;
+	v[SY_EVENTS_LOST] = (int64_t)m->events_lost;
 	v[SY_BULKS_SENT] = (int64_t)st->bulks_sent;
 	v[SY_DGRAMS_RECV] = (int64_t)st->dgrams_recv;
 	v[SY_RECORDS_RECV] = (int64_t)st->recs_recv;

@@ -34,15 +34,18 @@ call_all(struct dataplane *p, worker_fn fn, void *arg)
 
 /* Worker thread: queue and wake the loop. */
 static void
-events_from_worker(const struct ct_event *ev, size_t n, void *arg)
+events_from_worker(const struct ct_event *ev, size_t n, uint64_t lost,
+    void *arg)
 {
 	struct dp_events *q = &((struct dataplane *)arg)->ev;
 	size_t room;
 
 	pthread_mutex_lock(&q->mu);
 	room = DP_EVENT_QUEUE - q->n;
+	q->lost_new += lost;
 	if (n > room) {
 		q->lost += n - room;
+		q->lost_new += n - room;
 		n = room;
 	}
 	memcpy(q->q + q->n, ev, n * sizeof(*ev));
@@ -56,6 +59,7 @@ events_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct dp_events *q = w->data;
 	struct ct_event ev[256];
+	uint64_t lost;
 	uint32_t n;
 
 	do {
@@ -64,9 +68,11 @@ events_cb(struct ev_loop *loop, ev_async *w, int revents)
 		memcpy(ev, q->q, n * sizeof(*ev));
 		memmove(q->q, q->q + n, (q->n - n) * sizeof(*ev));
 		q->n -= n;
+		lost = q->lost_new;
+		q->lost_new = 0;
 		pthread_mutex_unlock(&q->mu);
-		if (n > 0 && q->fn != NULL)
-			q->fn(q->arg, ev, n);
+		if ((n > 0 || lost > 0) && q->fn != NULL)
+			q->fn(q->arg, ev, n, lost);
 	} while (n == 256);
 }
 

@@ -52,11 +52,13 @@ int		dataplane_hold_group(struct dataplane *, const char *group, bool hold);
 /*
  * ha-sync (lbd/sync_mgr.c). With a `sync` block the worker hands the
  * engine's connection events to the loop, where `fn` gets them (without
- * one set, they are counted and dropped). The peer's word goes into the
- * table in batches; a bulk resync reads our own entries chunk by chunk.
+ * one set, they are counted and dropped), with `lost`: how many events a
+ * full ring or queue dropped since the last call (the peer is out of date
+ * until a bulk resync). The peer's word goes into the table in batches; a
+ * bulk resync reads our own entries chunk by chunk.
  */
 typedef void	(*dataplane_events_fn)(void *arg, const struct ct_event *,
-		    size_t n);
+		    size_t n, uint64_t lost);
 void		dataplane_sync_events(struct dataplane *, dataplane_events_fn,
 		    void *arg);
 struct dp_sync_op {

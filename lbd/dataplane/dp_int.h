@@ -112,6 +112,8 @@ struct dp_events {
 	struct ct_event		*q;
 	uint32_t		 n;
 	uint64_t		 lost;		/* the queue was full */
+	uint64_t		 lost_new;	/* lost here or in an engine's
+						 * ring, not yet told to fn */
 	ev_async		 async;
 	dataplane_events_fn	 fn;
 	void			*arg;

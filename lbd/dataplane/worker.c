@@ -68,6 +68,7 @@ struct worker {
 	void			*resolve_arg;
 	worker_events_fn	 events;
 	void			*events_arg;
+	uint64_t		 events_lost;	/* the engine's, reported */
 	struct fp_flows		*flows;		/* the kernel fast path, or NULL */
 };
 
@@ -358,12 +359,17 @@ report_resolve(struct worker *w)
 static void
 report_events(struct worker *w)
 {
+	struct ct_table *ct = dp_engine_ct(w->e);
 	struct ct_event ev[128];
 	size_t n, total = 0;
+	uint64_t lost = ct->stats.events_lost - w->events_lost;
 
+	w->events_lost = ct->stats.events_lost;
+	if (lost > 0)
+		w->events(NULL, 0, lost, w->events_arg);
 	while (total < EVENTS_PER_TURN &&
-	    (n = ct_events(dp_engine_ct(w->e), ev, 128)) > 0) {
-		w->events(ev, n, w->events_arg);
+	    (n = ct_events(ct, ev, 128)) > 0) {
+		w->events(ev, n, 0, w->events_arg);
 		total += n;
 	}
 }

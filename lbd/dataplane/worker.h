@@ -54,8 +54,10 @@ struct worker_stats {
 };
 
 /* Called on the worker thread with connection events drained from the
- * engine (ha-sync); must only queue them. */
-typedef void	(*worker_events_fn)(const struct ct_event *, size_t n, void *arg);
+ * engine (ha-sync), and `lost`: how many its event ring dropped since the
+ * last call; must only queue them. */
+typedef void	(*worker_events_fn)(const struct ct_event *, size_t n,
+		    uint64_t lost, void *arg);
 
 struct worker	*worker_new(struct dp_engine *, worker_resolve_fn, void *arg);
 /* Before worker_start only. */

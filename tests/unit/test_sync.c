@@ -390,6 +390,39 @@ test_link_clean(void **state)
 	sim_free(&s);
 }
 
+/* Records lost before they reached the link (lbd's event queue was
+ * full): sync_link_owe_bulk, and the peer gets the whole table again,
+ * every record of it, without asking. */
+static void
+test_lost_events_owe_bulk(void **state)
+{
+	struct sim s;
+	uint32_t got_before;
+
+	sim_init(&s, 256);
+	run(&s, 30);
+	assert_int_equal(s.n[0].ev[SYNC_EV_SEND_BULK], 1);	/* the first */
+	s.n[0].table_n = 500;		/* records 0..499 on node 0 */
+	for (uint32_t i = 0; i < 500; i += 2) {	/* half of them told */
+		struct sync_rec r = rec(i, SYNC_REC_UPSERT);
+		assert_int_equal(sync_link_put(s.n[0].l, s.now, &r), 0);
+	}
+	run(&s, 50);
+	got_before = (uint32_t)s.n[1].n_got;
+	assert_int_equal(got_before, 250);
+	assert_int_equal(s.n[0].ev[SYNC_EV_SEND_BULK], 1);
+	sync_link_owe_bulk(s.n[0].l);
+	run(&s, 100);
+	assert_int_equal(s.n[0].ev[SYNC_EV_SEND_BULK], 2);
+	assert_true(s.n[0].bulk_streamed);
+	assert_int_equal(s.n[1].ev[SYNC_EV_BULK_END], 2);
+	/* The bulk: 0..499 in order after what came before. */
+	assert_int_equal(s.n[1].n_got, got_before + 500);
+	for (uint32_t i = 0; i < 500; i++)
+		assert_int_equal(s.n[1].got[got_before + i], i);
+	sim_free(&s);
+}
+
 static void
 test_link_lossy(void **state)
 {
@@ -698,6 +731,7 @@ main(void)
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_link_clean),
+		cmocka_unit_test(test_lost_events_owe_bulk),
 		cmocka_unit_test(test_link_lossy),
 		cmocka_unit_test(test_replay_and_keys),
 		cmocka_unit_test(test_resync_after_cut),
