@@ -380,6 +380,9 @@ addr_op(struct knl *n, int ifindex, uint8_t family, const uint8_t addr[16],
 	rtnl_addr_put(ra);
 	if (add && rc == -NLE_EXIST)
 		return 1;
+	/* Gone already: a link set down takes its IPv6 addresses along. */
+	if (!add && (rc == -NLE_NOADDR || rc == -NLE_OBJ_NOTFOUND))
+		return 0;
 	if (rc < 0) {
 		char s[64];
 		inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, s, sizeof(s));
@@ -404,10 +407,13 @@ knl_addr_del(struct knl *n, int ifindex, uint8_t family, const uint8_t addr[16],
 	return addr_op(n, ifindex, family, addr, plen, false);
 }
 
+static void	sysctl_dev(const char *, const char *, const char *);
+
 int
-knl_macvlan_add(struct knl *n, int parent, const char *name, const uint8_t mac[6])
+knl_macvlan_add(struct knl *n, int parent, const char *name, const uint8_t mac[6],
+    bool ipv6)
 {
-	struct rtnl_link *l, *cur = NULL, *up;
+	struct rtnl_link *l, *cur = NULL;
 	struct nl_addr *a;
 	int rc, ifindex = -1;
 
@@ -435,37 +441,42 @@ knl_macvlan_add(struct knl *n, int parent, const char *name, const uint8_t mac[6
 		rtnl_link_put(cur);
 	}
 	/*
-	 * No IPv6 link-local address, so no DAD, MLD or router solicitation
-	 * from the virtual MAC: the backup has the same macvlan, and a frame
-	 * from it would teach the switch that the group lives there.
+	 * Nothing but the master's own traffic from the virtual MAC: the
+	 * backup has the same macvlan, and any frame from it (DAD, MLD for
+	 * the all-routers groups a forwarding host joins, a router
+	 * solicitation) would teach the switch that the group lives there.
+	 * So no link-local address ever, IPv6 off altogether on an IPv4
+	 * macvlan, and the link down while the group is not held.
 	 */
-	{
-		char path[128];
-		int fd;
-
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode",
-		    name);
-		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
-			if (write(fd, "1", 1) < 0)
-				log_warn("%s", path);
-			close(fd);
-		}
-	}
-	/* Bring it up. */
-	if ((l = rtnl_link_alloc()) == NULL || (up = rtnl_link_alloc()) == NULL) {
-		rtnl_link_put(l);
+	sysctl_dev(name, "addr_gen_mode", "1");
+	sysctl_dev(name, "disable_ipv6", ipv6 ? "0" : "1");
+	if (knl_link_set_up(n, ifindex, false) < 0)
 		return -1;
-	}
-	rtnl_link_set_ifindex(l, ifindex);
-	rtnl_link_set_flags(up, IFF_UP);
-	rc = rtnl_link_change(n->req, l, up, 0);
-	rtnl_link_put(l);
-	rtnl_link_put(up);
-	if (rc < 0) {
-		log_warnx("bring up macvlan %s: %s", name, nl_geterror(rc));
-		return -1;
-	}
 	return ifindex;
+}
+
+int
+knl_link_set_up(struct knl *n, int ifindex, bool up)
+{
+	struct rtnl_link *l = rtnl_link_alloc(), *ch = rtnl_link_alloc();
+	int rc = -NLE_NOMEM;
+
+	if (l != NULL && ch != NULL) {
+		rtnl_link_set_ifindex(l, ifindex);
+		if (up)
+			rtnl_link_set_flags(ch, IFF_UP);
+		else
+			rtnl_link_unset_flags(ch, IFF_UP);
+		rc = rtnl_link_change(n->req, l, ch, 0);
+	}
+	rtnl_link_put(l);
+	rtnl_link_put(ch);
+	if (rc < 0) {
+		log_warnx("set ifindex %d %s: %s", ifindex, up ? "up" : "down",
+		    nl_geterror(rc));
+		return -1;
+	}
+	return 0;
 }
 
 int

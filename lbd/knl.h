@@ -63,10 +63,13 @@ int		knl_addr_add(struct knl *, int ifindex, uint8_t family,
 int		knl_addr_del(struct knl *, int ifindex, uint8_t family,
 		    const uint8_t addr[16], uint8_t plen);
 
-/* A macvlan (bridge mode) named `name` on `parent` with `mac`, up; its
- * ifindex, or -1. An existing link of that name is reused. */
+/* A macvlan (bridge mode) named `name` on `parent` with `mac`, down,
+ * IPv6 off unless `ipv6` (and never a link-local address); its ifindex,
+ * or -1. An existing link of that name is reused. */
 int		knl_macvlan_add(struct knl *, int parent, const char *name,
-		    const uint8_t mac[6]);
+		    const uint8_t mac[6], bool ipv6);
+/* Administratively up or down. */
+int		knl_link_set_up(struct knl *, int ifindex, bool up);
 int		knl_link_del(struct knl *, int ifindex);
 /* A veth pair `a` <-> `b` of `queues` queues each and `mtu`, up, quiet
  * (no ARP, no IPv6: nothing but what lbd sends crosses it); an existing

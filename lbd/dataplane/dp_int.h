@@ -195,6 +195,7 @@ void		dp_kernel_resolve_from_worker(const struct dp_resolve *, size_t n,
 
 struct dp_macvlan {
 	int	ifindex, parent;
+	bool	up;		/* only while it carries held addresses */
 	char	name[IFNAMSIZ];
 };
 

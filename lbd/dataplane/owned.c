@@ -257,10 +257,12 @@ vmac_link(struct dataplane *p, const struct dp_if *parent, uint8_t family,
 			(void)knl_link_del(p->knl.nl, li.ifindex);
 		}
 	}
-	if ((ifindex = knl_macvlan_add(p->knl.nl, parent->ifindex, name, mac)) < 0)
+	if ((ifindex = knl_macvlan_add(p->knl.nl, parent->ifindex, name, mac,
+	    family == 6)) < 0)
 		return -1;
 	p->own.mv[p->own.n_mv].ifindex = ifindex;
 	p->own.mv[p->own.n_mv].parent = parent->ifindex;
+	p->own.mv[p->own.n_mv].up = false;
 	snprintf(p->own.mv[p->own.n_mv].name, IFNAMSIZ, "%s", name);
 	p->own.n_mv++;
 	/* Only the macvlan answers ARP for its addresses, with the virtual
@@ -332,7 +334,8 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 				if (par == NULL || in->n_vaddrs == 0)
 					continue;
 				/* The macvlan exists from the start, held or
-				 * not, so that taking over only adds addresses.
+				 * not (down while not: macvlans_follow), so
+				 * that taking over is a link up and addresses.
 				 * use-vmac off: on the interface, its own MAC. */
 				for (size_t k = 0; k < in->n_vaddrs; k++) {
 					const struct conf_addr *ca = &in->vaddrs[k];
@@ -407,6 +410,29 @@ dp_owned_maps(struct dataplane *p, const struct conf *c)
 	return rc;
 }
 
+/*
+ * A macvlan is up only while it carries addresses this node holds
+ * (knl_macvlan_add says why). Down before its addresses go, so that their
+ * removal is silent (a link going down sends nothing; its IPv6 addresses
+ * go with it); up before addresses come, `ups` says which of the two.
+ */
+static void
+macvlans_follow(struct dataplane *p, const struct owned_addr *v, size_t n,
+    bool ups)
+{
+	for (uint32_t i = 0; i < p->own.n_mv; i++) {
+		struct dp_macvlan *mv = &p->own.mv[i];
+		bool carries = false;
+
+		for (size_t k = 0; k < n && !carries; k++)
+			carries = v[k].ifindex == mv->ifindex;
+		if (carries == mv->up || carries != ups)
+			continue;
+		if (knl_link_set_up(p->knl.nl, mv->ifindex, carries) == 0)
+			mv->up = carries;
+	}
+}
+
 int
 dp_owned_apply(struct dataplane *p, const struct conf *c)
 {
@@ -438,6 +464,8 @@ dp_owned_apply(struct dataplane *p, const struct conf *c)
 	 * failback would lose connections in that window). */
 	if (dp_owned_maps(p, c) < 0)
 		rc = -1;
+	macvlans_follow(p, v, n, false);
+	macvlans_follow(p, v, n, true);
 	if (owner_set(p->own.owner, v, n) > 0)
 		rc = -1;
 	/* After the addresses, so they count as local too. */
@@ -566,6 +594,7 @@ dp_owned_stop(struct dataplane *p)
 		free(p->own.held[i]);
 	p->own.n_held = 0;
 	p->conf = NULL;
+	macvlans_follow(p, NULL, 0, false);	/* silent releases */
 	owner_free(p->own.owner);
 	p->own.owner = NULL;
 }
