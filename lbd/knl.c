@@ -316,6 +316,25 @@ knl_neigh_each(struct knl *n, knl_neigh_fn fn, void *arg)
 }
 
 static void
+link_each_one(struct nl_object *o, void *arg)
+{
+	struct rtnl_link *l = (struct rtnl_link *)o;
+	struct each *e = arg;
+	const char *name = rtnl_link_get_name(l);
+
+	((knl_link_fn)e->fn)(e->arg, rtnl_link_get_ifindex(l), name ? name : "",
+	    rtnl_link_get_link(l));
+}
+
+void
+knl_links_each(struct knl *n, knl_link_fn fn, void *arg)
+{
+	struct each e = { (void *)fn, arg };
+
+	nl_cache_foreach(n->links, link_each_one, &e);
+}
+
+static void
 addr_one(struct nl_object *o, void *arg)
 {
 	struct rtnl_addr *a = (struct rtnl_addr *)o;

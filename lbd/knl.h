@@ -47,6 +47,10 @@ void		knl_routes_each(struct knl *, knl_route_fn, void *);
 typedef void	(*knl_neigh_fn)(void *arg, uint8_t family, const uint8_t addr[16],
 		    int ifindex, const uint8_t mac[6]);
 void		knl_neigh_each(struct knl *, knl_neigh_fn, void *);
+/* Every link: its ifindex, name and the link it sits on (0: none). */
+typedef void	(*knl_link_fn)(void *arg, int ifindex, const char *name,
+		    int parent);
+void		knl_links_each(struct knl *, knl_link_fn, void *);
 /* Every address on every interface of this host. */
 typedef void	(*knl_addr_fn)(void *arg, uint8_t family, const uint8_t addr[16],
 		    int ifindex);

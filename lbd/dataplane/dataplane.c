@@ -26,8 +26,11 @@ dataplane_start(struct ev_loop *loop, const struct conf *c,
 	p->loop = loop;
 	(void)xdp_prog_ensure_bpffs();
 	if (dp_kernel_open(p, err, errlen) < 0 ||
-	    dp_ifaces_choose(p, c, err, errlen) < 0 ||
-	    dp_workers_new(p, c, err, errlen) < 0 ||
+	    dp_ifaces_choose(p, c, err, errlen) < 0)
+		goto fail;
+	/* Before the dead lbd's classifier is replaced (owned.c). */
+	dp_owned_clear_stale(p, c);
+	if (dp_workers_new(p, c, err, errlen) < 0 ||
 	    dp_owned_start(p, c, err, errlen) < 0 ||
 	    dp_ifaces_open(p, c, err, errlen) < 0)
 		goto fail;

@@ -223,6 +223,8 @@ struct dp_owned {
 	ev_timer		 alive_timer;	/* the dead man's switch */
 };
 
+/* First of all: delete the macvlans (and addresses) a killed lbd left. */
+void		dp_owned_clear_stale(struct dataplane *, const struct conf *);
 int		dp_owned_start(struct dataplane *, const struct conf *, char *err,
 		    size_t errlen);
 /* Addresses, classifier maps and GARP knobs as `c` and the held groups

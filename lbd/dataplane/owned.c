@@ -555,6 +555,59 @@ dataplane_busy(struct dataplane *p, double seconds)
 
 /* ---- lifetime -------------------------------------------------------- */
 
+struct stale {
+	int	parents[DP_MAX_IF];
+	size_t	n_parents;
+	int	ifindex[DP_MAX_MACVLANS];
+	uint32_t n;
+};
+
+static void
+stale_one(void *arg, int ifindex, const char *name, int parent)
+{
+	struct stale *s = arg;
+	unsigned fam, vrid;
+	int par;
+	char end;
+
+	if (sscanf(name, "vr%u-%u-%d%c", &fam, &vrid, &par, &end) != 3 ||
+	    (fam != 4 && fam != 6) || par != parent || s->n == DP_MAX_MACVLANS)
+		return;
+	for (size_t i = 0; i < s->n_parents; i++)
+		if (s->parents[i] == parent) {
+			s->ifindex[s->n++] = ifindex;
+			return;
+		}
+}
+
+/*
+ * The macvlans a killed lbd left on our data interfaces, with the floating
+ * addresses on them, go before anything else: before the new classifier
+ * replaces the dead one (which drops the addresses' traffic rather than
+ * let the kernel reset it), so that the kernel never holds a VIP that
+ * nothing guards. Without the address a frame for it is not the kernel's
+ * and is dropped; the client retransmits to whoever is master.
+ */
+void
+dp_owned_clear_stale(struct dataplane *p, const struct conf *c)
+{
+	struct stale s = { .n_parents = 0 };
+
+	for (size_t i = 0; i < c->global.n_ifaces && i < DP_MAX_IF; i++) {
+		struct knl_link_info li;
+
+		if (knl_link_by_name(p->knl.nl, c->global.ifaces[i], &li) == 0)
+			s.parents[s.n_parents++] = li.ifindex;
+	}
+
+	knl_links_each(p->knl.nl, stale_one, &s);
+	for (uint32_t i = 0; i < s.n; i++)
+		(void)knl_link_del(p->knl.nl, s.ifindex[i]);
+	if (s.n > 0)
+		log_info("data plane: %u macvlan(s) left by an earlier lbd "
+		    "removed, with their addresses", s.n);
+}
+
 int
 dp_owned_start(struct dataplane *p, const struct conf *c, char *err,
     size_t errlen)

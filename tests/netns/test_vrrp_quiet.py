@@ -122,9 +122,17 @@ def main():
         r = net.requests()
         check(took is not None and r["ok"] == 20 and r6.returncode == 0,
               "n1 killed: n2 takes over, IPv4 and IPv6 VIPs answer", (r, r6.stdout))
+        stale = t.nsx("n1", "ip -o link show", check=False).stdout.count(": vr")
         net.start("n1", 150, group=front6(150))
         took = net.wait(lambda: master_both(net, "n1") and
                         not net.holds_vip("n2"), 5)
+        log = open(os.path.join(net.tmp, "n1.log")).read().split(
+            "started version=")[-2]     # the restarted lbd's start
+        check(stale == 3 and "3 macvlan(s) left by an earlier lbd removed" in
+              log and log.index("left by an earlier lbd removed") <
+              log.find("interface f0: ifindex"), "the killed n1 left its 3 macvlans; the new lbd "
+              "removes them (with their addresses) before anything else",
+              (stale, log[-2000:]))
         links = t.nsx("n2", "ip -o link show", check=False).stdout
         down = [ln.split(":")[1].strip().split("@")[0] for ln in
                 links.splitlines() if ": vr" in ln and "state DOWN" in ln]
