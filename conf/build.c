@@ -143,6 +143,8 @@ b_block_begin(struct conf_parser *p, enum conf_block blk, char *name,
 		if (c->sync.port == 0)
 			c->sync.port = CONF_DEFAULT_SYNC_PORT;
 		c->sync.resync_wait_ms = CONF_DEFAULT_RESYNC_WAIT_MS;
+		c->sync.heartbeat_interval_ms = CONF_DEFAULT_HB_INTERVAL_MS;
+		c->sync.heartbeat_timeout_ms = CONF_DEFAULT_HB_TIMEOUT_MS;
 		memset(p->seen, 0, sizeof(p->seen));
 		break;
 	case BLK_GROUP:
@@ -484,6 +486,16 @@ set_sync(struct conf_parser *p, enum conf_key k, char **v,
 	case K_RESYNC_WAIT:
 		if (b_duration(p, k, *v, vl, 0, 3600000, &n))
 			s->resync_wait_ms = n;
+		break;
+	case K_HEARTBEAT_INTERVAL:
+		if (b_duration(p, k, *v, vl, 5, 1000, &n))
+			s->heartbeat_interval_ms = n;
+		break;
+	case K_HEARTBEAT_TIMEOUT:
+		if (b_duration(p, k, *v, vl, 20, 10000, &n)) {
+			s->heartbeat_timeout_ms = n;
+			s->heartbeat_timeout_loc = *vl;
+		}
 		break;
 	default:
 		break;

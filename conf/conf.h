@@ -24,6 +24,8 @@
 #define CONF_DEFAULT_SOCKET	"/run/lbd/lbd.sock"
 #define CONF_DEFAULT_SYNC_PORT	7788
 #define CONF_DEFAULT_RESYNC_WAIT_MS	60000
+#define CONF_DEFAULT_HB_INTERVAL_MS	10
+#define CONF_DEFAULT_HB_TIMEOUT_MS	100
 #define CONF_SYNC_KEY_MIN	16	/* bytes; ha-sync's SYNC_KEY_MIN */
 #define CONF_SYNC_KEY_MAX	1024
 #define CONF_INCLUDE_DEPTH_MAX	16
@@ -208,6 +210,11 @@ struct conf_sync {
 	struct conf_addr	 backup_peer;	/* the peer's address on it */
 	bool			 has_backup_peer;
 	uint32_t		 resync_wait_ms;	/* preemption held at most this */
+	/* VRRP's second path: the peer's word this often, and silent for
+	 * this long means gone (vrrp/vrrp_hb.c). */
+	uint32_t		 heartbeat_interval_ms;
+	uint32_t		 heartbeat_timeout_ms;
+	struct conf_loc		 heartbeat_timeout_loc;
 	struct conf_loc		 loc;
 	struct conf_loc		 key_loc;
 	struct conf_loc		 accept_key_loc;

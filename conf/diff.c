@@ -423,6 +423,10 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		    sb->accept_key_file);
 		add_u(&sd, "resync_wait_ms", sa->resync_wait_ms,
 		    sb->resync_wait_ms);
+		add_u(&sd, "heartbeat_interval_ms", sa->heartbeat_interval_ms,
+		    sb->heartbeat_interval_ms);
+		add_u(&sd, "heartbeat_timeout_ms", sa->heartbeat_timeout_ms,
+		    sb->heartbeat_timeout_ms);
 		add_s(&sd, "backup-interface", sa->backup_interface,
 		    sb->backup_interface);
 		add_addr(&sd, "backup-peer", &sa->backup_peer, &sb->backup_peer);

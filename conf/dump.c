@@ -187,6 +187,10 @@ conf_dump(const struct conf *c, FILE *fp)
 		}
 		fprintf(fp, "\n    resync-wait %s\n",
 		    conf_dur_str(c->sync.resync_wait_ms, d, sizeof(d)));
+		fprintf(fp, "    heartbeat-interval %s\n",
+		    conf_dur_str(c->sync.heartbeat_interval_ms, d, sizeof(d)));
+		fprintf(fp, "    heartbeat-timeout %s\n",
+		    conf_dur_str(c->sync.heartbeat_timeout_ms, d, sizeof(d)));
 		if (c->sync.backup_interface != NULL) {
 			fputs("    backup-interface ", fp);
 			put_quoted(fp, c->sync.backup_interface);
@@ -358,8 +362,10 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		jstr(fp, c->sync.key_file);
 		fputs(",\"accept_key_file\":", fp);
 		jstr(fp, c->sync.accept_key_file);
-		fprintf(fp, ",\"resync_wait_ms\":%u,\"backup_interface\":",
-		    c->sync.resync_wait_ms);
+		fprintf(fp, ",\"resync_wait_ms\":%u,\"heartbeat_interval_ms\":%u,"
+		    "\"heartbeat_timeout_ms\":%u,\"backup_interface\":",
+		    c->sync.resync_wait_ms, c->sync.heartbeat_interval_ms,
+		    c->sync.heartbeat_timeout_ms);
 		if (c->sync.backup_interface != NULL) {
 			jstr(fp, c->sync.backup_interface);
 			fputs(",\"backup_peer\":", fp);

@@ -28,6 +28,8 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_ACCEPT_KEY_FILE] = "accept-key-file",
 	[K_RESYNC_WAIT] = "resync-wait",
 	[K_BACKUP_INTERFACE] = "backup-interface", [K_BACKUP_PEER] = "backup-peer",
+	[K_HEARTBEAT_INTERVAL] = "heartbeat-interval",
+	[K_HEARTBEAT_TIMEOUT] = "heartbeat-timeout",
 	[K_MODE] = "mode", [K_SCHEDULER] = "scheduler",
 	[K_SNAT_POOL] = "snat-pool", [K_INTERVAL] = "interval",
 	[K_TIMEOUT] = "timeout", [K_RISE] = "rise", [K_FALL] = "fall",

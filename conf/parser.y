@@ -16,7 +16,8 @@
  *                 | track-interface|track-service|track-script V
  *                   [ weight V ] [ interval V ] } "}"
  *   sync      := "sync" "{" { interface V | peer V | port V | key-file V
- *                 | resync-wait V | backup-interface V | backup-peer V } "}"
+ *                 | resync-wait V | backup-interface V | backup-peer V
+ *                 | heartbeat-interval V | heartbeat-timeout V } "}"
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
  *                 | scheduler V | stateless V | on-backend-down V
  *                 | snat-pool ADDR+
@@ -75,7 +76,8 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_PREEMPT "preempt" T_PREEMPT_DELAY "preempt-delay"
 		T_SYNC "sync" T_PEER "peer" T_PORT "port" T_KEY_FILE "key-file" T_ACCEPT_KEY_FILE "accept-key-file"
 		T_RESYNC_WAIT "resync-wait" T_BACKUP_INTERFACE "backup-interface"
-		T_BACKUP_PEER "backup-peer"
+		T_BACKUP_PEER "backup-peer" T_HEARTBEAT_INTERVAL "heartbeat-interval"
+		T_HEARTBEAT_TIMEOUT "heartbeat-timeout"
 		T_SERVICE "service" T_LISTEN "listen" T_MODE "mode"
 		T_SCHEDULER "scheduler" T_SNAT_POOL "snat-pool" T_CHECK "check"
 		T_BACKEND "backend" T_WEIGHT "weight" T_INTERVAL "interval"
@@ -211,6 +213,8 @@ sync_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
 		| "resync-wait" value		{ b_set(p, K_RESYNC_WAIT, $2, &@1, &@2); }
 		| "backup-interface" value	{ b_set(p, K_BACKUP_INTERFACE, $2, &@1, &@2); }
 		| "backup-peer" value		{ b_set(p, K_BACKUP_PEER, $2, &@1, &@2); }
+		| "heartbeat-interval" value	{ b_set(p, K_HEARTBEAT_INTERVAL, $2, &@1, &@2); }
+		| "heartbeat-timeout" value	{ b_set(p, K_HEARTBEAT_TIMEOUT, $2, &@1, &@2); }
 		;
 
 /* ---- service ---- */

@@ -345,6 +345,12 @@ validate_sync(struct conf_parser *p)
 	    strcmp(s->backup_interface, s->interface) == 0)
 		conf_err(p, &s->loc, "sync: \"backup-interface\" is the same "
 		    "link as \"interface\" (%s)", s->interface);
+	/* A single late keepalive must not look like a dead peer. */
+	if (s->heartbeat_timeout_ms < 2 * s->heartbeat_interval_ms)
+		conf_err(p, s->heartbeat_timeout_loc.line ?
+		    &s->heartbeat_timeout_loc : &s->loc, "sync: heartbeat-timeout "
+		    "%ums is less than twice heartbeat-interval (%ums)",
+		    s->heartbeat_timeout_ms, s->heartbeat_interval_ms);
 	if (s->key_file == NULL) {
 		conf_err(p, &s->loc, "sync: missing \"key-file\" (the shared "
 		    "HMAC key)");

@@ -275,10 +275,10 @@ sack_bits(const struct sync_link *l)
 	return bits;
 }
 
-/* A datagram of ours, sealed and counted. */
+/* A datagram of ours, sealed and counted: a slot's records, or `word`. */
 static size_t
-seal_dgram(struct sync_link *l, uint8_t type, const struct slot *s,
-    uint64_t seq, uint8_t *out, size_t cap)
+seal_word(struct sync_link *l, uint8_t type, const struct slot *s,
+    uint64_t seq, const uint8_t *word, size_t wlen, uint8_t *out, size_t cap)
 {
 	struct sync_hdr h = {
 		.type = type, .node = l->cfg.node, .epoch = l->cfg.epoch,
@@ -295,13 +295,20 @@ seal_dgram(struct sync_link *l, uint8_t type, const struct slot *s,
 		h.flags = s->flags;
 		h.count = s->count;
 	}
-	n = sync_seal(out, cap, &h, s ? s->payload : NULL, s ? s->len : 0,
+	n = sync_seal(out, cap, &h, s ? s->payload : word, s ? s->len : wlen,
 	    l->key, l->cfg.key_len);
 	if (n > 0) {
 		l->st.dgrams_sent++;
 		l->st.bytes_sent += n;
 	}
 	return n;
+}
+
+static size_t
+seal_dgram(struct sync_link *l, uint8_t type, const struct slot *s,
+    uint64_t seq, uint8_t *out, size_t cap)
+{
+	return seal_word(l, type, s, seq, NULL, 0, out, cap);
 }
 
 /* The same, on the stream's path: it carries the current ack, so no
@@ -358,6 +365,15 @@ size_t
 sync_link_probe(struct sync_link *l, uint64_t now, uint8_t *out, size_t cap)
 {
 	return seal_dgram(l, SYNC_T_ACK, NULL, 0, out, cap);
+}
+
+size_t
+sync_link_status(struct sync_link *l, uint64_t now, const uint8_t *word,
+    size_t len, uint8_t *out, size_t cap)
+{
+	if (len > SYNC_STATUS_MAX)
+		return 0;
+	return seal_word(l, SYNC_T_STATUS, NULL, 0, word, len, out, cap);
 }
 
 /* ---- receiving --------------------------------------------------------- */
@@ -608,6 +624,8 @@ sync_link_input(struct sync_link *l, uint64_t now, const uint8_t *d, size_t len)
 		l->mismatch = mismatch;
 		emit(l, SYNC_EV_CFG_MISMATCH);
 	}
+	if (h.type == SYNC_T_STATUS && l->cb.status != NULL)
+		l->cb.status(l->cb.arg, p, plen);
 	if (h.type == SYNC_T_RESYNC && !l->bulk_out)
 		l->owe_bulk = true;
 	else if (h.type == SYNC_T_DATA)

@@ -78,7 +78,11 @@ enum sync_type {
 	SYNC_T_DATA = 1,	/* records, in the reliable stream */
 	SYNC_T_ACK = 2,		/* acknowledgement and keepalive only */
 	SYNC_T_RESYNC = 3,	/* please send me your whole table */
+	SYNC_T_STATUS = 4,	/* a keepalive with the sender's word for the
+				 * peer (VRRP's states): outside the stream */
 };
+
+#define SYNC_STATUS_MAX	1200	/* bytes of word in a STATUS datagram */
 
 #define SYNC_F_BULK_BEGIN	0x01	/* a bulk resync starts here */
 #define SYNC_F_BULK_END		0x02	/* ... and is complete here */
@@ -144,6 +148,8 @@ const char *sync_event_name(enum sync_event);
 struct sync_cb {
 	void	(*rec)(void *arg, const struct sync_rec *);
 	void	(*event)(void *arg, enum sync_event);
+	/* The peer's word, from a STATUS datagram (may be NULL). */
+	void	(*status)(void *arg, const uint8_t *word, size_t len);
 	void	*arg;
 };
 
@@ -210,6 +216,11 @@ size_t	sync_link_output(struct sync_link *, uint64_t now, uint8_t *out,
  * of the stream's timing. 0 on error. */
 size_t	sync_link_probe(struct sync_link *, uint64_t now, uint8_t *out,
 	    size_t cap);
+/* A STATUS datagram carrying `word` (at most SYNC_STATUS_MAX bytes) for
+ * any path to the peer: the heartbeat; it changes nothing of the stream's
+ * timing. 0 on error. */
+size_t	sync_link_status(struct sync_link *, uint64_t now, const uint8_t *word,
+	    size_t len, uint8_t *out, size_t cap);
 /* A datagram from the network: records and events go to the callbacks.
  * Returns SYNC_OK or why it was dropped (also counted). */
 enum sync_bad sync_link_input(struct sync_link *, uint64_t now,

@@ -169,6 +169,33 @@ vrrp_group_cb(void *arg, const char *group, bool master)
 		    master ? "taken" : "released");
 }
 
+/* The heartbeat carries VRRP's word between the nodes (sync_mgr.h). */
+static size_t
+hb_word(void *arg, uint8_t *out, size_t cap)
+{
+	return vrrp_mgr_hb_word(((struct lbd *)arg)->vrrp, out, cap);
+}
+
+static void
+hb_peer(void *arg, bool alive, const uint8_t *word, size_t len)
+{
+	vrrp_mgr_hb_peer(((struct lbd *)arg)->vrrp, alive, word, len);
+}
+
+static void
+vrrp_changed(void *arg)
+{
+	sync_mgr_word_changed(((struct lbd *)arg)->sync);
+}
+
+/* After either of the two was (re)started. */
+static void
+wire_heartbeat(struct lbd *d)
+{
+	sync_mgr_heartbeat(d->sync, hb_word, hb_peer, d);
+	vrrp_mgr_on_change(d->vrrp, vrrp_changed, d);
+}
+
 /*
  * A node with a sync block does not take a VRRP group back from the peer
  * (preempt) before it has the peer's connections: a complete bulk resync,
@@ -468,6 +495,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 	} else if (vrrp_mgr_apply(d->vrrp, nc) < 0)
 		log_warnx("reload: vrrp took part of the new configuration "
 		    "(see above)");
+	wire_heartbeat(d);
 	conf_free(d->conf);
 	d->conf = nc;
 	push_backends(d);
@@ -654,6 +682,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 		log_warnx("start failed: vrrp: %s", err);
 		goto fail;
 	}
+	wire_heartbeat(&d);
 	if (d.sync != NULL && d.vrrp != NULL) {
 		d.preempt_held = true;
 		d.held_since = ev_now(d.loop);

@@ -302,6 +302,26 @@ static const struct stat_def vrrp_port_defs[SRP__COUNT] = {
 	    .prom = "lbd_vrrp_interface_frames_received_total" },
 };
 
+static const struct stat_def vrrp_group_defs[SG__COUNT] = {
+	[SG_MASTER] = { .name = "master", .kind = G, .fmt = STAT_BOOL,
+	    .help = "1 while this node holds the group." },
+	[SG_HEARTBEAT] = { .name = "heartbeat", .kind = G, .fmt = STAT_BOOL,
+	    .help = "1 while the heartbeat (sync) hears the peer.",
+	    .say = "heartbeat %s" },
+	[SG_PEER_MASTER] = { .name = "peer_master", .kind = G, .fmt = STAT_BOOL,
+	    .help = "1 while the peer says over the heartbeat it holds the "
+	    "group.", .say = "peer master %s" },
+	[SG_PARTITION] = { .name = "partition", .kind = G, .fmt = STAT_BOOL,
+	    .help = "1 while a takeover is held back: the master went quiet on "
+	    "some path but is alive (a partition).", .say = "partition %s" },
+	[SG_PARTITIONS] = { .name = "partitions", .kind = C, .fmt = STAT_INT,
+	    .help = "Partitions seen (takeovers held back, by episode).",
+	    .say = "%s partitions" },
+	[SG_SPLIT_BRAINS] = { .name = "split_brains", .kind = C,
+	    .fmt = STAT_INT, .help = "Split brains resolved over the "
+	    "heartbeat (both nodes master).", .say = "%s split brains" },
+};
+
 /* ---- ha-sync ---------------------------------------------------------------- */
 
 static const struct stat_def sync_defs[SY__COUNT] = {
@@ -377,6 +397,14 @@ static const struct stat_def sync_defs[SY__COUNT] = {
 	[SY_SWITCHES] = { .name = "switches", .kind = C, .fmt = STAT_INT,
 	    .help = "Moves of the stream between heartbeat links.",
 	    .say = "%s switches" },
+	[SY_HEARTBEAT] = { .name = "heartbeat", .kind = G, .fmt = STAT_BOOL,
+	    .help = "1 while the peer was heard within heartbeat-timeout on "
+	    "some heartbeat link (VRRP's second path).",
+	    .say = "hears the peer %s" },
+	[SY_HB_LOSSES] = { .name = "heartbeat_losses", .kind = C,
+	    .fmt = STAT_INT, .help = "Times the peer fell silent for "
+	    "heartbeat-timeout on every heartbeat link.",
+	    .say = "%s losses" },
 };
 
 static const struct stat_def sync_link_defs[SL__COUNT] = {
@@ -462,6 +490,8 @@ const struct stat_scope stat_scopes[ST__COUNT] = {
 	[ST_VRRP] = SCOPE("lbd_vrrp", vrrp_defs, "instance", "group", NULL),
 	[ST_VRRP_PORT] = SCOPE("lbd_vrrp_interface", vrrp_port_defs,
 	    "interface", NULL),
+	[ST_VRRP_GROUP] = SCOPE("lbd_vrrp_group", vrrp_group_defs, "group",
+	    NULL),
 	[ST_SYNC] = SCOPE("lbd_sync", sync_defs, "peer", NULL),
 	[ST_SYNC_LINK] = SCOPE("lbd_sync_link", sync_link_defs, "interface",
 	    "peer", NULL),

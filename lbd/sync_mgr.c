@@ -71,6 +71,18 @@ struct sync_mgr {
 	uint64_t		 events_lost, lost_logged;
 	uint64_t		 refused_by[DP_SYNC__COUNT];
 	bool			 same_id_logged;
+
+	/* The heartbeat: our word (VRRP's states) to the peer every
+	 * hb_every ms on every link, its word to VRRP; silent for hb_dead
+	 * ms on every link, the peer is gone (vrrp/vrrp_hb.c). */
+	ev_timer		 hb_timer;
+	uint32_t		 hb_every, hb_dead;
+	uint64_t		 hb_heard;	/* any authenticated datagram */
+	bool			 hb_alive;
+	uint64_t		 hb_losses;	/* alive -> silent */
+	sync_word_fn		*word_fn;
+	sync_peer_fn		*peer_fn;
+	void			*hb_arg;
 };
 
 static void
@@ -87,6 +99,83 @@ send_on(struct path *p, const uint8_t *d, size_t n)
 	if (sendto(p->fd, d, n, 0, (struct sockaddr *)&p->peer,
 	    p->peer_len) < 0 && p->send_errors++ == 0)
 		log_warn("sync: send to %s on %s", p->peer_str, p->iface);
+}
+
+/* ---- the heartbeat ------------------------------------------------------ */
+
+static void
+hb_send(struct sync_mgr *m, uint64_t now)
+{
+	uint8_t word[SYNC_STATUS_MAX], d[SYNC_MTU_MAX];
+	size_t wl = m->word_fn != NULL ? m->word_fn(m->hb_arg, word,
+	    sizeof(word)) : 0;
+
+	for (int i = 0; i < m->n_paths; i++) {
+		size_t n = sync_link_status(m->link, now, word, wl, d, sizeof(d));
+
+		if (n > 0)
+			send_on(&m->path[i], d, n);
+	}
+}
+
+/* Heard from the peer (an authenticated datagram, `word` if it carried
+ * one): VRRP learns it at once. */
+static void
+hb_heard(struct sync_mgr *m, uint64_t now, const uint8_t *word, size_t len)
+{
+	bool was = m->hb_alive;
+
+	m->hb_heard = now;
+	m->hb_alive = true;
+	if ((word != NULL || !was) && m->peer_fn != NULL)
+		m->peer_fn(m->hb_arg, true, word, len);
+	if (!was)
+		log_info("sync: heartbeat hears the peer %s", m->path[0].peer_str);
+}
+
+static void
+hb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sync_mgr *m = w->data;
+	uint64_t now = mono_ms();
+
+	hb_send(m, now);
+	if (m->hb_alive && now - m->hb_heard >= m->hb_dead) {
+		m->hb_alive = false;
+		m->hb_losses++;
+		log_warnx("sync: heartbeat: the peer %s silent for %llu ms",
+		    m->path[0].peer_str, (unsigned long long)(now - m->hb_heard));
+		if (m->peer_fn != NULL)
+			m->peer_fn(m->hb_arg, false, NULL, 0);
+	}
+}
+
+void
+sync_mgr_heartbeat(struct sync_mgr *m, sync_word_fn *word, sync_peer_fn *peer,
+    void *arg)
+{
+	if (m == NULL)
+		return;
+	m->word_fn = word;
+	m->peer_fn = peer;
+	m->hb_arg = arg;
+	if (peer != NULL)
+		peer(arg, m->hb_alive, NULL, 0);
+}
+
+void
+sync_mgr_word_changed(struct sync_mgr *m)
+{
+	if (m != NULL)
+		hb_send(m, mono_ms());
+}
+
+static void
+status_cb(void *arg, const uint8_t *word, size_t len)
+{
+	struct sync_mgr *m = arg;
+
+	hb_heard(m, mono_ms(), word, len);
 }
 
 static bool
@@ -291,8 +380,13 @@ rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		bad = sync_link_input(m->link, mono_ms(), d, (size_t)n);
-		if (bad == SYNC_OK)
+		if (bad == SYNC_OK) {
 			p->last_heard = mono_ms();
+			if (!m->hb_alive)
+				hb_heard(m, p->last_heard, NULL, 0);
+			else
+				m->hb_heard = p->last_heard;
+		}
 		if (bad == SYNC_BAD_SELF && !m->same_id_logged) {
 			m->same_id_logged = true;
 			log_warnx("sync: the peer %s has this node's node-id; "
@@ -529,6 +623,7 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 	lc.cfg_hash = cfg_hash(c);
 	cb.rec = rec_cb;
 	cb.event = event_cb;
+	cb.status = status_cb;
 	cb.arg = m;
 	m->link = sync_link_new(&lc, &cb);
 	OPENSSL_cleanse(key, sizeof(key));
@@ -548,6 +643,11 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 	m->timer.data = m;
 	ev_idle_init(&m->bulk_idle, bulk_idle_cb);
 	m->bulk_idle.data = m;
+	m->hb_every = s->heartbeat_interval_ms;
+	m->hb_dead = s->heartbeat_timeout_ms;
+	ev_timer_init(&m->hb_timer, hb_timer_cb, 0., m->hb_every / 1000.0);
+	m->hb_timer.data = m;
+	ev_timer_start(loop, &m->hb_timer);
 	dataplane_sync_events(dp, ct_events_cb, m);
 	for (int i = 0; i < m->n_paths; i++)
 		log_info("sync: %s on %s, UDP %u, peer %s", i ? "backup link" :
@@ -569,6 +669,7 @@ sync_mgr_stop(struct sync_mgr *m)
 		for (int i = 0; i < m->n_paths; i++)
 			ev_io_stop(m->loop, &m->path[i].rx);
 		ev_timer_stop(m->loop, &m->timer);
+		ev_timer_stop(m->loop, &m->hb_timer);
 		ev_idle_stop(m->loop, &m->bulk_idle);
 		dataplane_sync_events(m->dp, NULL, NULL);
 		dataplane_sync_keep(m->dp, false);
@@ -587,6 +688,10 @@ sync_mgr_apply(struct sync_mgr *m, const struct conf *c)
 		return;
 	sync_link_set_cfg_hash(m->link, cfg_hash(c));
 	reload_keys(m, &c->sync);
+	m->hb_every = c->sync.heartbeat_interval_ms;
+	m->hb_dead = c->sync.heartbeat_timeout_ms;
+	m->hb_timer.repeat = m->hb_every / 1000.0;
+	ev_timer_again(m->loop, &m->hb_timer);
 }
 
 bool
@@ -634,6 +739,8 @@ sync_stats(const struct sync_mgr *m, uint64_t now, int64_t *v)
 	v[SY_ACCEPT_KEY] = (int64_t)st->auth_accept_key;
 	v[SY_FOREIGN] = (int64_t)m->foreign;
 	v[SY_SWITCHES] = (int64_t)m->switches;
+	v[SY_HEARTBEAT] = m->hb_alive;
+	v[SY_HB_LOSSES] = (int64_t)m->hb_losses;
 }
 
 static void
@@ -694,6 +801,10 @@ sync_mgr_show(const struct sync_mgr *m, struct buf *b, bool json)
 		stats_say(b, ST_SYNC, v, SY_SWITCHES, SY_SWITCHES + 1);
 		buf_puts(b, "\n");
 	}
+	buf_printf(b, "heartbeat every %u ms, the peer gone after %u ms of "
+	    "silence: ", m->hb_every, m->hb_dead);
+	stats_say(b, ST_SYNC, v, SY_HEARTBEAT, SY__COUNT);
+	buf_puts(b, "\n");
 	buf_puts(b, "stream: ");
 	stats_say(b, ST_SYNC, v, SY_TX_SEQ, SY_DGRAMS_SENT);
 	buf_puts(b, "\nsent: ");

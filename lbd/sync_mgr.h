@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <ev.h>
 
@@ -27,6 +28,20 @@ void		 sync_mgr_stop(struct sync_mgr *);
 void		 sync_mgr_apply(struct sync_mgr *, const struct conf *);
 /* A complete bulk resync from the peer has arrived (true without sync). */
 bool		 sync_mgr_synced(const struct sync_mgr *);
+/*
+ * The heartbeat: VRRP's second path to the peer (vrrp/vrrp_hb.c). Every
+ * heartbeat-interval lbd sends the peer its `word` (word() fills it) on
+ * every heartbeat link, and tells peer() the peer's word, and when the
+ * peer goes silent on every link for heartbeat-timeout (alive false) or
+ * is heard again. Set once both exist; cheap.
+ */
+typedef size_t	sync_word_fn(void *arg, uint8_t *out, size_t cap);
+typedef void	sync_peer_fn(void *arg, bool alive, const uint8_t *word,
+		    size_t len);
+void		 sync_mgr_heartbeat(struct sync_mgr *, sync_word_fn *,
+		    sync_peer_fn *, void *arg);
+/* Our word changed (a VRRP group moved): tell the peer now. */
+void		 sync_mgr_word_changed(struct sync_mgr *);
 /* `lbctl show sync`. */
 void		 sync_mgr_show(const struct sync_mgr *, struct buf *, bool json);
 /* The sync families of the Prometheus scrape (nothing without sync). */

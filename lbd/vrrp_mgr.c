@@ -61,10 +61,13 @@ static void
 carry_out(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *vi,
     struct vgroup *vg, struct vrrp_acts *a)
 {
+	bool changed = false;
+
 	for (size_t i = 0; i < a->n; i++) {
 		const struct vrrp_act *x = &a->v[i];
 		struct vrrp_router *r = x->kind == VRRP_ACT_GROUP ||
-		    x->kind == VRRP_ACT_HOLD ? NULL : &node->r[x->idx];
+		    x->kind == VRRP_ACT_HOLD || x->kind == VRRP_ACT_PARTITION ||
+		    x->kind == VRRP_ACT_SPLIT ? NULL : &node->r[x->idx];
 		const char *g = r != NULL ? node->groups[r->group].name :
 		    node->groups[x->idx].name;
 
@@ -115,9 +118,39 @@ carry_out(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *vi,
 		case VRRP_ACT_REMOVED:
 			log_info("vrrp instance=%s removed", r->name);
 			break;
+		case VRRP_ACT_PARTITION:
+			if (x->failing)
+				log_warnx("vrrp group=%s: the master went quiet on "
+				    "some path but is alive (%s): a partition, "
+				    "not taking over", g, vrrp_hold_name(x->hold));
+			else
+				log_info("vrrp group=%s: the master is heard again "
+				    "(partition over)", g);
+			break;
+		case VRRP_ACT_SPLIT: {
+			char ip[INET6_ADDRSTRLEN];
+			const struct vrrp_group *gr = &node->groups[x->idx];
+
+			inet_ntop(gr->peer_family == 6 ? AF_INET6 : AF_INET, x->src,
+			    ip, sizeof(ip));
+			log_warnx("vrrp group=%s: split brain: the peer %s "
+			    "(priority %u) is master too, seen over the heartbeat; "
+			    "%s", g, ip, x->prio, x->to == VRRP_MASTER ?
+			    "this node stays master and announces its addresses "
+			    "again" : "this node steps down");
+			/* Holding again announces the addresses again. */
+			if (x->to == VRRP_MASTER)
+				m->fn(m->arg, g, true);
+			changed = true;
+			break;
 		}
+		}
+		if (x->kind == VRRP_ACT_GROUP || x->kind == VRRP_ACT_HOLD)
+			changed = true;
 	}
 	a->n = 0;
+	if (changed && m->change_fn != NULL && node == m->node)
+		m->change_fn(m->change_arg);
 }
 
 static void
@@ -393,6 +426,9 @@ build(struct vrrp_mgr *m, const struct conf *c, bool external,
 {
 	struct vrrp_node *node = vrrp_node_new(external);
 	size_t n = 0, k = 0;
+
+	if (node != NULL)
+		vrrp_node_set_heartbeat(node, c->sync.present);
 	struct vinst *vi;
 	struct vgroup *vg;
 
@@ -629,6 +665,34 @@ vrrp_mgr_ha(struct vrrp_mgr *m, const char *state, const char *group,
 	vrrp_ext_save(m);
 	done(m);
 	return 0;
+}
+
+size_t
+vrrp_mgr_hb_word(const struct vrrp_mgr *m, uint8_t *out, size_t cap)
+{
+	return m != NULL ? vrrp_node_hb_encode(m->node, out, cap) : 0;
+}
+
+void
+vrrp_mgr_hb_peer(struct vrrp_mgr *m, bool alive, const uint8_t *word,
+    size_t len)
+{
+	if (m == NULL)
+		return;
+	if (vrrp_node_hb_peer(m->node, alive, word, len, mono_ms(),
+	    &m->acts) < 0 && m->hb_bad++ == 0)
+		log_warnx("vrrp: the peer's word over the heartbeat is "
+		    "malformed (%zu bytes): ignored", len);
+	done(m);
+}
+
+void
+vrrp_mgr_on_change(struct vrrp_mgr *m, void (*fn)(void *), void *arg)
+{
+	if (m == NULL)
+		return;
+	m->change_fn = fn;
+	m->change_arg = arg;
 }
 
 void

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <ev.h>
 
@@ -46,6 +47,15 @@ void		 vrrp_mgr_service(struct vrrp_mgr *, const char *name, bool ok);
 /* lbctl ha master|backup|fault GROUP, in `vrrp external` mode. */
 int		 vrrp_mgr_ha(struct vrrp_mgr *, const char *state,
 		    const char *group, struct buf *err);
+/* The heartbeat (sync_mgr): this node's word for the peer (each group's
+ * state and priority), and the peer's word or its silence. */
+size_t		 vrrp_mgr_hb_word(const struct vrrp_mgr *, uint8_t *out,
+		    size_t cap);
+void		 vrrp_mgr_hb_peer(struct vrrp_mgr *, bool alive,
+		    const uint8_t *word, size_t len);
+/* fn(arg) runs when a group's state changed (the peer should hear it). */
+void		 vrrp_mgr_on_change(struct vrrp_mgr *, void (*fn)(void *),
+		    void *arg);
 /* lbctl vrrp set-priority INSTANCE N|reset: 0 on success, else an error
  * line in `err`. */
 int		 vrrp_mgr_set_priority(struct vrrp_mgr *, const char *instance,

@@ -77,6 +77,9 @@ struct vrrp_mgr {
 	vrrp_group_fn	*fn;
 	void		*arg;
 	char		*ext_path;	/* `vrrp external`: the state file */
+	void		(*change_fn)(void *);
+	void		*change_arg;
+	uint64_t	 hb_bad;	/* the peer's word malformed */
 };
 
 const char	*vrrp_mgr_track_name(enum vrrp_track_type);

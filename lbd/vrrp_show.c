@@ -42,6 +42,20 @@ drops(const uint64_t bad[VRRP_BAD__COUNT])
 }
 
 static void
+group_stats(const struct vrrp_node *n, size_t g, int64_t *v)
+{
+	const struct vrrp_group *gr = &n->groups[g];
+
+	v[SG_MASTER] = gr->state == VRRP_MASTER;
+	v[SG_HEARTBEAT] = n->hb && n->peer_alive;
+	v[SG_PEER_MASTER] = n->hb && n->peer_alive && gr->peer_known &&
+	    gr->peer_state == VRRP_MASTER;
+	v[SG_PARTITION] = gr->held != VRRP_HOLD_NONE;
+	v[SG_PARTITIONS] = (int64_t)gr->partitions;
+	v[SG_SPLIT_BRAINS] = (int64_t)gr->split_brains;
+}
+
+static void
 router_stats(const struct vrrp_router *r, uint64_t now, int64_t *v)
 {
 	const struct vrrp_fsm *f = &r->fsm;
@@ -194,9 +208,16 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 		}
 		buf_puts(b, "],\"groups\":[");
 		for (size_t g = 0; n != NULL && g < n->n_groups; g++) {
+			int64_t gv[SG__COUNT];
+
+			group_stats(n, g, gv);
 			buf_printf(b, "%s{\"group\":\"%s\",\"state\":\"%s\"",
 			    g ? "," : "", n->groups[g].name,
 			    vrrp_state_name(n->groups[g].state));
+			stats_json(b, ST_VRRP_GROUP, gv, true);
+			if (n->groups[g].held != VRRP_HOLD_NONE)
+				buf_printf(b, ",\"held_by\":\"%s\"",
+				    vrrp_hold_name(n->groups[g].held));
 			if (n->external)
 				buf_printf(b, ",\"source\":\"%s\",\"given\":%lld",
 				    vrrp_ext_src_name(m->vg[g].src),
@@ -217,6 +238,24 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 		}
 		buf_puts(b, "\n");
 	}
+	for (size_t g = 0; n != NULL && g < n->n_groups && !n->external; g++) {
+		const struct vrrp_group *gr = &n->groups[g];
+		int64_t gv[SG__COUNT];
+
+		group_stats(n, g, gv);
+		buf_printf(b, "group %s: %s", gr->name, vrrp_state_name(gr->state));
+		if (n->hb) {
+			buf_puts(b, "; ");
+			stats_say(b, ST_VRRP_GROUP, gv, SG_HEARTBEAT, SG__COUNT);
+		} else {
+			buf_puts(b, "; no heartbeat (no sync block); ");
+			stats_say(b, ST_VRRP_GROUP, gv, SG_PARTITION, SG__COUNT);
+		}
+		if (gr->held != VRRP_HOLD_NONE)
+			buf_printf(b, " (takeover held back: %s)",
+			    vrrp_hold_name(gr->held));
+		buf_puts(b, "\n");
+	}
 	if (n == NULL)
 		buf_puts(b, "no VRRP instances (no vrrp-group in the config)\n");
 	else if (n->external) {
@@ -230,7 +269,7 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 void
 vrrp_mgr_metrics(const struct vrrp_mgr *m, struct buf *o)
 {
-	struct stat_rows rr = { 0 }, pr = { 0 };
+	struct stat_rows rr = { 0 }, pr = { 0 }, gr = { 0 };
 	struct stat_reason_rows dr = { .n_labels = 2,
 				       .label_names = { "instance", "group" } };
 	struct stat_reason_rows sr = { .n_labels = 2,
@@ -267,6 +306,14 @@ vrrp_mgr_metrics(const struct vrrp_mgr *m, struct buf *o)
 	stats_prom_reasons(o, &stat_vrrp_states, &sr);
 	stats_prom_reasons(o, &stat_vrrp_drops, &dr);
 	stats_prom(o, ST_VRRP_PORT, &pr);
+	for (size_t g = 0; g < n->n_groups && !n->external; g++) {
+		const char *l[1] = { n->groups[g].name };
+
+		if ((v = stats_row(&gr, ST_VRRP_GROUP, l)) != NULL)
+			group_stats(n, g, v);
+	}
+	stats_prom(o, ST_VRRP_GROUP, &gr);
+	stats_rows_free(&gr);
 	stats_prom_reasons(o, &stat_vrrp_port_drops, &pd);
 	stats_rows_free(&rr);
 	stats_rows_free(&pr);

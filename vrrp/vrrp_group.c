@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "lib/addr.h"
-#include "vrrp/vrrp_group.h"
+#include "vrrp/vrrp_group_int.h"
 
 /* ---- actions --------------------------------------------------------- */
 
-static struct vrrp_act *
-act(struct vrrp_acts *a, enum vrrp_act_kind kind, uint32_t idx)
+struct vrrp_act *
+vrrp_act_new(struct vrrp_acts *a, enum vrrp_act_kind kind, uint32_t idx)
 {
 	struct vrrp_act *x;
 
@@ -99,6 +99,7 @@ vrrp_node_add_group(struct vrrp_node *n, const char *name)
 		return -1;
 	g->state = VRRP_INIT;
 	g->ext = VRRP_BACKUP;
+	g->name_hash = vrrp_hb_name_hash(name);
 	return (int)n->n_groups++;
 }
 
@@ -207,7 +208,7 @@ vrrp_node_group(const struct vrrp_node *n, const char *name)
 static void
 release_or_hold(struct vrrp_acts *out, uint32_t g, bool master)
 {
-	struct vrrp_act *x = act(out, VRRP_ACT_HOLD, g);
+	struct vrrp_act *x = vrrp_act_new(out, VRRP_ACT_HOLD, g);
 
 	if (x != NULL) {
 		x->from = master ? VRRP_BACKUP : VRRP_MASTER;
@@ -242,7 +243,9 @@ group_update(struct vrrp_node *n, uint32_t g, struct vrrp_acts *out)
 	st = master ? VRRP_MASTER : fault ? VRRP_FAULT : VRRP_BACKUP;
 	if (st == gr->state)
 		return;
-	if ((x = act(out, VRRP_ACT_GROUP, g)) != NULL) {
+	if (st != VRRP_BACKUP)
+		vrrp_hb_held(n, g, VRRP_HOLD_NONE, out);
+	if ((x = vrrp_act_new(out, VRRP_ACT_GROUP, g)) != NULL) {
 		x->from = gr->state;
 		x->to = st;
 		x->notify = gr->state != VRRP_INIT || st != VRRP_BACKUP;
@@ -277,19 +280,24 @@ spread(struct vrrp_node *n, uint32_t g, uint64_t now)
 
 /* What one router's machine asked for, and what follows from it for its
  * group. */
-static void
-handle(struct vrrp_node *n, uint32_t ri, const struct vrrp_out *o, uint64_t now,
+void
+vrrp_handle(struct vrrp_node *n, uint32_t ri, const struct vrrp_out *o, uint64_t now,
     struct vrrp_acts *out)
 {
 	struct vrrp_router *r = &n->r[ri];
 	struct vrrp_act *x;
 
-	if (o->send && (x = act(out, VRRP_ACT_SEND, ri)) != NULL)
+	if (o->send && (x = vrrp_act_new(out, VRRP_ACT_SEND, ri)) != NULL)
 		x->prio = o->send_prio;
 	if (!o->changed)
 		return;
 	r->last_change = now;
-	if ((x = act(out, VRRP_ACT_STATE, ri)) != NULL) {
+	/* A backup's silence counts from when it became one. */
+	if (o->to == VRRP_BACKUP) {
+		r->heard_at = now;
+		r->resigned = false;
+	}
+	if ((x = vrrp_act_new(out, VRRP_ACT_STATE, ri)) != NULL) {
 		x->from = o->from;
 		x->to = o->to;
 		x->prio = r->fsm.prio;
@@ -306,7 +314,7 @@ handle(struct vrrp_node *n, uint32_t ri, const struct vrrp_out *o, uint64_t now,
 			if (i == ri || n->r[i].group != r->group)
 				continue;
 			vrrp_fsm_force(&n->r[i].fsm, now, o->to, &xo);
-			handle(n, (uint32_t)i, &xo, now, out);
+			vrrp_handle(n, (uint32_t)i, &xo, now, out);
 		}
 		n->moving = false;
 		if (o->to == VRRP_MASTER)
@@ -359,11 +367,11 @@ reevaluate(struct vrrp_node *n, uint64_t now, struct vrrp_acts *out)
 			fault = n->r[j].group == r->group && router_fault(&n->r[j]);
 		/* The priority first, so leaving FAULT starts with it. */
 		vrrp_fsm_set_prio(&r->fsm, now, vrrp_router_prio(r), &o);
-		handle(n, (uint32_t)i, &o, now, out);
+		vrrp_handle(n, (uint32_t)i, &o, now, out);
 		if (fault != (r->fsm.state == VRRP_FAULT) &&
 		    r->fsm.state != VRRP_INIT) {
 			vrrp_fsm_fault(&r->fsm, now, fault, &o);
-			handle(n, (uint32_t)i, &o, now, out);
+			vrrp_handle(n, (uint32_t)i, &o, now, out);
 		}
 	}
 	for (size_t g = 0; g < n->n_groups; g++)
@@ -380,7 +388,7 @@ track_set(struct vrrp_node *n, uint32_t ri, size_t t, bool failing,
 	if (tr->failing == failing)
 		return;
 	tr->failing = failing;
-	if ((x = act(out, VRRP_ACT_TRACK, ri)) != NULL) {
+	if ((x = vrrp_act_new(out, VRRP_ACT_TRACK, ri)) != NULL) {
 		x->track = (uint32_t)t;
 		x->failing = failing;
 	}
@@ -393,7 +401,7 @@ vrrp_node_link(struct vrrp_node *n, uint32_t ri, bool up, uint64_t now,
 	struct vrrp_router *r = &n->r[ri];
 	struct vrrp_act *x;
 
-	if (r->own_down != !up && (x = act(out, VRRP_ACT_LINK, ri)) != NULL)
+	if (r->own_down != !up && (x = vrrp_act_new(out, VRRP_ACT_LINK, ri)) != NULL)
 		x->failing = !up;
 	r->own_down = !up;
 	reevaluate(n, now, out);
@@ -438,6 +446,22 @@ vrrp_node_set_prio(struct vrrp_node *n, uint32_t ri, int prio, uint64_t now,
 }
 
 /* ---- the accept ladder ------------------------------------------------ */
+
+/* A takeover of group `g` was held back: over when each of its backups
+ * hears the master again. */
+static void
+heard_again(struct vrrp_node *n, uint32_t g, uint64_t now,
+    struct vrrp_acts *out)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		const struct vrrp_router *r = &n->r[i];
+
+		if (r->group == g && r->fsm.state == VRRP_BACKUP &&
+		    now - r->heard_at >= r->fsm.master_adver_cs * 10u)
+			return;
+	}
+	vrrp_hb_held(n, g, VRRP_HOLD_NONE, out);
+}
 
 static struct vrrp_router *
 find(struct vrrp_node *n, uint32_t port, uint8_t family, uint8_t vrid)
@@ -507,7 +531,7 @@ vrrp_node_rx(struct vrrp_node *n, uint32_t port, const uint8_t *frame,
 		struct vrrp_act *x;
 
 		if (!r->auth_warned &&
-		    (x = act(out, VRRP_ACT_AUTH, (uint32_t)(r - n->r))) != NULL) {
+		    (x = vrrp_act_new(out, VRRP_ACT_AUTH, (uint32_t)(r - n->r))) != NULL) {
 			memcpy(x->src, a.src, 16);
 			x->auth_type = a.auth_type;
 			r->auth_warned = true;
@@ -527,7 +551,7 @@ vrrp_node_rx(struct vrrp_node *n, uint32_t port, const uint8_t *frame,
 		struct vrrp_act *x;
 
 		if (!r->list_warned &&
-		    (x = act(out, VRRP_ACT_ADDR_LIST, (uint32_t)(r - n->r))) != NULL) {
+		    (x = vrrp_act_new(out, VRRP_ACT_ADDR_LIST, (uint32_t)(r - n->r))) != NULL) {
 			memcpy(x->src, a.src, 16);
 			x->n_addrs = a.n_addrs;
 			r->list_warned = true;
@@ -538,23 +562,51 @@ vrrp_node_rx(struct vrrp_node *n, uint32_t port, const uint8_t *frame,
 	}
 	if (n->external)
 		return;		/* keepalived decides; nothing to learn */
+	r->heard_at = now;
+	r->resigned = a.priority == 0;
 	vrrp_fsm_rx(&r->fsm, now, &a, &o);
-	handle(n, (uint32_t)(r - n->r), &o, now, out);
+	vrrp_handle(n, (uint32_t)(r - n->r), &o, now, out);
+	if (n->groups[r->group].held != VRRP_HOLD_NONE)
+		heard_again(n, r->group, now, out);
 }
 
 /* ---- time -------------------------------------------------------------- */
 
+/*
+ * A backup whose master went quiet takes its group over only when the
+ * master is gone by the evidence (vrrp_hb.c): else its timer runs again
+ * one interval on and the group reports a partition.
+ */
 void
 vrrp_node_tick(struct vrrp_node *n, uint64_t now, struct vrrp_acts *out)
 {
+	if (!n->external)
+		vrrp_hb_tick(n, now, out);
 	for (size_t i = 0; i < n->n; i++) {
-		uint64_t d = vrrp_fsm_deadline(&n->r[i].fsm);
+		struct vrrp_router *r = &n->r[i];
+		uint64_t d = vrrp_fsm_deadline(&r->fsm);
+		uint64_t fast = n->external ? 0 : vrrp_hb_fast_at(n, (uint32_t)i);
+		enum vrrp_hold why;
 		struct vrrp_out o;
 
-		if (d == 0 || now < d)
+		if ((d == 0 || now < d) && (fast == 0 || now < fast))
 			continue;
-		vrrp_fsm_tick(&n->r[i].fsm, now, &o);
-		handle(n, (uint32_t)i, &o, now, out);
+		if (r->fsm.state != VRRP_BACKUP || n->external) {
+			vrrp_fsm_tick(&r->fsm, now, &o);
+			vrrp_handle(n, (uint32_t)i, &o, now, out);
+			continue;
+		}
+		if ((why = vrrp_hb_hold(n, (uint32_t)i, now)) != VRRP_HOLD_NONE) {
+			r->fsm.down_at = r->held_until = now +
+			    r->fsm.master_adver_cs * 10u;
+			vrrp_hb_held(n, r->group, why, out);
+			continue;
+		}
+		if (d != 0 && now >= d)
+			vrrp_fsm_tick(&r->fsm, now, &o);
+		else	/* both paths silent: one interval is enough */
+			vrrp_fsm_force(&r->fsm, now, VRRP_MASTER, &o);
+		vrrp_handle(n, (uint32_t)i, &o, now, out);
 	}
 }
 
@@ -565,9 +617,18 @@ vrrp_node_deadline(const struct vrrp_node *n)
 
 	for (size_t i = 0; i < n->n; i++) {
 		uint64_t d = vrrp_fsm_deadline(&n->r[i].fsm);
+		uint64_t f = n->external ? 0 : vrrp_hb_fast_at(n, (uint32_t)i);
 
 		if (d != 0 && (next == 0 || d < next))
 			next = d;
+		if (f != 0 && (next == 0 || f < next))
+			next = f;
+	}
+	{
+		uint64_t h = vrrp_hb_deadline(n);
+
+		if (h != 0 && (next == 0 || h < next))
+			next = h;
 	}
 	return next;
 }
@@ -587,7 +648,7 @@ vrrp_node_start(struct vrrp_node *n, uint64_t now, struct vrrp_acts *out)
 		}
 		if (r->fsm.state == VRRP_INIT) {
 			vrrp_fsm_start(&r->fsm, now, &o);
-			handle(n, (uint32_t)i, &o, now, out);
+			vrrp_handle(n, (uint32_t)i, &o, now, out);
 		}
 	}
 	if (n->external)
@@ -608,9 +669,9 @@ vrrp_node_stop(struct vrrp_node *n, uint64_t now, struct vrrp_acts *out)
 
 		vrrp_fsm_stop(&n->r[i].fsm, now, &o);
 		if (o.send && !n->external &&
-		    (x = act(out, VRRP_ACT_SEND, (uint32_t)i)) != NULL)
+		    (x = vrrp_act_new(out, VRRP_ACT_SEND, (uint32_t)i)) != NULL)
 			x->prio = 0;
-		if (o.changed && (x = act(out, VRRP_ACT_STATE, (uint32_t)i)) != NULL) {
+		if (o.changed && (x = vrrp_act_new(out, VRRP_ACT_STATE, (uint32_t)i)) != NULL) {
 			x->from = o.from;
 			x->to = o.to;
 		}
@@ -685,6 +746,7 @@ vrrp_node_adopt(struct vrrp_node *nw, struct vrrp_node *old, uint64_t now,
 	bool *taken = calloc(old->n ? old->n : 1, sizeof(*taken));
 
 	nw->preempt_held = old->preempt_held;
+	nw->peer_alive = old->peer_alive && nw->hb;
 	for (size_t i = 0; i < nw->n; i++) {
 		struct vrrp_router *r = &nw->r[i];
 
@@ -716,6 +778,8 @@ vrrp_node_adopt(struct vrrp_node *nw, struct vrrp_node *old, uint64_t now,
 			r->rx = o->rx;
 			r->tx = o->tx;
 			r->last_change = o->last_change;
+			r->heard_at = o->heard_at;
+			r->resigned = o->resigned;
 			if (taken != NULL)
 				taken[j] = true;
 			break;
@@ -735,6 +799,14 @@ vrrp_node_adopt(struct vrrp_node *nw, struct vrrp_node *old, uint64_t now,
 			continue;
 		nw->groups[g].state = old->groups[og].state;
 		nw->groups[g].ext = old->groups[og].ext;
+		nw->groups[g].peer_known = old->groups[og].peer_known;
+		nw->groups[g].peer_state = old->groups[og].peer_state;
+		nw->groups[g].peer_prio = old->groups[og].peer_prio;
+		nw->groups[g].peer_family = old->groups[og].peer_family;
+		memcpy(nw->groups[g].peer_addr, old->groups[og].peer_addr, 16);
+		nw->groups[g].held = old->groups[og].held;
+		nw->groups[g].partitions = old->groups[og].partitions;
+		nw->groups[g].split_brains = old->groups[og].split_brains;
 		old->groups[og].state = VRRP_INIT;	/* carried, not released */
 	}
 	/* Routers that went away resign. */
@@ -746,9 +818,9 @@ vrrp_node_adopt(struct vrrp_node *nw, struct vrrp_node *old, uint64_t now,
 			continue;
 		vrrp_fsm_stop(&old->r[j].fsm, now, &o);
 		if (o.send && !old->external &&
-		    (x = act(old_acts, VRRP_ACT_SEND, (uint32_t)j)) != NULL)
+		    (x = vrrp_act_new(old_acts, VRRP_ACT_SEND, (uint32_t)j)) != NULL)
 			x->prio = 0;
-		act(old_acts, VRRP_ACT_REMOVED, (uint32_t)j);
+		vrrp_act_new(old_acts, VRRP_ACT_REMOVED, (uint32_t)j);
 	}
 	/* Groups that no longer exist let go. */
 	for (size_t g = 0; g < old->n_groups; g++)

@@ -25,6 +25,13 @@
  *    addresses while it is.
  *  - Reload: routers whose identity (group, name, interface, family, VRID)
  *    did not change keep their state; the others resign or start.
+ *  - The heartbeat (vrrp_hb.c): with a sync block, each node's role and
+ *    priority per group ride in ha-sync's authenticated keepalives. A
+ *    backup does not take a group whose master the heartbeat shows alive
+ *    (a partition, reported), nor while another router of the group still
+ *    hears the master; it takes it one advert interval into the silence
+ *    when the heartbeat is silent too; a split brain the heartbeat sees is
+ *    resolved by the VRRP rule within two advert intervals.
  */
 #ifndef VRRP_VRRP_GROUP_H
 #define VRRP_VRRP_GROUP_H
@@ -80,6 +87,16 @@ struct vrrp_router {
 	size_t		 n_tracks;
 	uint64_t	 rx, tx, bad[VRRP_BAD__COUNT];
 	uint64_t	 last_change;	/* ms of the last state change, 0: none */
+	uint64_t	 heard_at;	/* a master's advertisement (or start) */
+	uint64_t	 held_until;	/* a takeover held back: look again then */
+	bool		 resigned;	/* the master's last word was priority 0 */
+};
+
+/* Why a backup's takeover was held back (a partition, not a dead master). */
+enum vrrp_hold {
+	VRRP_HOLD_NONE,
+	VRRP_HOLD_HEARTBEAT,	/* the heartbeat shows the peer alive, master */
+	VRRP_HOLD_OTHER,	/* another router of the group hears the master */
 };
 
 struct vrrp_group {
@@ -88,6 +105,15 @@ struct vrrp_group {
 	 * MASTER the shell holds its addresses. */
 	enum vrrp_state	 state;
 	enum vrrp_state	 ext;		/* `vrrp external`: lbctl ha's word */
+	uint32_t	 name_hash;	/* names the group on the heartbeat */
+	/* The peer's word over the heartbeat (vrrp_node_hb_peer). */
+	bool		 peer_known;
+	enum vrrp_state	 peer_state;
+	uint8_t		 peer_prio, peer_family, peer_addr[16];
+	uint64_t	 both_master_since;	/* 0: no split brain seen */
+	enum vrrp_hold	 held;		/* a takeover held back now */
+	uint64_t	 partitions;	/* episodes of held-back takeovers */
+	uint64_t	 split_brains;	/* resolved over the heartbeat */
 };
 
 struct vrrp_node {
@@ -100,6 +126,8 @@ struct vrrp_node {
 	bool		    external;	/* keepalived decides (lbctl ha) */
 	bool		    preempt_held;	/* ha-sync: not synced yet */
 	bool		    moving;	/* a sync-group move is under way */
+	bool		    hb;		/* a heartbeat (sync block) runs */
+	bool		    peer_alive;	/* ... and hears the peer */
 };
 
 /* ---- what comes out -------------------------------------------------- */
@@ -116,6 +144,11 @@ enum vrrp_act_kind {
 	VRRP_ACT_AUTH,		/* router: `src` authenticates otherwise
 				 * (type `auth_type`; once per router) */
 	VRRP_ACT_REMOVED,	/* router (of the old node): gone by reload */
+	VRRP_ACT_PARTITION,	/* group: a takeover held back (`failing`,
+				 * why in `hold`) or the master heard again */
+	VRRP_ACT_SPLIT,		/* group: both master over the heartbeat;
+				 * `to` MASTER: we won (announce again),
+				 * BACKUP: we lost; `prio` the peer's */
 };
 
 struct vrrp_act {
@@ -129,6 +162,7 @@ struct vrrp_act {
 	uint8_t		 src[16];
 	uint8_t		 n_addrs;
 	uint8_t		 auth_type;
+	enum vrrp_hold	 hold;
 };
 
 /* Filled by every call that takes one; the caller empties it (n = 0). */
@@ -215,6 +249,25 @@ void		vrrp_node_hold_preempt(struct vrrp_node *, bool hold);
  */
 void		vrrp_node_adopt(struct vrrp_node *nw, struct vrrp_node *old,
 		    uint64_t now, struct vrrp_acts *old_acts);
+
+/* ---- the heartbeat (vrrp_hb.c) --------------------------------------- */
+
+#define VRRP_HB_MAX_GROUPS	48
+#define VRRP_HB_MAX_LEN		(2 + VRRP_HB_MAX_GROUPS * 23)
+
+/* A sync block runs: the heartbeat's word counts (see the top). */
+void		vrrp_node_set_heartbeat(struct vrrp_node *, bool on);
+/* This node's word for the peer: each group's state, priority and
+ * address (at most VRRP_HB_MAX_GROUPS), into `out`; its length. */
+size_t		vrrp_node_hb_encode(const struct vrrp_node *, uint8_t *out,
+		    size_t cap);
+/* The heartbeat hears the peer (`alive`) with its latest word (`blob`,
+ * or NULL: unchanged), or has gone silent. -1 if `blob` is malformed
+ * (nothing changes then). */
+int		vrrp_node_hb_peer(struct vrrp_node *, bool alive,
+		    const uint8_t *blob, size_t len, uint64_t now,
+		    struct vrrp_acts *);
+const char	*vrrp_hold_name(enum vrrp_hold);
 
 /* Lookups by name; -1 when absent. */
 int		vrrp_node_router(const struct vrrp_node *, const char *name);

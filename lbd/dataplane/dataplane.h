@@ -46,7 +46,8 @@ void		dataplane_backends(struct dataplane *,
  * VRRP: this node became master of `group` (hold) or stopped being it.
  * Takes or releases the group's addresses (with GARP/NA on taking) and
  * the classifier's share of its services. With VRRP configured nothing is
- * held until VRRP says so.
+ * held until VRRP says so. Told to hold a group it holds, it announces
+ * its addresses again.
  */
 int		dataplane_hold_group(struct dataplane *, const char *group, bool hold);
 /*

@@ -490,8 +490,13 @@ dataplane_hold_group(struct dataplane *p, const char *group, bool hold)
 	} else if (!hold && i < p->own.n_held) {
 		free(p->own.held[i]);
 		p->own.held[i] = p->own.held[--p->own.n_held];
-	} else
+	} else {
+		/* Held already and told to hold: say so to the segment
+		 * again (a split brain ended in this node's favour). */
+		if (hold && p->own.owner != NULL)
+			owner_announce_again(p->own.owner);
 		return 0;
+	}
 	return p->conf != NULL ? dp_owned_apply(p, p->conf) : 0;
 }
 

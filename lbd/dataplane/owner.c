@@ -75,6 +75,25 @@ burst_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_stop(loop, w);
 }
 
+void
+owner_announce_again(struct owner *o)
+{
+	bool more = false;
+
+	for (size_t i = 0; i < o->n; i++) {
+		o->v[i].announce_left = o->count;
+		if (o->count > 0) {
+			announce(o, &o->v[i]);
+			more |= --o->v[i].announce_left > 0;
+		}
+	}
+	if (more && !ev_is_active(&o->burst)) {
+		ev_timer_set(&o->burst, o->interval_ms / 1000.0,
+		    o->interval_ms / 1000.0);
+		ev_timer_start(o->loop, &o->burst);
+	}
+}
+
 static void
 refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {

@@ -44,6 +44,9 @@ void		owner_release(struct owner *, const struct owned_addr *, size_t n);
 /* Keep exactly `v` (a reload): release the rest, take the new. */
 int		owner_set(struct owner *, const struct owned_addr *v, size_t n);
 bool		owner_holds(const struct owner *, uint8_t family, const uint8_t *addr);
+/* Announce every held address again, a burst as on taking it (a split
+ * brain was resolved in this node's favour). */
+void		owner_announce_again(struct owner *);
 void		owner_show(const struct owner *, struct buf *, bool json);
 uint64_t	owner_announcements(const struct owner *);
 

@@ -7,8 +7,9 @@
  * 51 and 52, one of them unicast to one peer), group "old" with a v2
  * router (VRID 60) and a weighted track. The input is a sequence of chunks:
  * 2 bytes of length, a clock step, an event byte (which interface the
- * frame arrives on; its high bits toggle carrier and the track), then the
- * frame. Any bytes: refused with a counted reason or obeyed, never a
+ * frame arrives on; its high bits toggle carrier and the track; bit 3
+ * makes the chunk the peer's word over the heartbeat instead, bit 2 the
+ * heartbeat alive), then the frame. Any bytes: refused with a counted reason or obeyed, never a
  * crash, never a state outside the machine's, and the books balance: every
  * frame is counted once on its interface and, past the interface's own
  * reasons, once on a router.
@@ -76,6 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vrrp_acts a = { 0 };
 	uint64_t now = 1000, d;
 
+	vrrp_node_set_heartbeat(n, true);
 	vrrp_node_start(n, now, &a);
 	while (size >= 4) {
 		size_t len = (size_t)(data[0] | data[1] << 8) % 1600;
@@ -93,7 +95,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vrrp_node_link(n, 1, !(ev & 0x40), now, &a);
 		if (ev & 0x20)
 			vrrp_node_track(n, 2, 0, ev & 0x10, now, &a);
-		vrrp_node_rx(n, port, data, len, now, &a);
+		if (ev & 0x08)
+			(void)vrrp_node_hb_peer(n, ev & 0x04, data, len, now, &a);
+		else
+			vrrp_node_rx(n, port, data, len, now, &a);
 		for (size_t i = 0; i < n->n; i++)
 			if (n->r[i].fsm.state > VRRP_FAULT)
 				abort();

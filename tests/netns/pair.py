@@ -246,6 +246,24 @@ class Net:
             pass
         return None
 
+    def sniff(self, sw, ports):
+        """vmac_sniff.py on switch `sw`'s `ports`, ready; its result with
+        sniffed()."""
+        p = self.t.popen(sw, ["python3", os.path.join(HERE, "vmac_sniff.py")]
+                         + ports, stdout=subprocess.PIPE, text=True)
+        p.stdout.readline()     # "ready"
+        return p
+
+    @staticmethod
+    def sniffed(p):
+        """Stop a sniff(): {port: {"frames": n, "kinds": {...}}}."""
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, _ = p.communicate(timeout=10)
+            return json.loads(out.strip().splitlines()[-1])
+        except (subprocess.TimeoutExpired, ValueError, IndexError):
+            return {}
+
     def stop(self, node, sig=signal.SIGTERM):
         p = self.lbd.pop(node, None)
         if p is not None and p.poll() is None:

@@ -13,10 +13,8 @@ traffic. The same sniffer on n1's ports sees the master's adverts (the
 sniffer works), and the client reaches the VIP over IPv4 and IPv6.
 
 usage: test_vrrp_quiet.py BUILD_DIR"""
-import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -39,20 +37,6 @@ def front6(prio):
     }}"""
 
 
-def sniff(net, sw, ports):
-    p = net.t.popen(sw, ["python3", os.path.join(HERE, "vmac_sniff.py")] +
-                    ports, stdout=subprocess.PIPE, text=True)
-    p.stdout.readline()         # "ready"
-    return p
-
-
-def result(p):
-    p.send_signal(signal.SIGTERM)
-    try:
-        out, _ = p.communicate(timeout=10)
-        return json.loads(out.strip().splitlines()[-1])
-    except (subprocess.TimeoutExpired, ValueError, IndexError):
-        return {}
 
 
 def main():
@@ -64,8 +48,8 @@ def main():
         for n in ("n1", "n2"):
             t.nsx(n, "sysctl -qw net.ipv6.conf.all.forwarding=1 "
                   "net.ipv4.ip_forward=1")
-        sniffers = [sniff(net, "swf", ["p1", "p2"]),
-                    sniff(net, "swb", ["q1", "q2"])]
+        sniffers = [net.sniff("swf", ["p1", "p2"]),
+                    net.sniff("swb", ["q1", "q2"])]
         ok = net.start("n1", 150, group=front6(150))
         took = net.wait(lambda: master_both(net, "n1") and
                         net.states("n1").get("front6") == "master", 3)
@@ -98,7 +82,7 @@ def main():
         backup_ok = set(net.states("n2").values()) == {"backup"} and ok
         seen = {}
         for s in sniffers:
-            seen.update(result(s))
+            seen.update(net.sniffed(s))
         sniffers = []
         n1 = seen.get("p1", {}).get("kinds", {}).get("vrrp", 0)
         check(n1 > 20, f"the sniffer sees the master's adverts from its "
@@ -141,7 +125,7 @@ def main():
               links)
     finally:
         for s in sniffers:
-            result(s)
+            net.sniffed(s)
         net.cleanup()
     return finish(net)
 

@@ -181,6 +181,8 @@ test_all_constructs(void **state)
 	assert_int_equal(c->sync.peer.family, AF_INET6);
 	assert_int_equal(c->sync.port, 9000);
 	assert_int_equal(c->sync.resync_wait_ms, 90000);
+	assert_int_equal(c->sync.heartbeat_interval_ms, 10);
+	assert_int_equal(c->sync.heartbeat_timeout_ms, 100);
 	assert_string_equal(c->sync.backup_interface, "hb1");
 	assert_true(c->sync.has_backup_peer);
 
@@ -429,6 +431,13 @@ static const struct err_case err_cases[] = {
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
 	  "resync-wait 2h }",
 	  "t.conf:1:71: error: resync-wait 2h out of range 0ms..3600s\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
+	  "heartbeat-interval 50ms heartbeat-timeout 60ms }",
+	  "t.conf:1:101: error: sync: heartbeat-timeout 60ms is less than "
+	  "twice heartbeat-interval (50ms)\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
+	  "heartbeat-interval 1ms }",
+	  "t.conf:1:78: error: heartbeat-interval 1ms out of range 5ms..1s\n" },
 	{ "global { metrics listen [::]:9180 }",
 	  "t.conf:1:25: warning: metrics listen [::]:9180: every address of this "
 	  "node; the counters name your backends and how busy they are, bind a "

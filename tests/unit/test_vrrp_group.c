@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "vrrp/vrrp_group.h"
+#include "vrrp/vrrp_group_int.h"
 
 static const uint8_t SELF4[16] = { 10, 0, 0, 2 };
 static const uint8_t PEER4[16] = { 10, 0, 0, 3 };
@@ -545,6 +545,290 @@ test_adopt(void **state)
 	vrrp_node_free(nw);
 }
 
+/* ---- the heartbeat (vrrp_hb.c) ---------------------------------------- */
+
+/* The peer's word: group "edge" in `st` at `prio` from PEER4, and "solo"
+ * backup. */
+static size_t
+peer_word(uint8_t *w, enum vrrp_state st, uint8_t prio)
+{
+	const char *names[2] = { "edge", "solo" };
+	size_t len = 2;
+
+	w[0] = 1;
+	w[1] = 2;
+	for (int k = 0; k < 2; k++) {
+		uint32_t h = vrrp_hb_name_hash(names[k]);
+		uint8_t *p = w + len;
+
+		p[0] = (uint8_t)(h >> 24);
+		p[1] = (uint8_t)(h >> 16);
+		p[2] = (uint8_t)(h >> 8);
+		p[3] = (uint8_t)h;
+		p[4] = (uint8_t)(k == 0 ? st : VRRP_BACKUP);
+		p[5] = prio;
+		p[6] = 4;
+		memcpy(p + 7, PEER4, 16);
+		len += 23;
+	}
+	return len;
+}
+
+/* Adverts from PEER4 (priority 150) for edge's two routers at `t`. */
+static void
+adverts(struct vrrp_node *n, uint64_t t, bool front, bool back,
+    struct vrrp_acts *a)
+{
+	uint8_t f[VRRP_FRAME_MAX];
+	size_t len;
+
+	if (front) {
+		len = frame(f, 3, 51, 150, 100, PEER4, VIP_FRONT);
+		vrrp_node_rx(n, 0, f, len, t, a);
+	}
+	if (back) {
+		len = frame(f, 3, 52, 150, 100, PEER4, VIP_BACK);
+		vrrp_node_rx(n, 1, f, len, t + 500, a);
+	}
+}
+
+/* One segment partitioned (no heartbeat): the front router hears
+ * nothing, the back one still hears the master. The backup holds back,
+ * reports it once, and says when the master is heard again. */
+static void
+test_partition_one_segment(void **state)
+{
+	struct vrrp_node *n = node(false, NULL, 0);
+	struct vrrp_acts a = { 0 };
+	const struct vrrp_act *x;
+
+	vrrp_node_start(n, 0, &a);
+	for (uint64_t t = 0; t < 3000; t += 1000)
+		adverts(n, t, true, true, &a);
+	a.n = 0;
+	for (uint64_t t = 3000; t < 20000; t += 1000) {
+		adverts(n, t, false, true, &a);
+		run(n, t + 999, &a);
+	}
+	assert_int_equal(n->r[0].fsm.state, VRRP_BACKUP);
+	assert_int_equal(n->groups[0].state, VRRP_BACKUP);
+	assert_int_equal(count(&a, VRRP_ACT_HOLD, 0), 0);
+	assert_int_equal(count(&a, VRRP_ACT_PARTITION, 0), 1);
+	x = find_act(&a, VRRP_ACT_PARTITION, 0);
+	assert_true(x->failing);
+	assert_int_equal(x->hold, VRRP_HOLD_OTHER);
+	assert_int_equal(n->groups[0].partitions, 1);
+	/* Healed: the front hears the master again; the episode ends. */
+	a.n = 0;
+	adverts(n, 20000, true, true, &a);
+	x = find_act(&a, VRRP_ACT_PARTITION, 0);
+	assert_non_null(x);
+	assert_false(x->failing);
+	assert_int_equal(n->groups[0].held, VRRP_HOLD_NONE);
+	/* Both silent: the master is gone; the group moves. */
+	a.n = 0;
+	run(n, 30000, &a);
+	assert_int_equal(n->groups[0].state, VRRP_MASTER);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* A node with a heartbeat that has heard the peer say it is master of
+ * "edge" at priority 150 (its word in `w`). */
+static struct vrrp_node *
+hb_node(struct vrrp_acts *a, uint8_t *w, size_t *wl)
+{
+	struct vrrp_node *n = node(false, NULL, 0);
+
+	*wl = peer_word(w, VRRP_MASTER, 150);
+	vrrp_node_set_heartbeat(n, true);
+	vrrp_node_start(n, 0, a);
+	assert_int_equal(vrrp_node_hb_peer(n, true, w, *wl, 0, a), 0);
+	return n;
+}
+
+/* With a heartbeat that hears the peer as master, silent adverts on
+ * both segments are a partition: no takeover, said once. When the
+ * heartbeat goes silent too, the group moves at once. */
+static void
+test_heartbeat_holds(void **state)
+{
+	struct vrrp_acts a = { 0 };
+	uint8_t w[VRRP_HB_MAX_LEN];
+	size_t wl;
+	struct vrrp_node *n = hb_node(&a, w, &wl);
+	adverts(n, 0, true, true, &a);
+	a.n = 0;
+	for (uint64_t t = 1000; t < 20000; t += 10) {
+		if (t % 1000 == 0)
+			(void)vrrp_node_hb_peer(n, true, w, wl, t, &a);
+		run(n, t, &a);
+	}
+	assert_int_equal(n->groups[0].state, VRRP_BACKUP);
+	assert_int_equal(find_act(&a, VRRP_ACT_PARTITION, 0)->hold,
+	    VRRP_HOLD_HEARTBEAT);
+	assert_int_equal(count(&a, VRRP_ACT_PARTITION, 0), 1);
+	/* The heartbeat falls silent too: both paths say gone. */
+	a.n = 0;
+	(void)vrrp_node_hb_peer(n, false, NULL, 0, 20000, &a);
+	run(n, 20000, &a);
+	assert_int_equal(n->groups[0].state, VRRP_MASTER);
+	assert_int_equal(find_act(&a, VRRP_ACT_HOLD, 0)->to, VRRP_MASTER);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* Heartbeat silent (the peer's node died): one advert interval of
+ * silence is enough, not Master_Down_Interval (3 intervals + skew). */
+static void
+test_heartbeat_fast(void **state)
+{
+	struct vrrp_acts a = { 0 };
+	uint8_t w[VRRP_HB_MAX_LEN];
+	size_t wl;
+	struct vrrp_node *n = hb_node(&a, w, &wl);
+	uint32_t fast;
+
+	for (uint64_t t = 0; t <= 5000; t += 1000) {
+		adverts(n, t, true, true, &a);
+		run(n, t + 999, &a);
+	}
+	assert_int_equal(n->groups[0].state, VRRP_BACKUP);
+	/* Dead at 6000: its last adverts 5000 (front), 5500 (back). */
+	(void)vrrp_node_hb_peer(n, false, NULL, 0, 6100, &a);
+	a.n = 0;
+	fast = 1000 + vrrp_fsm_skew_ms(&n->r[1].fsm) / 4;
+	run(n, 5500 + fast - 1, &a);
+	assert_int_equal(n->groups[0].state, VRRP_BACKUP);
+	run(n, 5500 + fast, &a);
+	assert_int_equal(n->groups[0].state, VRRP_MASTER);
+	assert_true(5500 + fast < 5500 + vrrp_fsm_down_ms(&n->r[1].fsm));
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* The master says over the heartbeat it cannot serve (FAULT): the
+ * backup takes over after its skew, as after a priority-0 advert. */
+static void
+test_heartbeat_fault(void **state)
+{
+	struct vrrp_acts a = { 0 };
+	uint8_t w[VRRP_HB_MAX_LEN];
+	size_t wl;
+	struct vrrp_node *n = hb_node(&a, w, &wl);
+	adverts(n, 0, true, true, &a);
+	adverts(n, 1000, true, true, &a);
+	wl = peer_word(w, VRRP_FAULT, 150);
+	(void)vrrp_node_hb_peer(n, true, w, wl, 1600, &a);
+	run(n, 1600 + vrrp_fsm_skew_ms(&n->r[0].fsm), &a);
+	assert_int_equal(n->groups[0].state, VRRP_MASTER);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* Both master while the heartbeat hears both: after one advert interval
+ * the lower steps down, the higher stays and announces again. */
+static void
+test_split_brain(void **state)
+{
+	for (int peer_higher = 0; peer_higher <= 1; peer_higher++) {
+		struct vrrp_node *n = node(false, NULL, 0);
+		struct vrrp_acts a = { 0 };
+		uint8_t w[VRRP_HB_MAX_LEN];
+		size_t wl = peer_word(w, VRRP_MASTER, peer_higher ? 150 : 50);
+		const struct vrrp_act *x;
+
+		vrrp_node_set_heartbeat(n, true);
+		vrrp_node_start(n, 0, &a);
+		run(n, 5000, &a);	/* alone: master */
+		assert_int_equal(n->groups[0].state, VRRP_MASTER);
+		a.n = 0;
+		(void)vrrp_node_hb_peer(n, true, w, wl, 5000, &a);
+		(void)vrrp_node_hb_peer(n, true, w, wl, 5500, &a);
+		assert_int_equal(count(&a, VRRP_ACT_SPLIT, 0), 0);
+		run(n, 6000, &a);
+		x = find_act(&a, VRRP_ACT_SPLIT, 0);
+		assert_non_null(x);
+		assert_int_equal(n->groups[0].split_brains, 1);
+		if (peer_higher) {
+			assert_int_equal(x->to, VRRP_BACKUP);
+			assert_int_equal(n->groups[0].state, VRRP_BACKUP);
+			assert_int_equal(find_act(&a, VRRP_ACT_HOLD, 0)->to,
+			    VRRP_BACKUP);
+			/* And it stays backup while the peer is master. */
+			for (uint64_t t = 6000; t < 15000; t += 100) {
+				(void)vrrp_node_hb_peer(n, true, w, wl, t, &a);
+				run(n, t, &a);
+			}
+			assert_int_equal(n->groups[0].state, VRRP_BACKUP);
+		} else {
+			assert_int_equal(x->to, VRRP_MASTER);
+			assert_int_equal(n->groups[0].state, VRRP_MASTER);
+		}
+		vrrp_acts_free(&a);
+		vrrp_node_free(n);
+	}
+}
+
+/* A higher priority still preempts a lower master the heartbeat hears:
+ * its adverts come, so its silence is no evidence of anything. */
+static void
+test_heartbeat_preempt(void **state)
+{
+	struct vrrp_node *n = node(false, NULL, 0);
+	struct vrrp_acts a = { 0 };
+	uint8_t w[VRRP_HB_MAX_LEN], f[VRRP_FRAME_MAX];
+	size_t wl = peer_word(w, VRRP_MASTER, 50), len;
+
+	vrrp_node_set_heartbeat(n, true);
+	vrrp_node_start(n, 0, &a);
+	for (uint64_t t = 0; t < 10000; t += 1000) {
+		(void)vrrp_node_hb_peer(n, true, w, wl, t, &a);
+		len = frame(f, 3, 51, 50, 100, PEER4, VIP_FRONT);
+		vrrp_node_rx(n, 0, f, len, t, &a);
+		len = frame(f, 3, 52, 50, 100, PEER4, VIP_BACK);
+		vrrp_node_rx(n, 1, f, len, t + 500, &a);
+		run(n, t + 999, &a);
+	}
+	assert_int_equal(n->groups[0].state, VRRP_MASTER);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
+/* The word: what one node encodes the other decodes; anything else is
+ * refused whole. */
+static void
+test_heartbeat_word(void **state)
+{
+	struct vrrp_node *n = node(false, NULL, 0), *p = node(false, NULL, 0);
+	struct vrrp_acts a = { 0 };
+	uint8_t w[VRRP_HB_MAX_LEN];
+	size_t wl;
+
+	vrrp_node_set_heartbeat(n, true);
+	vrrp_node_set_heartbeat(p, true);
+	vrrp_node_start(p, 0, &a);
+	run(p, 5000, &a);
+	wl = vrrp_node_hb_encode(p, w, sizeof(w));
+	assert_int_equal(wl, 2 + 2 * 23);
+	assert_int_equal(vrrp_node_hb_peer(n, true, w, wl, 0, &a), 0);
+	assert_true(n->groups[0].peer_known);
+	assert_int_equal(n->groups[0].peer_state, VRRP_MASTER);
+	assert_int_equal(n->groups[0].peer_prio, 100);
+	assert_memory_equal(n->groups[0].peer_addr, SELF4, 4);
+	assert_int_equal(vrrp_node_hb_peer(n, true, w, wl - 1, 0, &a), -1);
+	w[6] = 9;	/* group 0's state: out of range */
+	assert_int_equal(vrrp_node_hb_peer(n, true, w, wl, 0, &a), -1);
+	w[0] = 7;
+	assert_int_equal(vrrp_node_hb_peer(n, true, w, wl, 0, &a), -1);
+	assert_int_equal(n->groups[0].peer_state, VRRP_MASTER);
+	assert_int_equal(vrrp_node_hb_peer(n, true, w, 0, 0, &a), 0);
+	assert_false(n->groups[0].peer_known);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+	vrrp_node_free(p);
+}
+
 int
 main(void)
 {
@@ -558,6 +842,13 @@ main(void)
 		cmocka_unit_test(test_preempt_held),
 		cmocka_unit_test(test_external),
 		cmocka_unit_test(test_adopt),
+		cmocka_unit_test(test_partition_one_segment),
+		cmocka_unit_test(test_heartbeat_holds),
+		cmocka_unit_test(test_heartbeat_fast),
+		cmocka_unit_test(test_heartbeat_fault),
+		cmocka_unit_test(test_split_brain),
+		cmocka_unit_test(test_heartbeat_preempt),
+		cmocka_unit_test(test_heartbeat_word),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
