@@ -239,6 +239,10 @@ def main():
                 print(f"{i + 1:>5} {name:<11} {r['gap_ms']:>8.1f} "
                       f"{r['gap_at']:>8.3f} {r['sent']:>5} {r['ok']:>5} "
                       f"{r['failed']:>6}{tail}", flush=True)
+                if r.get("failed") and r.get("why"):
+                    print(f"#     failed: {r['why']}, sent from "
+                          f"{r.get('failed_from')} to {r.get('failed_to')} s",
+                          flush=True)
     finally:
         net.cleanup()
     med = {k: statistics.median(v) for k, v in gaps.items()}

@@ -636,6 +636,9 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 	for (int i = 0; i < m->n_paths; i++) {
 		m->path[i].m = m;
 		ev_io_init(&m->path[i].rx, rx_cb, m->path[i].fd, EV_READ);
+		/* Read before the heartbeat's timer after a stall (as VRRP's
+		 * sockets): what arrived meanwhile is no silence. */
+		ev_set_priority(&m->path[i].rx, EV_MAXPRI);
 		m->path[i].rx.data = &m->path[i];
 		ev_io_start(loop, &m->path[i].rx);
 	}

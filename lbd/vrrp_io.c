@@ -120,6 +120,10 @@ vrrp_sock_get(struct vrrp_mgr *m, const char *ifname, char *err, size_t errlen)
 		    sizeof(mr));
 	}
 	ev_io_init(&s->io, vrrp_mgr_rx_cb, s->fd, EV_READ);
+	/* After a stall of the loop, the adverts that came meanwhile are
+	 * read before any timer runs: a late timer must not take a silence
+	 * for what was only a busy loop. */
+	ev_set_priority(&s->io, EV_MAXPRI);
 	s->io.data = s;
 	m->socks[m->n_socks++] = s;
 	return s;
@@ -232,9 +236,25 @@ vrrp_advertise(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *shell,
 	if ((len = vrrp_encode(f, sizeof(f), &a, r->addrs)) == 0)
 		return;
 	memcpy(to.sll_addr, f, 6);
+	/* A resignation is this master's last word: nothing repeats it. */
+	if (prio == 0 || r->fsm.state != VRRP_MASTER)
+		vrrp_keeper_clear(m->keeper, vrrp_keeper_key(node, shell, ri));
 	if (sendto(vi->sock->fd, f, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
 		log_warn("vrrp instance=%s send", r->name);
 	else
 		r->tx++;
+	if (prio > 0 && r->fsm.state == VRRP_MASTER)
+		vrrp_keeper_sent(m->keeper, vrrp_keeper_key(node, shell, ri),
+		    vi->sock->fd, &to, f, len, r->fsm.cfg.adver_cs * 10u);
+}
+
+uint32_t
+vrrp_keeper_key(const struct vrrp_node *node, const struct vinst *vi,
+    uint32_t ri)
+{
+	const struct vrrp_router *r = &node->r[ri];
+
+	return (uint32_t)vi[ri].sock->ifindex << 9 |
+	    (uint32_t)(r->family == 6) << 8 | r->fsm.cfg.vrid;
 }
 

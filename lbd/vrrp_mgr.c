@@ -77,6 +77,9 @@ carry_out(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *vi,
 				vrrp_advertise(m, node, vi, x->idx, x->prio);
 			break;
 		case VRRP_ACT_STATE:
+			if (x->from == VRRP_MASTER && x->to != VRRP_MASTER)
+				vrrp_keeper_clear(m->keeper,
+				    vrrp_keeper_key(node, vi, x->idx));
 			log_info("vrrp instance=%s group=%s state=%s->%s "
 			    "priority=%u", r->name, g, vrrp_state_name(x->from),
 			    vrrp_state_name(x->to), r->fsm.prio);
@@ -513,6 +516,8 @@ vrrp_mgr_start(struct ev_loop *loop, const struct conf *c, vrrp_group_fn *fn,
 		vrrp_mgr_stop(m);
 		return NULL;
 	}
+	if (!m->node->external)
+		m->keeper = vrrp_keeper_start();
 	go(m);
 	if (m->node->external) {
 		if ((m->ext_path = vrrp_ext_path(c->global.control_socket)) == NULL)
@@ -617,6 +622,7 @@ vrrp_mgr_stop(struct vrrp_mgr *m)
 		shell_free(m, m->vi, m->node->n, m->vg, m->node->n_groups);
 		vrrp_node_free(m->node);
 	}
+	vrrp_keeper_stop(m->keeper);
 	vrrp_acts_free(&m->acts);
 	for (size_t s = 0; s < m->n_socks; s++)
 		vrrp_sock_close(m, m->socks[s]);

@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <time.h>
 
+#include "lbd/vrrp_keeper.h"
 #include "lbd/vrrp_mgr.h"
 #include "lib/addr.h"
 #include "lib/proc.h"
@@ -80,6 +81,7 @@ struct vrrp_mgr {
 	void		(*change_fn)(void *);
 	void		*change_arg;
 	uint64_t	 hb_bad;	/* the peer's word malformed */
+	struct vrrp_keeper *keeper;	/* a master's adverts on time */
 };
 
 const char	*vrrp_mgr_track_name(enum vrrp_track_type);
@@ -96,6 +98,9 @@ int		 vrrp_unicast_socket(uint8_t family, const char *ifname);
 /* Router `ri` of `node` (its shell `vi`) advertises with `prio`. */
 void		 vrrp_advertise(struct vrrp_mgr *, struct vrrp_node *node,
 		    struct vinst *vi, uint32_t ri, uint8_t prio);
+/* Router `ri`'s name for the advert keeper: interface, family, VRID. */
+uint32_t	 vrrp_keeper_key(const struct vrrp_node *node,
+		    const struct vinst *vi, uint32_t ri);
 
 /* vrrp_notify.c: hooks queued and run one at a time, in order. */
 void		 vrrp_notify(struct vrrp_mgr *, const char *cmd, const char *type,

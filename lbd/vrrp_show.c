@@ -193,8 +193,12 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 		else
 			router_text(b, m, i, now);
 	if (json) {
-		buf_printf(b, "],\"external\":%s,\"interfaces\":[",
-		    n != NULL && n->external ? "true" : "false");
+		buf_printf(b, "],\"external\":%s,\"advert_keeper\":{\"running\":"
+		    "%s,\"realtime\":%s,\"kept\":%llu},\"interfaces\":[",
+		    n != NULL && n->external ? "true" : "false",
+		    m != NULL && m->keeper != NULL ? "true" : "false",
+		    m != NULL && vrrp_keeper_realtime(m->keeper) ? "true" : "false",
+		    (unsigned long long)(m != NULL ? vrrp_keeper_kept(m->keeper) : 0));
 		for (size_t s = 0; n != NULL && s < n->n_ports; s++) {
 			const struct vrrp_port *k = &n->ports[s];
 
@@ -256,6 +260,11 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 			    vrrp_hold_name(gr->held));
 		buf_puts(b, "\n");
 	}
+	if (m != NULL && m->keeper != NULL)
+		buf_printf(b, "advert keeper thread (%s): %llu adverts sent while "
+		    "the main loop was late\n", vrrp_keeper_realtime(m->keeper) ?
+		    "realtime" : "normal priority",
+		    (unsigned long long)vrrp_keeper_kept(m->keeper));
 	if (n == NULL)
 		buf_puts(b, "no VRRP instances (no vrrp-group in the config)\n");
 	else if (n->external) {

@@ -224,6 +224,17 @@ vrrp_hb_hold(const struct vrrp_node *n, uint32_t ri, uint64_t now)
 	return VRRP_HOLD_NONE;
 }
 
+/* One interval and a margin: a fifth of it at least (a master's adverts
+ * keep their time within a few ms whatever its loop does: lbd's keeper
+ * thread), more with the skew of a lower backup. */
+static uint32_t
+fast_down_ms(const struct vrrp_router *r)
+{
+	uint32_t skew = vrrp_fsm_skew_ms(&r->fsm) / 4, fifth = adver_ms(r) / 5;
+
+	return adver_ms(r) + (skew > fifth ? skew : fifth);
+}
+
 uint64_t
 vrrp_hb_fast_at(const struct vrrp_node *n, uint32_t ri)
 {
@@ -234,7 +245,7 @@ vrrp_hb_fast_at(const struct vrrp_node *n, uint32_t ri)
 	if (!n->hb || n->peer_alive || r->fsm.state != VRRP_BACKUP ||
 	    r->heard_at == 0)
 		return 0;
-	at = r->heard_at + adver_ms(r) + vrrp_fsm_skew_ms(&r->fsm) / 4;
+	at = r->heard_at + fast_down_ms(r);
 	return at > r->held_until ? at : r->held_until;
 }
 

@@ -246,6 +246,27 @@ class Net:
             pass
         return None
 
+    def vrrp(self, node):
+        """`node`'s show vrrp --json ({} when it does not answer)."""
+        try:
+            return json.loads(self.ctl(node, "show", "vrrp", "--json"))
+        except ValueError:
+            return {}
+
+    def transitions(self, node):
+        """{instance: transitions} on `node`."""
+        return {i["instance"]: i["transitions"]
+                for i in self.vrrp(node).get("instances", [])}
+
+    def end(self, procs):
+        """After a test, also a failed one: the processes it started
+        (`procs`) and its namespaces."""
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.cleanup()
+
     def sniff(self, sw, ports):
         """vmac_sniff.py on switch `sw`'s `ports`, ready; its result with
         sniffed()."""

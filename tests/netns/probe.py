@@ -9,6 +9,8 @@ gap_ms is the longest time between two consecutive answers arriving (the
 interruption the client saw); gap_at is when it began, in seconds from the
 first probe, which was sent at T (seconds since the epoch). A request still unanswered after TIMEOUT_MS counts as failed;
 a stream whose answers stop before the end has its gap run to the end.
+"why" counts the failures by reason, "failed_from"/"failed_to" say when
+the first and last failed one were sent (seconds from the first probe).
 
 usage: probe.py HOST PORT SECONDS [INTERVAL_MS [TIMEOUT_MS]]"""
 import errno
@@ -31,8 +33,12 @@ def main():
     t0, wall0 = time.monotonic(), time.time()
     next_send, end = t0, t0 + seconds
 
-    def close(s, ok):
+    why = {}                    # failures by reason
+    failed_at = []              # when each failed one was sent
+
+    def close(s, ok, reason="bad answer"):
         nonlocal failed
+        at = live[s][0]
         sel.unregister(s)
         s.close()
         del live[s]
@@ -40,6 +46,8 @@ def main():
             answers.append(time.monotonic())
         else:
             failed += 1
+            why[reason] = why.get(reason, 0) + 1
+            failed_at.append(at - t0)
 
     while time.monotonic() < end or live:
         now = time.monotonic()
@@ -58,20 +66,21 @@ def main():
         wait = max(0.0, min(next_send - time.monotonic(), 0.005))
         for key, ev in sel.select(wait):
             s = key.fileobj
-            if ev & selectors.EVENT_WRITE and s.getsockopt(
-                    socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) \
+                if ev & selectors.EVENT_WRITE else 0
+            if ev & selectors.EVENT_WRITE and err == 0:
                 try:
                     s.send(request)
                     sel.modify(s, selectors.EVENT_READ)
-                except OSError:
-                    close(s, False)
+                except OSError as e:
+                    close(s, False, f"send: {errno.errorcode.get(e.errno)}")
             elif ev & selectors.EVENT_WRITE:
-                close(s, False)
+                close(s, False, f"connect: {errno.errorcode.get(err)}")
             else:
                 try:
                     b = s.recv(4096)
-                except OSError:
-                    close(s, False)
+                except OSError as e:
+                    close(s, False, f"recv: {errno.errorcode.get(e.errno)}")
                     continue
                 if b:
                     live[s][1] += b
@@ -79,7 +88,7 @@ def main():
                     close(s, live[s][1].startswith(b"HTTP/1.0 200"))
         now = time.monotonic()
         for s in [s for s, (at, _) in live.items() if now - at > timeout]:
-            close(s, False)
+            close(s, False, "timeout")
 
     points = sorted(answers)
     if not points or points[-1] < end - 2 * spacing:
@@ -90,7 +99,11 @@ def main():
     print(json.dumps({"sent": sent, "ok": len(answers), "failed": failed,
                       "gap_ms": round(gap * 1000, 1),
                       "gap_at": round(at - t0, 3),
-                      "start": round(wall0, 3)}))
+                      "start": round(wall0, 3), "why": why,
+                      "failed_from": round(min(failed_at), 3) if failed_at
+                      else None,
+                      "failed_to": round(max(failed_at), 3) if failed_at
+                      else None}))
 
 
 if __name__ == "__main__":

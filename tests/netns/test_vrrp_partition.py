@@ -16,10 +16,11 @@ second path (vrrp/vrrp_hb.c), end to end.
     the group (both nodes master: nothing can tell them apart).
   - The heartbeat back, VRRP still dropped: the split brain is seen over
     the heartbeat and resolved by VRRP's rule; n2 (priority 100) steps
-    down and n1 keeps the addresses; both count it.
+    down, counts and logs it, and n1 keeps the addresses (n1 counts it
+    too unless n2 stepped down before n1 had seen both master for an
+    advert interval).
 
 usage: test_vrrp_partition.py BUILD_DIR"""
-import json
 import os
 import sys
 import time
@@ -49,22 +50,8 @@ def block(net, sw, on):
         net.t.nsx(sw, "nft delete table bridge lbdtest", check=False)
 
 
-def transitions(net, node):
-    try:
-        j = json.loads(net.ctl(node, "show", "vrrp", "--json"))
-        return {i["instance"]: i["transitions"] for i in j["instances"]}
-    except (ValueError, KeyError):
-        return {}
-
-
 def group(net, node):
-    try:
-        return json.loads(net.ctl(node, "show", "vrrp", "--json"))[
-            "groups"][0]
-    except (ValueError, KeyError, IndexError):
-        return {}
-
-
+    return (net.vrrp(node).get("groups") or [{}])[0]
 
 
 def main():
@@ -85,7 +72,7 @@ def main():
         conns = hold(net, "7", 20, 19)
         procs.append(conns)
         time.sleep(1)
-        before = (transitions(net, "n1"), transitions(net, "n2"))
+        before = (net.transitions("n1"), net.transitions("n2"))
 
         # ---- the front segment partitioned ---------------------------
         block(net, "swf", True)
@@ -97,7 +84,7 @@ def main():
               f"({g2.get('held_by')})", (g2, net.log("n2")[-1500:]))
         block(net, "swf", False)
         time.sleep(0.5)
-        after = (transitions(net, "n1"), transitions(net, "n2"))
+        after = (net.transitions("n1"), net.transitions("n2"))
         check(after == before and master_both(net, "n1") and
               not net.holds_vip("n2"),
               "10 s of it: no state change on either node, n1 still master",
@@ -143,8 +130,7 @@ def main():
         g1, g2 = group(net, "n1"), group(net, "n2")
         check(took is not None and net.holds_vip("n1") and
               master_both(net, "n1") and g2.get("split_brains", 0) >= 1 and
-              g1.get("split_brains", 0) >= 1 and
-              "split brain" in net.log("n2"),
+              "split brain" in open(os.path.join(net.tmp, "n2.log")).read(),
               f"the heartbeat back: the split brain is resolved over it, "
               f"n2 (priority 100) steps down "
               f"({(time.time() - t0) * 1000:.0f} ms after hb0 came up), "
@@ -157,11 +143,7 @@ def main():
         check(master_both(net, "n1") and net.states("n2").get("front") ==
               "backup", "VRRP back: n1 master, n2 backup", net.states("n2"))
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        net.cleanup()
+        net.end(procs)
     return finish(net)
 
 
