@@ -39,9 +39,16 @@ after the kill n1's f0, b0 and hb0 go down, so its kernel stops
 forwarding too (a killed lbd's kernel keeps forwarding the flows it was
 given until the traffic moves to the new master).
 
-Last line:
+Then a stress run of lbd's pair (STRESS_S seconds, 60 by default; 0 skips
+it): CPU hogs on every core of both nodes, n1 reloading 10,000 services
+(100,000 backends) and back every 10 s, a probe stream throughout; every
+VRRP state change in it is a false failover.
+
+Last two lines:
   failover: lbd_gap_ms=… keepalived_gap_ms=… lbd_established_gap_ms=…
             lbd_node_gap_ms=… lbd_node_established_gap_ms=… advert_ms=100
+  failover: lbd_gap_ms=… keepalived_gap_ms=… lbd_failed=…
+            keepalived_failed=… false_failovers_under_stress=…
 
 usage: failover.py BUILD_DIR [ROUNDS]"""
 import json
@@ -55,12 +62,15 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 NETNS = os.path.join(HERE, "..", "tests", "netns")
 sys.path.insert(0, NETNS)
-from pair import Net, master_both, VIP, BE, ADVERT_MS  # noqa: E402
+from pair import Net, master_both, lbd_conf, VIP, BE, ADVERT_MS  # noqa: E402
+from test_vrrp_stress import many_services  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 BEFORE, AFTER = 1.0, 3.0        # seconds of probing around the kill
 HOLD_N = 20                     # established connections in lbd's rounds
+STRESS_S = int(os.environ.get("STRESS_S", "60"))    # the stress run
+RELOAD_EVERY = 10               # seconds between its big reloads
 
 KEEPALIVED = f"""vrrp_instance front {{{{
     interface f0
@@ -212,12 +222,62 @@ def round_keepalived(net):
     return r
 
 
+def stress(net):
+    """lbd's pair for STRESS_S seconds with CPU hogs on every core of both
+    nodes and n1 reloading 10,000 services (100,000 backends) and back
+    every RELOAD_EVERY seconds: the state changes seen (false failovers),
+    the reloads' lengths, and a probe stream's result."""
+    reset(net)
+    if not (net.start("n1", 150, tail=sync_tail(net, "n1"), glob="node-id n1")
+            and net.start("n2", 100, tail=sync_tail(net, "n2"),
+                          glob="node-id n2")):
+        raise RuntimeError("lbd did not start: " + net.log("n1") + net.log("n2"))
+    if net.wait(lambda: master_both(net, "n1"), 5) is None:
+        raise RuntimeError("n1 never became master")
+    time.sleep(1)
+    before = sum(net.transitions("n1").values()) + \
+        sum(net.transitions("n2").values())
+    sock = os.path.join(net.tmp, "n1.sock")
+    texts = [lbd_conf(sock, 150, tail=sync_tail(net, "n1") + "\n" + big,
+                      glob="node-id n1") for big in (many_services(), "")]
+    hog = ["python3", "-c", f"import time\nend = time.time() + {STRESS_S}\n"
+           "while time.time() < end:\n    pass\n"]
+    hogs = [net.t.popen(n, hog) for n in ("n1", "n2")
+            for _ in range(os.cpu_count() or 2)]
+    p = subprocess.Popen(
+        ["ip", "netns", "exec", net.t.ns("client"), "python3",
+         os.path.join(NETNS, "probe.py"), VIP, "80", str(STRESS_S - 2), "10"],
+        stdout=subprocess.PIPE, text=True)
+    reloads, end, k = [], time.time() + STRESS_S, 0
+    while time.time() < end:
+        with open(os.path.join(net.tmp, "n1.conf"), "w") as f:
+            f.write(texts[k % 2])
+        t0 = time.time()
+        out = net.ctl("n1", "-T", "60", "reload")
+        if out.startswith("reload ok"):
+            reloads.append(time.time() - t0)
+        k += 1
+        time.sleep(max(0.0, min(RELOAD_EVERY, end - time.time())))
+    for h in hogs:
+        h.wait()
+    r = json.loads(p.communicate(timeout=60)[0] or "{}")
+    after = sum(net.transitions("n1").values()) + \
+        sum(net.transitions("n2").values())
+    r["false_failovers"] = after - before
+    r["reloads"] = reloads
+    r["master"] = master_both(net, "n1")
+    net.stop("n1")
+    net.stop("n2")
+    return r
+
+
 def main():
     net = Net(BUILD, prefix="lbf")
     systems = (("lbd", round_lbd),
                ("lbd-node", lambda net: round_lbd(net, node_dies=True)),
                ("keepalived", round_keepalived))
     gaps = {name: [] for name, _ in systems}
+    failed = {name: 0 for name, _ in systems}
     est = {"lbd": [], "lbd-node": []}
     try:
         net.build()
@@ -231,6 +291,7 @@ def main():
             for name, fn in systems:
                 r = fn(net)
                 gaps[name].append(r["gap_ms"])
+                failed[name] += r.get("failed", 0)
                 tail = ""
                 if "est_gap_ms" in r:
                     est[name].append(r["est_gap_ms"])
@@ -243,6 +304,16 @@ def main():
                     print(f"#     failed: {r['why']}, sent from "
                           f"{r.get('failed_from')} to {r.get('failed_to')} s",
                           flush=True)
+        s = stress(net) if STRESS_S > 0 else {"false_failovers": "-"}
+        if STRESS_S > 0:
+            print(f"stress: {STRESS_S} s of CPU hogs on every core of both "
+                  f"nodes, n1 reloading {len(s['reloads'])} times between 0 "
+                  f"and 10,000 services (longest "
+                  f"{max(s['reloads'] or [0]):.2f} s): "
+                  f"{s['false_failovers']} state changes, n1 "
+                  f"{'still' if s['master'] else 'NOT'} master; probes "
+                  f"{s.get('ok')}/{s.get('sent')} answered, longest gap "
+                  f"{s.get('gap_ms')} ms", flush=True)
     finally:
         net.cleanup()
     med = {k: statistics.median(v) for k, v in gaps.items()}
@@ -255,6 +326,10 @@ def main():
           f"lbd_node_gap_ms={med['lbd-node']:.0f} "
           f"lbd_node_established_gap_ms="
           f"{statistics.median(est['lbd-node']):.0f} advert_ms={ADVERT_MS}")
+    print(f"failover: lbd_gap_ms={med['lbd']:.0f} "
+          f"keepalived_gap_ms={med['keepalived']:.0f} "
+          f"lbd_failed={failed['lbd']} keepalived_failed={failed['keepalived']} "
+          f"false_failovers_under_stress={s['false_failovers']}")
     return 0
 
 

@@ -198,10 +198,13 @@ proc_cancel(struct proc *p)
 	if (p == NULL)
 		return;
 	/* The group, and the child itself: cancelled right after it was
-	 * started, it may not have made its group yet (setsid), and the wait
-	 * below would last as long as the command. */
+	 * started, it may not have made its group yet (setsid). Never wait
+	 * for it here: a command stuck in the kernel (D state, a dead NFS
+	 * mount) would stop the whole loop. Not reaped yet, it is a zombie
+	 * until libev's SIGCHLD handler, which reaps every child of the
+	 * default loop, takes it. */
 	kill(-p->pid, SIGKILL);
 	kill(p->pid, SIGKILL);
-	(void)waitpid(p->pid, NULL, 0);
+	(void)waitpid(p->pid, NULL, WNOHANG);
 	release(p);
 }
