@@ -158,7 +158,8 @@ def sync_applied(net, node):
         return 0
 
 
-def round_lbd(net, node_dies=False):
+def start_lbd(net):
+    """lbd on both nodes with a sync block, n1 master."""
     reset(net)
     if not (net.start("n1", 150, tail=sync_tail(net, "n1"), glob="node-id n1")
             and net.start("n2", 100, tail=sync_tail(net, "n2"),
@@ -166,6 +167,10 @@ def round_lbd(net, node_dies=False):
         raise RuntimeError("lbd did not start: " + net.log("n1") + net.log("n2"))
     if net.wait(lambda: master_both(net, "n1"), 5) is None:
         raise RuntimeError("n1 never became master")
+
+
+def round_lbd(net, node_dies=False):
+    start_lbd(net)
     hold = subprocess.Popen(
         ["ip", "netns", "exec", net.t.ns("client"), "python3",
          os.path.join(NETNS, "holdconns.py"), VIP, "7", str(HOLD_N),
@@ -227,13 +232,7 @@ def stress(net):
     nodes and n1 reloading 10,000 services (100,000 backends) and back
     every RELOAD_EVERY seconds: the state changes seen (false failovers),
     the reloads' lengths, and a probe stream's result."""
-    reset(net)
-    if not (net.start("n1", 150, tail=sync_tail(net, "n1"), glob="node-id n1")
-            and net.start("n2", 100, tail=sync_tail(net, "n2"),
-                          glob="node-id n2")):
-        raise RuntimeError("lbd did not start: " + net.log("n1") + net.log("n2"))
-    if net.wait(lambda: master_both(net, "n1"), 5) is None:
-        raise RuntimeError("n1 never became master")
+    start_lbd(net)
     time.sleep(1)
     before = sum(net.transitions("n1").values()) + \
         sum(net.transitions("n2").values())
