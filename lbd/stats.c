@@ -302,6 +302,16 @@ static const struct stat_def vrrp_port_defs[SRP__COUNT] = {
 	    .prom = "lbd_vrrp_interface_frames_received_total" },
 };
 
+static const struct stat_def vrrp_keeper_defs[SK__COUNT] = {
+	[SK_RUNNING] = { .name = "running", .kind = G, .fmt = STAT_BOOL,
+	    .help = "1 while the VRRP advert keeper thread runs." },
+	[SK_REALTIME] = { .name = "realtime", .kind = G, .fmt = STAT_BOOL,
+	    .help = "1 when it runs at realtime priority (SCHED_FIFO)." },
+	[SK_KEPT] = { .name = "kept", .kind = C, .fmt = STAT_INT,
+	    .help = "Adverts it sent because the main loop was late.",
+	    .prom = "lbd_vrrp_keeper_adverts_total" },
+};
+
 static const struct stat_def vrrp_group_defs[SG__COUNT] = {
 	[SG_MASTER] = { .name = "master", .kind = G, .fmt = STAT_BOOL,
 	    .help = "1 while this node holds the group." },
@@ -492,6 +502,7 @@ const struct stat_scope stat_scopes[ST__COUNT] = {
 	    "interface", NULL),
 	[ST_VRRP_GROUP] = SCOPE("lbd_vrrp_group", vrrp_group_defs, "group",
 	    NULL),
+	[ST_VRRP_KEEPER] = SCOPE("lbd_vrrp_keeper", vrrp_keeper_defs, NULL),
 	[ST_SYNC] = SCOPE("lbd_sync", sync_defs, "peer", NULL),
 	[ST_SYNC_LINK] = SCOPE("lbd_sync_link", sync_link_defs, "interface",
 	    "peer", NULL),

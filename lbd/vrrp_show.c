@@ -42,6 +42,14 @@ drops(const uint64_t bad[VRRP_BAD__COUNT])
 }
 
 static void
+keeper_stats(const struct vrrp_mgr *m, int64_t *v)
+{
+	v[SK_RUNNING] = m != NULL && m->keeper != NULL;
+	v[SK_REALTIME] = m != NULL && vrrp_keeper_realtime(m->keeper);
+	v[SK_KEPT] = m != NULL ? (int64_t)vrrp_keeper_kept(m->keeper) : 0;
+}
+
+static void
 group_stats(const struct vrrp_node *n, size_t g, int64_t *v)
 {
 	const struct vrrp_group *gr = &n->groups[g];
@@ -193,12 +201,13 @@ vrrp_mgr_show(const struct vrrp_mgr *m, struct buf *b, bool json)
 		else
 			router_text(b, m, i, now);
 	if (json) {
-		buf_printf(b, "],\"external\":%s,\"advert_keeper\":{\"running\":"
-		    "%s,\"realtime\":%s,\"kept\":%llu},\"interfaces\":[",
-		    n != NULL && n->external ? "true" : "false",
-		    m != NULL && m->keeper != NULL ? "true" : "false",
-		    m != NULL && vrrp_keeper_realtime(m->keeper) ? "true" : "false",
-		    (unsigned long long)(m != NULL ? vrrp_keeper_kept(m->keeper) : 0));
+		int64_t kv[SK__COUNT];
+
+		keeper_stats(m, kv);
+		buf_printf(b, "],\"external\":%s,\"advert_keeper\":{",
+		    n != NULL && n->external ? "true" : "false");
+		stats_json(b, ST_VRRP_KEEPER, kv, false);
+		buf_puts(b, "},\"interfaces\":[");
 		for (size_t s = 0; n != NULL && s < n->n_ports; s++) {
 			const struct vrrp_port *k = &n->ports[s];
 
@@ -323,6 +332,14 @@ vrrp_mgr_metrics(const struct vrrp_mgr *m, struct buf *o)
 	}
 	stats_prom(o, ST_VRRP_GROUP, &gr);
 	stats_rows_free(&gr);
+	{
+		struct stat_rows kr = { 0 };
+
+		if ((v = stats_row(&kr, ST_VRRP_KEEPER, NULL)) != NULL)
+			keeper_stats(m, v);
+		stats_prom(o, ST_VRRP_KEEPER, &kr);
+		stats_rows_free(&kr);
+	}
 	stats_prom_reasons(o, &stat_vrrp_port_drops, &pd);
 	stats_rows_free(&rr);
 	stats_rows_free(&pr);

@@ -213,8 +213,13 @@ def main():
               g.get("source") == "state-file" and "before lbd restarted" in txt,
               "vrrp external: lbd killed and restarted holds the group "
               "keepalived last gave it, and show vrrp says so", (j, txt))
+        # The killed lbd's programs are replaced as the new one starts; its
+        # first answer is the sign that it serves.
+        up = net.wait(lambda: net.requests(1)["ok"] == 1, 10, step=0.2)
         r = net.requests()
-        check(r["ok"] == 20, "requests go through the restarted n1", r)
+        check(up is not None and r["ok"] == 20,
+              f"requests go through the restarted n1 (the first answered "
+              f"{up or 0:.1f} s after it held the address)", r)
         out = net.ctl("n1", "ha", "master", "nosuch")
         check(out.startswith("error:"), "lbctl ha on an unknown group is an "
               "error line", out)

@@ -354,6 +354,7 @@ backup_classifier(struct tcprog *tc, int family)
 	len = pg_tcp(f, pg_mac_lb, pg_mac_client, &c, &v, PG_SYN, 1, 0, NULL, 0);
 	tap(run_tc(&r, f, (uint32_t)len, out, &olen) == TC_PASS, "backup v%d: "
 	    "a client's SYN to the VIP is left to the kernel", family);
+	free(svc.b);
 }
 
 static int
