@@ -457,7 +457,7 @@ heard_again(struct vrrp_node *n, uint32_t g, uint64_t now,
 		const struct vrrp_router *r = &n->r[i];
 
 		if (r->group == g && r->fsm.state == VRRP_BACKUP &&
-		    now - r->heard_at >= r->fsm.master_adver_cs * 10u)
+		    now - r->heard_at >= vrrp_master_adver_ms(r))
 			return;
 	}
 	vrrp_hb_held(n, g, VRRP_HOLD_NONE, out);
@@ -598,7 +598,7 @@ vrrp_node_tick(struct vrrp_node *n, uint64_t now, struct vrrp_acts *out)
 		}
 		if ((why = vrrp_hb_hold(n, (uint32_t)i, now)) != VRRP_HOLD_NONE) {
 			r->fsm.down_at = r->held_until = now +
-			    r->fsm.master_adver_cs * 10u;
+			    vrrp_master_adver_ms(r);
 			vrrp_hb_held(n, r->group, why, out);
 			continue;
 		}

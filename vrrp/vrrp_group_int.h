@@ -16,6 +16,8 @@ void		 vrrp_handle(struct vrrp_node *, uint32_t ri,
 		    const struct vrrp_out *, uint64_t now, struct vrrp_acts *);
 
 /* vrrp_hb.c */
+/* The interval the router's master advertises at, in ms. */
+uint32_t	 vrrp_master_adver_ms(const struct vrrp_router *);
 /* Router `ri` (a backup whose master went quiet) may take its group
  * over, or why not. */
 enum vrrp_hold	 vrrp_hb_hold(const struct vrrp_node *, uint32_t ri,

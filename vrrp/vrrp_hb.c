@@ -63,8 +63,8 @@ vrrp_node_set_heartbeat(struct vrrp_node *n, bool on)
 		n->peer_alive = false;
 }
 
-static uint32_t
-adver_ms(const struct vrrp_router *r)
+uint32_t
+vrrp_master_adver_ms(const struct vrrp_router *r)
 {
 	return r->fsm.master_adver_cs * 10u;
 }
@@ -207,7 +207,7 @@ vrrp_hb_hold(const struct vrrp_node *n, uint32_t ri, uint64_t now)
 	const struct vrrp_router *r = &n->r[ri];
 	const struct vrrp_group *gr = &n->groups[r->group];
 
-	if (r->resigned || now - r->heard_at < adver_ms(r))
+	if (r->resigned || now - r->heard_at < vrrp_master_adver_ms(r))
 		return VRRP_HOLD_NONE;
 	if (n->hb && n->peer_alive && gr->peer_known &&
 	    gr->peer_state == VRRP_MASTER)
@@ -218,7 +218,8 @@ vrrp_hb_hold(const struct vrrp_node *n, uint32_t ri, uint64_t now)
 		if (j == ri || o->group != r->group || o->resigned ||
 		    o->fsm.state != VRRP_BACKUP)
 			continue;
-		if (now - o->heard_at < adver_ms(o) + vrrp_fsm_skew_ms(&o->fsm))
+		if (now - o->heard_at < vrrp_master_adver_ms(o) +
+		    vrrp_fsm_skew_ms(&o->fsm))
 			return VRRP_HOLD_OTHER;
 	}
 	return VRRP_HOLD_NONE;
@@ -230,9 +231,10 @@ vrrp_hb_hold(const struct vrrp_node *n, uint32_t ri, uint64_t now)
 static uint32_t
 fast_down_ms(const struct vrrp_router *r)
 {
-	uint32_t skew = vrrp_fsm_skew_ms(&r->fsm) / 4, fifth = adver_ms(r) / 5;
+	uint32_t skew = vrrp_fsm_skew_ms(&r->fsm) / 4;
+	uint32_t fifth = vrrp_master_adver_ms(r) / 5;
 
-	return adver_ms(r) + (skew > fifth ? skew : fifth);
+	return vrrp_master_adver_ms(r) + (skew > fifth ? skew : fifth);
 }
 
 uint64_t
@@ -301,7 +303,7 @@ vrrp_hb_tick(struct vrrp_node *n, uint64_t now, struct vrrp_acts *out)
 		 * lasts. */
 		if (gr->both_master_since == 0)
 			gr->both_master_since = now;
-		if (now - gr->both_master_since < adver_ms(r))
+		if (now - gr->both_master_since < vrrp_master_adver_ms(r))
 			continue;
 		gr->both_master_since = 0;
 		gr->split_brains++;
@@ -338,7 +340,7 @@ vrrp_hb_deadline(const struct vrrp_node *n)
 
 		if (n->groups[g].both_master_since == 0 || r == NULL)
 			continue;
-		d = n->groups[g].both_master_since + adver_ms(r);
+		d = n->groups[g].both_master_since + vrrp_master_adver_ms(r);
 		if (next == 0 || d < next)
 			next = d;
 	}
