@@ -26,6 +26,9 @@
 #include "lib/log.h"
 
 #define KNL_RCVBUF	(8 << 20)
+/* The states in which an entry has a MAC to use (the kernel's NUD_VALID). */
+#define KNL_NUD_VALID	(NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | \
+			 NUD_PERMANENT | NUD_NOARP)
 
 struct knl {
 	struct ev_loop		*loop;
@@ -83,8 +86,7 @@ neigh_report(knl_neigh_fn fn, void *arg, struct rtnl_neigh *ne)
 	if ((af != AF_INET && af != AF_INET6) || ll == NULL ||
 	    nl_addr_get_len(ll) != 6 || !addr16(rtnl_neigh_get_dst(ne), a))
 		return;
-	if (!(st & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
-	    NUD_PERMANENT | NUD_NOARP)))
+	if (!(st & KNL_NUD_VALID))
 		return;
 	fn(arg, fam(af), a, rtnl_neigh_get_ifindex(ne),
 	    nl_addr_get_binary_addr(ll));
@@ -355,8 +357,20 @@ knl_addrs_each(struct knl *n, knl_addr_fn fn, void *arg)
 	nl_cache_foreach(n->addrs, addr_one, &e);
 }
 
+/* The kernel's entry for addr on ifindex has a MAC (or needs none). */
+static bool
+neigh_valid(struct knl *n, int ifindex, struct nl_addr *a)
+{
+	struct rtnl_neigh *ne = rtnl_neigh_get(n->neighs, ifindex, a);
+	bool valid = ne != NULL && (rtnl_neigh_get_state(ne) & KNL_NUD_VALID);
+
+	rtnl_neigh_put(ne);
+	return valid;
+}
+
 int
-knl_resolve(struct knl *n, uint8_t family, const uint8_t addr[16], int ifindex)
+knl_resolve(struct knl *n, uint8_t family, const uint8_t addr[16], int ifindex,
+    bool again)
 {
 	struct rtnl_neigh *ne = rtnl_neigh_alloc();
 	struct nl_addr *a = mk_addr(family, addr, family == 4 ? 32 : 128);
@@ -366,6 +380,12 @@ knl_resolve(struct knl *n, uint8_t family, const uint8_t addr[16], int ifindex)
 		rtnl_neigh_set_ifindex(ne, ifindex);
 		rtnl_neigh_set_dst(ne, a);
 		rtnl_neigh_set_family(ne, family == 4 ? AF_INET : AF_INET6);
+		/* NTF_USE does not hurry an INCOMPLETE entry: its first
+		 * probe lost (a switch port not forwarding yet after a link
+		 * came up), the next goes out a second later while frames
+		 * wait. A new entry probes at once. */
+		if (again && !neigh_valid(n, ifindex, a))
+			(void)rtnl_neigh_delete(n->req, ne, 0);
 		/* NTF_USE: "as if a packet needed it" — starts ARP/ND
 		 * without changing an entry that exists. */
 		rtnl_neigh_set_flags(ne, NTF_USE);

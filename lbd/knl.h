@@ -57,9 +57,11 @@ typedef void	(*knl_addr_fn)(void *arg, uint8_t family, const uint8_t addr[16],
 void		knl_addrs_each(struct knl *, knl_addr_fn, void *);
 
 /* Ask the kernel to resolve `addr` on `ifindex` (ARP/ND); the answer
- * arrives through the neigh callback. */
+ * arrives through the neigh callback. `again`: an earlier ask is still
+ * unanswered, so an entry without a MAC is started over with a probe
+ * now instead of the kernel's next one (up to retrans_time, 1 s, away). */
 int		knl_resolve(struct knl *, uint8_t family, const uint8_t addr[16],
-		    int ifindex);
+		    int ifindex, bool again);
 
 /* 0 added, 1 was already there, -1 error (errno-style message logged). */
 int		knl_addr_add(struct knl *, int ifindex, uint8_t family,

@@ -165,6 +165,9 @@ struct dp_cover_route {
 	int		ifindex;
 };
 
+#define DP_ASKED_MAX	64
+#define DP_REASK_MS	200
+
 struct dp_kernel {
 	struct knl		*nl;
 	struct dp_cover_route	 cover[DP_MAX_ROUTES];
@@ -175,6 +178,16 @@ struct dp_kernel {
 	uint32_t		 n_rq;
 	uint64_t		 rq_lost, resolve_asked;
 	ev_async		 rq_async;
+	/* Next hops asked for lately (main thread): the workers ask again
+	 * for every frame that waits, so an ask within DP_REASK_MS of the
+	 * last is dropped, and one later starts the kernel's resolution
+	 * over (its own next probe may be a second away). */
+	struct dp_asked {
+		uint8_t		 family;
+		uint8_t		 addr[16];
+		ev_tstamp	 at;
+	}			 asked[DP_ASKED_MAX];
+	uint32_t		 n_asked;
 };
 
 int		dp_kernel_open(struct dataplane *, char *err, size_t errlen);

@@ -171,6 +171,40 @@ dp_kernel_resolve_from_worker(const struct dp_resolve *r, size_t n, void *arg)
 	ev_async_send(p->loop, &k->rq_async);
 }
 
+/* Ask the kernel for addr's MAC on ifindex, at most once per DP_REASK_MS
+ * per address; an ask after that restarts a resolution still unanswered. */
+static void
+ask(struct dataplane *p, uint8_t family, const uint8_t addr[16], int ifindex)
+{
+	struct dp_kernel *k = &p->knl;
+	ev_tstamp now = ev_now(p->loop);
+	struct dp_asked *a = NULL, *oldest = NULL;
+	bool again = false;
+
+	for (uint32_t i = 0; i < k->n_asked; i++) {
+		struct dp_asked *x = &k->asked[i];
+
+		if (x->family == family && memcmp(x->addr, addr, 16) == 0) {
+			a = x;
+			break;
+		}
+		if (oldest == NULL || x->at < oldest->at)
+			oldest = x;
+	}
+	if (a != NULL) {
+		if (now - a->at < DP_REASK_MS / 1000.0)
+			return;
+		again = true;
+	} else {
+		a = k->n_asked < DP_ASKED_MAX ? &k->asked[k->n_asked++] : oldest;
+		a->family = family;
+		memcpy(a->addr, addr, 16);
+	}
+	a->at = now;
+	k->resolve_asked++;
+	(void)knl_resolve(k->nl, family, addr, ifindex, again);
+}
+
 static void
 resolve_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
@@ -185,11 +219,9 @@ resolve_cb(struct ev_loop *loop, ev_async *w, int revents)
 	k->n_rq = 0;
 	pthread_mutex_unlock(&k->rq_mu);
 	for (uint32_t i = 0; i < n; i++)
-		if (r[i].ifidx < p->ifs.n) {
-			k->resolve_asked++;
-			(void)knl_resolve(k->nl, r[i].family, r[i].addr,
+		if (r[i].ifidx < p->ifs.n)
+			ask(p, r[i].family, r[i].addr,
 			    p->ifs.v[r[i].ifidx].ifindex);
-		}
 }
 
 void
@@ -214,7 +246,7 @@ dp_kernel_preresolve(struct dataplane *p, const struct conf *c)
 			if (keymap_put(seen, k, 0, NULL) != 1 ||
 			    (ifindex = dp_kernel_connected(p, f, a)) < 0)
 				continue;
-			(void)knl_resolve(p->knl.nl, f, a, ifindex);
+			ask(p, f, a, ifindex);
 		}
 	keymap_free(seen);
 }

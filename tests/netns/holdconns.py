@@ -7,12 +7,18 @@ address and port as at first. Prints one JSON line:
   {"conns": N, "lines": sent, "ok": answered, "errors": {reason: count},
    "moved": connections whose backend or address/port changed,
    "by": {backend: connections}, "failed_by": {backend: connections that
-   ended in an error}, "gap_ms": the longest time any connection went
-   without an answer while it had a line out}
+   ended in an error}, "failed_at": [the wall-clock time of each error],
+   "gap_ms": the longest time any connection went
+   without an answer while it had a line out, "gap_end": when it ended,
+   "slow": [[when, ms] of each wait over 300 ms, the first 100]}
+
+SIGTERM ends the sending early (the answers still out are awaited), for a
+test that cannot know in advance how long its scenario takes.
 
 usage: holdconns.py HOST PORT N SECONDS [INTERVAL_MS]"""
 import json
 import selectors
+import signal
 import socket
 import sys
 import time
@@ -25,10 +31,12 @@ def main():
     conns = {}
     errors = {}
     failed_by = {}
+    failed_at = []
     by = {}
 
     def err(reason, s):
         errors[reason] = errors.get(reason, 0) + 1
+        failed_at.append(round(time.time(), 2))
         who = conns[s]["who"][0] if s in conns and conns[s]["who"] else "?"
         failed_by[who] = failed_by.get(who, 0) + 1
         if s in conns:
@@ -43,11 +51,16 @@ def main():
                     "next": time.monotonic() + (i % 10) * spacing / 10}
         sel.register(s, selectors.EVENT_READ)
     lines = ok = 0
-    gap = 0.0
+    gap, gap_at = 0.0, 0.0
+    slow = []
     moved = set()
     end = time.monotonic() + seconds
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     while time.monotonic() < end + 3 and conns:
         now = time.monotonic()
+        if stop and now < end:
+            end = now
         for s, c in list(conns.items()):
             if now < end and now >= c["next"]:
                 c["seq"] += 1
@@ -94,13 +107,19 @@ def main():
                     # it waited for longest. Waiting since it was sent, or
                     # since the previous answer if that came later.
                     t = time.monotonic()
-                    gap = max(gap, t - max(sent, c.get("answered", sent)))
+                    g = t - max(sent, c.get("answered", sent))
+                    if g > gap:
+                        gap, gap_at = g, time.time()
+                    if g > 0.3 and len(slow) < 100:
+                        slow.append((round(time.time(), 2), round(g * 1000)))
                     c["answered"] = t
     for s in list(conns):
         s.close()
     print(json.dumps({"conns": n, "lines": lines, "ok": ok, "errors": errors,
                       "moved": len(moved), "by": by,
-                      "failed_by": failed_by, "gap_ms": round(gap * 1000, 1)}))
+                      "failed_by": failed_by, "failed_at": failed_at,
+                      "gap_ms": round(gap * 1000, 1),
+                      "gap_end": round(gap_at, 2), "slow": slow}))
 
 
 if __name__ == "__main__":

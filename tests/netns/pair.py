@@ -27,21 +27,28 @@ VMAC_FRONT = "00:00:5e:00:01:33"
 ADVERT_MS = 100
 
 
-def lbd_conf(sock, prio, preempt=True, front="", back="", group="",
-             glob="", tail=""):
-    """`front`, `back`, `group`, `glob`: extra directives for the front
-    and back instances, the vrrp-group and global; `tail`: more blocks."""
-    instances = "".join(f"""
+def vrrp_instances(prio, specs, preempt=True):
+    """Instance blocks at `prio`, one per (name, interface, vrid,
+    address/plen, extra directives) of `specs`."""
+    return "".join(f"""
     instance {name} {{
         interface {iface}
         vrid {vrid}
         priority {prio}
         advert-interval {ADVERT_MS}ms
         preempt {"yes" if preempt else "no"}
-        virtual-address {addr}/24
+        virtual-address {addr}
         {extra}
-    }}""" for name, iface, vrid, addr, extra in (
-        ("front", "f0", 51, VIP, front), ("back", "b0", 52, SNAT, back)))
+    }}""" for name, iface, vrid, addr, extra in specs)
+
+
+def lbd_conf(sock, prio, preempt=True, front="", back="", group="",
+             glob="", tail=""):
+    """`front`, `back`, `group`, `glob`: extra directives for the front
+    and back instances, the vrrp-group and global; `tail`: more blocks."""
+    instances = vrrp_instances(prio, (("front", "f0", 51, f"{VIP}/24", front),
+                                      ("back", "b0", 52, f"{SNAT}/24", back)),
+                               preempt)
     text = f"""global {{
     control-socket {sock}
     interface f0

@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
-from pair import ADVERT_MS, BE, finish, Net, master_both, VIP  # noqa: E402
+from pair import BE, finish, Net, master_both, VIP, vrrp_instances  # noqa: E402
 from test_sync import (cleanup, conn_table, hold, kill_and_check,  # noqa: E402
                        new_key, sync_info)
 
@@ -26,15 +26,8 @@ VIP2, SNAT2 = "10.92.0.101", "10.92.1.101"
 
 def tail(node, key, prio2):
     peer = "169.254.77.2" if node == "n1" else "169.254.77.1"
-    inst = "".join(f"""
-    instance {name} {{
-        interface {iface}
-        vrid {vrid}
-        priority {prio2}
-        advert-interval {ADVERT_MS}ms
-        virtual-address {addr}/24
-    }}""" for name, iface, vrid, addr in (("front2", "f0", 53, VIP2),
-                                          ("back2", "b0", 54, SNAT2)))
+    inst = vrrp_instances(prio2, (("front2", "f0", 53, f"{VIP2}/24", ""),
+                                  ("back2", "b0", 54, f"{SNAT2}/24", "")))
     return f"""sync {{
     interface hb0
     peer {peer}
