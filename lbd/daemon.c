@@ -188,12 +188,14 @@ vrrp_changed(void *arg)
 	sync_mgr_word_changed(((struct lbd *)arg)->sync);
 }
 
-/* After either of the two was (re)started. */
+/* After either of the two was (re)started. Also: VRRP's thread keeps the
+ * data plane's virtual-MAC guard open while lbd lives. */
 static void
 wire_heartbeat(struct lbd *d)
 {
 	sync_mgr_heartbeat(d->sync, hb_word, hb_peer, d);
 	vrrp_mgr_on_change(d->vrrp, vrrp_changed, d);
+	vrrp_mgr_guard(d->vrrp, dataplane_vrrp_guard_fd(d->dp));
 }
 
 /*

@@ -462,6 +462,10 @@ static const struct stat_def fastpath_defs[SF__COUNT] = {
 	    .help = "Frames the engine forwarded back through a punt pair (a "
 	    "worker without a port of its own on the interface).",
 	    .say = "engine's frames via punt pair %s" },
+	[SF_GUARDED] = { .name = "vmac_guarded", .kind = C, .fmt = STAT_INT,
+	    .help = "Frames from a VRRP virtual MAC kept from leaving while "
+	    "lbd's VRRP thread was silent (a killed lbd's macvlans).",
+	    .say = "virtual-MAC frames kept in %s" },
 	[SF_OFFLOADED] = { .name = "offloaded", .kind = C, .fmt = STAT_INT,
 	    .help = "Connections the engine handed to the kernel." },
 	[SF_UNLOADED] = { .name = "unloaded", .kind = C, .fmt = STAT_INT,

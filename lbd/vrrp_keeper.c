@@ -4,11 +4,15 @@
  * due or the loop changes the set.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "lbd/vrrp_keeper.h"
 #include "lib/clock.h"
@@ -23,6 +27,12 @@
 /* The realtime priority asked for (SCHED_FIFO, 1..99): above ordinary
  * work, below the kernel's own threads that run at 50. */
 #define RT_PRIO		10
+/* The guard (vrrp_keeper_guard): pushed every GUARD_EVERY_MS to now +
+ * GUARD_GRACE_MS. The grace is far above the thread's own lateness (it
+ * runs at realtime priority), and far below the ~250 ms in which a dead
+ * node's links come back and its kernel speaks for the virtual MACs. */
+#define GUARD_EVERY_MS	10
+#define GUARD_GRACE_MS	100
 
 struct entry {
 	uint32_t		key;
@@ -42,7 +52,17 @@ struct vrrp_keeper {
 	struct entry		e[KEEP_MAX];
 	size_t			n;
 	uint64_t		kept;
+	int			guard_fd;	/* -1: none */
 };
+
+static void
+push_guard(int fd, uint64_t now_ms)
+{
+	uint32_t zero = 0;
+	uint64_t until = (now_ms + GUARD_GRACE_MS) * 1000000ull;
+
+	(void)bpf_map_update_elem(fd, &zero, &until, BPF_ANY);
+}
 
 static void *
 keeper_main(void *arg)
@@ -54,6 +74,10 @@ keeper_main(void *arg)
 		uint64_t now = mono_ms(), next = now + 1000;
 		struct timespec ts;
 
+		if (k->guard_fd >= 0) {
+			push_guard(k->guard_fd, now);
+			next = now + GUARD_EVERY_MS;
+		}
 		for (size_t i = 0; i < k->n; i++) {
 			struct entry *e = &k->e[i];
 			uint64_t due = e->last_ms + e->interval_ms + LATE_MS;
@@ -92,6 +116,7 @@ vrrp_keeper_start(void)
 
 	if (k == NULL)
 		return NULL;
+	k->guard_fd = -1;
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -134,9 +159,38 @@ vrrp_keeper_stop(struct vrrp_keeper *k)
 	pthread_cond_signal(&k->cv);
 	pthread_mutex_unlock(&k->mu);
 	pthread_join(k->thr, NULL);
+	/* Stopped, not dead: the guard stands down (0) rather than keep
+	 * the frames of a master that is shutting down in. */
+	if (k->guard_fd >= 0) {
+		uint32_t zero = 0;
+		uint64_t off = 0;
+
+		(void)bpf_map_update_elem(k->guard_fd, &zero, &off, BPF_ANY);
+		close(k->guard_fd);
+	}
 	pthread_cond_destroy(&k->cv);
 	pthread_mutex_destroy(&k->mu);
 	free(k);
+}
+
+void
+vrrp_keeper_guard(struct vrrp_keeper *k, int map_fd)
+{
+	int fd = map_fd >= 0 ? fcntl(map_fd, F_DUPFD_CLOEXEC, 3) : -1;
+
+	if (k == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	pthread_mutex_lock(&k->mu);
+	if (k->guard_fd >= 0)
+		close(k->guard_fd);
+	k->guard_fd = fd;
+	if (fd >= 0)
+		push_guard(fd, mono_ms());
+	pthread_cond_signal(&k->cv);
+	pthread_mutex_unlock(&k->mu);
 }
 
 static struct entry *

@@ -35,6 +35,11 @@ void		vrrp_keeper_sent(struct vrrp_keeper *, uint32_t key, int fd,
 		    size_t len, uint32_t interval_ms);
 /* Router `key` is no longer master (or stops): repeat nothing more. */
 void		vrrp_keeper_clear(struct vrrp_keeper *, uint32_t key);
+/* The kernel fast path's guard map (dataplane_vrrp_guard_fd; -1: none):
+ * the thread pushes it forward every few ms, so that frames from virtual
+ * MACs stop leaving once lbd is killed or frozen. The keeper keeps its
+ * own copy of the descriptor. */
+void		vrrp_keeper_guard(struct vrrp_keeper *, int map_fd);
 /* Adverts the thread sent because the loop was late; realtime or not. */
 uint64_t	vrrp_keeper_kept(const struct vrrp_keeper *);
 bool		vrrp_keeper_realtime(const struct vrrp_keeper *);

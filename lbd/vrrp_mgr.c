@@ -708,6 +708,13 @@ vrrp_mgr_hold_preempt(struct vrrp_mgr *m, bool hold)
 		vrrp_node_hold_preempt(m->node, hold);
 }
 
+void
+vrrp_mgr_guard(struct vrrp_mgr *m, int map_fd)
+{
+	if (m != NULL)
+		vrrp_keeper_guard(m->keeper, map_fd);
+}
+
 size_t
 vrrp_mgr_count(const struct vrrp_mgr *m)
 {

@@ -41,6 +41,9 @@ size_t		 vrrp_mgr_count(const struct vrrp_mgr *);
 /* ha-sync: while held, no instance preempts a master (a node that came
  * back waits for the peer's connections before failing back). */
 void		 vrrp_mgr_hold_preempt(struct vrrp_mgr *, bool hold);
+/* The data plane's virtual-MAC guard map (dataplane_vrrp_guard_fd), for
+ * the advert keeper thread to push forward while lbd lives. */
+void		 vrrp_mgr_guard(struct vrrp_mgr *, int map_fd);
 /* Tracking: service `name` has (ok) or has not a backend taking new
  * connections. Cheap when nothing changes. */
 void		 vrrp_mgr_service(struct vrrp_mgr *, const char *name, bool ok);

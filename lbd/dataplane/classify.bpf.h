@@ -95,14 +95,19 @@ backend_flags(__u8 family, __u8 proto, const void *a, __u16 port)
 	return v ? *v : 0;
 }
 
-/* Sent to a VRRP virtual MAC (00:00:5e:00:01:xx, IPv6 00:00:5e:00:02:xx)? */
+/* A VRRP virtual MAC (00:00:5e:00:01:xx, IPv6 00:00:5e:00:02:xx)? */
+static __always_inline int
+is_vmac(const __u8 *m)
+{
+	return m[0] == 0 && m[1] == 0 && m[2] == 0x5e && m[3] == 0 &&
+	    (m[4] == 1 || m[4] == 2);
+}
+
+/* Sent to one? */
 static __always_inline int
 to_vmac(const struct ethhdr *eth)
 {
-	const __u8 *d = eth->h_dest;
-
-	return d[0] == 0 && d[1] == 0 && d[2] == 0x5e && d[3] == 0 &&
-	    (d[4] == 1 || d[4] == 2);
+	return is_vmac(eth->h_dest);
 }
 
 /* TCP/UDP from src:sport to dst:dport: is it ours? */

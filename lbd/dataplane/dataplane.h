@@ -51,6 +51,12 @@ void		dataplane_backends(struct dataplane *,
  */
 int		dataplane_hold_group(struct dataplane *, const char *group, bool hold);
 /*
+ * The kernel fast path's guard (fastpath.bpf.c, lbd_fp_guard): the map
+ * lbd's VRRP thread pushes forward so that frames from virtual MACs leave
+ * only while lbd lives. -1 without the kernel fast path.
+ */
+int		dataplane_vrrp_guard_fd(const struct dataplane *);
+/*
  * ha-sync (lbd/sync_mgr.c). With a `sync` block the worker hands the
  * engine's connection events to the loop, where `fn` gets them (without
  * one set, they are counted and dropped), with `lost`: how many events a

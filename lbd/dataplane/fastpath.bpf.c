@@ -20,6 +20,15 @@
  * lbd_fp_out, on each pair's near end, sends the frames the engine
  * forwarded out of their data interface.
  *
+ * lbd_fp_guard, clsact egress of each data interface: a frame from a VRRP
+ * virtual MAC leaves only while lbd lives. Its VRRP thread (vrrp_keeper.c)
+ * pushes lbd_fp_vrrp_alive forward every few ms; once lbd is killed or
+ * frozen the macvlans it left up still carry the addresses, and the
+ * kernel speaks for them unasked (MLD reports and router joins when a
+ * link comes back, answers to a querier): each such frame would pull the
+ * switch's entry for the MAC away from the new master. 0 (never pushed:
+ * lbd starting, or no VRRP) lets everything out.
+ *
  * The program decides nothing: a flow is the engine's decision, and the
  * engine's output is what the tests compare it with (tests/packets).
  */
@@ -56,6 +65,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lbd_fp_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lbd_fp_vrrp_alive SEC(".maps");
 
 #define TCP_FIN		0x01
 #define TCP_SYN		0x02
@@ -284,6 +300,25 @@ lbd_fp_out(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	count(LBD_FP_OUT);
 	return bpf_redirect(i->to, 0);
+}
+
+SEC("tc")
+int
+lbd_fp_guard(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__u32 zero = 0;
+	__u64 *until;
+
+	if ((void *)(eth + 1) > end || !is_vmac(eth->h_source))
+		return TC_ACT_OK;
+	until = bpf_map_lookup_elem(&lbd_fp_vrrp_alive, &zero);
+	if (until == NULL || *until == 0 || bpf_ktime_get_ns() <= *until)
+		return TC_ACT_OK;
+	count(LBD_FP_GUARDED);
+	return TC_ACT_SHOT;
 }
 
 char _license[] SEC("license") = "GPL";

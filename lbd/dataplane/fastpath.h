@@ -71,6 +71,8 @@ enum lbd_fp_stat {
 	LBD_FP_DEAD,		/* dropped: lbd is not alive */
 	LBD_FP_NO_PUNT,		/* ours, but no way to the engine: dropped */
 	LBD_FP_OUT,		/* sent out for the engine */
+	LBD_FP_GUARDED,		/* from a virtual MAC while lbd's VRRP thread
+				 * was silent: dropped (lbd_fp_guard) */
 	LBD_FP__COUNT
 };
 

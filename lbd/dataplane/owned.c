@@ -475,6 +475,13 @@ dp_owned_apply(struct dataplane *p, const struct conf *c)
 }
 
 int
+dataplane_vrrp_guard_fd(const struct dataplane *p)
+{
+	return p != NULL && p->ifs.kernel && p->ifs.tc != NULL ?
+	    tcprog_vrrp_alive_fd(p->ifs.tc) : -1;
+}
+
+int
 dataplane_hold_group(struct dataplane *p, const char *group, bool hold)
 {
 	uint32_t i;

@@ -58,6 +58,7 @@ fastpath_snap(struct dataplane *p, struct dp_snapshot *s,
 	v[SF_DEAD] = (int64_t)fp[LBD_FP_DEAD];
 	v[SF_NO_PUNT] = (int64_t)fp[LBD_FP_NO_PUNT];
 	v[SF_SENT] = (int64_t)fp[LBD_FP_OUT];
+	v[SF_GUARDED] = (int64_t)fp[LBD_FP_GUARDED];
 	v[SF_OFFLOADED] = (int64_t)s->st.offloaded;
 	v[SF_UNLOADED] = (int64_t)s->st.unloaded;
 	v[SF_OFFLOAD_LOST] = (int64_t)s->st.offload_lost;

@@ -16,22 +16,25 @@
 #include "lbd/dataplane/tcprog.h"
 #include "lib/log.h"
 
-/* Where lbd's filters sit in each interface's clsact ingress: the same
- * place every time, so a new lbd replaces what a killed one left. */
+/* Where lbd's filters sit in each interface's clsact ingress (and a data
+ * interface's egress, the guard): the same place every time, so a new lbd
+ * replaces what a killed one left. */
 #define TC_HANDLE	0x1bd
 #define TC_PRIO		1
 
-#define MAX_ATTACHED	(2 * LBD_FP_MAX_IFS)
+#define MAX_ATTACHED	(3 * LBD_FP_MAX_IFS)
 
 struct attached {
 	int	ifindex;
+	bool	egress;
 	bool	hook_created;	/* we made its clsact: remove it again */
 };
 
 struct tcprog {
 	struct bpf_object	*obj;
-	int			 fd_in, fd_out;
+	int			 fd_in, fd_out, fd_guard;
 	int			 fd_flows, fd_ifs, fd_stats, fd_alive;
+	int			 fd_vrrp_alive;
 	struct own_fds		 own;
 	struct attached		 at[MAX_ATTACHED];
 	uint32_t		 n_at;
@@ -77,15 +80,19 @@ tcprog_open(uint32_t flows, char *err, size_t errlen)
 	    "lbd_fp_in"));
 	t->fd_out = bpf_program__fd(bpf_object__find_program_by_name(t->obj,
 	    "lbd_fp_out"));
+	t->fd_guard = bpf_program__fd(bpf_object__find_program_by_name(t->obj,
+	    "lbd_fp_guard"));
 	t->fd_flows = map_fd(t->obj, "lbd_fp_flows");
 	t->fd_ifs = map_fd(t->obj, "lbd_fp_ifs");
 	t->fd_stats = map_fd(t->obj, "lbd_fp_stats");
 	t->fd_alive = map_fd(t->obj, "lbd_alive");
+	t->fd_vrrp_alive = map_fd(t->obj, "lbd_fp_vrrp_alive");
 	t->own.svcs = map_fd(t->obj, "lbd_svcs");
 	t->own.addrs = map_fd(t->obj, "lbd_addrs");
 	t->own.backends = map_fd(t->obj, "lbd_backends");
-	if (t->fd_in < 0 || t->fd_out < 0 || t->fd_flows < 0 || t->fd_ifs < 0 ||
-	    t->fd_stats < 0 || t->fd_alive < 0 || t->own.svcs < 0 ||
+	if (t->fd_in < 0 || t->fd_out < 0 || t->fd_guard < 0 || t->fd_flows < 0 ||
+	    t->fd_ifs < 0 || t->fd_stats < 0 || t->fd_alive < 0 ||
+	    t->fd_vrrp_alive < 0 || t->own.svcs < 0 ||
 	    t->own.addrs < 0 || t->own.backends < 0) {
 		snprintf(err, errlen, "the fast path's programs or maps missing");
 		goto fail;
@@ -97,22 +104,30 @@ fail:
 	return NULL;
 }
 
-/* Whether lbd's filter (handle and priority) is on `ifindex`'s ingress. */
+static enum bpf_tc_attach_point
+point(bool egress)
+{
+	return egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+/* Whether lbd's filter (handle and priority) is on that side of
+ * `ifindex`. */
 static bool
-ours_there(int ifindex)
+ours_there(int ifindex, bool egress)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-	    .attach_point = BPF_TC_INGRESS);
+	    .attach_point = point(egress));
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
 
 	return bpf_tc_query(&hook, &opts) == 0;
 }
 
 static int
-attach(struct tcprog *t, int ifindex, int prog_fd, char *err, size_t errlen)
+attach(struct tcprog *t, int ifindex, bool egress, int prog_fd, char *err,
+    size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-	    .attach_point = BPF_TC_INGRESS);
+	    .attach_point = point(egress));
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
 	    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	struct attached *a;
@@ -124,13 +139,14 @@ attach(struct tcprog *t, int ifindex, int prog_fd, char *err, size_t errlen)
 	}
 	a = &t->at[t->n_at];
 	a->ifindex = ifindex;
+	a->egress = egress;
 	rc = bpf_tc_hook_create(&hook);
 	if (rc != 0 && rc != -EEXIST) {
 		snprintf(err, errlen, "clsact: %s", strerror(-rc));
 		return -1;
 	}
 	/* One a killed lbd made counts as ours (its filter is still on it). */
-	a->hook_created = rc == 0 || ours_there(ifindex);
+	a->hook_created = rc == 0 || ours_there(ifindex, egress);
 	if ((rc = bpf_tc_attach(&hook, &opts)) != 0) {
 		snprintf(err, errlen, "attach the TC program: %s", strerror(-rc));
 		if (a->hook_created)
@@ -158,7 +174,9 @@ tcprog_attach_data(struct tcprog *t, int ifindex, int punt, char *err,
 		snprintf(err, errlen, "interface map: %s", strerror(errno));
 		return -1;
 	}
-	return attach(t, ifindex, t->fd_in, err, errlen);
+	if (attach(t, ifindex, false, t->fd_in, err, errlen) < 0)
+		return -1;
+	return attach(t, ifindex, true, t->fd_guard, err, errlen);
 }
 
 int
@@ -169,14 +187,14 @@ tcprog_attach_punt(struct tcprog *t, int ifindex, int data, char *err,
 		snprintf(err, errlen, "interface map: %s", strerror(errno));
 		return -1;
 	}
-	return attach(t, ifindex, t->fd_out, err, errlen);
+	return attach(t, ifindex, false, t->fd_out, err, errlen);
 }
 
 static void
 detach(const struct attached *a)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
-	    .attach_point = BPF_TC_INGRESS);
+	    .attach_point = point(a->egress));
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
 
 	(void)bpf_tc_detach(&hook, &opts);
@@ -213,11 +231,11 @@ tcprog_clsact_drop(int ifindex)
 	(void)bpf_tc_hook_destroy(&hook);
 }
 
-int
-tcprog_remove_stale(int ifindex)
+static int
+remove_stale(int ifindex, bool egress)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-	    .attach_point = BPF_TC_INGRESS);
+	    .attach_point = point(egress));
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
 	struct bpf_prog_info info;
 	uint32_t len = sizeof(info);
@@ -240,9 +258,21 @@ tcprog_remove_stale(int ifindex)
 }
 
 int
+tcprog_remove_stale(int ifindex)
+{
+	return remove_stale(ifindex, false) + remove_stale(ifindex, true);
+}
+
+int
 tcprog_set_owned(struct tcprog *t, const struct xdp_owned *o)
 {
 	return bpfmaps_set_owned(&t->own, o);
+}
+
+int
+tcprog_vrrp_alive_fd(const struct tcprog *t)
+{
+	return t->fd_vrrp_alive;
 }
 
 int
@@ -269,6 +299,12 @@ int
 tcprog_prog_fd(const struct tcprog *t, bool out)
 {
 	return out ? t->fd_out : t->fd_in;
+}
+
+int
+tcprog_guard_fd(const struct tcprog *t)
+{
+	return t->fd_guard;
 }
 
 int

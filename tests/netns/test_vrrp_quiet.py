@@ -11,6 +11,9 @@ started again: none may arrive, since each one would pull the switch's
 entry for the group's MAC to the backup and blackhole the master's
 traffic. The same sniffer on n1's ports sees the master's adverts (the
 sniffer works), and the client reaches the VIP over IPv4 and IPv6.
+Then n1 is killed and its links flapped: the macvlans it left still hold
+the addresses, and nothing may leave them either (the kernel fast path's
+guard, lbd_fp_guard) until the restarted lbd removes them.
 
 usage: test_vrrp_quiet.py BUILD_DIR"""
 import os
@@ -106,6 +109,24 @@ def main():
         r = net.requests()
         check(took is not None and r["ok"] == 20 and r6.returncode == 0,
               "n1 killed: n2 takes over, IPv4 and IPv6 VIPs answer", (r, r6.stdout))
+        # The killed master's macvlans are still up with the addresses;
+        # its links going down and up make the kernel speak for them (MLD
+        # reports, router joins) unless the guard keeps those frames in.
+        dead = [net.sniff("swf", ["p1"]), net.sniff("swb", ["q1"])]
+        for link in ("f0", "b0"):
+            t.nsx("n1", f"ip link set {link} down")
+        time.sleep(0.2)
+        for link in ("f0", "b0"):
+            t.nsx("n1", f"ip link set {link} up")
+        time.sleep(1.5)
+        seen = {}
+        for s in dead:
+            seen.update(net.sniffed(s))
+        check(seen.keys() == {"p1", "q1"} and
+              all(v.get("frames") == 0 for v in seen.values()),
+              "the killed master's links flap: not one frame from its "
+              "virtual MACs reaches the switch (the guard keeps the kernel's "
+              "MLD for the left-over macvlans in)", seen)
         stale = t.nsx("n1", "ip -o link show", check=False).stdout.count(": vr")
         net.start("n1", 150, group=front6(150))
         took = net.wait(lambda: master_both(net, "n1") and

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -357,6 +358,56 @@ backup_classifier(struct tcprog *tc, int family)
 	free(svc.b);
 }
 
+/*
+ * The virtual-MAC guard on a data interface's egress: a frame from a
+ * virtual MAC leaves while the VRRP thread's time is ahead (or was never
+ * set), not once it has passed (lbd killed or frozen); any other source
+ * always leaves.
+ */
+static void
+guard(struct tcprog *tc)
+{
+	static const uint8_t vmac4[6] = { 0, 0, 0x5e, 0, 1, 0x33 };
+	static const uint8_t vmac6[6] = { 0, 0, 0x5e, 0, 2, 0x33 };
+	struct rig r = { .tc = tc, .prog = tcprog_guard_fd(tc) };
+	struct pg_ep c = pg_ep("203.0.113.7", 40001);
+	struct pg_ep v = pg_ep("198.51.100.10", 80);
+	int fd = tcprog_vrrp_alive_fd(tc);
+	uint8_t f[2048], out[2048];
+	uint32_t olen, zero = 0;
+	uint64_t t;
+	struct timespec ts;
+	size_t len4, len6, lenr;
+	uint8_t f6[2048], fr[2048];
+	enum tc_fate a, b, d;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	len4 = pg_tcp(f, pg_mac_client, vmac4, &v, &c, PG_ACK, 1, 1, NULL, 0);
+	len6 = pg_tcp(f6, pg_mac_client, vmac6, &v, &c, PG_ACK, 1, 1, NULL, 0);
+	lenr = pg_tcp(fr, pg_mac_client, mac_if1, &v, &c, PG_ACK, 1, 1, NULL, 0);
+	t = 0;
+	(void)bpf_map_update_elem(fd, &zero, &t, BPF_ANY);
+	tap(run_tc(&r, f, (uint32_t)len4, out, &olen) == TC_PASS, "guard: a "
+	    "virtual MAC's frame leaves before the VRRP thread ever spoke");
+	t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
+	    60000000000ull;
+	(void)bpf_map_update_elem(fd, &zero, &t, BPF_ANY);
+	tap(run_tc(&r, f, (uint32_t)len4, out, &olen) == TC_PASS &&
+	    run_tc(&r, f6, (uint32_t)len6, out, &olen) == TC_PASS, "guard: "
+	    "frames from the IPv4 and IPv6 virtual MACs leave while it speaks");
+	t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec -
+	    1000000ull;
+	(void)bpf_map_update_elem(fd, &zero, &t, BPF_ANY);
+	a = run_tc(&r, f, (uint32_t)len4, out, &olen);
+	b = run_tc(&r, f6, (uint32_t)len6, out, &olen);
+	d = run_tc(&r, fr, (uint32_t)lenr, out, &olen);
+	tap(a == TC_DROP && b == TC_DROP && d == TC_PASS, "guard: once it is "
+	    "silent they are kept in (%d %d), the interface's own frames leave "
+	    "(%d)", a, b, d);
+	t = 0;
+	(void)bpf_map_update_elem(fd, &zero, &t, BPF_ANY);
+}
+
 static int
 cmp(const void *a, const void *b)
 {
@@ -404,6 +455,7 @@ main(int argc, char **argv)
 		}
 	backup_classifier(tc, 4);
 	backup_classifier(tc, 6);
+	guard(tc);
 	tap(fwd_total > 0 && punt_total > 0, "in all: %d frames forwarded by "
 	    "the kernel, %d handed to the engine", fwd_total, punt_total);
 	tcprog_close(tc);
