@@ -29,7 +29,7 @@ from test_sync import METRICS, start_pair, sync_block, sync_info  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 MANY = 10000
-HOG_S = 15
+HOG_S = 30
 
 
 def many_services():
