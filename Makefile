@@ -177,7 +177,7 @@ $(B)/tests/packets/fastpath: tests/packets/fastpath.c tests/packets/pcap.h tests
 PACKET_BINS += $(B)/tests/packets/fastpath
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
-.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover bench-sync bench-workers
+.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover bench-vrrp-interop bench-sync bench-workers
 
 # ---- benchmarks (not part of check) ---------------------------------------
 
@@ -230,6 +230,14 @@ ifneq ($(NO_DEPS),1)
 	sh packaging/deps.sh bench
 endif
 	python3 bench/failover.py $(B) $(or $(ROUNDS),5)
+
+# lbd as keepalived's VRRP peer against keepalived as its own: the client's
+# gap at takeover and preemption (ROUNDS=3).
+bench-vrrp-interop: $(LBD) $(LBCTL)
+ifneq ($(NO_DEPS),1)
+	sh packaging/deps.sh bench
+endif
+	python3 bench/vrrp_interop.py $(B) $(or $(ROUNDS),3)
 
 # Rewrite the golden packet fixtures (review the diff before committing).
 packets-regen: $(B)/tests/packets/gen
