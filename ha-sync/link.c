@@ -47,6 +47,7 @@ struct sync_link {
 	bool		 open;
 	uint64_t	 msgid;
 	uint64_t	 last_sent;
+	uint64_t	 last_data;	/* a DATA datagram first went out */
 	bool		 sent_any;	/* the first datagram says hello at once */
 	bool		 owe_bulk;	/* the peer needs our table */
 	bool		 bulk_out;	/* we are streaming it */
@@ -330,7 +331,12 @@ send_dgram(struct sync_link *l, uint64_t now, uint8_t type, const struct slot *s
 size_t
 sync_link_output(struct sync_link *l, uint64_t now, uint8_t *out, size_t cap)
 {
-	if (l->open && now - slot(l, l->next_seq)->opened_at >= l->cfg.flush_ms)
+	/* A part-filled datagram waits flush_ms for company, unless the
+	 * stream was idle that long: then its first record (a connection
+	 * just opened, most likely) goes at once, and a node that dies a
+	 * moment later has still told the peer. */
+	if (l->open && (now - slot(l, l->next_seq)->opened_at >= l->cfg.flush_ms ||
+	    now - l->last_data >= l->cfg.flush_ms))
 		close_open(l);
 	/* First sends, then whatever the peer neither acknowledged nor holds
 	 * after a timeout (only while it is there to hear). */
@@ -343,6 +349,8 @@ sync_link_output(struct sync_link *l, uint64_t now, uint8_t *out, size_t cap)
 			continue;
 		if ((n = send_dgram(l, now, SYNC_T_DATA, s, q, out, cap)) == 0)
 			return 0;
+		if (s->sent_at == 0)
+			l->last_data = now;
 		s->sent_at = now;
 		if (s->tries++ > 0)
 			l->st.retransmits++;
@@ -672,8 +680,10 @@ sync_link_deadline(const struct sync_link *l)
 		if (l->peer_up && !x->sacked)
 			SOONER(x->sent_at + rto(l, x));
 	}
-	if (l->open)
+	if (l->open) {
 		SOONER(slot(l, l->next_seq)->opened_at + l->cfg.flush_ms);
+		SOONER(l->last_data + l->cfg.flush_ms);
+	}
 	if (l->peer_up)
 		SOONER(l->last_heard + l->cfg.dead_ms);
 	if (l->want_bulk && l->peer_up)

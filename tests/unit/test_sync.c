@@ -390,6 +390,39 @@ test_link_clean(void **state)
 	sim_free(&s);
 }
 
+/* A record after an idle stream (a connection just opened) goes out at
+ * once, not flush_ms later: a node that dies a moment after has still
+ * told its peer. Records that follow within flush_ms share a datagram. */
+static void
+test_idle_record_at_once(void **state)
+{
+	struct sim s;
+	uint8_t d[1500];
+	uint64_t before;
+	struct sync_rec r = rec(1, SYNC_REC_UPSERT);
+
+	sim_init(&s, 256);
+	run(&s, 30);
+	s.now += 50;			/* nothing sent for a while */
+	before = sync_link_stats(s.n[0].l)->dgrams_sent;
+	assert_int_equal(sync_link_put(s.n[0].l, s.now, &r), 0);
+	assert_true(sync_link_output(s.n[0].l, s.now, d, sizeof(d)) > 0);
+	assert_int_equal(sync_link_stats(s.n[0].l)->dgrams_sent, before + 1);
+	/* The same millisecond: these wait for company. */
+	for (uint32_t i = 2; i < 12; i++) {
+		r = rec(i, SYNC_REC_UPSERT);
+		assert_int_equal(sync_link_put(s.n[0].l, s.now, &r), 0);
+	}
+	while (sync_link_output(s.n[0].l, s.now, d, sizeof(d)) > 0)
+		;
+	assert_int_equal(sync_link_stats(s.n[0].l)->dgrams_sent, before + 1);
+	assert_int_equal(sync_link_deadline(s.n[0].l), s.now + 1);
+	s.now++;
+	assert_true(sync_link_output(s.n[0].l, s.now, d, sizeof(d)) > 0);
+	assert_int_equal(sync_link_stats(s.n[0].l)->dgrams_sent, before + 2);
+	sim_free(&s);
+}
+
 /* Records lost before they reached the link (lbd's event queue was
  * full): sync_link_owe_bulk, and the peer gets the whole table again,
  * every record of it, without asking. */
@@ -731,6 +764,7 @@ main(void)
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_link_clean),
+		cmocka_unit_test(test_idle_record_at_once),
 		cmocka_unit_test(test_lost_events_owe_bulk),
 		cmocka_unit_test(test_link_lossy),
 		cmocka_unit_test(test_replay_and_keys),
