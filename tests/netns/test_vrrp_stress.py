@@ -8,6 +8,9 @@ defaults): nothing the master's main loop does may look like a death.
     thread (lbd/vrrp_keeper.c) sends its adverts meanwhile. No state change
     on either node, and a client opening a connection every 10 ms loses
     none.
+  - The same reload on the backup: the master's adverts wait in its
+    socket while its loop is busy, and are read before any timer after
+    it; no state change.
   - Both cores saturated by CPU hogs started in the nodes' namespaces:
     no state change, no connection lost.
 
@@ -44,12 +47,16 @@ def many_services():
 """ for i in range(MANY))
 
 
-def write_n1(net, key, extra=""):
-    sock = os.path.join(net.tmp, "n1.sock")
-    with open(os.path.join(net.tmp, "n1.conf"), "w") as f:
-        f.write(lbd_conf(sock, 150, tail=sync_block("169.254.77.2", key) +
+def write_conf(net, node, key, extra=""):
+    """`node`'s config as start_pair wrote it, plus `extra`."""
+    sock = os.path.join(net.tmp, f"{node}.sock")
+    prio, peer = (150, "169.254.77.2") if node == "n1" else \
+        (100, "169.254.77.1")
+    with open(os.path.join(net.tmp, f"{node}.conf"), "w") as f:
+        f.write(lbd_conf(sock, prio, tail=sync_block(peer, key) +
                          "\n" + extra,
-                         glob=f"node-id n1 metrics listen 127.0.0.1:{METRICS}"))
+                         glob=f"node-id {node} metrics listen "
+                         f"127.0.0.1:{METRICS}"))
 
 
 def probe(net, seconds):
@@ -88,12 +95,12 @@ def main():
         p = probe(net, 8)
         procs.append(p)
         time.sleep(1)
-        write_n1(net, key, many_services())
+        write_conf(net, "n1", key, many_services())
         t0 = time.time()
         out = net.ctl("n1", "-T", "60", "reload")
         took = time.time() - t0
         seen = watch(net, 3)
-        write_n1(net, key)
+        write_conf(net, "n1", key)
         out2 = net.ctl("n1", "-T", "60", "reload")
         seen |= watch(net, 2)
         r = json.loads(p.communicate(timeout=30)[0] or "{}")
@@ -111,6 +118,22 @@ def main():
               r.get("sent", 0) > 500,
               f"a connection every 10 ms meanwhile: {r.get('ok')} of "
               f"{r.get('sent')} answered (longest gap {r.get('gap_ms')} ms)", r)
+
+        # ---- the same on the backup: its loop is busy, and the master's
+        # adverts wait in its socket; read first after the stall, they
+        # are not taken for silence ------------------------------------
+        write_conf(net, "n2", key, many_services())
+        out = net.ctl("n2", "-T", "60", "reload")
+        seen = watch(net, 3)
+        write_conf(net, "n2", key)
+        out2 = net.ctl("n2", "-T", "60", "reload")
+        seen |= watch(net, 2)
+        after2 = (net.transitions("n1"), net.transitions("n2"))
+        check(out.startswith("reload ok") and out2.startswith("reload ok") and
+              seen == {"backup"} and after2 == after and
+              master_both(net, "n1"),
+              f"the same reload on the backup and back: no state change on "
+              f"either node", (out[:300], out2[:300], seen, after, after2))
 
         # ---- both cores saturated ---------------------------------------
         hog = ["python3", "-c", f"import time\nend = time.time() + {HOG_S}\n"
