@@ -12,8 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
+#include "lbd/dataplane/bpfmaps.h"
 #include "lbd/vrrp_keeper.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -56,12 +55,9 @@ struct vrrp_keeper {
 };
 
 static void
-push_guard(int fd, uint64_t now_ms)
+push_guard(int fd)
 {
-	uint32_t zero = 0;
-	uint64_t until = (now_ms + GUARD_GRACE_MS) * 1000000ull;
-
-	(void)bpf_map_update_elem(fd, &zero, &until, BPF_ANY);
+	(void)bpfmaps_set_until(fd, mono_ns() + GUARD_GRACE_MS * 1000000ull);
 }
 
 static void *
@@ -75,7 +71,7 @@ keeper_main(void *arg)
 		struct timespec ts;
 
 		if (k->guard_fd >= 0) {
-			push_guard(k->guard_fd, now);
+			push_guard(k->guard_fd);
 			next = now + GUARD_EVERY_MS;
 		}
 		for (size_t i = 0; i < k->n; i++) {
@@ -162,10 +158,7 @@ vrrp_keeper_stop(struct vrrp_keeper *k)
 	/* Stopped, not dead: the guard stands down (0) rather than keep
 	 * the frames of a master that is shutting down in. */
 	if (k->guard_fd >= 0) {
-		uint32_t zero = 0;
-		uint64_t off = 0;
-
-		(void)bpf_map_update_elem(k->guard_fd, &zero, &off, BPF_ANY);
+		(void)bpfmaps_set_until(k->guard_fd, 0);
 		close(k->guard_fd);
 	}
 	pthread_cond_destroy(&k->cv);
@@ -188,7 +181,7 @@ vrrp_keeper_guard(struct vrrp_keeper *k, int map_fd)
 		close(k->guard_fd);
 	k->guard_fd = fd;
 	if (fd >= 0)
-		push_guard(fd, mono_ms());
+		push_guard(fd);
 	pthread_cond_signal(&k->cv);
 	pthread_mutex_unlock(&k->mu);
 }

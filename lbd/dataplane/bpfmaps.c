@@ -177,6 +177,14 @@ bpfmaps_set_owned(const struct own_fds *fds, const struct xdp_owned *o)
 	return rc;
 }
 
+int
+bpfmaps_set_until(int fd, uint64_t until_ns)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(fd, &zero, &until_ns, BPF_ANY);
+}
+
 void
 bpfmaps_percpu_sum(int fd, uint32_t n, uint64_t *out)
 {

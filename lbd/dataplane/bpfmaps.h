@@ -29,6 +29,9 @@ struct own_fds {
 };
 
 int	bpfmaps_set_owned(const struct own_fds *, const struct xdp_owned *);
+/* A dead man's switch (lbd_alive, lbd_fp_vrrp_alive: a one-slot array):
+ * alive until `until_ns` (CLOCK_MONOTONIC), 0 for "never set". */
+int	bpfmaps_set_until(int fd, uint64_t until_ns);
 /* out[k] = the sum over CPUs of slot k of per-CPU array `fd`, k < n. */
 void	bpfmaps_percpu_sum(int fd, uint32_t n, uint64_t *out);
 

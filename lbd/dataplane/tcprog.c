@@ -231,38 +231,6 @@ tcprog_clsact_drop(int ifindex)
 	(void)bpf_tc_hook_destroy(&hook);
 }
 
-static int
-remove_stale(int ifindex, bool egress)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-	    .attach_point = point(egress));
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO);
-	struct bpf_prog_info info;
-	uint32_t len = sizeof(info);
-	int fd, n = 0;
-
-	if (bpf_tc_query(&hook, &opts) != 0)
-		return 0;
-	memset(&info, 0, sizeof(info));
-	if ((fd = bpf_prog_get_fd_by_id(opts.prog_id)) >= 0) {
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-		    strncmp(info.name, "lbd_fp_", 7) == 0) {
-			LIBBPF_OPTS(bpf_tc_opts, del, .handle = TC_HANDLE,
-			    .priority = TC_PRIO);
-
-			n = bpf_tc_detach(&hook, &del) == 0;
-		}
-		close(fd);
-	}
-	return n;
-}
-
-int
-tcprog_remove_stale(int ifindex)
-{
-	return remove_stale(ifindex, false) + remove_stale(ifindex, true);
-}
-
 int
 tcprog_set_owned(struct tcprog *t, const struct xdp_owned *o)
 {
@@ -278,9 +246,7 @@ tcprog_vrrp_alive_fd(const struct tcprog *t)
 int
 tcprog_set_alive(struct tcprog *t, uint64_t until_ns)
 {
-	uint32_t zero = 0;
-
-	return bpf_map_update_elem(t->fd_alive, &zero, &until_ns, BPF_ANY);
+	return bpfmaps_set_until(t->fd_alive, until_ns);
 }
 
 void

@@ -33,9 +33,6 @@ int		 tcprog_attach_data(struct tcprog *, int ifindex, int punt_ifindex,
 /* lbd_fp_out on the near end `ifindex` of a pair, out of `data_ifindex`. */
 int		 tcprog_attach_punt(struct tcprog *, int ifindex, int data_ifindex,
 		    char *err, size_t errlen);
-/* Remove lbd's TC programs from `ifindex` (left by an earlier lbd): how
- * many were there. */
-int		 tcprog_remove_stale(int ifindex);
 int		 tcprog_set_owned(struct tcprog *, const struct xdp_owned *);
 int		 tcprog_set_alive(struct tcprog *, uint64_t until_ns);
 /* The map lbd's VRRP thread pushes forward (CLOCK_MONOTONIC ns until

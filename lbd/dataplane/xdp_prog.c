@@ -249,9 +249,7 @@ xdp_prog_mode_name(enum xdp_prog_mode m)
 int
 xdp_prog_set_alive(struct xdp_prog *x, uint64_t until_ns)
 {
-	uint32_t zero = 0;
-
-	return bpf_map_update_elem(x->fd_alive, &zero, &until_ns, BPF_ANY);
+	return bpfmaps_set_until(x->fd_alive, until_ns);
 }
 
 int

@@ -130,23 +130,29 @@ def links_back(net):
     net.t.nsx("n1", "ip link set hb0 up")
 
 
+# The phase each event of a cycle begins.
+PHASE = {"death": "takeover", "n2 master": "takeover",
+         "n1 started": "failback", "n1 master": "failback"}
+
+
+def last_event(events, at):
+    """The last (time, "CYCLE: what") of `events` at or before `at`."""
+    before = [e for e in events if e[0] <= at]
+    return before[-1] if before else None
+
+
 def when(events, at):
     """`at` told by the last event before it."""
-    before = [e for e in events if e[0] <= at]
-    return (f"{at - before[-1][0]:.2f} s after {before[-1][1]}" if before
-            else "before the first death")
+    e = last_event(events, at)
+    return f"{at - e[0]:.2f} s after {e[1]}" if e else "before the first death"
 
 
 def phases(events, slow):
     """How many of the waits `slow` ([end, ms]) ended in each phase."""
     n = {}
     for at, _ in slow:
-        before = [e for e in events if e[0] <= at]
-        what = before[-1][1].split(": ")[1] if before else "start"
-        what = {"death": "takeover", "n2 master": "takeover",
-                "n1 started": "failback", "n1 master": "failback"}[what] \
-            if what in ("death", "n2 master", "n1 started", "n1 master") \
-            else what
+        e = last_event(events, at)
+        what = PHASE[e[1].split(": ")[1]] if e else "start"
         n[what] = n.get(what, 0) + 1
     return n
 
