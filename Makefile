@@ -86,7 +86,7 @@ $(foreach c,$(COMPONENTS),$(eval $(call COMPONENT_RULES,$(c))))
 
 LBD_SRCS  := $(filter-out lbd/lbctl.c,$(wildcard lbd/*.c)) $(filter-out %.bpf.c,$(wildcard lbd/dataplane/*.c))
 LBD_OBJS  := $(LBD_SRCS:%.c=$(B)/%.o)
-LBCTL_OBJS := $(B)/lbd/lbctl.o
+LBCTL_OBJS := $(B)/lbd/lbctl.o $(B)/lbd/ctl_list.o
 
 LBD       := $(B)/lbd/lbd
 LBCTL     := $(B)/lbd/lbctl

@@ -314,12 +314,19 @@ check_key(struct conf_parser *p, const char *what, const char *path,
 		conf_err(p, loc, "%s \"%s\": %lld bytes; a key is %d to %d bytes "
 		    "(make one: head -c 32 /dev/urandom > FILE)", what, path,
 		    (long long)st.st_size, CONF_SYNC_KEY_MIN, CONF_SYNC_KEY_MAX);
-	/* Whoever can read the key can forge connection state into the
-	 * standby; refuse it as ssh refuses an open private key. */
-	if (fstat(fd, &st) == 0 && (st.st_mode & S_IRWXO))
-		conf_err(p, loc, "%s \"%s\": mode %04o lets every user read it; "
-		    "the key must be private (chmod 600 %s)", what, path,
+	/* Whoever can write the key decides it: refused when every user can.
+	 * Whoever else can read it (or its group write it) can forge
+	 * connection state into the peer: said at every check, start and
+	 * reload, but accepted, so that the examples of a fresh clone (git
+	 * keeps no modes) check as documented. Group read is for group lbd. */
+	if (fstat(fd, &st) == 0 && (st.st_mode & S_IWOTH))
+		conf_err(p, loc, "%s \"%s\": mode %04o lets every user change "
+		    "it; the key must be private (chmod 600 %s)", what, path,
 		    (unsigned)(st.st_mode & 07777), path);
+	else if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXO | S_IWGRP)))
+		conf_warn(p, loc, "%s \"%s\": mode %04o lets other users read "
+		    "or change the key and forge sync records (chmod 600 %s)",
+		    what, path, (unsigned)(st.st_mode & 07777), path);
 	close(fd);
 }
 
@@ -615,11 +622,36 @@ complete(struct conf_parser *p)
 	}
 }
 
+/* Without a data interface lbd checks health and runs VRRP but forwards
+ * nothing: legal (a control-plane-only node), never what a first config
+ * means. Said once, not per service, and only of a config that is
+ * otherwise good (a refused one has better things to say). */
+static void
+validate_serving(struct conf_parser *p)
+{
+	const struct conf *c = p->c;
+
+	if (c->n_services == 0 || c->global.n_ifaces > 0 ||
+	    p->diags->n_errors > 0)
+		return;
+	if (c->n_services == 1)
+		conf_warn(p, &c->services[0].loc, "service \"%s\": no data "
+		    "interface serves it (no \"interface NAME\" in global); lbd "
+		    "will check its backends but forward nothing",
+		    c->services[0].name);
+	else
+		conf_warn(p, &c->services[0].loc, "services \"%s\" and %zu "
+		    "more: no data interface serves them (no \"interface "
+		    "NAME\" in global); lbd will check their backends but "
+		    "forward nothing", c->services[0].name, c->n_services - 1);
+}
+
 void
 conf_validate(struct conf_parser *p)
 {
 	validate_groups(p);
 	validate_sync(p);
 	validate_services(p);
+	validate_serving(p);
 	complete(p);
 }

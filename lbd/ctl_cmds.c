@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lbd/ctl_list.h"
 #include "lbd/daemon.h"
 #include "lbd/stats.h"
 #include "lib/log.h"
@@ -22,16 +23,6 @@ struct cmd_ctx {
 	char		**argv;
 	bool		 json;
 	struct buf	*out;
-};
-
-struct ctl_cmd {
-	const char	*words;		/* "show info" */
-	bool		 changes;	/* changes lbd: not on a read-only socket,
-					 * and logged with who sent it */
-	int		 max_args;
-	bool		 (*fn)(struct cmd_ctx *);
-	const char	*usage;
-	const char	*help;
 };
 
 static bool	cmd_help(struct cmd_ctx *);
@@ -49,38 +40,24 @@ static bool	cmd_show_sync(struct cmd_ctx *);
 static bool	cmd_vrrp_prio(struct cmd_ctx *);
 static bool	cmd_ha(struct cmd_ctx *);
 
-static const struct ctl_cmd commands[] = {
-	{ "help", false, 0, cmd_help, "help", "list the commands" },
-	{ "show info", false, 0, cmd_show_info, "show info",
-	    "version, pid, uptime, config file, reloads and the last result" },
-	{ "show config", false, 0, cmd_show_config, "show config",
-	    "the running configuration, every value explicit" },
-	{ "show health", false, 0, cmd_show_health, "show health",
-	    "every health check: state, last result and reason, latency" },
-	{ "show stat", false, 0, cmd_show_stat, "show stat",
-	    "every service and backend: state, weight, connections, packets, bytes" },
-	{ "show conn", false, 2, cmd_show_conn, "show conn [SERVICE] [MAX]",
-	    "connections in the table (at most MAX, default 100)" },
-	{ "show errors", false, 0, cmd_show_errors, "show errors",
-	    "data-plane drops by reason and I/O errors" },
-	{ "show vrrp", false, 0, cmd_show_vrrp, "show vrrp",
-	    "VRRP instances: state, priority, master, counters" },
-	{ "show sync", false, 0, cmd_show_sync, "show sync",
-	    "connection sync: peer, stream, lag, counters, drops by reason" },
-	{ "vrrp set-priority", true, 2, cmd_vrrp_prio, "vrrp set-priority INSTANCE N|reset",
-	    "override an instance's priority (1..254) until reset or restart" },
-	{ "ha", true, 2, cmd_ha, "ha master|backup|fault GROUP",
-	    "vrrp external: keepalived's notify tells lbd the group's state" },
-	{ "enable", true, 1, cmd_admin, "enable SERVICE/BACKEND",
-	    "take new connections again (undo disable or drain)" },
-	{ "disable", true, 1, cmd_admin, "disable SERVICE/BACKEND",
-	    "no new connections whatever health says; existing ones continue" },
-	{ "drain", true, 1, cmd_admin, "drain SERVICE/BACKEND",
-	    "no new connections; existing ones continue" },
-	{ "set weight", true, 2, cmd_set_weight, "set weight SERVICE/BACKEND N|reset",
-	    "override the configured weight (0..256); reset goes back to it" },
-	{ "reload", true, 0, cmd_reload, "reload",
-	    "read the config file again; on any error keep the running one" },
+/* Each command of lbd/ctl_list.c and its handler; matched in list order. */
+static bool (*const handlers[CTL_NCMDS])(struct cmd_ctx *) = {
+	[CTL_HELP] = cmd_help,
+	[CTL_SHOW_INFO] = cmd_show_info,
+	[CTL_SHOW_CONFIG] = cmd_show_config,
+	[CTL_SHOW_HEALTH] = cmd_show_health,
+	[CTL_SHOW_STAT] = cmd_show_stat,
+	[CTL_SHOW_CONN] = cmd_show_conn,
+	[CTL_SHOW_ERRORS] = cmd_show_errors,
+	[CTL_SHOW_VRRP] = cmd_show_vrrp,
+	[CTL_SHOW_SYNC] = cmd_show_sync,
+	[CTL_VRRP_PRIO] = cmd_vrrp_prio,
+	[CTL_HA] = cmd_ha,
+	[CTL_ENABLE] = cmd_admin,
+	[CTL_DISABLE] = cmd_admin,
+	[CTL_DRAIN] = cmd_admin,
+	[CTL_SET_WEIGHT] = cmd_set_weight,
+	[CTL_RELOAD] = cmd_reload,
 };
 
 static void
@@ -143,30 +120,7 @@ json_lines(struct buf *o, const struct buf *text)
 static bool
 cmd_help(struct cmd_ctx *c)
 {
-	size_t n = sizeof(commands) / sizeof(commands[0]);
-	bool first = true;
-
-	if (c->json) {
-		buf_puts(c->out, "{\"commands\":[");
-		for (size_t i = 0; i < n; i++) {
-			if (commands[i].changes && c->who->readonly)
-				continue;
-			buf_puts(c->out, first ? "{\"usage\":" : ",{\"usage\":");
-			first = false;
-			buf_json_str(c->out, commands[i].usage);
-			buf_puts(c->out, ",\"help\":");
-			buf_json_str(c->out, commands[i].help);
-			buf_puts(c->out, "}");
-		}
-		buf_puts(c->out, "]}\n");
-		return true;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!commands[i].changes || !c->who->readonly)
-			buf_printf(c->out, "%-24s %s\n", commands[i].usage,
-			    commands[i].help);
-	buf_printf(c->out, "%-24s %s\n", "... --json",
-	    "any command, answered as one JSON document");
+	ctl_cmd_help(c->out, c->json, c->who->readonly);
 	return true;
 }
 
@@ -657,25 +611,26 @@ lbd_ctl_dispatch(void *arg, const struct ctl_caller *who, char *line,
 		buf_puts(out, "error: empty command (try \"help\")\n");
 		return false;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		int n = match(commands[i].words, argc, argv);
+	for (size_t i = 0; i < CTL_NCMDS; i++) {
+		const struct ctl_cmd_doc *cmd = &ctl_cmd_docs[i];
+		int n = match(cmd->words, argc, argv);
 		if (n < 0)
 			continue;
-		if (argc - n > commands[i].max_args) {
-			buf_printf(out, "error: usage: %s\n", commands[i].usage);
+		if (argc - n > cmd->max_args) {
+			buf_printf(out, "error: usage: %s\n", cmd->usage);
 			return false;
 		}
-		if (commands[i].changes && who->readonly) {
+		if (cmd->changes && who->readonly) {
 			buf_printf(out, "error: \"%s\" changes lbd, and this is "
 			    "the read-only control socket; use the other one\n",
-			    commands[i].words);
+			    cmd->words);
 			return false;
 		}
-		if (commands[i].changes)
+		if (cmd->changes)
 			audit(who, argc, argv);
 		c.argc = argc - n;
 		c.argv = argv + n;	/* argv[-1]: the command's last word */
-		return commands[i].fn(&c);
+		return handlers[i](&c);
 	}
 	/* Echo only a bounded, printable copy of what was sent. */
 	{

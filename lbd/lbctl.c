@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "lbd/ctl_list.h"
 #include "lib/buf.h"
 #include "lib/ctlproto.h"
 
@@ -35,10 +36,22 @@ usage(FILE *fp)
 	    "  -T, --timeout SEC   give up after SEC seconds (default 10)\n"
 	    "  -V, --version       print the version\n"
 	    "\n"
-	    "commands (`lbctl help` asks the running lbd):\n"
-	    "  show info           version, uptime, config file, reloads\n"
-	    "  show config         the running configuration\n"
-	    "  reload              re-read the config; errors keep the old one\n");
+	    "commands:\n");
+}
+
+/* `--help`, and `lbctl help` when no lbd answers: the list this lbctl
+ * knows. (A running lbd answers `help` itself, with only what the socket
+ * allows.) */
+static void
+help(FILE *fp, bool json)
+{
+	struct buf out = { 0 };
+
+	if (!json)
+		usage(fp);
+	ctl_cmd_help(&out, json, false);
+	fwrite(out.p, 1, out.len, fp);
+	buf_free(&out);
 }
 
 static double
@@ -51,7 +64,8 @@ now_s(void)
 }
 
 /* Send one request and collect the reply body. Returns 0 when a complete
- * reply arrived (*ok tells .ok from .error), -1 otherwise (reported). */
+ * reply arrived (*ok tells .ok from .error), -2 when no lbd listens (errno
+ * says why; not reported), -1 otherwise (reported). */
 static int
 talk(const char *path, const struct buf *req, double timeout, struct buf *body,
     bool *ok)
@@ -72,10 +86,11 @@ talk(const char *path, const struct buf *req, double timeout, struct buf *body,
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "lbctl: cannot reach lbd at %s: %s\n", path,
-		    strerror(errno));
+		int e = errno;
+
 		close(fd);
-		return -1;
+		errno = e;
+		return -2;	/* the caller says so, or answers help itself */
 	}
 	if (send(fd, req->p, req->len, MSG_NOSIGNAL) != (ssize_t)req->len) {
 		fprintf(stderr, "lbctl: send: %s\n", strerror(errno));
@@ -170,7 +185,7 @@ main(int argc, char **argv)
 			printf("lbctl %s\n", LBD_VERSION);
 			return 0;
 		case 'h':
-			usage(stdout);
+			help(stdout, false);
 			return 0;
 		default:
 			usage(stderr);
@@ -178,7 +193,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind == argc) {
-		usage(stderr);
+		help(stderr, false);
 		return 2;
 	}
 	for (int i = optind; i < argc; i++) {
@@ -201,6 +216,15 @@ main(int argc, char **argv)
 	buf_puts(&req, "\n");
 
 	rc = talk(path, &req, timeout, &body, &ok);
+	if (rc == -2 && strcmp(req.p, json ? "help --json\n" : "help\n") == 0) {
+		fprintf(stderr, "lbctl: no lbd at %s; the commands this lbctl "
+		    "knows:\n", path);
+		help(stdout, json);
+		rc = 0, ok = true;
+	} else if (rc == -2) {
+		fprintf(stderr, "lbctl: cannot reach lbd at %s: %s\n", path,
+		    strerror(errno));
+	}
 	if (rc == 0 && body.len > 0)
 		fwrite(body.p, 1, body.len, ok ? stdout : stderr);
 	buf_free(&req);

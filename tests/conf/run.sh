@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 # a key file others can read, so the keys get their modes here.
 cp -r "$here/good" "$here/bad" "$tmp"/
 chmod 600 "$tmp"/good/*.key "$tmp"/bad/*.key
-chmod 644 "$tmp"/bad/open.key
+chmod 666 "$tmp"/bad/open.key
 
 cd "$tmp"
 for f in good/*.conf; do

@@ -27,12 +27,10 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 say "1. every example config passes lbd -t"
-# A copy, because lbd refuses a key file other users can read and git keeps
-# no file modes.
-mkdir -p "$tmp/examples" && cp "$src"/conf/examples/* "$tmp/examples/"
-chmod 600 "$tmp/examples/sync.key"
-for f in "$tmp"/examples/*.conf; do
-	"$lbd" -t -f "$f" || exit 1
+# In place, as a fresh clone has them (the demo key's mode is git's 0644:
+# lbd says so and accepts it).
+for f in "$src"/conf/examples/*.conf; do
+	run "$lbd" -t -f "$f" || exit 1
 done
 
 # The backends: two small HTTP servers on loopback, started here; the third

@@ -89,7 +89,7 @@ class Lbd:
             while time.time() < deadline:
                 if self.proc.poll() is not None:
                     return False
-                if os.path.exists(self.sock) and ctl(self, "help")[0] == 0:
+                if os.path.exists(self.sock) and ctl(self, "show", "info")[0] == 0:
                     return True
                 time.sleep(0.05)
             return False
@@ -249,6 +249,21 @@ def run(tmp):
 
     code, out, err = ctl(d, "help")
     check(code == 0 and "show info" in out and "reload" in out, "help lists commands")
+
+    # Without a daemon: help from lbctl itself, errors on lines of their own.
+    nosock = os.path.join(tmp, "no-such.sock")
+    for args in (["help"], ["--help"]):
+        p = subprocess.run([LBCTL, "-s", nosock] + args, capture_output=True,
+                           text=True, timeout=30)
+        check(p.returncode == 0 and "show info" in p.stdout and
+              "set weight SERVICE/BACKEND" in p.stdout,
+              f"lbctl {args[0]} with no lbd lists the commands", p.stdout + p.stderr)
+    p = subprocess.run([LBCTL, "-s", nosock, "show", "info"],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and p.stdout == "" and
+          p.stderr == f"lbctl: cannot reach lbd at {nosock}: "
+          "No such file or directory\n",
+          "lbctl with no lbd: one error line, exit 2", p.stderr)
 
     code, out, err = ctl(d, "show", "config")
     check(code == 0 and 'service "web"' in out and 'backend "web2" 127.0.0.12:80 weight 10' in out,

@@ -57,7 +57,7 @@ def main():
         up = False
         while time.time() - t0 < 60:
             if os.path.exists(sock) and subprocess.run(
-                    [LBCTL, "-s", sock, "help"], capture_output=True).returncode == 0:
+                    [LBCTL, "-s", sock, "show", "info"], capture_output=True).returncode == 0:
                 up = True
                 break
             time.sleep(0.02)

@@ -3,10 +3,12 @@
 name, GET /big?n=BYTES with that many bytes, and logs every client address
 (one line per request) so a test can see who the backend saw.
 
-usage: httpd.py NAME LOGFILE PORT [PORT...]   (listens on :: dual-stack)"""
+usage: httpd.py [--tls CERT KEY] NAME LOGFILE PORT [PORT...]
+(listens on :: dual-stack; with --tls, HTTPS on every port)"""
 import http.server
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 
@@ -49,10 +51,18 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         super().server_bind()
 
 
-NAME, LOGPATH = sys.argv[1], sys.argv[2]
+args = sys.argv[1:]
+tls = None
+if args[0] == "--tls":
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(args[1], args[2])
+    args = args[3:]
+NAME, LOGPATH = args[0], args[1]
 LOG = open(LOGPATH, "a")
 LOCK = threading.Lock()
-servers = [Server(("::", int(p)), Handler) for p in sys.argv[3:]]
+servers = [Server(("::", int(p)), Handler) for p in args[2:]]
+for s in servers if tls else ():
+    s.socket = tls.wrap_socket(s.socket, server_side=True)
 for s in servers[1:]:
     threading.Thread(target=s.serve_forever, daemon=True).start()
 servers[0].serve_forever()

@@ -454,9 +454,20 @@ static const struct err_case err_cases[] = {
 	{ "service s { backend b 10.0.0.2:80 }",
 	  "t.conf:1:9: error: service \"s\": missing \"listen ADDRESS tcp|udp "
 	  "PORT\"\n" },
-	{ "service s { listen 10.0.0.1 tcp 80 }",
-	  "t.conf:1:9: warning: service \"s\" has no backend; it will refuse every "
+	{ "global { interface eth0 }\nservice s { listen 10.0.0.1 tcp 80 }",
+	  "t.conf:2:9: warning: service \"s\" has no backend; it will refuse every "
 	  "connection\n" },
+	/* No data interface: said once, of a config otherwise good. */
+	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 }",
+	  "t.conf:1:9: warning: service \"s\": no data interface serves it (no "
+	  "\"interface NAME\" in global); lbd will check its backends but "
+	  "forward nothing\n" },
+	{ "service s { listen 10.0.0.1 tcp 80 backend b 10.0.0.2 }\n"
+	  "service t { listen 10.0.0.1 tcp 81 backend b 10.0.0.2 }\n"
+	  "service u { listen 10.0.0.1 tcp 82 backend b 10.0.0.2 }",
+	  "t.conf:1:9: warning: services \"s\" and 2 more: no data interface "
+	  "serves them (no \"interface NAME\" in global); lbd will check their "
+	  "backends but forward nothing\n" },
 	{ "service s { listen 10.0.0.1 tcp 0 backend b 10.0.0.2:80 }",
 	  "t.conf:1:33: error: listen: port 0 out of range 1..65535\n" },
 	{ "service s { listen 10.0.0.1 tcp 65536 backend b 10.0.0.2:80 }",
@@ -671,7 +682,7 @@ test_include_glob(void **state)
 	char sub[256];
 	snprintf(sub, sizeof(sub), "%s/conf.d", tmpdir);
 	mkdir(sub, 0755);
-	write_file("main.conf", "global { node-id inc }\ninclude conf.d/*.conf\n"
+	write_file("main.conf", "global { node-id inc interface eth0 }\ninclude conf.d/*.conf\n"
 	    "service z { listen 10.0.0.1 tcp 9 backend b 10.0.0.2 }\n");
 	write_file("conf.d/b.conf", "service b { listen 10.0.0.1 tcp 2\n"
 	    "  include ../backends.inc\n}\n");
@@ -702,8 +713,8 @@ test_include_glob(void **state)
 	conf_diags_free(&d);
 
 	/* A glob over a missing directory matches nothing, without error. */
-	write_file("main.conf", "include nothing/*.conf\n"
-	    "service s { listen 10.0.0.1 tcp 1 backend b 10.0.0.2 }\n");
+	write_file("main.conf", "global { interface eth0 }\n"
+	    "include nothing/*.conf\nservice s { listen 10.0.0.1 tcp 1 backend b 10.0.0.2 }\n");
 	c = conf_load(path, &d);
 	assert_string_equal(diag_text(&d), "");
 	assert_non_null(c);
