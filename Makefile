@@ -50,7 +50,7 @@ endif
 # Generated parser code is not ours to lint; keep it compiling cleanly without -Werror noise.
 GEN_CFLAGS = -std=gnu11 $(CFLAGS) -w -MMD -MP
 
-.PHONY: all progs deps check check-unit check-conf check-integration san demo install clean fuzz fuzz-build deb rpm
+.PHONY: all progs deps check check-unit check-conf check-integration san demo install clean fuzz fuzz-build deb rpm docs-metrics
 .DEFAULT_GOAL := all
 
 # ---- components --------------------------------------------------------------
@@ -303,6 +303,10 @@ check: deps
 
 san:
 	$(MAKE) B=build-san SAN=1 all
+
+# The operator guide's table of every metric, from lbd's stats table.
+docs-metrics: $(LBD) $(LBCTL)
+	python3 tests/integration/test_docs.py $(B) --write
 
 demo: deps all
 	bash tests/demo/run.sh $(B)
