@@ -419,7 +419,9 @@ lbd_reload(struct lbd *d, struct buf *report)
 	char line[512];
 	uint64_t t0;
 
-	sd_notifyf("RELOADING=1");
+	/* MONOTONIC_USEC: what Type=notify-reload wants with RELOADING. */
+	sd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)(mono_ns() / 1000));
 	log_info("reload start file=%s", d->conf_path);
 	d->last_reload = time(NULL);
 	t0 = mono_ms();
@@ -712,7 +714,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 
 	ev_run(d.loop, 0);
 
-	sd_notifyf("STOPPING=1");
+	sd_notifyf("STOPPING=1\nSTATUS=stopping: withdrawing addresses");
 	lbd_teardown(&d, pid_written);
 	log_info("stopped");
 	return 0;
