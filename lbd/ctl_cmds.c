@@ -11,6 +11,7 @@
 
 #include "lbd/ctl_list.h"
 #include "lbd/daemon.h"
+#include "lbd/reload_plan.h"
 #include "lbd/stats.h"
 #include "lib/log.h"
 
@@ -39,6 +40,7 @@ static bool	cmd_show_vrrp(struct cmd_ctx *);
 static bool	cmd_show_sync(struct cmd_ctx *);
 static bool	cmd_vrrp_prio(struct cmd_ctx *);
 static bool	cmd_ha(struct cmd_ctx *);
+static bool	cmd_reload_dry(struct cmd_ctx *);
 
 /* Each command of lbd/ctl_list.c and its handler; matched in list order. */
 static bool (*const handlers[CTL_NCMDS])(struct cmd_ctx *) = {
@@ -57,6 +59,7 @@ static bool (*const handlers[CTL_NCMDS])(struct cmd_ctx *) = {
 	[CTL_DISABLE] = cmd_admin,
 	[CTL_DRAIN] = cmd_admin,
 	[CTL_SET_WEIGHT] = cmd_set_weight,
+	[CTL_RELOAD_DRY] = cmd_reload_dry,
 	[CTL_RELOAD] = cmd_reload,
 };
 
@@ -544,6 +547,14 @@ cmd_reload(struct cmd_ctx *c)
 	}
 	buf_free(&report);
 	return rc == 0;
+}
+
+/* .error when a reload would be refused, so that `lbctl reload --dry-run
+ * && lbctl reload` does what it says. */
+static bool
+cmd_reload_dry(struct cmd_ctx *c)
+{
+	return lbd_reload_plan(c->d, c->out, c->json);
 }
 
 /* Does the command's word list match the start of argv? */

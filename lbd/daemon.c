@@ -298,9 +298,8 @@ reset_pushed(struct lbd *d, const struct dp_backend_state *st, size_t n_st)
 	return 0;
 }
 
-/* Changes the running process cannot take without a restart. */
-static int
-refuse_unliveable(const struct conf *old, const struct conf *new,
+int
+lbd_reload_refusals(const struct conf *old, const struct conf *new,
     struct buf *report)
 {
 	int n = 0;
@@ -433,7 +432,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 	nc = conf_load(d->conf_path, &diags);
 	log_diags(&diags);
 	diags_to_buf(&diags, report);
-	if (nc != NULL && refuse_unliveable(d->conf, nc, report) > 0) {
+	if (nc != NULL && lbd_reload_refusals(d->conf, nc, report) > 0) {
 		conf_free(nc);
 		nc = NULL;
 	}

@@ -78,6 +78,11 @@ int	lbd_run(const char *conf_path, const char *pidfile);
  */
 int	lbd_reload(struct lbd *, struct buf *report);
 
+/* Changes from `old` to `new` the running process cannot take without a
+ * restart: one "FILE: error: ..." line each into `report`; their count. */
+int	lbd_reload_refusals(const struct conf *old, const struct conf *new,
+	    struct buf *report);
+
 /* A backend's admin state, weight or health changed: tell the engine and
  * VRRP's service tracking now rather than at the next timer tick. */
 void	lbd_backends_changed(struct lbd *);

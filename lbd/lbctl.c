@@ -7,21 +7,17 @@
  * ".ok", to stderr when it ended in ".error") and exits 0, 1 for a command
  * error, or 2 when lbd could not be reached or the reply was cut.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
 #include "lbd/ctl_list.h"
 #include "lib/buf.h"
+#include "lib/ctlclient.h"
 #include "lib/ctlproto.h"
 
 static void
@@ -54,97 +50,14 @@ help(FILE *fp, bool json)
 	buf_free(&out);
 }
 
-static double
-now_s(void)
+/* Each reply line into the body, to be printed once the reply is whole. */
+static void
+collect(void *arg, const char *line, size_t len)
 {
-	struct timespec ts;
+	struct buf *body = arg;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Send one request and collect the reply body. Returns 0 when a complete
- * reply arrived (*ok tells .ok from .error), -2 when no lbd listens (errno
- * says why; not reported), -1 otherwise (reported). */
-static int
-talk(const char *path, const struct buf *req, double timeout, struct buf *body,
-    bool *ok)
-{
-	struct sockaddr_un sun;
-	struct buf in = { 0 };
-	double deadline;
-	bool done = false;
-	int fd, rc = -1;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "lbctl: socket path too long: %s\n", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -2;	/* the caller says so, or answers help itself */
-	}
-	if (send(fd, req->p, req->len, MSG_NOSIGNAL) != (ssize_t)req->len) {
-		fprintf(stderr, "lbctl: send: %s\n", strerror(errno));
-		close(fd);
-		return -1;
-	}
-
-	deadline = now_s() + timeout;
-	while (!done) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		double left = deadline - now_s();
-		char chunk[8192];
-		ssize_t n;
-		char *nl;
-
-		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) == 0) {
-			fprintf(stderr, "lbctl: no complete reply from lbd within "
-			    "%.0fs\n", timeout);
-			goto out;
-		}
-		n = recv(fd, chunk, sizeof(chunk), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "lbctl: lbd closed the connection before "
-			    "the end of the reply\n");
-			goto out;
-		}
-		buf_append(&in, chunk, (size_t)n);
-		while (!done && (nl = memchr(in.p, '\n', in.len)) != NULL) {
-			size_t len = (size_t)(nl - in.p);
-			const char *line = in.p;
-
-			if (len == strlen(CTL_END_OK) &&
-			    memcmp(line, CTL_END_OK, len) == 0) {
-				done = *ok = true;
-			} else if (len == strlen(CTL_END_ERROR) &&
-			    memcmp(line, CTL_END_ERROR, len) == 0) {
-				done = true;
-				*ok = false;
-			} else {
-				if (len > 0 && line[0] == '.')
-					line++, len--;	/* dot-stuffing */
-				buf_append(body, line, len);
-				buf_append(body, "\n", 1);
-			}
-			buf_consume(&in, (size_t)(nl - in.p) + 1);
-		}
-	}
-	rc = 0;
-out:
-	buf_free(&in);
-	close(fd);
-	return rc;
+	buf_append(body, line, len);
+	buf_append(body, "\n", 1);
 }
 
 int
@@ -162,6 +75,7 @@ main(int argc, char **argv)
 	struct buf req = { 0 }, body = { 0 };
 	double timeout = 10;
 	bool json = false, ok = false;
+	char err[256];
 	int ch, rc;
 
 	if (path == NULL || path[0] == '\0')
@@ -215,13 +129,17 @@ main(int argc, char **argv)
 	}
 	buf_puts(&req, "\n");
 
-	rc = talk(path, &req, timeout, &body, &ok);
-	if (rc == -2 && strcmp(req.p, json ? "help --json\n" : "help\n") == 0) {
+	rc = ctl_call(path, req.p, timeout, collect, &body, &ok, err,
+	    sizeof(err));
+	if (rc == CTL_CALL_FAILED)
+		fprintf(stderr, "lbctl: %s\n", err);
+	if (rc == CTL_CALL_NO_LBD &&
+	    strcmp(req.p, json ? "help --json\n" : "help\n") == 0) {
 		fprintf(stderr, "lbctl: no lbd at %s; the commands this lbctl "
 		    "knows:\n", path);
 		help(stdout, json);
 		rc = 0, ok = true;
-	} else if (rc == -2) {
+	} else if (rc == CTL_CALL_NO_LBD) {
 		fprintf(stderr, "lbctl: cannot reach lbd at %s: %s\n", path,
 		    strerror(errno));
 	}

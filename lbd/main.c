@@ -3,7 +3,11 @@
  *
  *   lbd -f FILE          run in the foreground (systemd Type=notify)
  *   lbd -t -f FILE       check FILE and exit 0 (OK) or 1 (errors)
+ *   lbd -t --diff -f FILE  and ask the running lbd what a reload of FILE
+ *                        would change (its dry run; nothing applied)
  */
+#include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,8 @@
 #include "conf/conf.h"
 #include "lbd/daemon.h"
 #include "lbd/stats.h"
+#include "lib/buf.h"
+#include "lib/ctlclient.h"
 #include "lib/log.h"
 
 #define DEFAULT_CONF	"/etc/lbd/lbd.conf"
@@ -26,6 +32,9 @@ usage(FILE *fp)
 	    "  -f, --config FILE     configuration file (default " DEFAULT_CONF ")\n"
 	    "  -t, --test            check the configuration and exit:\n"
 	    "                        0 when it is valid, 1 with FILE:LINE:COL errors\n"
+	    "      --diff            with -t: then ask the running lbd (on FILE's\n"
+	    "                        control socket) what a reload would change and\n"
+	    "                        do to connections; nothing is applied\n"
 	    "  -p, --pidfile FILE    write the pid to FILE while running\n"
 	    "      --foreground-log  log to stderr (the default when not under systemd)\n"
 	    "      --syslog          log to syslog (the default under systemd)\n"
@@ -39,8 +48,9 @@ usage(FILE *fp)
 	    "stops it. `lbctl help` lists the control commands.\n");
 }
 
+/* Checks `path`; on success *sock is its control socket (to free). */
 static int
-check_config(const char *path)
+check_config(const char *path, char **sock)
 {
 	struct conf_diags diags = { 0 };
 	struct conf *c = conf_load(path, &diags);
@@ -52,6 +62,7 @@ check_config(const char *path)
 			fprintf(stderr, "%s: %zu warning%s\n", path,
 			    diags.n_warnings, diags.n_warnings == 1 ? "" : "s");
 		printf("%s: configuration OK\n", path);
+		*sock = strdup(c->global.control_socket);
 	} else
 		fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", path,
 		    diags.n_errors, diags.n_errors == 1 ? "" : "s",
@@ -59,6 +70,63 @@ check_config(const char *path)
 	conf_free(c);
 	conf_diags_free(&diags);
 	return rc;
+}
+
+static void
+collect(void *arg, const char *line, size_t len)
+{
+	buf_append(arg, line, len);
+	buf_append(arg, "\n", 1);
+}
+
+/*
+ * `lbd -t --diff`: the running lbd's dry run of its config file, which must
+ * be FILE (a reload reads the file lbd was started with). 0 when a reload
+ * would apply it, 1 when it would be refused or lbd reads another file, 2
+ * when no lbd answers.
+ */
+static int
+diff_running(const char *path, const char *sock)
+{
+	struct buf body = { 0 };
+	char err[256], want[PATH_MAX], got[PATH_MAX];
+	const char *prefix = "dry run: ", *p, *end;
+	bool ok = false;
+	int rc;
+
+	rc = ctl_call(sock, "reload --dry-run\n", 60, collect, &body, &ok, err,
+	    sizeof(err));
+	if (rc == CTL_CALL_NO_LBD) {
+		fprintf(stderr, "lbd: --diff: no running lbd at %s (%s): nothing "
+		    "to compare with\n", sock, strerror(errno));
+		return 2;
+	}
+	if (rc != CTL_CALL_OK) {
+		fprintf(stderr, "lbd: --diff: %s\n", err);
+		buf_free(&body);
+		return 2;
+	}
+	/* "dry run: PATH against the running configuration ..." */
+	p = body.len > strlen(prefix) && memcmp(body.p, prefix,
+	    strlen(prefix)) == 0 ? body.p + strlen(prefix) : NULL;
+	end = p != NULL ? strstr(p, " against ") : NULL;
+	if (p == NULL || end == NULL) {
+		fprintf(stderr, "lbd: --diff: the lbd at %s does not do dry runs "
+		    "(an older version?)\n%.*s", sock, (int)body.len, body.p);
+		buf_free(&body);
+		return 2;
+	}
+	snprintf(got, sizeof(got), "%.*s", (int)(end - p), p);
+	if (realpath(path, want) == NULL || strcmp(want, got) != 0) {
+		fprintf(stderr, "lbd: --diff: the lbd at %s reads %s, not %s; a "
+		    "reload reads the file lbd was started with\n", sock, got,
+		    path);
+		buf_free(&body);
+		return 1;
+	}
+	fwrite(body.p, 1, body.len, stdout);
+	buf_free(&body);
+	return ok ? 0 : 1;
 }
 
 int
@@ -74,11 +142,14 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "stats-table", no_argument, NULL, 'T' },
+		{ "diff", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = DEFAULT_CONF, *pidfile = NULL;
 	/* Under systemd (INVOCATION_ID set) log to syslog, else to stderr. */
 	bool to_stderr = getenv("INVOCATION_ID") == NULL, test = false;
+	bool diff = false;
+	char *sock = NULL;
 	enum log_level level = LOG_LVL_INFO;
 	int ch;
 
@@ -111,6 +182,9 @@ main(int argc, char **argv)
 		case 'T':
 			stats_table_print(stdout);
 			return 0;
+		case 'D':
+			diff = true;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -121,8 +195,18 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (test)
-		return check_config(conf_path);
+	if (diff && !test) {
+		fprintf(stderr, "lbd: --diff goes with -t\n");
+		return 2;
+	}
+	if (test) {
+		int rc = check_config(conf_path, &sock);
+
+		if (rc == 0 && diff)
+			rc = diff_running(conf_path, sock);
+		free(sock);
+		return rc;
+	}
 	log_init("lbd", to_stderr, level);
 	return lbd_run(conf_path, pidfile);
 }

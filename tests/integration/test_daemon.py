@@ -208,10 +208,11 @@ def run(tmp):
           "control-socket-readonly: mode 0666, answers show commands",
           (oct(st.st_mode), out, err))
     code, out, err = ctl(d, "help", sock=ro)
-    firsts = {ln.split()[0] for ln in out.splitlines() if ln.strip()}
+    firsts = {ln.split()[0] for ln in out.splitlines() if ln.strip()
+              and not ln.startswith("reload --dry-run")}
     check(code == 0 and "show" in firsts and not firsts & {"drain", "reload",
           "set", "enable", "disable", "ha", "vrrp"},
-          "its help lists only what it allows", out)
+          "its help lists only what it allows (a dry run changes nothing)", out)
     for words in (["drain", "web/web1"], ["reload"], ["set", "weight",
                   "web/web1", "1"]):
         code, out, err = ctl(d, *words, sock=ro)
@@ -366,9 +367,47 @@ def run(tmp):
 
     # control-socket cannot move on reload: refused, old config kept
     d.write(CONF_V1.replace("{sock}", "{sock}.new"))
+    code, out, err = ctl(d, "reload", "--dry-run")
+    check(code == 1 and "control-socket-readonly cannot change on reload" in err
+          and "a reload would be REFUSED" in err,
+          "reload --dry-run says a moved control socket needs a restart", err)
     code, out, err = ctl(d, "reload")
     check(code == 1 and "control-socket-readonly cannot change on reload" in err,
           "a reload that moves the control socket is refused", err)
+
+    # ---- dry runs: nothing applied, the verdict in the exit status -------
+    info0 = json.loads(ctl(d, "show", "info", json_out=True)[1])
+    d.write(CONF_BAD)
+    code, out, err = ctl(d, "reload", "--dry-run")
+    check(code == 1 and ':7:10: error: unknown mode "routd"' in err and
+          "a reload would be REFUSED: 2 errors" in err,
+          "reload --dry-run of a bad file: its errors, REFUSED, exit 1", err)
+    d.write(CONF_V2)
+    code, out, err = ctl(d, "reload", "--dry-run")
+    check(code == 0 and "service dns: added\n    -> takes new connections" in out
+          and out.rstrip().endswith("a reload would apply 1 change: 0 "
+                                    "connections would end, 0 would drain"),
+          "reload --dry-run of a good file: each change with its impact",
+          out + err)
+    p = subprocess.run([LBD, "-t", "--diff", "-f", d.conf], capture_output=True,
+                       text=True, timeout=60)
+    check(p.returncode == 0 and "configuration OK" in p.stdout and
+          "service dns: added" in p.stdout,
+          "lbd -t --diff -f FILE: the check, then the running lbd's dry run",
+          p.stdout + p.stderr)
+    other = os.path.join(tmp, "other.conf")
+    shutil.copy(d.conf, other)
+    p = subprocess.run([LBD, "-t", "--diff", "-f", other], capture_output=True,
+                       text=True, timeout=60)
+    check(p.returncode == 1 and f"reads {os.path.realpath(d.conf)}, not "
+          f"{other}" in p.stderr,
+          "lbd -t --diff of another file than the running lbd reads: refused",
+          p.stderr)
+    info1 = json.loads(ctl(d, "show", "info", json_out=True)[1])
+    check(info1.get("reloads") == info0.get("reloads") and
+          info1.get("reload_failures") == info0.get("reload_failures") and
+          'service "dns"' not in ctl(d, "show", "config")[1],
+          "dry runs applied nothing and counted no reload", (info0, info1))
     d.write(CONF_V1)
 
     # ---- every command, both output forms ----------------------------------

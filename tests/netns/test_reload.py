@@ -3,7 +3,8 @@
 a snat and a dsr service and hold long-lived connections through all three
 modes, lbd is reloaded six times (five good files, one bad):
 
-  1. be3 removed from every service       (its connections drain)
+  1. be3 removed from every service       (its connections drain; a dry
+                                           run first says how many)
   2. be3 back with weight 2, wrr           (weights, scheduler)
   3. a new service on port 8082, the checks' interval changed
   4. the new service removed, rr again
@@ -108,6 +109,30 @@ def main():
             time.sleep(seconds)
             return {b: n.seen(b) for b, _ in BACKENDS}
 
+        # First a dry run of that file: it names what would drain and how
+        # many connections each held, and applies nothing.
+        n.write_conf(config(n.sock, weights=(1, 1, 0)))
+        before = n.json("show", "info").get("reloads")
+        act = {k: b.get("active") for k, b in n.backends().items()}
+        plan = n.json("reload", "--dry-run")
+        act2 = {k: b.get("active") for k, b in n.backends().items()}
+        imp = {c["change"]: c["impact"] for c in plan.get("changes", [])}
+        echo_be3 = [f"echo-{m}/be3" for m in ("routed", "snat", "dsr")]
+        want = {f"backend {b}: removed":
+                f"DRAINS: its {act[b]} connection{'s' if act[b] != 1 else ''}"
+                " go on until they end; no new ones" for b in echo_be3}
+        check(plan.get("would_apply") is True and
+              all(act[b] == act2[b] for b in echo_be3) and
+              all(act[b] > 0 for b in echo_be3) and
+              all(imp.get(k) == v for k, v in want.items()) and
+              plan.get("connections_draining", 0) >= sum(act[b] for b in
+                                                          echo_be3),
+              "reload --dry-run: be3 would drain, with the connections it "
+              "holds in each echo service", (want, plan))
+        check(n.json("show", "info").get("reloads") == before and
+              "be3" in n.ctl("show", "config") and
+              all(b.get("state") == "up" for b in n.backends().values()),
+              "... and nothing was applied")
         out = reload(config(n.sock, weights=(1, 1, 0)))
         got = window()
         check("removed" in out and got["be3"] == 0 and got["be1"] > 0 and
