@@ -31,6 +31,7 @@ struct ctl_client {
 	bool			 closing;	/* flush `out`, then close */
 	bool			 peer_done;	/* the peer closed its side */
 	bool			 draining;	/* reply sent; discarding input */
+	enum ctl_stream		 stream;	/* events follow (watch) */
 };
 
 struct ctl_server {
@@ -68,6 +69,8 @@ client_free(struct ctl_client *c)
 		c->next->prev = c->prev;
 	buf_free(&c->out);
 	s->stats.clients--;
+	if (c->stream != CTL_STREAM_NONE)
+		s->stats.watching--;
 	free(c);
 }
 
@@ -119,16 +122,67 @@ run_line(struct ctl_client *c, char *line)
 	bool ok;
 
 	s->stats.commands++;
+	c->who.stream = &c->stream;
 	ok = s->dispatch(s->arg, &c->who, line, &body);
+	c->who.stream = NULL;
 	if (body.oom) {
 		buf_reset(&body);
 		buf_puts(&body, "error: out of memory\n");
 		ok = false;
+		c->stream = CTL_STREAM_NONE;
 	}
 	if (!ok)
 		s->stats.errors++;
-	ctl_frame_reply(&c->out, body.p != NULL ? body.p : "", body.len, ok);
+	if (ok && c->stream != CTL_STREAM_NONE) {
+		/* A stream: the body now, events as they come, no idling
+		 * out. The terminator waits for the stream's end. */
+		ctl_stuff_lines(&c->out, body.p != NULL ? body.p : "", body.len);
+		s->stats.watching++;
+		ev_timer_stop(s->loop, &c->idle);
+	} else
+		ctl_frame_reply(&c->out, body.p != NULL ? body.p : "", body.len,
+		    ok);
 	buf_free(&body);
+}
+
+/* The client spoke while streaming: the stream ends with its terminator,
+ * and the line is a command like any other. */
+static void
+stream_end(struct ctl_client *c)
+{
+	struct ctl_server *s = c->srv;
+
+	c->stream = CTL_STREAM_NONE;
+	s->stats.watching--;
+	buf_puts(&c->out, CTL_END_OK "\n");
+	ev_timer_again(s->loop, &c->idle);
+}
+
+void
+ctl_publish(struct ctl_server *s, const char *text, const char *json)
+{
+	struct ctl_client *c, *next;
+
+	if (s == NULL || s->stats.watching == 0)
+		return;
+	for (c = s->clients; c != NULL; c = next) {
+		const char *line = c->stream == CTL_STREAM_JSON ? json : text;
+
+		next = c->next;
+		if (c->stream == CTL_STREAM_NONE)
+			continue;
+		if (c->out.len > CTL_OUTBUF_MAX) {
+			/* Watching but not reading: it cannot hold lbd's
+			 * memory hostage. */
+			s->stats.dropped_slow++;
+			log_warnx("ctl: watcher dropped reason=not_reading "
+			    "queued=%zu", c->out.len);
+			client_free(c);
+			continue;
+		}
+		ctl_stuff_lines(&c->out, line, strlen(line));
+		client_flush(c);
+	}
 }
 
 static void
@@ -190,6 +244,8 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		*nl = '\0';
 		if (nl > c->in && nl[-1] == '\r')
 			nl[-1] = '\0';
+		if (c->stream != CTL_STREAM_NONE)
+			stream_end(c);
 		run_line(c, c->in);
 		used = (size_t)(nl - c->in) + 1;
 		memmove(c->in, c->in + used, c->inlen - used);

@@ -30,6 +30,12 @@ struct ctl_caller {
 	uid_t		uid;
 	gid_t		gid;
 	bool		readonly;
+	/* A command that turns its connection into an event stream (watch)
+	 * sets *stream: its reply body goes out without a terminator, then
+	 * every ctl_publish() line, until the client sends anything (the
+	 * stream ends with ".ok") or closes. */
+	enum ctl_stream { CTL_STREAM_NONE, CTL_STREAM_TEXT, CTL_STREAM_JSON }
+			*stream;
 };
 
 /*
@@ -49,6 +55,7 @@ struct ctl_stats {
 	uint64_t	idle_closed;
 	uint64_t	evicted;	/* oldest client closed to admit a new one */
 	unsigned	clients;	/* connected now */
+	unsigned	watching;	/* of them, streaming events */
 };
 
 struct ctl_server;
@@ -60,6 +67,10 @@ struct ctl_server	*ctl_open(struct ev_loop *, const char *path,
 			    mode_t mode, bool readonly, ctl_dispatch_fn,
 			    void *arg);
 void			 ctl_close(struct ctl_server *);
+/* One event to every streaming client, as `text` or `json` (one line each,
+ * no newline). A client more than CTL_OUTBUF_MAX behind is dropped. */
+void			 ctl_publish(struct ctl_server *, const char *text,
+			    const char *json);
 const struct ctl_stats	*ctl_stats(const struct ctl_server *);
 const char		*ctl_path(const struct ctl_server *);
 

@@ -11,6 +11,7 @@
 
 #include "lbd/ctl_list.h"
 #include "lbd/daemon.h"
+#include "lbd/events.h"
 #include "lbd/reload_plan.h"
 #include "lbd/stats.h"
 #include "lib/log.h"
@@ -41,6 +42,7 @@ static bool	cmd_show_sync(struct cmd_ctx *);
 static bool	cmd_vrrp_prio(struct cmd_ctx *);
 static bool	cmd_ha(struct cmd_ctx *);
 static bool	cmd_reload_dry(struct cmd_ctx *);
+static bool	cmd_watch(struct cmd_ctx *);
 
 /* Each command of lbd/ctl_list.c and its handler; matched in list order. */
 static bool (*const handlers[CTL_NCMDS])(struct cmd_ctx *) = {
@@ -59,9 +61,22 @@ static bool (*const handlers[CTL_NCMDS])(struct cmd_ctx *) = {
 	[CTL_DISABLE] = cmd_admin,
 	[CTL_DRAIN] = cmd_admin,
 	[CTL_SET_WEIGHT] = cmd_set_weight,
+	[CTL_WATCH] = cmd_watch,
 	[CTL_RELOAD_DRY] = cmd_reload_dry,
 	[CTL_RELOAD] = cmd_reload,
 };
+
+/* node-id, or the host's name when the config gives none. */
+static const char *
+node_name(const struct lbd *d, char *host, size_t len)
+{
+	if (d->conf->global.node_id != NULL)
+		return d->conf->global.node_id;
+	if (gethostname(host, len) != 0)
+		snprintf(host, len, "-");
+	host[len - 1] = '\0';
+	return host;
+}
 
 static void
 fmt_time(time_t t, char *buf, size_t len)
@@ -134,16 +149,10 @@ cmd_show_info(struct cmd_ctx *c)
 	char started[32], last[32], up[32];
 	int64_t dv[SD__COUNT], cv[SC__COUNT];
 	char host[64];
-	const char *node = d->conf->global.node_id;
+	const char *node = node_name(d, host, sizeof(host));
 
 	lbd_daemon_stats(d, dv);
 	lbd_control_stats(d, cv);
-	if (node == NULL) {
-		if (gethostname(host, sizeof(host)) != 0)
-			snprintf(host, sizeof(host), "-");
-		host[sizeof(host) - 1] = '\0';
-		node = host;
-	}
 	fmt_time(d->started.tv_sec, started, sizeof(started));
 	fmt_uptime((double)dv[SD_UPTIME], up, sizeof(up));
 	if (d->last_result != LBD_RELOAD_NONE)
@@ -208,7 +217,7 @@ cmd_show_info(struct cmd_ctx *c)
 	}
 	dataplane_show_info(d->dp, c->out, false);
 	buf_printf(c->out, "control-socket   %s\ncontrol-clients  ", ctl_path(d->ctl));
-	stats_say(c->out, ST_CONTROL, cv, SC_CLIENTS, SC_CLIENTS + 1);
+	stats_say(c->out, ST_CONTROL, cv, SC_CLIENTS, SC_ACCEPTED);
 	buf_puts(c->out, " (");
 	stats_say(c->out, ST_CONTROL, cv, SC_ACCEPTED, SC__COUNT);
 	buf_puts(c->out, ")\n");
@@ -424,6 +433,8 @@ cmd_vrrp_prio(struct cmd_ctx *c)
 	}
 	if (vrrp_mgr_set_priority(c->d->vrrp, c->argv[0], c->argv[1], c->out) < 0)
 		return false;
+	events_emit("admin", "instance", c->argv[0], "priority", c->argv[1],
+	    NULL);
 	if (c->json)
 		json_pair(c->out, "instance", c->argv[0], "priority", c->argv[1]);
 	else
@@ -440,6 +451,8 @@ cmd_ha(struct cmd_ctx *c)
 	}
 	if (vrrp_mgr_ha(c->d->vrrp, c->argv[0], c->argv[1], c->out) < 0)
 		return false;
+	events_emit("admin", "group", c->argv[1], "external", c->argv[0],
+	    NULL);
 	if (c->json)
 		json_pair(c->out, "group", c->argv[1], "state", c->argv[0]);
 	else
@@ -477,6 +490,9 @@ cmd_admin(struct cmd_ctx *c)
 	    strcmp(verb, "drain") == 0 ? BE_DRAIN : BE_DISABLED;
 	log_info("admin: backend=%s %s->%s", b->name, be_admin_name(was),
 	    be_admin_name((enum be_admin)b->admin));
+	events_emit("admin", "backend", b->name, "admin",
+	    be_admin_name((enum be_admin)b->admin), "was", be_admin_name(was),
+	    NULL);
 	lbd_backends_changed(c->d);
 	if (c->json)
 		buf_printf(c->out, "{\"backend\":\"%s\",\"admin\":\"%s\","
@@ -514,6 +530,7 @@ cmd_set_weight(struct cmd_ctx *c)
 	}
 	b->weight_override = (int32_t)w;
 	log_info("admin: backend=%s weight=%s", b->name, c->argv[1]);
+	events_emit("admin", "backend", b->name, "weight", c->argv[1], NULL);
 	lbd_backends_changed(c->d);
 	if (c->json)
 		buf_printf(c->out, "{\"backend\":\"%s\",\"weight\":%u}\n",
@@ -547,6 +564,28 @@ cmd_reload(struct cmd_ctx *c)
 	}
 	buf_free(&report);
 	return rc == 0;
+}
+
+/* The connection becomes a stream of events (lbd/events.h). */
+static bool
+cmd_watch(struct cmd_ctx *c)
+{
+	char host[64];
+	const char *node = node_name(c->d, host, sizeof(host));
+
+	if (c->who->stream == NULL) {
+		buf_puts(c->out, "error: watch needs a control connection\n");
+		return false;
+	}
+	*c->who->stream = c->json ? CTL_STREAM_JSON : CTL_STREAM_TEXT;
+	if (c->json) {
+		buf_puts(c->out, "{\"event\":\"watching\",\"node\":");
+		buf_json_str(c->out, node);
+		buf_puts(c->out, "}\n");
+	} else
+		buf_printf(c->out, "watching node %s: events follow as they "
+		    "happen (interrupt to stop)\n", node);
+	return true;
 }
 
 /* .error when a reload would be refused, so that `lbctl reload --dry-run

@@ -36,6 +36,8 @@ const struct ctl_cmd_doc ctl_cmd_docs[CTL_NCMDS] = {
 	[CTL_SET_WEIGHT] = { "set weight", true, 2,
 	    "set weight SERVICE/BACKEND N|reset",
 	    "override the configured weight (0..256); reset goes back to it" },
+	[CTL_WATCH] = { "watch", false, 0, "watch",
+	    "a live stream of events: VRRP, health, sync, reloads, admin changes" },
 	[CTL_RELOAD_DRY] = { "reload --dry-run", false, 0, "reload --dry-run",
 	    "what a reload would change and do to connections; nothing applied" },
 	[CTL_RELOAD] = { "reload", true, 0, "reload",

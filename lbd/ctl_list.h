@@ -26,6 +26,7 @@ enum ctl_cmd_id {
 	CTL_DISABLE,
 	CTL_DRAIN,
 	CTL_SET_WEIGHT,
+	CTL_WATCH,
 	CTL_RELOAD_DRY,		/* before CTL_RELOAD: matched in order */
 	CTL_RELOAD,
 	CTL_NCMDS

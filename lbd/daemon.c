@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lbd/daemon.h"
+#include "lbd/events.h"
 #include "lbd/stats.h"
 #include "lbd/privs.h"
 #include "lbd/sdnotify.h"
@@ -298,6 +299,16 @@ reset_pushed(struct lbd *d, const struct dp_backend_state *st, size_t n_st)
 	return 0;
 }
 
+/* Every event to whoever watches on either control socket. */
+static void
+publish_event(void *arg, const char *text, const char *json)
+{
+	struct lbd *d = arg;
+
+	ctl_publish(d->ctl, text, json);
+	ctl_publish(d->ctl_ro, text, json);
+}
+
 int
 lbd_reload_refusals(const struct conf *old, const struct conf *new,
     struct buf *report)
@@ -417,6 +428,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 	struct conf *nc;
 	char line[512];
 	uint64_t t0;
+	size_t n_changes = 0;
 
 	/* MONOTONIC_USEC: what Type=notify-reload wants with RELOADING. */
 	sd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -442,6 +454,10 @@ lbd_reload(struct lbd *d, struct buf *report)
 		buf_append(&d->last_report, report->p, report->len);
 		log_warnx("reload failed errors=%zu; still running the previous "
 		    "configuration", diags.n_errors ? diags.n_errors : 1);
+		snprintf(line, sizeof(line), "%zu", diags.n_errors ?
+		    diags.n_errors : 1);
+		events_emit("reload", "result", "failed", "errors", line,
+		    "file", d->conf_path, NULL);
 		conf_diags_free(&diags);
 		sd_notifyf("READY=1\nSTATUS=reload failed, previous configuration "
 		    "kept");
@@ -464,6 +480,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 			    diff.n - LOG_CHANGES_MAX);
 		if (diff.n == 0)
 			buf_puts(report, "no changes\n");
+		n_changes = diff.n;
 		log_info("reload ok changes=%zu", diff.n);
 		conf_diff_free(&diff);
 	}
@@ -506,6 +523,15 @@ lbd_reload(struct lbd *d, struct buf *report)
 	d->reloads++;
 	d->last_result = LBD_RELOAD_OK;
 	log_info("reload done in %llu ms", (unsigned long long)(mono_ms() - t0));
+	{
+		char nch[24], ms[24];
+
+		snprintf(nch, sizeof(nch), "%zu", n_changes);
+		snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(mono_ms() -
+		    t0));
+		events_emit("reload", "result", "ok", "changes", nch, "ms", ms,
+		    "file", d->conf_path, NULL);
+	}
 	buf_append(&d->last_report, report->p, report->len);
 	conf_diags_free(&diags);
 	sd_notifyf("READY=1\nSTATUS=running, %u reloads", d->reloads);
@@ -574,6 +600,7 @@ lbd_teardown(struct lbd *d, bool pid_written)
 	backends_free(&d->backends);
 	ctl_close(d->ctl);
 	ctl_close(d->ctl_ro);
+	events_set_sink(NULL, NULL);
 	if (pid_written)
 		unlink(d->pidfile);
 	conf_free(d->conf);
@@ -639,6 +666,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 		    d.conf->global.control_socket_ro);
 		goto fail;
 	}
+	events_set_sink(publish_event, &d);
 	if (pidfile != NULL) {
 		if (write_pidfile(pidfile) < 0)
 			goto fail;
@@ -751,6 +779,7 @@ lbd_control_stats(const struct lbd *d, int64_t *v)
 			continue;
 		cs = ctl_stats(s);
 		v[SC_CLIENTS] += cs->clients;
+		v[SC_WATCHING] += cs->watching;
 		v[SC_ACCEPTED] += (int64_t)cs->accepted;
 		v[SC_COMMANDS] += (int64_t)cs->commands;
 		v[SC_ERRORS] += (int64_t)cs->errors;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "health/checker.h"
+#include "lbd/events.h"
 #include "lbd/health_mgr.h"
 #include "lbd/stats.h"
 #include "lib/log.h"
@@ -53,6 +54,9 @@ on_change(void *arg, struct hc_checker *c, enum hc_state st, const char *reason)
 	    "failures=%llu", hc->name, conf_check_name(hc->type),
 	    st == HC_UP ? "DOWN" : "UP", st == HC_UP ? "UP" : "DOWN", reason,
 	    (unsigned long long)i.checks, (unsigned long long)i.failures);
+	events_emit("health", "backend", hc->name, "check",
+	    conf_check_name(hc->type), "state", st == HC_UP ? "up" : "down",
+	    "reason", reason, NULL);
 	if (hc->m->changed != NULL)
 		hc->m->changed(hc->m->changed_arg);
 }

@@ -50,6 +50,15 @@ help(FILE *fp, bool json)
 	buf_free(&out);
 }
 
+/* `watch`: each line as it comes. */
+static void
+print_now(void *arg, const char *line, size_t len)
+{
+	fwrite(line, 1, len, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
 /* Each reply line into the body, to be printed once the reply is whole. */
 static void
 collect(void *arg, const char *line, size_t len)
@@ -129,8 +138,13 @@ main(int argc, char **argv)
 	}
 	buf_puts(&req, "\n");
 
-	rc = ctl_call(path, req.p, timeout, collect, &body, &ok, err,
-	    sizeof(err));
+	if (strcmp(argv[optind], "watch") == 0)
+		/* A stream: no deadline, lines printed as they arrive. */
+		rc = ctl_call(path, req.p, 0, print_now, NULL, &ok, err,
+		    sizeof(err));
+	else
+		rc = ctl_call(path, req.p, timeout, collect, &body, &ok, err,
+		    sizeof(err));
 	if (rc == CTL_CALL_FAILED)
 		fprintf(stderr, "lbctl: %s\n", err);
 	if (rc == CTL_CALL_NO_LBD &&

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "ha-sync/sync.h"
+#include "lbd/events.h"
 #include "lbd/stats.h"
 #include "lbd/sync_mgr.h"
 #include "lbd/sync_rec.h"
@@ -201,6 +202,8 @@ choose_path(struct sync_mgr *m, uint64_t now)
 	log_warnx("sync: the stream to the peer goes over %s now (%s)",
 	    m->path[want].iface, want == 0 ? "it is back" : "the first "
 	    "heartbeat link is silent");
+	events_emit("sync", "link", m->path[want].iface, "state", "carries",
+	    NULL);
 	m->active = want;
 	m->switches++;
 }
@@ -304,14 +307,20 @@ event_cb(void *arg, enum sync_event e)
 	switch (e) {
 	case SYNC_EV_PEER_UP:
 		log_info("sync: peer %s up", m->path[0].peer_str);
+		events_emit("sync", "peer", m->path[0].peer_str, "state", "up",
+		    NULL);
 		dataplane_sync_keep(m->dp, true);
 		break;
 	case SYNC_EV_PEER_DOWN:
 		log_warnx("sync: peer %s silent, down", m->path[0].peer_str);
+		events_emit("sync", "peer", m->path[0].peer_str, "state",
+		    "down", NULL);
 		dataplane_sync_keep(m->dp, false);
 		break;
 	case SYNC_EV_PEER_RESTART:
 		log_info("sync: peer %s restarted", m->path[0].peer_str);
+		events_emit("sync", "peer", m->path[0].peer_str, "state",
+		    "restarted", NULL);
 		break;
 	case SYNC_EV_SEND_BULK:
 		if (sync_link_bulk_begin(m->link, mono_ms()) == 0) {
@@ -332,6 +341,8 @@ event_cb(void *arg, enum sync_event e)
 		log_info("sync: bulk resync from %s complete (%u stale entries "
 		    "dropped)%s", m->path[0].peer_str, swept, in.synced ? "" :
 		    ", incomplete: asking again");
+		events_emit("sync", "peer", m->path[0].peer_str, "state",
+		    in.synced ? "synced" : "bulk incomplete", NULL);
 		break;
 	}
 	case SYNC_EV_CFG_MISMATCH:
@@ -343,6 +354,8 @@ event_cb(void *arg, enum sync_event e)
 		else
 			log_info("sync: peer %s configuration agrees again",
 			    m->path[0].peer_str);
+		events_emit("sync", "peer", m->path[0].peer_str, "config",
+		    in.cfg_mismatch ? "differs" : "agrees", NULL);
 		break;
 	}
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lbd/events.h"
 #include "lbd/knl.h"
 #include "lbd/vrrp_mgr_int.h"
 #include "lib/clock.h"
@@ -83,6 +84,9 @@ carry_out(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *vi,
 			log_info("vrrp instance=%s group=%s state=%s->%s "
 			    "priority=%u", r->name, g, vrrp_state_name(x->from),
 			    vrrp_state_name(x->to), r->fsm.prio);
+			events_emit("vrrp", "instance", r->name, "group", g,
+			    "state", vrrp_state_name(x->to), "was",
+			    vrrp_state_name(x->from), NULL);
 			if (x->notify)
 				vrrp_notify(m, vi[x->idx].notify, "INSTANCE", r->name,
 				    vrrp_notify_state(x->to), x->prio);
@@ -95,6 +99,8 @@ carry_out(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *vi,
 		case VRRP_ACT_HOLD:
 			log_info("vrrp group=%s state=%s", g, x->to == VRRP_MASTER ?
 			    "master" : "backup");
+			events_emit("vrrp-group", "group", g, "state",
+			    x->to == VRRP_MASTER ? "master" : "backup", NULL);
 			m->fn(m->arg, g, x->to == VRRP_MASTER);
 			break;
 		case VRRP_ACT_TRACK: {

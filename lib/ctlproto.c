@@ -3,7 +3,7 @@
 #include "lib/ctlproto.h"
 
 void
-ctl_frame_reply(struct buf *out, const char *body, size_t len, bool ok)
+ctl_stuff_lines(struct buf *out, const char *body, size_t len)
 {
 	const char *p = body, *end = body + len;
 
@@ -17,5 +17,11 @@ ctl_frame_reply(struct buf *out, const char *body, size_t len, bool ok)
 		buf_append(out, "\n", 1);
 		p += n + (nl != NULL ? 1 : 0);
 	}
+}
+
+void
+ctl_frame_reply(struct buf *out, const char *body, size_t len, bool ok)
+{
+	ctl_stuff_lines(out, body, len);
 	buf_puts(out, ok ? CTL_END_OK "\n" : CTL_END_ERROR "\n");
 }

@@ -24,5 +24,7 @@
 
 /* Append `body` (any number of lines) to `out` as one framed reply. */
 void	ctl_frame_reply(struct buf *out, const char *body, size_t len, bool ok);
+/* The same lines, dot-stuffed, without the terminator (a stream's). */
+void	ctl_stuff_lines(struct buf *out, const char *body, size_t len);
 
 #endif /* LIB_CTLPROTO_H */

@@ -6,6 +6,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 
 static bool		use_stderr = true;
@@ -54,15 +55,11 @@ vlog(enum log_level level, int saved_errno, const char *fmt, va_list ap)
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
 		    strerror(saved_errno));
 	if (use_stderr) {
-		struct timespec ts;
-		struct tm tm;
-		char when[32];
+		char when[CLOCK_UTC_LEN];
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ldZ %s[%s] %s\n", when,
-		    ts.tv_nsec / 1000000, log_ident, names[level], msg);
+		utc_ms_str(when);
+		fprintf(stderr, "%s %s[%s] %s\n", when, log_ident,
+		    names[level], msg);
 	} else
 		syslog(prio[level], "%s", msg);
 }

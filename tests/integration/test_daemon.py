@@ -10,12 +10,14 @@ usage: test_daemon.py BUILD_DIR
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
@@ -410,6 +412,65 @@ def run(tmp):
           "dry runs applied nothing and counted no reload", (info0, info1))
     d.write(CONF_V1)
 
+    # ---- lbctl watch: the events, as they happen ------------------------
+    watchers = {}
+    for form in ("text", "json"):
+        w = subprocess.Popen([LBCTL, "-s", d.sock, "watch"] +
+                             (["--json"] if form == "json" else []),
+                             stdout=subprocess.PIPE, text=True)
+        procs.append(w)
+        lines = []
+        threading.Thread(target=lambda f=w.stdout, l=lines: [
+            l.append(x.rstrip("\n")) for x in f], daemon=True).start()
+        watchers[form] = (w, lines)
+    deadline = time.time() + 30
+    while time.time() < deadline and not all(l for _, l in watchers.values()):
+        time.sleep(0.05)
+    ctl(d, "drain", "web/web2")
+    ctl(d, "set", "weight", "web/web1", "7")
+    d.write(CONF_BAD)
+    ctl(d, "reload")
+    d.write(CONF_V1)
+    ctl(d, "reload")
+    ctl(d, "enable", "web/web2")
+    ctl(d, "set", "weight", "web/web1", "reset")
+    while time.time() < deadline and len(watchers["json"][1]) < 7:
+        time.sleep(0.05)
+    evs = []
+    for ln in watchers["json"][1][1:]:
+        try:
+            e = json.loads(ln)
+        except ValueError:
+            e = {"bad": ln}
+        evs.append({k: v for k, v in e.items() if k != "time"})
+    check(json.loads(watchers["json"][1][0] or "{}").get("event") == "watching"
+          and evs == [
+              {"event": "admin", "backend": "web/web2", "admin": "drain",
+               "was": "enabled"},
+              {"event": "admin", "backend": "web/web1", "weight": "7"},
+              {"event": "reload", "result": "failed", "errors": "2",
+               "file": d.conf},
+              {"event": "reload", "result": "ok", "changes": "0",
+               "ms": evs[3].get("ms") if len(evs) > 3 else None,
+               "file": d.conf},
+              {"event": "admin", "backend": "web/web2", "admin": "enabled",
+               "was": "drain"},
+              {"event": "admin", "backend": "web/web1", "weight": "reset"}],
+          "lbctl watch --json: one JSON line per event, in order", watchers[
+              "json"][1])
+    text = watchers["text"][1]
+    check(len(text) == 7 and text[0].startswith("watching node itest") and
+          re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z admin "
+                       r"backend=web/web2 admin=drain was=enabled", text[1]) and
+          text[3].endswith(f" reload result=failed errors=2 file={d.conf}"),
+          "lbctl watch: the same events as key=value lines", text)
+    code, out, err = ctl(d, "show", "info", json_out=True)
+    check(code == 0 and '"watching":2' in out.replace(" ", ""),
+          "show info counts the watchers", out)
+    for w, _ in watchers.values():
+        w.terminate()
+        w.wait(10)
+
     # ---- every command, both output forms ----------------------------------
     code, out, err = ctl(d, "help", json_out=True)
     usages = [c["usage"] for c in json.loads(out)["commands"]]
@@ -419,6 +480,8 @@ def run(tmp):
         # them below.
         words = usage.replace("SERVICE/BACKEND", "web/web1").replace("N|reset", "7").split()
         words = [w for w in words if not w.startswith("[")]
+        if words == ["watch"]:
+            continue    # a stream, never a whole reply: tested below
         if "GROUP" in words:
             # Without `vrrp external`, lbctl ha is refused with a reason
             # (tests/netns/test_vrrp_track.py drives it for real).
