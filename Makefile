@@ -131,6 +131,12 @@ $(B)/lbd/dataplane/bpf_objs.o: lbd/dataplane/bpf_objs.c $(CLS_OBJ) $(FP_OBJ)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DLBD_CLS_OBJ='"$(CLS_OBJ)"' \
 	    -DLBD_FP_OBJ='"$(FP_OBJ)"' -c -o $@ $<
 
+# The status page, linked into lbd as bytes (lbd/status.c).
+$(B)/lbd/status.o: lbd/status.c lbd/status.html
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DLBD_STATUS_HTML='"lbd/status.html"' \
+	    -c -o $@ $<
+
 $(LIBCONF): $(CONF_OBJS)
 	$(AR) rcs $@ $^
 
@@ -322,7 +328,8 @@ install: $(LBD) $(LBCTL)
 	install -m 0755 $(LBD) $(LBCTL) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0600 conf/examples/sync.key $(DESTDIR)$(DOCDIR)/examples/
-	install -m 0644 README.md SECURITY.md docs/BENCHMARKS.md docs/operator-guide.md docs/ha-sync.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md SECURITY.md docs/BENCHMARKS.md docs/operator-guide.md docs/ha-sync.md \
+	    packaging/grafana-lbd.json $(DESTDIR)$(DOCDIR)/
 	install -m 0644 packaging/man/lbd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 packaging/man/lbd.8 packaging/man/lbctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 packaging/lbd.service $(DESTDIR)$(UNITDIR)/

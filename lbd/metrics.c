@@ -8,6 +8,7 @@
 #include "lbd/daemon.h"
 #include "lbd/metrics.h"
 #include "lbd/stats.h"
+#include "lbd/status.h"
 #include "lib/log.h"
 
 #define MAX_CLIENTS	64
@@ -222,17 +223,41 @@ evict_idle(struct metrics_server *s)
 }
 
 static void
-respond(struct mclient *c, const char *status, const char *ctype,
-    const struct buf *body)
+respond_bytes(struct mclient *c, const char *status, const char *ctype,
+    const char *body, size_t len)
 {
+	/* Nothing here is for another origin, a frame or a cache: the page
+	 * runs only its own inline script and fetches only this server. */
 	buf_printf(&c->out, "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, ctype,
-	    body->len);
-	buf_append(&c->out, body->p ? body->p : "", body->len);
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
+	    "Content-Security-Policy: default-src 'none'; connect-src 'self'; "
+	    "script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+	    "img-src data:\r\nConnection: close\r\n\r\n", status, ctype,
+	    len);
+	buf_append(&c->out, body != NULL ? body : "", len);
 	c->answering = true;
 	ev_io_stop(c->srv->loop, &c->io);
 	ev_io_set(&c->io, c->io.fd, EV_WRITE);
 	ev_io_start(c->srv->loop, &c->io);
+}
+
+static void
+respond(struct mclient *c, const char *status, const char *ctype,
+    const struct buf *body)
+{
+	respond_bytes(c, status, ctype, body->p, body->len);
+}
+
+/* Is the request's path `want` (a query string ignored)? */
+static bool
+is_path(const char *path, size_t len, const char *want)
+{
+	const char *q = memchr(path, '?', len);
+
+	if (q != NULL)
+		len = (size_t)(q - path);
+	return len == strlen(want) && memcmp(path, want, len) == 0;
 }
 
 static void
@@ -250,13 +275,23 @@ handle(struct mclient *c)
 	} else if ((size_t)(sp1 - c->req) != 3 || strncmp(c->req, "GET", 3) != 0) {
 		buf_puts(&body, "only GET\n");
 		respond(c, "405 Method Not Allowed", "text/plain", &body);
-	} else if ((size_t)(sp2 - sp1 - 1) != 8 || strncmp(sp1 + 1, "/metrics", 8) != 0) {
-		buf_puts(&body, "try /metrics\n");
-		respond(c, "404 Not Found", "text/plain", &body);
-	} else {
+	} else if (is_path(sp1 + 1, (size_t)(sp2 - sp1 - 1), "/metrics")) {
 		metrics_render(c->srv->d, &body);
 		respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
 		    &body);
+	} else if (is_path(sp1 + 1, (size_t)(sp2 - sp1 - 1), "/status.json")) {
+		status_json(c->srv->d, &body);
+		respond(c, "200 OK", "application/json", &body);
+	} else if (is_path(sp1 + 1, (size_t)(sp2 - sp1 - 1), "/") ||
+	    is_path(sp1 + 1, (size_t)(sp2 - sp1 - 1), "/index.html")) {
+		size_t len;
+		const char *html = status_html(&len);
+
+		respond_bytes(c, "200 OK", "text/html; charset=utf-8", html, len);
+	} else {
+		buf_puts(&body, "try / (the status page), /status.json or "
+		    "/metrics\n");
+		respond(c, "404 Not Found", "text/plain", &body);
 	}
 	buf_free(&body);
 }

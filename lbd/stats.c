@@ -504,7 +504,7 @@ const struct stat_scope stat_scopes[ST__COUNT] = {
 	[ST_WORKER] = SCOPE("lbd_worker", worker_defs, "worker", NULL),
 	[ST_IFACE] = SCOPE("lbd_interface", iface_defs, "interface", NULL),
 	[ST_SNAT] = SCOPE("lbd_snat", snat_defs, "address", NULL),
-	[ST_VRRP] = SCOPE("lbd_vrrp", vrrp_defs, "instance", "group", NULL),
+	[ST_VRRP] = SCOPE("lbd_vrrp", vrrp_defs, "vrrp_instance", "group", NULL),
 	[ST_VRRP_PORT] = SCOPE("lbd_vrrp_interface", vrrp_port_defs,
 	    "interface", NULL),
 	[ST_VRRP_GROUP] = SCOPE("lbd_vrrp_group", vrrp_group_defs, "group",

@@ -289,9 +289,9 @@ vrrp_mgr_metrics(const struct vrrp_mgr *m, struct buf *o)
 {
 	struct stat_rows rr = { 0 }, pr = { 0 }, gr = { 0 };
 	struct stat_reason_rows dr = { .n_labels = 2,
-				       .label_names = { "instance", "group" } };
+				       .label_names = { "vrrp_instance", "group" } };
 	struct stat_reason_rows sr = { .n_labels = 2,
-				       .label_names = { "instance", "group" } };
+				       .label_names = { "vrrp_instance", "group" } };
 	struct stat_reason_rows pd = { .n_labels = 1,
 				       .label_names = { "interface" } };
 	uint64_t now = mono_ms(), (*states)[VRRP_FAULT + 1];
