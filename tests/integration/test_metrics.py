@@ -6,6 +6,7 @@ right status and never stalls. Prints TAP.
 
 usage: test_metrics.py BUILD_DIR
 """
+import json
 import os
 import shutil
 import socket
@@ -105,7 +106,18 @@ def main():
               and (value(body, "lbd_control_commands_total") or 0) >= 2,
               "values follow reloads and admin changes", body)
 
-        check(fetch(port, "/")[0] == 404, "another path is 404")
+        code, head, body = fetch(port, "/")
+        check(code == 200 and "<title>lbd status</title>" in body,
+              "/ is the status page", (code, head))
+        code, _, body = fetch(port, "/status.json")
+        try:
+            st = json.loads(body)
+        except ValueError:
+            st = {}
+        check(code == 200 and st.get("stat", {}).get("backends") and
+              "vrrp" in st and "events" in st,
+              "/status.json has lbctl's show JSON and the events", body[:300])
+        check(fetch(port, "/nothing")[0] == 404, "another path is 404")
         check(fetch(port, "/metrics", "POST")[0] == 405, "another method is 405")
         check(raw(port, b"garbage\r\n\r\n").startswith(b"HTTP/1.0 400"),
               "a malformed request is 400")
