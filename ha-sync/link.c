@@ -375,13 +375,27 @@ sync_link_probe(struct sync_link *l, uint64_t now, uint8_t *out, size_t cap)
 	return seal_dgram(l, SYNC_T_ACK, NULL, 0, out, cap);
 }
 
+/* A STATUS or PAIR datagram: a word outside the stream. */
+static size_t
+word_dgram(struct sync_link *l, uint8_t type, const uint8_t *word,
+    size_t len, uint8_t *out, size_t cap)
+{
+	return len > SYNC_STATUS_MAX ? 0 :
+	    seal_word(l, type, NULL, 0, word, len, out, cap);
+}
+
 size_t
 sync_link_status(struct sync_link *l, uint64_t now, const uint8_t *word,
     size_t len, uint8_t *out, size_t cap)
 {
-	if (len > SYNC_STATUS_MAX)
-		return 0;
-	return seal_word(l, SYNC_T_STATUS, NULL, 0, word, len, out, cap);
+	return word_dgram(l, SYNC_T_STATUS, word, len, out, cap);
+}
+
+size_t
+sync_link_pair(struct sync_link *l, uint64_t now, const uint8_t *word,
+    size_t len, uint8_t *out, size_t cap)
+{
+	return word_dgram(l, SYNC_T_PAIR, word, len, out, cap);
 }
 
 /* ---- receiving --------------------------------------------------------- */
@@ -634,6 +648,8 @@ sync_link_input(struct sync_link *l, uint64_t now, const uint8_t *d, size_t len)
 	}
 	if (h.type == SYNC_T_STATUS && l->cb.status != NULL)
 		l->cb.status(l->cb.arg, p, plen);
+	if (h.type == SYNC_T_PAIR && l->cb.pair != NULL)
+		l->cb.pair(l->cb.arg, p, plen);
 	if (h.type == SYNC_T_RESYNC && !l->bulk_out)
 		l->owe_bulk = true;
 	else if (h.type == SYNC_T_DATA)

@@ -80,6 +80,9 @@ enum sync_type {
 	SYNC_T_RESYNC = 3,	/* please send me your whole table */
 	SYNC_T_STATUS = 4,	/* a keepalive with the sender's word for the
 				 * peer (VRRP's states): outside the stream */
+	SYNC_T_PAIR = 5,	/* the same with the sender's pair word (its
+				 * config sections, backends out): lbctl show
+				 * pair. An lbd before it drops it as malformed */
 };
 
 #define SYNC_STATUS_MAX	1200	/* bytes of word in a STATUS datagram */
@@ -150,6 +153,8 @@ struct sync_cb {
 	void	(*event)(void *arg, enum sync_event);
 	/* The peer's word, from a STATUS datagram (may be NULL). */
 	void	(*status)(void *arg, const uint8_t *word, size_t len);
+	/* The peer's pair word, from a PAIR datagram (may be NULL). */
+	void	(*pair)(void *arg, const uint8_t *word, size_t len);
 	void	*arg;
 };
 
@@ -220,6 +225,9 @@ size_t	sync_link_probe(struct sync_link *, uint64_t now, uint8_t *out,
  * any path to the peer: the heartbeat; it changes nothing of the stream's
  * timing. 0 on error. */
 size_t	sync_link_status(struct sync_link *, uint64_t now, const uint8_t *word,
+	    size_t len, uint8_t *out, size_t cap);
+/* The same for a PAIR datagram (`word` at most SYNC_STATUS_MAX bytes). */
+size_t	sync_link_pair(struct sync_link *, uint64_t now, const uint8_t *word,
 	    size_t len, uint8_t *out, size_t cap);
 /* A datagram from the network: records and events go to the callbacks.
  * Returns SYNC_OK or why it was dropped (also counted). */

@@ -193,12 +193,12 @@ sync_open(const uint8_t *d, size_t len, const uint8_t *key, size_t key_len,
 	h->cfg_hash = get64(d + 64);
 	*payload = d + SYNC_HDR_LEN;
 	*plen = len - SYNC_HDR_LEN - SYNC_MAC_LEN;
-	if (h->type < SYNC_T_DATA || h->type > SYNC_T_STATUS ||
+	if (h->type < SYNC_T_DATA || h->type > SYNC_T_PAIR ||
 	    (h->type == SYNC_T_DATA && h->seq == 0) ||
-	    (h->type == SYNC_T_STATUS && (*plen > SYNC_STATUS_MAX ||
-	    h->count != 0)) ||
+	    ((h->type == SYNC_T_STATUS || h->type == SYNC_T_PAIR) &&
+	    (*plen > SYNC_STATUS_MAX || h->count != 0)) ||
 	    (h->type != SYNC_T_DATA && h->type != SYNC_T_STATUS &&
-	    (*plen != 0 || h->count != 0)))
+	    h->type != SYNC_T_PAIR && (*plen != 0 || h->count != 0)))
 		return SYNC_BAD_FORMAT;
 	return SYNC_OK;
 }

@@ -32,6 +32,11 @@ struct ctl_client {
 	bool			 peer_done;	/* the peer closed its side */
 	bool			 draining;	/* reply sent; discarding input */
 	enum ctl_stream		 stream;	/* events follow (watch) */
+	struct ctl_later	*later;		/* a reply that ends later */
+};
+
+struct ctl_later {
+	struct ctl_client	*c;		/* NULL once it went away */
 };
 
 struct ctl_server {
@@ -60,6 +65,8 @@ client_free(struct ctl_client *c)
 	ev_io_stop(s->loop, &c->rio);
 	ev_io_stop(s->loop, &c->wio);
 	ev_timer_stop(s->loop, &c->idle);
+	if (c->later != NULL)
+		c->later->c = NULL;
 	close(c->rio.fd);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -123,8 +130,10 @@ run_line(struct ctl_client *c, char *line)
 
 	s->stats.commands++;
 	c->who.stream = &c->stream;
+	c->who.client = c;
 	ok = s->dispatch(s->arg, &c->who, line, &body);
 	c->who.stream = NULL;
+	c->who.client = NULL;
 	if (body.oom) {
 		buf_reset(&body);
 		buf_puts(&body, "error: out of memory\n");
@@ -133,7 +142,13 @@ run_line(struct ctl_client *c, char *line)
 	}
 	if (!ok)
 		s->stats.errors++;
-	if (ok && c->stream != CTL_STREAM_NONE) {
+	if (c->later != NULL) {
+		/* The rest comes with ctl_later_end(); no other command
+		 * is read meanwhile. */
+		ctl_stuff_lines(&c->out, body.p != NULL ? body.p : "", body.len);
+		ev_io_stop(s->loop, &c->rio);
+		ev_timer_stop(s->loop, &c->idle);
+	} else if (ok && c->stream != CTL_STREAM_NONE) {
 		/* A stream: the body now, events as they come, no idling
 		 * out. The terminator waits for the stream's end. */
 		ctl_stuff_lines(&c->out, body.p != NULL ? body.p : "", body.len);
@@ -143,6 +158,49 @@ run_line(struct ctl_client *c, char *line)
 		ctl_frame_reply(&c->out, body.p != NULL ? body.p : "", body.len,
 		    ok);
 	buf_free(&body);
+}
+
+struct ctl_later *
+ctl_later(const struct ctl_caller *who)
+{
+	struct ctl_client *c = who->client;
+
+	if (c == NULL || c->later != NULL ||
+	    (c->later = calloc(1, sizeof(*c->later))) == NULL)
+		return NULL;
+	c->later->c = c;
+	return c->later;
+}
+
+void
+ctl_later_line(struct ctl_later *l, const char *text)
+{
+	if (l == NULL || l->c == NULL)
+		return;
+	ctl_stuff_lines(&l->c->out, text, strlen(text));
+	client_flush(l->c);
+}
+
+void
+ctl_later_end(struct ctl_later *l, bool ok)
+{
+	struct ctl_client *c;
+
+	if (l == NULL)
+		return;
+	if ((c = l->c) != NULL) {
+		struct ctl_server *s = c->srv;
+
+		c->later = NULL;
+		if (!ok)
+			s->stats.errors++;
+		buf_puts(&c->out, ok ? CTL_END_OK "\n" : CTL_END_ERROR "\n");
+		ev_timer_again(s->loop, &c->idle);
+		/* Lines that came meanwhile wait in c->in: read on. */
+		ev_io_start(s->loop, &c->rio);
+		client_flush(c);
+	}
+	free(l);
 }
 
 /* The client spoke while streaming: the stream ends with its terminator,

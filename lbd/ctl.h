@@ -36,6 +36,7 @@ struct ctl_caller {
 	 * stream ends with ".ok") or closes. */
 	enum ctl_stream { CTL_STREAM_NONE, CTL_STREAM_TEXT, CTL_STREAM_JSON }
 			*stream;
+	struct ctl_client *client;	/* for ctl_later() */
 };
 
 /*
@@ -67,6 +68,18 @@ struct ctl_server	*ctl_open(struct ev_loop *, const char *path,
 			    mode_t mode, bool readonly, ctl_dispatch_fn,
 			    void *arg);
 void			 ctl_close(struct ctl_server *);
+/*
+ * A reply that ends later (lbctl ha handover waits for the peer): called
+ * by a command's handler, it sends the body so far at once and keeps the
+ * connection for more lines and the terminator, which ctl_later_end()
+ * sends (and frees the handle). If the client goes away meanwhile, the
+ * lines go nowhere. NULL without a connection (or out of memory): then
+ * the handler answers at once.
+ */
+struct ctl_later	*ctl_later(const struct ctl_caller *);
+void			 ctl_later_line(struct ctl_later *, const char *text);
+void			 ctl_later_end(struct ctl_later *, bool ok);
+
 /* One event to every streaming client, as `text` or `json` (one line each,
  * no newline). A client more than CTL_OUTBUF_MAX behind is dropped. */
 void			 ctl_publish(struct ctl_server *, const char *text,

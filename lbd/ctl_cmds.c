@@ -12,6 +12,8 @@
 #include "lbd/ctl_list.h"
 #include "lbd/daemon.h"
 #include "lbd/events.h"
+#include "lbd/handover.h"
+#include "lbd/pair.h"
 #include "lbd/reload_plan.h"
 #include "lbd/stats.h"
 #include "lib/log.h"
@@ -43,6 +45,8 @@ static bool	cmd_vrrp_prio(struct cmd_ctx *);
 static bool	cmd_ha(struct cmd_ctx *);
 static bool	cmd_reload_dry(struct cmd_ctx *);
 static bool	cmd_watch(struct cmd_ctx *);
+static bool	cmd_show_pair(struct cmd_ctx *);
+static bool	cmd_handover(struct cmd_ctx *);
 
 /* Each command of lbd/ctl_list.c and its handler; matched in list order. */
 static bool (*const handlers[CTL_NCMDS])(struct cmd_ctx *) = {
@@ -56,6 +60,8 @@ static bool (*const handlers[CTL_NCMDS])(struct cmd_ctx *) = {
 	[CTL_SHOW_VRRP] = cmd_show_vrrp,
 	[CTL_SHOW_SYNC] = cmd_show_sync,
 	[CTL_VRRP_PRIO] = cmd_vrrp_prio,
+	[CTL_SHOW_PAIR] = cmd_show_pair,
+	[CTL_HA_HANDOVER] = cmd_handover,
 	[CTL_HA] = cmd_ha,
 	[CTL_ENABLE] = cmd_admin,
 	[CTL_DISABLE] = cmd_admin,
@@ -564,6 +570,20 @@ cmd_reload(struct cmd_ctx *c)
 	}
 	buf_free(&report);
 	return rc == 0;
+}
+
+static bool
+cmd_show_pair(struct cmd_ctx *c)
+{
+	pair_show(c->d, c->out, c->json);
+	return true;
+}
+
+static bool
+cmd_handover(struct cmd_ctx *c)
+{
+	return lbd_handover(c->d, c->who, c->argc > 0 ? c->argv[0] : NULL,
+	    c->json, c->out);
 }
 
 /* The connection becomes a stream of events (lbd/events.h). */

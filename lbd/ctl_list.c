@@ -22,9 +22,15 @@ const struct ctl_cmd_doc ctl_cmd_docs[CTL_NCMDS] = {
 	    "VRRP instances: state, priority, master, counters" },
 	[CTL_SHOW_SYNC] = { "show sync", false, 0, "show sync",
 	    "connection sync: peer, stream, lag, counters, drops by reason" },
+	[CTL_SHOW_PAIR] = { "show pair", false, 0, "show pair",
+	    "this node and the peer side by side: roles, sync, config and "
+	    "backends that differ" },
 	[CTL_VRRP_PRIO] = { "vrrp set-priority", true, 2,
 	    "vrrp set-priority INSTANCE N|reset",
 	    "override an instance's priority (1..254) until reset or restart" },
+	[CTL_HA_HANDOVER] = { "ha handover", true, 1, "ha handover [GROUP]",
+	    "check the peer is ready, give it the group(s), wait until it holds "
+	    "them" },
 	[CTL_HA] = { "ha", true, 2, "ha master|backup|fault GROUP",
 	    "vrrp external: keepalived's notify tells lbd the group's state" },
 	[CTL_ENABLE] = { "enable", true, 1, "enable SERVICE/BACKEND",

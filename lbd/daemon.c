@@ -17,6 +17,8 @@
 
 #include "lbd/daemon.h"
 #include "lbd/events.h"
+#include "lbd/handover.h"
+#include "lbd/pair.h"
 #include "lbd/stats.h"
 #include "lbd/privs.h"
 #include "lbd/sdnotify.h"
@@ -183,6 +185,23 @@ hb_peer(void *arg, bool alive, const uint8_t *word, size_t len)
 	vrrp_mgr_hb_peer(((struct lbd *)arg)->vrrp, alive, word, len);
 }
 
+/* ... and the pair word (lbd/pair.h). */
+static size_t
+pair_word_cb(void *arg, uint8_t *out, size_t cap)
+{
+	return pair_word(arg, out, cap);
+}
+
+static void
+pair_peer_cb(void *arg, const uint8_t *word, size_t len)
+{
+	struct lbd *d = arg;
+
+	if (pair_peer_word(d, word, len) < 0 && d->pair_bad++ == 0)
+		log_warnx("sync: the peer's pair word is malformed (%zu bytes): "
+		    "ignored", len);
+}
+
 static void
 vrrp_changed(void *arg)
 {
@@ -195,6 +214,7 @@ static void
 wire_heartbeat(struct lbd *d)
 {
 	sync_mgr_heartbeat(d->sync, hb_word, hb_peer, d);
+	sync_mgr_pair(d->sync, pair_word_cb, pair_peer_cb, d);
 	vrrp_mgr_on_change(d->vrrp, vrrp_changed, d);
 	vrrp_mgr_guard(d->vrrp, dataplane_vrrp_guard_fd(d->dp));
 }
@@ -584,8 +604,10 @@ write_pidfile(const char *path)
 static void
 lbd_teardown(struct lbd *d, bool pid_written)
 {
+	lbd_handover_stop(d);
 	vrrp_mgr_stop(d->vrrp);
 	sync_mgr_stop(d->sync);
+	pair_free(d);
 	if (d->loop != NULL) {
 		ev_signal_stop(d->loop, &d->sig_hup);
 		ev_signal_stop(d->loop, &d->sig_term);

@@ -62,6 +62,10 @@ struct lbd {
 	enum lbd_reload_result	 last_result;
 	struct buf		 last_report;	/* errors, or the changes applied */
 
+	struct pair_peer	*pair;		/* the peer's word (lbd/pair.h) */
+	struct handover		*handover;	/* lbctl ha handover under way */
+	uint64_t		 pair_bad;	/* the peer's pair word malformed */
+
 	ev_signal		 sig_hup, sig_term, sig_int;
 	int			 stop_signal;
 };

@@ -79,6 +79,10 @@ struct sync_mgr {
 	ev_timer		 hb_timer;
 	uint32_t		 hb_every, hb_dead;
 	uint64_t		 hb_heard;	/* any authenticated datagram */
+	sync_word_fn		*pair_word_fn;	/* lbd/pair.h */
+	void			(*pair_peer_fn)(void *, const uint8_t *, size_t);
+	void			*pair_arg;
+	uint64_t		 pair_sent;	/* mono ms */
 	bool			 hb_alive;
 	uint64_t		 hb_losses;	/* alive -> silent */
 	sync_word_fn		*word_fn;
@@ -134,6 +138,21 @@ hb_heard(struct sync_mgr *m, uint64_t now, const uint8_t *word, size_t len)
 		log_info("sync: heartbeat hears the peer %s", m->path[0].peer_str);
 }
 
+/* The pair word, once a second on the link that carries the stream. */
+static void
+pair_send(struct sync_mgr *m, uint64_t now)
+{
+	uint8_t word[SYNC_STATUS_MAX], d[SYNC_MTU_MAX];
+	size_t wl, n;
+
+	if (m->pair_word_fn == NULL || now - m->pair_sent < 1000)
+		return;
+	m->pair_sent = now;
+	if ((wl = m->pair_word_fn(m->pair_arg, word, sizeof(word))) > 0 &&
+	    (n = sync_link_pair(m->link, now, word, wl, d, sizeof(d))) > 0)
+		send_on(&m->path[m->active], d, n);
+}
+
 static void
 hb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -141,6 +160,7 @@ hb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	uint64_t now = mono_ms();
 
 	hb_send(m, now);
+	pair_send(m, now);
 	if (m->hb_alive && now - m->hb_heard >= m->hb_dead) {
 		m->hb_alive = false;
 		m->hb_losses++;
@@ -162,6 +182,28 @@ sync_mgr_heartbeat(struct sync_mgr *m, sync_word_fn *word, sync_peer_fn *peer,
 	m->hb_arg = arg;
 	if (peer != NULL)
 		peer(arg, m->hb_alive, NULL, 0);
+}
+
+void
+sync_mgr_pair(struct sync_mgr *m, sync_word_fn *pword,
+    void (*ppeer)(void *, const uint8_t *, size_t), void *arg)
+{
+	if (m == NULL)
+		return;
+	m->pair_word_fn = pword;
+	m->pair_peer_fn = ppeer;
+	m->pair_arg = arg;
+	m->pair_sent = 0;
+}
+
+static void
+pair_cb(void *arg, const uint8_t *word, size_t len)
+{
+	struct sync_mgr *m = arg;
+
+	hb_heard(m, mono_ms(), NULL, 0);
+	if (m->pair_peer_fn != NULL)
+		m->pair_peer_fn(m->pair_arg, word, len);
 }
 
 void
@@ -637,6 +679,7 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 	cb.rec = rec_cb;
 	cb.event = event_cb;
 	cb.status = status_cb;
+	cb.pair = pair_cb;
 	cb.arg = m;
 	m->link = sync_link_new(&lc, &cb);
 	OPENSSL_cleanse(key, sizeof(key));
@@ -708,6 +751,31 @@ sync_mgr_apply(struct sync_mgr *m, const struct conf *c)
 	m->hb_dead = c->sync.heartbeat_timeout_ms;
 	m->hb_timer.repeat = m->hb_every / 1000.0;
 	ev_timer_again(m->loop, &m->hb_timer);
+}
+
+bool
+sync_mgr_ready(const struct sync_mgr *m, char *why, size_t len)
+{
+	struct sync_link_info in;
+
+	if (m == NULL) {
+		snprintf(why, len, "no sync block: the peer would not have this "
+		    "node's connections");
+		return false;
+	}
+	sync_link_info(m->link, &in);
+	if (!in.peer_up)
+		snprintf(why, len, "the sync peer %s is down", m->path[0].peer_str);
+	else if (in.cfg_mismatch)
+		snprintf(why, len, "the peer %s runs a different configuration "
+		    "(lbctl show pair)", m->path[0].peer_str);
+	else if (m->bulk_active)
+		snprintf(why, len, "a bulk resync to the peer is under way");
+	else if (!in.synced)
+		snprintf(why, len, "the peer's bulk resync has not arrived");
+	else
+		return true;
+	return false;
 }
 
 bool

@@ -40,8 +40,18 @@ typedef void	sync_peer_fn(void *arg, bool alive, const uint8_t *word,
 		    size_t len);
 void		 sync_mgr_heartbeat(struct sync_mgr *, sync_word_fn *,
 		    sync_peer_fn *, void *arg);
+/* The pair word (lbd/pair.h): pword() fills ours, sent once a second
+ * beside the heartbeat; ppeer() gets the peer's. */
+void		 sync_mgr_pair(struct sync_mgr *, sync_word_fn *pword,
+		    void (*ppeer)(void *arg, const uint8_t *word, size_t len),
+		    void *arg);
 /* Our word changed (a VRRP group moved): tell the peer now. */
 void		 sync_mgr_word_changed(struct sync_mgr *);
+/* Can the peer take our connections over now (lbctl ha handover)? True
+ * when the peer is up, runs the same configuration, has our table (no
+ * bulk of ours under way; the stream's last milliseconds follow it) and
+ * we have its bulk; otherwise false with the reason in `why`. */
+bool		 sync_mgr_ready(const struct sync_mgr *, char *why, size_t len);
 /* `lbctl show sync`. */
 void		 sync_mgr_show(const struct sync_mgr *, struct buf *, bool json);
 /* The sync families of the Prometheus scrape (nothing without sync). */

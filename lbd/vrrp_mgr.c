@@ -680,6 +680,68 @@ vrrp_mgr_ha(struct vrrp_mgr *m, const char *state, const char *group,
 }
 
 size_t
+vrrp_mgr_groups(const struct vrrp_mgr *m)
+{
+	return m != NULL ? m->node->n_groups : 0;
+}
+
+int
+vrrp_mgr_group_index(const struct vrrp_mgr *m, const char *name)
+{
+	return m != NULL ? vrrp_node_group(m->node, name) : -1;
+}
+
+int
+vrrp_mgr_group_view(const struct vrrp_mgr *m, size_t i,
+    struct vrrp_group_view *v)
+{
+	const struct vrrp_node *n;
+	const struct vrrp_group *g;
+
+	if (m == NULL || i >= m->node->n_groups)
+		return -1;
+	n = m->node;
+	g = &n->groups[i];
+	memset(v, 0, sizeof(*v));
+	v->name = g->name;
+	v->state = vrrp_state_name(g->state);
+	v->master = g->state == VRRP_MASTER;
+	v->external = n->external;
+	v->heartbeat = n->hb && n->peer_alive;
+	v->peer_known = v->heartbeat && g->peer_known;
+	v->peer_state = v->peer_known ? vrrp_state_name(g->peer_state) : "-";
+	v->peer_master = v->peer_known && g->peer_state == VRRP_MASTER;
+	v->peer_prio = v->peer_known ? g->peer_prio : 0;
+	for (size_t r = 0; r < n->n; r++)
+		if (n->r[r].group == i && v->n_instances++ == 0)
+			v->prio = n->r[r].fsm.prio;
+	return 0;
+}
+
+int
+vrrp_mgr_handover(struct vrrp_mgr *m, size_t i, struct buf *undo,
+    struct buf *err)
+{
+	if (m == NULL || i >= m->node->n_groups) {
+		buf_puts(err, "error: no such vrrp-group\n");
+		return -1;
+	}
+	if (vrrp_node_handover(m->node, (uint32_t)i, mono_ms(), &m->acts) < 0) {
+		buf_printf(err, "error: group %s is not master on this node\n",
+		    m->node->groups[i].name);
+		return -1;
+	}
+	log_info("vrrp group=%s handover: resigned to the peer, instances at "
+	    "priority 1", m->node->groups[i].name);
+	for (size_t r = 0; r < m->node->n; r++)
+		if (m->node->r[r].group == i)
+			buf_printf(undo, "%slbctl vrrp set-priority %s reset",
+			    undo->len ? "; " : "", m->node->r[r].name);
+	done(m);
+	return 0;
+}
+
+size_t
 vrrp_mgr_hb_word(const struct vrrp_mgr *m, uint8_t *out, size_t cap)
 {
 	return m != NULL ? vrrp_node_hb_encode(m->node, out, cap) : 0;

@@ -59,6 +59,33 @@ void		 vrrp_mgr_hb_peer(struct vrrp_mgr *, bool alive,
 /* fn(arg) runs when a group's state changed (the peer should hear it). */
 void		 vrrp_mgr_on_change(struct vrrp_mgr *, void (*fn)(void *),
 		    void *arg);
+/* One group as lbctl ha handover and show pair see it: its state here,
+ * its instances' priorities, and the peer's word over the heartbeat. */
+struct vrrp_group_view {
+	const char	*name;
+	const char	*state;		/* "master", "backup", "fault", "init" */
+	bool		 master;
+	bool		 external;	/* keepalived decides */
+	bool		 heartbeat;	/* a heartbeat runs and hears the peer */
+	bool		 peer_known;	/* ... and the peer spoke of this group */
+	const char	*peer_state;
+	bool		 peer_master;
+	unsigned	 peer_prio;
+	unsigned	 prio;		/* the first instance's effective one */
+	unsigned	 n_instances;
+};
+
+/* Group `i` (0 .. vrrp_mgr_groups()-1), or -1 past the last. */
+size_t		 vrrp_mgr_groups(const struct vrrp_mgr *);
+int		 vrrp_mgr_group_view(const struct vrrp_mgr *, size_t i,
+		    struct vrrp_group_view *);
+/* The index of the group named `name`, or -1. */
+int		 vrrp_mgr_group_index(const struct vrrp_mgr *, const char *name);
+/* lbctl ha handover: group `i`, master here, resigns to the peer (see
+ * vrrp_node_handover); its instances stay at priority 1, and `undo` gets
+ * the commands that take it back. 0, or -1 with an error line in `err`. */
+int		 vrrp_mgr_handover(struct vrrp_mgr *, size_t i, struct buf *undo,
+		    struct buf *err);
 /* lbctl vrrp set-priority INSTANCE N|reset: 0 on success, else an error
  * line in `err`. */
 int		 vrrp_mgr_set_priority(struct vrrp_mgr *, const char *instance,

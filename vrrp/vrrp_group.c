@@ -445,6 +445,46 @@ vrrp_node_set_prio(struct vrrp_node *n, uint32_t ri, int prio, uint64_t now,
 	return 0;
 }
 
+/*
+ * lbctl ha handover: this node gives group `g` to the peer. Every router
+ * of the group takes the lowest priority (1, an override like lbctl vrrp
+ * set-priority's, undone by its reset) so that the peer outranks it, and
+ * a master resigns at once: a priority-0 advert, which has the peer take
+ * over after its skew time, and BACKUP. The group stays a backup ready to
+ * take over if the peer dies. -1 unless the group is master here (or with
+ * `vrrp external`, where keepalived decides).
+ */
+int
+vrrp_node_handover(struct vrrp_node *n, uint32_t g, uint64_t now,
+    struct vrrp_acts *out)
+{
+	struct vrrp_act *x;
+
+	if (n->external || g >= n->n_groups ||
+	    n->groups[g].state != VRRP_MASTER)
+		return -1;
+	n->moving = true;	/* every router is moved here: no cascade */
+	for (size_t i = 0; i < n->n; i++) {
+		struct vrrp_router *r = &n->r[i];
+		struct vrrp_out o;
+
+		if (r->group != g)
+			continue;
+		r->prio_set = true;
+		r->set_prio = 1;
+		if (r->fsm.state == VRRP_MASTER &&
+		    (x = vrrp_act_new(out, VRRP_ACT_SEND, (uint32_t)i)) != NULL)
+			x->prio = 0;
+		vrrp_fsm_force(&r->fsm, now, VRRP_BACKUP, &o);
+		vrrp_handle(n, (uint32_t)i, &o, now, out);
+		vrrp_fsm_set_prio(&r->fsm, now, vrrp_router_prio(r), &o);
+		vrrp_handle(n, (uint32_t)i, &o, now, out);
+	}
+	n->moving = false;
+	group_update(n, g, out);
+	return 0;
+}
+
 /* ---- the accept ladder ------------------------------------------------ */
 
 /* A takeover of group `g` was held back: over when each of its backups

@@ -234,6 +234,10 @@ void		vrrp_node_service(struct vrrp_node *, const char *service, bool ok,
  * one. -1 when refused (external mode, or out of range). */
 int		vrrp_node_set_prio(struct vrrp_node *, uint32_t r, int prio,
 		    uint64_t now, struct vrrp_acts *);
+/* lbctl ha handover: group `g`, master here, goes to the peer (see
+ * vrrp_group.c). -1 when it is not master here, or in external mode. */
+int		vrrp_node_handover(struct vrrp_node *, uint32_t g, uint64_t now,
+		    struct vrrp_acts *);
 /* lbctl ha (external mode): group `g` is `st` (MASTER, BACKUP, FAULT). */
 int		vrrp_node_ha(struct vrrp_node *, uint32_t g, enum vrrp_state st,
 		    uint64_t now, struct vrrp_acts *);

@@ -27,6 +27,15 @@ VMAC_FRONT = "00:00:5e:00:01:33"
 ADVERT_MS = 100
 
 
+# The echo service of be1 (port 7), snat: the long-lived connections'.
+ECHO_SERVICE = f"""service echo {{
+    listen {VIP} tcp 7
+    mode snat
+    snat-pool {SNAT}
+    backend be1 {BE}:7
+}}"""
+
+
 def vrrp_instances(prio, specs, preempt=True):
     """Instance blocks at `prio`, one per (name, interface, vrid,
     address/plen, extra directives) of `specs`."""
@@ -67,12 +76,7 @@ service web {{
     scheduler rr
     backend be1 {BE}:80
 }}
-service echo {{
-    listen {VIP} tcp 7
-    mode snat
-    snat-pool {SNAT}
-    backend be1 {BE}:7
-}}
+{ECHO_SERVICE}
 service echo-routed {{
     listen {VIP} tcp 8
     mode routed
@@ -81,6 +85,45 @@ service echo-routed {{
 {tail}
 """
     return "".join(ln for ln in text.splitlines(True) if ln.strip())
+
+
+HEALTH_PORT = 81    # be1's health server, when a test starts one
+METRICS = 9180      # metrics listen, on each node's own loopback
+
+
+def sync_conf(node, prio, peer, key, services=None):
+    """A node of a pair with a sync block on hb0 (to `peer`, key file
+    `key`), metrics on its loopback, and `services` (default: web, snat,
+    health-checked on HEALTH_PORT; echo, snat, port 7), as a text for
+    Net.start(text=...): {sock} stands for the control socket."""
+    inst = vrrp_instances(prio, (("front", "f0", 51, f"{VIP}/24", ""),
+                                 ("back", "b0", 52, f"{SNAT}/24", "")))
+    if services is None:
+        services = f"""service web {{
+    listen {VIP} tcp 80
+    mode snat
+    snat-pool {SNAT}
+    check http {{ port {HEALTH_PORT} interval 200ms timeout 150ms rise 1 fall 1 }}
+    backend be1 {BE}:80
+}}
+{ECHO_SERVICE}
+"""
+    text = f"""global {{
+    node-id {node}
+    control-socket SOCK
+    interface f0
+    interface b0
+    metrics listen 127.0.0.1:{METRICS}
+}}
+vrrp-group edge {{{inst}
+}}
+sync {{
+    interface hb0
+    peer {peer}
+    key-file {key}
+}}
+{services}"""
+    return text.replace("{", "{{").replace("}", "}}").replace("SOCK", "{sock}")
 
 
 class Net:
@@ -168,6 +211,23 @@ class Net:
                 return False
             time.sleep(0.05)
         return False
+
+    def start_sync_pair(self, services=None):
+        """n1 (priority 150) and n2 (100) with sync_conf(), a fresh key,
+        and a health server on be1 (returned: stop it to fail the check).
+        True when both started."""
+        key = os.path.join(self.tmp, "sync.key")
+        with open(key, "w") as f:
+            f.write("pair-test-key-0123456789abcdef01")
+        os.chmod(key, 0o600)
+        self.health = self.t.popen(
+            "be1", ["python3", os.path.join(HERE, "httpd.py"), "be1",
+                    "/dev/null", str(HEALTH_PORT)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return (self.start("n1", 150, text=sync_conf(
+                    "n1", 150, "169.254.77.2", key, services)) and
+                self.start("n2", 100, text=sync_conf(
+                    "n2", 100, "169.254.77.1", key, services)))
 
     def log(self, node):
         try:

@@ -27,48 +27,15 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
-from pair import BE, finish, Net, SNAT, VIP, vrrp_instances  # noqa: E402
+from pair import finish, METRICS, Net  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
-METRICS = 9180
-HEALTH_PORT = 81
-
-
-def conf(node, prio, peer, key):
-    inst = vrrp_instances(prio, (("front", "f0", 51, f"{VIP}/24", ""),
-                                 ("back", "b0", 52, f"{SNAT}/24", "")))
-    text = f"""global {{
-    node-id {node}
-    control-socket SOCK
-    interface f0
-    interface b0
-    metrics listen 127.0.0.1:{METRICS}
-}}
-vrrp-group edge {{{inst}
-}}
-sync {{
-    interface hb0
-    peer {peer}
-    key-file {key}
-}}
-service web {{
-    listen {VIP} tcp 80
-    mode snat
-    snat-pool {SNAT}
-    check http {{ port {HEALTH_PORT} interval 200ms timeout 150ms rise 1 fall 1 }}
-    backend be1 {BE}:80
-}}
-"""
-    # pair.start() formats the text with {sock}.
-    return text.replace("{", "{{").replace("}", "}}").replace("SOCK", "{sock}")
 
 
 class Browser:
@@ -119,19 +86,10 @@ def main():
     try:
         net.build()
         tmp = net.tmp
-        key = os.path.join(tmp, "sync.key")
-        with open(key, "w") as f:
-            f.write("status-page-test-key-0123456789ab")
-        os.chmod(key, 0o600)
-        health = net.t.popen("be1", ["python3", os.path.join(HERE, "httpd.py"),
-                                     "be1", "/dev/null", str(HEALTH_PORT)],
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+        started = net.start_sync_pair()
+        health = net.health
         procs.append(health)
-        check(net.start("n1", 150, text=conf("n1", 150, "169.254.77.2", key))
-              and net.start("n2", 100, text=conf("n2", 100, "169.254.77.1",
-                                                  key)),
-              "two lbd nodes start", net.log("n1") + net.log("n2"))
+        check(started, "two lbd nodes start", net.log("n1") + net.log("n2"))
 
         def settled():
             try:

@@ -633,6 +633,57 @@ test_partition_one_segment(void **state)
 	vrrp_node_free(n);
 }
 
+/* lbctl ha handover: the master of "edge" resigns both its routers with
+ * a priority-0 advert each, goes BACKUP at priority 1 and releases the
+ * group; "solo" is untouched. The peer's adverts (priority 150) keep it a
+ * backup; if the peer then dies it takes the group again. A group that is
+ * not master here is refused. */
+static void
+test_handover(void **state)
+{
+	struct vrrp_node *n = node(false, NULL, 0);
+	struct vrrp_acts a = { 0 };
+
+	vrrp_node_start(n, 0, &a);
+	run(n, 10000, &a);
+	assert_int_equal(n->groups[0].state, VRRP_MASTER);
+	assert_int_equal(n->groups[1].state, VRRP_MASTER);
+	a.n = 0;
+	assert_int_equal(vrrp_node_handover(n, 0, 10000, &a), 0);
+	for (uint32_t r = 0; r < 2; r++) {
+		assert_int_equal(count(&a, VRRP_ACT_SEND, r), 1);
+		assert_int_equal(find_act(&a, VRRP_ACT_SEND, r)->prio, 0);
+		assert_int_equal(find_act(&a, VRRP_ACT_STATE, r)->to, VRRP_BACKUP);
+		assert_int_equal(n->r[r].fsm.state, VRRP_BACKUP);
+		assert_int_equal(n->r[r].fsm.prio, 1);
+	}
+	assert_int_equal(count(&a, VRRP_ACT_STATE, 2), 0);
+	assert_int_equal(n->groups[0].state, VRRP_BACKUP);
+	assert_int_equal(find_act(&a, VRRP_ACT_HOLD, 0)->to, VRRP_BACKUP);
+	assert_int_equal(count(&a, VRRP_ACT_HOLD, 1), 0);
+	assert_int_equal(n->groups[1].state, VRRP_MASTER);
+	/* Not master any more: a second handover is refused. */
+	assert_int_equal(vrrp_node_handover(n, 0, 10000, &a), -1);
+	/* The peer master: it stays backup. */
+	for (uint64_t t = 10100; t < 20000; t += 1000) {
+		adverts(n, t, true, true, &a);
+		run(n, t + 999, &a);
+	}
+	assert_int_equal(n->groups[0].state, VRRP_BACKUP);
+	/* The peer gone: it takes the group again, at priority 1. */
+	run(n, 30000, &a);
+	assert_int_equal(n->groups[0].state, VRRP_MASTER);
+	assert_int_equal(n->r[0].fsm.prio, 1);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+
+	n = node(true, NULL, 0);
+	vrrp_node_start(n, 0, &a);
+	assert_int_equal(vrrp_node_handover(n, 0, 0, &a), -1);
+	vrrp_acts_free(&a);
+	vrrp_node_free(n);
+}
+
 /* A node with a heartbeat that has heard the peer say it is master of
  * "edge" at priority 150 (its word in `w`). */
 static struct vrrp_node *
@@ -839,6 +890,7 @@ main(void)
 		cmocka_unit_test(test_sync_group),
 		cmocka_unit_test(test_tracking),
 		cmocka_unit_test(test_priority),
+		cmocka_unit_test(test_handover),
 		cmocka_unit_test(test_preempt_held),
 		cmocka_unit_test(test_external),
 		cmocka_unit_test(test_adopt),
