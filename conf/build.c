@@ -724,35 +724,85 @@ b_data_iface(struct conf_parser *p, char *name, const struct conf_loc *vl)
 	g->ifaces[g->n_ifaces++] = name;
 }
 
-/* `garp count N`, `garp interval DURATION`, `garp refresh DURATION|off`. */
+/*
+ * `garp count N`, `garp interval DURATION`, `garp refresh DURATION|off`,
+ * `garp lower-prio N|off`: in global for every address, in an instance for
+ * its own; `garp rate N` (frames/s, 0: no limit) in global only.
+ */
 void
 b_garp(struct conf_parser *p, char *what, char *val, const struct conf_loc *wl,
     const struct conf_loc *vl)
 {
-	struct conf_global *g = &p->c->global;
+	struct conf_global *gl = &p->c->global;
+	struct conf_garp *g = &gl->garp;
+	bool instance = p->blk == BLK_INSTANCE && p->group >= 0 &&
+	    p->instance >= 0;
 	uint32_t n;
 
+	if (instance)
+		g = &p->c->groups[p->group].instances[p->instance].garp;
 	if (strcmp(what, "count") == 0) {
 		if (b_first_use(p, K_GARP_COUNT, wl) &&
-		    b_num(p, K_GARP_COUNT, val, vl, 0, 100, &n))
-			g->garp_count = n;
+		    b_num(p, K_GARP_COUNT, val, vl, 0, 100, &n)) {
+			g->count = n;
+			g->set |= CONF_GARP_SET_COUNT;
+		}
 	} else if (strcmp(what, "interval") == 0) {
 		if (b_first_use(p, K_GARP_INTERVAL, wl) &&
-		    b_duration(p, K_GARP_INTERVAL, val, vl, 10, 60000, &n))
-			g->garp_interval_ms = n;
+		    b_duration(p, K_GARP_INTERVAL, val, vl, 10, 60000, &n)) {
+			g->interval_ms = n;
+			g->set |= CONF_GARP_SET_INTERVAL;
+		}
 	} else if (strcmp(what, "refresh") == 0) {
 		if (!b_first_use(p, K_GARP_REFRESH, wl))
 			;
-		else if (strcmp(val, "off") == 0)
-			g->garp_refresh_ms = 0;
-		else if (b_duration(p, K_GARP_REFRESH, val, vl, 1000,
-		    86400000, &n))
-			g->garp_refresh_ms = n;
+		else if (strcmp(val, "off") == 0) {
+			g->refresh_ms = 0;
+			g->set |= CONF_GARP_SET_REFRESH;
+		} else if (b_duration(p, K_GARP_REFRESH, val, vl, 1000,
+		    86400000, &n)) {
+			g->refresh_ms = n;
+			g->set |= CONF_GARP_SET_REFRESH;
+		}
+	} else if (strcmp(what, "lower-prio") == 0) {
+		if (!b_first_use(p, K_GARP_LOWER_PRIO, wl))
+			;
+		else if (strcmp(val, "off") == 0) {
+			g->lower_prio = 0;
+			g->set |= CONF_GARP_SET_LOWER;
+		} else if (b_num(p, K_GARP_LOWER_PRIO, val, vl, 1, 100, &n)) {
+			g->lower_prio = (int32_t)n;
+			g->set |= CONF_GARP_SET_LOWER;
+		}
+	} else if (strcmp(what, "rate") == 0 && !instance) {
+		if (b_first_use(p, K_GARP_RATE, wl) &&
+		    b_num(p, K_GARP_RATE, val, vl, 0, 1000000, &n))
+			gl->garp_rate = n;
 	} else
-		conf_err(p, wl, "garp: expected count, interval or refresh, "
-		    "found \"%s\"", what);
+		conf_err(p, wl, "garp: expected count, interval, refresh, "
+		    "lower-prio%s, found \"%s\"", instance ? "" : " or rate",
+		    what);
 	free(what);
 	free(val);
+}
+
+struct conf_garp
+conf_instance_garp(const struct conf_global *gl, const struct conf_instance *in)
+{
+	struct conf_garp g = gl->garp;
+
+	if (in->garp.set & CONF_GARP_SET_COUNT)
+		g.count = in->garp.count;
+	if (in->garp.set & CONF_GARP_SET_INTERVAL)
+		g.interval_ms = in->garp.interval_ms;
+	if (in->garp.set & CONF_GARP_SET_REFRESH)
+		g.refresh_ms = in->garp.refresh_ms;
+	if (in->garp.set & CONF_GARP_SET_LOWER)
+		g.lower_prio = in->garp.lower_prio;
+	if (g.lower_prio < 0)
+		g.lower_prio = (int32_t)g.count;
+	g.set = 0;
+	return g;
 }
 
 void

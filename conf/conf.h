@@ -162,6 +162,22 @@ struct conf_track {
 
 #define CONF_TRACK_DEFAULT_INTERVAL_MS	2000
 
+/* How a taken address is announced (gratuitous ARP, unsolicited NA):
+ * `garp ...` in global for every address, in an instance for its own. */
+struct conf_garp {
+	uint32_t		 count;		/* rounds (0: none) */
+	uint32_t		 interval_ms;	/* between rounds */
+	uint32_t		 refresh_ms;	/* again every ...; 0: never */
+	int32_t			 lower_prio;	/* rounds when a master hears a
+						 * lower priority's advert; -1:
+						 * as count, 0: off */
+	uint8_t			 set;		/* CONF_GARP_SET_*: given here */
+};
+#define CONF_GARP_SET_COUNT	0x01
+#define CONF_GARP_SET_INTERVAL	0x02
+#define CONF_GARP_SET_REFRESH	0x04
+#define CONF_GARP_SET_LOWER	0x08
+
 struct conf_instance {
 	char			*name;
 	char			*interface;
@@ -180,6 +196,7 @@ struct conf_instance {
 	bool			 use_vmac;	/* default yes */
 	char			*notify;	/* command, or NULL */
 	char			*auth_pass;	/* v2 simple password, or NULL */
+	struct conf_garp	 garp;		/* what it sets; the rest global's */
 	struct conf_loc		 loc;
 	struct conf_loc		 vrid_loc;
 	struct conf_loc		 priority_loc;	/* line 0: the default */
@@ -250,6 +267,7 @@ enum conf_datapath {
 
 #define CONF_GARP_DEFAULT_COUNT		5
 #define CONF_GARP_DEFAULT_INTERVAL_MS	200
+#define CONF_GARP_DEFAULT_RATE		1000	/* frames/s, node-wide */
 
 struct conf_global {
 	char			*node_id;
@@ -266,9 +284,9 @@ struct conf_global {
 	size_t			 n_ifaces;
 	enum conf_xdp_mode	 xdp_mode;
 	enum conf_datapath	 datapath;
-	uint32_t		 garp_count;	/* `garp count N` (0: none) */
-	uint32_t		 garp_interval_ms;
-	uint32_t		 garp_refresh_ms;	/* 0: no periodic refresh */
+	struct conf_garp	 garp;		/* every address's default */
+	uint32_t		 garp_rate;	/* `garp rate N`: frames/s, all
+						 * addresses together (0: no limit) */
 	bool			 vrrp_external;	/* `vrrp external`: keepalived
 						 * decides, through lbctl ha */
 	uint32_t		 notify_timeout_ms;
@@ -283,6 +301,9 @@ const char	*conf_xdp_mode_name(enum conf_xdp_mode);
 const char	*conf_datapath_name(enum conf_datapath);
 /* The scheduling hash seed `hash-seed` names (or the built-in one). */
 uint64_t	 conf_hash_seed(const struct conf_global *);
+/* An instance's announcements: what it sets, the rest global's. */
+struct conf_garp conf_instance_garp(const struct conf_global *,
+		    const struct conf_instance *);
 /* Who runs check scripts, track scripts and notify hooks ("nobody" unless
  * script-user says otherwise). */
 const char	*conf_script_user(const struct conf_global *);

@@ -312,6 +312,20 @@ diff_vrrp(const struct conf *a, const struct conf *b, struct conf_diff *out)
 			    oi->n_unicast_peers, ni->unicast_peers,
 			    ni->n_unicast_peers);
 			add_u(&d, "use-vmac", oi->use_vmac, ni->use_vmac);
+			{
+				struct conf_garp og = conf_instance_garp(
+				    &a->global, oi), ng = conf_instance_garp(
+				    &b->global, ni);
+
+				add_u(&d, "garp count", og.count, ng.count);
+				add_u(&d, "garp interval ms", og.interval_ms,
+				    ng.interval_ms);
+				add_u(&d, "garp refresh ms", og.refresh_ms,
+				    ng.refresh_ms);
+				add_u(&d, "garp lower-prio",
+				    (unsigned)og.lower_prio,
+				    (unsigned)ng.lower_prio);
+			}
 			/* Said, not shown (a reload's report goes to the log). */
 			if ((oi->auth_pass == NULL) != (ni->auth_pass == NULL) ||
 			    (oi->auth_pass != NULL &&
@@ -346,8 +360,10 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	static const struct conf_global none = {
 		.workers = CONF_DEFAULT_WORKERS,
 		.conn_table_size = CONF_DEFAULT_CONN_TABLE_SIZE,
-		.garp_count = CONF_GARP_DEFAULT_COUNT,
-		.garp_interval_ms = CONF_GARP_DEFAULT_INTERVAL_MS,
+		.garp = { .count = CONF_GARP_DEFAULT_COUNT,
+			  .interval_ms = CONF_GARP_DEFAULT_INTERVAL_MS,
+			  .lower_prio = -1 },
+		.garp_rate = CONF_GARP_DEFAULT_RATE,
 	};
 	const struct conf_global *ga = a ? &a->global : &none;
 	const struct conf_global *gb = b ? &b->global : &none;
@@ -389,9 +405,12 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	    conf_datapath_name(gb->datapath));
 	add_s(&d, "hash-seed", ga->hash_seed, gb->hash_seed);
 	add_s(&d, "script-user", conf_script_user(ga), conf_script_user(gb));
-	add_u(&d, "garp count", ga->garp_count, gb->garp_count);
-	add_u(&d, "garp interval ms", ga->garp_interval_ms, gb->garp_interval_ms);
-	add_u(&d, "garp refresh ms", ga->garp_refresh_ms, gb->garp_refresh_ms);
+	add_u(&d, "garp count", ga->garp.count, gb->garp.count);
+	add_u(&d, "garp interval ms", ga->garp.interval_ms, gb->garp.interval_ms);
+	add_u(&d, "garp refresh ms", ga->garp.refresh_ms, gb->garp.refresh_ms);
+	add_u(&d, "garp lower-prio", (unsigned)(ga->garp.lower_prio + 1),
+	    (unsigned)(gb->garp.lower_prio + 1));
+	add_u(&d, "garp rate", ga->garp_rate, gb->garp_rate);
 	add_s(&d, "vrrp", ga->vrrp_external ? "external" : "internal",
 	    gb->vrrp_external ? "external" : "internal");
 	add_u(&d, "notify-timeout ms", ga->notify_timeout_ms,

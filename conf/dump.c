@@ -68,6 +68,28 @@ dump_check(const struct conf_check *ck, FILE *fp)
 	fputs("    }\n", fp);
 }
 
+/* `garp` lines: all of them (global), or those the block sets. */
+static void
+put_garp(FILE *fp, const struct conf_garp *g, const char *ind, bool all)
+{
+	char d[32];
+
+	if (all || (g->set & CONF_GARP_SET_COUNT))
+		fprintf(fp, "%sgarp count %u\n", ind, g->count);
+	if (all || (g->set & CONF_GARP_SET_INTERVAL))
+		fprintf(fp, "%sgarp interval %s\n", ind,
+		    conf_dur_str(g->interval_ms, d, sizeof(d)));
+	if ((all && g->refresh_ms) || (g->set & CONF_GARP_SET_REFRESH))
+		fprintf(fp, "%sgarp refresh %s\n", ind, g->refresh_ms ?
+		    conf_dur_str(g->refresh_ms, d, sizeof(d)) : "off");
+	if ((all && g->lower_prio >= 0) || (g->set & CONF_GARP_SET_LOWER)) {
+		if (g->lower_prio == 0)
+			fprintf(fp, "%sgarp lower-prio off\n", ind);
+		else
+			fprintf(fp, "%sgarp lower-prio %d\n", ind, g->lower_prio);
+	}
+}
+
 void
 conf_dump(const struct conf *c, FILE *fp)
 {
@@ -105,11 +127,8 @@ conf_dump(const struct conf *c, FILE *fp)
 		put_quoted(fp, c->global.hash_seed);
 		fputc('\n', fp);
 	}
-	fprintf(fp, "    garp count %u\n    garp interval %s\n", c->global.garp_count,
-	    conf_dur_str(c->global.garp_interval_ms, d, sizeof(d)));
-	if (c->global.garp_refresh_ms)
-		fprintf(fp, "    garp refresh %s\n",
-		    conf_dur_str(c->global.garp_refresh_ms, d, sizeof(d)));
+	put_garp(fp, &c->global.garp, "    ", true);
+	fprintf(fp, "    garp rate %u\n", c->global.garp_rate);
 	fprintf(fp, "    vrrp %s\n    notify-timeout %s\n",
 	    c->global.vrrp_external ? "external" : "internal",
 	    conf_dur_str(c->global.notify_timeout_ms, d, sizeof(d)));
@@ -143,6 +162,7 @@ conf_dump(const struct conf *c, FILE *fp)
 				    sizeof(a)));
 			fprintf(fp, "        use-vmac %s\n",
 			    in->use_vmac ? "on" : "off");
+			put_garp(fp, &in->garp, "        ", false);
 			if (in->auth_pass != NULL) {
 				fputs("        auth-pass ", fp);
 				put_quoted(fp, in->auth_pass);
@@ -297,9 +317,11 @@ conf_dump_json(const struct conf *c, FILE *fp)
 	fputs(",\"script_user\":", fp);
 	jstr(fp, conf_script_user(&c->global));
 	fprintf(fp, ",\"xdp_mode\":\"%s\",\"garp\":{\"count\":%u,"
-	    "\"interval_ms\":%u,\"refresh_ms\":%u}", conf_xdp_mode_name(
-	    c->global.xdp_mode), c->global.garp_count, c->global.garp_interval_ms,
-	    c->global.garp_refresh_ms);
+	    "\"interval_ms\":%u,\"refresh_ms\":%u,\"lower_prio\":%d,"
+	    "\"rate\":%u}", conf_xdp_mode_name(c->global.xdp_mode),
+	    c->global.garp.count, c->global.garp.interval_ms,
+	    c->global.garp.refresh_ms, c->global.garp.lower_prio,
+	    c->global.garp_rate);
 	fprintf(fp, ",\"vrrp\":\"%s\",\"notify_timeout_ms\":%u",
 	    c->global.vrrp_external ? "external" : "internal",
 	    c->global.notify_timeout_ms);
@@ -328,7 +350,17 @@ conf_dump_json(const struct conf *c, FILE *fp)
 					fputc(',', fp);
 				jaddr(fp, &in->vaddrs[k], true);
 			}
-			fprintf(fp, "],\"use_vmac\":%s,\"auth_pass\":%s,"
+			{
+				struct conf_garp eg = conf_instance_garp(
+				    &c->global, in);
+
+				fprintf(fp, "],\"garp\":{\"count\":%u,"
+				    "\"interval_ms\":%u,\"refresh_ms\":%u,"
+				    "\"lower_prio\":%d}", eg.count,
+				    eg.interval_ms, eg.refresh_ms,
+				    eg.lower_prio);
+			}
+			fprintf(fp, ",\"use_vmac\":%s,\"auth_pass\":%s,"
 			    "\"unicast_peers\":[", in->use_vmac ? "true" : "false",
 			    in->auth_pass != NULL ? "true" : "false");
 			for (size_t k = 0; k < in->n_unicast_peers; k++) {

@@ -18,8 +18,10 @@ conf_new(const char *path)
 	c->path = strdup(path);
 	c->global.workers = CONF_DEFAULT_WORKERS;
 	c->global.conn_table_size = CONF_DEFAULT_CONN_TABLE_SIZE;
-	c->global.garp_count = CONF_GARP_DEFAULT_COUNT;
-	c->global.garp_interval_ms = CONF_GARP_DEFAULT_INTERVAL_MS;
+	c->global.garp.count = CONF_GARP_DEFAULT_COUNT;
+	c->global.garp.interval_ms = CONF_GARP_DEFAULT_INTERVAL_MS;
+	c->global.garp.lower_prio = -1;
+	c->global.garp_rate = CONF_GARP_DEFAULT_RATE;
 	c->global.notify_timeout_ms = CONF_NOTIFY_DEFAULT_TIMEOUT_MS;
 	memcpy(c->global.timeout_ms, conf_timeout_default_ms,
 	    sizeof(c->global.timeout_ms));

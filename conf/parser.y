@@ -171,6 +171,8 @@ instance_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
 		| "notify" value		{ b_set(p, K_NOTIFY, $2, &@1, &@2); }
 		| "use-vmac" value		{ b_set(p, K_USE_VMAC, $2, &@1, &@2); }
 		| "auth-pass" value		{ b_set(p, K_AUTH_PASS, $2, &@1, &@2); }
+		| "garp" value value		{ b_garp(p, $2, $3, &@2, &@3); }
+		| "garp" "interval" value	{ b_garp(p, strdup("interval"), $3, &@2, &@3); }
 		| "unicast-peer" peer_list
 		| track
 		;
@@ -332,7 +334,7 @@ yyreport_syntax_error(const yypcontext_t *ctx, void *scanner,
 		} else
 			names[k++] = yysymbol_name(expected[i]);
 	}
-	if (k > 0 && k <= 16) {
+	if (k > 0 && k <= 24) {
 		off += snprintf(msg + off, sizeof(msg) - off, ", expected ");
 		for (int i = 0; i < k && off < sizeof(msg); i++)
 			off += snprintf(msg + off, sizeof(msg) - off, "%s%s",

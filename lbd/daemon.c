@@ -202,6 +202,13 @@ pair_peer_cb(void *arg, const uint8_t *word, size_t len)
 		    "ignored", len);
 }
 
+/* A master group announces its addresses again (lbd/vrrp_mgr.h). */
+static void
+announce_cb(void *arg, const char *group, bool lower)
+{
+	dataplane_announce_group(((struct lbd *)arg)->dp, group, lower);
+}
+
 static void
 vrrp_changed(void *arg)
 {
@@ -216,6 +223,7 @@ wire_heartbeat(struct lbd *d)
 	sync_mgr_heartbeat(d->sync, hb_word, hb_peer, d);
 	sync_mgr_pair(d->sync, pair_word_cb, pair_peer_cb, d);
 	vrrp_mgr_on_change(d->vrrp, vrrp_changed, d);
+	vrrp_mgr_on_announce(d->vrrp, announce_cb, d);
 	vrrp_mgr_guard(d->vrrp, dataplane_vrrp_guard_fd(d->dp));
 }
 

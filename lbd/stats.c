@@ -206,6 +206,9 @@ static const struct stat_def dp_defs[SP__COUNT] = {
 	[SP_SNAT_RECLAIMED] = { .name = "snat_reclaimed", .kind = C,
 	    .fmt = STAT_INT, .help = "SNAT ports taken back from unproven "
 	    "connections for a new one when a port space was exhausted." },
+	[SP_ANNOUNCEMENTS_PACED] = { .name = "announcements_paced", .kind = C,
+	    .fmt = STAT_INT, .help = "Announcements that waited for garp rate "
+	    "(the node-wide frames-per-second limit)." },
 	[SP_TABLE_CREATED] = { .name = "table_created", .kind = C, .fmt = STAT_INT,
 	    .help = "Connections entered in the table." },
 	[SP_TABLE_EXPIRED] = { .name = "table_expired", .kind = C, .fmt = STAT_INT,

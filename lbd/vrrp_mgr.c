@@ -147,10 +147,21 @@ carry_out(struct vrrp_mgr *m, struct vrrp_node *node, struct vinst *vi,
 			    "%s", g, ip, x->prio, x->to == VRRP_MASTER ?
 			    "this node stays master and announces its addresses "
 			    "again" : "this node steps down");
-			/* Holding again announces the addresses again. */
-			if (x->to == VRRP_MASTER)
-				m->fn(m->arg, g, true);
+			if (x->to == VRRP_MASTER && m->announce_fn != NULL)
+				m->announce_fn(m->announce_arg, g, false);
 			changed = true;
+			break;
+		}
+		case VRRP_ACT_LOWER: {
+			char ip[INET6_ADDRSTRLEN];
+
+			inet_ntop(r->family == 6 ? AF_INET6 : AF_INET, x->src, ip,
+			    sizeof(ip));
+			log_info("vrrp instance=%s group=%s: %s advertises priority "
+			    "%u, lower: this node stays master and announces its "
+			    "addresses again", r->name, g, ip, x->prio);
+			if (m->announce_fn != NULL)
+				m->announce_fn(m->announce_arg, g, true);
 			break;
 		}
 		}
@@ -758,6 +769,16 @@ vrrp_mgr_hb_peer(struct vrrp_mgr *m, bool alive, const uint8_t *word,
 		log_warnx("vrrp: the peer's word over the heartbeat is "
 		    "malformed (%zu bytes): ignored", len);
 	done(m);
+}
+
+void
+vrrp_mgr_on_announce(struct vrrp_mgr *m,
+    void (*fn)(void *, const char *, bool), void *arg)
+{
+	if (m == NULL)
+		return;
+	m->announce_fn = fn;
+	m->announce_arg = arg;
 }
 
 void

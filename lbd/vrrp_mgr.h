@@ -56,6 +56,11 @@ size_t		 vrrp_mgr_hb_word(const struct vrrp_mgr *, uint8_t *out,
 		    size_t cap);
 void		 vrrp_mgr_hb_peer(struct vrrp_mgr *, bool alive,
 		    const uint8_t *word, size_t len);
+/* fn(arg, group, lower) when a master group should announce its
+ * addresses again: it won a split brain (lower false), or heard a lower
+ * priority's adverts (lower true: `garp lower-prio` rounds). */
+void		 vrrp_mgr_on_announce(struct vrrp_mgr *,
+		    void (*fn)(void *, const char *group, bool lower), void *arg);
 /* fn(arg) runs when a group's state changed (the peer should hear it). */
 void		 vrrp_mgr_on_change(struct vrrp_mgr *, void (*fn)(void *),
 		    void *arg);

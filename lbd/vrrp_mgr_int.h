@@ -80,6 +80,8 @@ struct vrrp_mgr {
 	char		*ext_path;	/* `vrrp external`: the state file */
 	void		(*change_fn)(void *);
 	void		*change_arg;
+	void		(*announce_fn)(void *, const char *group, bool lower);
+	void		*announce_arg;
 	uint64_t	 hb_bad;	/* the peer's word malformed */
 	struct vrrp_keeper *keeper;	/* a master's adverts on time */
 };

@@ -163,8 +163,9 @@ vrrp_fsm_rx(struct vrrp_fsm *m, uint64_t now, const struct vrrp_adv *a,
 		} else if (outranks(m, a)) {
 			learn(m, a);
 			become_backup(m, now, o);
-		}
-		/* else: discard (RFC 5798 6.4.3). */
+		} else
+			o->lower = true;	/* discarded (RFC 5798 6.4.3);
+						 * the group may announce again */
 		break;
 	case VRRP_INIT:
 	case VRRP_FAULT:

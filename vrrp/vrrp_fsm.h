@@ -52,6 +52,8 @@ struct vrrp_out {
 	uint8_t		send_prio;	/* ... with this priority (0 = resign) */
 	bool		changed;	/* the state changed: from -> to */
 	enum vrrp_state	from, to;
+	bool		lower;		/* a master heard a lower priority's
+					 * advert (and discarded it) */
 };
 
 struct vrrp_fsm {

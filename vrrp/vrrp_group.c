@@ -606,6 +606,20 @@ vrrp_node_rx(struct vrrp_node *n, uint32_t port, const uint8_t *frame,
 	r->resigned = a.priority == 0;
 	vrrp_fsm_rx(&r->fsm, now, &a, &o);
 	vrrp_handle(n, (uint32_t)(r - n->r), &o, now, out);
+	/* Another node thinks it is master (a node that came back, a
+	 * partition healing): its neighbours may have learnt its MAC; say
+	 * ours again, but not to each of a flood of its adverts. */
+	if (o.lower && (n->groups[r->group].lower_at == 0 ||
+	    now - n->groups[r->group].lower_at >= VRRP_LOWER_GAP_MS)) {
+		struct vrrp_act *x = vrrp_act_new(out, VRRP_ACT_LOWER,
+		    (uint32_t)(r - n->r));
+
+		n->groups[r->group].lower_at = now;
+		if (x != NULL) {
+			x->prio = a.priority;
+			memcpy(x->src, a.src, 16);
+		}
+	}
 	if (n->groups[r->group].held != VRRP_HOLD_NONE)
 		heard_again(n, r->group, now, out);
 }

@@ -44,6 +44,7 @@
 #include "vrrp/vrrp_pkt.h"
 
 #define VRRP_PEERS_MAX	8	/* unicast peers per router */
+#define VRRP_LOWER_GAP_MS 1000	/* VRRP_ACT_LOWER at most this often */
 
 enum vrrp_track_type {
 	VRRP_TRACK_INTERFACE,
@@ -113,6 +114,7 @@ struct vrrp_group {
 	uint64_t	 both_master_since;	/* 0: no split brain seen */
 	enum vrrp_hold	 held;		/* a takeover held back now */
 	uint64_t	 partitions;	/* episodes of held-back takeovers */
+	uint64_t	 lower_at;	/* the last VRRP_ACT_LOWER, ms */
 	uint64_t	 split_brains;	/* resolved over the heartbeat */
 };
 
@@ -149,6 +151,10 @@ enum vrrp_act_kind {
 	VRRP_ACT_SPLIT,		/* group: both master over the heartbeat;
 				 * `to` MASTER: we won (announce again),
 				 * BACKUP: we lost; `prio` the peer's */
+	VRRP_ACT_LOWER,		/* router: master, it heard `src` advertise
+				 * priority `prio`, lower: announce the
+				 * group's addresses again (at most once a
+				 * second per group) */
 };
 
 struct vrrp_act {

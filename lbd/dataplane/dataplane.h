@@ -50,6 +50,10 @@ void		dataplane_backends(struct dataplane *,
  * its addresses again.
  */
 int		dataplane_hold_group(struct dataplane *, const char *group, bool hold);
+/* Announce the addresses of `group` (held here) again: its `garp count`
+ * rounds, or with `lower` its `garp lower-prio` rounds. */
+void		dataplane_announce_group(struct dataplane *, const char *group,
+		    bool lower);
 /*
  * The kernel fast path's guard (fastpath.bpf.c, lbd_fp_guard): the map
  * lbd's VRRP thread pushes forward so that frames from virtual MACs leave

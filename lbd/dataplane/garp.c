@@ -12,7 +12,7 @@
 
 size_t
 garp_build(uint8_t *f, uint8_t family, const uint8_t addr[16],
-    const uint8_t mac[6])
+    const uint8_t mac[6], bool router)
 {
 	if (family == 4) {
 		uint8_t *a = f + 14;
@@ -49,7 +49,7 @@ garp_build(uint8_t *f, uint8_t family, const uint8_t addr[16],
 	memcpy(ip + 24, all_nodes, 16);
 	memset(na, 0, 32);
 	na[0] = 136;				/* neighbour advertisement */
-	na[4] = 0x20;				/* override */
+	na[4] = router ? 0xa0 : 0x20;		/* (router,) override */
 	memcpy(na + 8, addr, 16);		/* target */
 	na[24] = 2;				/* target link-layer address */
 	na[25] = 1;				/* 8 bytes */
@@ -74,11 +74,11 @@ garp_open(void)
 
 int
 garp_send(int fd, int ifindex, uint8_t family, const uint8_t addr[16],
-    const uint8_t mac[6])
+    const uint8_t mac[6], bool router)
 {
 	struct sockaddr_ll sll;
 	uint8_t f[128];
-	size_t len = garp_build(f, family, addr, mac);
+	size_t len = garp_build(f, family, addr, mac, router);
 
 	if (fd < 0) {
 		errno = EBADF;

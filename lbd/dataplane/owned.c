@@ -297,7 +297,7 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 	struct owned_addr *v = NULL;
 	struct keymap *seen = NULL;
 
-#define PUSH(fam_, a_, plen_, ifi_, mac_) do {				\
+#define PUSH(fam_, a_, plen_, ifi_, mac_, garp_, group_) do {		\
 	if (n == cap) {							\
 		cap = cap ? cap * 2 : 16;				\
 		struct owned_addr *nv_ = realloc(v, cap * sizeof(*v));	\
@@ -315,6 +315,12 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 	v[n].plen = (plen_);						\
 	v[n].ifindex = (ifi_);						\
 	memcpy(v[n].mac, (mac_), 6);					\
+	v[n].group = (group_);						\
+	v[n].garp_count = (garp_).count;				\
+	v[n].garp_interval_ms = (garp_).interval_ms;			\
+	v[n].garp_refresh_ms = (garp_).refresh_ms;			\
+	v[n].garp_lower = (garp_).lower_prio < 0 ? (garp_).count :	\
+	    (uint32_t)(garp_).lower_prio;				\
 	n++;								\
 } while (0)
 
@@ -350,7 +356,9 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 					if (ifi < 0 || !held)
 						continue;
 					conf_addr_a16(a, ca);
-					PUSH(conf_addr_fam(ca), a, ca->plen, ifi, mac);
+					PUSH(conf_addr_fam(ca), a, ca->plen, ifi, mac,
+					    conf_instance_garp(&c->global, in),
+					    (uint16_t)(g + 1));
 				}
 			}
 	} else {
@@ -374,7 +382,7 @@ owned_addrs(struct dataplane *p, const struct conf *c, struct owned_addr **out)
 					continue;
 				home = home_iface(p, f, a);
 				PUSH(f, a, f == 4 ? 32 : 128, home->ifindex,
-				    home->info.mac);
+				    home->info.mac, c->global.garp, 0);
 			}
 		}
 		keymap_free(seen);
@@ -441,8 +449,7 @@ dp_owned_apply(struct dataplane *p, const struct conf *c)
 	int rc = 0;
 
 	p->conf = c;
-	owner_set_garp(p->own.owner, c->global.garp_count, c->global.garp_interval_ms,
-	    c->global.garp_refresh_ms);
+	owner_set_rate(p->own.owner, c->global.garp_rate);
 	n = owned_addrs(p, c, &v);
 	free(p->own.want);
 	p->own.want = v;
@@ -497,14 +504,21 @@ dataplane_hold_group(struct dataplane *p, const char *group, bool hold)
 	} else if (!hold && i < p->own.n_held) {
 		free(p->own.held[i]);
 		p->own.held[i] = p->own.held[--p->own.n_held];
-	} else {
-		/* Held already and told to hold: say so to the segment
-		 * again (a split brain ended in this node's favour). */
-		if (hold && p->own.owner != NULL)
-			owner_announce_again(p->own.owner);
-		return 0;
-	}
+	} else
+		return 0;	/* held already, or never */
 	return p->conf != NULL ? dp_owned_apply(p, p->conf) : 0;
+}
+
+void
+dataplane_announce_group(struct dataplane *p, const char *group, bool lower)
+{
+	const struct conf *c = p != NULL ? p->conf : NULL;
+
+	for (size_t g = 0; c != NULL && p->own.owner != NULL &&
+	    g < c->n_groups; g++)
+		if (strcmp(c->groups[g].name, group) == 0)
+			owner_announce_again(p->own.owner, (uint16_t)(g + 1),
+			    lower);
 }
 
 /* ---- drained backends ------------------------------------------------ */
@@ -628,8 +642,8 @@ dp_owned_start(struct dataplane *p, const struct conf *c, char *err,
 	p->own.alive_timer.data = p;
 	ev_timer_init(&p->own.orphan_timer, orphan_cb, ORPHAN_EVERY, ORPHAN_EVERY);
 	p->own.orphan_timer.data = p;
-	if ((p->own.owner = owner_new(p->loop, p->knl.nl, c->global.garp_count,
-	    c->global.garp_interval_ms, c->global.garp_refresh_ms)) == NULL) {
+	if ((p->own.owner = owner_new(p->loop, p->knl.nl,
+	    c->global.garp_rate)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

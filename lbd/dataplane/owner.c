@@ -15,11 +15,18 @@ struct owner {
 	struct owned_addr	*v;
 	size_t			 n, cap;
 	struct keymap		*index;		/* family+address -> v[i] */
-	uint32_t		 count, interval_ms, refresh_ms;
-	uint64_t		 sent, send_errors;
+	uint32_t		 rate;		/* frames/s, 0: no limit */
+	double			 tokens;	/* the rate's bucket */
+	uint64_t		 filled;	/* ms, when tokens were counted */
+	size_t			 cursor;	/* where the next turn starts */
+	uint64_t		 sent, send_errors, paced;
 	int			 fd;		/* garp_open */
-	ev_timer		 burst, refresh;
+	ev_timer		 pace;
 };
+
+/* The pacer wakes at least this often while frames wait for the rate, and
+ * its bucket holds that long's worth (one frame at least). */
+#define PACE_TICK_MS	10
 
 static const char *
 astr(const struct owned_addr *a, char *buf, size_t len)
@@ -53,70 +60,118 @@ announce(struct owner *o, struct owned_addr *a)
 {
 	char s[64];
 
-	if (garp_send(o->fd, a->ifindex, a->family, a->addr, a->mac) == 0)
+	if (garp_send(o->fd, a->ifindex, a->family, a->addr, a->mac,
+	    a->group != 0) == 0)
 		o->sent++;
 	else if (o->send_errors++ == 0)
 		log_warn("announce %s on ifindex %d", astr(a, s, sizeof(s)),
 		    a->ifindex);
 }
 
-static void
-burst_cb(struct ev_loop *loop, ev_timer *w, int revents)
+static uint64_t
+now_ms(const struct owner *o)
 {
-	struct owner *o = w->data;
-	bool more = false;
+	return (uint64_t)(ev_now(o->loop) * 1000);
+}
 
-	for (size_t i = 0; i < o->n; i++)
-		if (o->v[i].announce_left > 0) {
-			announce(o, &o->v[i]);
-			more |= --o->v[i].announce_left > 0;
+/* The rate's bucket holds a tick's worth of frames, one at least. */
+static double
+bucket_cap(const struct owner *o)
+{
+	double cap = o->rate * PACE_TICK_MS / 1000.0;
+
+	return cap < 1 ? 1 : cap;
+}
+
+/*
+ * Every announcement due, in turns from the cursor, while the rate's
+ * bucket has frames; refreshes come due here too. Then sleep until the
+ * next one is due, or a tick when the rate held some back.
+ */
+static void
+pace(struct owner *o)
+{
+	uint64_t now = now_ms(o), next = UINT64_MAX;
+	bool held = false;
+
+	if (o->rate) {
+		o->tokens += (double)(now - o->filled) * o->rate / 1000.0;
+		if (o->tokens > bucket_cap(o))
+			o->tokens = bucket_cap(o);
+	}
+	o->filled = now;
+	for (size_t k = 0; k < o->n; k++) {
+		size_t i = (o->cursor + k) % o->n;
+		struct owned_addr *a = &o->v[i];
+
+		if (a->refresh_at != 0 && now >= a->refresh_at) {
+			if (a->announce_left == 0) {
+				a->announce_left = 1;
+				a->due = now;
+			}
+			a->refresh_at = now + a->garp_refresh_ms;
 		}
-	if (!more)
-		ev_timer_stop(loop, w);
+		if (a->announce_left > 0 && a->due <= now) {
+			if (o->rate && o->tokens < 1) {
+				if (!held)
+					o->cursor = i;
+				held = true;
+				if (!a->paced)
+					o->paced++;	/* once per wait */
+				a->paced = true;
+				continue;
+			}
+			o->tokens -= o->rate ? 1 : 0;
+			a->paced = false;
+			announce(o, a);
+			a->due = now + a->garp_interval_ms;
+			if (--a->announce_left > 0 && a->due < next)
+				next = a->due;
+		} else if (a->announce_left > 0 && a->due < next)
+			next = a->due;
+		if (a->refresh_at != 0 && a->refresh_at < next)
+			next = a->refresh_at;
+	}
+	if (!held)
+		o->cursor = 0;
+	else if (now + PACE_TICK_MS < next)
+		next = now + PACE_TICK_MS;
+	ev_timer_stop(o->loop, &o->pace);
+	if (next != UINT64_MAX) {
+		ev_timer_set(&o->pace, (double)(next - now) / 1000.0, 0);
+		ev_timer_start(o->loop, &o->pace);
+	}
+}
+
+static void
+pace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_now_update(loop);
+	pace(w->data);
+}
+
+/* Address `a` announces `rounds` more times, starting now. */
+static void
+queue(struct owner *o, struct owned_addr *a, uint32_t rounds)
+{
+	if (rounds > a->announce_left)
+		a->announce_left = rounds;
+	if (a->announce_left > 0)
+		a->due = now_ms(o);
 }
 
 void
-owner_announce_again(struct owner *o)
+owner_announce_again(struct owner *o, uint16_t group, bool lower)
 {
-	bool more = false;
-
-	for (size_t i = 0; i < o->n; i++) {
-		o->v[i].announce_left = o->count;
-		if (o->count > 0) {
-			announce(o, &o->v[i]);
-			more |= --o->v[i].announce_left > 0;
-		}
-	}
-	if (more && !ev_is_active(&o->burst)) {
-		ev_timer_set(&o->burst, o->interval_ms / 1000.0,
-		    o->interval_ms / 1000.0);
-		ev_timer_start(o->loop, &o->burst);
-	}
-}
-
-static void
-refresh_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct owner *o = w->data;
-
 	for (size_t i = 0; i < o->n; i++)
-		announce(o, &o->v[i]);
-}
-
-static void
-arm(struct owner *o)
-{
-	ev_timer_stop(o->loop, &o->refresh);
-	if (o->refresh_ms > 0) {
-		ev_timer_set(&o->refresh, o->refresh_ms / 1000.0,
-		    o->refresh_ms / 1000.0);
-		ev_timer_start(o->loop, &o->refresh);
-	}
+		if (group == 0 || o->v[i].group == group)
+			queue(o, &o->v[i], lower ? o->v[i].garp_lower :
+			    o->v[i].garp_count);
+	pace(o);
 }
 
 struct owner *
-owner_new(struct ev_loop *loop, struct knl *nl, uint32_t count,
-    uint32_t interval_ms, uint32_t refresh_ms)
+owner_new(struct ev_loop *loop, struct knl *nl, uint32_t rate)
 {
 	struct owner *o = calloc(1, sizeof(*o));
 
@@ -130,28 +185,24 @@ owner_new(struct ev_loop *loop, struct knl *nl, uint32_t count,
 	}
 	if ((o->fd = garp_open()) < 0)
 		log_warn("announcements: packet socket");
-	ev_timer_init(&o->burst, burst_cb, 0, 0);
-	ev_timer_init(&o->refresh, refresh_cb, 0, 0);
-	o->burst.data = o->refresh.data = o;
-	owner_set_garp(o, count, interval_ms, refresh_ms);
+	ev_timer_init(&o->pace, pace_cb, 0, 0);
+	o->pace.data = o;
+	owner_set_rate(o, rate);
 	return o;
 }
 
 void
-owner_set_garp(struct owner *o, uint32_t count, uint32_t interval_ms,
-    uint32_t refresh_ms)
+owner_set_rate(struct owner *o, uint32_t rate)
 {
-	o->count = count;
-	o->interval_ms = interval_ms ? interval_ms : 200;
-	o->refresh_ms = refresh_ms;
-	arm(o);
+	o->rate = rate;
+	o->tokens = bucket_cap(o);
+	o->filled = now_ms(o);
 }
 
 int
 owner_take(struct owner *o, const struct owned_addr *v, size_t n)
 {
 	int failed = 0;
-	bool announce_now = false;
 	size_t taken = 0;
 	char s[64];
 
@@ -186,25 +237,22 @@ owner_take(struct owner *o, const struct owned_addr *v, size_t n)
 			continue;
 		}
 		a.added = rc == 0;
-		a.announce_left = o->count;
+		a.announce_left = 0;
+		if (a.garp_interval_ms == 0)
+			a.garp_interval_ms = 200;
+		a.refresh_at = a.garp_refresh_ms ? now_ms(o) +
+		    a.garp_refresh_ms : 0;
 		if (taken++ < LOG_ADDRS_MAX)
 			log_info("address %s/%u taken on ifindex %d%s",
 			    astr(&a, s, sizeof(s)), a.plen, a.ifindex,
 			    a.added ? "" : " (already present)");
 		o->v[o->n++] = a;
-		/* The first announcement goes out at once. */
-		if (a.announce_left > 0) {
-			announce(o, &o->v[o->n - 1]);
-			o->v[o->n - 1].announce_left--;
-			announce_now |= o->v[o->n - 1].announce_left > 0;
-		}
+		queue(o, &o->v[o->n - 1], a.garp_count);
 	}
 	log_more(taken, "taken");
-	if (announce_now && !ev_is_active(&o->burst)) {
-		ev_timer_set(&o->burst, o->interval_ms / 1000.0,
-		    o->interval_ms / 1000.0);
-		ev_timer_start(o->loop, &o->burst);
-	}
+	/* The first announcements go out at once, as the rate allows. */
+	if (taken > 0)
+		pace(o);
 	return failed;
 }
 
@@ -260,9 +308,21 @@ owner_set(struct owner *o, const struct owned_addr *v, size_t n)
 		    o->v[i].addr));
 
 		/* An address that moves to another interface is released
-		 * here and taken again below. */
-		if (j == NULL || v[*j].ifindex != o->v[i].ifindex)
+		 * here and taken again below; one that stays takes its
+		 * (maybe new) group and announcement settings. */
+		if (j == NULL || v[*j].ifindex != o->v[i].ifindex) {
 			release_at(o, i, &released);
+			continue;
+		}
+		o->v[i].group = v[*j].group;
+		o->v[i].garp_count = v[*j].garp_count;
+		o->v[i].garp_lower = v[*j].garp_lower;
+		o->v[i].garp_interval_ms = v[*j].garp_interval_ms ?
+		    v[*j].garp_interval_ms : 200;
+		if (o->v[i].garp_refresh_ms != v[*j].garp_refresh_ms)
+			o->v[i].refresh_at = v[*j].garp_refresh_ms ?
+			    now_ms(o) + v[*j].garp_refresh_ms : 0;
+		o->v[i].garp_refresh_ms = v[*j].garp_refresh_ms;
 	}
 	log_more(released, "released");
 	keymap_free(want);
@@ -282,8 +342,7 @@ owner_free(struct owner *o)
 
 	if (o == NULL)
 		return;
-	ev_timer_stop(o->loop, &o->burst);
-	ev_timer_stop(o->loop, &o->refresh);
+	ev_timer_stop(o->loop, &o->pace);
 	while (o->n > 0)
 		release_at(o, o->n - 1, &released);
 	log_more(released, "released");
@@ -319,4 +378,10 @@ uint64_t
 owner_announcements(const struct owner *o)
 {
 	return o->sent;
+}
+
+uint64_t
+owner_paced(const struct owner *o)
+{
+	return o->paced;
 }

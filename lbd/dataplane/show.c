@@ -128,6 +128,7 @@ dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
 	v[SP_TABLE_ENTRIES] = (int64_t)s->ct.active;
 	v[SP_EVENTS_LOST] = (int64_t)(s->ct.events_lost + p->ev.lost);
 	v[SP_ANNOUNCEMENTS] = (int64_t)owner_announcements(p->own.owner);
+	v[SP_ANNOUNCEMENTS_PACED] = (int64_t)owner_paced(p->own.owner);
 	s->n_if = p->ifs.n;
 	for (uint32_t i = 0; i < p->ifs.n; i++)
 		iface_snap(&p->ifs.v[i], (uint16_t)i, ps, np, &s->ifs[i]);
@@ -219,8 +220,10 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 		}
 		buf_puts(b, "],\"addresses\":");
 		owner_show(p->own.owner, b, true);
-		buf_printf(b, ",\"announcements\":%lld}",
-		    (long long)s.v[SP_ANNOUNCEMENTS]);
+		buf_printf(b, ",\"announcements\":%lld,"
+		    "\"announcements_paced\":%lld}",
+		    (long long)s.v[SP_ANNOUNCEMENTS],
+		    (long long)s.v[SP_ANNOUNCEMENTS_PACED]);
 		dataplane_snapshot_free(&s);
 		return;
 	}
@@ -251,8 +254,9 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 	for (uint32_t i = 0; i < s.n_snat; i++)
 		buf_printf(b, "snat             %s ports in use %lld\n",
 		    s.snat[i].addr, (long long)s.snat[i].v[SN_PORTS_IN_USE]);
-	buf_printf(b, "addresses        (%lld announcements sent)\n",
-	    (long long)s.v[SP_ANNOUNCEMENTS]);
+	buf_printf(b, "addresses        (%lld announcements sent, %lld waited "
+	    "for garp rate)\n", (long long)s.v[SP_ANNOUNCEMENTS],
+	    (long long)s.v[SP_ANNOUNCEMENTS_PACED]);
 	owner_show(p->own.owner, b, false);
 	dataplane_snapshot_free(&s);
 }

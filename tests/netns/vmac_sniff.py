@@ -11,6 +11,7 @@ import json
 import select
 import signal
 import socket
+import struct
 import sys
 
 ETH_P_ALL = 0x0003
@@ -39,15 +40,20 @@ def kind(f):
     return hex(et)
 
 
-def main():
-    ports = sys.argv[1:]
+SO_TIMESTAMPNS = 35
+
+
+def capture(ports, frame):
+    """Every frame arriving on `ports` (not those sent from them), until
+    SIGTERM: frame(port, bytes, kernel receive time in seconds). Prints
+    "ready" once listening."""
     socks = {}
     for p in ports:
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
                           socket.htons(ETH_P_ALL))
+        s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         s.bind((p, 0))
         socks[s] = p
-    seen = {p: {"frames": 0, "kinds": {}} for p in ports}
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     print("ready", flush=True)
@@ -57,15 +63,29 @@ def main():
         except InterruptedError:
             continue
         for s in r:
-            f, addr = s.recvfrom(65535)
+            f, anc, _, addr = s.recvmsg(65535, 64)
             if addr[2] == PACKET_OUTGOING or len(f) < 14:
                 continue
-            src = f[6:12]
-            if src[:4] == b"\x00\x00\x5e\x00" and src[4] in (1, 2):
-                e = seen[socks[s]]
-                e["frames"] += 1
-                k = kind(f)
-                e["kinds"][k] = e["kinds"].get(k, 0) + 1
+            t = None
+            for lvl, typ, data in anc:
+                if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
+                    sec, ns = struct.unpack("qq", data[:16])
+                    t = sec + ns / 1e9
+            frame(socks[s], f, t)
+
+
+def main():
+    ports = sys.argv[1:]
+    seen = {p: {"frames": 0, "kinds": {}} for p in ports}
+
+    def frame(port, f, t):
+        src = f[6:12]
+        if src[:4] == b"\x00\x00\x5e\x00" and src[4] in (1, 2):
+            e = seen[port]
+            e["frames"] += 1
+            k = kind(f)
+            e["kinds"][k] = e["kinds"].get(k, 0) + 1
+    capture(ports, frame)
     print(json.dumps(seen), flush=True)
 
 

@@ -97,6 +97,8 @@ static const char full[] =
     "    timeout udp 45s\n"
     "    metrics listen [::1]:9180\n"
     "    hash-seed \"pair 7\"\n"
+    "    garp rate 250\n"
+    "    garp lower-prio 1\n"
     "}\n"
     "vrrp-group edge {\n"
     "    instance front { interface eth0 vrid 51 priority 150 advert-interval 100ms\n"
@@ -107,7 +109,8 @@ static const char full[] =
     "                  virtual-address 10.0.0.1 unicast-peer 10.0.0.2 10.0.0.3\n"
     "                  use-vmac no notify \"/bin/echo v2\"\n"
     "                  track-interface hb0 track-service web weight 30\n"
-    "                  track-script \"pidof x\" weight 5 interval 500ms }\n"
+    "                  track-script \"pidof x\" weight 5 interval 500ms\n"
+    "                  garp count 2 garp lower-prio off garp refresh 1m }\n"
     "    notify \"/usr/bin/logger -t lbd\"\n"
     "}\n"
     "sync { interface hb0 peer fe80::2 port 9000 key-file /tmp/lbdt.key\n"
@@ -340,6 +343,13 @@ static const struct err_case err_cases[] = {
 	{ "vrrp-group g { instance i { interface eth0 vrid 0 "
 	  "virtual-address 10.0.0.1 } }",
 	  "t.conf:1:49: error: vrid 0 out of range 1..255\n" },
+	/* garp: rate is the node's, not an instance's. */
+	{ "global { interface eth0 }\nvrrp-group g { instance i { interface "
+	  "eth0 vrid 1 virtual-address 10.0.0.1 garp rate 5 } }",
+	  "t.conf:2:81: error: garp: expected count, interval, refresh, "
+	  "lower-prio, found \"rate\"\n" },
+	{ "global { garp lower-prio 0 }",
+	  "t.conf:1:26: error: garp lower-prio 0 out of range 1..100\n" },
 	{ "vrrp-group g { instance i { interface eth0 virtual-address 10.0.0.1 } }",
 	  "t.conf:1:25: error: instance \"i\": missing \"vrid\" (1..255)\n" },
 	{ "vrrp-group g { instance i { interface eth0 vrid 256 "
@@ -777,6 +787,12 @@ test_dump_roundtrip(void **state)
 	    "\"weight\":5,\"interval_ms\":500}"));
 	assert_non_null(strstr(j, "\"notify\":\"/usr/bin/logger -t lbd\""));
 	assert_non_null(strstr(t1, "        track-service \"web\" weight 30\n"));
+	/* garp: the instance's own lines, the rest from global. */
+	assert_non_null(strstr(t1, "    garp rate 250\n    "));
+	assert_non_null(strstr(t1, "        garp count 2\n        garp refresh 60s\n"
+	    "        garp lower-prio off\n"));
+	assert_non_null(strstr(j, "\"garp\":{\"count\":2,\"interval_ms\":200,"
+	    "\"refresh_ms\":60000,\"lower_prio\":0}"));
 	/* hash-seed: kept as written, hashed the same way every time. */
 	assert_non_null(strstr(t1, "    hash-seed \"pair 7\"\n"));
 	assert_non_null(strstr(j, "\"hash_seed\":\"pair 7\""));
