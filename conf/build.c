@@ -355,6 +355,9 @@ set_global(struct conf_parser *p, enum conf_key k, char **v,
 		if (b_duration(p, k, *v, vl, 100, 3600000, &n))
 			g->notify_timeout_ms = n;
 		break;
+	case K_NAT_LOG:
+		b_bool(p, k, *v, vl, &g->nat_log);
+		break;
 	case K_CONN_TABLE_SIZE:
 		/* The engine indexes at most 2^24 entries (lbd/engine/ct.h). */
 		if (b_num(p, k, *v, vl, 1024, 1u << 24, &n))
@@ -722,6 +725,23 @@ b_data_iface(struct conf_parser *p, char *name, const struct conf_loc *vl)
 	}
 	g->ifaces = v;
 	g->ifaces[g->n_ifaces++] = name;
+}
+
+/* `nat-log rate N`: lines a second at most (the rest counted). */
+void
+b_nat_log_rate(struct conf_parser *p, char *what, char *val,
+    const struct conf_loc *wl, const struct conf_loc *vl)
+{
+	uint32_t n;
+
+	if (strcmp(what, "rate") != 0)
+		conf_err(p, wl, "nat-log: expected on, off or rate N, found "
+		    "\"%s\"", what);
+	else if (b_first_use(p, K_NAT_LOG_RATE, wl) &&
+	    b_num(p, K_NAT_LOG_RATE, val, vl, 1, 1000000, &n))
+		p->c->global.nat_log_rate = n;
+	free(what);
+	free(val);
 }
 
 /*

@@ -268,6 +268,7 @@ enum conf_datapath {
 #define CONF_GARP_DEFAULT_COUNT		5
 #define CONF_GARP_DEFAULT_INTERVAL_MS	200
 #define CONF_GARP_DEFAULT_RATE		1000	/* frames/s, node-wide */
+#define CONF_NAT_LOG_DEFAULT_RATE	1000	/* lines/s */
 
 struct conf_global {
 	char			*node_id;
@@ -287,6 +288,9 @@ struct conf_global {
 	struct conf_garp	 garp;		/* every address's default */
 	uint32_t		 garp_rate;	/* `garp rate N`: frames/s, all
 						 * addresses together (0: no limit) */
+	bool			 nat_log;	/* `nat-log on`: a line per snat
+						 * connection */
+	uint32_t		 nat_log_rate;	/* lines/s at most */
 	bool			 vrrp_external;	/* `vrrp external`: keepalived
 						 * decides, through lbctl ha */
 	uint32_t		 notify_timeout_ms;

@@ -22,7 +22,7 @@ enum conf_key {
 	K_COMMAND, K_BODY, K_METHOD, K_SEND, K_RECEIVE, K_VERIFY, K_CA_FILE,
 	K_TLS_MIN, K_METRICS, K_SOURCE, K_JITTER, K_XDP_MODE, K_DATAPATH, K_HASH_SEED, K_CONTROL_SOCKET_RO, K_SCRIPT_USER,
 	K_GARP_COUNT, K_GARP_INTERVAL, K_GARP_REFRESH, K_GARP_RATE,
-	K_GARP_LOWER_PRIO,
+	K_GARP_LOWER_PRIO, K_NAT_LOG, K_NAT_LOG_RATE,
 	K_WEIGHT, K_LISTEN, K_STATELESS, K_ON_BACKEND_DOWN,
 	K_NOTIFY, K_NOTIFY_TIMEOUT, K_USE_VMAC, K_AUTH_PASS, K_UNICAST_PEER, K_VRRP,
 	K__COUNT
@@ -96,6 +96,8 @@ void	b_block_begin(struct conf_parser *, enum conf_block, char *name,
 	    const struct conf_loc *);
 void	b_block_end(struct conf_parser *);
 void	b_data_iface(struct conf_parser *, char *name, const struct conf_loc *);
+void	b_nat_log_rate(struct conf_parser *, char *what, char *val,
+	    const struct conf_loc *wl, const struct conf_loc *vl);
 void	b_garp(struct conf_parser *, char *what, char *val,
 	    const struct conf_loc *wloc, const struct conf_loc *vloc);
 void	b_set(struct conf_parser *, enum conf_key, char *val,

@@ -364,6 +364,7 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 			  .interval_ms = CONF_GARP_DEFAULT_INTERVAL_MS,
 			  .lower_prio = -1 },
 		.garp_rate = CONF_GARP_DEFAULT_RATE,
+		.nat_log_rate = CONF_NAT_LOG_DEFAULT_RATE,
 	};
 	const struct conf_global *ga = a ? &a->global : &none;
 	const struct conf_global *gb = b ? &b->global : &none;
@@ -411,6 +412,8 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	add_u(&d, "garp lower-prio", (unsigned)(ga->garp.lower_prio + 1),
 	    (unsigned)(gb->garp.lower_prio + 1));
 	add_u(&d, "garp rate", ga->garp_rate, gb->garp_rate);
+	add_u(&d, "nat-log", ga->nat_log, gb->nat_log);
+	add_u(&d, "nat-log rate", ga->nat_log_rate, gb->nat_log_rate);
 	add_s(&d, "vrrp", ga->vrrp_external ? "external" : "internal",
 	    gb->vrrp_external ? "external" : "internal");
 	add_u(&d, "notify-timeout ms", ga->notify_timeout_ms,

@@ -129,6 +129,8 @@ conf_dump(const struct conf *c, FILE *fp)
 	}
 	put_garp(fp, &c->global.garp, "    ", true);
 	fprintf(fp, "    garp rate %u\n", c->global.garp_rate);
+	fprintf(fp, "    nat-log %s\n    nat-log rate %u\n",
+	    c->global.nat_log ? "on" : "off", c->global.nat_log_rate);
 	fprintf(fp, "    vrrp %s\n    notify-timeout %s\n",
 	    c->global.vrrp_external ? "external" : "internal",
 	    conf_dur_str(c->global.notify_timeout_ms, d, sizeof(d)));
@@ -322,6 +324,8 @@ conf_dump_json(const struct conf *c, FILE *fp)
 	    c->global.garp.count, c->global.garp.interval_ms,
 	    c->global.garp.refresh_ms, c->global.garp.lower_prio,
 	    c->global.garp_rate);
+	fprintf(fp, ",\"nat_log\":%s,\"nat_log_rate\":%u",
+	    c->global.nat_log ? "true" : "false", c->global.nat_log_rate);
 	fprintf(fp, ",\"vrrp\":\"%s\",\"notify_timeout_ms\":%u",
 	    c->global.vrrp_external ? "external" : "internal",
 	    c->global.notify_timeout_ms);

@@ -22,6 +22,7 @@ conf_new(const char *path)
 	c->global.garp.interval_ms = CONF_GARP_DEFAULT_INTERVAL_MS;
 	c->global.garp.lower_prio = -1;
 	c->global.garp_rate = CONF_GARP_DEFAULT_RATE;
+	c->global.nat_log_rate = CONF_NAT_LOG_DEFAULT_RATE;
 	c->global.notify_timeout_ms = CONF_NOTIFY_DEFAULT_TIMEOUT_MS;
 	memcpy(c->global.timeout_ms, conf_timeout_default_ms,
 	    sizeof(c->global.timeout_ms));

@@ -44,6 +44,7 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_CONTROL_SOCKET_RO] = "control-socket-readonly", [K_GARP_COUNT] = "garp count",
 	[K_GARP_INTERVAL] = "garp interval", [K_GARP_REFRESH] = "garp refresh",
 	[K_GARP_RATE] = "garp rate", [K_GARP_LOWER_PRIO] = "garp lower-prio",
+	[K_NAT_LOG] = "nat-log", [K_NAT_LOG_RATE] = "nat-log rate",
 	[K_JITTER] = "jitter", [K_NOTIFY] = "notify",
 	[K_NOTIFY_TIMEOUT] = "notify-timeout", [K_USE_VMAC] = "use-vmac",
 	[K_AUTH_PASS] = "auth-pass",

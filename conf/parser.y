@@ -92,6 +92,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_TRACK_SCRIPT "track-script" T_NOTIFY "notify"
 		T_NOTIFY_TIMEOUT "notify-timeout" T_UNICAST_PEER "unicast-peer"
 		T_USE_VMAC "use-vmac" T_AUTH_PASS "auth-pass" T_VRRP "vrrp"
+		T_NAT_LOG "nat-log"
 
 %type <str>	value name
 
@@ -139,6 +140,8 @@ global_item	: "node-id" value		{ b_set(p, K_NODE_ID, $2, &@1, &@2); }
 		| "garp" "interval" value	{ b_garp(p, strdup("interval"), $3, &@2, &@3); }
 		| "vrrp" value			{ b_set(p, K_VRRP, $2, &@1, &@2); }
 		| "notify-timeout" value	{ b_set(p, K_NOTIFY_TIMEOUT, $2, &@1, &@2); }
+		| "nat-log" value		{ b_set(p, K_NAT_LOG, $2, &@1, &@2); }
+		| "nat-log" value value		{ b_nat_log_rate(p, $2, $3, &@2, &@3); }
 		;
 
 /* ---- vrrp-group / instance ---- */

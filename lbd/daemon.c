@@ -202,6 +202,17 @@ pair_peer_cb(void *arg, const uint8_t *word, size_t len)
 		    "ignored", len);
 }
 
+/* The engine's connection events: to the peer (ha-sync) and the NAT
+ * log. */
+static void
+conn_events_cb(void *arg, const struct ct_event *ev, size_t n, uint64_t lost)
+{
+	struct lbd *d = arg;
+
+	sync_mgr_events(d->sync, ev, n, lost);
+	natlog_events(d, ev, n);
+}
+
 /* A master group announces its addresses again (lbd/vrrp_mgr.h). */
 static void
 announce_cb(void *arg, const char *group, bool lower)
@@ -338,9 +349,10 @@ publish_event(void *arg, const char *text, const char *json)
 }
 
 int
-lbd_reload_refusals(const struct conf *old, const struct conf *new,
+lbd_reload_refusals(const struct lbd *d, const struct conf *new,
     struct buf *report)
 {
+	const struct conf *old = d->conf;
 	int n = 0;
 	bool same_ifaces = old->global.n_ifaces == new->global.n_ifaces;
 
@@ -384,6 +396,12 @@ lbd_reload_refusals(const struct conf *old, const struct conf *new,
 	    old->global.metrics_port != new->global.metrics_port))) {
 		buf_printf(report, "%s: error: metrics listen cannot change on "
 		    "reload; restart lbd to move it\n", new->path);
+		n++;
+	}
+	if (new->global.nat_log && d->dp != NULL && !dataplane_events_on(d->dp)) {
+		buf_printf(report, "%s: error: nat-log on needs a restart here "
+		    "(the workers hand out connection events only when lbd "
+		    "starts with a sync block or nat-log on)\n", new->path);
 		n++;
 	}
 	return n;
@@ -472,7 +490,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 	nc = conf_load(d->conf_path, &diags);
 	log_diags(&diags);
 	diags_to_buf(&diags, report);
-	if (nc != NULL && lbd_reload_refusals(d->conf, nc, report) > 0) {
+	if (nc != NULL && lbd_reload_refusals(d, nc, report) > 0) {
 		conf_free(nc);
 		nc = NULL;
 	}
@@ -734,6 +752,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 		log_warnx("start failed: %s", err);
 		goto fail;
 	}
+	dataplane_sync_events(d.dp, conn_events_cb, &d);
 	ev_timer_init(&d.be_timer, be_timer_cb, BE_PUSH_INTERVAL, BE_PUSH_INTERVAL);
 	d.be_timer.data = &d;
 	if (d.dp != NULL)
@@ -794,6 +813,8 @@ lbd_daemon_stats(const struct lbd *d, int64_t *v)
 	v[SD_RELOAD_FAILURES] = d->reload_failures;
 	v[SD_LAST_RELOAD_OK] = d->last_result != LBD_RELOAD_FAILED;
 	v[SD_START] = (int64_t)d->started.tv_sec;
+	v[SD_NAT_LOG_LINES] = (int64_t)d->natlog.lines;
+	v[SD_NAT_LOG_DROPPED] = (int64_t)d->natlog.dropped;
 }
 
 void

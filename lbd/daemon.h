@@ -15,6 +15,7 @@
 #include "lbd/backends.h"
 #include "lbd/dataplane/dataplane.h"
 #include "lbd/ctl.h"
+#include "lbd/natlog.h"
 #include "lbd/health_mgr.h"
 #include "lbd/metrics.h"
 #include "lib/buf.h"
@@ -65,6 +66,7 @@ struct lbd {
 	struct pair_peer	*pair;		/* the peer's word (lbd/pair.h) */
 	struct handover		*handover;	/* lbctl ha handover under way */
 	uint64_t		 pair_bad;	/* the peer's pair word malformed */
+	struct natlog		 natlog;	/* `nat-log on` */
 
 	ev_signal		 sig_hup, sig_term, sig_int;
 	int			 stop_signal;
@@ -82,9 +84,10 @@ int	lbd_run(const char *conf_path, const char *pidfile);
  */
 int	lbd_reload(struct lbd *, struct buf *report);
 
-/* Changes from `old` to `new` the running process cannot take without a
- * restart: one "FILE: error: ..." line each into `report`; their count. */
-int	lbd_reload_refusals(const struct conf *old, const struct conf *new,
+/* Changes from the running config to `new` the running process cannot
+ * take without a restart: one "FILE: error: ..." line each into `report`;
+ * their count. */
+int	lbd_reload_refusals(const struct lbd *, const struct conf *new,
 	    struct buf *report);
 
 /* A backend's admin state, weight or health changed: tell the engine and

@@ -194,7 +194,7 @@ lbd_reload_plan(struct lbd *d, struct buf *out, bool json)
 		snprintf(abs, sizeof(abs), "%s", d->conf_path);
 	nc = conf_load(d->conf_path, &diags);
 	if (nc != NULL)
-		refusals = lbd_reload_refusals(d->conf, nc, &restart);
+		refusals = lbd_reload_refusals(d, nc, &restart);
 	applies = nc != NULL && refusals == 0;
 	if (json) {
 		buf_puts(out, "{\"file\":");

@@ -43,6 +43,11 @@ static const struct stat_def daemon_defs[SD__COUNT] = {
 	[SD_START] = { .name = "start_time_s", .kind = G, .fmt = STAT_INT,
 	    .help = "When lbd started, in seconds since the epoch.",
 	    .prom = "lbd_start_time_seconds" },
+	[SD_NAT_LOG_LINES] = { .name = "nat_log_lines", .kind = C,
+	    .fmt = STAT_INT, .help = "NAT log lines written (nat-log on)." },
+	[SD_NAT_LOG_DROPPED] = { .name = "nat_log_dropped", .kind = C,
+	    .fmt = STAT_INT, .help = "NAT log lines over nat-log rate, not "
+	    "written." },
 };
 
 static const struct stat_def control_defs[SC__COUNT] = {

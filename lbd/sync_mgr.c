@@ -455,11 +455,12 @@ rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_idle_start(loop, &m->bulk_idle);
 }
 
-/* The engine's events, on the loop. */
-static void
-ct_events_cb(void *arg, const struct ct_event *ev, size_t n, uint64_t lost)
+void
+sync_mgr_events(struct sync_mgr *m, const struct ct_event *ev, size_t n,
+    uint64_t lost)
 {
-	struct sync_mgr *m = arg;
+	if (m == NULL)
+		return;
 
 	/* The peer missed connections (or keeps closed ones): it gets our
 	 * whole table again, once the window has room. */
@@ -707,7 +708,6 @@ sync_mgr_start(struct ev_loop *loop, const struct conf *c, struct dataplane *dp,
 	ev_timer_init(&m->hb_timer, hb_timer_cb, 0., m->hb_every / 1000.0);
 	m->hb_timer.data = m;
 	ev_timer_start(loop, &m->hb_timer);
-	dataplane_sync_events(dp, ct_events_cb, m);
 	for (int i = 0; i < m->n_paths; i++)
 		log_info("sync: %s on %s, UDP %u, peer %s", i ? "backup link" :
 		    "link", m->path[i].iface, s->port, m->path[i].peer_str);
@@ -730,7 +730,6 @@ sync_mgr_stop(struct sync_mgr *m)
 		ev_timer_stop(m->loop, &m->timer);
 		ev_timer_stop(m->loop, &m->hb_timer);
 		ev_idle_stop(m->loop, &m->bulk_idle);
-		dataplane_sync_events(m->dp, NULL, NULL);
 		dataplane_sync_keep(m->dp, false);
 	}
 	sync_link_free(m->link);

@@ -40,6 +40,11 @@ typedef void	sync_peer_fn(void *arg, bool alive, const uint8_t *word,
 		    size_t len);
 void		 sync_mgr_heartbeat(struct sync_mgr *, sync_word_fn *,
 		    sync_peer_fn *, void *arg);
+/* The engine's connection events, on the loop: each becomes a record for
+ * the peer; `lost` events make a bulk resync follow. */
+struct ct_event;
+void		 sync_mgr_events(struct sync_mgr *, const struct ct_event *,
+		    size_t n, uint64_t lost);
 /* The pair word (lbd/pair.h): pword() fills ours, sent once a second
  * beside the heartbeat; ppeer() gets the peer's. */
 void		 sync_mgr_pair(struct sync_mgr *, sync_word_fn *pword,

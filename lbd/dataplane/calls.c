@@ -79,8 +79,16 @@ events_cb(struct ev_loop *loop, ev_async *w, int revents)
 void
 dataplane_sync_events(struct dataplane *p, dataplane_events_fn fn, void *arg)
 {
+	if (p == NULL)
+		return;
 	p->ev.fn = fn;
 	p->ev.arg = arg;
+}
+
+bool
+dataplane_events_on(const struct dataplane *p)
+{
+	return p != NULL && p->ev.on;
 }
 
 /* ---- the workers' lives ---------------------------------------------- */
@@ -98,8 +106,8 @@ dp_workers_new(struct dataplane *p, const struct conf *c, char *err,
 	ev_async_start(p->loop, &p->ev.async);
 	dp_params_from_conf(c, &par);
 	p->wk.maglev_cap = par.maglev_size;
-	/* Nobody reads connection events until ha-sync does. */
-	p->ev.on = c->sync.present;
+	/* Connection events are read by ha-sync and the NAT log. */
+	p->ev.on = c->sync.present || c->global.nat_log;
 	if (!p->ev.on)
 		par.events = 0;
 	/* The kernel fast path takes established connections as flows. */

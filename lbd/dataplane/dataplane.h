@@ -72,6 +72,9 @@ typedef void	(*dataplane_events_fn)(void *arg, const struct ct_event *,
 		    size_t n, uint64_t lost);
 void		dataplane_sync_events(struct dataplane *, dataplane_events_fn,
 		    void *arg);
+/* Do the workers hand out connection events (decided at start: a sync
+ * block or `nat-log on`)? */
+bool		dataplane_events_on(const struct dataplane *);
 struct dp_sync_op {
 	bool		 close;		/* else an upsert */
 	struct ct_entry	 e;

@@ -269,7 +269,7 @@ static const struct err_case err_cases[] = {
 	/* syntax */
 	{ "global {\n  nodeid x\n}\n",
 	  "t.conf:2:3: error: unexpected word \"nodeid\", expected node-id, "
-	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp or '}'\n" },
+	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n" },
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
 	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback or '}'\n" },
@@ -278,7 +278,7 @@ static const struct err_case err_cases[] = {
 	  "file, global, vrrp-group, sync or service\n" },
 	{ "global { workers 1; }\n",
 	  "t.conf:1:19: error: unexpected character ';', expected node-id, "
-	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp or '}'\n" },
+	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n" },
 	{ "global { node-id \"abc }\n",
 	  "t.conf:1:18: error: unterminated string (a string ends on the same line)\n"
 	  "t.conf:2:1: error: unexpected end of file, expected a value\n" },
@@ -291,9 +291,9 @@ static const struct err_case err_cases[] = {
 	{ "global {\n bad1 1\n workers 2\n bad2 2\n}\nservice s {\n bad3\n"
 	  " listen 10.0.0.1 tcp 80\n backend b 10.0.0.2:80\n}\n",
 	  "t.conf:2:2: error: unexpected word \"bad1\", expected node-id, workers, "
-	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp or '}'\n"
+	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n"
 	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
-	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp or '}'\n"
+	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n"
 	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
 	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback or '}'\n" },
 	/* values */
