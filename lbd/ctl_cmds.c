@@ -27,6 +27,8 @@ struct cmd_ctx {
 	char		**argv;
 	bool		 json;
 	struct buf	*out;
+	const bool	*only;		/* show stat: these services (by
+					 * index) only; NULL: all */
 };
 
 static bool	cmd_help(struct cmd_ctx *);
@@ -268,16 +270,18 @@ stat_service_rows(struct cmd_ctx *c, const struct dp_snapshot *ss)
 		stats_text_head(c->out, ST_SERVICE);
 		buf_printf(c->out, " %10s\n", "DROPS");
 	}
-	for (uint32_t i = 0; i < ss->n_svc && i < cf->n_services; i++) {
+	for (uint32_t i = 0, n = 0; i < ss->n_svc && i < cf->n_services; i++) {
 		const struct dp_svc_snap *sv = &ss->svc[i];
 		int64_t v[SV__COUNT];
 		uint64_t drops = 0;
 
+		if (c->only != NULL && !c->only[i])
+			continue;
 		dataplane_service_stats(sv, v);
 		for (int r = 1; r < DP_DROP__COUNT; r++)
 			drops += sv->drops[r];
 		if (c->json) {
-			buf_puts(c->out, i ? ",{\"service\":" : "{\"service\":");
+			buf_puts(c->out, n++ ? ",{\"service\":" : "{\"service\":");
 			buf_json_str(c->out, cf->services[i].name);
 			buf_printf(c->out, ",\"mode\":\"%s\"",
 			    conf_mode_name(cf->services[i].mode));
@@ -301,7 +305,7 @@ cmd_show_stat(struct cmd_ctx *c)
 	const struct conf *cf = c->d->conf;
 	struct dp_snapshot ss;
 	bool have = dataplane_snapshot(c->d->dp, &ss) == 0;
-	size_t svc = 0, bi = 0;
+	size_t svc = 0, bi = 0, shown = 0;
 
 	if (c->json)
 		buf_puts(c->out, "{\"backends\":[");
@@ -323,12 +327,15 @@ cmd_show_stat(struct cmd_ctx *c)
 			svc++;
 			bi = 0;
 		}
+		if (c->only != NULL && svc < cf->n_services && !c->only[svc])
+			continue;
 		health_mgr_lookup(c->d->health, b->name, &h);
 		be_effective(b, &h, &eff);
 		be_stats(b, &h, have ? dataplane_backend_snap(&ss, svc, bi) : NULL, v);
 		hs = !h.checked ? "-" : h.up ? "up" : "down";
 		if (c->json) {
-			buf_puts(c->out, i ? ",{\"backend\":" : "{\"backend\":");
+			buf_puts(c->out, shown++ ? ",{\"backend\":" :
+			    "{\"backend\":");
 			buf_json_str(c->out, b->name);
 			buf_puts(c->out, ",\"address\":");
 			buf_json_str(c->out, b->addr);
@@ -606,6 +613,17 @@ cmd_watch(struct cmd_ctx *c)
 		buf_printf(c->out, "watching node %s: events follow as they "
 		    "happen (interrupt to stop)\n", node);
 	return true;
+}
+
+void
+lbd_show_stat_json(struct lbd *d, struct buf *out, const bool *only)
+{
+	const struct ctl_caller ro = { .pid = -1, .uid = (uid_t)-1,
+	    .gid = (gid_t)-1, .readonly = true };
+	struct cmd_ctx c = { .d = d, .who = &ro, .json = true, .out = out,
+	    .only = only };
+
+	(void)cmd_show_stat(&c);
 }
 
 /* .error when a reload would be refused, so that `lbctl reload --dry-run

@@ -219,9 +219,28 @@ health_mgr_lookup(const struct health_mgr *m, const char *name,
 	}
 }
 
+static void	show(const struct health_mgr *, struct buf *, bool,
+		    bool (*)(void *, const char *), void *);
+
 void
 health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
 {
+	show(m, o, json, NULL, NULL);
+}
+
+void
+health_mgr_show_some(const struct health_mgr *m, struct buf *o,
+    bool (*want)(void *, const char *), void *arg)
+{
+	show(m, o, true, want, arg);
+}
+
+static void
+show(const struct health_mgr *m, struct buf *o, bool json,
+    bool (*want)(void *, const char *), void *arg)
+{
+	size_t shown = 0;
+
 	if (json)
 		buf_puts(o, "{\"checks\":[");
 	else
@@ -235,6 +254,8 @@ health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
 		struct buf lat = { 0 };
 		char cf[48];
 
+		if (want != NULL && !want(arg, hc->name))
+			continue;
 		memset(&in, 0, sizeof(in));
 		if (hc->c != NULL)
 			hc_checker_info(hc->c, &in);
@@ -244,7 +265,7 @@ health_mgr_show(const struct health_mgr *m, struct buf *o, bool json)
 		health_mgr_lookup(m, hc->name, &h);
 		be_health_stats(&h, v);
 		if (json) {
-			buf_puts(o, i ? ",{\"backend\":" : "{\"backend\":");
+			buf_puts(o, shown++ ? ",{\"backend\":" : "{\"backend\":");
 			buf_json_str(o, hc->name);
 			buf_printf(o, ",\"check\":\"%s\",\"state\":\"%s\","
 			    "\"reason\":", conf_check_name(hc->type),

@@ -28,5 +28,8 @@ void		health_mgr_lookup(const struct health_mgr *, const char *name,
 		    struct be_health *);
 /* `lbctl show health`: a table, or one JSON document. */
 void		health_mgr_show(const struct health_mgr *, struct buf *, bool json);
+/* The same JSON, of the checks of the backends want(arg, name) takes. */
+void		health_mgr_show_some(const struct health_mgr *, struct buf *,
+		    bool (*want)(void *arg, const char *name), void *arg);
 
 #endif /* LBD_HEALTH_MGR_H */

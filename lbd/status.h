@@ -18,6 +18,11 @@ struct lbd;
 
 /* Events the page gets (the newest). */
 #define STATUS_EVENTS	50
+/* Services it gets whole (their backends, checks and counters): a config
+ * of 10,000 services and 100,000 backends would be 23 MB of JSON each
+ * second. Beyond this many, those with a backend out go first, and the
+ * page says how many it leaves out. */
+#define STATUS_SERVICES	100
 
 void		 status_json(struct lbd *, struct buf *out);
 const char	*status_html(size_t *len);

@@ -154,12 +154,57 @@ def main():
         check(p.returncode == 1 and "metrics listen cannot change on reload" in p.stderr,
               "moving the endpoint on reload is refused", p.stderr)
         check(fetch(port)[0] == 200, "... and it keeps serving where it was")
+        big_status(tmp)
     finally:
         if proc is not None:
             proc.terminate()
             check(proc.wait(10) == 0, "lbd stops cleanly")
         shutil.rmtree(tmp, ignore_errors=True)
     return done()
+
+
+def big_status(tmp):
+    """150 services: the status page's JSON holds 100 of them, those with
+    a backend out first, and says how many there are."""
+    port = free_port()
+    sock = os.path.join(tmp, "big.sock")
+    conf = os.path.join(tmp, "big.conf")
+    with open(conf, "w") as f:
+        f.write(f"global {{ control-socket {sock} "
+                f"metrics listen 127.0.0.1:{port} }}\n")
+        for i in range(150):
+            f.write(f"service s{i} {{ listen 192.0.2.{i + 1} tcp 80 "
+                    f"backend a 10.0.{i}.1:80 backend b 10.0.{i}.2:80 }}\n")
+    proc = subprocess.Popen([LBD, "-f", conf, "--foreground-log"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if subprocess.run([LBCTL, "-s", sock, "show", "info"],
+                              capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        for b in ("s149/b", "s120/a"):
+            subprocess.run([LBCTL, "-s", sock, "disable", b],
+                           capture_output=True, timeout=10)
+        code, _, body = fetch(port, "/status.json")
+        try:
+            st = json.loads(body)
+        except ValueError:
+            st = {}
+        rows = {b["backend"]: b["state"] for b in
+                (st.get("stat") or {}).get("backends", [])}
+        svcs = {n.split("/")[0] for n in rows}
+        check(code == 200 and st.get("services_total") == 150 and
+              st.get("services_shown") == 100 and len(svcs) == 100 and
+              rows.get("s149/b") == "disabled" and
+              rows.get("s120/a") == "disabled" and "s0" in svcs and
+              "s148" not in svcs and st.get("services_hidden_out") == 0,
+              "150 services: /status.json holds 100, those with a backend "
+              "out first", {k: st.get(k) for k in ("services_total",
+                                                     "services_shown")})
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,16 @@ into a temporary directory (the examples use the system's). A client then
 fetches from the first IPv4 service through its VIP and must be answered by
 the backends, spread over more than one, each request seen by lbd.
 
+The HA pair (ha-lb1.conf, ha-lb2.conf) runs the same way on two nodes with
+the key as a fresh clone has it: lb1 becomes master and forwards; killed,
+lb2 takes over and forwards.
+
 usage: test_examples.py BUILD_DIR"""
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -126,12 +132,7 @@ def run_example(build, name, net, tmp):
         # The file as written; only the control socket moves.
         sock = os.path.join(tmp, f"{name}.sock")
         conf = os.path.join(tmp, name)
-        with open(path) as f:
-            text = f.read()
-        text = re.sub(r"^global \{\n", f"global {{\n    control-socket {sock}\n",
-                      text, count=1, flags=re.M)
-        with open(conf, "w") as f:
-            f.write(text)
+        as_written(path, sock, conf)
         lbd = t.popen("lb", [lbd_bin, "-f", conf], stdout=logf,
                       stderr=subprocess.STDOUT)
 
@@ -195,12 +196,131 @@ def run_example(build, name, net, tmp):
     check(not left, f"{name}: every namespace is removed", left)
 
 
+def as_written(path, sock, out):
+    """The example at `path` into `out`, its control socket moved to
+    `sock`; nothing else changes."""
+    with open(path) as f:
+        text = f.read()
+    with open(out, "w") as f:
+        f.write(re.sub(r"^global \{\n", f"global {{\n    control-socket {sock}\n",
+                       text, count=1, flags=re.M))
+
+
+def run_pair(build, tmp):
+    """ha-lb1.conf and ha-lb2.conf on the network their comments give."""
+    lbd_bin = os.path.join(build, "lbd", "lbd")
+    lbctl_bin = os.path.join(build, "lbd", "lbctl")
+    t = Topo(prefix=f"lbp{os.getpid() % 100000}")
+    nodes = {"lb1": (2, "169.254.77.1"), "lb2": (3, "169.254.77.2")}
+    procs = {}
+    try:
+        t.namespaces(["lb1", "lb2", "cl", "sw", "web1", "web2"])
+        for br in ("front", "back"):
+            t.nsx("sw", f"ip link add {br} type bridge")
+            t.nsx("sw", f"ip link set {br} up")
+        t.veth("cl", "c0", "sw", "pc")
+        t.nsx("sw", "ip link set pc master front")
+        t.nsx("cl", "ip addr add 198.51.100.50/24 dev c0")
+        for node, (n, hb) in nodes.items():
+            t.veth(node, "eth0", "sw", f"f{n}")
+            t.veth(node, "eth1", "sw", f"b{n}")
+            t.nsx("sw", f"ip link set f{n} master front")
+            t.nsx("sw", f"ip link set b{n} master back")
+            t.nsx(node, f"ip addr add 198.51.100.{n}/24 dev eth0")
+            t.nsx(node, f"ip addr add 10.0.0.{n}/24 dev eth1")
+        t.veth("lb1", "hb0", "lb2", "hb0")
+        for node, (n, hb) in nodes.items():
+            t.nsx(node, f"ip addr add {hb}/30 dev hb0")
+        for b, n in (("web1", 11), ("web2", 12)):
+            t.veth(b, "e0", "sw", f"q{n}")
+            t.nsx("sw", f"ip link set q{n} master back")
+            t.nsx(b, f"ip addr add 10.0.0.{n}/24 dev e0")
+            t.nsx(b, "ip route add default via 10.0.0.1")
+            log = os.path.join(tmp, f"{b}.log")
+            open(log, "w").close()
+            t.popen(b, ["python3", os.path.join(HERE, "httpd.py"), b, log,
+                        "80"], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL)
+        # The files as written, beside the demo key as git leaves it.
+        shutil.copy(os.path.join(EXAMPLES, "sync.key"), tmp)
+        socks = {}
+        for node in nodes:
+            socks[node] = os.path.join(tmp, f"{node}.sock")
+            conf = os.path.join(tmp, f"ha-{node}.conf")
+            as_written(os.path.join(EXAMPLES, f"ha-{node}.conf"), socks[node],
+                       conf)
+            procs[node] = t.popen(node, [lbd_bin, "-f", conf], stdout=open(
+                os.path.join(tmp, f"{node}.log"), "w"), stderr=subprocess.STDOUT)
+
+        def state(node):
+            r = t.nsx(node, f"{lbctl_bin} -s {socks[node]} show vrrp --json",
+                      check=False)
+            try:
+                return {g["group"]: g["state"] for g in
+                        json.loads(r.stdout)["groups"]}.get("edge")
+            except (ValueError, KeyError):
+                return None
+
+        def up(node):
+            r = t.nsx(node, f"{lbctl_bin} -s {socks[node]} show stat --json",
+                      check=False)
+            try:
+                return sum(b["state"] == "up" for b in
+                           json.loads(r.stdout)["backends"]
+                           if b["backend"].startswith("web/"))
+            except (ValueError, KeyError):
+                return 0
+
+        def fetch(n):
+            got = {}
+            for _ in range(n):
+                r = t.nsx("cl", "curl -s --max-time 5 http://198.51.100.10/",
+                          check=False)
+                got[r.stdout.strip()] = got.get(r.stdout.strip(), 0) + 1
+            return got
+
+        wait(lambda: state("lb1") == "master" and state("lb2") == "backup"
+             and up("lb1") == 2, 60)
+        got = fetch(20)
+        check(state("lb1") == "master" and state("lb2") == "backup" and
+              set(got) == {"web1", "web2"} and sum(got.values()) == 20,
+              f"ha-lb1.conf and ha-lb2.conf as written: lb1 master, 20 "
+              f"requests to 198.51.100.10 answered by web1 and web2 ({got})",
+              (state("lb1"), state("lb2")))
+        procs["lb1"].send_signal(signal.SIGKILL)
+        procs["lb1"].wait()
+        wait(lambda: state("lb2") == "master" and up("lb2") == 2, 30)
+        got = fetch(20)
+        check(state("lb2") == "master" and set(got) == {"web1", "web2"} and
+              sum(got.values()) == 20,
+              f"lb1 killed: lb2 master, 20 requests answered ({got})",
+              state("lb2"))
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        t.cleanup()
+    left = t.leftover()
+    check(not left, "the pair: every namespace is removed", left)
+
+
+def wait(cond, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not cond():
+        time.sleep(0.2)
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build"
     tmp = tempfile.mkdtemp(prefix="lbd-examples.")
     try:
         for name, net in EXAMPLES_NET.items():
             run_example(build, name, net, tmp)
+        run_pair(build, tmp)
     finally:
         subprocess.run(["rm", "-rf", tmp])
     return done()

@@ -14,9 +14,9 @@ reads the DOM it rendered:
 
 It also checks that the page is one self-contained file (no script, style,
 font or image from anywhere: the appliance may be offline; a Content-
-Security-Policy says so to the browser), saves a screenshot of each state,
-and checks that every metric the Grafana dashboard in packaging/ queries
-is in a scrape of the pair.
+Security-Policy says so to the browser), saves a screenshot of each state
+(one at a phone's width too), and checks that every metric the Grafana
+dashboard in packaging/ queries is in a scrape of the pair.
 
 usage: test_status_page.py BUILD_DIR   (LBD_SCREENSHOT=FILE keeps the
 first screenshot, e.g. for the README)"""
@@ -45,11 +45,11 @@ class Browser:
         self.net, self.tmp = net, tmp
         self.profile = os.path.join(tmp, "chromium")
 
-    def run(self, node, *args):
+    def run(self, node, *args, size="1280,1000"):
         cmd = ["ip", "netns", "exec", self.net.t.ns(node), "chromium",
                "--headless", "--no-sandbox", "--disable-gpu",
                "--no-first-run", f"--user-data-dir={self.profile}",
-               "--hide-scrollbars", "--window-size=1280,1000",
+               "--hide-scrollbars", f"--window-size={size}",
                # Time runs as fast as the page allows; a fetch in flight
                # holds it. 4 s of it: the first fetch and a few refreshes.
                "--virtual-time-budget=4000", *args,
@@ -60,8 +60,8 @@ class Browser:
     def dom(self, node):
         return self.run(node, "--dump-dom").stdout
 
-    def screenshot(self, node, path):
-        self.run(node, f"--screenshot={path}")
+    def screenshot(self, node, path, size="1280,1000"):
+        self.run(node, f"--screenshot={path}", size=size)
         return os.path.exists(path) and os.path.getsize(path) > 10000
 
 
@@ -139,6 +139,9 @@ def main():
               "drops", (ref, grp, be, sync))
         shot = os.path.join(tmp, "status-1-up.png")
         shots.append(b.screenshot("n1", shot))
+        # A phone's width: the cards stack, the tables scroll sideways.
+        shots.append(b.screenshot("n1", os.path.join(tmp, "status-phone.png"),
+                                  size="390,844"))
         if os.environ.get("LBD_SCREENSHOT") and shots[-1]:
             shutil.copy(shot, os.environ["LBD_SCREENSHOT"])
 
@@ -180,7 +183,7 @@ def main():
               "peer not heard, sync down, the transition in the events",
               (grp, front, sync))
         shots.append(b.screenshot("n2", os.path.join(tmp, "status-3-failover.png")))
-        check(all(shots), "a screenshot of each state", shots)
+        check(all(shots), "a screenshot of each state, and at a phone's width", shots)
 
         # ---- the Grafana dashboard queries what lbd exports ---------------
         _, scrape = fetch(net, "n2", "/metrics")
