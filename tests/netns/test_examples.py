@@ -184,13 +184,7 @@ def run_example(build, name, net, tmp):
         check(conns == REQUESTS,
               f"{name}: lbd counted the connections ({conns})", stat[:400])
     finally:
-        if lbd is not None and lbd.poll() is None:
-            lbd.terminate()
-            try:
-                lbd.wait(10)
-            except subprocess.TimeoutExpired:
-                lbd.kill()
-        t.cleanup()
+        t.cleanup()     # stops what it started, lbd too
         logf.close()
     left = t.leftover()
     check(not left, f"{name}: every namespace is removed", left)
@@ -296,14 +290,7 @@ def run_pair(build, tmp):
               f"lb1 killed: lb2 master, 20 requests answered ({got})",
               state("lb2"))
     finally:
-        for p in procs.values():
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        t.cleanup()
+        t.cleanup()     # stops what it started, both lbds too
     left = t.leftover()
     check(not left, "the pair: every namespace is removed", left)
 
