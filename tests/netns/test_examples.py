@@ -93,7 +93,6 @@ def run_example(build, name, net, tmp):
           "forwards", p.stdout + p.stderr)
 
     t = Topo(prefix=f"lbx{os.getpid() % 100000}")
-    lbd = None
     logf = open(os.path.join(tmp, f"{name}.log"), "w")
     try:
         bes = [b[0] for b in net["backends"]]
