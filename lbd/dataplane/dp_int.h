@@ -17,6 +17,16 @@
  * engine and ports, and hand things back through the queues in `calls`.
  */
 #ifndef LBD_DATAPLANE_DP_INT_H
+/*
+ * The largest MTU a data interface may have. Every frame the engine
+ * handles fits one 4096-byte AF_XDP frame, and on the punt pair (kernel
+ * datapath) native XDP takes a frame only while it fits one page with
+ * XDP's headroom (256 + 2) and the skb's shared info (320): 4096 - 258 -
+ * 320 = 3518 bytes, less the Ethernet header (14). Above it the kernel
+ * falls back to generic XDP, which does not carry the engine's frames.
+ */
+#define DP_MTU_MAX	3504
+
 #define LBD_DATAPLANE_DP_INT_H
 
 #include <net/if.h>

@@ -261,6 +261,15 @@ open_iface(struct dataplane *p, const struct conf *c, const char *name,
 		return -1;
 	}
 	di->ifindex = di->info.ifindex;
+	/* Bigger frames would be dropped without a word: refuse now. */
+	if (di->info.mtu > DP_MTU_MAX) {
+		snprintf(err, errlen, "interface %s: mtu %u is more than lbd "
+		    "forwards (at most %u: the engine's frames and the XDP "
+		    "program on its punt pair each fit one 4096-byte page); "
+		    "set the interface's mtu to %u or less", name, di->info.mtu,
+		    DP_MTU_MAX, DP_MTU_MAX);
+		return -1;
+	}
 	dp_iface_desc(&di->info, &ifc);
 	if (dp_call_add_iface(p, &ifc) < 0) {
 		snprintf(err, errlen, "too many interfaces");

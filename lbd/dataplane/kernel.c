@@ -122,7 +122,12 @@ link_cb(void *arg, int ifindex)
 		if (li.carrier != di->info.carrier)
 			log_info("interface %s: carrier %s", di->name,
 			    li.carrier ? "up" : "down");
-		if (li.mtu != di->info.mtu)
+		if (li.mtu != di->info.mtu && li.mtu > DP_MTU_MAX)
+			log_warnx("interface %s: mtu %u -> %u, more than lbd "
+			    "forwards (%u): frames over %u are dropped; set it "
+			    "back", di->name, di->info.mtu, li.mtu, DP_MTU_MAX,
+			    DP_MTU_MAX);
+		else if (li.mtu != di->info.mtu)
 			log_info("interface %s: mtu %u -> %u", di->name,
 			    di->info.mtu, li.mtu);
 		di->info = li;
