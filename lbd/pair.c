@@ -121,7 +121,10 @@ sections(const struct conf *c, struct sect *v)
 
 	v[n++] = (struct sect){ K_SEED, name_hash("hash-seed"),
 	    FNVV(FNV0, seed), "hash-seed" };
-	for (size_t g = 0; g < c->n_groups && n < PAIR_SECT_MAX; g++)
+	/* (Folded, the buckets take the room of 32 sections: the word
+	 * stays within SYNC_STATUS_MAX.) */
+	for (size_t g = 0; g < c->n_groups && n < (fold ? PAIR_SECT_MAX -
+	    PAIR_BUCKETS : PAIR_SECT_MAX); g++)
 		v[n++] = (struct sect){ K_GROUP, name_hash(c->groups[g].name),
 		    group_hash(&c->groups[g]), c->groups[g].name };
 	if (!fold) {
