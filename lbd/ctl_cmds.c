@@ -615,13 +615,15 @@ cmd_watch(struct cmd_ctx *c)
 	return true;
 }
 
+/* lbd asking itself (the status page): nobody's credentials, read-only. */
+const struct ctl_caller lbd_self_caller = { .pid = -1, .uid = (uid_t)-1,
+    .gid = (gid_t)-1, .readonly = true };
+
 void
 lbd_show_stat_json(struct lbd *d, struct buf *out, const bool *only)
 {
-	const struct ctl_caller ro = { .pid = -1, .uid = (uid_t)-1,
-	    .gid = (gid_t)-1, .readonly = true };
-	struct cmd_ctx c = { .d = d, .who = &ro, .json = true, .out = out,
-	    .only = only };
+	struct cmd_ctx c = { .d = d, .who = &lbd_self_caller, .json = true,
+	    .out = out, .only = only };
 
 	(void)cmd_show_stat(&c);
 }

@@ -99,6 +99,8 @@ void	lbd_backends_changed(struct lbd *);
 void	lbd_daemon_stats(const struct lbd *, int64_t *v);
 void	lbd_control_stats(const struct lbd *, int64_t *v);
 /* Control commands (ctl_cmds.c). */
+/* The caller lbd's own requests run as: read-only, nobody's. */
+extern const struct ctl_caller lbd_self_caller;
 /* `show stat --json`, of the services `only` marks (by index; NULL: all). */
 void	lbd_show_stat_json(struct lbd *, struct buf *, const bool *only);
 bool	lbd_ctl_dispatch(void *lbd, const struct ctl_caller *, char *line,

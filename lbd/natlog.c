@@ -12,11 +12,10 @@
  * At most `nat-log rate` lines a second; the rest are counted, and said
  * every 10 s. Connections mirrored from the peer are the peer's to log.
  */
-#include <arpa/inet.h>
-
 #include <stdio.h>
 
 #include "lbd/daemon.h"
+#include "lbd/dataplane/dataplane.h"
 #include "lbd/engine/ct.h"
 #include "lbd/engine/dp.h"
 #include "lbd/natlog.h"
@@ -24,17 +23,6 @@
 #include "lib/log.h"
 
 #define NATLOG_SAY_MS	10000
-
-static void
-endpoint(const uint8_t *a, uint16_t port_be, uint8_t family, char *buf,
-    size_t len)
-{
-	char s[INET6_ADDRSTRLEN];
-
-	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, s, sizeof(s));
-	snprintf(buf, len, family == 6 ? "[%s]:%u" : "%s:%u", s,
-	    ntohs(port_be));
-}
 
 static bool
 loggable(const struct ct_event *e)
@@ -66,9 +54,9 @@ line(struct lbd *d, const struct ct_event *e)
 		else if (e->backend == s->n_backends && s->has_fallback)
 			be = s->fallback.name;
 	}
-	endpoint(o->src, o->sport, o->family, cl, sizeof(cl));
-	endpoint(r->dst, r->dport, r->family, sn, sizeof(sn));
-	endpoint(r->src, r->sport, r->family, ba, sizeof(ba));
+	dataplane_tuple_str(o, true, cl, sizeof(cl));
+	dataplane_tuple_str(r, false, sn, sizeof(sn));
+	dataplane_tuple_str(r, true, ba, sizeof(ba));
 	log_info("nat: client=%s snat=%s backend=%s/%s %s proto=%s", cl, sn,
 	    svc, be, ba, o->proto == 6 ? "tcp" : "udp");
 }

@@ -12,6 +12,7 @@
 #include "lbd/pair.h"
 #include "lbd/sync_mgr.h"
 #include "lbd/vrrp_mgr.h"
+#include "lib/addr.h"
 #include "lib/clock.h"
 
 #define PAIR_VERSION	1
@@ -171,22 +172,6 @@ out_backends(struct lbd *d, struct out_be *v, size_t max, uint32_t *total)
 
 /* ---- the word ------------------------------------------------------------ */
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 size_t
 pair_word(struct lbd *d, uint8_t *out, size_t cap)
 {
@@ -209,8 +194,8 @@ pair_word(struct lbd *d, uint8_t *out, size_t cap)
 	out[at++] = (uint8_t)nl;
 	memcpy(out + at, node, nl);
 	at += nl;
-	out[at++] = (uint8_t)(ns >> 8);
-	out[at++] = (uint8_t)ns;
+	put16(out + at, (uint16_t)ns);
+	at += 2;
 	for (size_t i = 0; i < ns; i++) {
 		out[at] = s[i].kind;
 		put32(out + at + 1, s[i].name);
@@ -218,8 +203,7 @@ pair_word(struct lbd *d, uint8_t *out, size_t cap)
 		at += 9;
 	}
 	put32(out + at, total);
-	out[at + 4] = (uint8_t)(no >> 8);
-	out[at + 5] = (uint8_t)no;
+	put16(out + at + 4, (uint16_t)no);
 	at += 6;
 	for (size_t i = 0; i < no; i++) {
 		put32(out + at, o[i].name);
@@ -239,7 +223,7 @@ pair_peer_word(struct lbd *d, const uint8_t *w, size_t len)
 		return -1;
 	memcpy(p.node, w + 2, w[1] < 64 ? w[1] : 64);
 	at += w[1];
-	ns = (size_t)w[at] << 8 | w[at + 1];
+	ns = get16(w + at);
 	at += 2;
 	if (ns > PAIR_SECT_MAX + PAIR_BUCKETS || len < at + ns * 9 + 6)
 		return -1;
@@ -248,7 +232,7 @@ pair_peer_word(struct lbd *d, const uint8_t *w, size_t len)
 		    get32(w + at + 5), NULL };
 	p.n_sect = ns;
 	p.out_total = get32(w + at);
-	no = (size_t)w[at + 4] << 8 | w[at + 5];
+	no = get16(w + at + 4);
 	at += 6;
 	if (no > PAIR_OUT_MAX || len != at + no * 5)
 		return -1;

@@ -33,14 +33,13 @@ status_html(size_t *len)
 static void
 command(struct lbd *d, const char *key, const char *words, struct buf *out)
 {
-	const struct ctl_caller ro = { .pid = -1, .uid = (uid_t)-1,
-	    .gid = (gid_t)-1, .readonly = true };
 	struct buf body = { 0 };
 	char line[64];
 
 	snprintf(line, sizeof(line), "%s --json", words);
 	buf_printf(out, ",\"%s\":", key);
-	if (lbd_ctl_dispatch(d, &ro, line, &body) && body.len > 0 && !body.oom) {
+	if (lbd_ctl_dispatch(d, &lbd_self_caller, line, &body) && body.len > 0 &&
+	    !body.oom) {
 		while (body.len > 0 && body.p[body.len - 1] == '\n')
 			body.len--;
 		buf_append(out, body.p, body.len);

@@ -5,21 +5,12 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/ctlclient.h"
 #include "lib/ctlproto.h"
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int
 ctl_call(const char *path, const char *req, double timeout, ctl_line_fn fn,
@@ -27,7 +18,7 @@ ctl_call(const char *path, const char *req, double timeout, ctl_line_fn fn,
 {
 	struct sockaddr_un sun;
 	struct buf in = { 0 };
-	double deadline = now_s() + timeout;
+	double deadline = (double)mono_ns() / 1e9 + timeout;
 	bool done = false;
 	int fd, rc = CTL_CALL_FAILED, e;
 	size_t len = strlen(req);
@@ -56,7 +47,7 @@ ctl_call(const char *path, const char *req, double timeout, ctl_line_fn fn,
 	}
 	while (!done) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		double left = deadline - now_s();
+		double left = deadline - (double)mono_ns() / 1e9;
 		char chunk[8192];
 		ssize_t n;
 		char *nl;

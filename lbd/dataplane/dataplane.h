@@ -93,6 +93,10 @@ uint32_t	dataplane_sync_bulk(struct dataplane *, bool end);
 /* The peer is there to vouch for its entries (they do not time out). */
 void		dataplane_sync_keep(struct dataplane *, bool keep);
 
+/* "10.0.0.1:80" or "[2001:db8::1]:80": a tuple's source (or destination). */
+const char	*dataplane_tuple_str(const struct dp_tuple *, bool src, char *buf,
+		    size_t len);
+
 /* Release addresses, detach, stop the worker. */
 void		dataplane_stop(struct dataplane *);
 

@@ -300,8 +300,8 @@ dataplane_show_errors(struct dataplane *p, struct buf *b, bool json)
 	dataplane_snapshot_free(&s);
 }
 
-static const char *
-tup_str(const struct dp_tuple *t, bool src, char *buf, size_t len)
+const char *
+dataplane_tuple_str(const struct dp_tuple *t, bool src, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -344,9 +344,9 @@ dataplane_show_conn(struct dataplane *p, const struct conf *c, int32_t svc,
 		    c->services[ce->svc].name : "-";
 		char cl[64], vip[64], be[64];
 
-		tup_str(o, true, cl, sizeof(cl));
-		tup_str(o, false, vip, sizeof(vip));
-		tup_str(r, true, be, sizeof(be));
+		dataplane_tuple_str(o, true, cl, sizeof(cl));
+		dataplane_tuple_str(o, false, vip, sizeof(vip));
+		dataplane_tuple_str(r, true, be, sizeof(be));
 		if (json) {
 			buf_printf(b, "%s{\"service\":", i ? "," : "");
 			buf_json_str(b, sname);
