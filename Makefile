@@ -168,6 +168,12 @@ $(B)/tests/unit/test_stats: tests/unit/test_stats.c $(B)/lbd/stats.o $(COMP_LIBS
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lbd/stats.o $(COMP_LIBS) $(LIBENGINE) $(LIBBASE) -lcmocka -lssl -lcrypto -lm
 
+# The control plane's view of a backend (lbd/backends.c): admin, health,
+# slow-start, with a config to build it from.
+$(B)/tests/unit/test_backends: tests/unit/test_backends.c $(B)/lbd/backends.o $(B)/lbd/stats.o $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(B)/lbd/backends.o $(B)/lbd/stats.o $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE) -lcmocka -lssl -lcrypto -lm
+
 PACKET_BINS := $(B)/tests/packets/gen $(B)/tests/packets/replay
 
 $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/packets/golden.h tests/packets/tap.h tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE) $(LIBBASE)

@@ -510,6 +510,7 @@ set_service(struct conf_parser *p, enum conf_key k, char **v,
     const struct conf_loc *kl, const struct conf_loc *vl)
 {
 	struct conf_service *s = b_cur_service(p);
+	uint32_t n;
 	int i;
 
 	if (s == NULL)
@@ -533,6 +534,16 @@ set_service(struct conf_parser *p, enum conf_key k, char **v,
 			    "keep or reset", *v);
 		else
 			s->reset_on_down = i == 1;
+		break;
+	case K_QUORUM:
+		s->quorum_loc = *kl;
+		if (b_num(p, k, *v, vl, 1, CONF_BACKENDS_MAX, &n))
+			s->quorum = n;
+		break;
+	case K_SLOW_START:
+		s->slow_start_loc = *kl;
+		if (b_duration(p, k, *v, vl, 0, 3600000, &n))
+			s->slow_start_ms = n;
 		break;
 	case K_SCHEDULER:
 		if (strcmp(*v, "source-hash") == 0)

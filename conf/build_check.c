@@ -257,20 +257,46 @@ b_fallback(struct conf_parser *p, char *name, char *addrport,
 	fill_backend(p, &s->fallback, "fallback", name, addrport, nl, al);
 }
 
+/* `weight V`, `max-conns V` and `backup` after a backend's address. */
 void
-b_backend_weight(struct conf_parser *p, char *w, const struct conf_loc *vl)
+b_backend_opt(struct conf_parser *p, enum conf_key k, char *v,
+    const struct conf_loc *vl)
 {
 	struct conf_service *s = b_cur_service(p);
 	struct conf_backend *b;
 	uint32_t n;
 
-	if (s != NULL && s->n_backends > 0) {
-		b = &s->backends[s->n_backends - 1];
-		if (!conf_parse_u32(w, &n) || n > 256)
+	if (s == NULL || s->n_backends == 0) {
+		free(v);
+		return;
+	}
+	b = &s->backends[s->n_backends - 1];
+	switch (k) {
+	case K_WEIGHT:
+		if (!conf_parse_u32(v, &n) || n > 256)
 			conf_err(p, vl, "backend \"%s\": weight %s out of range "
-			    "0..256", b->name, w);
+			    "0..256", b->name, v);
 		else
 			b->weight = n;
+		break;
+	case K_MAX_CONNS:
+		/* 0 would be a backend that never takes a connection: that
+		 * is `weight 0` (drain), said so. */
+		if (!conf_parse_u32(v, &n) || n == 0 || n > 16777216)
+			conf_err(p, vl, "backend \"%s\": max-conns %s out of "
+			    "range 1..16777216 (weight 0 drains a backend)",
+			    b->name, v);
+		else
+			b->max_conns = n;
+		break;
+	case K_BACKUP:
+		if (b->backup)
+			conf_err(p, vl, "backend \"%s\": duplicate \"backup\"",
+			    b->name);
+		b->backup = true;
+		break;
+	default:
+		break;
 	}
-	free(w);
+	free(v);
 }

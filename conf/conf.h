@@ -85,6 +85,8 @@ struct conf_backend {
 	struct conf_addr	 addr;
 	uint16_t		 port;
 	uint32_t		 weight;	/* 0..256; 0 = drain */
+	uint32_t		 max_conns;	/* open connections; 0: no limit */
+	bool			 backup;	/* only below the service's quorum */
 	struct conf_loc		 loc;
 };
 
@@ -137,6 +139,13 @@ struct conf_service {
 	size_t			 n_backends;
 	bool			 has_fallback;	/* takes new connections when no */
 	struct conf_backend	 fallback;	/* backend does */
+	uint32_t		 quorum;	/* primaries available that keep
+						 * the backups out (default 1) */
+	struct conf_loc		 quorum_loc;
+	uint32_t		 slow_start_ms;	/* a backend that starts taking
+						 * new connections ramps its
+						 * weight over this; 0: off */
+	struct conf_loc		 slow_start_loc;
 	struct conf_loc		 loc;
 	struct conf_loc		 listen_loc;
 	struct conf_loc		 mode_loc;

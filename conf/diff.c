@@ -203,6 +203,8 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		add_addrs(&d, "snat-pool", os->snat_pool, os->n_snat_pool,
 		    ns->snat_pool, ns->n_snat_pool);
 		add_u(&d, "stateless", os->stateless, ns->stateless);
+		add_u(&d, "quorum", os->quorum, ns->quorum);
+		add_u(&d, "slow-start", os->slow_start_ms, ns->slow_start_ms);
 		if (os->reset_on_down != ns->reset_on_down)
 			add(&d, "on-backend-down",
 			    conf_on_down_name(os->reset_on_down),
@@ -238,6 +240,8 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 			add_addr(&bd, "address", &ob->addr, &nb->addr);
 			add_u(&bd, "port", ob->port, nb->port);
 			add_u(&bd, "weight", ob->weight, nb->weight);
+			add_u(&bd, "max-conns", ob->max_conns, nb->max_conns);
+			add_u(&bd, "backup", ob->backup, nb->backup);
 			if (bd.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_BACKEND,
 			    ns->name, nb->name, buf, ob, nb) < 0)
 				return -1;

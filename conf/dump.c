@@ -234,6 +234,10 @@ conf_dump(const struct conf *c, FILE *fp)
 			fputs("    stateless on\n", fp);
 		if (s->reset_on_down)
 			fputs("    on-backend-down reset\n", fp);
+		if (s->quorum)
+			fprintf(fp, "    quorum %u\n", s->quorum);
+		if (s->slow_start_ms)
+			fprintf(fp, "    slow-start %ums\n", s->slow_start_ms);
 		for (size_t k = 0; k < s->n_snat_pool; k++)
 			fprintf(fp, "    snat-pool %s\n",
 			    conf_addr_str(&s->snat_pool[k], false, a, sizeof(a)));
@@ -241,9 +245,12 @@ conf_dump(const struct conf *c, FILE *fp)
 			dump_check(&s->check, fp);
 		for (size_t k = 0; k < s->n_backends; k++) {
 			const struct conf_backend *b = &s->backends[k];
-			fprintf(fp, "    backend \"%s\" %s weight %u\n", b->name,
+			fprintf(fp, "    backend \"%s\" %s weight %u", b->name,
 			    conf_addr_port_str(&b->addr, b->port, a, sizeof(a)),
 			    b->weight);
+			if (b->max_conns)
+				fprintf(fp, " max-conns %u", b->max_conns);
+			fputs(b->backup ? " backup\n" : "\n", fp);
 		}
 		if (s->has_fallback)
 			fprintf(fp, "    fallback \"%s\" %s\n", s->fallback.name,
@@ -420,10 +427,11 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		jaddr(fp, &s->vip, false);
 		fprintf(fp, ",\"proto\":\"%s\",\"port\":%u,\"mode\":\"%s\","
 		    "\"scheduler\":\"%s\",\"stateless\":%s,\"on_backend_down\":\"%s\","
-		    "\"snat_pool\":[",
+		    "\"quorum\":%u,\"slow_start_ms\":%u,\"snat_pool\":[",
 		    conf_proto_name(s->proto), s->port, conf_mode_name(s->mode),
 		    conf_sched_name(s->sched), s->stateless ? "true" : "false",
-		    conf_on_down_name(s->reset_on_down));
+		    conf_on_down_name(s->reset_on_down),
+		    s->quorum ? s->quorum : 1, s->slow_start_ms);
 		for (size_t k = 0; k < s->n_snat_pool; k++) {
 			if (k)
 				fputc(',', fp);
@@ -472,8 +480,9 @@ conf_dump_json(const struct conf *c, FILE *fp)
 			jstr(fp, b->name);
 			fputs(",\"address\":", fp);
 			jaddr(fp, &b->addr, false);
-			fprintf(fp, ",\"port\":%u,\"weight\":%u}", b->port,
-			    b->weight);
+			fprintf(fp, ",\"port\":%u,\"weight\":%u,\"max_conns\":%u,"
+			    "\"backup\":%s}", b->port, b->weight, b->max_conns,
+			    b->backup ? "true" : "false");
 		}
 		fputs("],\"fallback\":", fp);
 		if (s->has_fallback) {

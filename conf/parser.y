@@ -20,9 +20,10 @@
  *                 | heartbeat-interval V | heartbeat-timeout V } "}"
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
  *                 | scheduler V | stateless V | on-backend-down V
- *                 | snat-pool ADDR+
+ *                 | quorum V | slow-start V | snat-pool ADDR+
  *                 | check TYPE [ "{" ... "}" ]
- *                 | backend NAME ADDR:PORT [ weight V ] | fallback NAME ADDR:PORT } "}"
+ *                 | backend NAME ADDR:PORT [ weight V ] [ max-conns V ] [ backup ]
+ *                 | fallback NAME ADDR:PORT } "}"
  *
  * Values are checked by the builder (build.c), not here, so that a bad value
  * gets a message about the value ("vrid 300 out of range 1..255") at its own
@@ -92,7 +93,8 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_TRACK_SCRIPT "track-script" T_NOTIFY "notify"
 		T_NOTIFY_TIMEOUT "notify-timeout" T_UNICAST_PEER "unicast-peer"
 		T_USE_VMAC "use-vmac" T_AUTH_PASS "auth-pass" T_VRRP "vrrp"
-		T_NAT_LOG "nat-log"
+		T_NAT_LOG "nat-log" T_MAX_CONNS "max-conns" T_BACKUP "backup"
+		T_QUORUM "quorum" T_SLOW_START "slow-start"
 
 %type <str>	value name
 
@@ -238,6 +240,8 @@ service_item	: "listen" value value value
 		| "scheduler" value		{ b_set(p, K_SCHEDULER, $2, &@1, &@2); }
 		| "stateless" value		{ b_set(p, K_STATELESS, $2, &@1, &@2); }
 		| "on-backend-down" value	{ b_set(p, K_ON_BACKEND_DOWN, $2, &@1, &@2); }
+		| "quorum" value		{ b_set(p, K_QUORUM, $2, &@1, &@2); }
+		| "slow-start" value		{ b_set(p, K_SLOW_START, $2, &@1, &@2); }
 		| "snat-pool" snat_list
 		| check
 		| backend
@@ -289,7 +293,9 @@ backend		: backend_head backend_opts
 backend_head	: "backend" name value		{ b_backend(p, $2, $3, &@1, &@2, &@3); }
 		;
 backend_opts	: %empty
-		| backend_opts "weight" value	{ b_backend_weight(p, $3, &@3); }
+		| backend_opts "weight" value	{ b_backend_opt(p, K_WEIGHT, $3, &@3); }
+		| backend_opts "max-conns" value { b_backend_opt(p, K_MAX_CONNS, $3, &@3); }
+		| backend_opts "backup"		{ b_backend_opt(p, K_BACKUP, NULL, &@2); }
 		;
 
 %%

@@ -449,6 +449,30 @@ validate_backends(struct conf_parser *p, struct conf_service *s)
 	free(fa);
 }
 
+/* quorum, backup and slow-start together make sense only in some shapes. */
+static void
+check_admission(struct conf_parser *p, const struct conf_service *s)
+{
+	size_t backups = 0;
+
+	for (size_t i = 0; i < s->n_backends; i++)
+		backups += s->backends[i].backup;
+	if (s->quorum != 0 && backups == 0)
+		conf_err(p, &s->quorum_loc, "service \"%s\": quorum without a "
+		    "backend marked backup (quorum says how many primaries "
+		    "keep the backups out)", s->name);
+	else if (s->quorum > s->n_backends - backups && backups > 0)
+		conf_warn(p, &s->quorum_loc, "service \"%s\": quorum %u is more "
+		    "than its %zu primary backends; the backups always take "
+		    "connections", s->name, s->quorum, s->n_backends - backups);
+	if (s->slow_start_ms != 0 && (s->sched == CONF_SCHED_RR ||
+	    s->sched == CONF_SCHED_LC))
+		conf_err(p, &s->slow_start_loc, "service \"%s\": slow-start "
+		    "ramps a backend's weight, and scheduler %s ignores weights "
+		    "(use wrr, wlc, sh or maglev)", s->name,
+		    conf_sched_name(s->sched));
+}
+
 static void
 validate_services(struct conf_parser *p)
 {
@@ -527,6 +551,7 @@ validate_services(struct conf_parser *p)
 				    sizeof(a1)), fam(s->snat_pool[k].family),
 				    fam(s->vip.family));
 
+		check_admission(p, s);
 		if (s->stateless && s->sched != CONF_SCHED_SH &&
 		    s->sched != CONF_SCHED_MAGLEV)
 			conf_err(p, &s->stateless_loc, "service \"%s\": stateless "

@@ -48,10 +48,22 @@ backends_apply(struct backends *bs, const struct conf *c)
 			e->cfg_weight = b->weight;
 			e->weight_override = -1;
 			e->admin = BE_ENABLED;
-			/* The operator's decisions survive a reload. */
+			e->backup = b->backup;
+			e->max_conns = b->max_conns;
+			e->slow_start_ms = s->slow_start_ms;
+			e->ramp_pct = 100;
+			/* A backend a reload adds has been seen not taking
+			 * connections: it ramps as it starts. */
+			e->seen = bs->applied;
+			/* The operator's decisions survive a reload, and so
+			 * does a ramp under way. */
 			if ((old = backends_find(bs, e->name)) != NULL) {
 				e->admin = old->admin;
 				e->weight_override = old->weight_override;
+				e->seen = old->seen;
+				e->taking = old->taking;
+				e->ramp_from_ms = old->ramp_from_ms;
+				e->ramp_pct = old->ramp_pct;
 			}
 		}
 	}
@@ -59,6 +71,7 @@ backends_apply(struct backends *bs, const struct conf *c)
 	free(bs->v);
 	bs->v = nv;
 	bs->n = n;
+	bs->applied = true;
 	if (namemap_build(&bs->index, n, be_name, bs->v) < 0)
 		return -1;
 	return 0;
@@ -81,7 +94,8 @@ be_effective(const struct be *b, const struct be_health *h, struct be_effective 
 
 	if (h->agent_pct >= 0)
 		w = (w * (uint32_t)h->agent_pct + 50) / 100;
-	out->weight = w;
+	out->weight = out->full_weight = w;
+	out->ramp_pct = 100;
 	out->health_down = h->checked && !h->up;
 	if (b->admin == BE_DISABLED) {
 		out->state = "disabled";
@@ -95,7 +109,40 @@ be_effective(const struct be *b, const struct be_health *h, struct be_effective 
 	} else {
 		out->state = "up";
 		out->takes_new = true;
+		if (b->ramp_pct < 100) {
+			out->ramp_pct = b->ramp_pct;
+			out->weight = (w * b->ramp_pct + 50) / 100;
+			if (out->weight == 0)
+				out->weight = 1;
+		}
 	}
+}
+
+bool
+be_ramp(struct be *b, bool takes_new, uint64_t now_ms)
+{
+	uint8_t was = b->ramp_pct;
+
+	if (!takes_new) {
+		b->taking = false;
+		b->ramp_from_ms = 0;
+		b->ramp_pct = 100;
+	} else {
+		if (!b->taking && b->seen && b->slow_start_ms != 0)
+			b->ramp_from_ms = now_ms ? now_ms : 1;
+		b->taking = true;
+		if (b->ramp_from_ms != 0) {
+			uint64_t dt = now_ms - b->ramp_from_ms;
+
+			if (b->slow_start_ms == 0 || dt >= b->slow_start_ms) {
+				b->ramp_from_ms = 0;
+				b->ramp_pct = 100;
+			} else
+				b->ramp_pct = (uint8_t)(dt * 100 / b->slow_start_ms);
+		}
+	}
+	b->seen = true;
+	return b->ramp_pct != was;
 }
 
 void
@@ -110,8 +157,12 @@ be_stats(const struct be *b, const struct be_health *h,
 	v[SB_WEIGHT] = eff.weight;
 	v[SB_CONFIG_WEIGHT] = b->cfg_weight;
 	v[SB_WEIGHT_OVERRIDE] = b->weight_override;
+	v[SB_SLOW_START] = eff.ramp_pct;
+	v[SB_BACKUP] = b->backup;
+	v[SB_MAX_CONNS] = b->max_conns;
 	if (t == NULL)
 		return;
+	v[SB_OPEN] = t->open;
 	v[SB_ACTIVE] = t->active;
 	v[SB_CONNS] = (int64_t)t->cnt.conns;
 	v[SB_PKTS_IN] = (int64_t)t->cnt.pkts_in;

@@ -30,6 +30,14 @@ struct be {
 	uint32_t	cfg_weight;
 	int32_t		weight_override;		/* -1: none */
 	uint8_t		admin;				/* enum be_admin */
+	bool		backup;				/* config's `backup` */
+	uint32_t	max_conns;			/* config's, 0: none */
+	/* slow-start (be_ramp): the service's duration, whether the backend
+	 * took new connections when last looked at, since when it ramps. */
+	uint32_t	slow_start_ms;
+	bool		seen, taking;
+	uint64_t	ramp_from_ms;			/* 0: not ramping */
+	uint8_t		ramp_pct;			/* 100: full weight */
 };
 
 /* What health says about a backend (health_mgr), for be_effective(). */
@@ -47,7 +55,9 @@ struct be_effective {
 	bool		takes_new;
 	bool		health_down;	/* checked and failing, whatever the
 					 * admin state */
-	uint32_t	weight;
+	uint32_t	weight;		/* as shown: slow-start applied */
+	uint32_t	full_weight;	/* without slow-start */
+	uint8_t		ramp_pct;	/* slow-start: 0..99, 100 when done */
 	const char	*state;		/* up, down, drain, disabled */
 };
 
@@ -55,6 +65,7 @@ struct backends {
 	struct be	*v;
 	size_t		 n;
 	struct namemap	 index;		/* by name */
+	bool		 applied;	/* a config was applied before */
 };
 
 /* Rebuild from a config, keeping admin state and overrides by name. */
@@ -64,6 +75,14 @@ struct be	*backends_find(struct backends *, const char *name);
 void		be_effective(const struct be *, const struct be_health *,
 		    struct be_effective *);
 const char	*be_admin_name(enum be_admin);
+/*
+ * slow-start: told whether the backend takes new connections now (its
+ * effective state without the ramp), at monotonic `now_ms`. A backend that
+ * begins taking them after lbd has started (health, enable, added by a
+ * reload) ramps its weight from ~0 to full over the service's slow-start.
+ * Returns true when ramp_pct changed.
+ */
+bool		be_ramp(struct be *, bool takes_new, uint64_t now_ms);
 /* The backend's values (lbd/stats.h ST_BACKEND); `t` the data plane's
  * counters for it, or NULL. */
 struct dp_be_snap;

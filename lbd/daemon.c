@@ -63,7 +63,7 @@ diags_to_buf(const struct conf_diags *d, struct buf *b)
  * and lbctl command, so the next connection already sees it (at 2,000 new
  * connections/s a 100 ms delay sent 60 of them to a backend already shown
  * down), and on a short timer for what has no event of its own: agent
- * weights and drain.
+ * weights, drain and slow-start's ramps.
  */
 #define BE_PUSH_INTERVAL	0.1
 
@@ -73,15 +73,23 @@ static struct dp_backend_state
 backend_state(struct lbd *d, const struct conf *c, size_t i, size_t j,
     size_t k)
 {
+	struct be *b = &d->backends.v[k];
 	struct be_health h;
 	struct be_effective eff;
-	uint16_t w;
+	uint32_t w;
 
-	health_mgr_lookup(d->health, d->backends.v[k].name, &h);
-	be_effective(&d->backends.v[k], &h, &eff);
-	w = (uint16_t)(eff.weight > 256 ? 256 : eff.weight);
+	health_mgr_lookup(d->health, b->name, &h);
+	be_effective(b, &h, &eff);
+	if (be_ramp(b, eff.takes_new, mono_ms()))
+		be_effective(b, &h, &eff);
+	w = eff.full_weight > 256 ? 256 : eff.full_weight;
+	/* slow-start: every weight of the service in hundredths, so that a
+	 * ramping weight-1 backend can start near 0 (the ratios, all the
+	 * schedulers use, are the same). */
+	if (c->services[i].slow_start_ms != 0)
+		w *= eff.ramp_pct == 0 ? 1 : eff.ramp_pct;
 	return (struct dp_backend_state){ .svc = (uint32_t)i, .b = (uint32_t)j,
-	    .up = eff.takes_new, .weight = eff.takes_new ? w : 0,
+	    .up = eff.takes_new, .weight = (uint16_t)(eff.takes_new ? w : 0),
 	    .reset = eff.health_down && c->services[i].reset_on_down };
 }
 

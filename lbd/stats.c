@@ -118,6 +118,20 @@ static const struct stat_def backend_defs[SB__COUNT] = {
 	[SB_WEIGHT_OVERRIDE] = { .name = "weight_override", .kind = G,
 	    .fmt = STAT_INT,
 	    .help = "The weight lbctl set weight gave it, -1 when none." },
+	[SB_SLOW_START] = { .name = "slow_start_pct", .kind = G,
+	    .fmt = STAT_INT,
+	    .help = "Slow-start: the percentage of its weight the backend "
+	    "has ramped to (100 when not ramping).",
+	    .prom = "lbd_backend_slow_start_percent" },
+	[SB_BACKUP] = { .name = "backup", .kind = G, .fmt = STAT_BOOL,
+	    .help = "1 for a backup backend (new connections only while "
+	    "fewer primaries than the service's quorum take them)." },
+	[SB_MAX_CONNS] = { .name = "max_conns", .kind = G, .fmt = STAT_INT,
+	    .help = "The backend's max-conns, 0 when none." },
+	[SB_OPEN] = { .name = "open", .kind = G, .fmt = STAT_INT,
+	    .help = "Connections to the backend that are not closing: what "
+	    "max-conns counts.",
+	    .prom = "lbd_backend_open_connections" },
 	[SB_ACTIVE] = { .name = "active", .kind = G, .fmt = STAT_INT,
 	    .help = "Connections to the backend now.", .col = "ACTIVE",
 	    .width = 7 },

@@ -638,6 +638,7 @@ snap_fn(struct dp_engine *e, void *arg)
 		for (uint32_t k = 0; k < nb; k++) {
 			ADD_U64(&s->svc[i].b[k].cnt, &sv[i].b[k].cnt);
 			s->svc[i].b[k].active += sv[i].b[k].active;
+			s->svc[i].b[k].open += sv[i].b[k].open;
 			s->svc[i].active += sv[i].b[k].active;
 		}
 	}

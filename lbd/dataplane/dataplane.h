@@ -108,6 +108,7 @@ void		dataplane_stop(struct dataplane *);
 struct dp_be_snap {
 	struct dp_counters	cnt;
 	uint32_t		active;
+	uint32_t		open;		/* not closing: max-conns counts */
 };
 struct dp_svc_snap {
 	struct dp_counters	cnt;

@@ -183,6 +183,13 @@ ct_set_refresh(struct ct_table *ct, ct_refresh_fn fn, void *arg)
 	ct->refresh_arg = arg;
 }
 
+void
+ct_set_on_state(struct ct_table *ct, ct_state_fn fn, void *arg)
+{
+	ct->on_state = fn;
+	ct->on_state_arg = arg;
+}
+
 uint32_t
 ct_lookup(const struct ct_table *ct, const struct dp_tuple *t, enum ct_dir *dir)
 {
@@ -437,6 +444,7 @@ ct_set_state(struct ct_table *ct, uint32_t idx, enum ct_state state,
     uint32_t now)
 {
 	struct ct_entry *e = &ct->e[idx];
+	uint8_t from = e->state;
 
 	if (e->state == state)
 		return;
@@ -447,6 +455,8 @@ ct_set_state(struct ct_table *ct, uint32_t idx, enum ct_state state,
 	list_remove(ct, idx);
 	list_append(ct, idx, class_of(e, state));
 	event(ct, CT_EV_CHANGE, e);
+	if (ct->on_state != NULL)
+		ct->on_state(ct->on_state_arg, e, from);
 }
 
 void

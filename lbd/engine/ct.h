@@ -152,6 +152,8 @@ typedef void (*ct_release_fn)(void *arg, const struct ct_entry *);
  * forwards its packets, so the caller brings last_seen up to date from
  * what the kernel saw before the entry is judged. */
 typedef void (*ct_refresh_fn)(void *arg, struct ct_entry *);
+/* An entry moved from state `from` to its current one (ct_set_state). */
+typedef void (*ct_state_fn)(void *arg, const struct ct_entry *, uint8_t from);
 
 struct ct_table {
 	struct ct_entry		*e;
@@ -166,6 +168,8 @@ struct ct_table {
 	void			*release_arg;
 	ct_refresh_fn		 refresh;
 	void			*refresh_arg;
+	ct_state_fn		 on_state;
+	void			*on_state_arg;
 	/* Mirrored entries do not time out while the peer that owns them is
 	 * there to say when they close (ha-sync sets this). */
 	bool			 keep_mirrored;
@@ -186,6 +190,15 @@ int	ct_init(struct ct_table *, uint32_t cap, uint32_t ev_cap,
 void	ct_destroy(struct ct_table *);
 void	ct_set_release(struct ct_table *, ct_release_fn, void *arg);
 void	ct_set_refresh(struct ct_table *, ct_refresh_fn, void *arg);
+void	ct_set_on_state(struct ct_table *, ct_state_fn, void *arg);
+
+/* A connection that is not closing: what max-conns counts. */
+static inline bool
+ct_state_open(uint8_t state)
+{
+	return state == CT_SYN_SENT || state == CT_ESTABLISHED ||
+	    state == CT_UDP;
+}
 
 /* Find `t` in either direction. Returns the entry index (CT_NIL) and sets
  * *dir. ct_lookup_h() takes the tuple's hash (dp_tuple_hash with the

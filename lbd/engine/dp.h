@@ -60,12 +60,18 @@ struct snat_space;
 struct dp_backend {
 	uint8_t		addr[16];
 	uint16_t	port;		/* network order */
-	uint16_t	weight;		/* 0..256; 0 = drain */
+	uint16_t	weight;		/* 0..256, or hundredths of that for a
+					 * service with slow-start; 0 = drain */
 	bool		up;		/* takes new connections */
 	bool		reset;		/* down, and its connections are reset at
 					 * their next packet (on-backend-down) */
+	bool		backup;		/* takes new connections only while
+					 * fewer than the service's quorum of
+					 * the others do */
 	int32_t		wrr_cur;	/* smooth weighted round robin */
 	uint32_t	active;		/* connections in the table */
+	uint32_t	open;		/* ... not closing (ct_state_open) */
+	uint32_t	max_conns;	/* open ones it takes; 0: no limit */
 	struct dp_counters cnt;
 	struct snat_space **snat;	/* one space per pool address (snat mode) */
 };
@@ -88,6 +94,9 @@ struct dp_service {
 	uint32_t	*maglev;	/* backend index per slot; UINT32_MAX empty */
 	uint32_t	maglev_size;
 	uint32_t	n_avail;	/* backends that take new connections */
+	uint16_t	quorum;		/* primaries that keep backups out */
+	bool		use_backups;	/* fewer primaries available: the
+					 * backups take new connections too */
 	bool		sched_ready;	/* dp_services_prepare built it */
 	struct dp_counters cnt;
 	uint64_t	drops[DP_DROP__COUNT];
@@ -406,6 +415,21 @@ static inline bool
 dp_backend_available(const struct dp_backend *b)
 {
 	return b->up && b->weight > 0;
+}
+
+/* Available, and a primary or a backup whose turn it is: what the
+ * schedulers choose from (dp_sched_rebuild sets use_backups). */
+static inline bool
+dp_backend_eligible(const struct dp_service *s, const struct dp_backend *b)
+{
+	return dp_backend_available(b) && (!b->backup || s->use_backups);
+}
+
+/* At its max-conns: passed over until a connection of its closes. */
+static inline bool
+dp_backend_full(const struct dp_backend *b)
+{
+	return b->max_conns != 0 && b->open >= b->max_conns;
 }
 
 /* Backend slots including the fallback; schedulers only look at nb. */

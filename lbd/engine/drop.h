@@ -25,6 +25,7 @@
 	X(FRAGMENT,		"fragment")				\
 	X(NO_CONN,		"no_conn")				\
 	X(NO_BACKEND,		"no_backend")				\
+	X(BACKENDS_FULL,	"backends_full")			\
 	X(SNAT_EXHAUSTED,	"snat_exhausted")			\
 	X(TABLE_FULL,		"table_full")				\
 	X(TUPLE_CONFLICT,	"tuple_conflict")			\

@@ -188,6 +188,7 @@ dp_resolve_requests(struct dp_engine *e, struct dp_resolve *out, size_t max)
 /* ---- engine lifetime and tables -------------------------------------- */
 
 static void release_cb(void *arg, const struct ct_entry *ce);
+static void state_cb(void *arg, const struct ct_entry *ce, uint8_t from);
 
 struct dp_engine *
 dp_engine_new(const struct dp_params *p)
@@ -218,6 +219,7 @@ dp_engine_new(const struct dp_params *p)
 	}
 	ct_set_release(&e->ct, release_cb, e);
 	ct_set_refresh(&e->ct, offload_refresh, e);
+	ct_set_on_state(&e->ct, state_cb, e);
 	if (offload_init(e) != 0) {
 		ct_destroy(&e->ct);
 		hold_destroy(e);
@@ -391,8 +393,10 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 		ce->svc = si >= 0 ? (uint16_t)si : ORPHAN;
 		ce->backend = bi >= 0 ? (uint16_t)bi : ORPHAN;
 		orphan_hold(e, ce);
-		if (bi >= 0)
+		if (bi >= 0) {
 			svcs[si].b[bi].active++;
+			svcs[si].b[bi].open += ct_state_open(ce->state);
+		}
 	}
 	e->svc = svcs;
 	e->n_svc = n;
@@ -513,10 +517,20 @@ entry_space(struct dp_engine *e, const struct ct_entry *ce)
 	return NULL;
 }
 
+static struct dp_backend *
+backend_of(struct dp_engine *e, const struct ct_entry *ce)
+{
+	if (ce->svc == ORPHAN || ce->backend == ORPHAN || ce->svc >= e->n_svc ||
+	    ce->backend >= dp_nb_all(&e->svc[ce->svc]))
+		return NULL;
+	return &e->svc[ce->svc].b[ce->backend];
+}
+
 static void
 release_cb(void *arg, const struct ct_entry *ce)
 {
 	struct dp_engine *e = arg;
+	struct dp_backend *b;
 
 	/* Its flows leave the kernel before the entry can be reused. */
 	offload_revoke(e, (struct ct_entry *)ce);
@@ -525,11 +539,28 @@ release_cb(void *arg, const struct ct_entry *ce)
 		if (sp != NULL)
 			snat_port_release(sp, ntohs(ce->t[CT_REPLY].dport));
 	}
-	if (ce->svc != ORPHAN && ce->backend != ORPHAN && ce->svc < e->n_svc &&
-	    ce->backend < dp_nb_all(&e->svc[ce->svc]) &&
-	    e->svc[ce->svc].b[ce->backend].active)
-		e->svc[ce->svc].b[ce->backend].active--;
+	if ((b = backend_of(e, ce)) != NULL) {
+		if (b->active)
+			b->active--;
+		if (ct_state_open(ce->state) && b->open)
+			b->open--;
+	}
 	orphan_release(e, ce);
+}
+
+/* Open connections per backend follow their entries' states. */
+static void
+state_cb(void *arg, const struct ct_entry *ce, uint8_t from)
+{
+	struct dp_backend *b = backend_of(arg, ce);
+	bool was = ct_state_open(from), is = ct_state_open(ce->state);
+
+	if (b == NULL || was == is)
+		return;
+	if (is)
+		b->open++;
+	else if (b->open)
+		b->open--;
 }
 
 uint32_t

@@ -60,6 +60,7 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 		s->mode = modes[cs->mode];
 		s->sched = scheds[cs->sched];
 		s->stateless = cs->stateless;
+		s->quorum = (uint16_t)(cs->quorum ? cs->quorum : 1);
 		for (size_t k = 0; k < cs->n_snat_pool; k++)
 			conf_addr_a16(s->snat[s->n_snat++], &cs->snat_pool[k]);
 		s->b = calloc(cs->n_backends + 1, sizeof(*s->b));
@@ -74,6 +75,8 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 			conf_addr_a16(s->b[k].addr, &cs->backends[k].addr);
 			s->b[k].port = htons(cs->backends[k].port);
 			s->b[k].weight = (uint16_t)cs->backends[k].weight;
+			s->b[k].max_conns = cs->backends[k].max_conns;
+			s->b[k].backup = cs->backends[k].backup;
 			s->b[k].up = true;
 		}
 		if (cs->has_fallback) {

@@ -463,7 +463,10 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	if ((bi = dp_sched_pick(s, t, e->par.sched_seed)) < 0 && s->has_fallback)
 		bi = s->nb;	/* nobody takes new connections: the fallback */
 	if (bi < 0) {
-		verdict_drop(e, v, DP_DROP_NO_BACKEND, si);
+		/* Backends that would take it but are at their max-conns:
+		 * told apart, it is a capacity problem, not a health one. */
+		verdict_drop(e, v, s->n_avail > 0 ? DP_DROP_BACKENDS_FULL :
+		    DP_DROP_NO_BACKEND, si);
 		if (syn)
 			send_rst(e, f, cap, p, in_if, v);
 		return;
@@ -526,6 +529,7 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	    now, false);
 	ce->pkts[CT_ORIG] = 1;
 	s->b[bi].active++;
+	s->b[bi].open++;
 	s->b[bi].cnt.conns++;
 	s->cnt.conns++;
 	fwd_orig(e, f, p, ce, v);
@@ -925,6 +929,7 @@ dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 	}
 	ct_commit(&e->ct, idx, (enum ct_state)in->state, now, true);
 	e->svc[si].b[bi].active++;
+	e->svc[si].b[bi].open += ct_state_open(in->state);
 	return DP_SYNC_APPLIED;
 }
 

@@ -13,6 +13,12 @@
  *
  * A backend takes new connections when it is up and its weight is non-zero
  * (weight 0 drains: existing connections continue, nothing new arrives).
+ * A `backup` backend joins them only while fewer primaries than the
+ * service's quorum are available (dp_backend_eligible). A backend at its
+ * max-conns is passed over: the counting schedulers choose among the
+ * others, the hashing ones take the next choice their hash gives (the
+ * next Maglev slot, the next rendezvous score), so every node still
+ * agrees given the same counts.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -40,7 +46,8 @@ pick_rr(struct dp_service *s)
 {
 	for (uint32_t k = 0; k < s->nb; k++) {
 		uint32_t i = (s->rr_next + k) % s->nb;
-		if (dp_backend_available(&s->b[i])) {
+		if (dp_backend_eligible(s, &s->b[i]) &&
+		    !dp_backend_full(&s->b[i])) {
 			s->rr_next = i + 1;
 			return (int32_t)i;
 		}
@@ -55,7 +62,7 @@ pick_wrr(struct dp_service *s)
 
 	for (uint32_t i = 0; i < s->nb; i++) {
 		struct dp_backend *b = &s->b[i];
-		if (!dp_backend_available(b))
+		if (!dp_backend_eligible(s, b) || dp_backend_full(b))
 			continue;
 		b->wrr_cur += b->weight;
 		total += b->weight;
@@ -76,7 +83,7 @@ pick_lc(struct dp_service *s, bool weighted)
 		/* Start after the last pick so ties rotate. */
 		uint32_t i = (s->rr_next + k) % s->nb;
 		struct dp_backend *b = &s->b[i];
-		if (!dp_backend_available(b))
+		if (!dp_backend_eligible(s, b) || dp_backend_full(b))
 			continue;
 		if (best < 0) {
 			best = (int32_t)i;
@@ -108,7 +115,7 @@ pick_sh(struct dp_service *s, const struct dp_tuple *t, uint64_t seed)
 	}
 	for (uint32_t i = 0; i < s->nb; i++) {
 		struct dp_backend *b = &s->b[i];
-		if (!dp_backend_available(b))
+		if (!dp_backend_eligible(s, b) || dp_backend_full(b))
 			continue;
 		/* Weighted rendezvous: score = -w / ln(u), u uniform in (0,1). */
 		uint64_t h = dp_mix64(src ^ backend_key(b, 0x5348));
@@ -122,6 +129,15 @@ pick_sh(struct dp_service *s, const struct dp_tuple *t, uint64_t seed)
 	return best;
 }
 
+static bool
+any_room(const struct dp_service *s)
+{
+	for (uint32_t i = 0; i < s->nb; i++)
+		if (dp_backend_eligible(s, &s->b[i]) && !dp_backend_full(&s->b[i]))
+			return true;
+	return false;
+}
+
 static int32_t
 pick_maglev(struct dp_service *s, const struct dp_tuple *t, uint64_t seed)
 {
@@ -130,7 +146,19 @@ pick_maglev(struct dp_service *s, const struct dp_tuple *t, uint64_t seed)
 	if (s->maglev == NULL || s->n_avail == 0)
 		return -1;
 	slot = (uint32_t)(dp_tuple_hash(t, seed) % s->maglev_size);
-	return (int32_t)s->maglev[slot];
+	if (!dp_backend_full(&s->b[s->maglev[slot]]))
+		return (int32_t)s->maglev[slot];
+	/* A full backend: the next slot's, as if it were not in the table
+	 * for this flow; none at all when every one is full. */
+	if (!any_room(s))
+		return -1;
+	for (uint32_t k = 1; k < s->maglev_size; k++) {
+		uint32_t bi = s->maglev[(slot + k) % s->maglev_size];
+
+		if (!dp_backend_full(&s->b[bi]))
+			return (int32_t)bi;
+	}
+	return -1;
 }
 
 int32_t
@@ -180,12 +208,12 @@ maglev_build(struct dp_service *s, uint32_t m)
 	for (uint32_t i = 0; i < s->nb; i++) {
 		offset[i] = (uint32_t)(backend_key(&s->b[i], 0x6f6666) % m);
 		skip[i] = (uint32_t)(backend_key(&s->b[i], 0x736b6970) % (m - 1)) + 1;
-		if (dp_backend_available(&s->b[i]) && s->b[i].weight > maxw)
+		if (dp_backend_eligible(s, &s->b[i]) && s->b[i].weight > maxw)
 			maxw = s->b[i].weight;
 	}
 	while (filled < m) {
 		for (uint32_t i = 0; i < s->nb && filled < m; i++) {
-			if (!dp_backend_available(&s->b[i]))
+			if (!dp_backend_eligible(s, &s->b[i]))
 				continue;
 			/* A turn for every `maxw` of accumulated weight. */
 			credit[i] += s->b[i].weight;
@@ -257,9 +285,14 @@ dp_services_prepare(struct dp_service *svcs, uint32_t n, uint32_t maglev_cap)
 int
 dp_sched_rebuild(struct dp_service *s, uint32_t maglev_size)
 {
+	uint32_t primaries = 0;
+
 	s->n_avail = 0;
+	for (uint32_t i = 0; i < s->nb; i++)
+		primaries += !s->b[i].backup && dp_backend_available(&s->b[i]);
+	s->use_backups = primaries < (s->quorum ? s->quorum : 1u);
 	for (uint32_t i = 0; i < s->nb; i++) {
-		if (dp_backend_available(&s->b[i]))
+		if (dp_backend_eligible(s, &s->b[i]))
 			s->n_avail++;
 		s->b[i].wrr_cur = 0;
 	}

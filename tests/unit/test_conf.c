@@ -272,7 +272,7 @@ static const struct err_case err_cases[] = {
 	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n" },
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback, quorum, slow-start or '}'\n" },
 	{ "frobnicate { }\n",
 	  "t.conf:1:1: error: unexpected word \"frobnicate\", expected end of "
 	  "file, global, vrrp-group, sync or service\n" },
@@ -295,7 +295,34 @@ static const struct err_case err_cases[] = {
 	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
 	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n"
 	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback, quorum, slow-start or '}'\n" },
+	/* admission: max-conns, backup and quorum, slow-start */
+	{ "service s {\n listen 10.0.0.1 tcp 80\n"
+	  " backend a 10.0.0.2:80 max-conns 0\n"
+	  " backend b 10.0.0.3:80 backup backup\n}\n",
+	  "t.conf:3:34: error: backend \"a\": max-conns 0 out of range "
+	  "1..16777216 (weight 0 drains a backend)\n"
+	  "t.conf:4:31: error: backend \"b\": duplicate \"backup\"\n" },
+	{ "service s {\n listen 10.0.0.1 tcp 80\n quorum 2\n"
+	  " backend a 10.0.0.2:80\n}\n",
+	  "t.conf:3:2: error: service \"s\": quorum without a backend marked "
+	  "backup (quorum says how many primaries keep the backups out)\n" },
+	{ "service s {\n listen 10.0.0.1 tcp 80\n quorum 3\n"
+	  " backend a 10.0.0.2:80\n backend b 10.0.0.3:80 backup\n}\n",
+	  "t.conf:3:2: warning: service \"s\": quorum 3 is more than its 1 "
+	  "primary backends; the backups always take connections\n"
+	  "t.conf:1:9: warning: service \"s\": no data interface serves it "
+	  "(no \"interface NAME\" in global); lbd will check its backends "
+	  "but forward nothing\n" },
+	{ "service s {\n listen 10.0.0.1 tcp 80\n slow-start 30s\n"
+	  " backend a 10.0.0.2:80\n}\n",
+	  "t.conf:3:2: error: service \"s\": slow-start ramps a backend's "
+	  "weight, and scheduler rr ignores weights (use wrr, wlc, sh or "
+	  "maglev)\n" },
+	{ "service s {\n listen 10.0.0.1 tcp 80\n slow-start forever\n"
+	  " scheduler wlc\n backend a 10.0.0.2:80 weight 3 max-conns 100 backup\n}\n",
+	  "t.conf:3:13: error: slow-start: expected a duration such as 100ms "
+	  "or 2s, found \"forever\"\n" },
 	/* values */
 	{ "global { workers 0 }",
 	  "t.conf:1:18: error: workers 0 out of range 1..64\n" },

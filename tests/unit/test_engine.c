@@ -551,6 +551,101 @@ test_sched_maglev_weights(void **state)
 	dp_service_free(&s);
 }
 
+/* Backups take new connections only while fewer primaries than the
+ * quorum are available; then they join the primaries still up. */
+static void
+test_sched_backup_quorum(void **state)
+{
+	enum dp_sched kinds[3] = { DP_SCHED_RR, DP_SCHED_WLC, DP_SCHED_MAGLEV };
+
+	for (int k = 0; k < 3; k++) {
+		struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED,
+		    kinds[k], 4, 80);
+		int hits[4] = { 0 };
+
+		s.b[2].backup = s.b[3].backup = true;
+		dp_sched_rebuild(&s, 0);
+		assert_false(s.use_backups);
+		pick_n(&s, 400, hits);
+		assert_true(hits[0] > 0 && hits[1] > 0);
+		assert_int_equal(hits[2] + hits[3], 0);
+
+		/* Both primaries down: the backups, and only they. */
+		s.b[0].up = false;
+		s.b[1].weight = 0;
+		dp_sched_rebuild(&s, 0);
+		memset(hits, 0, sizeof(hits));
+		pick_n(&s, 400, hits);
+		assert_int_equal(hits[0] + hits[1], 0);
+		assert_true(hits[2] > 0 && hits[3] > 0);
+
+		/* quorum 2 with one primary up: it and the backups. */
+		s.quorum = 2;
+		s.b[1].weight = 1;
+		dp_sched_rebuild(&s, 0);
+		memset(hits, 0, sizeof(hits));
+		pick_n(&s, 600, hits);
+		assert_int_equal(hits[0], 0);
+		assert_true(hits[1] > 0 && hits[2] > 0 && hits[3] > 0);
+		/* Both up again: quorum met, the backups wait. */
+		s.b[0].up = true;
+		dp_sched_rebuild(&s, 0);
+		memset(hits, 0, sizeof(hits));
+		pick_n(&s, 400, hits);
+		assert_int_equal(hits[2] + hits[3], 0);
+		dp_service_free(&s);
+	}
+}
+
+/* A backend at its max-conns is passed over by every scheduler; the
+ * hashing ones keep every other key where it was. */
+static void
+test_sched_max_conns(void **state)
+{
+	enum dp_sched kinds[5] = { DP_SCHED_RR, DP_SCHED_WRR, DP_SCHED_LC,
+	    DP_SCHED_SH, DP_SCHED_MAGLEV };
+
+	for (int k = 0; k < 5; k++) {
+		struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED,
+		    kinds[k], 3, 80);
+		int32_t before[300];
+		int hits[3] = { 0 };
+
+		dp_sched_rebuild(&s, 0);
+		for (int i = 0; i < 300; i++) {
+			struct dp_tuple t = tup(6, (uint32_t)i * 2654435761u,
+			    (uint16_t)i, 0x0a000001, 80);
+			before[i] = dp_sched_pick(&s, &t, 5);
+		}
+		s.b[1].max_conns = 10;
+		s.b[1].open = 10;
+		for (int i = 0; i < 300; i++) {
+			struct dp_tuple t = tup(6, (uint32_t)i * 2654435761u,
+			    (uint16_t)i, 0x0a000001, 80);
+			int32_t b = dp_sched_pick(&s, &t, 5);
+
+			assert_true(b == 0 || b == 2);
+			hits[b]++;
+			if (kinds[k] == DP_SCHED_SH || kinds[k] == DP_SCHED_MAGLEV)
+				assert_true(before[i] == 1 || b == before[i]);
+		}
+		assert_true(hits[0] > 0 && hits[2] > 0);
+		/* One closes: it takes new ones again. */
+		s.b[1].open = 9;
+		memset(hits, 0, sizeof(hits));
+		pick_n(&s, 300, hits);
+		assert_true(hits[1] > 0);
+		/* All full: nobody. */
+		for (int i = 0; i < 3; i++) {
+			s.b[i].max_conns = 1;
+			s.b[i].open = 1;
+		}
+		struct dp_tuple t = tup(6, 1, 1, 2, 2);
+		assert_int_equal(dp_sched_pick(&s, &t, 5), -1);
+		dp_service_free(&s);
+	}
+}
+
 /* Table sizes: the largest for a few services, a shared budget for many,
  * never under ~100 slots per backend, never over the cap. */
 static void
@@ -996,6 +1091,66 @@ snat_establish(struct flow *fl, const struct pg_ep *v, uint32_t i,
 	run(fl, 1, now);
 	fl->n = pg_tcp(fl->f, mac_if0, mac_gw, &c, v, PG_ACK, 2, 10, NULL, 0);
 	run(fl, 0, now);
+}
+
+/*
+ * max-conns counts a backend's open connections, not the closing ones in
+ * the table: when every backend is full a SYN is answered with a RST and
+ * counted as backends_full; a connection that closes makes room at once,
+ * though its entry stays (TIME_WAIT, CLOSE) until its timeout.
+ */
+static void
+test_max_conns_counts_open(void **state)
+{
+	struct flow fl;
+	struct pg_ep v = pg_ep("198.51.100.10", 80), c[5];
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR,
+	    2, 80);
+	const struct dp_service *sv;
+	uint32_t n;
+
+	s.b[0].max_conns = s.b[1].max_conns = 2;
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	for (int i = 0; i < 5; i++) {
+		c[i] = pg_ep("203.0.113.5", (uint16_t)(2000 + i));
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c[i], &v, PG_SYN, 1, 0,
+		    NULL, 0);
+		run(&fl, 0, 0);
+		if (i < 4) {
+			assert_int_equal(fl.v.action, DP_TX);
+			assert_int_equal(fl.f[14 + 20 + 13], PG_SYN);
+		}
+	}
+	/* The fifth: both backends hold two. */
+	assert_int_equal(fl.v.action, DP_TX);
+	assert_int_equal(fl.f[14 + 20 + 13], PG_RST | PG_ACK);
+	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_BACKENDS_FULL], 1);
+	sv = dp_engine_services(fl.e, &n);
+	assert_int_equal(sv[0].b[0].open, 2);
+	assert_int_equal(sv[0].b[1].open, 2);
+
+	/* The first client resets its connection: its backend has room, the
+	 * entry is still there. */
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c[0], &v, PG_RST | PG_ACK, 2, 0,
+	    NULL, 0);
+	run(&fl, 0, 10);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.active, 4);
+	assert_int_equal(sv[0].b[0].open + sv[0].b[1].open, 3);
+	assert_int_equal(sv[0].b[0].active + sv[0].b[1].active, 4);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c[4], &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 20);
+	assert_int_equal(fl.v.action, DP_TX);
+	assert_int_equal(fl.f[14 + 20 + 13], PG_SYN);
+	assert_int_equal(sv[0].b[0].open + sv[0].b[1].open, 4);
+
+	/* Every entry times out (embryonic and closed alike): both counts
+	 * come back to 0. */
+	dp_expire(fl.e, 60 * 1000, 1000);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.active, 0);
+	assert_int_equal(sv[0].b[0].active + sv[0].b[1].active, 0);
+	assert_int_equal(sv[0].b[0].open + sv[0].b[1].open, 0);
+	dp_engine_free(fl.e);
 }
 
 static void
@@ -2167,6 +2322,9 @@ main(void)
 		cmocka_unit_test(test_sched_lc_wlc),
 		cmocka_unit_test(test_sched_hash_consistency),
 		cmocka_unit_test(test_sched_maglev_weights),
+		cmocka_unit_test(test_sched_backup_quorum),
+		cmocka_unit_test(test_sched_max_conns),
+		cmocka_unit_test(test_max_conns_counts_open),
 		cmocka_unit_test(test_maglev_size),
 		cmocka_unit_test(test_sched_seed_stable),
 		cmocka_unit_test(test_snat_ports),

@@ -89,7 +89,8 @@ test_json(void **state)
 	assert_string_equal(text(&b), "\"takes_new\":true,\"weight\":10,"
 	    "\"config_weight\":0,\"weight_override\":-1,\"active\":0,"
 	    "\"conns\":7,\"pkts_in\":0,\"pkts_out\":0,\"bytes_in\":0,"
-	    "\"bytes_out\":0");
+	    "\"bytes_out\":0,\"slow_start_pct\":0,\"backup\":false,"
+	    "\"max_conns\":0,\"open\":0");
 	stats_json(&b, ST_HEALTH, h, true);
 	assert_true(strstr(text(&b), ",\"up\":false,") != NULL);
 	stats_json(&b, ST_HEALTH, h, true);
