@@ -630,6 +630,20 @@ b_list_item(struct conf_parser *p, enum conf_key k, char *val,
 			GROW(in->unicast_peers, in->n_unicast_peers);
 			in->unicast_peers[in->n_unicast_peers++] = a;
 		}
+	} else if (k == K_ALLOW) {
+		struct conf_service *s = b_cur_service(p);
+		if (s == NULL)
+			;
+		else if (!conf_parse_addr(val, true, &a))
+			conf_err(p, vl, "allow: expected an address or prefix "
+			    "such as 192.0.2.0/24 or 2001:db8::/48, found \"%s\"",
+			    val);
+		else {
+			if (s->n_allow == 0)
+				s->allow_loc = *vl;
+			GROW(s->allow, s->n_allow);
+			s->allow[s->n_allow++] = a;
+		}
 	} else if (k == K_SNAT_POOL) {
 		struct conf_service *s = b_cur_service(p);
 		if (s == NULL)

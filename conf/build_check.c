@@ -300,3 +300,63 @@ b_backend_opt(struct conf_parser *p, enum conf_key k, char *v,
 	}
 	free(v);
 }
+
+/* `limit new-conns N/s per-source [burst M]`: the words are checked here so
+ * that each gets its own message; the burst defaults to one second's. */
+void
+b_limit(struct conf_parser *p, char *what, char *rate, char *per,
+    char *burst_kw, char *burst, const struct conf_loc *kl,
+    const struct conf_loc *wl, const struct conf_loc *rl,
+    const struct conf_loc *pl, const struct conf_loc *bl)
+{
+	struct conf_service *s = b_cur_service(p);
+	uint32_t n = 0, b = 0;
+	unsigned long v;
+	char *end;
+	bool ok = true;
+
+	if (s != NULL && s->limit_rate != 0) {
+		conf_err(p, kl, "duplicate \"limit\" (first set at %s:%d:%d)",
+		    s->limit_loc.file, s->limit_loc.line, s->limit_loc.col);
+		ok = false;
+	}
+	if (ok && strcmp(what, "new-conns") != 0) {
+		conf_err(p, wl, "limit: unknown \"%s\", expected new-conns", what);
+		ok = false;
+	}
+	v = strtoul(rate, &end, 10);
+	if (ok && (!isdigit((unsigned char)rate[0]) || strcmp(end, "/s") != 0 ||
+	    v == 0 || v > 1000000)) {
+		conf_err(p, rl, "limit new-conns: expected a rate such as 20/s "
+		    "(1/s..1000000/s), found \"%s\"", rate);
+		ok = false;
+	}
+	n = (uint32_t)v;
+	if (ok && strcmp(per, "per-source") != 0) {
+		conf_err(p, pl, "limit new-conns: unknown \"%s\", expected "
+		    "per-source", per);
+		ok = false;
+	}
+	b = n;
+	if (ok && burst_kw != NULL && strcmp(burst_kw, "burst") != 0) {
+		conf_err(p, bl, "limit new-conns: unknown \"%s\", expected "
+		    "burst", burst_kw);
+		ok = false;
+	}
+	if (ok && burst != NULL && (!conf_parse_u32(burst, &b) || b == 0 ||
+	    b > 1000000)) {
+		conf_err(p, bl, "limit new-conns: burst %s out of range "
+		    "1..1000000", burst);
+		ok = false;
+	}
+	if (ok && s != NULL) {
+		s->limit_rate = n;
+		s->limit_burst = b;
+		s->limit_loc = *kl;
+	}
+	free(what);
+	free(rate);
+	free(per);
+	free(burst_kw);
+	free(burst);
+}

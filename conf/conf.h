@@ -142,6 +142,13 @@ struct conf_service {
 	uint32_t		 quorum;	/* primaries available that keep
 						 * the backups out (default 1) */
 	struct conf_loc		 quorum_loc;
+	struct conf_addr	*allow;		/* clients allowed; none: all */
+	size_t			 n_allow;
+	struct conf_loc		 allow_loc;
+	uint32_t		 limit_rate;	/* new connections/s per client
+						 * address; 0: no limit */
+	uint32_t		 limit_burst;
+	struct conf_loc		 limit_loc;
 	uint32_t		 slow_start_ms;	/* a backend that starts taking
 						 * new connections ramps its
 						 * weight over this; 0: off */

@@ -24,7 +24,7 @@ enum conf_key {
 	K_GARP_COUNT, K_GARP_INTERVAL, K_GARP_REFRESH, K_GARP_RATE,
 	K_GARP_LOWER_PRIO, K_NAT_LOG, K_NAT_LOG_RATE,
 	K_WEIGHT, K_LISTEN, K_STATELESS, K_ON_BACKEND_DOWN,
-	K_MAX_CONNS, K_BACKUP, K_QUORUM, K_SLOW_START,
+	K_MAX_CONNS, K_BACKUP, K_QUORUM, K_SLOW_START, K_ALLOW, K_LIMIT,
 	K_NOTIFY, K_NOTIFY_TIMEOUT, K_USE_VMAC, K_AUTH_PASS, K_UNICAST_PEER, K_VRRP,
 	K__COUNT
 };
@@ -119,6 +119,10 @@ void	b_metrics(struct conf_parser *, char *addrport,
 void	b_fallback(struct conf_parser *, char *name, char *addrport,
 	    const struct conf_loc *kloc, const struct conf_loc *nloc,
 	    const struct conf_loc *aloc);
+void	b_limit(struct conf_parser *, char *what, char *rate, char *per,
+	    char *burst_kw, char *burst, const struct conf_loc *kl,
+	    const struct conf_loc *wl, const struct conf_loc *rl,
+	    const struct conf_loc *pl, const struct conf_loc *bl);
 void	b_backend_opt(struct conf_parser *, enum conf_key, char *val,
 	    const struct conf_loc *vloc);
 void	b_track(struct conf_parser *, enum conf_track_type, char *what,

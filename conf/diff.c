@@ -204,6 +204,10 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		    ns->snat_pool, ns->n_snat_pool);
 		add_u(&d, "stateless", os->stateless, ns->stateless);
 		add_u(&d, "quorum", os->quorum, ns->quorum);
+		add_addrs(&d, "allow", os->allow, os->n_allow, ns->allow,
+		    ns->n_allow);
+		add_u(&d, "limit new-conns", os->limit_rate, ns->limit_rate);
+		add_u(&d, "limit burst", os->limit_burst, ns->limit_burst);
 		add_u(&d, "slow-start", os->slow_start_ms, ns->slow_start_ms);
 		if (os->reset_on_down != ns->reset_on_down)
 			add(&d, "on-backend-down",

@@ -236,6 +236,12 @@ conf_dump(const struct conf *c, FILE *fp)
 			fputs("    on-backend-down reset\n", fp);
 		if (s->quorum)
 			fprintf(fp, "    quorum %u\n", s->quorum);
+		for (size_t k = 0; k < s->n_allow; k++)
+			fprintf(fp, "    allow %s\n",
+			    conf_addr_str(&s->allow[k], true, a, sizeof(a)));
+		if (s->limit_rate)
+			fprintf(fp, "    limit new-conns %u/s per-source burst %u\n",
+			    s->limit_rate, s->limit_burst);
 		if (s->slow_start_ms)
 			fprintf(fp, "    slow-start %ums\n", s->slow_start_ms);
 		for (size_t k = 0; k < s->n_snat_pool; k++)
@@ -427,15 +433,23 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		jaddr(fp, &s->vip, false);
 		fprintf(fp, ",\"proto\":\"%s\",\"port\":%u,\"mode\":\"%s\","
 		    "\"scheduler\":\"%s\",\"stateless\":%s,\"on_backend_down\":\"%s\","
-		    "\"quorum\":%u,\"slow_start_ms\":%u,\"snat_pool\":[",
+		    "\"quorum\":%u,\"slow_start_ms\":%u,\"limit_new_conns\":%u,"
+		    "\"limit_burst\":%u,\"snat_pool\":[",
 		    conf_proto_name(s->proto), s->port, conf_mode_name(s->mode),
 		    conf_sched_name(s->sched), s->stateless ? "true" : "false",
 		    conf_on_down_name(s->reset_on_down),
-		    s->quorum ? s->quorum : 1, s->slow_start_ms);
+		    s->quorum ? s->quorum : 1, s->slow_start_ms, s->limit_rate,
+		    s->limit_burst);
 		for (size_t k = 0; k < s->n_snat_pool; k++) {
 			if (k)
 				fputc(',', fp);
 			jaddr(fp, &s->snat_pool[k], false);
+		}
+		fputs("],\"allow\":[", fp);
+		for (size_t k = 0; k < s->n_allow; k++) {
+			if (k)
+				fputc(',', fp);
+			jaddr(fp, &s->allow[k], true);
 		}
 		fputs("],\"check\":", fp);
 		if (s->check.type == CONF_CHECK_NONE)

@@ -20,7 +20,8 @@
  *                 | heartbeat-interval V | heartbeat-timeout V } "}"
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
  *                 | scheduler V | stateless V | on-backend-down V
- *                 | quorum V | slow-start V | snat-pool ADDR+
+ *                 | quorum V | slow-start V | snat-pool ADDR+ | allow PREFIX+
+ *                 | limit new-conns N/s per-source [ burst N ]
  *                 | check TYPE [ "{" ... "}" ]
  *                 | backend NAME ADDR:PORT [ weight V ] [ max-conns V ] [ backup ]
  *                 | fallback NAME ADDR:PORT } "}"
@@ -94,7 +95,8 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_NOTIFY_TIMEOUT "notify-timeout" T_UNICAST_PEER "unicast-peer"
 		T_USE_VMAC "use-vmac" T_AUTH_PASS "auth-pass" T_VRRP "vrrp"
 		T_NAT_LOG "nat-log" T_MAX_CONNS "max-conns" T_BACKUP "backup"
-		T_QUORUM "quorum" T_SLOW_START "slow-start"
+		T_QUORUM "quorum" T_SLOW_START "slow-start" T_ALLOW "allow"
+		T_LIMIT "limit"
 
 %type <str>	value name
 
@@ -243,6 +245,11 @@ service_item	: "listen" value value value
 		| "quorum" value		{ b_set(p, K_QUORUM, $2, &@1, &@2); }
 		| "slow-start" value		{ b_set(p, K_SLOW_START, $2, &@1, &@2); }
 		| "snat-pool" snat_list
+		| "allow" allow_list
+		| "limit" value value value
+			{ b_limit(p, $2, $3, $4, NULL, NULL, &@1, &@2, &@3, &@4, NULL); }
+		| "limit" value value value value value
+			{ b_limit(p, $2, $3, $4, $5, $6, &@1, &@2, &@3, &@4, &@5); }
 		| check
 		| backend
 		| "fallback" name value		{ b_fallback(p, $2, $3, &@1, &@2, &@3); }
@@ -251,6 +258,11 @@ snat_list	: snat_addr
 		| snat_list snat_addr
 		;
 snat_addr	: value				{ b_list_item(p, K_SNAT_POOL, $1, &@1, &@1); }
+		;
+allow_list	: allow_item
+		| allow_list allow_item
+		;
+allow_item	: value				{ b_list_item(p, K_ALLOW, $1, &@1, &@1); }
 		;
 
 check		: check_head

@@ -465,6 +465,17 @@ check_admission(struct conf_parser *p, const struct conf_service *s)
 		conf_warn(p, &s->quorum_loc, "service \"%s\": quorum %u is more "
 		    "than its %zu primary backends; the backups always take "
 		    "connections", s->name, s->quorum, s->n_backends - backups);
+	for (size_t i = 0; i < s->n_allow && s->vip.family != 0; i++)
+		if (s->allow[i].family != s->vip.family) {
+			char a[INET6_ADDRSTRLEN + 4];
+
+			conf_err(p, &s->allow_loc, "service \"%s\": allow %s is "
+			    "%s but the VIP is %s", s->name,
+			    conf_addr_str(&s->allow[i], true, a, sizeof(a)),
+			    s->allow[i].family == AF_INET ? "IPv4" : "IPv6",
+			    s->vip.family == AF_INET ? "IPv4" : "IPv6");
+			break;
+		}
 	if (s->slow_start_ms != 0 && (s->sched == CONF_SCHED_RR ||
 	    s->sched == CONF_SCHED_LC))
 		conf_err(p, &s->slow_start_loc, "service \"%s\": slow-start "

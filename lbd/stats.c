@@ -222,6 +222,10 @@ static const struct stat_def dp_defs[SP__COUNT] = {
 	[SP_STATELESS_UNRECORDED] = { .name = "stateless_unrecorded",
 	    .kind = C, .fmt = STAT_INT, .help = "Packets of stateless dsr "
 	    "services forwarded by hash without an entry: the table was full." },
+	[SP_RATE_EVICTED] = { .name = "rate_evicted", .kind = C,
+	    .fmt = STAT_INT, .help = "Per-source rate-limit buckets (limit "
+	    "new-conns) given to another client: the table has a fixed size, "
+	    "and that client starts again from a full burst." },
 	[SP_SNAT_RECLAIMED] = { .name = "snat_reclaimed", .kind = C,
 	    .fmt = STAT_INT, .help = "SNAT ports taken back from unproven "
 	    "connections for a new one when a port space was exhausted." },

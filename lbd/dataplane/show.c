@@ -122,6 +122,7 @@ dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
 	v[SP_TABLE_FULL] = (int64_t)s->ct.full;
 	v[SP_TABLE_PROVEN] = (int64_t)s->ct.proven;
 	v[SP_STATELESS_UNRECORDED] = (int64_t)s->st.stateless_unrecorded;
+	v[SP_RATE_EVICTED] = (int64_t)s->st.rate_evicted;
 	v[SP_SNAT_RECLAIMED] = (int64_t)s->st.snat_reclaimed;
 	v[SP_TABLE_CREATED] = (int64_t)s->ct.created;
 	v[SP_TABLE_EXPIRED] = (int64_t)s->ct.expired;

@@ -57,6 +57,12 @@ struct dp_counters {
 
 struct snat_space;
 
+struct dp_prefix {
+	uint8_t		family;		/* 4 or 6 */
+	uint8_t		plen;
+	uint8_t		addr[16];
+};
+
 struct dp_backend {
 	uint8_t		addr[16];
 	uint16_t	port;		/* network order */
@@ -94,6 +100,10 @@ struct dp_service {
 	uint32_t	*maglev;	/* backend index per slot; UINT32_MAX empty */
 	uint32_t	maglev_size;
 	uint32_t	n_avail;	/* backends that take new connections */
+	struct dp_prefix *allow;	/* clients allowed; none: all */
+	uint32_t	n_allow;
+	uint32_t	limit_rate;	/* new connections/s per client; 0: none */
+	uint32_t	limit_burst;
 	uint16_t	quorum;		/* primaries that keep backups out */
 	bool		use_backups;	/* fewer primaries available: the
 					 * backups take new connections too */
@@ -173,6 +183,7 @@ struct dp_stats {
 	uint64_t	icmp_translated;
 	uint64_t	rst_sent;
 	uint64_t	stateless_unrecorded;	/* forwarded by hash, no entry */
+	uint64_t	rate_evicted;	/* a rate bucket given to another client */
 	uint64_t	snat_reclaimed;	/* ports taken from unproven entries */
 	uint64_t	resolve_lost;
 	uint64_t	held, held_sent;	/* waited for a neighbour */

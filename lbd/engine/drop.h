@@ -26,6 +26,8 @@
 	X(NO_CONN,		"no_conn")				\
 	X(NO_BACKEND,		"no_backend")				\
 	X(BACKENDS_FULL,	"backends_full")			\
+	X(NOT_ALLOWED,		"not_allowed")				\
+	X(RATE_LIMITED,		"rate_limited")				\
 	X(SNAT_EXHAUSTED,	"snat_exhausted")			\
 	X(TABLE_FULL,		"table_full")				\
 	X(TUPLE_CONFLICT,	"tuple_conflict")			\

@@ -252,6 +252,7 @@ dp_engine_free(struct dp_engine *e)
 		return;
 	ct_set_release(&e->ct, NULL, NULL);
 	ct_destroy(&e->ct);
+	admit_free(e);
 	offload_destroy(e);
 	free_services(e, e->svc, e->n_svc);
 	free(e->svc_hash);

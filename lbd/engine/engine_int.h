@@ -67,7 +67,14 @@ struct dp_engine {
 	uint32_t		 fops_head, fops_len;
 	dp_flow_probe_fn	 probe;
 	void			*probe_arg;
+	struct rl_bucket	*rl;			/* admit.c: on first use */
 };
+
+/* admit.c: may this client open a connection to service s? */
+bool		admit_allowed(const struct dp_service *, const struct dp_tuple *);
+bool		admit_rate(struct dp_engine *, const struct dp_service *,
+		    const struct dp_tuple *, uint32_t now);
+void		admit_free(struct dp_engine *);
 
 void		orphan_reset(struct dp_engine *);
 void		orphan_hold(struct dp_engine *, const struct ct_entry *);

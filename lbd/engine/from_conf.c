@@ -61,6 +61,21 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 		s->sched = scheds[cs->sched];
 		s->stateless = cs->stateless;
 		s->quorum = (uint16_t)(cs->quorum ? cs->quorum : 1);
+		s->limit_rate = cs->limit_rate;
+		s->limit_burst = cs->limit_burst;
+		if (cs->n_allow != 0 && (s->allow = calloc(cs->n_allow,
+		    sizeof(*s->allow))) == NULL) {
+			for (size_t j = 0; j < i; j++)
+				dp_service_free(&v[j]);
+			free(v);
+			return -1;
+		}
+		for (size_t k = 0; k < cs->n_allow; k++) {
+			s->allow[k].family = conf_addr_fam(&cs->allow[k]);
+			s->allow[k].plen = cs->allow[k].plen;
+			conf_addr_a16(s->allow[k].addr, &cs->allow[k]);
+		}
+		s->n_allow = (uint32_t)cs->n_allow;
 		for (size_t k = 0; k < cs->n_snat_pool; k++)
 			conf_addr_a16(s->snat[s->n_snat++], &cs->snat_pool[k]);
 		s->b = calloc(cs->n_backends + 1, sizeof(*s->b));

@@ -460,6 +460,17 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 		verdict_drop(e, v, DP_DROP_NO_CONN, si);
 		return;
 	}
+	/* Not this client: as if the service were not there for it (no
+	 * RST, which would tell a scanner it is). Over its rate: dropped
+	 * too, a SYN is retried by the client a second later. */
+	if (!admit_allowed(s, t)) {
+		verdict_drop(e, v, DP_DROP_NOT_ALLOWED, si);
+		return;
+	}
+	if ((syn || !tcp) && !admit_rate(e, s, t, now)) {
+		verdict_drop(e, v, DP_DROP_RATE_LIMITED, si);
+		return;
+	}
 	if ((bi = dp_sched_pick(s, t, e->par.sched_seed)) < 0 && s->has_fallback)
 		bi = s->nb;	/* nobody takes new connections: the fallback */
 	if (bi < 0) {

@@ -309,7 +309,9 @@ dp_service_free(struct dp_service *s)
 		free(s->b[i].snat);
 	free(s->b);
 	free(s->maglev);
+	free(s->allow);
 	s->b = NULL;
 	s->maglev = NULL;
+	s->allow = NULL;
 	s->nb = 0;
 }

@@ -272,7 +272,7 @@ static const struct err_case err_cases[] = {
 	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n" },
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback, quorum, slow-start or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback, quorum, slow-start, allow, limit or '}'\n" },
 	{ "frobnicate { }\n",
 	  "t.conf:1:1: error: unexpected word \"frobnicate\", expected end of "
 	  "file, global, vrrp-group, sync or service\n" },
@@ -295,7 +295,7 @@ static const struct err_case err_cases[] = {
 	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
 	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n"
 	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback, quorum, slow-start or '}'\n" },
+	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback, quorum, slow-start, allow, limit or '}'\n" },
 	/* admission: max-conns, backup and quorum, slow-start */
 	{ "service s {\n listen 10.0.0.1 tcp 80\n"
 	  " backend a 10.0.0.2:80 max-conns 0\n"
@@ -323,6 +323,20 @@ static const struct err_case err_cases[] = {
 	  " scheduler wlc\n backend a 10.0.0.2:80 weight 3 max-conns 100 backup\n}\n",
 	  "t.conf:3:13: error: slow-start: expected a duration such as 100ms "
 	  "or 2s, found \"forever\"\n" },
+	{ "service s {\n listen 10.0.0.1 tcp 80\n allow 10.1.0.0/16 2001:db8::/32\n"
+	  " limit new-conns 20/m per-source\n limit connections 5/s per-source\n"
+	  " backend a 10.0.0.2:80\n}\n",
+	  "t.conf:4:18: error: limit new-conns: expected a rate such as 20/s "
+	  "(1/s..1000000/s), found \"20/m\"\n"
+	  "t.conf:5:8: error: limit: unknown \"connections\", expected "
+	  "new-conns\n"
+	  "t.conf:3:8: error: service \"s\": allow 2001:db8::/32 is IPv6 but "
+	  "the VIP is IPv4\n" },
+	{ "service s {\n listen 10.0.0.1 tcp 80\n"
+	  " limit new-conns 20/s per-client burst 0\n"
+	  " backend a 10.0.0.2:80\n}\n",
+	  "t.conf:3:23: error: limit new-conns: unknown \"per-client\", "
+	  "expected per-source\n" },
 	/* values */
 	{ "global { workers 0 }",
 	  "t.conf:1:18: error: workers 0 out of range 1..64\n" },

@@ -1153,6 +1153,66 @@ test_max_conns_counts_open(void **state)
 	dp_engine_free(fl.e);
 }
 
+/* A SYN from addr:port to the VIP: true when it was forwarded. */
+static bool
+syn_from(struct flow *fl, const char *addr, uint16_t port, uint32_t now)
+{
+	struct pg_ep v = pg_ep("198.51.100.10", 80), c = pg_ep(addr, port);
+
+	fl->n = pg_tcp(fl->f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(fl, 0, now);
+	return fl->v.action == DP_TX && fl->f[14 + 20 + 13] == PG_SYN;
+}
+
+/* allow: other clients are dropped without a word; limit: each client
+ * address its own bucket of burst, refilled at the rate. */
+static void
+test_allow_and_rate_limit(void **state)
+{
+	struct flow fl;
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR,
+	    2, 80);
+	const struct dp_stats *st;
+	int ok = 0;
+
+	s.allow = calloc(2, sizeof(*s.allow));
+	s.n_allow = 2;
+	s.allow[0] = (struct dp_prefix){ .family = 4, .plen = 25 };
+	addr(s.allow[0].addr, "203.0.113.0");
+	s.allow[1] = (struct dp_prefix){ .family = 4, .plen = 32 };
+	addr(s.allow[1].addr, "192.0.2.7");
+	s.limit_rate = 10;
+	s.limit_burst = 5;
+	fl.e = mk_engine(1024);
+	install(fl.e, &s, 1);
+	st = dp_engine_stats(fl.e);
+
+	assert_false(syn_from(&fl, "203.0.113.200", 1000, 0));
+	assert_int_equal(fl.v.action, DP_DROP);	/* no RST */
+	assert_false(syn_from(&fl, "192.0.2.8", 1000, 0));
+	assert_int_equal(st->drops[DP_DROP_NOT_ALLOWED], 2);
+
+	/* The burst, then nothing until tokens come back: 10/s is one per
+	 * 100 ms. */
+	for (int i = 0; i < 20; i++)
+		ok += syn_from(&fl, "203.0.113.5", (uint16_t)(2000 + i), 0);
+	assert_int_equal(ok, 5);
+	assert_int_equal(st->drops[DP_DROP_RATE_LIMITED], 15);
+	assert_false(syn_from(&fl, "203.0.113.5", 3000, 99));
+	/* 200 ms: two tokens came back (the refusal at 99 took none). */
+	assert_true(syn_from(&fl, "203.0.113.5", 3001, 200));
+	assert_true(syn_from(&fl, "203.0.113.5", 3002, 200));
+	assert_false(syn_from(&fl, "203.0.113.5", 3003, 200));
+	/* Another client has its own bucket. */
+	assert_true(syn_from(&fl, "192.0.2.7", 1000, 200));
+	/* A client idle for a minute is back to its whole burst, no more. */
+	ok = 0;
+	for (int i = 0; i < 10; i++)
+		ok += syn_from(&fl, "203.0.113.5", (uint16_t)(4000 + i), 60000);
+	assert_int_equal(ok, 5);
+	dp_engine_free(fl.e);
+}
+
 static void
 test_snat_exhaustion_sends_rst(void **state)
 {
@@ -2325,6 +2385,7 @@ main(void)
 		cmocka_unit_test(test_sched_backup_quorum),
 		cmocka_unit_test(test_sched_max_conns),
 		cmocka_unit_test(test_max_conns_counts_open),
+		cmocka_unit_test(test_allow_and_rate_limit),
 		cmocka_unit_test(test_maglev_size),
 		cmocka_unit_test(test_sched_seed_stable),
 		cmocka_unit_test(test_snat_ports),
