@@ -9,6 +9,12 @@ the VIP in snat mode:
   * backup and quorum: be3 marked `backup` gets nothing while be1 or be2
     is up; with both failing their checks it takes every request; a reload
     to `quorum 2` with one primary up puts it to work beside that one;
+  * allow and limit, from two client addresses: a service that allows one
+    of them drops the other's connections (not_allowed, no RST); with
+    `limit new-conns 5/s per-source burst 5` a burst of 15 connections
+    from one address gets its 5 and what the rate gave back while it ran,
+    the rest dropped (rate_limited), and the other address still gets its
+    own 5;
   * slow-start: be2 comes back from a failed check and ramps: while
     `show stat` says it is at p% of its weight it gets at most its share
     of p / (100 + p) of new connections (with slack for a request or two),
@@ -29,6 +35,7 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 CHECK = (f"check http {{ port {HEALTH_PORT} interval 200ms timeout 150ms "
          f"rise 1 fall 1 }}")
 SLOW_S = 6
+OTHER = "10.91.0.3"        # the client's second address
 
 
 def config(sock, quorum=""):
@@ -53,6 +60,20 @@ service web {{
     backend be1 {be4(11)}:80
     backend be2 {be4(12)}:80
     backend be3 {be4(13)}:80 backup
+}}
+service guarded {{
+    listen {V4['vip']} tcp 8082
+    mode snat
+    snat-pool {V4['snat']}
+    allow {V4['c']}/32
+    backend be1 {be4(11)}:80
+}}
+service limited {{
+    listen {V4['vip']} tcp 8083
+    mode snat
+    snat-pool {V4['snat']}
+    limit new-conns 5/s per-source burst 5
+    backend be1 {be4(11)}:80
 }}
 service ramp {{
     listen {V4['vip']} tcp 8081
@@ -151,6 +172,36 @@ def backup_quorum(n):
     n.wait(lambda: n.backends().get("web/be2", {}).get("state") == "up", 15)
 
 
+def connects(n, src, port, count, timeout):
+    return Single.result(n.client("connects.py", src, V4["vip"], port, count,
+                                  timeout))
+
+
+def allow_limit(n):
+    n.t.nsx("client", f"ip addr add {OTHER}/24 dev c0")
+    mine = connects(n, V4["c"], 8082, 3, 2)
+    other = connects(n, OTHER, 8082, 3, 0.5)
+    drops = web_drops(n, "guarded")
+    check(mine.get("ok") == 3 and other.get("fail") == 3 and
+          drops.get("not_allowed", 0) >= 3,
+          "allow: the allowed address connects, the other's SYNs are "
+          "dropped (not_allowed)", (mine, other, drops))
+
+    burst = connects(n, V4["c"], 8083, 15, 0.3)
+    after = connects(n, OTHER, 8083, 5, 2)
+    drops = web_drops(n, "limited")
+    # 5 at once, then 5/s for as long as the burst took (each refused
+    # attempt waits its 0.3 s), and one for rounding.
+    most = 5 + 5 * burst.get("s", 0) + 1
+    check(5 <= burst.get("ok", 0) <= most and burst.get("fail", 0) >= 1 and
+          drops.get("rate_limited", 0) == burst.get("fail") and
+          after.get("ok") == 5,
+          f"limit 5/s burst 5: {burst.get('ok')} of 15 rapid connections "
+          f"from one address in {burst.get('s')} s (at most {most:.1f}), the "
+          "rest dropped as rate_limited; the other address still gets its 5",
+          (burst, after, drops))
+
+
 def slow_start(n):
     n.stop_health("be2")
     n.wait(lambda: n.backends().get("ramp/be2", {}).get("state") == "down",
@@ -184,12 +235,13 @@ def main():
     try:
         n.build()
         check(n.start(config(n.sock)),
-              "lbd starts with max-conns, backup, quorum and slow-start",
+              "lbd starts with max-conns, backup, quorum, allow, limit and slow-start",
               n.log()[-2000:])
         n.wait(lambda: all(v.get("state") == "up" for v in
                            n.backends().values()), 15)
         max_conns(n)
         backup_quorum(n)
+        allow_limit(n)
         slow_start(n)
     finally:
         n.cleanup()
