@@ -298,6 +298,42 @@ stat_service_rows(struct cmd_ctx *c, const struct dp_snapshot *ss)
 	}
 }
 
+/* How many of service i's primary (not backup) backends take new
+ * connections; `first` its first backend's index in c->d->backends. */
+static size_t
+primaries_up(struct cmd_ctx *c, size_t i, size_t first)
+{
+	const struct conf_service *s = &c->d->conf->services[i];
+	size_t n = 0;
+
+	for (size_t j = 0; j < s->n_backends && first + j < c->d->backends.n;
+	    j++) {
+		const struct be *b = &c->d->backends.v[first + j];
+		struct be_health h;
+		struct be_effective e;
+
+		health_mgr_lookup(c->d->health, b->name, &h);
+		be_effective(b, &h, &e);
+		n += e.takes_new && !b->backup;
+	}
+	return n;
+}
+
+/* The state as an operator reads it: an up backup the quorum keeps out is
+ * "standby", an up backend at its max-conns "full". */
+static const char *
+shown_state(const struct be_effective *e, const struct be *b,
+    const struct conf_service *s, size_t primaries, const int64_t *v)
+{
+	if (!e->takes_new)
+		return e->state;
+	if (b->backup && primaries >= (s->quorum ? s->quorum : 1))
+		return "standby";
+	if (b->max_conns != 0 && v[SB_OPEN] >= (int64_t)b->max_conns)
+		return "full";
+	return e->state;
+}
+
 static bool
 cmd_show_stat(struct cmd_ctx *c)
 {
@@ -305,7 +341,7 @@ cmd_show_stat(struct cmd_ctx *c)
 	const struct conf *cf = c->d->conf;
 	struct dp_snapshot ss;
 	bool have = dataplane_snapshot(c->d->dp, &ss) == 0;
-	size_t svc = 0, bi = 0, shown = 0;
+	size_t svc = 0, bi = 0, shown = 0, prim = 0;
 
 	if (c->json)
 		buf_puts(c->out, "{\"backends\":[");
@@ -320,7 +356,7 @@ cmd_show_stat(struct cmd_ctx *c)
 		struct be_health h;
 		struct be_effective eff;
 		int64_t v[SB__COUNT];
-		const char *hs;
+		const char *hs, *st;
 		char wt[24];
 
 		while (svc < cf->n_services && bi >= cf->services[svc].n_backends) {
@@ -329,9 +365,14 @@ cmd_show_stat(struct cmd_ctx *c)
 		}
 		if (c->only != NULL && svc < cf->n_services && !c->only[svc])
 			continue;
+		if (svc >= cf->n_services)
+			break;
+		if (bi == 0)
+			prim = primaries_up(c, svc, i);
 		health_mgr_lookup(c->d->health, b->name, &h);
 		be_effective(b, &h, &eff);
 		be_stats(b, &h, have ? dataplane_backend_snap(&ss, svc, bi) : NULL, v);
+		st = shown_state(&eff, b, &cf->services[svc], prim, v);
 		hs = !h.checked ? "-" : h.up ? "up" : "down";
 		if (c->json) {
 			buf_puts(c->out, shown++ ? ",{\"backend\":" :
@@ -340,7 +381,7 @@ cmd_show_stat(struct cmd_ctx *c)
 			buf_puts(c->out, ",\"address\":");
 			buf_json_str(c->out, b->addr);
 			buf_printf(c->out, ",\"state\":\"%s\",\"admin\":\"%s\","
-			    "\"health\":\"%s\"", eff.state,
+			    "\"health\":\"%s\"", st,
 			    be_admin_name(b->admin), hs);
 			stats_json(c->out, ST_BACKEND, v, true);
 			buf_puts(c->out, "}");
@@ -348,7 +389,7 @@ cmd_show_stat(struct cmd_ctx *c)
 		}
 		snprintf(wt, sizeof(wt), "%u (%u)", eff.weight, b->cfg_weight);
 		buf_printf(c->out, "%-32s %-28s %-9s %-8s %-7s %-9s", b->name,
-		    b->addr, eff.state, be_admin_name(b->admin), hs, wt);
+		    b->addr, st, be_admin_name(b->admin), hs, wt);
 		stats_text_row(c->out, ST_BACKEND, v);
 		buf_puts(c->out, "\n");
 	}

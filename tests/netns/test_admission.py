@@ -121,10 +121,12 @@ def max_conns(n):
     drops = web_drops(n, "capped")
     check(full is not None and first == "refused" and
           drops.get("backends_full", 0) >= 1 and
-          rows["capped/be1"].get("max_conns") == 5,
+          rows["capped/be1"].get("max_conns") == 5 and
+          rows["capped/be1"].get("state") == "full",
           "max-conns 5 on two backends: 10 connections held, 5 open on "
-          "each; the 11th is refused with a RST, counted as backends_full",
-          (first, drops, {k: (v.get("open"), v.get("active"))
+          "each, shown full; the 11th is refused with a RST, counted as "
+          "backends_full",
+          (first, drops, {k: (v.get("open"), v.get("active"), v.get("state"))
                           for k, v in rows.items() if k.startswith("capped")}))
     hold.terminate()
     res = Single.result(hold)
@@ -138,8 +140,10 @@ def max_conns(n):
 def backup_quorum(n):
     n.clear_seen()
     r = requests(n, 8080, 30)
-    check(r.get("ok") == 30 and n.seen("be3") == 0,
-          "backup be3 gets no request while the primaries are up", r)
+    state = n.backends().get("web/be3", {}).get("state")
+    check(r.get("ok") == 30 and n.seen("be3") == 0 and state == "standby",
+          "backup be3 gets no request while the primaries are up (shown "
+          "standby)", (r, state))
 
     for b in ("be1", "be2"):
         n.stop_health(b)
@@ -147,9 +151,10 @@ def backup_quorum(n):
                        "down" for b in ("be1", "be2")), 15)
     n.clear_seen()
     r = requests(n, 8080, 30)
-    check(r.get("ok") == 30 and n.seen("be3") == 30,
+    state = n.backends().get("web/be3", {}).get("state")
+    check(r.get("ok") == 30 and n.seen("be3") == 30 and state == "up",
           "both primaries failing their checks: backup be3 takes every "
-          "request", (r, n.seen("be3")))
+          "request (shown up)", (r, n.seen("be3"), state))
 
     n.start_health("be1")
     n.wait(lambda: n.backends().get("web/be1", {}).get("state") == "up", 15)
@@ -237,7 +242,7 @@ def main():
         check(n.start(config(n.sock)),
               "lbd starts with max-conns, backup, quorum, allow, limit and slow-start",
               n.log()[-2000:])
-        n.wait(lambda: all(v.get("state") == "up" for v in
+        n.wait(lambda: all(v.get("state") in ("up", "standby") for v in
                            n.backends().values()), 15)
         max_conns(n)
         backup_quorum(n)
