@@ -360,3 +360,34 @@ b_limit(struct conf_parser *p, char *what, char *rate, char *per,
 	free(burst_kw);
 	free(burst);
 }
+
+/* `persist DURATION [netmask /N]`: the prefix length is checked against
+ * the VIP's family once the service is read (validate.c). */
+void
+b_persist(struct conf_parser *p, char *dur, char *kw, char *mask,
+    const struct conf_loc *kl, const struct conf_loc *dl,
+    const struct conf_loc *ml)
+{
+	struct conf_service *s = b_cur_service(p);
+	uint32_t ms, plen = 0;
+
+	if (s != NULL && s->persist_ms != 0)
+		conf_err(p, kl, "duplicate \"persist\" (first set at %s:%d:%d)",
+		    s->persist_loc.file, s->persist_loc.line, s->persist_loc.col);
+	else if (!b_duration(p, K_PERSIST, dur, dl, 1000, 86400000, &ms))
+		;
+	else if (kw != NULL && strcmp(kw, "netmask") != 0)
+		conf_err(p, ml, "persist: unknown \"%s\", expected netmask", kw);
+	else if (mask != NULL && (mask[0] != '/' || !conf_parse_u32(mask + 1,
+	    &plen) || plen == 0 || plen > 128))
+		conf_err(p, ml, "persist netmask: expected a prefix length such "
+		    "as /24 or /64, found \"%s\"", mask);
+	else if (s != NULL) {
+		s->persist_ms = ms;
+		s->persist_plen = (uint8_t)plen;
+		s->persist_loc = *kl;
+	}
+	free(dur);
+	free(kw);
+	free(mask);
+}

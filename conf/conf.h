@@ -149,6 +149,11 @@ struct conf_service {
 						 * address; 0: no limit */
 	uint32_t		 limit_burst;
 	struct conf_loc		 limit_loc;
+	uint32_t		 persist_ms;	/* a client keeps its backend
+						 * this long after its last
+						 * connection; 0: no persistence */
+	uint8_t			 persist_plen;	/* of the client address; 0: all */
+	struct conf_loc		 persist_loc;
 	uint32_t		 slow_start_ms;	/* a backend that starts taking
 						 * new connections ramps its
 						 * weight over this; 0: off */

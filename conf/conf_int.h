@@ -24,7 +24,7 @@ enum conf_key {
 	K_GARP_COUNT, K_GARP_INTERVAL, K_GARP_REFRESH, K_GARP_RATE,
 	K_GARP_LOWER_PRIO, K_NAT_LOG, K_NAT_LOG_RATE,
 	K_WEIGHT, K_LISTEN, K_STATELESS, K_ON_BACKEND_DOWN,
-	K_MAX_CONNS, K_BACKUP, K_QUORUM, K_SLOW_START, K_ALLOW, K_LIMIT,
+	K_MAX_CONNS, K_BACKUP, K_QUORUM, K_SLOW_START, K_ALLOW, K_LIMIT, K_PERSIST,
 	K_NOTIFY, K_NOTIFY_TIMEOUT, K_USE_VMAC, K_AUTH_PASS, K_UNICAST_PEER, K_VRRP,
 	K__COUNT
 };
@@ -119,6 +119,9 @@ void	b_metrics(struct conf_parser *, char *addrport,
 void	b_fallback(struct conf_parser *, char *name, char *addrport,
 	    const struct conf_loc *kloc, const struct conf_loc *nloc,
 	    const struct conf_loc *aloc);
+void	b_persist(struct conf_parser *, char *dur, char *kw, char *mask,
+	    const struct conf_loc *kl, const struct conf_loc *dl,
+	    const struct conf_loc *ml);
 void	b_limit(struct conf_parser *, char *what, char *rate, char *per,
 	    char *burst_kw, char *burst, const struct conf_loc *kl,
 	    const struct conf_loc *wl, const struct conf_loc *rl,

@@ -208,6 +208,8 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		    ns->n_allow);
 		add_u(&d, "limit new-conns", os->limit_rate, ns->limit_rate);
 		add_u(&d, "limit burst", os->limit_burst, ns->limit_burst);
+		add_u(&d, "persist", os->persist_ms, ns->persist_ms);
+		add_u(&d, "persist netmask", os->persist_plen, ns->persist_plen);
 		add_u(&d, "slow-start", os->slow_start_ms, ns->slow_start_ms);
 		if (os->reset_on_down != ns->reset_on_down)
 			add(&d, "on-backend-down",

@@ -22,6 +22,7 @@
  *                 | scheduler V | stateless V | on-backend-down V
  *                 | quorum V | slow-start V | snat-pool ADDR+ | allow PREFIX+
  *                 | limit new-conns N/s per-source [ burst N ]
+ *                 | persist DURATION [ netmask /N ]
  *                 | check TYPE [ "{" ... "}" ]
  *                 | backend NAME ADDR:PORT [ weight V ] [ max-conns V ] [ backup ]
  *                 | fallback NAME ADDR:PORT } "}"
@@ -96,7 +97,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_USE_VMAC "use-vmac" T_AUTH_PASS "auth-pass" T_VRRP "vrrp"
 		T_NAT_LOG "nat-log" T_MAX_CONNS "max-conns" T_BACKUP "backup"
 		T_QUORUM "quorum" T_SLOW_START "slow-start" T_ALLOW "allow"
-		T_LIMIT "limit"
+		T_LIMIT "limit" T_PERSIST "persist"
 
 %type <str>	value name
 
@@ -245,6 +246,8 @@ service_item	: "listen" value value value
 		| "quorum" value		{ b_set(p, K_QUORUM, $2, &@1, &@2); }
 		| "slow-start" value		{ b_set(p, K_SLOW_START, $2, &@1, &@2); }
 		| "snat-pool" snat_list
+		| "persist" value		{ b_persist(p, $2, NULL, NULL, &@1, &@2, NULL); }
+		| "persist" value value value	{ b_persist(p, $2, $3, $4, &@1, &@2, &@3); }
 		| "allow" allow_list
 		| "limit" value value value
 			{ b_limit(p, $2, $3, $4, NULL, NULL, &@1, &@2, &@3, &@4, NULL); }

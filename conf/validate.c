@@ -476,6 +476,10 @@ check_admission(struct conf_parser *p, const struct conf_service *s)
 			    s->vip.family == AF_INET ? "IPv4" : "IPv6");
 			break;
 		}
+	if (s->persist_plen > (s->vip.family == AF_INET ? 32 : 128))
+		conf_err(p, &s->persist_loc, "service \"%s\": persist netmask "
+		    "/%u is longer than an IPv4 address", s->name,
+		    s->persist_plen);
 	if (s->slow_start_ms != 0 && (s->sched == CONF_SCHED_RR ||
 	    s->sched == CONF_SCHED_LC))
 		conf_err(p, &s->slow_start_loc, "service \"%s\": slow-start "

@@ -226,6 +226,19 @@ static const struct stat_def dp_defs[SP__COUNT] = {
 	    .fmt = STAT_INT, .help = "Per-source rate-limit buckets (limit "
 	    "new-conns) given to another client: the table has a fixed size, "
 	    "and that client starts again from a full burst." },
+	[SP_PERSIST_ENTRIES] = { .name = "persist_entries", .kind = G,
+	    .fmt = STAT_INT, .help = "Clients (or client networks) whose "
+	    "backend persistence remembers now." },
+	[SP_PERSIST_HITS] = { .name = "persist_hits", .kind = C,
+	    .fmt = STAT_INT, .help = "New connections sent to the backend "
+	    "their client's persistence named." },
+	[SP_PERSIST_FULL] = { .name = "persist_full", .kind = C,
+	    .fmt = STAT_INT, .help = "New connections of persisting services "
+	    "scheduled without persistence: every slot of the client's set "
+	    "held connections." },
+	[SP_PERSIST_EVICTED] = { .name = "persist_evicted", .kind = C,
+	    .fmt = STAT_INT, .help = "Idle persistence entries given to another "
+	    "client before their timeout (the table has a fixed size)." },
 	[SP_SNAT_RECLAIMED] = { .name = "snat_reclaimed", .kind = C,
 	    .fmt = STAT_INT, .help = "SNAT ports taken back from unproven "
 	    "connections for a new one when a port space was exhausted." },

@@ -123,6 +123,10 @@ dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
 	v[SP_TABLE_PROVEN] = (int64_t)s->ct.proven;
 	v[SP_STATELESS_UNRECORDED] = (int64_t)s->st.stateless_unrecorded;
 	v[SP_RATE_EVICTED] = (int64_t)s->st.rate_evicted;
+	v[SP_PERSIST_ENTRIES] = (int64_t)s->st.persist_entries;
+	v[SP_PERSIST_HITS] = (int64_t)s->st.persist_hits;
+	v[SP_PERSIST_FULL] = (int64_t)s->st.persist_full;
+	v[SP_PERSIST_EVICTED] = (int64_t)s->st.persist_evicted;
 	v[SP_SNAT_RECLAIMED] = (int64_t)s->st.snat_reclaimed;
 	v[SP_TABLE_CREATED] = (int64_t)s->ct.created;
 	v[SP_TABLE_EXPIRED] = (int64_t)s->ct.expired;

@@ -104,6 +104,8 @@ struct dp_service {
 	uint32_t	n_allow;
 	uint32_t	limit_rate;	/* new connections/s per client; 0: none */
 	uint32_t	limit_burst;
+	uint32_t	persist_ms;	/* persistence; 0: none */
+	uint8_t		persist_plen;	/* of the client address kept */
 	uint16_t	quorum;		/* primaries that keep backups out */
 	bool		use_backups;	/* fewer primaries available: the
 					 * backups take new connections too */
@@ -184,6 +186,11 @@ struct dp_stats {
 	uint64_t	rst_sent;
 	uint64_t	stateless_unrecorded;	/* forwarded by hash, no entry */
 	uint64_t	rate_evicted;	/* a rate bucket given to another client */
+	uint64_t	persist_hits;	/* connections that went where their
+					 * client's persistence said */
+	uint64_t	persist_full;	/* ... had no slot: scheduled alone */
+	uint64_t	persist_evicted;	/* idle persistence given up early */
+	uint64_t	persist_entries;	/* clients remembered now (a gauge) */
 	uint64_t	snat_reclaimed;	/* ports taken from unproven entries */
 	uint64_t	resolve_lost;
 	uint64_t	held, held_sent;	/* waited for a neighbour */

@@ -229,6 +229,7 @@ dp_engine_new(const struct dp_params *p)
 	}
 	snat_registry_init(&e->snat, DP_SNAT_PORT_LO, DP_SNAT_PORT_HI,
 	    p->seed);
+	e->rl.seed = e->persist.seed = p->seed;
 	snat_registry_stride(&e->snat, p->workers, p->worker_id);
 	return e;
 }
@@ -252,7 +253,8 @@ dp_engine_free(struct dp_engine *e)
 		return;
 	ct_set_release(&e->ct, NULL, NULL);
 	ct_destroy(&e->ct);
-	admit_free(e);
+	srctab_free(&e->rl);
+	srctab_free(&e->persist);
 	offload_destroy(e);
 	free_services(e, e->svc, e->n_svc);
 	free(e->svc_hash);
@@ -411,6 +413,7 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 	free(e->snat_addrs);
 	e->snat_addrs = snat_addrs;
 	e->snat_mask = snat_mask;
+	persist_remap(e, old, old_n);
 	free_services(e, old, old_n);
 	return 0;
 }
@@ -546,6 +549,7 @@ release_cb(void *arg, const struct ct_entry *ce)
 		if (ct_state_open(ce->state) && b->open)
 			b->open--;
 	}
+	persist_release(e, ce, e->now);
 	orphan_release(e, ce);
 }
 
@@ -567,5 +571,6 @@ state_cb(void *arg, const struct ct_entry *ce, uint8_t from)
 uint32_t
 dp_expire(struct dp_engine *e, uint32_t now, uint32_t budget)
 {
+	e->now = now;	/* what the release of an expired entry sees */
 	return ct_expire(&e->ct, now, budget);
 }

@@ -7,6 +7,7 @@
 
 #include "lbd/engine/dp.h"
 #include "lbd/engine/snat.h"
+#include "lbd/engine/srctab.h"
 
 #define ORPHAN		UINT16_MAX	/* svc/backend index of a removed one */
 #define RESOLVE_MAX	64
@@ -67,14 +68,25 @@ struct dp_engine {
 	uint32_t		 fops_head, fops_len;
 	dp_flow_probe_fn	 probe;
 	void			*probe_arg;
-	struct rl_bucket	*rl;			/* admit.c: on first use */
+	struct srctab		 rl;			/* admit.c */
+	struct srctab		 persist;		/* persist.c */
 };
 
 /* admit.c: may this client open a connection to service s? */
 bool		admit_allowed(const struct dp_service *, const struct dp_tuple *);
 bool		admit_rate(struct dp_engine *, const struct dp_service *,
 		    const struct dp_tuple *, uint32_t now);
-void		admit_free(struct dp_engine *);
+
+/* persist.c: the backend a persisting service's client keeps, or -1; the
+ * record of a choice; a connection gone; re-pointing after a reload. */
+int32_t		persist_pick(struct dp_engine *, uint32_t si,
+		    const struct dp_tuple *, uint32_t now);
+void		persist_record(struct dp_engine *, uint32_t si,
+		    const struct dp_tuple *, uint32_t bi, uint32_t now);
+void		persist_release(struct dp_engine *, const struct ct_entry *,
+		    uint32_t now);
+void		persist_remap(struct dp_engine *, const struct dp_service *old,
+		    uint32_t old_n);
 
 void		orphan_reset(struct dp_engine *);
 void		orphan_hold(struct dp_engine *, const struct ct_entry *);

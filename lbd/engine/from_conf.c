@@ -63,6 +63,9 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 		s->quorum = (uint16_t)(cs->quorum ? cs->quorum : 1);
 		s->limit_rate = cs->limit_rate;
 		s->limit_burst = cs->limit_burst;
+		s->persist_ms = cs->persist_ms;
+		s->persist_plen = cs->persist_plen ? cs->persist_plen :
+		    s->family == 4 ? 32 : 128;
 		if (cs->n_allow != 0 && (s->allow = calloc(cs->n_allow,
 		    sizeof(*s->allow))) == NULL) {
 			for (size_t j = 0; j < i; j++)

@@ -471,7 +471,8 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 		verdict_drop(e, v, DP_DROP_RATE_LIMITED, si);
 		return;
 	}
-	if ((bi = dp_sched_pick(s, t, e->par.sched_seed)) < 0 && s->has_fallback)
+	if ((bi = persist_pick(e, (uint32_t)si, t, now)) < 0 &&
+	    (bi = dp_sched_pick(s, t, e->par.sched_seed)) < 0 && s->has_fallback)
 		bi = s->nb;	/* nobody takes new connections: the fallback */
 	if (bi < 0) {
 		/* Backends that would take it but are at their max-conns:
@@ -542,6 +543,7 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	s->b[bi].active++;
 	s->b[bi].open++;
 	s->b[bi].cnt.conns++;
+	persist_record(e, (uint32_t)si, t, (uint32_t)bi, now);
 	s->cnt.conns++;
 	fwd_orig(e, f, p, ce, v);
 }
@@ -941,6 +943,7 @@ dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 	ct_commit(&e->ct, idx, (enum ct_state)in->state, now, true);
 	e->svc[si].b[bi].active++;
 	e->svc[si].b[bi].open += ct_state_open(in->state);
+	persist_record(e, (uint32_t)si, &in->t[CT_ORIG], (uint32_t)bi, now);
 	return DP_SYNC_APPLIED;
 }
 

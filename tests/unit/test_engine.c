@@ -1900,6 +1900,108 @@ mirror_of(const struct ct_event *ev)
 	return ce;
 }
 
+/* Which of the three backends (0..2) a routed SYN just went to. */
+static int
+routed_to(const struct flow *fl)
+{
+	return fl->f[14 + 16 + 3] - 11;
+}
+
+/*
+ * persist: each client keeps its backend across connections (rr would
+ * rotate them), a /24 netmask groups a network, a backend that goes down
+ * releases its clients, the timeout counts from the last connection's
+ * end, and a peer that only saw the connection mirrored sends the
+ * client's next connection to the same backend.
+ */
+static void
+test_persistence(void **state)
+{
+	struct flow fl, fl2;
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR,
+	    3, 80);
+	struct dp_service s2 = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR,
+	    3, 80);
+	const struct dp_stats *st;
+	char a[32];
+	int first[10];
+
+	s.persist_ms = s2.persist_ms = 10000;
+	s.persist_plen = s2.persist_plen = 32;
+	fl.e = mk_engine(1024);
+	install(fl.e, &s, 1);
+	st = dp_engine_stats(fl.e);
+	for (int c = 0; c < 10; c++) {
+		snprintf(a, sizeof(a), "203.0.113.%d", 10 + c);
+		for (int k = 0; k < 5; k++) {
+			assert_true(syn_from(&fl, a, (uint16_t)(1000 + k), 0));
+			if (k == 0)
+				first[c] = routed_to(&fl);
+			assert_int_equal(routed_to(&fl), first[c]);
+		}
+	}
+	assert_int_equal(st->persist_hits, 40);
+	assert_int_equal(st->persist_entries, 10);
+	/* Spread: rr gave the ten clients all three backends. */
+	assert_true(first[0] != first[1] && first[1] != first[2] &&
+	    first[0] != first[2]);
+
+	/* Client 0's backend goes down: it moves, and stays moved. */
+	dp_backend_set(fl.e, 0, (uint32_t)first[0], false, 1, false);
+	assert_true(syn_from(&fl, "203.0.113.10", 2000, 100));
+	int moved = routed_to(&fl);
+	assert_int_not_equal(moved, first[0]);
+	dp_backend_set(fl.e, 0, (uint32_t)first[0], true, 1, false);
+	assert_true(syn_from(&fl, "203.0.113.10", 2001, 100));
+	assert_int_equal(routed_to(&fl), moved);
+
+	/* Every connection ends (the SYN timeout at 10 s): persistence
+	 * holds for 10 s after that, then the slot is free. */
+	dp_expire(fl.e, 10200, 100000);
+	assert_int_equal(dp_engine_ct(fl.e)->stats.active, 0);
+	uint64_t hits = st->persist_hits;
+	assert_true(syn_from(&fl, "203.0.113.11", 3000, 20000));
+	assert_int_equal(routed_to(&fl), first[1]);
+	assert_int_equal(st->persist_hits, hits + 1);
+	assert_true(syn_from(&fl, "203.0.113.12", 3000, 20300));
+	assert_int_equal(st->persist_hits, hits + 1);	/* timed out */
+	dp_engine_free(fl.e);
+
+	/* netmask /24: the network keeps one backend. */
+	s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 3, 80);
+	s.persist_ms = 10000;
+	s.persist_plen = 24;
+	fl.e = mk_engine(1024);
+	install(fl.e, &s, 1);
+	assert_true(syn_from(&fl, "203.0.113.10", 1000, 0));
+	int net = routed_to(&fl);
+	for (int c = 11; c < 20; c++) {
+		snprintf(a, sizeof(a), "203.0.113.%d", c);
+		assert_true(syn_from(&fl, a, 1000, 0));
+		assert_int_equal(routed_to(&fl), net);
+	}
+
+	/* The peer: a mirrored connection of client .77 to backend 2 makes
+	 * .77's next connection there go to backend 2 too. */
+	struct ct_event ev[64];
+	size_t nev;
+	fl2.e = mk_engine(1024);
+	install(fl2.e, &s2, 1);
+	ct_events(dp_engine_ct(fl.e), ev, 64);
+	assert_true(syn_from(&fl, "192.0.2.77", 1000, 0));
+	nev = ct_events(dp_engine_ct(fl.e), ev, 64);
+	assert_int_equal(nev, 1);
+	struct ct_entry m = mirror_of(&ev[0]);
+	int want = m.t[CT_REPLY].src[3] - 11;
+	assert_int_equal(dp_insert_conn(fl2.e, &m, 0), DP_SYNC_APPLIED);
+	for (int k = 0; k < 3; k++) {
+		assert_true(syn_from(&fl2, "192.0.2.77", (uint16_t)(5000 + k), 10));
+		assert_int_equal(routed_to(&fl2), want);
+	}
+	dp_engine_free(fl.e);
+	dp_engine_free(fl2.e);
+}
+
 static void
 test_insert_mirrored(void **state)
 {
@@ -2386,6 +2488,7 @@ main(void)
 		cmocka_unit_test(test_sched_max_conns),
 		cmocka_unit_test(test_max_conns_counts_open),
 		cmocka_unit_test(test_allow_and_rate_limit),
+		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_maglev_size),
 		cmocka_unit_test(test_sched_seed_stable),
 		cmocka_unit_test(test_snat_ports),
