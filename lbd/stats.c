@@ -239,6 +239,14 @@ static const struct stat_def dp_defs[SP__COUNT] = {
 	[SP_PERSIST_EVICTED] = { .name = "persist_evicted", .kind = C,
 	    .fmt = STAT_INT, .help = "Idle persistence entries given to another "
 	    "client before their timeout (the table has a fixed size)." },
+	[SP_ICMP_SENT] = { .name = "icmp_sent", .kind = C, .fmt = STAT_INT,
+	    .help = "ICMP errors sent as a router hop: fragmentation needed / "
+	    "packet too big (a packet over its way out's MTU), time exceeded "
+	    "(TTL ran out here).",
+	    .prom = "lbd_dp_icmp_errors_sent_total" },
+	[SP_ICMP_LIMITED] = { .name = "icmp_limited", .kind = C,
+	    .fmt = STAT_INT, .help = "ICMP errors not sent: over 1000 a "
+	    "second per worker (bursts of 50)." },
 	[SP_SNAT_RECLAIMED] = { .name = "snat_reclaimed", .kind = C,
 	    .fmt = STAT_INT, .help = "SNAT ports taken back from unproven "
 	    "connections for a new one when a port space was exhausted." },

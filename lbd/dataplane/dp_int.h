@@ -102,7 +102,8 @@ int		dp_ifaces_arm(struct dataplane *, char *err, size_t errlen);
  * or -1 when it is not a data interface. */
 int		dp_if_index(const struct dataplane *, int ifindex);
 /* What the engine needs to know of a link. */
-void		dp_iface_desc(const struct knl_link_info *, struct dp_iface *);
+void		dp_iface_desc(struct dataplane *, const struct knl_link_info *,
+		    struct dp_iface *);
 
 /* ---- calls.c --------------------------------------------------------- */
 

@@ -65,13 +65,34 @@ rx_queues(const char *name)
 	return n > LBD_CLS_MAX_QUEUES ? LBD_CLS_MAX_QUEUES : n;
 }
 
+/* The first IPv4 address of the interface, and its first global IPv6
+ * one (a link-local source cannot reach a client beyond the link). */
+static void
+own_addr(void *arg, uint8_t family, const uint8_t addr[16], int ifindex)
+{
+	struct dp_iface *out = arg;
+
+	if ((uint32_t)ifindex != out->ifindex)
+		return;
+	if (family == 4 && !out->has_addr4) {
+		memcpy(out->addr4, addr, 4);
+		out->has_addr4 = true;
+	} else if (family == 6 && !out->has_addr6 &&
+	    !(addr[0] == 0xfe && (addr[1] & 0xc0) == 0x80)) {
+		memcpy(out->addr6, addr, 16);
+		out->has_addr6 = true;
+	}
+}
+
 void
-dp_iface_desc(const struct knl_link_info *li, struct dp_iface *out)
+dp_iface_desc(struct dataplane *p, const struct knl_link_info *li,
+    struct dp_iface *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->ifindex = (uint32_t)li->ifindex;
 	memcpy(out->mac, li->mac, 6);
 	out->mtu = (uint16_t)(li->mtu > 65535 ? 65535 : li->mtu);
+	knl_addrs_each(p->knl.nl, own_addr, out);
 }
 
 /*
@@ -270,7 +291,7 @@ open_iface(struct dataplane *p, const struct conf *c, const char *name,
 		    DP_MTU_MAX, DP_MTU_MAX);
 		return -1;
 	}
-	dp_iface_desc(&di->info, &ifc);
+	dp_iface_desc(p, &di->info, &ifc);
 	if (dp_call_add_iface(p, &ifc) < 0) {
 		snprintf(err, errlen, "too many interfaces");
 		return -1;

@@ -131,7 +131,7 @@ link_cb(void *arg, int ifindex)
 			log_info("interface %s: mtu %u -> %u", di->name,
 			    di->info.mtu, li.mtu);
 		di->info = li;
-		dp_iface_desc(&li, &ifc);
+		dp_iface_desc(p, &li, &ifc);
 		dp_call_iface(p, (uint16_t)i, &ifc);
 	}
 }
@@ -146,7 +146,8 @@ route_cb(void *arg)
 }
 
 /* An address came or went: the classifier leaves this host's own to the
- * kernel, so its maps follow. */
+ * kernel, so its maps follow; the engines' ICMP errors come from each data
+ * interface's own address. */
 static void
 addr_cb(void *arg)
 {
@@ -154,6 +155,12 @@ addr_cb(void *arg)
 
 	if (p->conf != NULL)
 		(void)dp_owned_maps(p, p->conf);
+	for (uint32_t i = 0; i < p->ifs.n && p->wk.n > 0; i++) {
+		struct dp_iface ifc;
+
+		dp_iface_desc(p, &p->ifs.v[i].info, &ifc);
+		dp_call_iface(p, (uint16_t)i, &ifc);
+	}
 }
 
 /* ---- resolving for the workers --------------------------------------- */

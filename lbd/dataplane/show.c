@@ -127,6 +127,8 @@ dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
 	v[SP_PERSIST_HITS] = (int64_t)s->st.persist_hits;
 	v[SP_PERSIST_FULL] = (int64_t)s->st.persist_full;
 	v[SP_PERSIST_EVICTED] = (int64_t)s->st.persist_evicted;
+	v[SP_ICMP_SENT] = (int64_t)s->st.icmp_sent;
+	v[SP_ICMP_LIMITED] = (int64_t)s->st.icmp_limited;
 	v[SP_SNAT_RECLAIMED] = (int64_t)s->st.snat_reclaimed;
 	v[SP_TABLE_CREATED] = (int64_t)s->ct.created;
 	v[SP_TABLE_EXPIRED] = (int64_t)s->ct.expired;
@@ -271,7 +273,7 @@ static const int error_stats[] = {
 	SP_TX_NO_FRAME, SP_TX_RING_FULL, SP_HANDOFF_FULL, SP_SYNC_OTHER_WORKER,
 	SP_RESOLVE_LOST, SP_TABLE_EVICTED, SP_TABLE_FULL, SP_EVENTS_LOST,
 	SP_STATELESS_UNRECORDED, SP_SNAT_RECLAIMED, SP_RATE_EVICTED,
-	SP_PERSIST_FULL, SP_PERSIST_EVICTED,
+	SP_PERSIST_FULL, SP_PERSIST_EVICTED, SP_ICMP_LIMITED,
 };
 
 void

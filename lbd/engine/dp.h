@@ -118,6 +118,12 @@ struct dp_iface {
 	uint32_t	ifindex;	/* the kernel's, for the I/O layer */
 	uint8_t		mac[6];
 	uint16_t	mtu;
+	/* The interface's own addresses (the node's, not a VIP): the source
+	 * of the ICMP errors lbd sends as a router hop. has_addr4/6 false:
+	 * none, and no ICMP error of that family leaves it. */
+	bool		has_addr4, has_addr6;
+	uint8_t		addr4[4];
+	uint8_t		addr6[16];
 };
 
 struct dp_route {
@@ -191,6 +197,8 @@ struct dp_stats {
 	uint64_t	persist_full;	/* ... had no slot: scheduled alone */
 	uint64_t	persist_evicted;	/* idle persistence given up early */
 	uint64_t	persist_entries;	/* clients remembered now (a gauge) */
+	uint64_t	icmp_sent;	/* too big, time exceeded (icmp_send.c) */
+	uint64_t	icmp_limited;	/* ... not sent: over the rate */
 	uint64_t	snat_reclaimed;	/* ports taken from unproven entries */
 	uint64_t	resolve_lost;
 	uint64_t	held, held_sent;	/* waited for a neighbour */

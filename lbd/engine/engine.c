@@ -265,13 +265,25 @@ dp_engine_free(struct dp_engine *e)
 	free(e);
 }
 
+/* The smallest MTU: packets under it need no check against their egress
+ * link before they are rewritten (process.c's too_big). */
+static void
+min_mtu(struct dp_engine *e)
+{
+	e->min_mtu = UINT16_MAX;
+	for (uint16_t i = 0; i < e->n_if; i++)
+		if (e->ifs[i].mtu < e->min_mtu)
+			e->min_mtu = e->ifs[i].mtu;
+}
+
 int
 dp_add_iface(struct dp_engine *e, const struct dp_iface *ifc)
 {
 	if (e->n_if == DP_MAX_IF)
 		return -1;
-	e->ifs[e->n_if] = *ifc;
-	return e->n_if++;
+	e->ifs[e->n_if++] = *ifc;
+	min_mtu(e);
+	return e->n_if - 1;
 }
 
 int
@@ -288,10 +300,13 @@ dp_set_iface(struct dp_engine *e, uint16_t idx, const struct dp_iface *ifc)
 {
 	if (idx >= e->n_if)
 		return -1;
-	/* A link's MAC or MTU is in every flow through it. */
-	if (memcmp(&e->ifs[idx], ifc, sizeof(*ifc)) != 0)
+	/* A link's MAC or MTU is in every flow through it (its addresses
+	 * only in the ICMP errors the engine writes). */
+	if (memcmp(e->ifs[idx].mac, ifc->mac, 6) != 0 ||
+	    e->ifs[idx].mtu != ifc->mtu || e->ifs[idx].ifindex != ifc->ifindex)
 		dp_flows_revoke(e);
 	e->ifs[idx] = *ifc;
+	min_mtu(e);
 	return 0;
 }
 

@@ -70,12 +70,28 @@ struct dp_engine {
 	void			*probe_arg;
 	struct srctab		 rl;			/* admit.c */
 	struct srctab		 persist;		/* persist.c */
+	uint16_t		 min_mtu;		/* of the interfaces */
+	uint32_t		 icmp_milli, icmp_last;	/* icmp_send.c's bucket */
+	bool			 icmp_used;
 };
 
 /* admit.c: may this client open a connection to service s? */
 bool		admit_allowed(const struct dp_service *, const struct dp_tuple *);
 bool		admit_rate(struct dp_engine *, const struct dp_service *,
 		    const struct dp_tuple *, uint32_t now);
+
+/* icmp_send.c: answer the packet in `f` with an ICMP error from in_if's own
+ * address, in place; false (nothing sent) when the rules or the rate say
+ * no. `mtu`: the link's, for ICMP_TOO_BIG. */
+enum icmp_kind { ICMP_TOO_BIG, ICMP_TIME_EXCEEDED };
+/* A fresh IPv4 or IPv6 header at l3 for l4len bytes of `proto` (TTL 64;
+ * IPv4: its checksum, `tos`, DF when `df`). */
+void		dp_ip_header(uint8_t *l3, uint8_t family, uint8_t proto,
+		    const uint8_t *src, const uint8_t *dst, uint16_t l4len,
+		    uint8_t tos, bool df);
+bool		icmp_send_error(struct dp_engine *, uint8_t *f, uint32_t cap,
+		    const struct dp_pkt *, uint16_t in_if, enum icmp_kind,
+		    uint32_t mtu, struct dp_verdict *);
 
 /* persist.c: the backend a persisting service's client keeps, or -1; the
  * record of a choice; a connection gone; re-pointing after a reload. */

@@ -190,23 +190,60 @@ svc_of(const struct ct_entry *ce)
 	return ce->svc == ORPHAN ? -1 : (int32_t)ce->svc;
 }
 
+/*
+ * Larger than the link toward dst: dropped, and answered with an ICMP
+ * error when the rules allow (icmp_send.c). Checked before any rewrite, so
+ * that the error quotes the packet as its sender sent it; only packets over
+ * the smallest link's MTU pay for the route lookup.
+ */
+static bool
+too_big(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
+    const uint8_t *dst, struct dp_verdict *v)
+{
+	uint16_t ifidx, in_if = v->ifidx;
+	const uint8_t *nh;
+
+	if (p->ip.l3_len <= e->min_mtu ||
+	    !route(e, p->ip.family, dst, &ifidx, &nh) ||
+	    p->ip.l3_len <= e->ifs[ifidx].mtu)
+		return false;
+	verdict_drop(e, v, DP_DROP_TOO_BIG, v->svc);
+	icmp_send_error(e, f, cap, p, in_if, ICMP_TOO_BIG, e->ifs[ifidx].mtu, v);
+	return true;
+}
+
+/* TTL or hop limit down by one, or the packet ends here with an ICMP
+ * time exceeded to its sender. */
+static bool
+hop(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
+    struct dp_verdict *v)
+{
+	uint16_t in_if = v->ifidx;
+
+	if (ttl_dec(f, &p->ip))
+		return true;
+	verdict_drop(e, v, DP_DROP_TTL_EXCEEDED, v->svc);
+	icmp_send_error(e, f, cap, p, in_if, ICMP_TIME_EXCEEDED, 0, v);
+	return false;
+}
+
 /* Client -> backend. */
 static void
-fwd_orig(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
+fwd_orig(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
     const struct ct_entry *ce, struct dp_verdict *v)
 {
 	const struct dp_tuple *r = &ce->t[CT_REPLY];
 
 	v->svc = svc_of(ce);
 	count(e, ce, true, v->len);
+	if (too_big(e, f, cap, p, r->src, v))
+		return;
 	if (ce->mode == DP_MODE_DSR) {
 		l2_out(e, f, &p->ip, r->src, true, v, v->svc);
 		return;
 	}
-	if (!ttl_dec(f, &p->ip)) {
-		verdict_drop(e, v, DP_DROP_TTL_EXCEEDED, v->svc);
+	if (!hop(e, f, cap, p, v))
 		return;
-	}
 	nat_side(f, &p->ip, false, r->src, r->sport);
 	if (ce->mode == DP_MODE_SNAT)
 		nat_side(f, &p->ip, true, r->dst, r->dport);
@@ -215,8 +252,8 @@ fwd_orig(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
 
 /* Backend -> client. */
 static void
-fwd_reply(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
-    const struct ct_entry *ce, struct dp_verdict *v)
+fwd_reply(struct dp_engine *e, uint8_t *f, uint32_t cap,
+    const struct dp_pkt *p, const struct ct_entry *ce, struct dp_verdict *v)
 {
 	const struct dp_tuple *o = &ce->t[CT_ORIG];
 
@@ -226,10 +263,8 @@ fwd_reply(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
 		return;
 	}
 	count(e, ce, false, v->len);
-	if (!ttl_dec(f, &p->ip)) {
-		verdict_drop(e, v, DP_DROP_TTL_EXCEEDED, v->svc);
+	if (too_big(e, f, cap, p, o->src, v) || !hop(e, f, cap, p, v))
 		return;
-	}
 	nat_side(f, &p->ip, true, o->dst, o->dport);
 	if (ce->mode == DP_MODE_SNAT)
 		nat_side(f, &p->ip, false, o->src, o->sport);
@@ -266,28 +301,7 @@ send_rst(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	memcpy(mac, f, 6);		/* our MAC, as the client addressed it */
 	memcpy(f, f + 6, 6);
 	memcpy(f + 6, mac, 6);
-	if (ip->family == 4) {
-		uint16_t hc;
-		memset(l3, 0, 20);
-		l3[0] = 0x45;
-		l3[2] = 0;
-		l3[3] = 40;
-		l3[6] = 0x40;		/* DF */
-		l3[8] = 64;
-		l3[9] = DP_PROTO_TCP;
-		memcpy(l3 + 12, dst, 4);
-		memcpy(l3 + 16, src, 4);
-		hc = csum_fold(csum_partial(l3, 20, 0));
-		memcpy(l3 + 10, &hc, 2);
-	} else {
-		memset(l3, 0, 40);
-		l3[0] = 0x60;
-		l3[5] = 20;
-		l3[6] = DP_PROTO_TCP;
-		l3[7] = 64;
-		memcpy(l3 + 8, dst, 16);
-		memcpy(l3 + 24, src, 16);
-	}
+	dp_ip_header(l3, ip->family, DP_PROTO_TCP, dst, src, 20, 0, true);
 	th = l3 + hl;
 	memset(th, 0, 20);
 	memcpy(th, &dport, 2);
@@ -419,8 +433,9 @@ snat_pick(struct dp_engine *e, struct dp_service *s, uint32_t bi,
  * the next packet of the flow hashes to the same backend.
  */
 static void
-fwd_unrecorded(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
-    const struct dp_tuple *t, int32_t si, int32_t bi, struct dp_verdict *v)
+fwd_unrecorded(struct dp_engine *e, uint8_t *f, uint32_t cap,
+    const struct dp_pkt *p, const struct dp_tuple *t, int32_t si, int32_t bi,
+    struct dp_verdict *v)
 {
 	const struct dp_service *s = &e->svc[si];
 	struct ct_entry tmp;
@@ -433,7 +448,7 @@ fwd_unrecorded(struct dp_engine *e, uint8_t *f, const struct dp_pkt *p,
 	tmp.svc = (uint16_t)si;
 	tmp.backend = (uint16_t)bi;
 	e->stats.stateless_unrecorded++;
-	fwd_orig(e, f, p, &tmp, v);
+	fwd_orig(e, f, cap, p, &tmp, v);
 }
 
 static void
@@ -485,7 +500,7 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	}
 	if ((idx = ct_alloc(&e->ct, now)) == CT_NIL) {
 		if (s->stateless && s->mode == DP_MODE_DSR && bi < (int32_t)s->nb)
-			fwd_unrecorded(e, f, p, t, si, bi, v);
+			fwd_unrecorded(e, f, cap, p, t, si, bi, v);
 		else
 			verdict_drop(e, v, DP_DROP_TABLE_FULL, si);
 		return;
@@ -545,7 +560,7 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	s->b[bi].cnt.conns++;
 	persist_record(e, (uint32_t)si, t, (uint32_t)bi, now);
 	s->cnt.conns++;
-	fwd_orig(e, f, p, ce, v);
+	fwd_orig(e, f, cap, p, ce, v);
 }
 
 /* Write a tuple over the embedded packet's addresses and ports. */
@@ -774,9 +789,9 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 				return;
 			}
 			if (dir == CT_ORIG)
-				fwd_orig(e, f, p, ce, v);
+				fwd_orig(e, f, cap, p, ce, v);
 			else
-				fwd_reply(e, f, p, ce, v);
+				fwd_reply(e, f, cap, p, ce, v);
 			/* Established: the kernel can take the rest, once
 			 * offloadable(); closing (a FIN or RST): the engine
 			 * must see it all again. */

@@ -1740,12 +1740,13 @@ test_neigh_unresolved_held(void **state)
 	assert_int_equal(req[0].addr[3], 50);
 	assert_int_equal(dp_resolve_requests(fl.e, req, 4), 0);
 
-	/* Too big for the egress MTU: refused as such, never held. */
+	/* Too big for the egress MTU: refused as such (the sender is told,
+	 * test_icmp_errors), never held. */
 	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 1, 1, big,
 	    sizeof(big));
 	run(&fl, 0, 1000);
-	assert_int_equal(fl.v.action, DP_DROP);
-	assert_int_equal(fl.v.reason, DP_DROP_TOO_BIG);
+	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_TOO_BIG], 1);
+	assert_int_equal(fl.f[14 + 9], 1);	/* an ICMP error instead */
 	assert_int_equal(dp_held(fl.e), 1);
 
 	/* More frames of the flow: held behind it, up to the per-hop bound
@@ -2000,6 +2001,116 @@ test_persistence(void **state)
 	}
 	dp_engine_free(fl.e);
 	dp_engine_free(fl2.e);
+}
+
+/*
+ * lbd as a router hop: a packet larger than its egress link is answered
+ * with fragmentation needed / packet too big carrying the link's MTU, and
+ * one whose TTL runs out with time exceeded; both from the ingress
+ * interface's own address, to the sender, quoting the packet as it was
+ * sent. Not for IPv4 without DF; at most 50 at once, then 1000/s.
+ */
+static void
+test_icmp_errors(void **state)
+{
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct flow fl;
+		struct pg_ep c = pg_ep(fam == 4 ? "203.0.113.5" : "2001:db8:c::5",
+		    40000);
+		struct pg_ep v = pg_ep(fam == 4 ? "198.51.100.10" :
+		    "2001:db8:f::10", 80);
+		struct dp_service s = mk_service(fam, 6, 80, DP_MODE_ROUTED,
+		    DP_SCHED_RR, 1, 80);
+		struct dp_iface i1 = { .ifindex = 2, .mtu = 1400 };
+		uint8_t big[1400] = { 0 }, sent[2048];
+		size_t hl = fam == 4 ? 20 : 40, sent_n;
+		const struct dp_stats *st;
+		uint32_t mtu;
+		int n = 0;
+
+		fl.e = mk_engine(64);
+		install(fl.e, &s, 1);
+		st = dp_engine_stats(fl.e);
+		memcpy(i1.mac, mac_if1, 6);
+		assert_int_equal(dp_set_iface(fl.e, 1, &i1), 0);
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+		run(&fl, 0, 0);
+		assert_int_equal(fl.v.action, DP_TX);
+
+		/* 1400 bytes of payload: over 1400 on the back link. */
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1, big,
+		    sizeof(big));
+		memcpy(sent, fl.f, fl.n);
+		sent_n = fl.n;
+		run(&fl, 0, 10);
+		assert_int_equal(fl.v.action, DP_TX);
+		assert_int_equal(fl.v.ifidx, 0);
+		assert_memory_equal(fl.f, mac_gw, 6);
+		assert_memory_equal(fl.f + 6, mac_if0, 6);
+		expect_ep(&fl, true, fam == 4 ? "198.51.100.2" : "2001:db8:f::2", 0);
+		if (fam == 4) {
+			assert_int_equal(fl.f[14 + 9], 1);
+			assert_int_equal(fl.f[14 + 20], 3);
+			assert_int_equal(fl.f[14 + 21], 4);
+			mtu = (uint32_t)(fl.f[14 + 26] << 8 | fl.f[14 + 27]);
+			/* 576 bytes in all */
+			assert_int_equal(fl.v.len, 14 + 576);
+		} else {
+			assert_int_equal(fl.f[14 + 6], 58);
+			assert_int_equal(fl.f[14 + 40], 2);
+			mtu = (uint32_t)fl.f[14 + 46] << 8 | fl.f[14 + 47];
+			assert_int_equal(fl.v.len, 14 + 1280);
+		}
+		assert_int_equal(mtu, 1400);
+		/* The quote is the packet as the client sent it. */
+		assert_memory_equal(fl.f + 14 + hl + 8, sent + 14,
+		    fl.v.len - 14 - hl - 8);
+		assert_true(sent_n > fl.v.len);
+		/* The checksum over the whole message is right. */
+		if (fam == 4)
+			assert_int_equal(csum_fold(csum_partial(fl.f + 14 + 20,
+			    fl.v.len - 34, 0)), 0);
+		assert_int_equal(st->drops[DP_DROP_TOO_BIG], 1);
+		assert_int_equal(st->icmp_sent, 1);
+
+		/* TTL 1: time exceeded. */
+		pg_ttl = 1;
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1, NULL, 0);
+		pg_ttl = 64;
+		run(&fl, 0, 20);
+		assert_int_equal(fl.v.action, DP_TX);
+		assert_int_equal(fl.f[14 + hl], fam == 4 ? 11 : 3);
+		assert_int_equal(st->drops[DP_DROP_TTL_EXCEEDED], 1);
+
+		/* The rate: a burst of 50, then one a millisecond (the two
+		 * above took one each, 10 ms apart). */
+		for (int i = 0; i < 100; i++) {
+			fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1,
+			    big, sizeof(big));
+			run(&fl, 0, 20);
+			n += fl.v.action == DP_TX;
+		}
+		assert_int_equal(n, 49);
+		assert_int_equal(st->icmp_limited, 51);
+		fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1, big,
+		    sizeof(big));
+		run(&fl, 0, 22);
+		assert_int_equal(fl.v.action, DP_TX);
+
+		/* IPv4 without DF: dropped, not answered. */
+		if (fam == 4) {
+			fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1,
+			    big, sizeof(big));
+			fl.f[14 + 6] &= (uint8_t)~0x40;
+			fl.f[14 + 10] = fl.f[14 + 11] = 0;
+			uint16_t hc = csum_fold(csum_partial(fl.f + 14, 20, 0));
+			memcpy(fl.f + 14 + 10, &hc, 2);
+			run(&fl, 0, 5000);
+			assert_int_equal(fl.v.action, DP_DROP);
+			assert_int_equal(fl.v.reason, DP_DROP_TOO_BIG);
+		}
+		dp_engine_free(fl.e);
+	}
 }
 
 static void
@@ -2489,6 +2600,7 @@ main(void)
 		cmocka_unit_test(test_max_conns_counts_open),
 		cmocka_unit_test(test_allow_and_rate_limit),
 		cmocka_unit_test(test_persistence),
+		cmocka_unit_test(test_icmp_errors),
 		cmocka_unit_test(test_maglev_size),
 		cmocka_unit_test(test_sched_seed_stable),
 		cmocka_unit_test(test_snat_ports),

@@ -477,7 +477,7 @@ test_revoke(void **state)
 	struct dp_engine *e = engine_off(4, 6, DP_MODE_ROUTED);
 	struct dp_flow_op ops[16];
 	struct dp_backend_state bs = { 0, 0, 1, false, true };
-	struct dp_iface i1 = { 2, { 0 }, 1400 };
+	struct dp_iface i1 = { .ifindex = 2, .mtu = 1400 };
 	uint8_t a[16], mac[6] = { 2, 0, 0, 0, 0xbe, 0x99 };
 
 	establish(e, 40001, 1000);

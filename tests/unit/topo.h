@@ -2,8 +2,9 @@
  * The engine topology every engine test uses, unit and golden alike:
  *
  *  clients 203.0.113.0/24, 2001:db8:c::/64 -- via gw 198.51.100.1 / 2001:db8:f::1
- *  front if0: 198.51.100.0/24, 2001:db8:f::/64    VIP .10 / ::10
- *  back  if1: 10.0.0.0/24, 2001:db8:b::/64        backends .11 .12 .13, SNAT .200
+ *  front if0: 198.51.100.0/24, 2001:db8:f::/64    VIP .10 / ::10, own .2 / ::2
+ *  back  if1: 10.0.0.0/24, 2001:db8:b::/64        backends .11 .12 .13, SNAT .200,
+ *                                                 own .2 / ::2
  */
 #ifndef TESTS_UNIT_TOPO_H
 #define TESTS_UNIT_TOPO_H
@@ -92,7 +93,8 @@ mk_engine_w(uint32_t conns, uint32_t workers, uint32_t id)
 {
 	struct dp_params par;
 	struct dp_engine *e;
-	struct dp_iface i0 = { 1, { 0 }, 1500 }, i1 = { 2, { 0 }, 1500 };
+	struct dp_iface i0 = { .ifindex = 1, .mtu = 1500 };
+	struct dp_iface i1 = { .ifindex = 2, .mtu = 1500 };
 	struct dp_route r;
 	uint8_t a[16];
 
@@ -111,6 +113,14 @@ mk_engine_w(uint32_t conns, uint32_t workers, uint32_t id)
 		abort();
 	memcpy(i0.mac, mac_if0, 6);
 	memcpy(i1.mac, mac_if1, 6);
+	/* The node's own addresses: where its ICMP errors come from. */
+	i0.has_addr4 = i0.has_addr6 = i1.has_addr4 = i1.has_addr6 = true;
+	addr(a, "198.51.100.2");
+	memcpy(i0.addr4, a, 4);
+	addr(i0.addr6, "2001:db8:f::2");
+	addr(a, "10.0.0.2");
+	memcpy(i1.addr4, a, 4);
+	addr(i1.addr6, "2001:db8:b::2");
 	if (dp_add_iface(e, &i0) != 0 || dp_add_iface(e, &i1) != 1)
 		abort();
 
