@@ -30,6 +30,20 @@ engine(void)
 		s[k++] = mk_service(fam, 17, 53, DP_MODE_SNAT, DP_SCHED_RR, 2, 5353);
 	}
 	s[0].stateless = true;
+	/* Admission on the IPv4 services: persistence, a cap, a backup, a
+	 * per-source rate and an allow-list, so that their paths see the
+	 * fuzzer's frames too. */
+	s[0].persist_ms = s[2].persist_ms = 1000;
+	s[0].persist_plen = 24;
+	s[2].persist_plen = 32;
+	s[0].b[0].max_conns = s[2].b[1].max_conns = 3;
+	s[1].b[1].backup = true;
+	s[2].limit_rate = 5;
+	s[2].limit_burst = 2;
+	s[1].allow = calloc(1, sizeof(*s[1].allow));
+	s[1].allow[0] = (struct dp_prefix){ .family = 4, .plen = 8,
+	    .addr = { 203 } };
+	s[1].n_allow = 1;
 	install(e, s, (uint32_t)k);
 	return e;
 }
