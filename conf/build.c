@@ -535,6 +535,10 @@ set_service(struct conf_parser *p, enum conf_key k, char **v,
 		else
 			s->reset_on_down = i == 1;
 		break;
+	case K_ONE_PACKET:
+		s->one_packet_loc = *kl;
+		(void)b_bool(p, k, *v, vl, &s->one_packet);
+		break;
 	case K_QUORUM:
 		s->quorum_loc = *kl;
 		if (b_num(p, k, *v, vl, 1, CONF_BACKENDS_MAX, &n))
@@ -700,8 +704,29 @@ b_timeout(struct conf_parser *p, char *state, char *dur,
 {
 	struct conf_global *g = &p->c->global;
 	int t = conf_lookup(conf_timeout_names, CONF_TO__COUNT, state);
+	struct conf_service *s;
 	uint32_t ms;
 
+	if (p->blk == BLK_SERVICE) {
+		/* A service's own: UDP only (the TCP states' are global). */
+		if ((s = b_cur_service(p)) == NULL)
+			;
+		else if (t != CONF_TO_UDP)
+			conf_err(p, sl, "timeout: a service sets only \"udp\" (the "
+			    "TCP states' timeouts are global), found \"%s\"",
+			    state);
+		else if (s->udp_timeout_loc.line != 0)
+			conf_err(p, kl, "duplicate \"timeout udp\" (first set at "
+			    "%s:%d:%d)", s->udp_timeout_loc.file,
+			    s->udp_timeout_loc.line, s->udp_timeout_loc.col);
+		else if (b_duration(p, K_TIMEOUT, dur, dl, 1000, 86400000, &ms)) {
+			s->udp_timeout_loc = *kl;
+			s->udp_timeout_ms = ms;
+		}
+		free(state);
+		free(dur);
+		return;
+	}
 	if (t < 0)
 		conf_err(p, sl, "timeout: unknown state \"%s\", expected tcp-syn, "
 		    "tcp-established, tcp-fin, tcp-time-wait, tcp-close or udp",

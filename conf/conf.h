@@ -149,6 +149,10 @@ struct conf_service {
 						 * address; 0: no limit */
 	uint32_t		 limit_burst;
 	struct conf_loc		 limit_loc;
+	uint32_t		 udp_timeout_ms;	/* `timeout udp` here; 0: global */
+	struct conf_loc		 udp_timeout_loc;
+	bool			 one_packet;	/* UDP dsr: each datagram alone */
+	struct conf_loc		 one_packet_loc;
 	uint32_t		 persist_ms;	/* a client keeps its backend
 						 * this long after its last
 						 * connection; 0: no persistence */

@@ -209,6 +209,8 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		add_u(&d, "limit new-conns", os->limit_rate, ns->limit_rate);
 		add_u(&d, "limit burst", os->limit_burst, ns->limit_burst);
 		add_u(&d, "persist", os->persist_ms, ns->persist_ms);
+		add_u(&d, "timeout udp", os->udp_timeout_ms, ns->udp_timeout_ms);
+		add_u(&d, "one-packet", os->one_packet, ns->one_packet);
 		add_u(&d, "persist netmask", os->persist_plen, ns->persist_plen);
 		add_u(&d, "slow-start", os->slow_start_ms, ns->slow_start_ms);
 		if (os->reset_on_down != ns->reset_on_down)

@@ -236,6 +236,10 @@ conf_dump(const struct conf *c, FILE *fp)
 			fputs("    on-backend-down reset\n", fp);
 		if (s->quorum)
 			fprintf(fp, "    quorum %u\n", s->quorum);
+		if (s->udp_timeout_ms)
+			fprintf(fp, "    timeout udp %ums\n", s->udp_timeout_ms);
+		if (s->one_packet)
+			fputs("    one-packet on\n", fp);
 		if (s->persist_ms)
 			fprintf(fp, "    persist %ums netmask /%u\n",
 			    s->persist_ms, s->persist_plen ? s->persist_plen :
@@ -439,13 +443,14 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		    "\"scheduler\":\"%s\",\"stateless\":%s,\"on_backend_down\":\"%s\","
 		    "\"quorum\":%u,\"slow_start_ms\":%u,\"limit_new_conns\":%u,"
 		    "\"limit_burst\":%u,\"persist_ms\":%u,\"persist_netmask\":%u,"
-		    "\"snat_pool\":[",
+		    "\"timeout_udp_ms\":%u,\"one_packet\":%s,\"snat_pool\":[",
 		    conf_proto_name(s->proto), s->port, conf_mode_name(s->mode),
 		    conf_sched_name(s->sched), s->stateless ? "true" : "false",
 		    conf_on_down_name(s->reset_on_down),
 		    s->quorum ? s->quorum : 1, s->slow_start_ms, s->limit_rate,
 		    s->limit_burst, s->persist_ms, s->persist_plen ?
-		    s->persist_plen : s->vip.family == AF_INET ? 32 : 128);
+		    s->persist_plen : s->vip.family == AF_INET ? 32 : 128,
+		    s->udp_timeout_ms, s->one_packet ? "true" : "false");
 		for (size_t k = 0; k < s->n_snat_pool; k++) {
 			if (k)
 				fputc(',', fp);

@@ -39,7 +39,7 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_MAX_CONNS] = "max-conns", [K_BACKUP] = "backup",
 	[K_QUORUM] = "quorum",
 	[K_SLOW_START] = "slow-start", [K_ALLOW] = "allow", [K_LIMIT] = "limit",
-	[K_PERSIST] = "persist",
+	[K_PERSIST] = "persist", [K_ONE_PACKET] = "one-packet",
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
 	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",

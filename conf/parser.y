@@ -22,7 +22,8 @@
  *                 | scheduler V | stateless V | on-backend-down V
  *                 | quorum V | slow-start V | snat-pool ADDR+ | allow PREFIX+
  *                 | limit new-conns N/s per-source [ burst N ]
- *                 | persist DURATION [ netmask /N ]
+ *                 | persist DURATION [ netmask /N ] | one-packet V
+ *                 | timeout udp DURATION
  *                 | check TYPE [ "{" ... "}" ]
  *                 | backend NAME ADDR:PORT [ weight V ] [ max-conns V ] [ backup ]
  *                 | fallback NAME ADDR:PORT } "}"
@@ -97,7 +98,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_USE_VMAC "use-vmac" T_AUTH_PASS "auth-pass" T_VRRP "vrrp"
 		T_NAT_LOG "nat-log" T_MAX_CONNS "max-conns" T_BACKUP "backup"
 		T_QUORUM "quorum" T_SLOW_START "slow-start" T_ALLOW "allow"
-		T_LIMIT "limit" T_PERSIST "persist"
+		T_LIMIT "limit" T_PERSIST "persist" T_ONE_PACKET "one-packet"
 
 %type <str>	value name
 
@@ -246,6 +247,8 @@ service_item	: "listen" value value value
 		| "quorum" value		{ b_set(p, K_QUORUM, $2, &@1, &@2); }
 		| "slow-start" value		{ b_set(p, K_SLOW_START, $2, &@1, &@2); }
 		| "snat-pool" snat_list
+		| "one-packet" value		{ b_set(p, K_ONE_PACKET, $2, &@1, &@2); }
+		| "timeout" value value		{ b_timeout(p, $2, $3, &@1, &@2, &@3); }
 		| "persist" value		{ b_persist(p, $2, NULL, NULL, &@1, &@2, NULL); }
 		| "persist" value value value	{ b_persist(p, $2, $3, $4, &@1, &@2, &@3); }
 		| "allow" allow_list

@@ -449,6 +449,36 @@ validate_backends(struct conf_parser *p, struct conf_service *s)
 	free(fa);
 }
 
+/* The engine keeps a connection list per distinct per-service UDP timeout
+ * (lbd/engine/ct.h CT_UDP_SVC_MAX). */
+#define UDP_TIMEOUTS_MAX	4
+
+static void
+check_udp_timeouts(struct conf_parser *p)
+{
+	uint32_t seen[UDP_TIMEOUTS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->c->n_services; i++) {
+		const struct conf_service *s = &p->c->services[i];
+		size_t k;
+
+		if (s->udp_timeout_ms == 0)
+			continue;
+		for (k = 0; k < n && seen[k] != s->udp_timeout_ms; k++)
+			;
+		if (k < n)
+			continue;
+		if (n == UDP_TIMEOUTS_MAX) {
+			conf_err(p, &s->udp_timeout_loc, "service \"%s\": a fifth "
+			    "distinct timeout udp; services may have at most %d "
+			    "different ones", s->name, UDP_TIMEOUTS_MAX);
+			return;
+		}
+		seen[n++] = s->udp_timeout_ms;
+	}
+}
+
 /* quorum, backup and slow-start together make sense only in some shapes. */
 static void
 check_admission(struct conf_parser *p, const struct conf_service *s)
@@ -476,6 +506,16 @@ check_admission(struct conf_parser *p, const struct conf_service *s)
 			    s->vip.family == AF_INET ? "IPv4" : "IPv6");
 			break;
 		}
+	if (s->one_packet && (s->proto != IPPROTO_UDP || s->mode != CONF_MODE_DSR))
+		conf_err(p, &s->one_packet_loc, "service \"%s\": one-packet needs "
+		    "a UDP service in mode dsr (in routed and snat the replies "
+		    "come back through lbd and need the flow's entry)", s->name);
+	else if (s->one_packet && s->persist_ms != 0)
+		conf_err(p, &s->one_packet_loc, "service \"%s\": one-packet and "
+		    "persist contradict each other", s->name);
+	if (s->udp_timeout_ms != 0 && s->proto != IPPROTO_UDP)
+		conf_err(p, &s->udp_timeout_loc, "service \"%s\": timeout udp in "
+		    "a TCP service", s->name);
 	if (s->persist_plen > (s->vip.family == AF_INET ? 32 : 128))
 		conf_err(p, &s->persist_loc, "service \"%s\": persist netmask "
 		    "/%u is longer than an IPv4 address", s->name,
@@ -501,6 +541,7 @@ validate_services(struct conf_parser *p)
 
 	if ((fn == NULL || fl == NULL) && c->n_services > 0)
 		conf_err(p, &c->services[0].loc, "out of memory");
+	check_udp_timeouts(p);
 	if (c->n_services > CONF_SERVICES_MAX) {
 		struct conf_service *s = &c->services[CONF_SERVICES_MAX];
 

@@ -46,17 +46,22 @@ ct_default_timeouts(struct ct_timeouts *t)
 	 * in half a minute, not five. */
 	t->ms[CT_CLASS_UDP_NEW] = 30 * 1000;
 	t->ms[CT_CLASS_EST_NEW] = t->ms[CT_CLASS_EST];
+	for (int k = 0; k < CT_UDP_SVC_MAX; k++)
+		t->ms[CT_CLASS_UDP_SVC + k] = t->ms[CT_CLASS_UDP];
 }
 
 /* Where an entry in `state` waits: unproven ones on lists of their own,
  * which are evicted first. */
 static uint8_t
-class_of(const struct ct_entry *e, enum ct_state state)
+class_of(const struct ct_table *ct, const struct ct_entry *e,
+    enum ct_state state)
 {
 	if (!(e->flags & CT_F_PROVEN) && state == CT_UDP)
 		return CT_CLASS_UDP_NEW;
 	if (!(e->flags & CT_F_PROVEN) && state == CT_ESTABLISHED)
 		return CT_CLASS_EST_NEW;
+	if (state == CT_UDP && ct->udp_class != NULL)
+		return ct->udp_class(ct->udp_class_arg, e);
 	return state_class[state];
 }
 
@@ -189,6 +194,14 @@ ct_set_on_state(struct ct_table *ct, ct_state_fn fn, void *arg)
 	ct->on_state = fn;
 	ct->on_state_arg = arg;
 }
+
+void
+ct_set_udp_class(struct ct_table *ct, ct_udp_class_fn fn, void *arg)
+{
+	ct->udp_class = fn;
+	ct->udp_class_arg = arg;
+}
+
 
 uint32_t
 ct_lookup(const struct ct_table *ct, const struct dp_tuple *t, enum ct_dir *dir)
@@ -429,7 +442,7 @@ ct_commit(struct ct_table *ct, uint32_t idx, enum ct_state state, uint32_t now,
 	e->t[0].zero = e->t[1].zero = 0;
 	hash_insert(ct, idx, CT_ORIG);
 	hash_insert(ct, idx, CT_REPLY);
-	list_append(ct, idx, class_of(e, state));
+	list_append(ct, idx, class_of(ct, e, state));
 	ct->stats.active++;
 	ct->stats.by_state[state]++;
 	if (mirrored)
@@ -453,7 +466,7 @@ ct_set_state(struct ct_table *ct, uint32_t idx, enum ct_state state,
 	e->state = (uint8_t)state;
 	e->last_seen = now;
 	list_remove(ct, idx);
-	list_append(ct, idx, class_of(e, state));
+	list_append(ct, idx, class_of(ct, e, state));
 	event(ct, CT_EV_CHANGE, e);
 	if (ct->on_state != NULL)
 		ct->on_state(ct->on_state_arg, e, from);
@@ -469,7 +482,7 @@ ct_prove(struct ct_table *ct, uint32_t idx)
 	e->flags |= CT_F_PROVEN;
 	ct->stats.proven++;
 	list_remove(ct, idx);
-	list_append(ct, idx, class_of(e, (enum ct_state)e->state));
+	list_append(ct, idx, class_of(ct, e, (enum ct_state)e->state));
 	event(ct, CT_EV_CHANGE, e);
 }
 
@@ -666,4 +679,16 @@ ct_events(struct ct_table *ct, struct ct_event *out, size_t max)
 		ct->ev_len--;
 	}
 	return n;
+}
+
+void
+ct_relist(struct ct_table *ct, uint32_t idx)
+{
+	struct ct_entry *e = &ct->e[idx];
+	uint8_t c = class_of(ct, e, (enum ct_state)e->state);
+
+	if (c == e->tclass)
+		return;
+	list_remove(ct, idx);
+	list_append(ct, idx, c);
 }

@@ -76,7 +76,11 @@ enum ct_class {
 	CT_CLASS_UDP,
 	CT_CLASS_UDP_NEW,	/* UDP not yet replied to: short timeout */
 	CT_CLASS_EST_NEW,	/* established, unproven: the EST timeout */
-	CT_CLASS__COUNT
+	/* Replied UDP of services with a `timeout udp` of their own: a list
+	 * per distinct value, so that each list keeps one timeout and its
+	 * oldest entry at the head (the engine sets them, ct_udp_class). */
+	CT_CLASS_UDP_SVC,
+	CT_CLASS__COUNT = CT_CLASS_UDP_SVC + 4
 };
 
 /* How long a one-way (dsr) entry must go on seeing its client before it
@@ -152,6 +156,9 @@ typedef void (*ct_release_fn)(void *arg, const struct ct_entry *);
  * forwards its packets, so the caller brings last_seen up to date from
  * what the kernel saw before the entry is judged. */
 typedef void (*ct_refresh_fn)(void *arg, struct ct_entry *);
+#define CT_UDP_SVC_MAX	4	/* distinct per-service UDP timeouts */
+/* The list of a replied UDP entry: CT_CLASS_UDP or one of the services'. */
+typedef uint8_t (*ct_udp_class_fn)(void *arg, const struct ct_entry *);
 /* An entry moved from state `from` to its current one (ct_set_state). */
 typedef void (*ct_state_fn)(void *arg, const struct ct_entry *, uint8_t from);
 
@@ -170,6 +177,8 @@ struct ct_table {
 	void			*refresh_arg;
 	ct_state_fn		 on_state;
 	void			*on_state_arg;
+	ct_udp_class_fn		 udp_class;
+	void			*udp_class_arg;
 	/* Mirrored entries do not time out while the peer that owns them is
 	 * there to say when they close (ha-sync sets this). */
 	bool			 keep_mirrored;
@@ -191,6 +200,10 @@ void	ct_destroy(struct ct_table *);
 void	ct_set_release(struct ct_table *, ct_release_fn, void *arg);
 void	ct_set_refresh(struct ct_table *, ct_refresh_fn, void *arg);
 void	ct_set_on_state(struct ct_table *, ct_state_fn, void *arg);
+void	ct_set_udp_class(struct ct_table *, ct_udp_class_fn, void *arg);
+/* Put a replied UDP entry on the list its service's timeout says now (a
+ * reload changed it); at the tail, as if just seen listed. */
+void	ct_relist(struct ct_table *, uint32_t idx);
 
 /* A connection that is not closing: what max-conns counts. */
 static inline bool

@@ -105,6 +105,10 @@ struct dp_service {
 	uint32_t	limit_rate;	/* new connections/s per client; 0: none */
 	uint32_t	limit_burst;
 	uint32_t	persist_ms;	/* persistence; 0: none */
+	uint32_t	udp_timeout_ms;	/* its own `timeout udp`; 0: global */
+	uint8_t		udp_class;	/* the ct list that gives it (engine) */
+	bool		one_packet;	/* UDP, dsr: each datagram scheduled on
+					 * its own, no entry */
 	uint8_t		persist_plen;	/* of the client address kept */
 	uint16_t	quorum;		/* primaries that keep backups out */
 	bool		use_backups;	/* fewer primaries available: the

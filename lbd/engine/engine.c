@@ -188,6 +188,7 @@ dp_resolve_requests(struct dp_engine *e, struct dp_resolve *out, size_t max)
 /* ---- engine lifetime and tables -------------------------------------- */
 
 static void release_cb(void *arg, const struct ct_entry *ce);
+static uint8_t udp_class_cb(void *arg, const struct ct_entry *ce);
 static void state_cb(void *arg, const struct ct_entry *ce, uint8_t from);
 
 struct dp_engine *
@@ -220,6 +221,7 @@ dp_engine_new(const struct dp_params *p)
 	ct_set_release(&e->ct, release_cb, e);
 	ct_set_refresh(&e->ct, offload_refresh, e);
 	ct_set_on_state(&e->ct, state_cb, e);
+	ct_set_udp_class(&e->ct, udp_class_cb, e);
 	if (offload_init(e) != 0) {
 		ct_destroy(&e->ct);
 		hold_destroy(e);
@@ -338,12 +340,42 @@ find_backend(const struct dp_service *s, const uint8_t *addr, uint16_t port)
 	return -1;
 }
 
+/*
+ * Services with a `timeout udp` of their own: a ct list per distinct value
+ * (ct.h CT_CLASS_UDP_SVC), the rest CT_CLASS_UDP. The config allows at most
+ * CT_UDP_SVC_MAX values. Returns whether any service has one.
+ */
+static bool
+udp_classes(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
+{
+	uint32_t vals[CT_UDP_SVC_MAX], nv = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k;
+
+		svcs[i].udp_class = CT_CLASS_UDP;
+		if (svcs[i].udp_timeout_ms == 0)
+			continue;
+		for (k = 0; k < nv && vals[k] != svcs[i].udp_timeout_ms; k++)
+			;
+		if (k == nv) {
+			if (nv == CT_UDP_SVC_MAX)
+				continue;	/* conf refuses more */
+			vals[nv++] = svcs[i].udp_timeout_ms;
+			e->ct.to.ms[CT_CLASS_UDP_SVC + k] = vals[k];
+		}
+		svcs[i].udp_class = (uint8_t)(CT_CLASS_UDP_SVC + k);
+	}
+	return nv > 0;
+}
+
 int
 dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 {
 	struct dp_service *old = e->svc;
 	uint32_t old_n = e->n_svc, nh = 1, *hash, snat_mask;
 	uint8_t (*snat_addrs)[17];
+	bool custom;
 
 	while (nh < n * 2 + 2)
 		nh <<= 1;
@@ -416,8 +448,16 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 			svcs[si].b[bi].open += ct_state_open(ce->state);
 		}
 	}
+	custom = udp_classes(e, svcs, n);
 	e->svc = svcs;
 	e->n_svc = n;
+	/* Replied UDP entries onto the list their service's timeout names
+	 * now: needed only when some service has or had one of its own. */
+	if (custom || e->udp_custom)
+		for (uint32_t i = 0; i < e->ct.cap; i++)
+			if (e->ct.e[i].state == CT_UDP)
+				ct_relist(&e->ct, i);
+	e->udp_custom = custom;
 	e->n_reset = 0;
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t b = 0; b < svcs[i].nb; b++)
@@ -566,6 +606,16 @@ release_cb(void *arg, const struct ct_entry *ce)
 	}
 	persist_release(e, ce, e->now);
 	orphan_release(e, ce);
+}
+
+static uint8_t
+udp_class_cb(void *arg, const struct ct_entry *ce)
+{
+	struct dp_engine *e = arg;
+
+	if (ce->svc == ORPHAN || ce->svc >= e->n_svc)
+		return CT_CLASS_UDP;
+	return e->svc[ce->svc].udp_class;
 }
 
 /* Open connections per backend follow their entries' states. */

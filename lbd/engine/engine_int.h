@@ -71,6 +71,7 @@ struct dp_engine {
 	struct srctab		 rl;			/* admit.c */
 	struct srctab		 persist;		/* persist.c */
 	uint16_t		 min_mtu;		/* of the interfaces */
+	bool			 udp_custom;		/* a service's own UDP timeout */
 	uint32_t		 icmp_milli, icmp_last;	/* icmp_send.c's bucket */
 	bool			 icmp_used;
 };

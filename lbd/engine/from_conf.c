@@ -64,6 +64,8 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 		s->limit_rate = cs->limit_rate;
 		s->limit_burst = cs->limit_burst;
 		s->persist_ms = cs->persist_ms;
+		s->udp_timeout_ms = cs->udp_timeout_ms;
+		s->one_packet = cs->one_packet;
 		s->persist_plen = cs->persist_plen ? cs->persist_plen :
 		    s->family == 4 ? 32 : 128;
 		if (cs->n_allow != 0 && (s->allow = calloc(cs->n_allow,

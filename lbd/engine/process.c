@@ -447,7 +447,6 @@ fwd_unrecorded(struct dp_engine *e, uint8_t *f, uint32_t cap,
 	tmp.mode = DP_MODE_DSR;
 	tmp.svc = (uint16_t)si;
 	tmp.backend = (uint16_t)bi;
-	e->stats.stateless_unrecorded++;
 	fwd_orig(e, f, cap, p, &tmp, v);
 }
 
@@ -498,10 +497,19 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 			send_rst(e, f, cap, p, in_if, v);
 		return;
 	}
+	/* udp one-packet (dsr): this datagram alone, no entry; the next one
+	 * from the same client port is scheduled again (IPVS's ops). */
+	if (!tcp && s->one_packet) {
+		s->b[bi].cnt.conns++;
+		s->cnt.conns++;
+		fwd_unrecorded(e, f, cap, p, t, si, bi, v);
+		return;
+	}
 	if ((idx = ct_alloc(&e->ct, now)) == CT_NIL) {
-		if (s->stateless && s->mode == DP_MODE_DSR && bi < (int32_t)s->nb)
+		if (s->stateless && s->mode == DP_MODE_DSR && bi < (int32_t)s->nb) {
+			e->stats.stateless_unrecorded++;
 			fwd_unrecorded(e, f, cap, p, t, si, bi, v);
-		else
+		} else
 			verdict_drop(e, v, DP_DROP_TABLE_FULL, si);
 		return;
 	}

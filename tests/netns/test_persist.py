@@ -9,7 +9,10 @@ be1, each saying its own name), round robin.
   * n2 learns the clients' backends from the mirrored connections
     (persist_entries);
   * the master is killed; on n2, the same 50 clients' 10 connections each
-    land on the backend each had before.
+    land on the backend each had before;
+  * a UDP flow (snat, a datagram every 50 ms) through the kill goes on
+    over n2 with the same SNAT address and port: the mirrored entry, not
+    a new one, carries it.
 
 usage: test_persist.py BUILD_DIR"""
 import json
@@ -28,7 +31,13 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 CLIENTS, CONNS = 50, 10
 NAMES = ("pa", "pb", "pc")
 PORTS = (8001, 8002, 8003)
-SERVICES = f"""service sticky {{
+SERVICES = f"""service dns {{
+    listen {VIP} udp 53
+    mode snat
+    snat-pool {SNAT}
+    backend be1 {BE}:5353
+}}
+service sticky {{
     listen {VIP} tcp 8080
     mode snat
     snat-pool {SNAT}
@@ -68,6 +77,9 @@ def main():
             net.t.popen("be1", ["python3", os.path.join(HERE, "httpd.py"),
                                 name, "/dev/null", str(port)],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        net.t.popen("be1", ["python3", os.path.join(HERE, "udpd.py"), "be1",
+                            BE, "5353"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for i in range(CLIENTS):
             net.t.nsx("client", f"ip addr add 10.92.0.{50 + i}/24 dev c0")
         ok = net.start_sync_pair(services=SERVICES)
@@ -92,6 +104,11 @@ def main():
               "connections", (persist_entries(net, "n2"),
                               net.ctl("n2", "show", "sync")))
 
+        flow = net.t.popen("client", ["python3",
+                                      os.path.join(HERE, "udp_client.py"),
+                                      "flow", VIP, "53", "80", "0.05"],
+                           stdout=subprocess.PIPE, text=True)
+        net.wait(lambda: False, 1)
         net.stop("n1", signal.SIGKILL)
         took = net.wait(lambda: master_both(net, "n2"), 10)
         second = round_(net)
@@ -102,6 +119,15 @@ def main():
               "connections go to the backend it had before",
               (second.get("fail"), moved[:5],
                [(c, s1[c], second["by_client"].get(c)) for c in moved[:3]]))
+        try:
+            u = json.loads(flow.communicate(timeout=60)[0])
+        except (ValueError, subprocess.TimeoutExpired):
+            u = {}
+        check(u.get("last_ok") == 10 and len(u.get("seen_as", [])) == 1 and
+              u.get("wrong_source") == 0,
+              f"a UDP flow through the kill goes on over n2 with the same "
+              f"SNAT address and port ({u.get('ok')} of 80 answered, the "
+              f"longest wait {u.get('longest_gap_ms')} ms)", u)
     finally:
         net.cleanup()
     return finish(net)

@@ -272,7 +272,7 @@ static const struct err_case err_cases[] = {
 	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n" },
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback, quorum, slow-start, allow, limit, persist or '}'\n" },
+	  "scheduler, snat-pool, check, backend, timeout, stateless, on-backend-down, fallback, quorum, slow-start, allow, limit, persist, one-packet or '}'\n" },
 	{ "frobnicate { }\n",
 	  "t.conf:1:1: error: unexpected word \"frobnicate\", expected end of "
 	  "file, global, vrrp-group, sync or service\n" },
@@ -295,7 +295,7 @@ static const struct err_case err_cases[] = {
 	  "t.conf:4:2: error: unexpected word \"bad2\", expected node-id, workers, "
 	  "control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n"
 	  "t.conf:7:2: error: unexpected word \"bad3\", expected listen, mode, "
-	  "scheduler, snat-pool, check, backend, stateless, on-backend-down, fallback, quorum, slow-start, allow, limit, persist or '}'\n" },
+	  "scheduler, snat-pool, check, backend, timeout, stateless, on-backend-down, fallback, quorum, slow-start, allow, limit, persist, one-packet or '}'\n" },
 	/* admission: max-conns, backup and quorum, slow-start */
 	{ "service s {\n listen 10.0.0.1 tcp 80\n"
 	  " backend a 10.0.0.2:80 max-conns 0\n"
@@ -345,6 +345,15 @@ static const struct err_case err_cases[] = {
 	  " persist 5\n backend a 10.0.0.2:80\n}\n",
 	  "t.conf:3:14: error: persist: unknown \"mask\", expected netmask\n"
 	  "t.conf:4:10: error: persist: \"5\" needs a unit, e.g. 5ms or 5s\n" },
+	{ "service s {\n listen 10.0.0.1 tcp 80\n one-packet on\n"
+	  " timeout udp 5s\n timeout tcp-established 1h\n"
+	  " backend a 10.0.0.2:80\n}\n",
+	  "t.conf:5:10: error: timeout: a service sets only \"udp\" (the TCP "
+	  "states' timeouts are global), found \"tcp-established\"\n"
+	  "t.conf:3:2: error: service \"s\": one-packet needs a UDP service in "
+	  "mode dsr (in routed and snat the replies come back through lbd and "
+	  "need the flow's entry)\n"
+	  "t.conf:4:2: error: service \"s\": timeout udp in a TCP service\n" },
 	/* values */
 	{ "global { workers 0 }",
 	  "t.conf:1:18: error: workers 0 out of range 1..64\n" },
