@@ -658,7 +658,9 @@ b_list_item(struct conf_parser *p, enum conf_key k, char *val,
 		else {
 			if (s->n_snat_pool == 0)
 				s->snat_loc = *vl;
+			GROW(s->snat_ports, s->n_snat_pool);
 			GROW(s->snat_pool, s->n_snat_pool);
+			s->snat_ports[s->n_snat_pool] = (struct conf_ports){ 0, 0 };
 			s->snat_pool[s->n_snat_pool++] = a;
 		}
 	}

@@ -391,3 +391,33 @@ b_persist(struct conf_parser *p, char *dur, char *kw, char *mask,
 	free(kw);
 	free(mask);
 }
+
+/* `snat-pool ADDR ports LO-HI`: the address, then its range. */
+void
+b_snat_ports(struct conf_parser *p, char *addr, char *range,
+    const struct conf_loc *al, const struct conf_loc *rl)
+{
+	struct conf_service *s = b_cur_service(p);
+	size_t before = s != NULL ? s->n_snat_pool : 0;
+	unsigned long lo, hi;
+	char *end, *mid;
+
+	b_list_item(p, K_SNAT_POOL, addr, al, al);	/* frees addr */
+	if (s == NULL || s->n_snat_pool == before) {
+		free(range);
+		return;
+	}
+	lo = strtoul(range, &mid, 10);
+	hi = *mid == '-' ? strtoul(mid + 1, &end, 10) : 0;
+	if (!isdigit((unsigned char)range[0]) || *mid != '-' ||
+	    !isdigit((unsigned char)mid[1]) || *end != '\0' ||
+	    lo < CONF_SNAT_PORT_LO || hi > CONF_SNAT_PORT_HI || lo > hi ||
+	    hi - lo + 1 < 64)
+		conf_err(p, rl, "snat-pool: ports %s: expected LO-HI within "
+		    "%d-%d, at least 64 ports, such as 1024-32767", range,
+		    CONF_SNAT_PORT_LO, CONF_SNAT_PORT_HI);
+	else
+		s->snat_ports[before] = (struct conf_ports){ (uint16_t)lo,
+		    (uint16_t)hi };
+	free(range);
+}

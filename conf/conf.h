@@ -90,6 +90,13 @@ struct conf_backend {
 	struct conf_loc		 loc;
 };
 
+/* `snat-pool ADDR ports LO-HI`: the ports this node hands out. */
+struct conf_ports {
+	uint16_t		 lo, hi;
+};
+#define CONF_SNAT_PORT_LO	1024
+#define CONF_SNAT_PORT_HI	65535
+
 struct conf_check {
 	enum conf_check_type	 type;
 	uint32_t		 interval_ms;
@@ -127,6 +134,7 @@ struct conf_service {
 	enum conf_mode		 mode;
 	enum conf_sched		 sched;
 	struct conf_addr	*snat_pool;
+	struct conf_ports	*snat_ports;	/* per pool address; 0, 0: all */
 	size_t			 n_snat_pool;
 	struct conf_check	 check;		/* type NONE when absent */
 	bool			 stateless;	/* sh/maglev: place mid-stream

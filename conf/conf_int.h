@@ -119,6 +119,8 @@ void	b_metrics(struct conf_parser *, char *addrport,
 void	b_fallback(struct conf_parser *, char *name, char *addrport,
 	    const struct conf_loc *kloc, const struct conf_loc *nloc,
 	    const struct conf_loc *aloc);
+void	b_snat_ports(struct conf_parser *, char *addr, char *range,
+	    const struct conf_loc *al, const struct conf_loc *rl);
 void	b_persist(struct conf_parser *, char *dur, char *kw, char *mask,
 	    const struct conf_loc *kl, const struct conf_loc *dl,
 	    const struct conf_loc *ml);

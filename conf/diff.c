@@ -202,6 +202,10 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 			    conf_sched_name(ns->sched));
 		add_addrs(&d, "snat-pool", os->snat_pool, os->n_snat_pool,
 		    ns->snat_pool, ns->n_snat_pool);
+		if (os->n_snat_pool == ns->n_snat_pool && ns->n_snat_pool > 0 &&
+		    memcmp(os->snat_ports, ns->snat_ports, ns->n_snat_pool *
+		    sizeof(*ns->snat_ports)) != 0)
+			add(&d, "snat-pool ports", "...", "changed");
 		add_u(&d, "stateless", os->stateless, ns->stateless);
 		add_u(&d, "quorum", os->quorum, ns->quorum);
 		add_addrs(&d, "allow", os->allow, os->n_allow, ns->allow,

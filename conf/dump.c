@@ -252,9 +252,14 @@ conf_dump(const struct conf *c, FILE *fp)
 			    s->limit_rate, s->limit_burst);
 		if (s->slow_start_ms)
 			fprintf(fp, "    slow-start %ums\n", s->slow_start_ms);
-		for (size_t k = 0; k < s->n_snat_pool; k++)
-			fprintf(fp, "    snat-pool %s\n",
+		for (size_t k = 0; k < s->n_snat_pool; k++) {
+			fprintf(fp, "    snat-pool %s",
 			    conf_addr_str(&s->snat_pool[k], false, a, sizeof(a)));
+			if (s->snat_ports[k].hi != 0)
+				fprintf(fp, " ports %u-%u", s->snat_ports[k].lo,
+				    s->snat_ports[k].hi);
+			fputc('\n', fp);
+		}
 		if (s->check.type != CONF_CHECK_NONE)
 			dump_check(&s->check, fp);
 		for (size_t k = 0; k < s->n_backends; k++) {
@@ -456,6 +461,12 @@ conf_dump_json(const struct conf *c, FILE *fp)
 				fputc(',', fp);
 			jaddr(fp, &s->snat_pool[k], false);
 		}
+		fputs("],\"snat_ports\":[", fp);
+		for (size_t k = 0; k < s->n_snat_pool; k++)
+			fprintf(fp, "%s[%u,%u]", k ? "," : "",
+			    s->snat_ports[k].hi ? s->snat_ports[k].lo :
+			    CONF_SNAT_PORT_LO, s->snat_ports[k].hi ?
+			    s->snat_ports[k].hi : CONF_SNAT_PORT_HI);
 		fputs("],\"allow\":[", fp);
 		for (size_t k = 0; k < s->n_allow; k++) {
 			if (k)

@@ -120,6 +120,7 @@ conf_free(struct conf *c)
 		free(s->backends);
 		free(s->fallback.name);
 		free(s->snat_pool);
+		free(s->snat_ports);
 		free(s->allow);
 		check_free(&s->check);
 		free(s->name);

@@ -20,7 +20,8 @@
  *                 | heartbeat-interval V | heartbeat-timeout V } "}"
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
  *                 | scheduler V | stateless V | on-backend-down V
- *                 | quorum V | slow-start V | snat-pool ADDR+ | allow PREFIX+
+ *                 | quorum V | slow-start V | allow PREFIX+
+ *                 | snat-pool { ADDR [ ports LO-HI ] }+
  *                 | limit new-conns N/s per-source [ burst N ]
  *                 | persist DURATION [ netmask /N ] | one-packet V
  *                 | timeout udp DURATION
@@ -99,6 +100,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_NAT_LOG "nat-log" T_MAX_CONNS "max-conns" T_BACKUP "backup"
 		T_QUORUM "quorum" T_SLOW_START "slow-start" T_ALLOW "allow"
 		T_LIMIT "limit" T_PERSIST "persist" T_ONE_PACKET "one-packet"
+		T_PORTS "ports"
 
 %type <str>	value name
 
@@ -264,6 +266,7 @@ snat_list	: snat_addr
 		| snat_list snat_addr
 		;
 snat_addr	: value				{ b_list_item(p, K_SNAT_POOL, $1, &@1, &@1); }
+		| value "ports" value		{ b_snat_ports(p, $1, $3, &@1, &@3); }
 		;
 allow_list	: allow_item
 		| allow_list allow_item

@@ -449,6 +449,58 @@ validate_backends(struct conf_parser *p, struct conf_service *s)
 	free(fa);
 }
 
+/* A SNAT address is one port space per backend, whichever services use
+ * it: its `ports` range must be the same in each. */
+struct pool_use {
+	const struct conf_addr		*addr;
+	const struct conf_ports		*ports;
+	const struct conf_service	*svc;
+};
+
+static int
+pool_use_cmp(const void *a, const void *b)
+{
+	const struct pool_use *x = a, *y = b;
+
+	if (x->addr->family != y->addr->family)
+		return x->addr->family - y->addr->family;
+	return memcmp(&x->addr->u, &y->addr->u, x->addr->family == AF_INET ?
+	    4 : 16);
+}
+
+static void
+check_pool_ports(struct conf_parser *p)
+{
+	struct pool_use *v;
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->c->n_services; i++)
+		n += p->c->services[i].n_snat_pool;
+	if (n < 2 || (v = calloc(n, sizeof(*v))) == NULL)
+		return;
+	n = 0;
+	for (size_t i = 0; i < p->c->n_services; i++)
+		for (size_t k = 0; k < p->c->services[i].n_snat_pool; k++)
+			v[n++] = (struct pool_use){ &p->c->services[i].snat_pool[k],
+			    &p->c->services[i].snat_ports[k],
+			    &p->c->services[i] };
+	qsort(v, n, sizeof(*v), pool_use_cmp);
+	for (size_t i = 1; i < n; i++) {
+		char a[INET6_ADDRSTRLEN + 4];
+
+		if (pool_use_cmp(&v[i - 1], &v[i]) != 0 ||
+		    (v[i - 1].ports->lo == v[i].ports->lo &&
+		    v[i - 1].ports->hi == v[i].ports->hi))
+			continue;
+		conf_err(p, &v[i].svc->snat_loc, "service \"%s\": snat-pool %s "
+		    "has other ports than in service \"%s\" (an address's "
+		    "ports are one range for every service that uses it)",
+		    v[i].svc->name, conf_addr_str(v[i].addr, false, a,
+		    sizeof(a)), v[i - 1].svc->name);
+	}
+	free(v);
+}
+
 /* The engine keeps a connection list per distinct per-service UDP timeout
  * (lbd/engine/ct.h CT_UDP_SVC_MAX). */
 #define UDP_TIMEOUTS_MAX	4
@@ -542,6 +594,7 @@ validate_services(struct conf_parser *p)
 	if ((fn == NULL || fl == NULL) && c->n_services > 0)
 		conf_err(p, &c->services[0].loc, "out of memory");
 	check_udp_timeouts(p);
+	check_pool_ports(p);
 	if (c->n_services > CONF_SERVICES_MAX) {
 		struct conf_service *s = &c->services[CONF_SERVICES_MAX];
 

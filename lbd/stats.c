@@ -308,6 +308,11 @@ static const struct stat_def iface_defs[SI__COUNT] = {
 static const struct stat_def snat_defs[SN__COUNT] = {
 	[SN_PORTS_IN_USE] = { .name = "ports_in_use", .kind = G, .fmt = STAT_INT,
 	    .help = "SNAT ports held by connections, over every backend." },
+	[SN_PEAK_PCT] = { .name = "fullest_pct", .kind = G, .fmt = STAT_INT,
+	    .help = "How full the address's fullest port space is (ports are "
+	    "per backend, protocol and port), in percent of the ports this "
+	    "node hands out; lbd warns at 80.",
+	    .prom = "lbd_snat_fullest_space_percent" },
 };
 
 /* ---- VRRP --------------------------------------------------------------- */

@@ -579,7 +579,8 @@ add_ct_stats(struct ct_stats *d, const struct ct_stats *s)
 		d->by_state[i] += s->by_state[i];
 }
 
-/* SNAT ports in use, added up by address over the engines. */
+/* SNAT ports in use, added up by address over the engines; the fullest
+ * space of any. */
 static void
 add_snat(struct snap_call *c, const struct dp_engine *e)
 {
@@ -597,6 +598,8 @@ add_snat(struct snap_call *c, const struct dp_engine *e)
 			c->snat[c->n_snat++].used = 0;
 		}
 		c->snat[k].used += c->one[i].used;
+		if (c->one[i].peak_pct > c->snat[k].peak_pct)
+			c->snat[k].peak_pct = c->one[i].peak_pct;
 	}
 }
 

@@ -46,6 +46,7 @@ dataplane_start(struct ev_loop *loop, const struct conf *c,
 	if (dp_ifaces_arm(p, err, errlen) < 0)
 		goto fail;
 	dp_kernel_preresolve(p, c);
+	dp_snat_watch_start(p);
 	return p;
 fail:
 	dataplane_stop(p);
@@ -74,6 +75,7 @@ dataplane_stop(struct dataplane *p)
 {
 	if (p == NULL)
 		return;
+	dp_snat_watch_stop(p);
 	dp_owned_stop(p);
 	dp_workers_stop(p);
 	dp_ifaces_close(p);

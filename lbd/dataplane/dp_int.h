@@ -271,6 +271,24 @@ void		dp_owned_free(struct dataplane *);
 
 /* ---- the whole ------------------------------------------------------- */
 
+/* show.c: a SNAT address whose fullest port space passes SNAT_WARN_PCT
+ * is said in the log, again at most once a minute while it stays there. */
+#define SNAT_WARN_PCT		80
+#define SNAT_WATCH_S		10.
+#define SNAT_WATCH_MAX		64
+
+struct dp_snat_watch {
+	ev_timer		 timer;
+	struct {
+		char		 addr[48];
+		ev_tstamp	 at;
+	}			 warned[SNAT_WATCH_MAX];
+	uint32_t		 n;
+};
+
+void		dp_snat_watch_start(struct dataplane *);
+void		dp_snat_watch_stop(struct dataplane *);
+
 struct dataplane {
 	struct ev_loop		*loop;
 	const struct conf	*conf;		/* the daemon's current one */
@@ -279,6 +297,7 @@ struct dataplane {
 	struct dp_events	 ev;
 	struct dp_kernel	 knl;
 	struct dp_owned		 own;
+	struct dp_snat_watch	 snat_watch;
 };
 
 #endif /* LBD_DATAPLANE_DP_INT_H */

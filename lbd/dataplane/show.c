@@ -10,6 +10,7 @@
 
 #include "lbd/dataplane/dp_int.h"
 #include "lbd/stats.h"
+#include "lib/log.h"
 
 #define ALL_PORTS	(2 * DP_MAX_IF * LBD_CLS_MAX_QUEUES)	/* rx, tx-only */
 
@@ -144,6 +145,7 @@ dataplane_snapshot(struct dataplane *p, struct dp_snapshot *s)
 		inet_ntop(snat[i].family == 4 ? AF_INET : AF_INET6, snat[i].addr,
 		    s->snat[i].addr, sizeof(s->snat[i].addr));
 		s->snat[i].v[SN_PORTS_IN_USE] = (int64_t)snat[i].used;
+		s->snat[i].v[SN_PEAK_PCT] = snat[i].peak_pct;
 	}
 	free(snat);
 	return 0;
@@ -259,8 +261,10 @@ dataplane_show_info(struct dataplane *p, struct buf *b, bool json)
 		buf_puts(b, "\n");
 	}
 	for (uint32_t i = 0; i < s.n_snat; i++)
-		buf_printf(b, "snat             %s ports in use %lld\n",
-		    s.snat[i].addr, (long long)s.snat[i].v[SN_PORTS_IN_USE]);
+		buf_printf(b, "snat             %s ports in use %lld, fullest "
+		    "space %lld%%\n", s.snat[i].addr,
+		    (long long)s.snat[i].v[SN_PORTS_IN_USE],
+		    (long long)s.snat[i].v[SN_PEAK_PCT]);
 	buf_printf(b, "addresses        (%lld announcements sent, %lld waited "
 	    "for garp rate)\n", (long long)s.v[SP_ANNOUNCEMENTS],
 	    (long long)s.v[SP_ANNOUNCEMENTS_PACED]);
@@ -376,4 +380,71 @@ dataplane_show_conn(struct dataplane *p, const struct conf *c, int32_t svc,
 	else
 		buf_printf(b, "%u of %u connections shown\n", n, total);
 	free(out);
+}
+
+/* ---- SNAT ports running out ------------------------------------------- */
+
+static bool
+any_snat(const struct conf *c)
+{
+	for (size_t i = 0; i < c->n_services; i++)
+		if (c->services[i].mode == CONF_MODE_SNAT)
+			return true;
+	return false;
+}
+
+static void
+snat_watch_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dataplane *p = w->data;
+	struct dp_snat_watch *sw = &p->snat_watch;
+	struct dp_snapshot s;
+	ev_tstamp now = ev_now(loop);
+
+	(void)revents;
+	if (p->conf == NULL || !any_snat(p->conf) ||
+	    dataplane_snapshot(p, &s) < 0)
+		return;
+	for (uint32_t i = 0; i < s.n_snat; i++) {
+		uint32_t k;
+
+		if (s.snat[i].v[SN_PEAK_PCT] < SNAT_WARN_PCT)
+			continue;
+		for (k = 0; k < sw->n; k++)
+			if (strcmp(sw->warned[k].addr, s.snat[i].addr) == 0)
+				break;
+		if (k == sw->n) {
+			if (sw->n == SNAT_WATCH_MAX)
+				k = 0;		/* forget the first */
+			else
+				sw->n++;
+			snprintf(sw->warned[k].addr, sizeof(sw->warned[k].addr),
+			    "%s", s.snat[i].addr);
+			sw->warned[k].at = 0;
+		}
+		if (sw->warned[k].at != 0 && now - sw->warned[k].at < 60)
+			continue;
+		sw->warned[k].at = now;
+		log_warnx("snat %s: a port space is %lld%% used (%lld ports in "
+		    "use over its backends); at 100%% new connections to that "
+		    "backend are refused (snat_exhausted): add pool addresses",
+		    s.snat[i].addr, (long long)s.snat[i].v[SN_PEAK_PCT],
+		    (long long)s.snat[i].v[SN_PORTS_IN_USE]);
+	}
+	dataplane_snapshot_free(&s);
+}
+
+void
+dp_snat_watch_start(struct dataplane *p)
+{
+	ev_timer_init(&p->snat_watch.timer, snat_watch_cb, SNAT_WATCH_S,
+	    SNAT_WATCH_S);
+	p->snat_watch.timer.data = p;
+	ev_timer_start(p->loop, &p->snat_watch.timer);
+}
+
+void
+dp_snat_watch_stop(struct dataplane *p)
+{
+	ev_timer_stop(p->loop, &p->snat_watch.timer);
 }

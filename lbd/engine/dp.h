@@ -94,6 +94,7 @@ struct dp_service {
 	uint16_t	nb;
 	bool		has_fallback;	/* b[nb]: when no backend takes new ones */
 	uint8_t		snat[DP_SNAT_MAX][16];
+	uint16_t	snat_ports[DP_SNAT_MAX][2];	/* lo, hi; 0, 0: all */
 	uint16_t	n_snat;
 	uint32_t	rr_next;
 	uint32_t	snat_next;
@@ -370,6 +371,7 @@ struct dp_snat_use {
 	uint8_t		family;
 	uint8_t		addr[16];
 	uint64_t	used;
+	uint32_t	peak_pct;	/* its fullest space (backend), % */
 };
 size_t		dp_snat_usage(const struct dp_engine *, struct dp_snat_use *out,
 		    size_t max);

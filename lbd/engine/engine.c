@@ -418,6 +418,9 @@ dp_engine_set_services(struct dp_engine *e, struct dp_service *svcs, uint32_t n)
 				key.proto = s->proto;
 				key.family = s->family;
 				be->snat[k] = snat_space_get(&e->snat, &key);
+				if (be->snat[k] != NULL)
+					snat_space_range(&e->snat, be->snat[k],
+					    s->snat_ports[k][0], s->snat_ports[k][1]);
 			}
 		}
 		if (!s->sched_ready)
@@ -541,9 +544,12 @@ dp_snat_usage(const struct dp_engine *e, struct dp_snat_use *out, size_t max)
 				continue;
 			out[n].family = s->key.family;
 			memcpy(out[n].addr, s->key.snat, 16);
+			out[n].peak_pct = 0;
 			out[n++].used = 0;
 		}
 		out[k].used += s->used;
+		if (snat_space_pct(&e->snat, s) > out[k].peak_pct)
+			out[k].peak_pct = snat_space_pct(&e->snat, s);
 	}
 	return n;
 }

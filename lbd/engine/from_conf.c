@@ -81,8 +81,11 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 			conf_addr_a16(s->allow[k].addr, &cs->allow[k]);
 		}
 		s->n_allow = (uint32_t)cs->n_allow;
-		for (size_t k = 0; k < cs->n_snat_pool; k++)
+		for (size_t k = 0; k < cs->n_snat_pool; k++) {
+			s->snat_ports[s->n_snat][0] = cs->snat_ports[k].lo;
+			s->snat_ports[s->n_snat][1] = cs->snat_ports[k].hi;
 			conf_addr_a16(s->snat[s->n_snat++], &cs->snat_pool[k]);
+		}
 		s->b = calloc(cs->n_backends + 1, sizeof(*s->b));
 		if (s->b == NULL) {
 			for (size_t j = 0; j < i; j++)

@@ -49,7 +49,8 @@ not_ours(const struct snat_registry *r, uint32_t w)
  * holds in TIME_WAIT for that very tuple.
  */
 static uint32_t
-first_port(const struct snat_registry *r, const struct snat_key *k)
+first_port(const struct snat_registry *r, const struct snat_space *s,
+    const struct snat_key *k)
 {
 	const uint8_t *p = (const uint8_t *)k;
 	uint64_t h = r->seed;
@@ -61,7 +62,7 @@ first_port(const struct snat_registry *r, const struct snat_key *k)
 	}
 	for (size_t i = sizeof(*k) & ~(size_t)7; i < sizeof(*k); i++)
 		h = dp_mix64(h ^ p[i]);
-	return r->lo + (uint32_t)(h % ((uint32_t)r->hi - r->lo + 1));
+	return s->lo + (uint32_t)(h % ((uint32_t)s->hi - s->lo + 1));
 }
 
 struct snat_space *
@@ -78,7 +79,9 @@ snat_space_get(struct snat_registry *r, const struct snat_key *k)
 		return NULL;
 	s->key = *k;
 	s->refs = 1;
-	s->cursor = first_port(r, k);
+	s->lo = r->lo;
+	s->hi = r->hi;
+	s->cursor = first_port(r, s, k);
 	s->next = r->head;
 	r->head = s;
 	return s;
@@ -115,6 +118,38 @@ taken(const struct snat_space *s, uint16_t p)
 	return (s->bits[p >> 6] >> (p & 63)) & 1;
 }
 
+static inline bool
+mine(const struct snat_space *s, uint32_t p)
+{
+	return p >= s->lo && p <= s->hi;
+}
+
+void
+snat_space_range(const struct snat_registry *r, struct snat_space *s,
+    uint16_t lo, uint16_t hi)
+{
+	if (lo == 0 && hi == 0) {
+		lo = r->lo;
+		hi = r->hi;
+	}
+	if (lo == s->lo && hi == s->hi)
+		return;
+	s->lo = lo;
+	s->hi = hi;
+	s->own = 0;
+	for (uint32_t p = lo; p <= hi; p++)
+		s->own += taken(s, (uint16_t)p);
+	s->cursor = first_port(r, s, &s->key);
+}
+
+uint32_t
+snat_space_pct(const struct snat_registry *r, const struct snat_space *s)
+{
+	uint32_t cap = ((uint32_t)s->hi - s->lo + 1) / r->mod;
+
+	return cap == 0 ? 100 : (uint32_t)((uint64_t)s->own * 100 / cap);
+}
+
 bool
 snat_port_reserve(const struct snat_registry *r, struct snat_space *s,
     uint16_t port)
@@ -123,6 +158,7 @@ snat_port_reserve(const struct snat_registry *r, struct snat_space *s,
 		return false;
 	s->bits[port >> 6] |= 1ull << (port & 63);
 	s->used++;
+	s->own += mine(s, port);
 	return true;
 }
 
@@ -130,23 +166,24 @@ bool
 snat_port_take(const struct snat_registry *r, struct snat_space *s,
     uint16_t *port)
 {
-	uint32_t range = (uint32_t)r->hi - r->lo + 1;
+	uint32_t range = (uint32_t)s->hi - s->lo + 1;
 	uint32_t p = s->cursor;
 
-	if (s->used >= range)
+	if (s->own >= range)
 		return false;
 	/* Walk word by word from the cursor; a free port is found within
 	 * range/64 word reads at worst. */
 	for (uint32_t scanned = 0; scanned <= range + 64; ) {
-		if (p > r->hi)
-			p = r->lo;
+		if (p > s->hi || p < s->lo)
+			p = s->lo;
 		uint64_t w = s->bits[p >> 6] | ((1ull << (p & 63)) - 1) |
 		    not_ours(r, p >> 6);
 		if (w != UINT64_MAX) {
 			uint32_t q = (p & ~63u) + (uint32_t)__builtin_ctzll(~w);
-			if (q >= r->lo && q <= r->hi) {
+			if (mine(s, q)) {
 				s->bits[q >> 6] |= 1ull << (q & 63);
 				s->used++;
+				s->own++;
 				s->cursor = q + 1;
 				*port = (uint16_t)q;
 				return true;
@@ -166,5 +203,6 @@ snat_port_release(struct snat_space *s, uint16_t port)
 	if (s->bits[port >> 6] & bit) {
 		s->bits[port >> 6] &= ~bit;
 		s->used--;
+		s->own -= mine(s, port);
 	}
 }

@@ -12,6 +12,11 @@
  * A port stays taken until its connection entry is freed, so a port in
  * TIME_WAIT is never handed out again. Each space starts at a keyed-hash
  * offset in the range and goes up from there.
+ *
+ * A pool address may have a range of its own (`snat-pool ADDR ports
+ * LO-HI`): two nodes sharing an address split its ports, each hands out
+ * only its own, and either takes the other's connections (mirrored, or
+ * after a failover) whatever their port.
  */
 #ifndef LBD_ENGINE_SNAT_H
 #define LBD_ENGINE_SNAT_H
@@ -32,6 +37,8 @@ struct snat_space {
 	struct snat_space *next;	/* registry chain */
 	uint32_t	 refs;		/* backends pointing here */
 	uint32_t	 used;
+	uint32_t	 own;		/* ... of them in lo..hi */
+	uint16_t	 lo, hi;	/* what this node hands out */
 	uint32_t	 cursor;	/* where the next search starts */
 	uint64_t	 bits[1024];	/* bit p set: port p taken */
 };
@@ -57,6 +64,12 @@ void	snat_registry_stride(struct snat_registry *, uint32_t mod, uint32_t res);
 /* Find or create the space for `key` (takes a reference). */
 struct snat_space *snat_space_get(struct snat_registry *, const struct snat_key *);
 void	snat_space_put(struct snat_registry *, struct snat_space *);
+/* Hand out only lo..hi of a space (0, 0: the registry's range). */
+void	snat_space_range(const struct snat_registry *, struct snat_space *,
+	    uint16_t lo, uint16_t hi);
+/* How full the space is: its ports in use of those it may hand out, in
+ * percent. */
+uint32_t snat_space_pct(const struct snat_registry *, const struct snat_space *);
 void	snat_registry_free(struct snat_registry *);
 
 /* Take a free port (host order); false when the space is exhausted. */

@@ -354,6 +354,16 @@ static const struct err_case err_cases[] = {
 	  "mode dsr (in routed and snat the replies come back through lbd and "
 	  "need the flow's entry)\n"
 	  "t.conf:4:2: error: service \"s\": timeout udp in a TCP service\n" },
+	{ "service s {\n listen 10.0.0.1 tcp 80\n mode snat\n"
+	  " snat-pool 10.0.0.9 ports 1024-32767 10.0.0.8 ports 100-200\n"
+	  " backend a 10.0.0.2:80\n}\n"
+	  "service t {\n listen 10.0.0.1 tcp 81\n mode snat\n"
+	  " snat-pool 10.0.0.9 ports 32768-65535\n backend a 10.0.0.2:80\n}\n",
+	  "t.conf:4:53: error: snat-pool: ports 100-200: expected LO-HI within "
+	  "1024-65535, at least 64 ports, such as 1024-32767\n"
+	  "t.conf:10:12: error: service \"t\": snat-pool 10.0.0.9 has other "
+	  "ports than in service \"s\" (an address's ports are one range for "
+	  "every service that uses it)\n" },
 	/* values */
 	{ "global { workers 0 }",
 	  "t.conf:1:18: error: workers 0 out of range 1..64\n" },

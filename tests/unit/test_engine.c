@@ -705,6 +705,48 @@ test_snat_ports(void **state)
 	snat_registry_free(&r);
 }
 
+/*
+ * snat-pool ADDR ports LO-HI: a space hands out only its range, counts
+ * how full that range is, and still takes a connection of the other
+ * node's range (a mirrored one, or after a failover) without it counting
+ * against its own.
+ */
+static void
+test_snat_port_range(void **state)
+{
+	struct snat_registry r;
+	struct snat_key k;
+	struct snat_space *a;
+	uint16_t p;
+	int n = 0;
+
+	snat_registry_init(&r, 1024, 65535, 7);
+	memset(&k, 0, sizeof(k));
+	k.proto = 17;
+	a = snat_space_get(&r, &k);
+	snat_space_range(&r, a, 20000, 20999);
+	assert_true(snat_port_reserve(&r, a, 40000));	/* the peer's */
+	assert_int_equal(snat_space_pct(&r, a), 0);
+	while (snat_port_take(&r, a, &p)) {
+		assert_in_range(p, 20000, 20999);
+		if (++n == 800)
+			assert_int_equal(snat_space_pct(&r, a), 80);
+	}
+	assert_int_equal(n, 1000);
+	assert_int_equal(snat_space_pct(&r, a), 100);
+	assert_int_equal(a->used, 1001);
+	snat_port_release(a, 40000);
+	snat_port_release(a, 20500);
+	assert_int_equal(snat_space_pct(&r, a), 99);
+	assert_true(snat_port_take(&r, a, &p));
+	assert_int_equal(p, 20500);
+	/* Back to the whole range: the ports in use are counted in it. */
+	snat_space_range(&r, a, 0, 0);
+	assert_int_equal(a->own, 1000);
+	assert_true(snat_port_take(&r, a, &p));
+	snat_registry_free(&r);
+}
+
 static uint16_t
 first_port_of(uint64_t seed, uint16_t bport)
 {
@@ -2600,6 +2642,7 @@ main(void)
 		cmocka_unit_test(test_max_conns_counts_open),
 		cmocka_unit_test(test_allow_and_rate_limit),
 		cmocka_unit_test(test_persistence),
+		cmocka_unit_test(test_snat_port_range),
 		cmocka_unit_test(test_icmp_errors),
 		cmocka_unit_test(test_maglev_size),
 		cmocka_unit_test(test_sched_seed_stable),
