@@ -81,7 +81,14 @@ b_set_check(struct conf_parser *p, enum conf_key k, char **v,
 			b_take_str(&ck->path, v);
 		break;
 	case K_EXPECT:
-		if (!valid_status_list(*v))
+		/* tcp: what the banner protocol's reply must contain. */
+		if (ck->type == CONF_CHECK_TCP && (strlen(*v) == 0 ||
+		    strlen(*v) > 256))
+			conf_err(p, vl, "expect: expected 1..256 bytes, found %zu",
+			    strlen(*v));
+		else if (ck->type == CONF_CHECK_TCP)
+			b_take_str(&ck->expect, v);
+		else if (!valid_status_list(*v))
 			conf_err(p, vl, "expect: expected HTTP status codes such "
 			    "as 200 or 200-299,301, found \"%s\"", *v);
 		else

@@ -13,6 +13,11 @@ put_quoted(FILE *fp, const char *s)
 {
 	fputc('"', fp);
 	for (; *s != '\0'; s++) {
+		if (*s == '\n' || *s == '\r' || *s == '\t') {
+			fputc('\\', fp);
+			fputc(*s == '\n' ? 'n' : *s == '\r' ? 'r' : 't', fp);
+			continue;
+		}
 		if (*s == '"' || *s == '\\')
 			fputc('\\', fp);
 		fputc(*s, fp);
@@ -44,7 +49,11 @@ dump_check(const struct conf_check *ck, FILE *fp)
 		put_quoted(fp, ck->path);
 		fputc('\n', fp);
 	}
-	if (ck->expect != NULL)
+	if (ck->expect != NULL && ck->type == CONF_CHECK_TCP) {
+		fputs("        expect ", fp);
+		put_quoted(fp, ck->expect);
+		fputc('\n', fp);
+	} else if (ck->expect != NULL)
 		fprintf(fp, "        expect %s\n", ck->expect);
 	if (ck->host != NULL) {
 		fputs("        host ", fp);

@@ -677,14 +677,20 @@ validate_services(struct conf_parser *p)
 				    "\"command\"");
 			bool http = ck->type == CONF_CHECK_HTTP ||
 			    ck->type == CONF_CHECK_HTTPS;
+			bool tcp = ck->type == CONF_CHECK_TCP;
 			if (!http && (ck->body || ck->method || ck->path ||
-			    ck->expect))
-				conf_err(p, &ck->loc, "check %s: path, expect, body "
-				    "and method are for http and https checks",
-				    conf_check_name(ck->type));
-			if (ck->type != CONF_CHECK_UDP && (ck->send || ck->receive))
-				conf_err(p, &ck->loc, "check %s: send and receive "
-				    "are for udp checks", conf_check_name(ck->type));
+			    (ck->expect && !tcp)))
+				conf_err(p, &ck->loc, "check %s: path, %sbody and "
+				    "method are for http and https checks",
+				    conf_check_name(ck->type), tcp ? "" : "expect, ");
+			if (ck->type != CONF_CHECK_UDP && ck->receive)
+				conf_err(p, &ck->loc, "check %s: receive is for udp "
+				    "checks%s", conf_check_name(ck->type),
+				    tcp ? " (a tcp check says expect)" : "");
+			if (ck->type != CONF_CHECK_UDP && !tcp && ck->send)
+				conf_err(p, &ck->loc, "check %s: send is for udp and "
+				    "tcp checks", conf_check_name(ck->type));
+
 			if (ck->type != CONF_CHECK_HTTPS && ck->type != CONF_CHECK_TLS &&
 			    (ck->verify || ck->ca_file))
 				conf_err(p, &ck->loc, "check %s: verify and ca-file "

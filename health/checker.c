@@ -35,6 +35,7 @@ struct hc_checker {
 	char			 req[640];
 	size_t			 req_len, req_off;
 	struct hc_http		 http;
+	struct hc_expect	 expect;	/* tcp banner */
 	char			 line[257];	/* agent reply */
 	size_t			 line_len;
 	struct proc		*run;		/* script */
@@ -310,7 +311,7 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		c->connected = true;
-		if (c->p.type == HC_TYPE_TCP) {
+		if (c->p.type == HC_TYPE_TCP && !c->p.banner) {
 			finish(c, true, "connected");
 			return;
 		}
@@ -319,8 +320,10 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		ev_io_stop(loop, &c->io);
-		ev_io_set(&c->io, c->fd, c->p.type == HC_TYPE_AGENT ? EV_READ :
-		    EV_READ | EV_WRITE);
+		/* Something to send (http's request, a banner check's send),
+		 * or only a reply to wait for. */
+		ev_io_set(&c->io, c->fd, c->p.type == HC_TYPE_AGENT ||
+		    c->req_len == 0 ? EV_READ : EV_READ | EV_WRITE);
 		ev_io_start(loop, &c->io);
 		return;
 	}
@@ -371,6 +374,13 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		if (n < 0) {
 			finish(c, false, errno_reason(errno));
+			return;
+		}
+		if (c->p.type == HC_TYPE_TCP) {
+			v = n == 0 ? hc_expect_eof(&c->expect) :
+			    hc_expect_feed(&c->expect, buf, (size_t)n);
+			if (v != HC_HTTP_MORE)
+				finish(c, v == HC_HTTP_OK, c->expect.reason);
 			return;
 		}
 		v = n == 0 ? hc_http_eof(&c->http) :
@@ -476,6 +486,8 @@ start_check(struct hc_checker *c)
 	}
 	if (c->p.type == HC_TYPE_HTTP || c->p.type == HC_TYPE_HTTPS)
 		hc_http_init(&c->http, &c->p.expect, c->p.body[0] ? c->p.body : NULL);
+	if (c->p.banner)
+		hc_expect_init(&c->expect, c->p.receive);
 	ev_timer_set(&c->deadline, c->p.timeout_ms / 1000.0, 0);
 	ev_timer_start(c->loop, &c->deadline);
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
@@ -535,10 +547,15 @@ hc_checker_new(struct ev_loop *loop, const struct hc_params *p,
 		inet_ntop(t->family, t->addr, a, sizeof(a));
 		snprintf(host, sizeof(host), t->family == AF_INET6 ? "[%s]" : "%s", a);
 	}
-	c->req_len = (size_t)snprintf(c->req, sizeof(c->req),
-	    "%s %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: lbd-health/" LBD_VERSION
-	    "\r\nConnection: close\r\n\r\n", p->method[0] ? p->method : "GET",
-	    p->path[0] ? p->path : "/", host);
+	if (p->banner)
+		c->req_len = (size_t)snprintf(c->req, sizeof(c->req), "%s",
+		    p->send);
+	else if (p->type == HC_TYPE_HTTP || p->type == HC_TYPE_HTTPS)
+		c->req_len = (size_t)snprintf(c->req, sizeof(c->req),
+		    "%s %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: lbd-health/"
+		    LBD_VERSION "\r\nConnection: close\r\n\r\n",
+		    p->method[0] ? p->method : "GET", p->path[0] ? p->path : "/",
+		    host);
 	c->agent.state = HC_AGENT_NONE;
 	c->agent.weight_pct = -1;
 	if (p->type == HC_TYPE_TLS || p->type == HC_TYPE_HTTPS) {

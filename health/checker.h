@@ -4,7 +4,9 @@
  *
  * Every `interval` (the first one at a random offset inside the interval, so
  * that many backends do not all fire at once) a check runs:
- *   tcp     succeeds when the connection is accepted
+ *   tcp     succeeds when the connection is accepted; with `banner`, sends
+ *           `send` (if any) and succeeds when the reply contains `receive`
+ *           (hc_expect; any reply when it is empty)
  *   http    when the response satisfies hc_http (status list, body string)
  *   udp     sends `send`; succeeds on a reply (containing `receive` if set),
  *           fails at once on ICMP port unreachable
@@ -53,8 +55,9 @@ struct hc_params {
 	char			host[256];	/* http Host header; "" = address */
 	char			method[17];	/* http; "" = GET */
 	char			body[257];	/* http; "" = the status decides */
-	char			send[513];	/* udp payload */
-	char			receive[257];	/* udp; "" = any reply */
+	char			send[513];	/* udp payload; tcp banner's */
+	char			receive[257];	/* udp, tcp banner; "" = any reply */
+	bool			banner;		/* tcp: send, then expect a reply */
 	char			command[1024];	/* script */
 	char			service[64];	/* script environment */
 	char			backend[64];

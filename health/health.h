@@ -15,6 +15,9 @@
  *                HC_HTTP_BODY_MAX of body
  *   hc_agent_*   one line from an agent check, as operators know it from
  *                HAProxy: "up", "down", "drain", "maint", "ready", "75%", ...
+ *   hc_expect_*  a string the reply of a banner protocol (SMTP, Redis,
+ *                MySQL's greeting) must contain, looked for across reads
+ *                in at most HC_EXPECT_SCAN_MAX bytes
  */
 #ifndef HEALTH_HEALTH_H
 #define HEALTH_HEALTH_H
@@ -124,5 +127,26 @@ struct hc_agent {
  * comment. Returns -1 (and leaves *out alone) on anything else.
  */
 int	hc_agent_parse(const char *line, size_t len, struct hc_agent *out);
+
+/* ---- banner replies (tcp checks with send/expect) ------------------- */
+
+#define HC_EXPECT_SCAN_MAX	16384
+
+struct hc_expect {
+	char		needle[HC_HTTP_NEEDLE_MAX + 1];
+	size_t		needle_len;	/* 0: any byte will do */
+	char		tail[HC_HTTP_NEEDLE_MAX];	/* overlap between reads */
+	size_t		tail_len;
+	size_t		seen;
+	char		first[33];	/* what came first, for the reason */
+	size_t		first_len;
+	uint8_t		verdict;	/* enum hc_http_verdict */
+	char		reason[96];
+};
+
+/* -1 when `needle` is longer than HC_HTTP_NEEDLE_MAX. */
+int	hc_expect_init(struct hc_expect *, const char *needle);
+enum hc_http_verdict hc_expect_feed(struct hc_expect *, const char *, size_t);
+enum hc_http_verdict hc_expect_eof(struct hc_expect *);
 
 #endif /* HEALTH_HEALTH_H */

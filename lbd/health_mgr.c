@@ -88,7 +88,7 @@ build(struct hm_check *hc, const struct conf_service *s,
 	hc->p.timeout_ms = ck->timeout_ms;
 	hc->p.rise = ck->rise;
 	hc->p.fall = ck->fall;
-	if (ck->expect != NULL)
+	if (ck->expect != NULL && ck->type != CONF_CHECK_TCP)
 		hc_status_parse(&hc->p.expect, ck->expect);
 	if (ck->path != NULL)
 		snprintf(hc->p.path, sizeof(hc->p.path), "%s", ck->path);
@@ -98,10 +98,20 @@ build(struct hm_check *hc, const struct conf_service *s,
 		snprintf(hc->p.method, sizeof(hc->p.method), "%s", ck->method);
 	if (ck->body != NULL)
 		snprintf(hc->p.body, sizeof(hc->p.body), "%s", ck->body);
-	snprintf(hc->p.send, sizeof(hc->p.send), "%s", ck->send ? ck->send :
-	    "lbd-health\n");
-	if (ck->receive != NULL)
-		snprintf(hc->p.receive, sizeof(hc->p.receive), "%s", ck->receive);
+	if (ck->type == CONF_CHECK_TCP) {
+		/* A banner protocol's: send (maybe nothing), expect a reply. */
+		hc->p.banner = ck->send != NULL || ck->expect != NULL;
+		snprintf(hc->p.send, sizeof(hc->p.send), "%s", ck->send ?
+		    ck->send : "");
+		snprintf(hc->p.receive, sizeof(hc->p.receive), "%s", ck->expect ?
+		    ck->expect : "");
+	} else {
+		snprintf(hc->p.send, sizeof(hc->p.send), "%s", ck->send ?
+		    ck->send : "lbd-health\n");
+		if (ck->receive != NULL)
+			snprintf(hc->p.receive, sizeof(hc->p.receive), "%s",
+			    ck->receive);
+	}
 	if (ck->command != NULL)
 		snprintf(hc->p.command, sizeof(hc->p.command), "%s", ck->command);
 	hc->p.jitter_ms = ck->jitter_ms;

@@ -1,7 +1,8 @@
 /*
  * Fuzz target: health-check replies. The input is fed to the HTTP response
- * parser in pieces whose sizes come from the input itself, then each of its
- * lines to the agent-reply parser.
+ * parser in pieces whose sizes come from the input itself, then to a banner
+ * check's expect in the same pieces, then each of its lines to the
+ * agent-reply parser.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hc_status_list l;
 	struct hc_http h;
 	struct hc_agent a;
+	struct hc_expect x;
 	size_t step, i = 0;
 
 	if (size < 1)
@@ -36,6 +38,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (hc_http_eof(&h) == HC_HTTP_MORE)
 		abort();	/* a closed connection always decides */
+	if (hc_expect_init(&x, size % 3 ? "+PONG\r\n" : NULL) != 0)
+		abort();
+	for (i = 0; i < size; i += step)
+		if (hc_expect_feed(&x, (const char *)data + i, size - i < step ?
+		    size - i : step) != HC_HTTP_MORE)
+			break;
+	if (hc_expect_eof(&x) == HC_HTTP_MORE)
+		abort();
 	for (i = 0; i < size; ) {
 		const uint8_t *nl = memchr(data + i, '\n', size - i);
 		size_t len = nl ? (size_t)(nl - data - i) : size - i;

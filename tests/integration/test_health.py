@@ -132,6 +132,17 @@ service stuck {{
     check script {{ command "echo $$ >> {pids}; exec sleep 30" interval 200ms timeout 100ms rise 1 fall 1 }}
     backend s1 127.0.0.1:9001
 }}
+service redis {{
+    listen 192.0.2.10 tcp 6379
+    check tcp {{ send "PING\\r\\n" expect "+PONG" interval 200ms timeout 150ms rise 1 fall 1 }}
+    backend good 127.0.0.1:{redis}
+    backend wrong 127.0.0.1:{wrong}
+}}
+service smtp {{
+    listen 192.0.2.10 tcp 25
+    check tcp {{ expect "220 " interval 200ms timeout 150ms rise 1 fall 1 }}
+    backend mx 127.0.0.1:{smtp}
+}}
 service who {{
     listen 192.0.2.10 tcp 9002
     check script {{ command "echo uid=$(id -u) gid=$(id -g) groups=$(id -G) $(grep CapEff /proc/self/status)"
@@ -158,7 +169,8 @@ def serve_udp(sock, stop):
             sock.sendto(b"pong", peer)
 
 
-def serve_agent(sock, stop):
+def serve_tcp(sock, stop, handle):
+    """Accept on `sock` until `stop`; handle(conn) each connection."""
     sock.settimeout(0.1)
     while not stop.is_set():
         try:
@@ -168,7 +180,34 @@ def serve_agent(sock, stop):
         except OSError:
             return
         with conn:
-            conn.sendall(Agent.reply)
+            conn.settimeout(1)
+            try:
+                handle(conn)
+            except OSError:
+                pass
+
+
+def serve_agent(sock, stop):
+    serve_tcp(sock, stop, lambda conn: conn.sendall(Agent.reply))
+
+
+def serve_banner(sock, stop, greeting, replies):
+    """A banner protocol: `greeting` at once, then for the request line
+    the reply `replies` has for it (Redis, SMTP)."""
+    def handle(conn):
+        if greeting:
+            conn.sendall(greeting)
+        line = conn.recv(512)
+        if line in replies:
+            conn.sendall(replies[line])
+    serve_tcp(sock, stop, handle)
+
+
+def listener():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    return s
 
 
 def alive_sleep(pid):
@@ -212,8 +251,16 @@ def other_checks(tmp):
     agent = socket.socket()
     agent.bind(("127.0.0.1", 0))
     agent.listen(16)
+    redis, wrong, smtp = listener(), listener(), listener()
     threads = [threading.Thread(target=serve_udp, args=(udp, stop), daemon=True),
-               threading.Thread(target=serve_agent, args=(agent, stop), daemon=True)]
+               threading.Thread(target=serve_agent, args=(agent, stop), daemon=True),
+               threading.Thread(target=serve_banner, daemon=True, args=(
+                   redis, stop, b"", {b"PING\r\n": b"+PONG\r\n"})),
+               threading.Thread(target=serve_banner, daemon=True, args=(
+                   wrong, stop, b"", {b"PING\r\n": b"-NOAUTH Authentication "
+                                      b"required.\r\n"})),
+               threading.Thread(target=serve_banner, daemon=True, args=(
+                   smtp, stop, b"220 mx.example ESMTP\r\n", {}))]
     for t in threads:
         t.start()
     sock = os.path.join(tmp, "lbd2.sock")
@@ -226,7 +273,9 @@ def other_checks(tmp):
     with open(conf, "w") as f:
         f.write(CONF2.format(sock=sock, udp=udp.getsockname()[1], closed=free_port(),
                              agent=agent.getsockname()[1], flag=flag,
-                             pids=pids))
+                             pids=pids, redis=redis.getsockname()[1],
+                             wrong=wrong.getsockname()[1],
+                             smtp=smtp.getsockname()[1]))
     logf = open(log, "w")
     proc = subprocess.Popen([LBD, "-f", conf, "--foreground-log"], stdout=logf,
                             stderr=logf)
@@ -247,6 +296,18 @@ def other_checks(tmp):
               "udp: ICMP port unreachable takes it down at once", h.get("dns/silent"))
         check(h["app/a1"]["state"] == "up" and not h["app/a1"]["drain"],
               "agent: \"up\" is up", h.get("app/a1"))
+        check(h["redis/good"]["state"] == "up" and
+              h["redis/good"]["reason"] == "expect matched" and
+              h["redis/wrong"]["state"] == "down" and
+              h["redis/wrong"]["reason"] == 'closed before the expected '
+              'reply, got "-NOAUTH Authentication required."',
+              "tcp send \"PING\\r\\n\" expect \"+PONG\": a Redis that "
+              "answers +PONG is up, one that answers -NOAUTH is down with "
+              "what it said", (h.get("redis/good"), h.get("redis/wrong")))
+        check(h["smtp/mx"]["state"] == "up" and
+              h["smtp/mx"]["reason"] == "expect matched",
+              "tcp expect \"220 \" without send: an SMTP greeting is up",
+              h.get("smtp/mx"))
         check(h["job/j1"]["state"] == "down" and h["job/j1"]["reason"].startswith("exit=1"),
               "script: a failing command is down (exit=1)", h.get("job/j1"))
         check(h["stuck/s1"]["state"] == "down"

@@ -641,14 +641,14 @@ static const struct err_case err_cases[] = {
 	  "HEAD, found \"get\"\n" },
 	{ "service s { listen 10.0.0.1 tcp 80 check tcp { path /x } "
 	  "backend b 10.0.0.2 }",
-	  "t.conf:1:36: error: check tcp: path, expect, body and method are for "
+	  "t.conf:1:36: error: check tcp: path, body and method are for "
 	  "http and https checks\n" },
 	{ "service s { listen 10.0.0.1 udp 53 check udp { send q receive a "
 	  "command x } backend b 10.0.0.2 }",
 	  "t.conf:1:36: error: check udp: command is for script checks\n" },
 	{ "service s { listen 10.0.0.1 tcp 80 check http { send x } "
 	  "backend b 10.0.0.2 }",
-	  "t.conf:1:36: error: check http: send and receive are for udp checks\n" },
+	  "t.conf:1:36: error: check http: send is for udp and tcp checks\n" },
 	{ "service s { listen 10.0.0.1 tcp 80 check http { body \"\" } "
 	  "backend b 10.0.0.2 }",
 	  "t.conf:1:54: error: body: expected 1..256 bytes, found 0\n" },

@@ -256,6 +256,50 @@ test_agent_lines(void **state)
 	}
 }
 
+/* A banner check's expect: found across reads, bounded, a reason that
+ * says what came instead. */
+static void
+test_expect(void **state)
+{
+	struct hc_expect x;
+	static char big[HC_EXPECT_SCAN_MAX + 10];
+
+	(void)state;
+	assert_int_equal(hc_expect_init(&x, "+PONG"), 0);
+	assert_int_equal(hc_expect_feed(&x, "+PO", 3), HC_HTTP_MORE);
+	assert_int_equal(hc_expect_feed(&x, "NG\r\n", 4), HC_HTTP_OK);
+	assert_string_equal(x.reason, "expect matched");
+
+	hc_expect_init(&x, "220 ");
+	assert_int_equal(hc_expect_feed(&x, "421 busy\r\n", 10), HC_HTTP_MORE);
+	assert_int_equal(hc_expect_eof(&x), HC_HTTP_FAIL);
+	assert_string_equal(x.reason, "closed before the expected reply, got "
+	    "\"421 busy\\r\\n\"");
+	hc_expect_init(&x, "x");
+	assert_int_equal(hc_expect_eof(&x), HC_HTTP_FAIL);
+	assert_string_equal(x.reason, "closed without a reply");
+
+	/* Any reply will do without a needle. */
+	hc_expect_init(&x, NULL);
+	assert_int_equal(hc_expect_feed(&x, "\x0a\x00", 2), HC_HTTP_OK);
+
+	/* Not past the bound, whatever the reads' sizes. */
+	memset(big, 'a', sizeof(big));
+	hc_expect_init(&x, "needle");
+	assert_int_equal(hc_expect_feed(&x, big, HC_EXPECT_SCAN_MAX - 3),
+	    HC_HTTP_MORE);
+	assert_int_equal(hc_expect_feed(&x, "needle", 6), HC_HTTP_FAIL);
+	/* ... but right up to it. */
+	hc_expect_init(&x, "needle");
+	assert_int_equal(hc_expect_feed(&x, big, HC_EXPECT_SCAN_MAX - 6),
+	    HC_HTTP_MORE);
+	assert_int_equal(hc_expect_feed(&x, "needle", 6), HC_HTTP_OK);
+	char longer[HC_HTTP_NEEDLE_MAX + 2];
+	memset(longer, 'n', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	assert_int_equal(hc_expect_init(&x, longer), -1);
+}
+
 int
 main(void)
 {
@@ -265,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_http_responses),
 		cmocka_unit_test(test_http_bounds),
 		cmocka_unit_test(test_agent_lines),
+		cmocka_unit_test(test_expect),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
