@@ -128,6 +128,16 @@ b_set_check(struct conf_parser *p, enum conf_key k, char **v,
 	case K_JITTER:
 		(void)b_duration(p, k, *v, vl, 0, 3600000, &ck->jitter_ms);
 		break;
+	case K_OBSERVE:
+		(void)b_bool(p, k, *v, vl, &ck->observe);
+		break;
+	case K_OBSERVE_ERRORS:
+		(void)b_num(p, k, *v, vl, 1, 16, &ck->observe_errors);
+		break;
+	case K_OBSERVE_WINDOW:
+		(void)b_duration(p, k, *v, vl, 100, 3600000,
+		    &ck->observe_window_ms);
+		break;
 	case K_CA_FILE: {
 		/* Relative to the file that names it, like key-file. */
 		const char *dir_end = vl->file ? strrchr(vl->file, '/') : NULL;
@@ -193,6 +203,9 @@ b_check(struct conf_parser *p, char *type, const struct conf_loc *kl,
 			s->check.rise = CONF_CHECK_DEFAULT_RISE;
 			s->check.fall = CONF_CHECK_DEFAULT_FALL;
 			s->check.tls_min = 12;
+			s->check.observe_errors = CONF_OBSERVE_DEFAULT_ERRORS;
+			s->check.observe_window_ms =
+			    CONF_OBSERVE_DEFAULT_WINDOW_MS;
 		}
 	}
 	free(type);

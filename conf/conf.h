@@ -118,6 +118,9 @@ struct conf_check {
 	bool			 has_source;
 	struct conf_addr	 source;	/* local address checks come from */
 	uint32_t		 jitter_ms;	/* each interval +/- up to this */
+	bool			 observe;	/* passive health */
+	uint32_t		 observe_errors;
+	uint32_t		 observe_window_ms;
 	struct conf_loc		 loc;
 };
 
@@ -125,6 +128,8 @@ struct conf_check {
 #define CONF_CHECK_DEFAULT_TIMEOUT_MS	1000
 #define CONF_CHECK_DEFAULT_RISE		2
 #define CONF_CHECK_DEFAULT_FALL		3
+#define CONF_OBSERVE_DEFAULT_ERRORS	3
+#define CONF_OBSERVE_DEFAULT_WINDOW_MS	10000
 
 struct conf_service {
 	char			*name;

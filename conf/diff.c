@@ -162,6 +162,10 @@ diff_check(struct detail *d, const struct conf_check *a,
 	add_s(d, "check ca-file", a->ca_file, b->ca_file);
 	add_u(d, "check tls-min", a->tls_min, b->tls_min);
 	add_u(d, "check jitter_ms", a->jitter_ms, b->jitter_ms);
+	add_u(d, "check observe", a->observe, b->observe);
+	add_u(d, "check observe-errors", a->observe_errors, b->observe_errors);
+	add_u(d, "check observe-window_ms", a->observe_window_ms,
+	    b->observe_window_ms);
 	if (a->has_source != b->has_source || (a->has_source &&
 	    !conf_addr_equal(&a->source, &b->source)))
 		add_addr(d, "check source", &a->source, &b->source);

@@ -39,6 +39,10 @@ dump_check(const struct conf_check *ck, FILE *fp)
 		fprintf(fp, "        port %u\n", ck->port);
 	if (ck->jitter_ms != 0)
 		fprintf(fp, "        jitter %s\n", conf_dur_str(ck->jitter_ms, d, sizeof(d)));
+	if (ck->observe)
+		fprintf(fp, "        observe on\n        observe-errors %u\n"
+		    "        observe-window %s\n", ck->observe_errors,
+		    conf_dur_str(ck->observe_window_ms, d, sizeof(d)));
 	if (ck->has_source) {
 		char sa[64];
 		fprintf(fp, "        source %s\n", conf_addr_str(&ck->source, false,
@@ -507,7 +511,10 @@ conf_dump_json(const struct conf *c, FILE *fp)
 			jstr(fp, ck->send);
 			fputs(",\"receive\":", fp);
 			jstr(fp, ck->receive);
-			fprintf(fp, ",\"jitter_ms\":%u,\"source\":", ck->jitter_ms);
+			fprintf(fp, ",\"jitter_ms\":%u,\"observe\":%s,"
+			    "\"observe_errors\":%u,\"observe_window_ms\":%u,"
+			    "\"source\":", ck->jitter_ms, ck->observe ? "true" :
+			    "false", ck->observe_errors, ck->observe_window_ms);
 			if (ck->has_source)
 				jaddr(fp, &ck->source, false);
 			else

@@ -40,6 +40,8 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_QUORUM] = "quorum",
 	[K_SLOW_START] = "slow-start", [K_ALLOW] = "allow", [K_LIMIT] = "limit",
 	[K_PERSIST] = "persist", [K_ONE_PACKET] = "one-packet",
+	[K_OBSERVE] = "observe", [K_OBSERVE_ERRORS] = "observe-errors",
+	[K_OBSERVE_WINDOW] = "observe-window",
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
 	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",

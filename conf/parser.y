@@ -100,7 +100,8 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_NAT_LOG "nat-log" T_MAX_CONNS "max-conns" T_BACKUP "backup"
 		T_QUORUM "quorum" T_SLOW_START "slow-start" T_ALLOW "allow"
 		T_LIMIT "limit" T_PERSIST "persist" T_ONE_PACKET "one-packet"
-		T_PORTS "ports"
+		T_PORTS "ports" T_OBSERVE "observe" T_OBSERVE_ERRORS "observe-errors"
+		T_OBSERVE_WINDOW "observe-window"
 
 %type <str>	value name
 
@@ -305,6 +306,9 @@ check_item	: "interval" value		{ b_set(p, K_INTERVAL, $2, &@1, &@2); }
 		| "tls-min" value		{ b_set(p, K_TLS_MIN, $2, &@1, &@2); }
 		| "source" value		{ b_set(p, K_SOURCE, $2, &@1, &@2); }
 		| "jitter" value		{ b_set(p, K_JITTER, $2, &@1, &@2); }
+		| "observe" value		{ b_set(p, K_OBSERVE, $2, &@1, &@2); }
+		| "observe-errors" value	{ b_set(p, K_OBSERVE_ERRORS, $2, &@1, &@2); }
+		| "observe-window" value	{ b_set(p, K_OBSERVE_WINDOW, $2, &@1, &@2); }
 		;
 
 /* A rule of its own, not a mid-rule action: the strings change owner only

@@ -699,6 +699,10 @@ validate_services(struct conf_parser *p)
 			if (ck->type != CONF_CHECK_SCRIPT && ck->command)
 				conf_err(p, &ck->loc, "check %s: command is for "
 				    "script checks", conf_check_name(ck->type));
+			if (ck->observe && s->proto != IPPROTO_TCP)
+				conf_err(p, &ck->loc, "check: observe watches TCP "
+				    "connections (refused, unanswered); service "
+				    "\"%s\" is UDP", s->name);
 			if (ck->jitter_ms * 2 > ck->interval_ms)
 				conf_err(p, &ck->loc, "check: jitter %ums is more than "
 				    "half the interval %ums", ck->jitter_ms,

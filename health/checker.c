@@ -80,6 +80,15 @@ finish(struct hc_checker *c, bool ok, const char *reason)
 		c->cb(c->arg, c, (enum hc_state)c->rf.state, reason);
 }
 
+void
+hc_checker_force_down(struct hc_checker *c, const char *reason)
+{
+	c->last_ok = false;
+	snprintf(c->last_reason, sizeof(c->last_reason), "%s", reason);
+	if (hc_rf_force_down(&c->rf) && c->cb != NULL)
+		c->cb(c->arg, c, HC_DOWN, reason);
+}
+
 static const char *
 errno_reason(int e)
 {

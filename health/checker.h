@@ -67,6 +67,10 @@ struct hc_params {
 	bool			has_source;	/* bind checks to this address */
 	uint8_t			source[16];
 	uint32_t		jitter_ms;	/* each interval +/- up to this */
+	/* Passive health (the owner's: hc_observe): this many errors within
+	 * the window take the backend down; 0: not observed. */
+	uint32_t		observe_errors;
+	uint32_t		observe_window_ms;
 };
 
 struct hc_target {
@@ -101,5 +105,8 @@ void		hc_checker_free(struct hc_checker *);
 /* Where the change callback's `arg` points (the owner moved its slot). */
 void		hc_checker_set_arg(struct hc_checker *, void *arg);
 void		hc_checker_info(const struct hc_checker *, struct hc_info *);
+/* Passive health saw it fail: down now (the change callback runs, with
+ * `reason`), until `rise` good checks bring it back. */
+void		hc_checker_force_down(struct hc_checker *, const char *reason);
 
 #endif /* HEALTH_CHECKER_H */

@@ -47,7 +47,29 @@ void	hc_rf_init(struct hc_rf *, uint32_t rise, uint32_t fall,
 	    enum hc_state initial);
 /* Record one check result; true when the state changed. */
 bool	hc_rf_result(struct hc_rf *, bool ok);
+/* Down now, whatever the last checks said (passive health saw the backend
+ * fail): `rise` good checks bring it back. True when it was up. */
+bool	hc_rf_force_down(struct hc_rf *);
 const char *hc_state_name(enum hc_state);
+
+/* ---- passive health ----------------------------------------------------- */
+
+/*
+ * Errors the data plane saw (a backend's RST to a new connection, a SYN
+ * sent again unanswered): `limit` of them within `window_ms` trip it.
+ * The last HC_OBSERVE_MAX error times are kept; tripping starts over.
+ */
+#define HC_OBSERVE_MAX	16
+
+struct hc_observe {
+	uint64_t	at[HC_OBSERVE_MAX];	/* ms, a ring */
+	uint32_t	n, head;
+	uint64_t	errors;			/* all seen */
+};
+
+/* One error at `now_ms`; true when it makes `limit` within `window_ms`. */
+bool	hc_observe_error(struct hc_observe *, uint64_t now_ms, uint32_t limit,
+	    uint32_t window_ms);
 
 /* ---- status lists ----------------------------------------------------- */
 

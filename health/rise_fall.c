@@ -40,6 +40,39 @@ hc_rf_result(struct hc_rf *rf, bool ok)
 	return false;
 }
 
+bool
+hc_rf_force_down(struct hc_rf *rf)
+{
+	bool was = rf->state == HC_UP;
+
+	rf->state = HC_DOWN;
+	rf->ok_run = 0;
+	return was;
+}
+
+bool
+hc_observe_error(struct hc_observe *o, uint64_t now_ms, uint32_t limit,
+    uint32_t window_ms)
+{
+	uint64_t oldest;
+
+	if (limit == 0 || limit > HC_OBSERVE_MAX)
+		limit = HC_OBSERVE_MAX;
+	o->errors++;
+	o->at[o->head] = now_ms;
+	o->head = (o->head + 1) % HC_OBSERVE_MAX;
+	if (o->n < HC_OBSERVE_MAX)
+		o->n++;
+	if (o->n < limit)
+		return false;
+	/* The limit-th most recent error, counting this one. */
+	oldest = o->at[(o->head + HC_OBSERVE_MAX - limit) % HC_OBSERVE_MAX];
+	if (now_ms - oldest > window_ms)
+		return false;
+	o->n = 0;
+	return true;
+}
+
 const char *
 hc_state_name(enum hc_state s)
 {

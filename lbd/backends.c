@@ -182,4 +182,5 @@ be_health_stats(const struct be_health *h, int64_t *v)
 	v[SH_FAILURES] = (int64_t)h->failures;
 	v[SH_DRAIN] = h->agent_drain;
 	v[SH_WEIGHT_PCT] = h->agent_pct;
+	v[SH_OBSERVED] = (int64_t)h->observed;
 }

@@ -49,6 +49,7 @@ struct be_health {
 	int16_t		agent_pct;			/* -1: none */
 	uint64_t	checks, failures;
 	double		latency_ms;			/* of the last check */
+	uint64_t	observed;			/* passive health's errors */
 };
 
 struct be_effective {

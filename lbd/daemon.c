@@ -210,8 +210,27 @@ pair_peer_cb(void *arg, const uint8_t *word, size_t len)
 		    "ignored", len);
 }
 
-/* The engine's connection events: to the peer (ha-sync) and the NAT
- * log. */
+/* Passive health's reports among them: by name to the health manager. */
+static void
+observe_events(struct lbd *d, const struct ct_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct conf_service *s;
+		char name[2 * CONF_NAME_MAX + 2];
+
+		if (ev[i].type != CT_EV_OBSERVE || ev[i].svc >= d->conf->n_services)
+			continue;
+		s = &d->conf->services[ev[i].svc];
+		if (ev[i].backend >= s->n_backends)
+			continue;
+		snprintf(name, sizeof(name), "%s/%s", s->name,
+		    s->backends[ev[i].backend].name);
+		health_mgr_observe(d->health, name, mono_ms());
+	}
+}
+
+/* The engine's connection events: to the peer (ha-sync), the NAT log and
+ * passive health. */
 static void
 conn_events_cb(void *arg, const struct ct_event *ev, size_t n, uint64_t lost)
 {
@@ -219,6 +238,7 @@ conn_events_cb(void *arg, const struct ct_event *ev, size_t n, uint64_t lost)
 
 	sync_mgr_events(d->sync, ev, n, lost);
 	natlog_events(d, ev, n);
+	observe_events(d, ev, n);
 }
 
 /* A master group announces its addresses again (lbd/vrrp_mgr.h). */

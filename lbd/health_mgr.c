@@ -16,6 +16,7 @@ struct hm_check {
 	struct hc_params	 p;
 	struct hc_target	 t;
 	struct hc_checker	*c;
+	struct hc_observe	 obs;		/* passive health */
 };
 
 struct health_mgr {
@@ -115,6 +116,10 @@ build(struct hm_check *hc, const struct conf_service *s,
 	if (ck->command != NULL)
 		snprintf(hc->p.command, sizeof(hc->p.command), "%s", ck->command);
 	hc->p.jitter_ms = ck->jitter_ms;
+	if (ck->observe) {
+		hc->p.observe_errors = ck->observe_errors;
+		hc->p.observe_window_ms = ck->observe_window_ms;
+	}
 	if (ck->has_source) {
 		hc->p.has_source = true;
 		if (ck->source.family == AF_INET)
@@ -169,6 +174,7 @@ health_mgr_apply(struct health_mgr *m, const struct conf *c)
 			long o = namemap_find(&m->index, hc->name, check_name, m->v);
 			if (o >= 0 && m->v[o].c != NULL && same(&m->v[o], hc)) {
 				hc->c = m->v[o].c;
+				hc->obs = m->v[o].obs;
 				m->v[o].c = NULL;
 			}
 			if (hc->c == NULL && (hc->c = hc_checker_new(m->loop,
@@ -225,6 +231,7 @@ health_mgr_lookup(const struct health_mgr *m, const char *name,
 		h->failures = in.failures;
 		h->latency_ms = in.last_latency_ms;
 		h->last_ok = in.last_ok;
+		h->observed = m->v[i].obs.errors;
 		return;
 	}
 }
@@ -301,4 +308,25 @@ show(const struct health_mgr *m, struct buf *o, bool json,
 		buf_puts(o, "]}\n");
 	else if (m->n == 0)
 		buf_puts(o, "(no service has a check)\n");
+}
+
+
+void
+health_mgr_observe(struct health_mgr *m, const char *name, uint64_t now_ms)
+{
+	long i = namemap_find(&m->index, name, check_name, m->v);
+	struct hm_check *hc;
+	char why[96];
+
+	if (i < 0)
+		return;
+	hc = &m->v[i];
+	if (hc->p.observe_errors == 0 || hc->c == NULL ||
+	    !hc_observe_error(&hc->obs, now_ms, hc->p.observe_errors,
+	    hc->p.observe_window_ms))
+		return;
+	snprintf(why, sizeof(why), "observed: %u connections refused or "
+	    "unanswered in %.1fs", hc->p.observe_errors,
+	    hc->p.observe_window_ms / 1000.0);
+	hc_checker_force_down(hc->c, why);
 }

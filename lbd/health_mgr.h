@@ -24,6 +24,12 @@ void		health_mgr_free(struct health_mgr *);
 void		health_mgr_on_change(struct health_mgr *, void (*fn)(void *),
 		    void *arg);
 /* What the checks say about backend `name` ("svc/backend"). */
+/* Passive health: the data plane saw backend `name` ("svc/backend") refuse
+ * a connection or leave its SYN unanswered; enough of those within its
+ * check's observe-window take it down until its active check brings it
+ * back. */
+void		health_mgr_observe(struct health_mgr *, const char *name,
+		    uint64_t now_ms);
 void		health_mgr_lookup(const struct health_mgr *, const char *name,
 		    struct be_health *);
 /* `lbctl show health`: a table, or one JSON document. */

@@ -175,6 +175,10 @@ static const struct stat_def health_defs[SH__COUNT] = {
 	    "connections." },
 	[SH_WEIGHT_PCT] = { .name = "weight_pct", .kind = G, .fmt = STAT_INT,
 	    .help = "The agent's weight in percent, -1 when none." },
+	[SH_OBSERVED] = { .name = "observed_errors", .kind = C,
+	    .fmt = STAT_INT, .help = "Connections the data plane saw the "
+	    "backend refuse or leave unanswered (check ... observe on).",
+	    .prom = "lbd_backend_observed_errors_total" },
 };
 
 /* ---- the data plane ----------------------------------------------------- */

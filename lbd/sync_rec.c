@@ -48,7 +48,7 @@ sync_rec_of_event(const struct ct_event *e, struct sync_rec *r)
 {
 	bool udp = e->t[0].proto == 17;
 
-	if (e->flags & CT_F_MIRRORED)
+	if ((e->flags & CT_F_MIRRORED) || e->type == CT_EV_OBSERVE)
 		return false;
 	/* A UDP flow is mirrored once proven (a reply, or in dsr traffic past
 	 * its probation): a spoofed flood's never cross the heartbeat link. */

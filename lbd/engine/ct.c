@@ -692,3 +692,9 @@ ct_relist(struct ct_table *ct, uint32_t idx)
 	list_remove(ct, idx);
 	list_append(ct, idx, c);
 }
+
+void
+ct_event_observe(struct ct_table *ct, uint32_t idx)
+{
+	event(ct, CT_EV_OBSERVE, &ct->e[idx]);
+}

@@ -126,6 +126,8 @@ enum ct_event_type {
 	CT_EV_NEW,
 	CT_EV_CHANGE,	/* state change */
 	CT_EV_CLOSE,	/* freed: expired, evicted or replaced */
+	CT_EV_OBSERVE,	/* passive health: its backend refused it or left
+			 * its SYN unanswered (not a state change) */
 };
 
 struct ct_event {
@@ -201,6 +203,8 @@ void	ct_set_release(struct ct_table *, ct_release_fn, void *arg);
 void	ct_set_refresh(struct ct_table *, ct_refresh_fn, void *arg);
 void	ct_set_on_state(struct ct_table *, ct_state_fn, void *arg);
 void	ct_set_udp_class(struct ct_table *, ct_udp_class_fn, void *arg);
+/* Queue a CT_EV_OBSERVE event about entry idx. */
+void	ct_event_observe(struct ct_table *, uint32_t idx);
 /* Put a replied UDP entry on the list its service's timeout says now (a
  * reload changed it); at the tail, as if just seen listed. */
 void	ct_relist(struct ct_table *, uint32_t idx);

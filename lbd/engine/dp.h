@@ -32,6 +32,9 @@
 #define DP_MAGLEV_DEFAULT	65537	/* prime; the largest table */
 #define DP_SNAT_PORT_LO		1024
 #define DP_SNAT_PORT_HI		65535
+/* A client's SYN again after this long without an answer: the backend did
+ * not answer (TCP's first retransmission comes after 1 s). */
+#define DP_SYN_RETRY_MS		800
 
 enum dp_mode {
 	DP_MODE_ROUTED,
@@ -110,6 +113,8 @@ struct dp_service {
 	uint8_t		udp_class;	/* the ct list that gives it (engine) */
 	bool		one_packet;	/* UDP, dsr: each datagram scheduled on
 					 * its own, no entry */
+	bool		observe;	/* passive health: report refusals and
+					 * unanswered SYNs (CT_EV_OBSERVE) */
 	uint8_t		persist_plen;	/* of the client address kept */
 	uint16_t	quorum;		/* primaries that keep backups out */
 	bool		use_backups;	/* fewer primaries available: the

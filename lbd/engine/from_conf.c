@@ -66,6 +66,7 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 		s->persist_ms = cs->persist_ms;
 		s->udp_timeout_ms = cs->udp_timeout_ms;
 		s->one_packet = cs->one_packet;
+		s->observe = cs->check.type != CONF_CHECK_NONE && cs->check.observe;
 		s->persist_plen = cs->persist_plen ? cs->persist_plen :
 		    s->family == 4 ? 32 : 128;
 		if (cs->n_allow != 0 && (s->allow = calloc(cs->n_allow,

@@ -571,6 +571,14 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	fwd_orig(e, f, cap, p, ce, v);
 }
 
+/* Passive health is on for the entry's service. */
+static bool
+observed(const struct dp_engine *e, const struct ct_entry *ce)
+{
+	return ce->svc != ORPHAN && ce->svc < e->n_svc &&
+	    ce->backend < e->svc[ce->svc].nb && e->svc[ce->svc].observe;
+}
+
 /* Write a tuple over the embedded packet's addresses and ports. */
 static void
 icmp_inner_rewrite(uint8_t *f, uint32_t end, const struct dp_l34 *in,
@@ -781,6 +789,16 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 			}
 		} else {
 			uint32_t seq, ack, len;
+			bool failed = ce->state == CT_SYN_SENT &&
+			    ce->pkts[CT_REPLY] == 0 && observed(e, ce) && (
+			    /* refused: the backend's RST to the SYN */
+			    (dir == CT_REPLY && (p->ip.tcp_flags & DP_TCP_RST)) ||
+			    /* unanswered: the client's SYN again, a real
+			     * retransmission's time later (in dsr the replies
+			     * are not seen; spoofed SYNs rarely wait) */
+			    (dir == CT_ORIG && fl == DP_TCP_SYN &&
+			    ce->pkts[CT_ORIG] == 1 &&
+			    now - ce->last_seen >= DP_SYN_RETRY_MS));
 
 			tcp_numbers(f, &p->ip, &seq, &ack, &len);
 			/* The kernel forwarded the rest: where are the sides? */
@@ -796,6 +814,8 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 				    svc_of(ce));
 				return;
 			}
+			if (failed)
+				ct_event_observe(&e->ct, idx);
 			if (dir == CT_ORIG)
 				fwd_orig(e, f, cap, p, ce, v);
 			else

@@ -364,6 +364,12 @@ static const struct err_case err_cases[] = {
 	  "t.conf:10:12: error: service \"t\": snat-pool 10.0.0.9 has other "
 	  "ports than in service \"s\" (an address's ports are one range for "
 	  "every service that uses it)\n" },
+	{ "service s {\n listen 10.0.0.1 udp 53\n"
+	  " check udp { observe on observe-errors 17 }\n"
+	  " backend a 10.0.0.2:53\n}\n",
+	  "t.conf:3:40: error: observe-errors 17 out of range 1..16\n"
+	  "t.conf:3:2: error: check: observe watches TCP connections (refused, "
+	  "unanswered); service \"s\" is UDP\n" },
 	/* values */
 	{ "global { workers 0 }",
 	  "t.conf:1:18: error: workers 0 out of range 1..64\n" },

@@ -2155,6 +2155,61 @@ test_icmp_errors(void **state)
 	}
 }
 
+/*
+ * Passive health: the engine reports (CT_EV_OBSERVE) a backend's RST to a
+ * SYN and a client's SYN sent again unanswered after a retransmission's
+ * time, once per connection; not a SYN repeated at once (a flood's), not a
+ * connection the backend answered, not a service without observe.
+ */
+static void
+test_observe_events(void **state)
+{
+	struct flow fl;
+	struct pg_ep v = pg_ep("198.51.100.10", 80), be = pg_ep("10.0.0.11", 80);
+	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR,
+	    1, 80);
+	struct ct_event ev[16];
+	size_t n, obs = 0;
+
+	s.observe = true;
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	/* Refused: the backend answers the SYN with RST+ACK. */
+	assert_true(syn_from(&fl, "203.0.113.5", 1000, 0));
+	struct pg_ep c = pg_ep("203.0.113.5", 1000);
+	fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &be, &c, PG_RST | PG_ACK, 0, 2,
+	    NULL, 0);
+	run(&fl, 1, 5);
+	/* Unanswered: the same SYN 1 s later, and again. */
+	assert_true(syn_from(&fl, "203.0.113.6", 1000, 10));
+	assert_true(syn_from(&fl, "203.0.113.6", 1000, 1010));
+	assert_true(syn_from(&fl, "203.0.113.6", 1000, 3010));
+	/* At once: not counted. */
+	assert_true(syn_from(&fl, "203.0.113.7", 1000, 20));
+	assert_true(syn_from(&fl, "203.0.113.7", 1000, 30));
+	n = ct_events(dp_engine_ct(fl.e), ev, 16);
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].type == CT_EV_OBSERVE) {
+			obs++;
+			assert_int_equal(ev[i].svc, 0);
+			assert_int_equal(ev[i].backend, 0);
+		}
+	assert_int_equal(obs, 2);
+	dp_engine_free(fl.e);
+
+	/* Without observe: nothing. */
+	s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 1, 80);
+	fl.e = mk_engine(64);
+	install(fl.e, &s, 1);
+	assert_true(syn_from(&fl, "203.0.113.6", 1000, 10));
+	assert_true(syn_from(&fl, "203.0.113.6", 1000, 1010));
+	n = ct_events(dp_engine_ct(fl.e), ev, 16);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(ev[i].type, CT_EV_OBSERVE);
+	dp_engine_free(fl.e);
+	(void)v;
+}
+
 static void
 test_insert_mirrored(void **state)
 {
@@ -2643,6 +2698,7 @@ main(void)
 		cmocka_unit_test(test_allow_and_rate_limit),
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_snat_port_range),
+		cmocka_unit_test(test_observe_events),
 		cmocka_unit_test(test_icmp_errors),
 		cmocka_unit_test(test_maglev_size),
 		cmocka_unit_test(test_sched_seed_stable),

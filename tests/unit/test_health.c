@@ -300,6 +300,34 @@ test_expect(void **state)
 	assert_int_equal(hc_expect_init(&x, longer), -1);
 }
 
+/* Passive health's window: `limit` errors within it trip, then it starts
+ * over; errors spread wider do not. */
+static void
+test_observe_window(void **state)
+{
+	struct hc_observe o = { 0 };
+	struct hc_rf rf;
+
+	(void)state;
+	assert_false(hc_observe_error(&o, 1000, 3, 10000));
+	assert_false(hc_observe_error(&o, 5000, 3, 10000));
+	assert_true(hc_observe_error(&o, 10999, 3, 10000));
+	assert_false(hc_observe_error(&o, 11000, 3, 10000));	/* over again */
+	assert_false(hc_observe_error(&o, 30000, 3, 10000));
+	assert_false(hc_observe_error(&o, 45000, 3, 10000));
+	assert_false(hc_observe_error(&o, 46000, 3, 10000));	/* 16 s apart */
+	assert_true(hc_observe_error(&o, 47000, 3, 10000));
+	assert_int_equal(o.errors, 8);
+
+	/* Forced down, `rise` good checks bring it back. */
+	hc_rf_init(&rf, 2, 3, HC_UP);
+	assert_true(hc_rf_force_down(&rf));
+	assert_false(hc_rf_force_down(&rf));
+	assert_false(hc_rf_result(&rf, true));
+	assert_true(hc_rf_result(&rf, true));
+	assert_int_equal(rf.state, HC_UP);
+}
+
 int
 main(void)
 {
@@ -310,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_http_bounds),
 		cmocka_unit_test(test_agent_lines),
 		cmocka_unit_test(test_expect),
+		cmocka_unit_test(test_observe_window),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
