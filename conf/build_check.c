@@ -80,7 +80,35 @@ b_set_check(struct conf_parser *p, enum conf_key k, char **v,
 		else
 			b_take_str(&ck->path, v);
 		break;
+	case K_QUERY:
+		if (strlen(*v) == 0 || strlen(*v) > 253)
+			conf_err(p, vl, "query: expected a DNS name of 1..253 "
+			    "bytes, found \"%s\"", *v);
+		else
+			b_take_str(&ck->query, v);
+		break;
+	case K_TYPE:
+		if (strcasecmp(*v, "A") == 0)
+			ck->qtype = 1;
+		else if (strcasecmp(*v, "AAAA") == 0)
+			ck->qtype = 28;
+		else
+			conf_err(p, vl, "type: expected A or AAAA, found \"%s\"",
+			    *v);
+		break;
 	case K_EXPECT:
+		/* dns: the address an answer must have. */
+		if (ck->type == CONF_CHECK_DNS) {
+			struct conf_addr a;
+
+			if (!conf_parse_addr(*v, false, &a))
+				conf_err(p, vl, "expect: expected the IPv4 or "
+				    "IPv6 address the answer must have, found "
+				    "\"%s\"", *v);
+			else
+				b_take_str(&ck->expect, v);
+			break;
+		}
 		/* tcp: what the banner protocol's reply must contain. */
 		if (ck->type == CONF_CHECK_TCP && (strlen(*v) == 0 ||
 		    strlen(*v) > 256))
@@ -192,9 +220,10 @@ b_check(struct conf_parser *p, char *type, const struct conf_loc *kl,
 			conf_err(p, kl, "duplicate \"check\" (first set at "
 			    "%s:%d:%d)", s->check.loc.file, s->check.loc.line,
 			    s->check.loc.col);
-		else if ((i = conf_lookup(conf_check_names, 8, type)) <= 0)
+		else if ((i = conf_lookup(conf_check_names, CONF_CHECK__COUNT,
+		    type)) <= 0)
 			conf_err(p, vl, "unknown check \"%s\", expected tcp, "
-			    "http, https, tls, udp, script or agent", type);
+			    "http, https, tls, udp, dns, script or agent", type);
 		else {
 			s->check.type = (enum conf_check_type)i;
 			s->check.loc = *kl;

@@ -77,6 +77,7 @@ enum conf_check_type {
 	CONF_CHECK_UDP,
 	CONF_CHECK_SCRIPT,
 	CONF_CHECK_AGENT,
+	CONF_CHECK_DNS,
 	CONF_CHECK__COUNT
 };
 
@@ -118,6 +119,8 @@ struct conf_check {
 	bool			 has_source;
 	struct conf_addr	 source;	/* local address checks come from */
 	uint32_t		 jitter_ms;	/* each interval +/- up to this */
+	char			*query;		/* dns: the name asked */
+	uint16_t		 qtype;		/* dns: 1 (A) or 28 (AAAA) */
 	bool			 observe;	/* passive health */
 	uint32_t		 observe_errors;
 	uint32_t		 observe_window_ms;

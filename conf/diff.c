@@ -158,6 +158,8 @@ diff_check(struct detail *d, const struct conf_check *a,
 	add_s(d, "check method", a->method, b->method);
 	add_s(d, "check send", a->send, b->send);
 	add_s(d, "check receive", a->receive, b->receive);
+	add_s(d, "check query", a->query, b->query);
+	add_u(d, "check type", a->qtype, b->qtype);
 	add_u(d, "check verify", a->verify, b->verify);
 	add_s(d, "check ca-file", a->ca_file, b->ca_file);
 	add_u(d, "check tls-min", a->tls_min, b->tls_min);

@@ -53,6 +53,11 @@ dump_check(const struct conf_check *ck, FILE *fp)
 		put_quoted(fp, ck->path);
 		fputc('\n', fp);
 	}
+	if (ck->query != NULL) {
+		fputs("        query ", fp);
+		put_quoted(fp, ck->query);
+		fprintf(fp, "\n        type %s\n", ck->qtype == 28 ? "AAAA" : "A");
+	}
 	if (ck->expect != NULL && ck->type == CONF_CHECK_TCP) {
 		fputs("        expect ", fp);
 		put_quoted(fp, ck->expect);

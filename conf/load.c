@@ -87,6 +87,7 @@ check_free(struct conf_check *ck)
 	free(ck->method);
 	free(ck->send);
 	free(ck->receive);
+	free(ck->query);
 	free(ck->ca_file);
 }
 

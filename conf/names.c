@@ -41,7 +41,8 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_SLOW_START] = "slow-start", [K_ALLOW] = "allow", [K_LIMIT] = "limit",
 	[K_PERSIST] = "persist", [K_ONE_PACKET] = "one-packet",
 	[K_OBSERVE] = "observe", [K_OBSERVE_ERRORS] = "observe-errors",
-	[K_OBSERVE_WINDOW] = "observe-window",
+	[K_OBSERVE_WINDOW] = "observe-window", [K_QUERY] = "query",
+	[K_TYPE] = "type",
 	[K_BODY] = "body", [K_METHOD] = "method", [K_SEND] = "send",
 	[K_RECEIVE] = "receive", [K_VERIFY] = "verify", [K_CA_FILE] = "ca-file",
 	[K_TLS_MIN] = "tls-min", [K_METRICS] = "metrics", [K_SOURCE] = "source",
@@ -74,6 +75,7 @@ const char *const conf_check_names[CONF_CHECK__COUNT] = {
 	[CONF_CHECK_HTTP] = "http", [CONF_CHECK_HTTPS] = "https",
 	[CONF_CHECK_TLS] = "tls", [CONF_CHECK_UDP] = "udp",
 	[CONF_CHECK_SCRIPT] = "script", [CONF_CHECK_AGENT] = "agent",
+	[CONF_CHECK_DNS] = "dns",
 };
 
 /* on-backend-down, indexed by conf_service.reset_on_down */

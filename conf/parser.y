@@ -101,7 +101,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_QUORUM "quorum" T_SLOW_START "slow-start" T_ALLOW "allow"
 		T_LIMIT "limit" T_PERSIST "persist" T_ONE_PACKET "one-packet"
 		T_PORTS "ports" T_OBSERVE "observe" T_OBSERVE_ERRORS "observe-errors"
-		T_OBSERVE_WINDOW "observe-window"
+		T_OBSERVE_WINDOW "observe-window" T_QUERY "query" T_TYPE "type"
 
 %type <str>	value name
 
@@ -309,6 +309,8 @@ check_item	: "interval" value		{ b_set(p, K_INTERVAL, $2, &@1, &@2); }
 		| "observe" value		{ b_set(p, K_OBSERVE, $2, &@1, &@2); }
 		| "observe-errors" value	{ b_set(p, K_OBSERVE_ERRORS, $2, &@1, &@2); }
 		| "observe-window" value	{ b_set(p, K_OBSERVE_WINDOW, $2, &@1, &@2); }
+		| "query" value			{ b_set(p, K_QUERY, $2, &@1, &@2); }
+		| "type" value			{ b_set(p, K_TYPE, $2, &@1, &@2); }
 		;
 
 /* A rule of its own, not a mid-rule action: the strings change owner only

@@ -678,8 +678,24 @@ validate_services(struct conf_parser *p)
 			bool http = ck->type == CONF_CHECK_HTTP ||
 			    ck->type == CONF_CHECK_HTTPS;
 			bool tcp = ck->type == CONF_CHECK_TCP;
+			bool dns = ck->type == CONF_CHECK_DNS;
+			if (dns && ck->query == NULL)
+				conf_err(p, &ck->loc, "check dns: missing \"query\"");
+			if (!dns && (ck->query || ck->qtype))
+				conf_err(p, &ck->loc, "check %s: query and type are "
+				    "for dns checks", conf_check_name(ck->type));
+			if (dns && ck->expect) {
+				struct conf_addr ea;
+
+				if (conf_parse_addr(ck->expect, false, &ea) &&
+				    (ea.family == AF_INET) != (ck->qtype != 28))
+					conf_err(p, &ck->loc, "check dns: expect %s "
+					    "is not an answer to type %s",
+					    ck->expect, ck->qtype == 28 ? "AAAA" :
+					    "A");
+			}
 			if (!http && (ck->body || ck->method || ck->path ||
-			    (ck->expect && !tcp)))
+			    (ck->expect && !tcp && !dns)))
 				conf_err(p, &ck->loc, "check %s: path, %sbody and "
 				    "method are for http and https checks",
 				    conf_check_name(ck->type), tcp ? "" : "expect, ");

@@ -36,6 +36,7 @@ struct hc_checker {
 	size_t			 req_len, req_off;
 	struct hc_http		 http;
 	struct hc_expect	 expect;	/* tcp banner */
+	struct hc_dns		 dns;
 	char			 line[257];	/* agent reply */
 	size_t			 line_len;
 	struct proc		*run;		/* script */
@@ -62,7 +63,8 @@ finish(struct hc_checker *c, bool ok, const char *reason)
 	}
 	if (c->fd >= 0) {
 		ev_io_stop(c->loop, &c->io);
-		if (c->p.type != HC_TYPE_SCRIPT && c->p.type != HC_TYPE_UDP) {
+		if (c->p.type != HC_TYPE_SCRIPT && c->p.type != HC_TYPE_UDP &&
+		    c->p.type != HC_TYPE_DNS) {
 			/* The verdict is in: close abortively. An orderly close
 			 * would leave a TIME_WAIT socket per check (60,000 at
 			 * 1000 checks/s) and cost a FIN exchange each time. */
@@ -279,6 +281,14 @@ udp_read(struct hc_checker *c)
 		    errno_reason(errno));
 		return;
 	}
+	if (c->p.type == HC_TYPE_DNS) {
+		enum hc_http_verdict v = hc_dns_reply(&c->dns, (uint8_t *)buf,
+		    (size_t)n);
+
+		if (v != HC_HTTP_MORE)
+			finish(c, v == HC_HTTP_OK, c->dns.reason);
+		return;
+	}
 	if (c->p.receive[0] != '\0' &&
 	    memmem(buf, (size_t)n, c->p.receive, strlen(c->p.receive)) == NULL) {
 		snprintf(why, sizeof(why), "reply without \"%.40s\"", c->p.receive);
@@ -305,7 +315,7 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		return;
 	}
-	if (c->p.type == HC_TYPE_UDP) {
+	if (c->p.type == HC_TYPE_UDP || c->p.type == HC_TYPE_DNS) {
 		udp_read(c);
 		return;
 	}
@@ -467,7 +477,8 @@ start_check(struct hc_checker *c)
 		memcpy(&s6->sin6_addr, c->t.addr, 16);
 		sl = sizeof(*s6);
 	}
-	if ((fd = socket(c->t.family, (c->p.type == HC_TYPE_UDP ? SOCK_DGRAM :
+	if ((fd = socket(c->t.family, (c->p.type == HC_TYPE_UDP ||
+	    c->p.type == HC_TYPE_DNS ? SOCK_DGRAM :
 	    SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		finish(c, false, errno_reason(errno));
 		return;
@@ -503,9 +514,20 @@ start_check(struct hc_checker *c)
 		finish(c, false, errno_reason(errno));
 		return;
 	}
-	if (c->p.type == HC_TYPE_UDP) {
+	if (c->p.type == HC_TYPE_UDP || c->p.type == HC_TYPE_DNS) {
+		const void *q = c->p.send;
 		size_t n = strlen(c->p.send);
-		if (send(fd, c->p.send, n, MSG_NOSIGNAL) < 0) {
+
+		if (c->p.type == HC_TYPE_DNS) {
+			/* A new ID each time: a late answer to the last query
+			 * is not taken for this one's. */
+			c->dns.id = (uint16_t)random();
+			n = hc_dns_query(c->dns.query, sizeof(c->dns.query),
+			    c->dns.id, c->p.query, c->p.qtype);
+			c->dns.query_len = n;
+			q = c->dns.query;
+		}
+		if (send(fd, q, n, MSG_NOSIGNAL) < 0) {
 			finish(c, false, errno == ECONNREFUSED ? "port unreachable" :
 			    errno_reason(errno));
 			return;
@@ -556,6 +578,9 @@ hc_checker_new(struct ev_loop *loop, const struct hc_params *p,
 		inet_ntop(t->family, t->addr, a, sizeof(a));
 		snprintf(host, sizeof(host), t->family == AF_INET6 ? "[%s]" : "%s", a);
 	}
+	c->dns.qtype = p->qtype;
+	memcpy(c->dns.expect, p->dns_expect, sizeof(c->dns.expect));
+	c->dns.expect_len = p->dns_expect_len;
 	if (p->banner)
 		c->req_len = (size_t)snprintf(c->req, sizeof(c->req), "%s",
 		    p->send);

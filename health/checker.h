@@ -17,6 +17,9 @@
  *           certificate must chain to `ca_file` or the system store and name
  *           `host`, or the address)
  *   https   http over such a TLS connection
+ *   dns     sends a query for `query` (type A or AAAA) over UDP; succeeds
+ *           on a NOERROR answer of that type, holding `dns_expect` when
+ *           set; fails on an error code or ICMP port unreachable
  *   script  runs `/bin/sh -c command` (LBD_SERVICE, LBD_BACKEND,
  *           LBD_BACKEND_ADDR, LBD_BACKEND_PORT in its environment); exit 0
  *           succeeds; at the timeout its whole process group is killed; it is
@@ -43,6 +46,7 @@ enum hc_type {
 	HC_TYPE_SCRIPT,
 	HC_TYPE_TLS,		/* the TLS handshake completes */
 	HC_TYPE_HTTPS,		/* http over TLS */
+	HC_TYPE_DNS,		/* a query answered (hc_dns) */
 };
 
 struct hc_params {
@@ -58,6 +62,10 @@ struct hc_params {
 	char			send[513];	/* udp payload; tcp banner's */
 	char			receive[257];	/* udp, tcp banner; "" = any reply */
 	bool			banner;		/* tcp: send, then expect a reply */
+	char			query[256];	/* dns: the name asked */
+	uint16_t		qtype;		/* dns: HC_DNS_TYPE_A or _AAAA */
+	uint8_t			dns_expect[16];	/* dns: the address wanted */
+	uint8_t			dns_expect_len;	/* 4, 16, or 0: any answer */
 	char			command[1024];	/* script */
 	char			service[64];	/* script environment */
 	char			backend[64];

@@ -15,6 +15,8 @@
  *                HC_HTTP_BODY_MAX of body
  *   hc_agent_*   one line from an agent check, as operators know it from
  *                HAProxy: "up", "down", "drain", "maint", "ready", "75%", ...
+ *   hc_dns_*     a dns check's query, and whether a reply answers it (with
+ *                the expected address, when one is given)
  *   hc_expect_*  a string the reply of a banner protocol (SMTP, Redis,
  *                MySQL's greeting) must contain, looked for across reads
  *                in at most HC_EXPECT_SCAN_MAX bytes
@@ -149,6 +151,29 @@ struct hc_agent {
  * comment. Returns -1 (and leaves *out alone) on anything else.
  */
 int	hc_agent_parse(const char *line, size_t len, struct hc_agent *out);
+
+/* ---- dns checks ---------------------------------------------------------- */
+
+#define HC_DNS_TYPE_A		1
+#define HC_DNS_TYPE_AAAA	28
+
+struct hc_dns {
+	uint16_t	id, qtype;
+	uint8_t		query[300];
+	size_t		query_len;
+	uint8_t		expect[16];	/* the address an answer must have */
+	size_t		expect_len;	/* 4, 16, or 0: any answer */
+	char		reason[96];
+};
+
+/* The query for `name` (dotted, at most 253 bytes); 0 when it does not
+ * fit or a label is empty or longer than 63. */
+size_t	hc_dns_query(uint8_t *out, size_t cap, uint16_t id, const char *name,
+	    uint16_t qtype);
+/* MORE: not an answer to this query (another ID, not a response): keep
+ * waiting; OK or FAIL with `reason`. d->query/query_len, id, qtype and
+ * expect set by the caller (hc_dns_query into d->query). */
+enum hc_http_verdict hc_dns_reply(struct hc_dns *, const uint8_t *, size_t);
 
 /* ---- banner replies (tcp checks with send/expect) ------------------- */
 

@@ -82,15 +82,27 @@ build(struct hm_check *hc, const struct conf_service *s,
 		[CONF_CHECK_TCP] = HC_TYPE_TCP, [CONF_CHECK_HTTP] = HC_TYPE_HTTP,
 		[CONF_CHECK_HTTPS] = HC_TYPE_HTTPS, [CONF_CHECK_TLS] = HC_TYPE_TLS,
 		[CONF_CHECK_UDP] = HC_TYPE_UDP, [CONF_CHECK_SCRIPT] = HC_TYPE_SCRIPT,
-		[CONF_CHECK_AGENT] = HC_TYPE_AGENT,
+		[CONF_CHECK_AGENT] = HC_TYPE_AGENT, [CONF_CHECK_DNS] = HC_TYPE_DNS,
 	};
 	hc->p.type = types[ck->type];
 	hc->p.interval_ms = ck->interval_ms;
 	hc->p.timeout_ms = ck->timeout_ms;
 	hc->p.rise = ck->rise;
 	hc->p.fall = ck->fall;
-	if (ck->expect != NULL && ck->type != CONF_CHECK_TCP)
+	if (ck->expect != NULL && (ck->type == CONF_CHECK_HTTP ||
+	    ck->type == CONF_CHECK_HTTPS))
 		hc_status_parse(&hc->p.expect, ck->expect);
+	if (ck->type == CONF_CHECK_DNS) {
+		snprintf(hc->p.query, sizeof(hc->p.query), "%s", ck->query ?
+		    ck->query : "");
+		hc->p.qtype = ck->qtype ? ck->qtype : HC_DNS_TYPE_A;
+		/* conf checked it is an address of the type's family. */
+		if (ck->expect != NULL)
+			hc->p.dns_expect_len = inet_pton(hc->p.qtype ==
+			    HC_DNS_TYPE_AAAA ? AF_INET6 : AF_INET, ck->expect,
+			    hc->p.dns_expect) == 1 ? (hc->p.qtype ==
+			    HC_DNS_TYPE_AAAA ? 16 : 4) : 0;
+	}
 	if (ck->path != NULL)
 		snprintf(hc->p.path, sizeof(hc->p.path), "%s", ck->path);
 	if (ck->host != NULL)

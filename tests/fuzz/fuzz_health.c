@@ -1,8 +1,8 @@
 /*
  * Fuzz target: health-check replies. The input is fed to the HTTP response
  * parser in pieces whose sizes come from the input itself, then to a banner
- * check's expect in the same pieces, then each of its lines to the
- * agent-reply parser.
+ * check's expect in the same pieces, whole to the dns reply reader, then
+ * each of its lines to the agent-reply parser.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hc_http h;
 	struct hc_agent a;
 	struct hc_expect x;
+	struct hc_dns d;
 	size_t step, i = 0;
 
 	if (size < 1)
@@ -46,6 +47,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 	if (hc_expect_eof(&x) == HC_HTTP_MORE)
 		abort();
+	/* The input as a dns check's reply (its ID, its question). */
+	memset(&d, 0, sizeof(d));
+	d.qtype = HC_DNS_TYPE_A;
+	d.id = size >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 0;
+	d.query_len = hc_dns_query(d.query, sizeof(d.query), d.id, "a.example",
+	    HC_DNS_TYPE_A);
+	d.expect_len = size % 2 ? 4 : 0;
+	(void)hc_dns_reply(&d, data, size);
 	for (i = 0; i < size; ) {
 		const uint8_t *nl = memchr(data + i, '\n', size - i);
 		size_t len = nl ? (size_t)(nl - data - i) : size - i;

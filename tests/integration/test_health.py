@@ -143,6 +143,17 @@ service smtp {{
     check tcp {{ expect "220 " interval 200ms timeout 150ms rise 1 fall 1 }}
     backend mx 127.0.0.1:{smtp}
 }}
+service ns {{
+    listen 192.0.2.12 udp 53
+    check dns {{ query www.example.com type A expect 192.0.2.53 interval 200ms timeout 150ms rise 1 fall 1 }}
+    backend right 127.0.0.1:{dns}
+    backend stale 127.0.0.1:{stale}
+}}
+service nx {{
+    listen 192.0.2.11 udp 53
+    check dns {{ query missing.example.com interval 200ms timeout 150ms rise 1 fall 1 }}
+    backend right 127.0.0.1:{dns}
+}}
 service who {{
     listen 192.0.2.10 tcp 9002
     check script {{ command "echo uid=$(id -u) gid=$(id -g) groups=$(id -G) $(grep CapEff /proc/self/status)"
@@ -156,7 +167,9 @@ class Agent:
     reply = b"up\n"
 
 
-def serve_udp(sock, stop):
+def serve_datagrams(sock, stop, answer):
+    """Answer each datagram on `sock` with answer(data), until `stop`;
+    None answers nothing."""
     sock.settimeout(0.1)
     while not stop.is_set():
         try:
@@ -165,8 +178,27 @@ def serve_udp(sock, stop):
             continue
         except OSError:
             return
-        if data == b"ping":
-            sock.sendto(b"pong", peer)
+        reply = answer(data)
+        if reply is not None:
+            sock.sendto(reply, peer)
+
+
+def serve_udp(sock, stop):
+    serve_datagrams(sock, stop, lambda d: b"pong" if d == b"ping" else None)
+
+
+def serve_dns(sock, stop, address):
+    """A DNS server that knows one name, www.example.com, at `address`;
+    NXDOMAIN for anything else."""
+    def answer(q):
+        end = q.index(b"\0", 12) + 5          # the question, its type, class
+        known = q[12:end - 4] == b"\3www\7example\3com\0"
+        head = q[:2] + bytes([0x81, 0x80 if known else 0x83]) + \
+            b"\0\1" + (b"\0\1" if known else b"\0\0") + b"\0\0\0\0"
+        return head + q[12:end] + ((b"\xc0\x0c\0\1\0\1\0\0\0\x3c\0\4" +
+                                    socket.inet_aton(address)) if known
+                                   else b"")
+    serve_datagrams(sock, stop, answer)
 
 
 def serve_tcp(sock, stop, handle):
@@ -252,6 +284,10 @@ def other_checks(tmp):
     agent.bind(("127.0.0.1", 0))
     agent.listen(16)
     redis, wrong, smtp = listener(), listener(), listener()
+    dns, stale = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                  for _ in range(2))
+    dns.bind(("127.0.0.1", 0))
+    stale.bind(("127.0.0.1", 0))
     threads = [threading.Thread(target=serve_udp, args=(udp, stop), daemon=True),
                threading.Thread(target=serve_agent, args=(agent, stop), daemon=True),
                threading.Thread(target=serve_banner, daemon=True, args=(
@@ -260,7 +296,11 @@ def other_checks(tmp):
                    wrong, stop, b"", {b"PING\r\n": b"-NOAUTH Authentication "
                                       b"required.\r\n"})),
                threading.Thread(target=serve_banner, daemon=True, args=(
-                   smtp, stop, b"220 mx.example ESMTP\r\n", {}))]
+                   smtp, stop, b"220 mx.example ESMTP\r\n", {})),
+               threading.Thread(target=serve_dns, daemon=True,
+                                args=(dns, stop, "192.0.2.53")),
+               threading.Thread(target=serve_dns, daemon=True,
+                                args=(stale, stop, "192.0.2.54"))]
     for t in threads:
         t.start()
     sock = os.path.join(tmp, "lbd2.sock")
@@ -275,7 +315,9 @@ def other_checks(tmp):
                              agent=agent.getsockname()[1], flag=flag,
                              pids=pids, redis=redis.getsockname()[1],
                              wrong=wrong.getsockname()[1],
-                             smtp=smtp.getsockname()[1]))
+                             smtp=smtp.getsockname()[1],
+                             dns=dns.getsockname()[1],
+                             stale=stale.getsockname()[1]))
     logf = open(log, "w")
     proc = subprocess.Popen([LBD, "-f", conf, "--foreground-log"], stdout=logf,
                             stderr=logf)
@@ -304,6 +346,16 @@ def other_checks(tmp):
               "tcp send \"PING\\r\\n\" expect \"+PONG\": a Redis that "
               "answers +PONG is up, one that answers -NOAUTH is down with "
               "what it said", (h.get("redis/good"), h.get("redis/wrong")))
+        check(h["ns/right"]["state"] == "up" and
+              h["ns/right"]["reason"] == "dns: the expected address" and
+              h["ns/stale"]["state"] == "down" and
+              h["ns/stale"]["reason"] == "dns: the answer is not the "
+              "expected address" and h["nx/right"]["state"] == "down" and
+              h["nx/right"]["reason"] == "dns: NXDOMAIN",
+              "dns: the server answering with the expected address is up; "
+              "one with another address, and a name it does not know "
+              "(NXDOMAIN), are down", (h.get("ns/right"), h.get("ns/stale"),
+                                       h.get("nx/right")))
         check(h["smtp/mx"]["state"] == "up" and
               h["smtp/mx"]["reason"] == "expect matched",
               "tcp expect \"220 \" without send: an SMTP greeting is up",

@@ -328,6 +328,83 @@ test_observe_window(void **state)
 	assert_int_equal(rf.state, HC_UP);
 }
 
+/* A reply to `d`'s query: the question back, then one answer whose
+ * name is a pointer to it. */
+static size_t
+dns_reply(const struct hc_dns *d, uint8_t *m, uint8_t rcode, uint16_t type,
+    const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t n = d->query_len;
+
+	memcpy(m, d->query, n);
+	m[2] |= 0x80;			/* a response */
+	m[3] = rcode;
+	m[7] = 1;			/* ANCOUNT */
+	m[n++] = 0xc0;			/* the name: the question's */
+	m[n++] = 12;
+	m[n++] = (uint8_t)(type >> 8);
+	m[n++] = (uint8_t)type;
+	m[n++] = 0;
+	m[n++] = 1;			/* IN */
+	memset(m + n, 0, 4);		/* TTL */
+	n += 4;
+	m[n++] = (uint8_t)(rdlen >> 8);
+	m[n++] = (uint8_t)rdlen;
+	memcpy(m + n, rdata, rdlen);
+	return n + rdlen;
+}
+
+static void
+test_dns(void **state)
+{
+	struct hc_dns d;
+	uint8_t m[512], a[4] = { 192, 0, 2, 53 }, b[4] = { 192, 0, 2, 54 };
+	size_t n;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.id = 0x1234;
+	d.qtype = HC_DNS_TYPE_A;
+	d.query_len = hc_dns_query(d.query, sizeof(d.query), d.id,
+	    "www.example.com", HC_DNS_TYPE_A);
+	assert_int_equal(d.query_len, 12 + 17 + 4);
+	assert_memory_equal(d.query + 12, "\3www\7example\3com\0", 17);
+	memcpy(d.expect, a, 4);
+	d.expect_len = 4;
+
+	n = dns_reply(&d, m, 0, HC_DNS_TYPE_A, a, 4);
+	assert_int_equal(hc_dns_reply(&d, m, n), HC_HTTP_OK);
+	assert_string_equal(d.reason, "dns: the expected address");
+	n = dns_reply(&d, m, 0, HC_DNS_TYPE_A, b, 4);
+	assert_int_equal(hc_dns_reply(&d, m, n), HC_HTTP_FAIL);
+	assert_string_equal(d.reason, "dns: the answer is not the expected "
+	    "address");
+	n = dns_reply(&d, m, 3, HC_DNS_TYPE_A, a, 4);
+	assert_int_equal(hc_dns_reply(&d, m, n), HC_HTTP_FAIL);
+	assert_string_equal(d.reason, "dns: NXDOMAIN");
+	/* Another query's answer, or not an answer: still waiting. */
+	n = dns_reply(&d, m, 0, HC_DNS_TYPE_A, a, 4);
+	m[1] ^= 1;
+	assert_int_equal(hc_dns_reply(&d, m, n), HC_HTTP_MORE);
+	m[1] ^= 1;
+	m[2] &= 0x7f;
+	assert_int_equal(hc_dns_reply(&d, m, n), HC_HTTP_MORE);
+	/* Cut anywhere: never read past the end, never OK. */
+	n = dns_reply(&d, m, 0, HC_DNS_TYPE_A, a, 4);
+	for (size_t k = 0; k < n; k++)
+		assert_int_not_equal(hc_dns_reply(&d, m, k), HC_HTTP_OK);
+	/* Any answer of the type will do without an expected address. */
+	d.expect_len = 0;
+	n = dns_reply(&d, m, 0, HC_DNS_TYPE_A, b, 4);
+	assert_int_equal(hc_dns_reply(&d, m, n), HC_HTTP_OK);
+	n = dns_reply(&d, m, 0, 5 /* CNAME */, b, 4);
+	assert_int_equal(hc_dns_reply(&d, m, n), HC_HTTP_FAIL);
+	assert_string_equal(d.reason, "dns: no answer of that type");
+	/* Names that cannot be asked. */
+	assert_int_equal(hc_dns_query(m, sizeof(m), 1, "a..b", 1), 0);
+	assert_int_equal(hc_dns_query(m, 20, 1, "www.example.com", 1), 0);
+}
+
 int
 main(void)
 {
@@ -339,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_agent_lines),
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_observe_window),
+		cmocka_unit_test(test_dns),
 	};
 
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
