@@ -780,6 +780,18 @@ process_parsed(struct dp_engine *e, uint8_t *f, uint32_t cap, uint16_t in_if,
 			bool tcp = p->ip.proto == DP_PROTO_TCP;
 
 			v->svc = (int32_t)ce->svc;
+			/* A TCP segment from the backend (a reply that was on
+			 * its way): the backend gets the RST, the entry stays
+			 * for the client's next segment (its retransmission of
+			 * what this answered) to get its own. Freed now, the
+			 * client would be left waiting, its segments then
+			 * matching no connection. */
+			if (tcp && dir == CT_REPLY) {
+				verdict_drop(e, v, DP_DROP_BACKEND_DOWN, v->svc);
+				if (!(p->ip.tcp_flags & DP_TCP_RST))
+					send_rst(e, f, cap, p, in_if, v);
+				return;
+			}
 			ct_free(&e->ct, idx);
 			if (tcp || dir == CT_REPLY) {
 				verdict_drop(e, v, DP_DROP_BACKEND_DOWN, v->svc);

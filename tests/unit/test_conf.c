@@ -573,7 +573,7 @@ static const struct err_case err_cases[] = {
 	  "wlc, sh or maglev\n" },
 	{ "service s { listen 10.0.0.1 tcp 80 check ping backend b 10.0.0.2:80 }",
 	  "t.conf:1:42: error: unknown check \"ping\", expected tcp, http, https, "
-	  "tls, udp, script or agent\n" },
+	  "tls, udp, dns, script or agent\n" },
 	{ "service s { listen 10.0.0.1 tcp 80 check tcp check tcp "
 	  "backend b 10.0.0.2:80 }",
 	  "t.conf:1:46: error: duplicate \"check\" (first set at t.conf:1:36)\n" },

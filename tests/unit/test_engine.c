@@ -2529,13 +2529,21 @@ test_backend_down_reset(void **state)
 	expect_ep(&fl, false, "203.0.113.5", 40000);
 	memcpy(&ackno, fl.f + 14 + 20 + 8, 4);
 	assert_int_equal(ntohl(ackno), 5);
-	/* the backend's segment of c2 gets one toward the backend */
+	/* the backend's segment of c2 gets one toward the backend; the entry
+	 * stays for the client, whose next segment gets its own */
 	struct pg_ep c2r = c2;
 	fl.n = pg_tcp(fl.f, mac_if1, mac_be[0], &b0, &c2r, PG_ACK, 7, 2, NULL, 0);
 	run(&fl, 1, 2);
 	expect_tx(&fl, 1, mac_be[0], mac_if1);
 	assert_int_equal(fl.f[14 + 20 + 13], PG_RST | PG_ACK);
 	expect_ep(&fl, false, "10.0.0.11", 80);
+	assert_int_equal(ct->stats.active, 3);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_ACK | PG_PSH, 2, 1,
+	    "abc", 3);
+	run(&fl, 0, 2);
+	expect_tx(&fl, 0, mac_gw, mac_if0);
+	assert_int_equal(fl.f[14 + 20 + 13], PG_RST | PG_ACK);
+	expect_ep(&fl, false, "203.0.113.7", 40000);
 	/* the live backend's connection goes on */
 	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c1, &v, PG_ACK, 2, 1, NULL, 0);
 	run(&fl, 0, 3);
@@ -2547,12 +2555,12 @@ test_backend_down_reset(void **state)
 	expect_tx(&fl, 1, mac_be[1], mac_if1);
 	expect_ep(&fl, false, "10.0.0.12", 80);
 	assert_int_equal(ct->stats.active, 2);	/* c1 and the moved flow */
-	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_BACKEND_DOWN], 2);
-	assert_int_equal(dp_engine_stats(fl.e)->rst_sent, 2);
+	assert_int_equal(dp_engine_stats(fl.e)->drops[DP_DROP_BACKEND_DOWN], 3);
+	assert_int_equal(dp_engine_stats(fl.e)->rst_sent, 3);
 	sv = dp_engine_services(fl.e, &n);
 	assert_int_equal(sv[0].b[0].active, 0);
 	assert_int_equal(sv[0].b[1].active, 1);
-	assert_int_equal(sv[0].drops[DP_DROP_BACKEND_DOWN], 2);
+	assert_int_equal(sv[0].drops[DP_DROP_BACKEND_DOWN], 3);
 	/* an RST from a dead backend's side is not answered */
 	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 1, 0, NULL, 0);
 	dp_backend_set(fl.e, 0, 0, true, 1, false);
