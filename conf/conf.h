@@ -402,6 +402,8 @@ struct conf	*conf_load(const char *path, struct conf_diags *diags);
 
 /* The same from a string; `name` is used as the file name in diagnostics and
  * includes are resolved relative to the current directory. */
+/* Does any service's check have `observe on`? */
+bool		conf_observes(const struct conf *);
 struct conf	*conf_load_string(const char *name, const char *text,
 		    struct conf_diags *diags);
 

@@ -374,3 +374,13 @@ conf_addr_port_str(const struct conf_addr *a, uint16_t port, char *buf,
 	snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", t, port);
 	return buf;
 }
+
+bool
+conf_observes(const struct conf *c)
+{
+	for (size_t i = 0; i < c->n_services; i++)
+		if (c->services[i].check.type != CONF_CHECK_NONE &&
+		    c->services[i].check.observe)
+			return true;
+	return false;
+}

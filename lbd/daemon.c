@@ -426,10 +426,13 @@ lbd_reload_refusals(const struct lbd *d, const struct conf *new,
 		    "reload; restart lbd to move it\n", new->path);
 		n++;
 	}
-	if (new->global.nat_log && d->dp != NULL && !dataplane_events_on(d->dp)) {
-		buf_printf(report, "%s: error: nat-log on needs a restart here "
-		    "(the workers hand out connection events only when lbd "
-		    "starts with a sync block or nat-log on)\n", new->path);
+	if ((new->global.nat_log || conf_observes(new)) && d->dp != NULL &&
+	    !dataplane_events_on(d->dp)) {
+		buf_printf(report, "%s: error: %s needs a restart here (the "
+		    "workers hand out connection events only when lbd starts "
+		    "with a sync block, nat-log on or a check's observe on)\n",
+		    new->path, new->global.nat_log ? "nat-log on" :
+		    "observe on");
 		n++;
 	}
 	return n;

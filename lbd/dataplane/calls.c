@@ -106,8 +106,9 @@ dp_workers_new(struct dataplane *p, const struct conf *c, char *err,
 	ev_async_start(p->loop, &p->ev.async);
 	dp_params_from_conf(c, &par);
 	p->wk.maglev_cap = par.maglev_size;
-	/* Connection events are read by ha-sync and the NAT log. */
-	p->ev.on = c->sync.present || c->global.nat_log;
+	/* Connection events are read by ha-sync, the NAT log and passive
+	 * health. */
+	p->ev.on = c->sync.present || c->global.nat_log || conf_observes(c);
 	if (!p->ev.on)
 		par.events = 0;
 	/* The kernel fast path takes established connections as flows. */
