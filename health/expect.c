@@ -44,8 +44,8 @@ fail(struct hc_expect *x, const char *why)
 	if (x->first_len == 0)
 		snprintf(x->reason, sizeof(x->reason), "%s", why);
 	else
-		snprintf(x->reason, sizeof(x->reason), "%s, got \"%s\"", why,
-		    shown);
+		snprintf(x->reason, sizeof(x->reason), "%.36s, got \"%.48s\"",
+		    why, shown);
 	x->verdict = HC_HTTP_FAIL;
 	return HC_HTTP_FAIL;
 }
@@ -90,7 +90,7 @@ hc_expect_feed(struct hc_expect *x, const char *buf, size_t n)
 		n -= take;
 	}
 	if (x->seen >= HC_EXPECT_SCAN_MAX)
-		return fail(x, "expect not in the reply's first 16384 bytes");
+		return fail(x, "not in the first 16384 bytes");
 	return HC_HTTP_MORE;
 }
 

@@ -8,6 +8,7 @@
  * the moment this node means to hold it until the kernel has let it go;
  * never is the address the kernel's alone (it would reset our connections).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -441,6 +442,60 @@ macvlans_follow(struct dataplane *p, const struct owned_addr *v, size_t n,
 	}
 }
 
+static bool
+sysctl_on(const char *path)
+{
+	char b[8] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)read(fd, b, sizeof(b) - 1);
+		close(fd);
+	}
+	return b[0] == '1';
+}
+
+/*
+ * A dsr VIP on no data interface's subnet goes on the first one. When the
+ * backends' replies (from the VIP, to the client) pass back through this
+ * node, as they do when it is their gateway, its kernel drops them as
+ * martians (a local source address) unless accept_local is set; nothing
+ * in lbd can count them. Said once per VIP at start and at each reload.
+ */
+static void
+warn_dsr_martians(struct dataplane *p, const struct conf *c)
+{
+	char path[96], a[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < c->n_services; i++) {
+		const struct conf_service *s = &c->services[i];
+		uint8_t vip[16];
+		bool set;
+
+		if (s->mode != CONF_MODE_DSR || s->vip.family != AF_INET)
+			continue;
+		conf_addr_a16(vip, &s->vip);
+		if (dp_kernel_connected(p, 4, vip) >= 0)
+			continue;
+		set = sysctl_on("/proc/sys/net/ipv4/conf/all/accept_local");
+		for (uint32_t k = 0; k < p->ifs.n && !set; k++) {
+			snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/"
+			    "accept_local", p->ifs.v[k].name);
+			set = sysctl_on(path);
+		}
+		if (set)
+			continue;
+		inet_ntop(AF_INET, vip, a, sizeof(a));
+		log_warnx("service %s: dsr VIP %s is on no data interface's "
+		    "subnet, so lbd holds it on %s. If the backends' replies "
+		    "pass back through this node (it is their gateway), its "
+		    "kernel drops them as martians, their source being a local "
+		    "address: set net.ipv4.conf.<the backends' interface>."
+		    "accept_local=1, or route the replies elsewhere", s->name,
+		    a, p->ifs.v[0].name);
+	}
+}
+
 int
 dp_owned_apply(struct dataplane *p, const struct conf *c)
 {
@@ -449,6 +504,7 @@ dp_owned_apply(struct dataplane *p, const struct conf *c)
 	int rc = 0;
 
 	p->conf = c;
+	warn_dsr_martians(p, c);
 	owner_set_rate(p->own.owner, c->global.garp_rate);
 	n = owned_addrs(p, c, &v);
 	free(p->own.want);

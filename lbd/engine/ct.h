@@ -67,6 +67,8 @@ enum ct_state {
 	CT_STATE__COUNT
 };
 
+#define CT_UDP_SVC_MAX	4	/* distinct per-service UDP timeouts */
+
 enum ct_class {
 	CT_CLASS_SYN,
 	CT_CLASS_EST,
@@ -80,7 +82,7 @@ enum ct_class {
 	 * per distinct value, so that each list keeps one timeout and its
 	 * oldest entry at the head (the engine sets them, ct_udp_class). */
 	CT_CLASS_UDP_SVC,
-	CT_CLASS__COUNT = CT_CLASS_UDP_SVC + 4
+	CT_CLASS__COUNT = CT_CLASS_UDP_SVC + CT_UDP_SVC_MAX
 };
 
 /* How long a one-way (dsr) entry must go on seeing its client before it
@@ -158,7 +160,6 @@ typedef void (*ct_release_fn)(void *arg, const struct ct_entry *);
  * forwards its packets, so the caller brings last_seen up to date from
  * what the kernel saw before the entry is judged. */
 typedef void (*ct_refresh_fn)(void *arg, struct ct_entry *);
-#define CT_UDP_SVC_MAX	4	/* distinct per-service UDP timeouts */
 /* The list of a replied UDP entry: CT_CLASS_UDP or one of the services'. */
 typedef uint8_t (*ct_udp_class_fn)(void *arg, const struct ct_entry *);
 /* An entry moved from state `from` to its current one (ct_set_state). */

@@ -10,7 +10,10 @@ mode, kernel datapath, every offload on):
     errors it would hang (a PMTU black hole);
   * traceroute -T to the VIP from the client names lbd's front address
     for the hop where TTL runs out in lbd, between the wan router and the
-    VIP.
+    VIP;
+  * a dsr service on a VIP no data interface's subnet covers: lbd says at
+    start that replies passing back through the node would be dropped as
+    martians, and which sysctl lets them through.
 
 usage: test_icmp.py BUILD_DIR"""
 import os
@@ -39,6 +42,11 @@ service web {{
 service web6 {{
     listen {V6['vip']} tcp 80
     backend be1 [{be6(11)}]:80
+}}
+service outside {{
+    listen 10.99.0.1 tcp 80
+    mode dsr
+    backend be1 {be4(11)}:80
 }}
 """
 
@@ -75,6 +83,11 @@ def main():
               "traceroute -T to the VIP: the wan router, then lbd (its front "
               "address: TTL ran out there), then the VIP",
               (hops, r.stdout, r.stderr))
+        check("service outside: dsr VIP 10.99.0.1 is on no data interface's "
+              "subnet" in n.log() and "accept_local=1" in n.log(),
+              "a dsr VIP outside every data interface's subnet: lbd says the "
+              "backends' replies through this node would be martians, and "
+              "the sysctl", n.log()[-1500:])
         check(n.lbd.poll() is None, "lbd is still running", n.log()[-1000:])
     finally:
         n.cleanup()
