@@ -449,7 +449,8 @@ sysctl_on(const char *path)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd >= 0) {
-		(void)read(fd, b, sizeof(b) - 1);
+		if (read(fd, b, sizeof(b) - 1) < 0)
+			b[0] = '\0';
 		close(fd);
 	}
 	return b[0] == '1';

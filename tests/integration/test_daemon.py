@@ -434,7 +434,9 @@ def run(tmp):
     ctl(d, "reload")
     ctl(d, "enable", "web/web2")
     ctl(d, "set", "weight", "web/web1", "reset")
-    while time.time() < deadline and len(watchers["json"][1]) < 7:
+    # Both watchers: each is its own client, read on its own thread.
+    while time.time() < deadline and any(len(l) < 7 for _, l in
+                                         watchers.values()):
         time.sleep(0.05)
     evs = []
     for ln in watchers["json"][1][1:]:

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The NAT log (`nat-log on`) on one node (topo.py), snat service on the
-VIP, port 8080, three backends:
+VIP, port 8080, three backends, a pool of two addresses with a port range
+each (`snat-pool ADDR ports LO-HI ...`):
 
   * 30 requests: 30 lines, one per connection, each naming the client's
     address and port, the SNAT address and a port, the backend by name and
     address; the ports are all different, and each backend got as many
-    requests as lines name it;
+    requests as lines name it; both pool addresses carry connections, each
+    port within its address's range, and `show info` counts both;
   * a SYN flood from spoofed clients (spoof.py): no line (an unproven
     connection is not logged);
   * a reload to `nat-log rate 5`: a burst of 40 requests writes at most a
@@ -26,8 +28,11 @@ from single import Single  # noqa: E402
 from topo import BACKENDS, V4, be4  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
-LINE = re.compile(r"nat: client=10\.91\.0\.2:(\d+) snat=10\.91\.2\.100:(\d+) "
+LINE = re.compile(r"nat: client=10\.91\.0\.2:(\d+) "
+                  r"snat=(10\.91\.2\.10[01]):(\d+) "
                   r"backend=web/(be\d) (10\.91\.2\.\d+):80 proto=tcp")
+# Two pool addresses, each with a range of its own (snat-pool ... ports).
+POOL = {"10.91.2.100": (20000, 29999), "10.91.2.101": (40000, 49999)}
 
 
 def config(sock, rate=None):
@@ -42,7 +47,7 @@ def config(sock, rate=None):
 service web {{
     listen {V4['vip']} tcp 8080
     mode snat
-    snat-pool {V4['snat']}
+    snat-pool {" ".join(f"{a} ports {lo}-{hi}" for a, (lo, hi) in POOL.items())}
 {bes}
 }}
 """
@@ -64,17 +69,30 @@ def main():
         n.wait(lambda: len(lines(n)) >= 30, 10)
         got = lines(n)
         per_be = {}
-        for _, _, be, addr in got:
+        for _, _, _, be, addr in got:
             per_be[be] = per_be.get(be, 0) + 1
         seen = {b: n.seen(b) for b, _ in BACKENDS}
         check(res.get("ok") == 30 and len(got) == 30 and
-              len({c for c, _, _, _ in got}) == 30 and
-              len({s for _, s, _, _ in got}) == 30 and
-              all(addr == be4(dict(BACKENDS)[be]) for _, _, be, addr in got)
+              len({c for c, _, _, _, _ in got}) == 30 and
+              len({(a, s) for _, a, s, _, _ in got}) == 30 and
+              all(addr == be4(dict(BACKENDS)[be])
+                  for _, _, _, be, addr in got)
               and per_be == {b: c for b, c in seen.items() if c},
-              "30 requests: 30 NAT log lines, each client port and SNAT port "
-              "once, the backend by name and address as it saw them",
-              (res, per_be, seen))
+              "30 requests: 30 NAT log lines, each client port and SNAT "
+              "address:port once, the backend by name and address as it saw "
+              "them", (res, per_be, seen))
+        used = {a for _, a, _, _, _ in got}
+        within = all(POOL[a][0] <= int(s) <= POOL[a][1]
+                     for _, a, s, _, _ in got)
+        snat = {x.get("address"): x for x in
+                (n.json("show", "info").get("data_plane") or {})
+                .get("snat", [])}
+        check(used == set(POOL) and within and
+              all(snat.get(a, {}).get("ports_in_use", 0) > 0 for a in POOL),
+              "a pool of two addresses, each with its own port range: both "
+              "carry connections, every port within its address's range, "
+              "show info counts each address's ports",
+              (used, [(a, s) for _, a, s, _, _ in got][:6], snat))
 
         # A spoofed SYN flood: nothing proven, nothing logged.
         before = len(lines(n))

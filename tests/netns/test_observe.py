@@ -4,7 +4,8 @@ same three backends, each checked over HTTP on port 81 (every 1 s, fall 3),
 one with `observe on` (3 errors in 10 s), one without.
 
 Under a client's requests, be2's service (port 8090) is killed while its
-health server goes on answering:
+health server goes on answering (rise 4, so a backend taken out stays out
+for a few seconds):
 
   * the observing service takes be2 out on what the data plane saw (the
     backend's RSTs to new connections), with the reason; the test prints
@@ -40,7 +41,7 @@ def config(sock):
     listen {V4['vip']} tcp {port}
     mode snat
     snat-pool {V4['snat']}
-    check http {{ port {HEALTH_PORT} interval 1s timeout 500ms rise 2 fall 3
+    check http {{ port {HEALTH_PORT} interval 1s timeout 500ms rise 4 fall 3
                  {"observe on observe-errors 3 observe-window 10s"
                   if observe else ""} }}
 {bes}
@@ -90,9 +91,15 @@ def main():
         check(plain.get("state") == "up" and plain.get("health") == "up",
               "without observe the same backend is still up (its health "
               "port answers)", plain)
-        check(res.get("ok", 0) > 0 and res.get("fail", 0) <= 6,
-              f"the client's requests meanwhile: {res.get('ok')} answered, "
-              f"{res.get('fail')} refused (before be2 was out)", res)
+        # Out, it stays out until 4 good checks (rise): what comes now
+        # goes to be1 and be3 only.
+        n.clear_seen()
+        after = Single.result(n.client("client.py", "requests", V4["vip"],
+                                       8080, 30))
+        check(after.get("ok") == 30 and n.seen("be2") == 0,
+              f"once be2 is out every request is answered (before: "
+              f"{res.get('ok')} answered, {res.get('fail')} refused while "
+              "the errors added up)", (after, res))
 
         serve("be2")
         back = n.wait(lambda: n.backends().get("web/be2", {})
