@@ -533,6 +533,7 @@ size_t
 dp_snat_usage(const struct dp_engine *e, struct dp_snat_use *out, size_t max)
 {
 	size_t n = 0, k;
+	uint32_t pct;
 
 	for (const struct snat_space *s = e->snat.head; s != NULL; s = s->next) {
 		for (k = 0; k < n; k++)
@@ -548,8 +549,9 @@ dp_snat_usage(const struct dp_engine *e, struct dp_snat_use *out, size_t max)
 			out[n++].used = 0;
 		}
 		out[k].used += s->used;
-		if (snat_space_pct(&e->snat, s) > out[k].peak_pct)
-			out[k].peak_pct = snat_space_pct(&e->snat, s);
+		pct = snat_space_pct(&e->snat, s);
+		if (pct > out[k].peak_pct)
+			out[k].peak_pct = pct;
 	}
 	return n;
 }
