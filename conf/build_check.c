@@ -410,6 +410,67 @@ b_limit(struct conf_parser *p, char *what, char *rate, char *per,
 	free(burst);
 }
 
+/* `mode dsr tunnel ipip|gue`: the words checked here, each with its own
+ * message; the options follow (b_tunnel_opt). */
+void
+b_mode_tunnel(struct conf_parser *p, char *mode, char *kw, char *kind,
+    const struct conf_loc *kl, const struct conf_loc *ml,
+    const struct conf_loc *wl, const struct conf_loc *tl)
+{
+	struct conf_service *s = b_cur_service(p);
+	int i = -1;
+
+	if (s != NULL && !b_first_use(p, K_MODE, kl))
+		s = NULL;
+	if (strcmp(mode, "dsr") != 0)
+		conf_err(p, ml, "mode %s: only dsr tunnels (routed and snat "
+		    "need the replies back through lbd)", mode);
+	else if (strcmp(kw, "tunnel") != 0)
+		conf_err(p, wl, "mode dsr: unknown \"%s\", expected tunnel", kw);
+	else if ((i = conf_lookup(conf_tunnel_names, CONF_TUNNEL__COUNT, kind)) <= 0)
+		conf_err(p, tl, "unknown tunnel \"%s\", expected ipip or gue "
+		    "(ipip is ip6ip6 in an IPv6 service)", kind);
+	else if (s != NULL) {
+		s->mode_loc = *kl;
+		s->tunnel_loc = *tl;
+		s->mode = CONF_MODE_DSR;
+		s->tunnel = (enum conf_tunnel)i;
+		if (s->tunnel == CONF_TUNNEL_GUE && s->tunnel_port == 0)
+			s->tunnel_port = CONF_TUNNEL_GUE_PORT;
+	}
+	free(mode);
+	free(kw);
+	free(kind);
+}
+
+/* `port N` (gue) and `source PREFIX` after `mode dsr tunnel ...`. */
+void
+b_tunnel_opt(struct conf_parser *p, enum conf_key k, char *v,
+    const struct conf_loc *kl, const struct conf_loc *vl)
+{
+	struct conf_service *s = b_cur_service(p);
+	struct conf_addr a;
+	uint32_t n;
+
+	if (s == NULL || s->tunnel == CONF_TUNNEL_NONE)
+		;			/* the mode's error said it */
+	else if (k == K_PORT && s->tunnel != CONF_TUNNEL_GUE)
+		conf_err(p, kl, "tunnel %s has no port (gue has)",
+		    conf_tunnel_name(s->tunnel));
+	else if (k == K_PORT && (!conf_parse_u32(v, &n) || n == 0 || n > 65535))
+		conf_err(p, vl, "tunnel gue: port %s out of range 1..65535", v);
+	else if (k == K_PORT)
+		s->tunnel_port = (uint16_t)n;
+	else if (s->tunnel_src.family != 0)
+		conf_err(p, kl, "tunnel: duplicate \"source\"");
+	else if (!conf_parse_addr(v, true, &a) || a.plen == 0)
+		conf_err(p, vl, "tunnel source: expected an address or prefix "
+		    "such as 172.16.0.0/16 or 2001:db8:ffff::/64, found \"%s\"", v);
+	else
+		s->tunnel_src = a;
+	free(v);
+}
+
 /* `persist DURATION [netmask /N]`: the prefix length is checked against
  * the VIP's family once the service is read (validate.c). */
 void

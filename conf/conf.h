@@ -58,6 +58,15 @@ enum conf_mode {
 	CONF_MODE__COUNT
 };
 
+/* mode dsr tunnel ...: to backends beyond the L2 segment */
+enum conf_tunnel {
+	CONF_TUNNEL_NONE,
+	CONF_TUNNEL_IPIP,	/* ipip, or ip6ip6 for an IPv6 service */
+	CONF_TUNNEL_GUE,	/* IPv4 in UDP (GUE variant 1) */
+	CONF_TUNNEL__COUNT
+};
+#define CONF_TUNNEL_GUE_PORT	6080	/* `port` of `tunnel gue` unless said */
+
 enum conf_sched {
 	CONF_SCHED_RR,
 	CONF_SCHED_WRR,
@@ -140,6 +149,11 @@ struct conf_service {
 	uint8_t			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t		 port;
 	enum conf_mode		 mode;
+	enum conf_tunnel	 tunnel;	/* dsr: how to reach the backends */
+	uint16_t		 tunnel_port;	/* gue: the backends' UDP port */
+	struct conf_addr	 tunnel_src;	/* outer sources (a prefix); family
+						 * 0: the way out's own address */
+	struct conf_loc		 tunnel_loc;
 	enum conf_sched		 sched;
 	struct conf_addr	*snat_pool;
 	struct conf_ports	*snat_ports;	/* per pool address; 0, 0: all */
@@ -460,6 +474,7 @@ int		 conf_change_format(const struct conf_change *, char *buf,
 /* ---- names ------------------------------------------------------------ */
 
 const char	*conf_mode_name(enum conf_mode);
+const char	*conf_tunnel_name(enum conf_tunnel);
 const char	*conf_on_down_name(bool reset_on_down);
 const char	*conf_sched_name(enum conf_sched);
 const char	*conf_check_name(enum conf_check_type);

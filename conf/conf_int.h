@@ -122,6 +122,11 @@ void	b_fallback(struct conf_parser *, char *name, char *addrport,
 	    const struct conf_loc *aloc);
 void	b_snat_ports(struct conf_parser *, char *addr, char *range,
 	    const struct conf_loc *al, const struct conf_loc *rl);
+void	b_mode_tunnel(struct conf_parser *, char *mode, char *kw, char *kind,
+	    const struct conf_loc *kl, const struct conf_loc *ml,
+	    const struct conf_loc *wl, const struct conf_loc *tl);
+void	b_tunnel_opt(struct conf_parser *, enum conf_key, char *val,
+	    const struct conf_loc *kl, const struct conf_loc *vl);
 void	b_persist(struct conf_parser *, char *dur, char *kw, char *mask,
 	    const struct conf_loc *kl, const struct conf_loc *dl,
 	    const struct conf_loc *ml);
@@ -145,6 +150,7 @@ void	conf_mark_incomplete(struct conf_parser *);
 /* Names and values (names.c), shared by every conf file. */
 extern const char *const conf_key_names[K__COUNT];
 extern const char *const conf_mode_names[CONF_MODE__COUNT];
+extern const char *const conf_tunnel_names[CONF_TUNNEL__COUNT];
 extern const char *const conf_sched_names[CONF_SCHED__COUNT];
 extern const char *const conf_check_names[CONF_CHECK__COUNT];
 extern const char *const conf_on_down_names[2];

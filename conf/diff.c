@@ -203,6 +203,18 @@ diff_services(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		if (os->mode != ns->mode)
 			add(&d, "mode", conf_mode_name(os->mode),
 			    conf_mode_name(ns->mode));
+		if (os->tunnel != ns->tunnel)
+			add(&d, "tunnel", conf_tunnel_name(os->tunnel),
+			    conf_tunnel_name(ns->tunnel));
+		add_u(&d, "tunnel port", os->tunnel_port, ns->tunnel_port);
+		if (os->tunnel_src.family == 0 || ns->tunnel_src.family == 0) {
+			if (os->tunnel_src.family != ns->tunnel_src.family)
+				add(&d, "tunnel source", os->tunnel_src.family ?
+				    "prefix" : "-", ns->tunnel_src.family ?
+				    "prefix" : "-");
+		} else
+			add_addr(&d, "tunnel source", &os->tunnel_src,
+			    &ns->tunnel_src);
 		if (os->sched != ns->sched)
 			add(&d, "scheduler", conf_sched_name(os->sched),
 			    conf_sched_name(ns->sched));

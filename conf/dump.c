@@ -246,8 +246,15 @@ conf_dump(const struct conf *c, FILE *fp)
 		fprintf(fp, "    listen %s %s %u\n",
 		    conf_addr_str(&s->vip, false, a, sizeof(a)),
 		    conf_proto_name(s->proto), s->port);
-		fprintf(fp, "    mode %s\n    scheduler %s\n",
-		    conf_mode_name(s->mode), conf_sched_name(s->sched));
+		fprintf(fp, "    mode %s", conf_mode_name(s->mode));
+		if (s->tunnel != CONF_TUNNEL_NONE)
+			fprintf(fp, " tunnel %s", conf_tunnel_name(s->tunnel));
+		if (s->tunnel == CONF_TUNNEL_GUE)
+			fprintf(fp, " port %u", s->tunnel_port);
+		if (s->tunnel_src.family != 0)
+			fprintf(fp, " source %s", conf_addr_str(&s->tunnel_src,
+			    true, a, sizeof(a)));
+		fprintf(fp, "\n    scheduler %s\n", conf_sched_name(s->sched));
 		if (s->stateless)
 			fputs("    stateless on\n", fp);
 		if (s->reset_on_down)
@@ -485,7 +492,14 @@ conf_dump_json(const struct conf *c, FILE *fp)
 			    s->snat_ports[k].hi ? s->snat_ports[k].lo :
 			    CONF_SNAT_PORT_LO, s->snat_ports[k].hi ?
 			    s->snat_ports[k].hi : CONF_SNAT_PORT_HI);
-		fputs("],\"allow\":[", fp);
+		fprintf(fp, "],\"tunnel\":\"%s\",\"tunnel_port\":%u,"
+		    "\"tunnel_source\":", conf_tunnel_name(s->tunnel),
+		    s->tunnel_port);
+		if (s->tunnel_src.family != 0)
+			jaddr(fp, &s->tunnel_src, true);
+		else
+			fputs("null", fp);
+		fputs(",\"allow\":[", fp);
 		for (size_t k = 0; k < s->n_allow; k++) {
 			if (k)
 				fputc(',', fp);

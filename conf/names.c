@@ -65,6 +65,10 @@ const char *const conf_mode_names[CONF_MODE__COUNT] = {
 	[CONF_MODE_ROUTED] = "routed", [CONF_MODE_SNAT] = "snat",
 	[CONF_MODE_DSR] = "dsr",
 };
+const char *const conf_tunnel_names[CONF_TUNNEL__COUNT] = {
+	[CONF_TUNNEL_NONE] = "none", [CONF_TUNNEL_IPIP] = "ipip",
+	[CONF_TUNNEL_GUE] = "gue",
+};
 const char *const conf_sched_names[CONF_SCHED__COUNT] = {
 	[CONF_SCHED_RR] = "rr", [CONF_SCHED_WRR] = "wrr",
 	[CONF_SCHED_LC] = "lc", [CONF_SCHED_WLC] = "wlc",
@@ -82,6 +86,7 @@ const char *const conf_check_names[CONF_CHECK__COUNT] = {
 const char *const conf_on_down_names[2] = { "keep", "reset" };
 
 const char *conf_mode_name(enum conf_mode m) { return conf_mode_names[m]; }
+const char *conf_tunnel_name(enum conf_tunnel t) { return conf_tunnel_names[t]; }
 const char *conf_on_down_name(bool reset) { return conf_on_down_names[reset]; }
 const char *conf_sched_name(enum conf_sched s) { return conf_sched_names[s]; }
 const char *conf_check_name(enum conf_check_type t) { return conf_check_names[t]; }

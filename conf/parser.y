@@ -19,6 +19,7 @@
  *                 | resync-wait V | backup-interface V | backup-peer V
  *                 | heartbeat-interval V | heartbeat-timeout V } "}"
  *   service   := "service" NAME "{" { listen ADDR PROTO PORT | mode V
+ *                 | mode dsr tunnel ipip|gue [ port N ] [ source PREFIX ]
  *                 | scheduler V | stateless V | on-backend-down V
  *                 | quorum V | slow-start V | allow PREFIX+
  *                 | snat-pool { ADDR [ ports LO-HI ] }+
@@ -244,6 +245,7 @@ service_items	: %empty
 service_item	: "listen" value value value
 			{ b_listen(p, $2, $3, $4, &@1, &@2, &@3, &@4); }
 		| "mode" value			{ b_set(p, K_MODE, $2, &@1, &@2); }
+		| mode_tunnel tunnel_opts
 		| "scheduler" value		{ b_set(p, K_SCHEDULER, $2, &@1, &@2); }
 		| "stateless" value		{ b_set(p, K_STATELESS, $2, &@1, &@2); }
 		| "on-backend-down" value	{ b_set(p, K_ON_BACKEND_DOWN, $2, &@1, &@2); }
@@ -262,6 +264,15 @@ service_item	: "listen" value value value
 		| check
 		| backend
 		| "fallback" name value		{ b_fallback(p, $2, $3, &@1, &@2, &@3); }
+		;
+/* `mode dsr tunnel ipip|gue [port N] [source PREFIX]`, the options applied
+ * to the service as they come, as backend_opts are. */
+mode_tunnel	: "mode" value value value
+			{ b_mode_tunnel(p, $2, $3, $4, &@1, &@2, &@3, &@4); }
+		;
+tunnel_opts	: %empty
+		| tunnel_opts "port" value	{ b_tunnel_opt(p, K_PORT, $3, &@2, &@3); }
+		| tunnel_opts "source" value	{ b_tunnel_opt(p, K_SOURCE, $3, &@2, &@3); }
 		;
 snat_list	: snat_addr
 		| snat_list snat_addr

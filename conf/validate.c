@@ -565,6 +565,17 @@ check_admission(struct conf_parser *p, const struct conf_service *s)
 	else if (s->one_packet && s->persist_ms != 0)
 		conf_err(p, &s->one_packet_loc, "service \"%s\": one-packet and "
 		    "persist contradict each other", s->name);
+	if (s->tunnel == CONF_TUNNEL_GUE && s->vip.family == AF_INET6)
+		conf_err(p, &s->tunnel_loc, "service \"%s\": tunnel gue carries "
+		    "IPv4 only (over IPv6 a GUE packet needs a UDP checksum the "
+		    "kernel's segmentation does not give it); use tunnel ipip, "
+		    "which is ip6ip6 here", s->name);
+	if (s->tunnel_src.family != 0 && s->vip.family != 0 &&
+	    s->tunnel_src.family != s->vip.family)
+		conf_err(p, &s->tunnel_loc, "service \"%s\": tunnel source is "
+		    "%s but the VIP is %s", s->name,
+		    s->tunnel_src.family == AF_INET ? "IPv4" : "IPv6",
+		    s->vip.family == AF_INET ? "IPv4" : "IPv6");
 	if (s->udp_timeout_ms != 0 && s->proto != IPPROTO_UDP)
 		conf_err(p, &s->udp_timeout_loc, "service \"%s\": timeout udp in "
 		    "a TCP service", s->name);

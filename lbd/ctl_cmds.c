@@ -260,10 +260,22 @@ cmd_show_health(struct cmd_ctx *c)
 	return true;
 }
 
+/* The MODE column: dsr/ipip, dsr/gue for a tunnelled dsr service. */
+static const char *
+service_mode(const struct conf_service *s, char *buf, size_t len)
+{
+	if (s->tunnel == CONF_TUNNEL_NONE)
+		return conf_mode_name(s->mode);
+	snprintf(buf, len, "%s/%s", conf_mode_name(s->mode),
+	    conf_tunnel_name(s->tunnel));
+	return buf;
+}
+
 static void
 stat_service_rows(struct cmd_ctx *c, const struct dp_snapshot *ss)
 {
 	const struct conf *cf = c->d->conf;
+	char mode[16];
 
 	if (!c->json) {
 		buf_printf(c->out, "\n%-24s %-8s", "SERVICE", "MODE");
@@ -285,6 +297,9 @@ stat_service_rows(struct cmd_ctx *c, const struct dp_snapshot *ss)
 			buf_json_str(c->out, cf->services[i].name);
 			buf_printf(c->out, ",\"mode\":\"%s\"",
 			    conf_mode_name(cf->services[i].mode));
+			if (cf->services[i].tunnel != CONF_TUNNEL_NONE)
+				buf_printf(c->out, ",\"tunnel\":\"%s\"",
+				    conf_tunnel_name(cf->services[i].tunnel));
 			stats_json(c->out, ST_SERVICE, v, true);
 			stats_json_reasons(c->out, &stat_service_drops, sv->drops,
 			    true);
@@ -292,7 +307,7 @@ stat_service_rows(struct cmd_ctx *c, const struct dp_snapshot *ss)
 			continue;
 		}
 		buf_printf(c->out, "%-24s %-8s", cf->services[i].name,
-		    conf_mode_name(cf->services[i].mode));
+		    service_mode(&cf->services[i], mode, sizeof(mode)));
 		stats_text_row(c->out, ST_SERVICE, v);
 		buf_printf(c->out, " %10llu\n", (unsigned long long)drops);
 	}

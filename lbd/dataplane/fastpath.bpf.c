@@ -17,6 +17,10 @@
  * sockets. Every punt is counted by its reason. What is not lbd's passes
  * to the kernel untouched.
  *
+ * A tunnelled dsr flow's packet goes whole inside the outer header the flow
+ * names (encap(), the engine's tunnel.c header byte for byte); a GSO skb
+ * stays one, its segments made smaller by the header.
+ *
  * lbd_fp_out, on each pair's near end, sends the frames the engine
  * forwarded out of their data interface.
  *
@@ -165,6 +169,93 @@ set_port(struct __sk_buff *skb, __u32 off, __u32 l4csum, __u64 l4flags,
 	bpf_skb_store_bytes(skb, off, &to, 2, 0);
 }
 
+/* What a tunnel's outer header takes from the packet inside. */
+struct inner {
+	__u32	len;		/* its IP length */
+	__u16	id;		/* IPv4 */
+	__u8	tos;		/* TOS / traffic class */
+	__u8	df;		/* IPv4 DF */
+};
+
+static __always_inline __u16
+ip_csum(const __u16 *h)
+{
+	__u32 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		sum += h[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/*
+ * Tunnelled dsr: room for the outer header after the Ethernet one, and the
+ * header as tunnel.c writes it. BPF_F_ADJ_ROOM_ENCAP_* mark the skb
+ * encapsulated, so a GSO skb's segments come out the header smaller (each
+ * with its own outer lengths) and a partial checksum still finds the TCP
+ * header. false: the skb could not grow; the engine takes the packet.
+ */
+static __always_inline int
+encap(struct __sk_buff *skb, const struct lbd_fp_act *a, __u8 family,
+    const struct inner *in)
+{
+	__u8 h[48] = {};
+	__u8 gue = a->enc_kind == LBD_FP_ENC_GUE;
+	__u32 hl;
+	__u64 fl;
+
+	if (family == 4) {
+		struct iphdr *o = (void *)h;
+
+		hl = gue ? 28 : 20;
+		o->version = 4;
+		o->ihl = 5;
+		o->tos = in->tos;
+		o->tot_len = bpf_htons((__u16)(in->len + hl));
+		if (in->df)
+			o->frag_off = bpf_htons(0x4000);
+		else
+			o->id = in->id;
+		o->ttl = 64;
+		o->protocol = gue ? IPPROTO_UDP : IPPROTO_IPIP;
+		__builtin_memcpy(&o->saddr, a->enc_src, 4);
+		__builtin_memcpy(&o->daddr, a->enc_dst, 4);
+		o->check = ip_csum((const __u16 *)h);
+		if (gue) {
+			__u16 *u = (__u16 *)(h + 20);
+
+			u[0] = a->enc_sport;
+			u[1] = a->enc_dport;
+			u[2] = bpf_htons((__u16)(in->len + 8));
+		}
+		fl = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 |
+		    (gue ? BPF_F_ADJ_ROOM_ENCAP_L4_UDP : 0);
+	} else {
+		hl = 40;
+		h[0] = 0x60 | in->tos >> 4;
+		h[1] = (__u8)(in->tos << 4) | ((a->enc_label >> 16) & 0x0f);
+		h[2] = (__u8)(a->enc_label >> 8);
+		h[3] = (__u8)a->enc_label;
+		*(__u16 *)(h + 4) = bpf_htons((__u16)in->len);
+		h[6] = IPPROTO_IPV6;
+		h[7] = 64;
+		__builtin_memcpy(h + 8, a->enc_src, 16);
+		__builtin_memcpy(h + 24, a->enc_dst, 16);
+		fl = BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
+	}
+	if (bpf_skb_adjust_room(skb, hl, BPF_ADJ_ROOM_MAC, fl) != 0)
+		return 0;
+	if (hl == 20)
+		bpf_skb_store_bytes(skb, ETH_HLEN, h, 20, 0);
+	else if (hl == 28)
+		bpf_skb_store_bytes(skb, ETH_HLEN, h, 28, 0);
+	else
+		bpf_skb_store_bytes(skb, ETH_HLEN, h, 40, 0);
+	return 1;
+}
+
 SEC("tc")
 int
 lbd_fp_in(struct __sk_buff *skb)
@@ -178,6 +269,8 @@ lbd_fp_in(struct __sk_buff *skb)
 	__u16 ttlw = 0, *ports;
 	__u8 ttl, tcpfl = 0;
 	__u64 l4flags;
+	struct inner in = {};
+	__u32 hl = 0, len0;
 
 	if ((void *)(eth + 1) > end)
 		return classify(skb);
@@ -194,6 +287,10 @@ lbd_fp_in(struct __sk_buff *skb)
 		__builtin_memcpy(k.dst, &ip->daddr, 4);
 		ttl = ip->ttl;
 		ttlw = *(__u16 *)&ip->ttl;
+		in.len = bpf_ntohs(ip->tot_len);
+		in.id = ip->id;
+		in.tos = ip->tos;
+		in.df = (ip->frag_off & bpf_htons(0x4000)) != 0;
 		l4 = ETH_HLEN + ip->ihl * 4;
 		saddr = ETH_HLEN + offsetof(struct iphdr, saddr);
 		daddr = ETH_HLEN + offsetof(struct iphdr, daddr);
@@ -208,6 +305,8 @@ lbd_fp_in(struct __sk_buff *skb)
 		__builtin_memcpy(k.src, &ip6->saddr, 16);
 		__builtin_memcpy(k.dst, &ip6->daddr, 16);
 		ttl = ip6->hop_limit;
+		in.len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+		in.tos = (__u8)(((__u8 *)ip6)[0] << 4 | ((__u8 *)ip6)[1] >> 4);
 		l4 = ETH_HLEN + sizeof(*ip6);
 		saddr = ETH_HLEN + offsetof(struct ipv6hdr, saddr);
 		daddr = ETH_HLEN + offsetof(struct ipv6hdr, daddr);
@@ -237,11 +336,23 @@ lbd_fp_in(struct __sk_buff *skb)
 		return punt(skb, LBD_FP_PUNT_FLAGS);
 	if ((a->flags & LBD_FP_TTL) && ttl <= 1)
 		return punt(skb, LBD_FP_PUNT_TTL);
+	if (a->enc_kind != LBD_FP_ENC_NONE) {
+		hl = (k.family == 4 ? 20 : 40) +
+		    (a->enc_kind == LBD_FP_ENC_GUE ? 8 : 0);
+		/* A length the header cannot say (IPv6 jumbograms, BIG TCP):
+		 * the engine's. */
+		if (in.len < 20 || in.len + ETH_HLEN > skb->len ||
+		    in.len + hl > 0xffff)
+			return punt(skb, LBD_FP_PUNT_MTU);
+	}
 	{
 		__u32 mtu = 0;
 
-		/* GSO skbs are checked segment by segment. */
-		if (bpf_check_mtu(skb, a->ifindex, &mtu, 0, 0) != 0)
+		/* A GSO skb passes: its segments are made to fit (and a
+		 * tunnel's header makes them smaller). One packet over the
+		 * MTU once wrapped is the engine's, which answers the
+		 * sender. */
+		if (bpf_check_mtu(skb, a->ifindex, &mtu, (__s32)hl, 0) != 0)
 			return punt(skb, LBD_FP_PUNT_MTU);
 	}
 
@@ -272,18 +383,21 @@ lbd_fp_in(struct __sk_buff *skb)
 		set_addr(skb, k.family, saddr, l4csum, l4flags, k.src, a->src);
 	if (k.sport != a->sport)
 		set_port(skb, l4, l4csum, l4flags, k.sport, a->sport);
+	len0 = skb->len;
+	if (hl != 0 && !encap(skb, a, k.family, &in))
+		return punt(skb, LBD_FP_PUNT_MTU);
 	bpf_skb_store_bytes(skb, 0, a->dmac, 12, 0);
 
 	if (k.proto == IPPROTO_TCP) {
 		/* The segment's end (a GSO skb's: all of it). */
-		__u32 next = tcpseq + (skb->len > tcphl ? skb->len - tcphl : 0);
+		__u32 next = tcpseq + (len0 > tcphl ? len0 - tcphl : 0);
 
 		if (a->seq_next == 0 || (__s32)(next - a->seq_next) > 0)
 			a->seq_next = next;
 	}
 	segs = skb->gso_segs ? skb->gso_segs : 1;
 	__sync_fetch_and_add(&a->pkts, segs);
-	__sync_fetch_and_add(&a->bytes, skb->len);
+	__sync_fetch_and_add(&a->bytes, len0);
 	a->last_ns = bpf_ktime_get_ns();
 	count(LBD_FP_FWD);
 	return bpf_redirect(a->ifindex, 0);

@@ -33,6 +33,11 @@ struct lbd_fp_key {
 #define LBD_FP_SADDR	0x2	/* the source address changes */
 #define LBD_FP_DADDR	0x4	/* the destination address changes */
 
+/* enc_kind: the engine's enum dp_tunnel */
+#define LBD_FP_ENC_NONE	0
+#define LBD_FP_ENC_IPIP	1	/* IPv4 in IPv4, IPv6 in IPv6 */
+#define LBD_FP_ENC_GUE	2	/* IPv4 in UDP in IPv4 (GUE variant 1) */
+
 struct lbd_fp_act {
 	__u8	src[16];	/* as the packet leaves */
 	__u8	dst[16];
@@ -43,6 +48,14 @@ struct lbd_fp_act {
 	__u16	mtu;		/* the IP packet's, at most */
 	__u8	flags;		/* LBD_FP_* */
 	__u8	dir;		/* the engine's direction, for lbd */
+	/* Tunnelled dsr: the outer header (the engine's struct dp_encap).
+	 * enc_kind LBD_FP_ENC_NONE: none. */
+	__u8	enc_kind;
+	__u8	enc_pad[3];
+	__u16	enc_sport, enc_dport;	/* GUE, network order */
+	__u32	enc_label;		/* IPv6 flow label */
+	__u8	enc_src[16];
+	__u8	enc_dst[16];
 	/* The program's: TCP, the end of the furthest segment forwarded
 	 * (host order; 0 until one), so the engine can tell a RST that fits
 	 * from a blind one. */

@@ -14,6 +14,8 @@
 #include "lbd/dataplane/flows.h"
 #include "lib/keymap.h"
 
+_Static_assert(LBD_FP_ENC_IPIP == DP_TUN_IPIP && LBD_FP_ENC_GUE == DP_TUN_GUE,
+    "the program's tunnel kinds are the engine's");
 _Static_assert(sizeof(struct lbd_fp_key) == sizeof(struct dp_tuple),
     "the kernel's flow key is the engine's tuple");
 
@@ -87,6 +89,14 @@ fp_flow_to_kernel(const struct dp_flow *fl, struct lbd_fp_key *k,
 		a->flags |= LBD_FP_SADDR;
 	if (memcmp(fl->key.dst, fl->out.dst, al) != 0)
 		a->flags |= LBD_FP_DADDR;
+	a->enc_kind = fl->encap.kind;
+	if (fl->encap.kind != DP_TUN_NONE) {
+		a->enc_sport = fl->encap.sport;
+		a->enc_dport = fl->encap.dport;
+		a->enc_label = fl->encap.label;
+		memcpy(a->enc_src, fl->encap.src, 16);
+		memcpy(a->enc_dst, fl->encap.dst, 16);
+	}
 }
 
 /* Forget entry i (swap the last one into its place). */

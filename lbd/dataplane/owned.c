@@ -473,7 +473,8 @@ warn_dsr_martians(struct dataplane *p, const struct conf *c)
 		uint8_t vip[16];
 		bool set;
 
-		if (s->mode != CONF_MODE_DSR || s->vip.family != AF_INET)
+		if (s->mode != CONF_MODE_DSR || s->tunnel != CONF_TUNNEL_NONE ||
+		    s->vip.family != AF_INET)
 			continue;
 		conf_addr_a16(vip, &s->vip);
 		if (dp_kernel_connected(p, 4, vip) >= 0)

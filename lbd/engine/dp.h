@@ -13,7 +13,8 @@
  *
  * Modes (DESIGN.md section 2): routed (DNAT, reply un-NATed), snat (DNAT +
  * SNAT from a pool, ports per (SNAT address, backend, port, proto)), dsr (only
- * the destination MAC changes).
+ * the destination MAC changes, or the packet goes whole inside an IP-in-IP or
+ * GUE header to a backend beyond the segment: tunnel.c).
  */
 #ifndef LBD_ENGINE_DP_H
 #define LBD_ENGINE_DP_H
@@ -42,6 +43,26 @@ enum dp_mode {
 	DP_MODE_DSR,
 };
 _Static_assert(DP_MODE_DSR == CT_MODE_ONE_WAY, "ct knows dsr sees no replies");
+
+/* Tunnelled dsr (tunnel.c): the client's packet inside an outer header. */
+enum dp_tunnel {
+	DP_TUN_NONE,
+	DP_TUN_IPIP,	/* IPv4 in IPv4 (proto 4), IPv6 in IPv6 (41) */
+	DP_TUN_GUE,	/* GUE variant 1 (RFC draft-ietf-intarea-gue):
+			 * UDP, the IP packet straight after its header */
+};
+
+/* The outer header of one tunnelled flow: what tunnel.c puts before each
+ * of its packets but for the lengths, the TOS / traffic class and IPv4's
+ * DF, id and checksum, which come from the packet. */
+struct dp_encap {
+	uint8_t		kind;		/* enum dp_tunnel */
+	uint8_t		family;		/* the outer's: the inner's */
+	uint8_t		src[16];
+	uint8_t		dst[16];
+	uint16_t	sport, dport;	/* GUE, network order */
+	uint32_t	label;		/* IPv6 flow label (20 bits) */
+};
 
 enum dp_sched {
 	DP_SCHED_RR,
@@ -115,6 +136,10 @@ struct dp_service {
 					 * its own, no entry */
 	bool		observe;	/* passive health: report refusals and
 					 * unanswered SYNs (CT_EV_OBSERVE) */
+	uint8_t		tunnel;		/* dsr: enum dp_tunnel */
+	uint16_t	tun_port;	/* GUE's destination, network order */
+	struct dp_prefix tun_src;	/* outer sources, one per flow; plen
+					 * 0: the way out's own address */
 	uint8_t		persist_plen;	/* of the client address kept */
 	uint16_t	quorum;		/* primaries that keep backups out */
 	bool		use_backups;	/* fewer primaries available: the
@@ -400,6 +425,9 @@ struct dp_flow {
 	uint16_t	mtu;		/* the egress's, for the IP packet */
 	uint8_t		ttl;
 	uint8_t		dir;		/* enum ct_dir */
+	struct dp_encap	encap;		/* kind DP_TUN_NONE: none; else the
+					 * packet inside may have `mtu` less
+					 * tun_overhead() */
 };
 
 struct dp_flow_op {

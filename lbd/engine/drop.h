@@ -32,6 +32,7 @@
 	X(TABLE_FULL,		"table_full")				\
 	X(TUPLE_CONFLICT,	"tuple_conflict")			\
 	X(NO_ROUTE,		"no_route")				\
+	X(TUNNEL_NO_SOURCE,	"tunnel_no_source")			\
 	X(NEIGH_UNRESOLVED,	"neigh_unresolved")			\
 	X(TTL_EXCEEDED,		"ttl_exceeded")				\
 	X(TOO_BIG,		"too_big")				\

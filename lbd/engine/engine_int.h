@@ -94,6 +94,19 @@ bool		icmp_send_error(struct dp_engine *, uint8_t *f, uint32_t cap,
 		    const struct dp_pkt *, uint16_t in_if, enum icmp_kind,
 		    uint32_t mtu, struct dp_verdict *);
 
+/* tunnel.c: the service of a tunnelled dsr entry (NULL: not one); the
+ * bytes a tunnel puts before a packet; the outer header of
+ * entry ce's client->backend packets leaving by interface ifidx (false: no
+ * source address to give them); that header put before the IP packet at
+ * l3 (inner_len bytes; `tail` bytes of frame from l3 move, padding too). */
+const struct dp_service *tun_service(const struct dp_engine *,
+		    const struct ct_entry *);
+uint32_t	tun_overhead(uint8_t kind, uint8_t family);
+bool		tun_encap_of(const struct dp_engine *, const struct dp_service *,
+		    const struct ct_entry *, uint16_t ifidx, struct dp_encap *);
+void		tun_push(uint8_t *l3, uint32_t tail, uint32_t inner_len,
+		    const struct dp_encap *);
+
 /* persist.c: the backend a persisting service's client keeps, or -1; the
  * record of a choice; a connection gone; re-pointing after a reload. */
 int32_t		persist_pick(struct dp_engine *, uint32_t si,

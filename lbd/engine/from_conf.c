@@ -66,6 +66,14 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 		s->persist_ms = cs->persist_ms;
 		s->udp_timeout_ms = cs->udp_timeout_ms;
 		s->one_packet = cs->one_packet;
+		s->tunnel = cs->tunnel == CONF_TUNNEL_IPIP ? DP_TUN_IPIP :
+		    cs->tunnel == CONF_TUNNEL_GUE ? DP_TUN_GUE : DP_TUN_NONE;
+		s->tun_port = htons(cs->tunnel_port);
+		if (cs->tunnel_src.family != 0) {
+			s->tun_src.family = conf_addr_fam(&cs->tunnel_src);
+			s->tun_src.plen = cs->tunnel_src.plen;
+			conf_addr_a16(s->tun_src.addr, &cs->tunnel_src);
+		}
 		s->observe = cs->check.type != CONF_CHECK_NONE && cs->check.observe;
 		s->persist_plen = cs->persist_plen ? cs->persist_plen :
 		    s->family == 4 ? 32 : 128;

@@ -81,6 +81,7 @@ flow_of(const struct dp_engine *e, const struct ct_entry *ce, enum ct_dir d,
     struct dp_flow *f)
 {
 	const struct dp_tuple *o = &ce->t[CT_ORIG], *r = &ce->t[CT_REPLY];
+	const struct dp_service *ts;
 	const uint8_t *to, *nh;
 	const struct neigh *n;
 	uint16_t ifidx;
@@ -114,7 +115,12 @@ flow_of(const struct dp_engine *e, const struct ct_entry *ce, enum ct_dir d,
 	}
 	if (!route(e, o->family, to, &ifidx, &nh))
 		return false;
-	if (ce->mode == DP_MODE_DSR)
+	if ((ts = tun_service(e, ce)) != NULL) {
+		/* Tunnelled: routed to the backend inside the outer header,
+		 * as fwd_tunnel sends it. */
+		if (!tun_encap_of(e, ts, ce, ifidx, &f->encap))
+			return false;
+	} else if (ce->mode == DP_MODE_DSR)
 		nh = to;	/* the backend's own MAC, whatever the route */
 	if ((n = neigh_find(e, o->family, nh)) == NULL)
 		return false;

@@ -227,15 +227,60 @@ hop(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	return false;
 }
 
+/*
+ * Client -> a tunnelled dsr service's backend: the packet whole inside the
+ * outer header (tunnel.c), routed toward the backend as any packet lbd
+ * sends. Too big once wrapped: the sender learns the link's MTU less the
+ * tunnel's bytes.
+ */
+static void
+fwd_tunnel(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
+    const struct ct_entry *ce, const struct dp_service *s, struct dp_verdict *v)
+{
+	const uint8_t *be = ce->t[CT_REPLY].src, *nh;
+	uint32_t hl = tun_overhead(s->tunnel, s->family);
+	uint16_t ifidx, in_if = v->ifidx;
+	struct dp_l34 outer = p->ip;
+	struct dp_encap x;
+
+	if (!route(e, p->ip.family, be, &ifidx, &nh)) {
+		verdict_drop(e, v, DP_DROP_NO_ROUTE, v->svc);
+		return;
+	}
+	if (p->ip.l3_len + hl > e->ifs[ifidx].mtu) {
+		verdict_drop(e, v, DP_DROP_TOO_BIG, v->svc);
+		icmp_send_error(e, f, cap, p, in_if, ICMP_TOO_BIG,
+		    e->ifs[ifidx].mtu - hl, v);
+		return;
+	}
+	if (!tun_encap_of(e, s, ce, ifidx, &x)) {
+		verdict_drop(e, v, DP_DROP_TUNNEL_NO_SOURCE, v->svc);
+		return;
+	}
+	if (v->len + hl > cap) {
+		verdict_drop(e, v, DP_DROP_TOO_BIG, v->svc);
+		return;
+	}
+	tun_push(f + p->ip.l3_off, v->len - p->ip.l3_off, p->ip.l3_len, &x);
+	v->len += hl;
+	outer.l3_len += hl;
+	l2_out(e, f, &outer, be, false, v, v->svc);
+}
+
 /* Client -> backend. */
 static void
 fwd_orig(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
     const struct ct_entry *ce, struct dp_verdict *v)
 {
 	const struct dp_tuple *r = &ce->t[CT_REPLY];
+	const struct dp_service *ts;
 
 	v->svc = svc_of(ce);
 	count(e, ce, true, v->len);
+	if ((ts = tun_service(e, ce)) != NULL) {
+		fwd_tunnel(e, f, cap, p, ce, ts, v);
+		return;
+	}
 	if (too_big(e, f, cap, p, r->src, v))
 		return;
 	if (ce->mode == DP_MODE_DSR) {

@@ -237,9 +237,12 @@ golden_case(struct tcprog *tc, const char *dir, const char *name)
 	fclose(ex);
 }
 
-/* A connection in `mode`: handshake (TCP), data both ways, a close. */
+/* A connection in `mode`: handshake (TCP), data both ways, a close. `tun`:
+ * dsr through that tunnel (enum dp_tunnel), which also gets a packet too
+ * big once wrapped. */
 static void
-connection(struct tcprog *tc, int family, uint8_t proto, enum dp_mode mode)
+connection(struct tcprog *tc, int family, uint8_t proto, enum dp_mode mode,
+    uint8_t tun)
 {
 	struct dp_service svc = mk_service(family, proto, 80, mode, DP_SCHED_RR,
 	    1, 8080);
@@ -255,8 +258,16 @@ connection(struct tcprog *tc, int family, uint8_t proto, enum dp_mode mode)
 	uint32_t now = 1000;
 	bool tcp = proto == 6;
 
-	snprintf(name, sizeof(name), "%s %s v%d", tcp ? "tcp" : "udp",
-	    mn[mode], family);
+	snprintf(name, sizeof(name), "%s %s%s v%d", tcp ? "tcp" : "udp",
+	    mn[mode], tun == DP_TUN_IPIP ? "/ipip" : tun == DP_TUN_GUE ?
+	    "/gue" : "", family);
+	svc.tunnel = tun;
+	svc.tun_port = htons(6080);
+	if (tun == DP_TUN_GUE) {	/* outer sources from a prefix */
+		svc.tun_src.family = 4;
+		svc.tun_src.plen = 12;
+		addr(svc.tun_src.addr, "172.16.0.0");
+	}
 	flush(tcprog_flows_fd(tc));
 	r = rig_new(tc, &svc);
 	/* The first packet; the engine's SNAT address and port from it. */
@@ -298,6 +309,19 @@ connection(struct tcprog *tc, int family, uint8_t proto, enum dp_mode mode)
 		    10 + 100 * i, 2, pay, strlen(pay)) : pg_udp(f, mac_if1,
 		    mac_be[0], &b, &to, pay, strlen(pay), i == 3 && family == 4);
 		one_frame(&r, name, ++k, f, (uint32_t)len, 1, now + i);
+	}
+	if (tun != DP_TUN_NONE) {
+		/* Fits the link, not once wrapped: the engine's, which
+		 * answers with the MTU less the tunnel's header. */
+		static char big[1500];
+		uint32_t room = 1500 - (family == 4 ? 20 : 40) - (tcp ? 20 : 8);
+
+		memset(big, 'x', sizeof(big));
+		len = tcp ? pg_tcp(f, pg_mac_lb, pg_mac_client, &c, &v, PG_ACK,
+		    400, 10, big, room) : pg_udp(f, pg_mac_lb, pg_mac_client, &c,
+		    &v, big, room, false);
+		one_frame(&r, name, ++k, f, (uint32_t)len, 0, now + 4 +
+		    CT_PROBATION_MS);
 	}
 	/* TTL 1: the engine's (it drops it, counted). */
 	pg_ttl = 1;
@@ -448,11 +472,18 @@ main(int argc, char **argv)
 		golden_case(tc, dir, names[i]);
 		free(names[i]);
 	}
-	for (int fam = 4; fam <= 6; fam += 2)
+	for (int fam = 4; fam <= 6; fam += 2) {
 		for (int m = DP_MODE_ROUTED; m <= DP_MODE_DSR; m++) {
-			connection(tc, fam, 6, (enum dp_mode)m);
-			connection(tc, fam, 17, (enum dp_mode)m);
+			connection(tc, fam, 6, (enum dp_mode)m, DP_TUN_NONE);
+			connection(tc, fam, 17, (enum dp_mode)m, DP_TUN_NONE);
 		}
+		for (uint8_t t = DP_TUN_IPIP; t <= DP_TUN_GUE; t++) {
+			if (fam == 6 && t == DP_TUN_GUE)
+				continue;	/* IPv4 only (tunnel.c) */
+			connection(tc, fam, 6, DP_MODE_DSR, t);
+			connection(tc, fam, 17, DP_MODE_DSR, t);
+		}
+	}
 	backup_classifier(tc, 4);
 	backup_classifier(tc, 6);
 	guard(tc);

@@ -948,6 +948,148 @@ static void test_flow_snat_v6(void **s) { tcp_flow(6, DP_MODE_SNAT); }
 static void test_flow_dsr_v4(void **s) { tcp_flow(4, DP_MODE_DSR); }
 static void test_flow_dsr_v6(void **s) { tcp_flow(6, DP_MODE_DSR); }
 
+/*
+ * Tunnelled dsr: the client's packet, untouched, inside an outer header to
+ * the backend, checked field by field against RFC 2003 (ipip), RFC 2473
+ * (ip6ip6) and GUE variant 1: lengths, protocol, TTL 64, TOS / traffic
+ * class and DF from the packet, the outer source the way out's address or
+ * one of `source`'s, a GUE source port of the dynamic range that stays
+ * with the flow.
+ */
+static void
+tunnel_flow(int family, uint8_t kind, bool prefix)
+{
+	struct flow fl;
+	const char *cli = family == 4 ? "203.0.113.5" : "2001:db8:c::5";
+	const char *vip = family == 4 ? "198.51.100.10" : "2001:db8:f::10";
+	const char *be = family == 4 ? "10.0.0.11" : "2001:db8:b::11";
+	const char *own = family == 4 ? "10.0.0.2" : "2001:db8:b::2";
+	struct pg_ep c = pg_ep(cli, 40000), v = pg_ep(vip, 80), ob = pg_ep(be, 0);
+	struct pg_ep oo = pg_ep(own, 0);
+	struct dp_service s = mk_service(family, 6, 80, DP_MODE_DSR, DP_SCHED_RR,
+	    1, 80);
+	size_t hl = (family == 4 ? 20 : 40) + (kind == DP_TUN_GUE ? 8 : 0);
+	size_t in_len;
+	uint8_t orig[2048], src0[16], *o;
+	uint16_t sport0 = 0;
+	char big[1500];
+	const struct dp_stats *st;
+	int diff = 0;
+
+	s.tunnel = kind;
+	s.tun_port = htons(6080);
+	if (prefix) {
+		s.tun_src.family = (uint8_t)family;
+		s.tun_src.plen = family == 4 ? 16 : 64;
+		addr(s.tun_src.addr, family == 4 ? "172.16.0.0" : "2001:db8:ffff::");
+	}
+	fl.e = mk_engine(1024);
+	install(fl.e, &s, 1);
+	st = dp_engine_stats(fl.e);
+
+	for (int conn = 0; conn < 8; conn++) {
+		c.port = (uint16_t)(40000 + conn);
+		for (int k = 0; k < 2; k++) {
+			fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, k ? PG_ACK :
+			    PG_SYN, 1000 + (uint32_t)k, k ? 5001 : 0, NULL, 0);
+			/* DSCP EF, ECT(0); IPv4 without DF on the ACK */
+			if (family == 4) {
+				fl.f[15] = 0xba;
+				if (k)
+					fl.f[20] = 0;
+				fl.f[24] = fl.f[25] = 0;
+				pg_put16(fl.f + 24, pg_fold(pg_sum(fl.f + 14, 20, 0)));
+			} else {
+				fl.f[14] = 0x6b;
+				fl.f[15] = (uint8_t)(0xa0 | (fl.f[15] & 0x0f));
+			}
+			memcpy(orig, fl.f, fl.n);
+			in_len = fl.n - 14;
+			run(&fl, 0, (uint32_t)(conn * 10 + k));
+			expect_tx(&fl, 1, mac_be[0], mac_if1);
+			assert_int_equal(fl.v.len, fl.n + hl);
+			/* The packet inside, as the client sent it. */
+			assert_memory_equal(fl.f + 14 + hl, orig + 14, in_len);
+			o = fl.f + 14;
+			assert_memory_equal(pg_dst_of(o), ob.addr, family == 4 ? 4 : 16);
+			if (family == 4) {
+				assert_int_equal(o[0], 0x45);
+				assert_int_equal(o[1], 0xba);
+				assert_int_equal(o[2] << 8 | o[3], in_len + hl);
+				assert_int_equal(o[6], k ? 0 : 0x40);
+				/* no DF: the inner id, else 0 */
+				assert_int_equal(o[4] << 8 | o[5], k ? pg_ipid : 0);
+				assert_int_equal(o[8], 64);
+				assert_int_equal(o[9], kind == DP_TUN_GUE ? 17 : 4);
+			} else {
+				assert_int_equal(o[0], 0x6b);
+				assert_int_equal(o[1] >> 4, 0xa);
+				assert_int_equal(o[4] << 8 | o[5], in_len);
+				assert_int_equal(o[6], 41);
+				assert_int_equal(o[7], 64);
+			}
+			if (kind == DP_TUN_GUE) {
+				const uint8_t *u = o + 20;
+				uint16_t sp = (uint16_t)(u[0] << 8 | u[1]);
+
+				assert_true(sp >= 0xc000);
+				assert_int_equal(u[2] << 8 | u[3], 6080);
+				assert_int_equal(u[4] << 8 | u[5], in_len + 8);
+				assert_int_equal(u[6] << 8 | u[7], 0);
+				if (k)
+					assert_int_equal(sp, sport0);
+				else {
+					diff += conn > 0 && sp != sport0;
+					sport0 = sp;
+				}
+			}
+			if (!prefix)
+				assert_memory_equal(pg_src_of(o), oo.addr,
+				    family == 4 ? 4 : 16);
+			else {
+				const uint8_t *a = pg_src_of(o);
+
+				/* in the prefix, the same for the flow */
+				assert_memory_equal(a, s.tun_src.addr, family == 4 ?
+				    2 : 8);
+				if (k)
+					assert_memory_equal(a, src0, family == 4 ? 4 : 16);
+				else {
+					diff += conn > 0 && memcmp(a, src0,
+					    family == 4 ? 4 : 16) != 0;
+					memcpy(src0, a, 16);
+				}
+			}
+		}
+	}
+	/* Eight flows spread over several outer sources or source ports. */
+	if (prefix || kind == DP_TUN_GUE)
+		assert_true(diff >= 4);
+
+	/* 1500 bytes fit the link, not once wrapped: dropped, and the client
+	 * learns the MTU less the tunnel's header. */
+	memset(big, 'x', sizeof(big));
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 1001, 5001, big,
+	    1500 - (family == 4 ? 40 : 60));
+	run(&fl, 0, 100);
+	assert_int_equal(fl.v.action, DP_TX);
+	assert_int_equal(fl.v.ifidx, 0);
+	assert_int_equal(st->drops[DP_DROP_TOO_BIG], 1);
+	o = fl.f + 14;
+	if (family == 4)
+		assert_int_equal(o[26] << 8 | o[27], 1500 - hl);
+	else
+		assert_int_equal((uint32_t)o[46] << 8 | o[47], 1500 - hl);
+	dp_engine_free(fl.e);
+}
+
+static void test_tunnel_ipip_v4(void **s) { tunnel_flow(4, DP_TUN_IPIP, false); }
+static void test_tunnel_ipip_v6(void **s) { tunnel_flow(6, DP_TUN_IPIP, false); }
+static void test_tunnel_gue_v4(void **s) { tunnel_flow(4, DP_TUN_GUE, false); }
+static void test_tunnel_ipip_src_v4(void **s) { tunnel_flow(4, DP_TUN_IPIP, true); }
+static void test_tunnel_ipip_src_v6(void **s) { tunnel_flow(6, DP_TUN_IPIP, true); }
+static void test_tunnel_gue_src_v4(void **s) { tunnel_flow(4, DP_TUN_GUE, true); }
+
 static void
 test_udp_zero_checksum(void **state)
 {
@@ -2718,6 +2860,12 @@ main(void)
 		cmocka_unit_test(test_flow_snat_v6),
 		cmocka_unit_test(test_flow_dsr_v4),
 		cmocka_unit_test(test_flow_dsr_v6),
+		cmocka_unit_test(test_tunnel_ipip_v4),
+		cmocka_unit_test(test_tunnel_ipip_v6),
+		cmocka_unit_test(test_tunnel_gue_v4),
+		cmocka_unit_test(test_tunnel_ipip_src_v4),
+		cmocka_unit_test(test_tunnel_ipip_src_v6),
+		cmocka_unit_test(test_tunnel_gue_src_v4),
 		cmocka_unit_test(test_udp_zero_checksum),
 		cmocka_unit_test(test_no_entry_and_not_ours),
 		cmocka_unit_test(test_fragments_dropped),
