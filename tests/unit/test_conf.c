@@ -134,6 +134,11 @@ static const char full[] =
     "    scheduler source-hash\n"
     "    check script { command \"/bin/true --x\" }\n"
     "    backend ns1 [2001:db8::53]:5353 weight 256\n"
+    "}\n"
+    "service far {\n"
+    "    listen 198.51.100.10 tcp 8080\n"
+    "    mode dsr tunnel gue port 7000 source 172.16.0.0/16\n"
+    "    backend far1 10.9.0.1\n"
     "}\n";
 
 static void
@@ -189,7 +194,12 @@ test_all_constructs(void **state)
 	assert_string_equal(c->sync.backup_interface, "hb1");
 	assert_true(c->sync.has_backup_peer);
 
-	assert_int_equal(c->n_services, 2);
+	assert_int_equal(c->n_services, 3);
+	assert_int_equal(c->services[2].mode, CONF_MODE_DSR);
+	assert_int_equal(c->services[2].tunnel, CONF_TUNNEL_GUE);
+	assert_int_equal(c->services[2].tunnel_port, 7000);
+	assert_int_equal(c->services[2].tunnel_src.plen, 16);
+	assert_int_equal(c->services[1].tunnel, CONF_TUNNEL_NONE);
 	const struct conf_service *s = &c->services[0];
 	assert_int_equal(s->proto, IPPROTO_TCP);
 	assert_int_equal(s->port, 80);
@@ -364,6 +374,38 @@ static const struct err_case err_cases[] = {
 	  "t.conf:10:12: error: service \"t\": snat-pool 10.0.0.9 has other "
 	  "ports than in service \"s\" (an address's ports are one range for "
 	  "every service that uses it)\n" },
+	{ "service a {\n listen 10.0.0.1 tcp 80\n mode snat tunnel gue\n"
+	  " backend b 10.9.0.11\n}\n"
+	  "service b {\n listen 10.0.0.1 tcp 81\n mode dsr tunel gue\n"
+	  " backend b 10.9.0.11\n}\n"
+	  "service c {\n listen 10.0.0.1 tcp 82\n mode dsr tunnel vxlan\n"
+	  " backend b 10.9.0.11\n}\n"
+	  "service d {\n listen 10.0.0.1 tcp 83\n mode dsr tunnel ipip port 5\n"
+	  " backend b 10.9.0.11\n}\n"
+	  "service e {\n listen 2001:db8::1 tcp 84\n"
+	  " mode dsr tunnel gue port 0 source 10.0.0.0/8\n"
+	  " backend b 2001:db8::5\n}\n"
+	  "service f {\n listen 10.0.0.1 tcp 85\n mode dsr\n"
+	  " mode dsr tunnel ipip\n backend b 10.9.0.11\n}\n"
+	  "service g {\n listen 10.0.0.1 tcp 86\n"
+	  " mode dsr tunnel ipip source 0.0.0.0/0 source 10.1.0.0/16\n"
+	  " backend b 10.9.0.11\n}\n",
+	  "t.conf:3:7: error: mode snat: only dsr tunnels (routed and snat need "
+	  "the replies back through lbd)\n"
+	  "t.conf:8:11: error: mode dsr: unknown \"tunel\", expected tunnel\n"
+	  "t.conf:13:18: error: unknown tunnel \"vxlan\", expected ipip or gue "
+	  "(ipip is ip6ip6 in an IPv6 service)\n"
+	  "t.conf:18:23: error: tunnel ipip has no port (gue has)\n"
+	  "t.conf:23:27: error: tunnel gue: port 0 out of range 1..65535\n"
+	  "t.conf:29:2: error: duplicate \"mode\" (first set at t.conf:28:2)\n"
+	  "t.conf:34:30: error: tunnel source: expected an address or prefix "
+	  "such as 172.16.0.0/16 or 2001:db8:ffff::/64, found \"0.0.0.0/0\"\n"
+	  "t.conf:23:18: error: service \"e\": tunnel gue carries IPv4 only "
+	  "(over IPv6 a GUE packet needs a UDP checksum the kernel's "
+	  "segmentation does not give it); use tunnel ipip, which is ip6ip6 "
+	  "here\n"
+	  "t.conf:23:18: error: service \"e\": tunnel source is IPv4 but the "
+	  "VIP is IPv6\n" },
 	{ "service s {\n listen 10.0.0.1 udp 53\n"
 	  " check udp { observe on observe-errors 17 }\n"
 	  " backend a 10.0.0.2:53\n}\n",
@@ -861,6 +903,12 @@ test_dump_roundtrip(void **state)
 	    "\"weight\":5,\"interval_ms\":500}"));
 	assert_non_null(strstr(j, "\"notify\":\"/usr/bin/logger -t lbd\""));
 	assert_non_null(strstr(t1, "        track-service \"web\" weight 30\n"));
+	/* A tunnel: the mode line says it all, JSON says each part. */
+	assert_non_null(strstr(t1, "    mode dsr tunnel gue port 7000 source "
+	    "172.16.0.0/16\n"));
+	assert_non_null(strstr(j, "\"mode\":\"dsr\""));
+	assert_non_null(strstr(j, "\"tunnel\":\"gue\",\"tunnel_port\":7000,"
+	    "\"tunnel_source\":\"172.16.0.0/16\""));
 	/* garp: the instance's own lines, the rest from global. */
 	assert_non_null(strstr(t1, "    garp rate 250\n    "));
 	assert_non_null(strstr(t1, "        garp count 2\n        garp refresh 60s\n"
