@@ -8,6 +8,9 @@
  *     ring read in order, as an RX ring is, and each is copied into a work
  *     buffer first; the copy alone is timed too, so it can be subtracted.
  *
+ * MODE=dsr, dsr-ipip or dsr-gue in the environment runs the same through a
+ * dsr service, plain or tunnelled (the encapsulation's cost per packet).
+ *
  * Prints a table and, last, one line:
  *   engine: established_ns_per_pkt=… established_mpps=… new_conn_per_s=…
  *           bytes_per_conn=… conns=N
@@ -62,11 +65,16 @@ main(int argc, char **argv)
 {
 	uint32_t conns = argc > 1 ? (uint32_t)atoi(argv[1]) : 1000000;
 	uint64_t pkts = argc > 2 ? (uint64_t)atoll(argv[2]) : 20000000;
+	const char *mode = getenv("MODE") ? getenv("MODE") : "routed";
+	bool dsr = strncmp(mode, "dsr", 3) == 0;
 	struct pg_ep v = pg_ep("198.51.100.10", 80);
-	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED,
-	    DP_SCHED_MAGLEV, 16, 8080);
-	uint8_t *syn = huge_alloc((size_t)conns * FRAME);
-	uint8_t *est = huge_alloc((size_t)conns * FRAME);	/* the RX ring */
+	struct dp_service s = mk_service(4, 6, 80, dsr ? DP_MODE_DSR :
+	    DP_MODE_ROUTED, DP_SCHED_MAGLEV, 16, dsr ? 80 : 8080);
+	/* A tunnel's SYN grows in place: room for its header. */
+	size_t fsz = getenv("MODE") && strstr(getenv("MODE"), "-") ? 2 * FRAME :
+	    FRAME;
+	uint8_t *syn = huge_alloc((size_t)conns * fsz);
+	uint8_t *est = huge_alloc((size_t)conns * fsz);	/* the RX ring */
 	uint8_t work[2048];
 	struct dp_verdict vd;
 	struct dp_engine *e;
@@ -75,6 +83,15 @@ main(int argc, char **argv)
 
 	if (syn == NULL || est == NULL)
 		return 1;
+	if (strcmp(mode, "dsr-ipip") == 0)
+		s.tunnel = DP_TUN_IPIP;
+	else if (strcmp(mode, "dsr-gue") == 0) {
+		s.tunnel = DP_TUN_GUE;
+		s.tun_port = htons(6080);
+	} else if (strcmp(mode, "routed") != 0 && strcmp(mode, "dsr") != 0) {
+		fprintf(stderr, "bench: MODE is routed, dsr, dsr-ipip or dsr-gue\n");
+		return 1;
+	}
 	/* 16 backends: neighbours for all of them. */
 	e = mk_engine(conns);
 	for (int i = 0; i < 16; i++) {
@@ -95,10 +112,10 @@ main(int argc, char **argv)
 	for (uint32_t i = 0; i < conns; i++) {
 		struct pg_ep c;
 		client_of(i, &c);
-		pg_tcp(syn + (size_t)i * FRAME, mac_if0, mac_gw, &c, &v, PG_SYN,
+		pg_tcp(syn + (size_t)i * fsz, mac_if0, mac_gw, &c, &v, PG_SYN,
 		    1000, 0, NULL, 0);
 		client_of(order[i], &c);
-		pg_tcp(est + (size_t)i * FRAME, mac_if0, mac_gw, &c, &v,
+		pg_tcp(est + (size_t)i * fsz, mac_if0, mac_gw, &c, &v,
 		    PG_ACK | PG_PSH, 1001, 1, "0123456789", 10);
 	}
 	free(order);
@@ -106,7 +123,7 @@ main(int argc, char **argv)
 	/* 1. New connections, processed in place. */
 	t0 = now_s();
 	for (uint32_t i = 0; i < conns; i++) {
-		dp_process(e, syn + (size_t)i * FRAME, 54, FRAME, 0, 0, &vd);
+		dp_process(e, syn + (size_t)i * fsz, 54, (uint32_t)fsz, 0, 0, &vd);
 		tx += vd.action == DP_TX;
 	}
 	t_new = now_s() - t0;
@@ -121,7 +138,7 @@ main(int argc, char **argv)
 	t0 = now_s();
 	for (uint64_t k = 0; k < pkts; k++) {
 		uint32_t i = (uint32_t)(k % conns);
-		memcpy(work, est + (size_t)i * FRAME, 64);
+		memcpy(work, est + (size_t)i * fsz, 64);
 		sink += work[30];
 	}
 	t_copy = now_s() - t0;
@@ -133,7 +150,7 @@ main(int argc, char **argv)
 	t0 = now_s();
 	for (uint64_t k = 0; k < pkts1; k++) {
 		uint32_t i = (uint32_t)(k % conns);
-		memcpy(work, est + (size_t)i * FRAME, 64);
+		memcpy(work, est + (size_t)i * fsz, 64);
 		dp_process(e, work, 64, sizeof(work), 0, 1, &vd);
 		tx += vd.action == DP_TX;
 	}
@@ -155,7 +172,7 @@ main(int argc, char **argv)
 	for (uint64_t k = 0; k < pkts; k += BATCH) {
 		for (int j = 0; j < BATCH; j++) {
 			uint32_t i = (uint32_t)((k + (uint64_t)j) % conns);
-			memcpy(bufs[j], est + (size_t)i * FRAME, 64);
+			memcpy(bufs[j], est + (size_t)i * fsz, 64);
 			fr[j].data = bufs[j];
 			fr[j].len = 64;
 			fr[j].cap = sizeof(bufs[j]);
@@ -178,8 +195,8 @@ main(int argc, char **argv)
 	double ns = t_est * 1e9 / (double)pkts;
 	double ns_copy = t_copy * 1e9 / (double)pkts;
 
-	printf("engine benchmark (one thread, in memory, routed IPv4, maglev, "
-	    "16 backends)\n");
+	printf("engine benchmark (one thread, in memory, %s IPv4, maglev, "
+	    "16 backends)\n", mode);
 	printf("  %-34s %12u\n", "connections in table", ct->stats.active);
 	printf("  %-34s %12.0f /s   (%.1f ns each)\n", "new connections",
 	    conns / t_new, t_new * 1e9 / conns);

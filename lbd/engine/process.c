@@ -118,20 +118,30 @@ ttl_dec(uint8_t *f, const struct dp_l34 *ip)
  * Ethernet addresses for the next hop toward `dst`. `direct`: the next hop is
  * `dst` itself whatever the route says (DSR needs the backend's own MAC).
  */
+static bool l2_send(struct dp_engine *, uint8_t *f, const struct dp_l34 *,
+    uint16_t ifidx, const uint8_t *nh, struct dp_verdict *, int32_t svc);
+
 static bool
 l2_out(struct dp_engine *e, uint8_t *f, const struct dp_l34 *ip,
     const uint8_t *dst, bool direct, struct dp_verdict *v, int32_t svc)
 {
 	const uint8_t *nh;
-	const struct neigh *n;
 	uint16_t ifidx;
 
 	if (!route(e, ip->family, dst, &ifidx, &nh)) {
 		verdict_drop(e, v, DP_DROP_NO_ROUTE, svc);
 		return false;
 	}
-	if (direct)
-		nh = dst;
+	return l2_send(e, f, ip, ifidx, direct ? dst : nh, v, svc);
+}
+
+/* ... to next hop `nh` out of interface `ifidx`, the route known. */
+static bool
+l2_send(struct dp_engine *e, uint8_t *f, const struct dp_l34 *ip,
+    uint16_t ifidx, const uint8_t *nh, struct dp_verdict *v, int32_t svc)
+{
+	const struct neigh *n;
+
 	if (ip->l3_len > e->ifs[ifidx].mtu) {
 		verdict_drop(e, v, DP_DROP_TOO_BIG, svc);
 		return false;
@@ -264,7 +274,7 @@ fwd_tunnel(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p
 	tun_push(f + p->ip.l3_off, v->len - p->ip.l3_off, p->ip.l3_len, &x);
 	v->len += hl;
 	outer.l3_len += hl;
-	l2_out(e, f, &outer, be, false, v, v->svc);
+	l2_send(e, f, &outer, ifidx, nh, v, v->svc);
 }
 
 /* Client -> backend. */

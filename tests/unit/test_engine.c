@@ -2390,6 +2390,52 @@ test_insert_mirrored(void **state)
 	dp_engine_free(fl2.e);
 }
 
+/* A tunnelled dsr connection mirrored: after a failover the peer wraps
+ * the flow's next packet byte for byte as this node did (the same outer
+ * source of the prefix and GUE source port: the hash-seed is shared). */
+static void
+test_tunnel_mirrored(void **state)
+{
+	struct flow fl, fl2;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct dp_service s[2];
+	struct ct_event ev[4];
+	uint8_t a_out[2048];
+
+	for (int i = 0; i < 2; i++) {
+		s[i] = mk_service(4, 6, 80, DP_MODE_DSR, DP_SCHED_RR, 3, 80);
+		s[i].tunnel = DP_TUN_GUE;
+		s[i].tun_port = htons(6080);
+		s[i].tun_src.family = 4;
+		s[i].tun_src.plen = 16;
+		addr(s[i].tun_src.addr, "172.31.0.0");
+	}
+	topo_sched_seed = 7;
+	fl.e = mk_engine(64);
+	topo_seed = 99;			/* the table's own seed differs */
+	fl2.e = mk_engine(64);
+	topo_seed = TOPO_SEED;
+	topo_sched_seed = 0;
+	install(fl.e, &s[0], 1);
+	install(fl2.e, &s[1], 1);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fl, 0, 0);
+	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1, "abc", 3);
+	run(&fl, 0, 1);
+	expect_tx(&fl, 1, mac_be[0], mac_if1);
+	memcpy(a_out, fl.f, fl.v.len);
+	assert_true(ct_events(dp_engine_ct(fl.e), ev, 4) >= 1);
+	struct ct_entry ce = mirror_of(&ev[0]);
+	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), 0);
+	fl2.n = pg_tcp(fl2.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1, "abc", 3);
+	run(&fl2, 0, 2);
+	assert_int_equal(fl2.v.action, DP_TX);
+	assert_int_equal(fl2.v.len, fl.v.len);
+	assert_memory_equal(fl2.f, a_out, fl.v.len);
+	dp_engine_free(fl.e);
+	dp_engine_free(fl2.e);
+}
+
 /* The peer's records are checked against this node's configuration, and
  * never move one of this node's live connections elsewhere. */
 static void
@@ -2866,6 +2912,7 @@ main(void)
 		cmocka_unit_test(test_tunnel_ipip_src_v4),
 		cmocka_unit_test(test_tunnel_ipip_src_v6),
 		cmocka_unit_test(test_tunnel_gue_src_v4),
+		cmocka_unit_test(test_tunnel_mirrored),
 		cmocka_unit_test(test_udp_zero_checksum),
 		cmocka_unit_test(test_no_entry_and_not_ours),
 		cmocka_unit_test(test_fragments_dropped),
