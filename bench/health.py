@@ -3,13 +3,24 @@
 
 1000 backends with an HTTP check every second, for 30 seconds. lbd runs in
 a network namespace of its own and the backends in another, behind a veth
-pair (four HTTP server processes, 250 backend addresses each): the backends'
-side of every TCP handshake is that namespace's work, not lbd's, as on a
-real network (on loopback both ends ran in lbd's context). Measures lbd's
+pair (four HTTP server processes, 250 backend addresses each).
+
+A veth hands a frame to the other end's stack in the sender's context, so
+the backends' half of each handshake would still be charged to lbd. Both
+ends therefore receive through threaded NAPI (GRO on, `threaded` 1; TSO
+off, without which a veth never queues TCP to NAPI -- a check's segments
+are all smaller than one MSS, so TSO has nothing to do for them): what
+arrives at the backends' end is processed in that end's kernel thread, as
+the backends' own machine would, and what arrives at lbd's end in lbd's
+end's thread, which is counted as lbd's (its receive path). Measures that
 CPU time over the run (from /proc) and counts missed intervals: a backend
 that ran fewer checks than the run allows, or any check that failed.
-Prints, last:
+
+Then HAProxy, in lbd's place, checks the same backends the same way (an
+HTTP GET every second each, one thread), measured alike: the same machine
+in the same run, so the ratio means more than either figure. Prints, last:
     health: checks=1000 interval_ms=1000 cpu_pct=... missed=...
+            haproxy_cpu_pct=... ratio=...
 
 usage: health.py BUILD_DIR [SECONDS]   (as root: it makes two namespaces)
 """
@@ -60,6 +71,19 @@ def lbd_pid(wrapper):
     return wrapper
 
 
+def napi_threads(dev):
+    """The kernel threads that receive for `dev` (napi/DEV-ID)."""
+    out = []
+    for p in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{p}/comm") as f:
+                if f.read().strip().startswith(f"napi/{dev}-"):
+                    out.append(int(p))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
 def cpu_ticks(pid, which=None):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -68,6 +92,7 @@ def cpu_ticks(pid, which=None):
 
 
 NS = f"lbdbh{os.getpid() % 100000}"
+LDEV = f"bh{os.getpid() % 100000}l"     # lbd's end of the veth (unique)
 
 
 def sh(cmd):
@@ -82,14 +107,83 @@ def namespaces():
     """lbd's namespace and the backends', one veth between them; every
     backend address on the backends' end."""
     sh(f"ip netns add {NS}-lbd && ip netns add {NS}-be")
-    sh(f"ip link add l0 netns {NS}-lbd type veth peer name b0 netns {NS}-be")
-    sh(f"ip -n {NS}-lbd addr add 10.77.0.1/16 dev l0")
-    sh(f"ip -n {NS}-lbd link set l0 up && ip -n {NS}-lbd link set lo up")
+    sh(f"ip link add {LDEV} netns {NS}-lbd type veth peer name b0 netns "
+       f"{NS}-be")
+    sh(f"ip -n {NS}-lbd addr add 10.77.0.1/16 dev {LDEV}")
+    sh(f"ip -n {NS}-lbd link set {LDEV} up && ip -n {NS}-lbd link set lo up")
     sh(f"ip -n {NS}-be link set b0 up && ip -n {NS}-be link set lo up")
+    # Each end receives in a kernel thread of its own (see the top).
+    for ns, dev in (("lbd", LDEV), ("be", "b0")):
+        sh(f"ip netns exec {NS}-{ns} ethtool -K {dev} gro on tso off")
+        sh(f"ip netns exec {NS}-{ns} sh -c 'echo 1 > "
+           f"/sys/class/net/{dev}/threaded'")
     batch = "".join(f"addr add {backend_addr(i)}/16 dev b0\n"
                     for i in range(N))
     subprocess.run(["ip", "-n", f"{NS}-be", "-batch", "-"], input=batch,
                    text=True, check=True, capture_output=True)
+
+
+def measure(pid, rx):
+    """CPU of `pid` and of the receive threads `rx` over SECONDS, as % of
+    one core: (process, its user part, receiving)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    t0, c0, u0 = time.time(), cpu_ticks(pid), cpu_ticks(pid, "user")
+    r0 = sum(cpu_ticks(p) for p in rx)
+    time.sleep(SECONDS)
+    t1, c1, u1 = time.time(), cpu_ticks(pid), cpu_ticks(pid, "user")
+    r1 = sum(cpu_ticks(p) for p in rx)
+    k = 100.0 / hz / (t1 - t0)
+    return (c1 - c0) * k, (u1 - u0) * k, (r1 - r0) * k
+
+
+HAPROXY_VERSION = ""
+
+
+def haproxy(tmp, ports):
+    """HAProxy in lbd's namespace with the same 1000 servers, an HTTP
+    check of /health every second (one thread, as lbd's checks run on
+    one)."""
+    global HAPROXY_VERSION
+    HAPROXY_VERSION = subprocess.run(["haproxy", "-v"], capture_output=True,
+                                     text=True).stdout.split()[2]
+    lines = ["global", "    nbthread 1", "    maxconn 4096",
+             f"    stats socket {tmp}/haproxy.sock", "defaults",
+             "    mode http", "    timeout connect 900ms",
+             "    timeout check 900ms", "    timeout client 5s",
+             "    timeout server 5s", "frontend f",
+             "    bind 127.0.0.1:18080", "    default_backend bench",
+             "backend bench", "    option httpchk GET /health"]
+    for i in range(N):
+        lines.append(f"    server b{i} {backend_addr(i)}:{ports[i % SERVERS]} "
+                     "check inter 1s")
+    conf = os.path.join(tmp, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    p = subprocess.Popen(["ip", "netns", "exec", f"{NS}-lbd", "haproxy",
+                          "-db", "-f", conf], stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(tmp, "haproxy.log"), "w"))
+    for _ in range(100):
+        if os.path.exists(f"{tmp}/haproxy.sock"):
+            break
+        time.sleep(0.05)
+    return p
+
+
+def haproxy_up(sock):
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    s.sendall(b"show stat\n")
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    rows = [r.split(",") for r in data.decode().splitlines()]
+    st = [h.lstrip("# ") for h in rows[0]].index("status")
+    return sum(1 for r in rows[1:] if len(r) > st and r[1] not in
+               ("FRONTEND", "BACKEND") and r[st] == "UP")
 
 
 def main():
@@ -122,16 +216,17 @@ def main():
             if os.path.exists(sock):
                 break
             time.sleep(0.05)
-        hz = os.sysconf("SC_CLK_TCK")
-        pid = lbd_pid(lbd.pid)
-        t0, c0, u0 = time.time(), cpu_ticks(pid), cpu_ticks(pid, "user")
-        time.sleep(SECONDS)
-        t1, c1, u1 = time.time(), cpu_ticks(pid), cpu_ticks(pid, "user")
+        rx = napi_threads(LDEV)
+        if not rx:
+            sys.exit(f"bench-health: no napi/{LDEV} thread (threaded NAPI)")
+        proc_pct, user_pct, rx_pct = measure(lbd_pid(lbd.pid), rx)
+        cpu_pct = proc_pct + rx_pct
         out = subprocess.run(["ip", "netns", "exec", f"{NS}-lbd", LBCTL, "-s",
                               sock, "--json", "show", "health"],
                              capture_output=True, text=True, timeout=30).stdout
         checks = json.loads(out)["checks"]
-        cpu_pct = 100.0 * (c1 - c0) / hz / (t1 - t0)
+        lbd.send_signal(signal.SIGTERM)
+        lbd.wait(10)
         # Each backend gets at least SECONDS - 1 checks (the first one lands at
         # a random point of the first interval); any failure counts too.
         missed = sum(max(0, (SECONDS - 1) - c["checks"]) for c in checks)
@@ -139,12 +234,24 @@ def main():
         total = sum(c["checks"] for c in checks)
         print(f"backends {len(checks)}, checks run {total} in {SECONDS}s "
               f"({total / SECONDS:.0f}/s), failed {failures}")
-        user_pct = 100.0 * (u1 - u0) / hz / (t1 - t0)
         print(f"lbd cpu {cpu_pct:.2f}% of one core: user {user_pct:.2f}%, "
-              f"kernel {cpu_pct - user_pct:.2f}% (the backends in a namespace "
-              f"of their own, behind a veth)")
+              f"kernel {proc_pct - user_pct:.2f}% in its calls, "
+              f"{rx_pct:.2f}% receiving (its end's NAPI thread); the "
+              f"backends behind a veth, receiving in their own")
+
+        # HAProxy checking the same backends the same way, measured alike.
+        hp = haproxy(tmp, ports)
+        procs.append(hp)
+        time.sleep(2.0)
+        hproc, huser, hrx = measure(hp.pid, rx)
+        hcpu = hproc + hrx
+        up = haproxy_up(os.path.join(tmp, "haproxy.sock"))
+        print(f"haproxy {HAPROXY_VERSION} cpu {hcpu:.2f}% of one core: user "
+              f"{huser:.2f}%, kernel {hproc - huser:.2f}% in its calls, "
+              f"{hrx:.2f}% receiving; {up} of {N} servers up")
         print(f"health: checks={len(checks)} interval_ms=1000 cpu_pct={cpu_pct:.2f} "
-              f"missed={missed + failures}")
+              f"missed={missed + failures} haproxy_cpu_pct={hcpu:.2f} "
+              f"ratio={cpu_pct / hcpu if hcpu else 0:.2f}")
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)

@@ -320,10 +320,17 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	if (!c->connected) {
+		/* Something to send (http's request, a banner check's send):
+		 * it goes now, the connected socket being writable, and a
+		 * failed connect shows in the send's error. That spares a
+		 * getsockopt, an epoll change and a loop turn per check. */
+		bool sends = c->req_len > 0 && c->p.type != HC_TYPE_AGENT &&
+		    c->p.type != HC_TYPE_TLS && c->p.type != HC_TYPE_HTTPS;
 		int err = 0;
 		socklen_t len = sizeof(err);
 
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		if (!sends && getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err,
+		    &len) < 0)
 			err = errno;
 		if (err != 0) {
 			finish(c, false, errno_reason(err));
@@ -338,13 +345,14 @@ io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			tls_io(c);
 			return;
 		}
-		ev_io_stop(loop, &c->io);
-		/* Something to send (http's request, a banner check's send),
-		 * or only a reply to wait for. */
-		ev_io_set(&c->io, c->fd, c->p.type == HC_TYPE_AGENT ||
-		    c->req_len == 0 ? EV_READ : EV_READ | EV_WRITE);
-		ev_io_start(loop, &c->io);
-		return;
+		if (!sends) {
+			/* Only a reply to wait for. */
+			ev_io_stop(loop, &c->io);
+			ev_io_set(&c->io, c->fd, EV_READ);
+			ev_io_start(loop, &c->io);
+			return;
+		}
+		revents = EV_WRITE;
 	}
 	if (c->p.type == HC_TYPE_TLS || c->p.type == HC_TYPE_HTTPS) {
 		tls_io(c);
