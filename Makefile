@@ -174,6 +174,11 @@ $(B)/tests/unit/test_backends: tests/unit/test_backends.c $(B)/lbd/backends.o $(
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(B)/lbd/backends.o $(B)/lbd/stats.o $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE) -lcmocka -lssl -lcrypto -lm
 
+# What a cluster node announces (lbd/announce_plan.c), from a config.
+$(B)/tests/unit/test_announce: tests/unit/test_announce.c $(B)/lbd/announce_plan.o $(LIBCONF) $(LIBBASE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lbd/announce_plan.o $(LIBCONF) $(LIBBASE) -lcmocka -lm
+
 PACKET_BINS := $(B)/tests/packets/gen $(B)/tests/packets/replay
 
 $(B)/tests/packets/%: tests/packets/%.c tests/packets/pcap.h tests/packets/golden.h tests/packets/tap.h tests/unit/topo.h tests/unit/pktgen.h $(LIBENGINE) $(LIBBASE)
@@ -332,7 +337,8 @@ install: $(LBD) $(LBCTL)
 	    $(DESTDIR)$(SYSCONFDIR)/lbd/conf.d $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(LBD) $(LBCTL) $(DESTDIR)$(SBINDIR)/
-	install -m 0644 conf/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 conf/examples/*.conf conf/examples/*.bird \
+	    conf/examples/*.frr $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0600 conf/examples/sync.key $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 README.md SECURITY.md docs/BENCHMARKS.md docs/operator-guide.md docs/ha-sync.md \
 	    packaging/grafana-lbd.json $(DESTDIR)$(DOCDIR)/

@@ -147,6 +147,17 @@ b_block_begin(struct conf_parser *p, enum conf_block blk, char *name,
 		c->sync.heartbeat_timeout_ms = CONF_DEFAULT_HB_TIMEOUT_MS;
 		memset(p->seen, 0, sizeof(p->seen));
 		break;
+	case BLK_CLUSTER:
+		if (c->cluster.present)
+			conf_err(p, loc, "duplicate cluster block (first at "
+			    "%s:%d:%d)", c->cluster.loc.file, c->cluster.loc.line,
+			    c->cluster.loc.col);
+		c->cluster.present = true;
+		c->cluster.loc = *loc;
+		c->cluster.announce_table = CONF_DEFAULT_ANNOUNCE_TABLE;
+		c->cluster.withdraw_delay_ms = CONF_DEFAULT_WITHDRAW_DELAY_MS;
+		memset(p->seen, 0, sizeof(p->seen));
+		break;
 	case BLK_GROUP:
 		b_name_ok(p, "vrrp-group", name, loc);
 		GROW(c->groups, c->n_groups);
@@ -236,6 +247,8 @@ conf_mark_incomplete(struct conf_parser *p)
 		in->incomplete = true;
 	if (p->blk == BLK_SYNC)
 		p->c->sync.incomplete = true;
+	if (p->blk == BLK_CLUSTER)
+		p->c->cluster.incomplete = true;
 }
 
 /* A directive given twice in one block is an error, not a silent override. */
@@ -506,6 +519,29 @@ set_sync(struct conf_parser *p, enum conf_key k, char **v,
 }
 
 static void
+set_cluster(struct conf_parser *p, enum conf_key k, char **v,
+    const struct conf_loc *vl)
+{
+	struct conf_cluster *c = &p->c->cluster;
+	uint32_t n;
+
+	switch (k) {
+	case K_ANNOUNCE_TABLE:
+		/* Not main (254), local (255) or default (253), nor 0: a
+		 * table of lbd's own, which nothing routes by. */
+		if (b_num(p, k, *v, vl, 1, 252, &n))
+			c->announce_table = n;
+		break;
+	case K_WITHDRAW_DELAY:
+		if (b_duration(p, k, *v, vl, 0, 60000, &n))
+			c->withdraw_delay_ms = n;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
 set_service(struct conf_parser *p, enum conf_key k, char **v,
     const struct conf_loc *kl, const struct conf_loc *vl)
 {
@@ -590,6 +626,9 @@ b_set(struct conf_parser *p, enum conf_key k, char *val,
 			break;
 		case BLK_SYNC:
 			set_sync(p, k, &val, vl);
+			break;
+		case BLK_CLUSTER:
+			set_cluster(p, k, &val, vl);
 			break;
 		case BLK_SERVICE:
 			set_service(p, k, &val, kl, vl);

@@ -293,6 +293,24 @@ struct conf_sync {
 	bool			 incomplete;	/* a syntax error hit this block */
 };
 
+/*
+ * cluster { ... }: this node is one of several active ones behind the
+ * upstream routers' ECMP. lbd writes the prefixes it wants announced (each
+ * VIP while one of its services takes new connections, the SNAT pool
+ * addresses) as routes into `announce_table`; the node's BGP daemon
+ * exports that table (route health injection).
+ */
+#define CONF_DEFAULT_ANNOUNCE_TABLE	 201
+#define CONF_DEFAULT_WITHDRAW_DELAY_MS	 2000
+struct conf_cluster {
+	bool			 present;
+	uint32_t		 announce_table;
+	uint32_t		 withdraw_delay_ms;	/* SIGTERM: routes gone,
+							 * forwarding this long */
+	struct conf_loc		 loc;
+	bool			 incomplete;
+};
+
 /* Connection timeouts by state, `timeout STATE DURATION` in global. */
 enum conf_timeout {
 	CONF_TO_TCP_SYN,
@@ -380,6 +398,7 @@ struct conf {
 	struct conf_group	*groups;
 	size_t			 n_groups;
 	struct conf_sync	 sync;
+	struct conf_cluster	 cluster;
 	struct conf_service	*services;
 	size_t			 n_services;
 

@@ -452,6 +452,13 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 	    gb->vrrp_external ? "external" : "internal");
 	add_u(&d, "notify-timeout ms", ga->notify_timeout_ms,
 	    gb->notify_timeout_ms);
+	if (a != NULL && b != NULL) {
+		add_u(&d, "cluster", a->cluster.present, b->cluster.present);
+		add_u(&d, "cluster announce-table", a->cluster.announce_table,
+		    b->cluster.announce_table);
+		add_u(&d, "cluster withdraw-delay ms",
+		    a->cluster.withdraw_delay_ms, b->cluster.withdraw_delay_ms);
+	}
 	if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_GLOBAL, "global", NULL,
 	    buf, ga, gb) < 0)
 		return -1;

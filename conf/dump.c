@@ -240,6 +240,11 @@ conf_dump(const struct conf *c, FILE *fp)
 		fputs("}\n", fp);
 	}
 
+	if (c->cluster.present)
+		fprintf(fp, "\ncluster {\n    announce-table %u\n"
+		    "    withdraw-delay %s\n}\n", c->cluster.announce_table,
+		    conf_dur_str(c->cluster.withdraw_delay_ms, d, sizeof(d)));
+
 	for (size_t i = 0; i < c->n_services; i++) {
 		const struct conf_service *s = &c->services[i];
 		fprintf(fp, "\nservice \"%s\" {\n", s->name);
@@ -462,6 +467,12 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		fputc('}', fp);
 	} else
 		fputs("null", fp);
+	if (c->cluster.present)
+		fprintf(fp, ",\"cluster\":{\"announce_table\":%u,"
+		    "\"withdraw_delay_ms\":%u}", c->cluster.announce_table,
+		    c->cluster.withdraw_delay_ms);
+	else
+		fputs(",\"cluster\":null", fp);
 	fputs(",\"services\":[", fp);
 	for (size_t i = 0; i < c->n_services; i++) {
 		const struct conf_service *s = &c->services[i];

@@ -56,6 +56,7 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_NOTIFY_TIMEOUT] = "notify-timeout", [K_USE_VMAC] = "use-vmac",
 	[K_AUTH_PASS] = "auth-pass",
 	[K_UNICAST_PEER] = "unicast-peer", [K_VRRP] = "vrrp",
+	[K_ANNOUNCE_TABLE] = "announce-table", [K_WITHDRAW_DELAY] = "withdraw-delay",
 };
 
 

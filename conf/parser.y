@@ -103,6 +103,8 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_LIMIT "limit" T_PERSIST "persist" T_ONE_PACKET "one-packet"
 		T_PORTS "ports" T_OBSERVE "observe" T_OBSERVE_ERRORS "observe-errors"
 		T_OBSERVE_WINDOW "observe-window" T_QUERY "query" T_TYPE "type"
+		T_CLUSTER "cluster" T_ANNOUNCE_TABLE "announce-table"
+		T_WITHDRAW_DELAY "withdraw-delay"
 
 %type <str>	value name
 
@@ -118,6 +120,7 @@ file		: %empty
 top		: global
 		| group
 		| sync
+		| cluster
 		| service
 		;
 
@@ -230,6 +233,20 @@ sync_item	: "interface" value		{ b_set(p, K_INTERFACE, $2, &@1, &@2); }
 		| "backup-peer" value		{ b_set(p, K_BACKUP_PEER, $2, &@1, &@2); }
 		| "heartbeat-interval" value	{ b_set(p, K_HEARTBEAT_INTERVAL, $2, &@1, &@2); }
 		| "heartbeat-timeout" value	{ b_set(p, K_HEARTBEAT_TIMEOUT, $2, &@1, &@2); }
+		;
+
+/* ---- cluster ---- */
+
+cluster		: cluster_head cluster_items '}'	{ b_block_end(p); }
+		;
+cluster_head	: "cluster" '{'				{ b_block_begin(p, BLK_CLUSTER, NULL, &@1); }
+		;
+cluster_items	: %empty
+		| cluster_items cluster_item	{ yyerrok; }
+		| cluster_items error
+		;
+cluster_item	: "announce-table" value	{ b_set(p, K_ANNOUNCE_TABLE, $2, &@1, &@2); }
+		| "withdraw-delay" value	{ b_set(p, K_WITHDRAW_DELAY, $2, &@1, &@2); }
 		;
 
 /* ---- service ---- */

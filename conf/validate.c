@@ -330,6 +330,21 @@ check_key(struct conf_parser *p, const char *what, const char *path,
 	close(fd);
 }
 
+/* A node is one of a VRRP pair or one of a cluster's active nodes: VRRP
+ * would hold a VIP here while BGP draws it elsewhere, or the other way. */
+static void
+validate_cluster(struct conf_parser *p)
+{
+	const struct conf *c = p->c;
+
+	if (!c->cluster.present || c->n_groups == 0)
+		return;
+	conf_err(p, &c->cluster.loc, "cluster: this node is also one of a VRRP "
+	    "pair (vrrp-group \"%s\" at %s:%d:%d); a node is one or the "
+	    "other", c->groups[0].name, c->groups[0].loc.file,
+	    c->groups[0].loc.line, c->groups[0].loc.col);
+}
+
 static void
 validate_sync(struct conf_parser *p)
 {
@@ -822,6 +837,7 @@ conf_validate(struct conf_parser *p)
 {
 	validate_groups(p);
 	validate_sync(p);
+	validate_cluster(p);
 	validate_services(p);
 	validate_serving(p);
 	complete(p);

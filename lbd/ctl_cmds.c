@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lbd/announce.h"
 #include "lbd/ctl_list.h"
 #include "lbd/daemon.h"
 #include "lbd/events.h"
@@ -48,6 +49,8 @@ static bool	cmd_ha(struct cmd_ctx *);
 static bool	cmd_reload_dry(struct cmd_ctx *);
 static bool	cmd_watch(struct cmd_ctx *);
 static bool	cmd_show_pair(struct cmd_ctx *);
+static bool	cmd_show_cluster(struct cmd_ctx *);
+static bool	cmd_cluster_drain(struct cmd_ctx *);
 static bool	cmd_handover(struct cmd_ctx *);
 
 /* Each command of lbd/ctl_list.c and its handler; matched in list order. */
@@ -63,6 +66,9 @@ static bool (*const handlers[CTL_NCMDS])(struct cmd_ctx *) = {
 	[CTL_SHOW_SYNC] = cmd_show_sync,
 	[CTL_VRRP_PRIO] = cmd_vrrp_prio,
 	[CTL_SHOW_PAIR] = cmd_show_pair,
+	[CTL_SHOW_CLUSTER] = cmd_show_cluster,
+	[CTL_CLUSTER_DRAIN] = cmd_cluster_drain,
+	[CTL_CLUSTER_RESUME] = cmd_cluster_drain,
 	[CTL_HA_HANDOVER] = cmd_handover,
 	[CTL_HA] = cmd_ha,
 	[CTL_ENABLE] = cmd_admin,
@@ -633,6 +639,40 @@ cmd_reload(struct cmd_ctx *c)
 	}
 	buf_free(&report);
 	return rc == 0;
+}
+
+static bool
+cmd_show_cluster(struct cmd_ctx *c)
+{
+	announce_show(c->d->announce, c->d->conf, c->out, c->json);
+	return true;
+}
+
+/* cluster drain | cluster resume */
+static bool
+cmd_cluster_drain(struct cmd_ctx *c)
+{
+	bool drain = strcmp(c->argv[-1], "drain") == 0;
+	bool was = announce_drained(c->d->announce);
+
+	if (c->d->announce == NULL) {
+		buf_puts(c->out, "error: not a cluster node (no cluster block, "
+		    "or no data plane)\n");
+		return false;
+	}
+	lbd_cluster_drain(c->d, drain);
+	log_info("admin: cluster %s (was %s)", drain ? "drained" : "resumed",
+	    was ? "drained" : "serving");
+	events_emit("admin", "cluster", drain ? "drained" : "resumed", NULL);
+	if (c->json)
+		buf_printf(c->out, "{\"drained\":%s,\"was\":%s}\n",
+		    drain ? "true" : "false", was ? "true" : "false");
+	else
+		buf_printf(c->out, "cluster: %s (was %s)%s\n", drain ?
+		    "drained: VIPs withdrawn" : "VIPs announced again",
+		    was ? "drained" : "serving", drain ? "; existing "
+		    "connections go on, SNAT addresses stay announced" : "");
+	return true;
 }
 
 static bool

@@ -25,6 +25,14 @@ const struct ctl_cmd_doc ctl_cmd_docs[CTL_NCMDS] = {
 	[CTL_SHOW_PAIR] = { "show pair", false, 0, "show pair",
 	    "this node and the peer side by side: roles, sync, config and "
 	    "backends that differ" },
+	[CTL_SHOW_CLUSTER] = { "show cluster", false, 0, "show cluster",
+	    "a cluster node's announcements: each VIP and SNAT address, "
+	    "announced or withdrawn and why" },
+	[CTL_CLUSTER_DRAIN] = { "cluster drain", true, 0, "cluster drain",
+	    "withdraw this node's VIPs (existing connections go on; SNAT "
+	    "addresses stay announced)" },
+	[CTL_CLUSTER_RESUME] = { "cluster resume", true, 0, "cluster resume",
+	    "announce the VIPs again after a drain" },
 	[CTL_VRRP_PRIO] = { "vrrp set-priority", true, 2,
 	    "vrrp set-priority INSTANCE N|reset",
 	    "override an instance's priority (1..254) until reset or restart" },

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lbd/announce.h"
 #include "lbd/daemon.h"
 #include "lbd/events.h"
 #include "lbd/handover.h"
@@ -146,27 +147,74 @@ all_states(struct lbd *d, const struct conf *c, size_t *n)
 }
 
 /*
- * VRRP's track-service: a service counts as failing when none of its
- * backends takes new connections (a fallback does not count: the other
- * node's backends may well be healthy). vrrp_mgr_service ignores repeats.
+ * VRRP's track-service and a cluster node's announcements: a service
+ * counts as failing when none of its backends takes new connections (a
+ * fallback does not count: the other nodes' backends may well be
+ * healthy). A cluster node also waits for a checked backend's first
+ * passing check before it draws traffic with it: the other nodes serve
+ * meanwhile. vrrp_mgr_service ignores repeats, announce_update changes
+ * only what changed.
  */
 static void
 push_services(struct lbd *d)
 {
-	size_t k = 0;
+	size_t k = 0, n = d->conf->n_services;
+	bool *ok, *ann;
 
-	if (d->vrrp == NULL)
+	if (d->vrrp == NULL && d->announce == NULL)
 		return;
-	for (size_t i = 0; i < d->conf->n_services; i++) {
-		bool ok = false;
+	if ((ok = calloc(n ? 2 * n : 1, sizeof(*ok))) == NULL)
+		return;
+	ann = ok + n;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < d->conf->services[i].n_backends &&
+		    k < d->backends.n; j++, k++) {
+			struct be_health h;
+			bool up = backend_state(d, d->conf, i, j, k).up;
 
-		for (size_t j = 0; j < d->conf->services[i].n_backends; j++, k++) {
-			if (k >= d->backends.n)
-				return;
-			ok |= backend_state(d, d->conf, i, j, k).up;
+			ok[i] |= up;
+			if (up && d->announce != NULL) {
+				health_mgr_lookup(d->health,
+				    d->backends.v[k].name, &h);
+				ann[i] |= !h.checked || (h.checks > 0 &&
+				    h.last_ok);
+			}
 		}
-		vrrp_mgr_service(d->vrrp, d->conf->services[i].name, ok);
+		vrrp_mgr_service(d->vrrp, d->conf->services[i].name, ok[i]);
 	}
+	announce_update(d->announce, d->conf, ann);
+	free(ok);
+}
+
+/* The cluster block at start or after a reload: announce from the
+ * configured table, or stop announcing. */
+static void
+cluster_apply(struct lbd *d)
+{
+	const struct conf_cluster *cc = &d->conf->cluster;
+
+	if (!cc->present || d->dp == NULL) {
+		if (cc->present)
+			log_warnx("cluster: no data plane (no \"interface\" in "
+			    "global): nothing is announced");
+		announce_free(d->announce, true);
+		d->announce = NULL;
+		return;
+	}
+	if (d->announce == NULL) {
+		d->announce = announce_start(dataplane_knl(d->dp),
+		    cc->announce_table);
+		if (d->announce == NULL)
+			log_warnx("cluster: out of memory; nothing is announced");
+	} else
+		announce_retable(d->announce, cc->announce_table);
+}
+
+void
+lbd_cluster_drain(struct lbd *d, bool drained)
+{
+	announce_set(d->announce, drained, d->stopping);
+	push_services(d);
 }
 
 /* VRRP moved a group: take or release its addresses. */
@@ -595,6 +643,7 @@ lbd_reload(struct lbd *d, struct buf *report)
 	wire_heartbeat(d);
 	conf_free(d->conf);
 	d->conf = nc;
+	cluster_apply(d);
 	push_backends(d);
 	push_services(d);
 	d->reloads++;
@@ -627,12 +676,37 @@ sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 }
 
 static void
+stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	log_info("cluster: withdraw-delay over; stopping");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/*
+ * A cluster node withdraws its routes first and goes on forwarding for
+ * withdraw-delay, while the routers move its flows elsewhere; a second
+ * signal stops it at once.
+ */
+static void
 sigstop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct lbd *d = w->data;
+	uint32_t delay = d->conf->cluster.withdraw_delay_ms;
 
 	d->stop_signal = w->signum;
 	log_info("signal=%s action=stop", w->signum == SIGTERM ? "TERM" : "INT");
+	if (d->announce != NULL && !d->stopping && delay > 0) {
+		d->stopping = true;
+		announce_set(d->announce, announce_drained(d->announce), true);
+		push_services(d);
+		log_info("cluster: routes withdrawn; forwarding %u ms more "
+		    "(withdraw-delay)", delay);
+		sd_notifyf("STOPPING=1\nSTATUS=stopping: routes withdrawn, "
+		    "forwarding %u ms more", delay);
+		ev_timer_init(&d->stop_timer, stop_timer_cb, delay / 1000.0, 0);
+		ev_timer_start(loop, &d->stop_timer);
+		return;
+	}
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -671,7 +745,11 @@ lbd_teardown(struct lbd *d, bool pid_written)
 		ev_signal_stop(d->loop, &d->sig_int);
 		ev_timer_stop(d->loop, &d->be_timer);
 		ev_timer_stop(d->loop, &d->watchdog);
+		ev_timer_stop(d->loop, &d->stop_timer);
 	}
+	/* Routes first: the routers stop sending before forwarding stops. */
+	announce_free(d->announce, true);
+	d->announce = NULL;
 	dataplane_stop(d->dp);
 	free(d->pushed);
 	metrics_close(d->metrics);
@@ -799,6 +877,7 @@ lbd_run(const char *conf_path, const char *pidfile)
 		d.held_since = ev_now(d.loop);
 		vrrp_mgr_hold_preempt(d.vrrp, true);
 	}
+	cluster_apply(&d);
 	push_services(&d);
 	ev_timer_start(d.loop, &d.be_timer);
 
@@ -846,6 +925,15 @@ lbd_daemon_stats(const struct lbd *d, int64_t *v)
 	v[SD_START] = (int64_t)d->started.tv_sec;
 	v[SD_NAT_LOG_LINES] = (int64_t)d->natlog.lines;
 	v[SD_NAT_LOG_DROPPED] = (int64_t)d->natlog.dropped;
+	{
+		uint64_t up, ch, er;
+
+		announce_counts(d->announce, &up, &ch, &er);
+		v[SD_CLUSTER_ANNOUNCED] = (int64_t)up;
+		v[SD_CLUSTER_DRAINED] = announce_drained(d->announce);
+		v[SD_CLUSTER_ROUTE_CHANGES] = (int64_t)ch;
+		v[SD_CLUSTER_ROUTE_ERRORS] = (int64_t)er;
+	}
 }
 
 void

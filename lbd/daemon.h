@@ -67,6 +67,9 @@ struct lbd {
 	struct handover		*handover;	/* lbctl ha handover under way */
 	uint64_t		 pair_bad;	/* the peer's pair word malformed */
 	struct natlog		 natlog;	/* `nat-log on` */
+	struct announce		*announce;	/* a cluster node's routes */
+	ev_timer		 stop_timer;	/* withdraw-delay after SIGTERM */
+	bool			 stopping;
 
 	ev_signal		 sig_hup, sig_term, sig_int;
 	int			 stop_signal;
@@ -93,6 +96,9 @@ int	lbd_reload_refusals(const struct lbd *, const struct conf *new,
 /* A backend's admin state, weight or health changed: tell the engine and
  * VRRP's service tracking now rather than at the next timer tick. */
 void	lbd_backends_changed(struct lbd *);
+/* lbctl cluster drain|resume: withdraw the VIPs (the SNAT addresses stay
+ * announced, for the connections' replies) or announce them again. */
+void	lbd_cluster_drain(struct lbd *, bool drained);
 
 /* The daemon's and the control socket's values (lbd/stats.h ST_DAEMON,
  * ST_CONTROL). */

@@ -301,6 +301,71 @@ knl_routes_each(struct knl *n, knl_route_fn fn, void *arg)
 	nl_cache_foreach(n->routes, route_one, &e);
 }
 
+struct announced_each {
+	uint32_t		 table;
+	knl_announced_fn	 fn;
+	void			*arg;
+};
+
+static void
+announced_one(struct nl_object *o, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)o;
+	struct announced_each *e = arg;
+	int af = rtnl_route_get_family(r);
+	uint8_t pfx[16];
+
+	if (rtnl_route_get_table(r) != e->table ||
+	    rtnl_route_get_protocol(r) != KNL_RTPROT_LBD ||
+	    (af != AF_INET && af != AF_INET6))
+		return;
+	addr16(rtnl_route_get_dst(r), pfx);
+	e->fn(e->arg, fam(af), pfx,
+	    (uint8_t)nl_addr_get_prefixlen(rtnl_route_get_dst(r)));
+}
+
+void
+knl_announced_each(struct knl *n, uint32_t table, knl_announced_fn fn,
+    void *arg)
+{
+	struct announced_each e = { table, fn, arg };
+
+	nl_cache_foreach(n->routes, announced_one, &e);
+}
+
+int
+knl_announce(struct knl *n, uint32_t table, uint8_t family,
+    const uint8_t addr[16], uint8_t plen, bool add)
+{
+	struct rtnl_route *r = rtnl_route_alloc();
+	struct nl_addr *dst = mk_addr(family, addr, plen);
+	int rc = -NLE_NOMEM;
+
+	if (r != NULL && dst != NULL) {
+		rtnl_route_set_family(r, family == 4 ? AF_INET : AF_INET6);
+		rtnl_route_set_dst(r, dst);
+		rtnl_route_set_table(r, table);
+		rtnl_route_set_protocol(r, KNL_RTPROT_LBD);
+		rtnl_route_set_type(r, RTN_BLACKHOLE);
+		rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+		rc = add ? rtnl_route_add(n->req, r, NLM_F_REPLACE) :
+		    rtnl_route_delete(n->req, r, 0);
+	}
+	nl_addr_put(dst);
+	rtnl_route_put(r);
+	if (!add && (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NOADDR))
+		return 0;		/* gone already */
+	if (rc < 0) {
+		char s[64];
+
+		inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, s, sizeof(s));
+		log_warnx("%s route %s/%u in table %u: %s", add ? "announce" :
+		    "withdraw", s, plen, table, nl_geterror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 neigh_one(struct nl_object *o, void *arg)
 {

@@ -63,6 +63,20 @@ void		knl_addrs_each(struct knl *, knl_addr_fn, void *);
 int		knl_resolve(struct knl *, uint8_t family, const uint8_t addr[16],
 		    int ifindex, bool again);
 
+/*
+ * Route health injection (cluster): blackhole routes of protocol
+ * KNL_RTPROT_LBD in table `table`, which nothing routes by; the node's
+ * BGP daemon exports them. 0 done (a withdrawal of a route not there
+ * too), -1 error (logged). knl_announced_each: those in the table now.
+ */
+#define KNL_RTPROT_LBD	211
+int		knl_announce(struct knl *, uint32_t table, uint8_t family,
+		    const uint8_t addr[16], uint8_t plen, bool add);
+typedef void	(*knl_announced_fn)(void *arg, uint8_t family,
+		    const uint8_t addr[16], uint8_t plen);
+void		knl_announced_each(struct knl *, uint32_t table,
+		    knl_announced_fn, void *);
+
 /* 0 added, 1 was already there, -1 error (errno-style message logged). */
 int		knl_addr_add(struct knl *, int ifindex, uint8_t family,
 		    const uint8_t addr[16], uint8_t plen);

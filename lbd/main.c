@@ -5,6 +5,8 @@
  *   lbd -t -f FILE       check FILE and exit 0 (OK) or 1 (errors)
  *   lbd -t --diff -f FILE  and ask the running lbd what a reload of FILE
  *                        would change (its dry run; nothing applied)
+ *   lbd --withdraw -f FILE  remove a cluster node's announced routes (the
+ *                        unit's ExecStopPost: after a crash too)
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "lbd/announce.h"
 #include "lbd/daemon.h"
 #include "lbd/stats.h"
 #include "lib/buf.h"
@@ -35,6 +38,8 @@ usage(FILE *fp)
 	    "      --diff            with -t: then ask the running lbd (on FILE's\n"
 	    "                        control socket) what a reload would change and\n"
 	    "                        do to connections; nothing is applied\n"
+	    "      --withdraw        remove the routes a cluster node announces\n"
+	    "                        (FILE's announce table) and exit\n"
 	    "  -p, --pidfile FILE    write the pid to FILE while running\n"
 	    "      --foreground-log  log to stderr (the default when not under systemd)\n"
 	    "      --syslog          log to syslog (the default under systemd)\n"
@@ -143,12 +148,13 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "stats-table", no_argument, NULL, 'T' },
 		{ "diff", no_argument, NULL, 'D' },
+		{ "withdraw", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = DEFAULT_CONF, *pidfile = NULL;
 	/* Under systemd (INVOCATION_ID set) log to syslog, else to stderr. */
 	bool to_stderr = getenv("INVOCATION_ID") == NULL, test = false;
-	bool diff = false;
+	bool diff = false, withdraw = false;
 	char *sock = NULL;
 	enum log_level level = LOG_LVL_INFO;
 	int ch;
@@ -185,6 +191,9 @@ main(int argc, char **argv)
 		case 'D':
 			diff = true;
 			break;
+		case 'W':
+			withdraw = true;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -208,5 +217,7 @@ main(int argc, char **argv)
 		return rc;
 	}
 	log_init("lbd", to_stderr, level);
+	if (withdraw)
+		return announce_withdraw_file(conf_path);
 	return lbd_run(conf_path, pidfile);
 }

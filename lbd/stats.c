@@ -48,6 +48,21 @@ static const struct stat_def daemon_defs[SD__COUNT] = {
 	[SD_NAT_LOG_DROPPED] = { .name = "nat_log_dropped", .kind = C,
 	    .fmt = STAT_INT, .help = "NAT log lines over nat-log rate, not "
 	    "written." },
+	[SD_CLUSTER_ANNOUNCED] = { .name = "cluster_announced", .kind = G,
+	    .fmt = STAT_INT, .help = "Prefixes a cluster node announces now "
+	    "(routes in its announce table): VIPs it can serve, SNAT "
+	    "addresses.", .prom = "lbd_cluster_prefixes_announced" },
+	[SD_CLUSTER_DRAINED] = { .name = "cluster_drained", .kind = G,
+	    .fmt = STAT_BOOL, .help = "1 while the cluster node is drained "
+	    "(lbctl cluster drain): its VIPs withdrawn." },
+	[SD_CLUSTER_ROUTE_CHANGES] = { .name = "cluster_route_changes",
+	    .kind = C, .fmt = STAT_INT, .help = "Routes a cluster node added "
+	    "to or removed from its announce table.",
+	    .prom = "lbd_cluster_route_changes_total" },
+	[SD_CLUSTER_ROUTE_ERRORS] = { .name = "cluster_route_errors",
+	    .kind = C, .fmt = STAT_INT, .help = "Route changes the kernel "
+	    "refused (the announcement is not what lbd wants; see the log).",
+	    .prom = "lbd_cluster_route_errors_total" },
 };
 
 static const struct stat_def control_defs[SC__COUNT] = {

@@ -60,6 +60,9 @@ void		dataplane_announce_group(struct dataplane *, const char *group,
  * only while lbd lives. -1 without the kernel fast path.
  */
 int		dataplane_vrrp_guard_fd(const struct dataplane *);
+/* The data plane's rtnetlink handle (lbd/knl.h): lbd/announce.c writes
+ * the cluster's routes through it. */
+struct knl	*dataplane_knl(struct dataplane *);
 /*
  * ha-sync (lbd/sync_mgr.c). With a `sync` block the worker hands the
  * engine's connection events to the loop, where `fn` gets them (without

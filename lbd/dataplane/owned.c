@@ -539,6 +539,12 @@ dp_owned_apply(struct dataplane *p, const struct conf *c)
 	return rc;
 }
 
+struct knl *
+dataplane_knl(struct dataplane *p)
+{
+	return p != NULL ? p->knl.nl : NULL;
+}
+
 int
 dataplane_vrrp_guard_fd(const struct dataplane *p)
 {

@@ -283,9 +283,21 @@ static const struct err_case err_cases[] = {
 	{ "service s {\n",
 	  "t.conf:2:1: error: unexpected end of file, expected listen, mode, "
 	  "scheduler, snat-pool, check, backend, timeout, stateless, on-backend-down, fallback, quorum, slow-start, allow, limit, persist, one-packet or '}'\n" },
+	{ "cluster { announce-table 254 withdraw-delay 2m bogus 1 }\n"
+	  "cluster { }\n"
+	  "global { interface eth0 }\n"
+	  "vrrp-group g { instance i { interface eth0 vrid 1 "
+	  "virtual-address 10.0.0.1 } }\n",
+	  "t.conf:1:26: error: announce-table 254 out of range 1..252\n"
+	  "t.conf:1:45: error: withdraw-delay 2m out of range 0ms..60s\n"
+	  "t.conf:1:48: error: unexpected word \"bogus\", expected "
+	  "announce-table, withdraw-delay or '}'\n"
+	  "t.conf:2:1: error: duplicate cluster block (first at t.conf:1:1)\n"
+	  "t.conf:2:1: error: cluster: this node is also one of a VRRP pair "
+	  "(vrrp-group \"g\" at t.conf:4:12); a node is one or the other\n" },
 	{ "frobnicate { }\n",
 	  "t.conf:1:1: error: unexpected word \"frobnicate\", expected end of "
-	  "file, global, vrrp-group, sync or service\n" },
+	  "file, global, vrrp-group, sync, service or cluster\n" },
 	{ "global { workers 1; }\n",
 	  "t.conf:1:19: error: unexpected character ';', expected node-id, "
 	  "workers, control-socket, conn-table-size, interface, timeout, metrics, xdp-mode, datapath, hash-seed, script-user, control-socket-readonly, garp, notify-timeout, vrrp, nat-log or '}'\n" },
@@ -930,6 +942,43 @@ test_dump_roundtrip(void **state)
 	conf_diags_free(&d);
 }
 
+/* A cluster block: its defaults, written back, and a change of table is
+ * a change the reload reports. */
+static void
+test_cluster_block(void **state)
+{
+	static const char *const text =
+	    "cluster { announce-table 150 }\n"
+	    "service web { listen 10.0.0.1 tcp 80 backend a 10.0.0.11 }\n";
+	struct conf_diags d = { 0 };
+	struct conf *a = load(text, &d), *b;
+	struct conf_diff diff;
+	char *t1, *j;
+
+	assert_non_null(a);
+	assert_true(a->cluster.present);
+	assert_int_equal(a->cluster.announce_table, 150);
+	assert_int_equal(a->cluster.withdraw_delay_ms, 2000);
+	t1 = dump_str(a, false);
+	assert_non_null(strstr(t1, "cluster {\n    announce-table 150\n"
+	    "    withdraw-delay 2s\n}\n"));
+	j = dump_str(a, true);
+	assert_non_null(strstr(j, "\"cluster\":{\"announce_table\":150,"
+	    "\"withdraw_delay_ms\":2000}"));
+	conf_diags_free(&d);
+	b = load("cluster { announce-table 151 }\n"
+	    "service web { listen 10.0.0.1 tcp 80 backend a 10.0.0.11 }\n", &d);
+	assert_int_equal(conf_diff(a, b, &diff), 0);
+	assert_int_equal(diff.n, 1);
+	assert_int_equal(diff.v[0].object, CONF_OBJ_GLOBAL);
+	conf_diff_free(&diff);
+	free(t1);
+	free(j);
+	conf_free(a);
+	conf_free(b);
+	conf_diags_free(&d);
+}
+
 /* ---- diff ---------------------------------------------------------- */
 
 static const char diff_old[] =
@@ -1033,6 +1082,7 @@ test_examples(void **state)
 {
 	static const char *const names[] = {
 		"routed.conf", "snat.conf", "dsr.conf", "ha-lb1.conf", "ha-lb2.conf",
+		"cluster.conf",
 	};
 	char dir[] = "/tmp/lbdt-examples.XXXXXX", path[512];
 
@@ -1195,6 +1245,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_include_glob, setup_dir,
 		    teardown_dir),
 		cmocka_unit_test(test_dump_roundtrip),
+		cmocka_unit_test(test_cluster_block),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_vrrp_needs_interface),

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Route health injection with a real BGP speaker (topo.py, plus BIRD 2 on
+the wan router and on the lbd node):
+
+  lbd writes its VIP into table 201 (`cluster { announce-table 201 }`);
+  the node's BIRD learns the table and announces it over eBGP to the wan
+  router's BIRD, which puts it into wan's kernel. The VIP 10.91.9.100 is on
+  no subnet: wan reaches it only by what BGP says.
+
+  * the route appears at wan, and requests through it are answered;
+  * every backend failing its check withdraws it (show cluster says why),
+    and it comes back with them;
+  * lbctl cluster drain withdraws it, cluster resume brings it back;
+  * SIGTERM: withdrawn at wan while lbd still forwards (withdraw-delay),
+    then lbd exits 0;
+  * SIGKILL: the route stays (nobody removed it) until `lbd --withdraw`,
+    what the packaged unit's ExecStopPost runs; a new lbd starts from an
+    empty table.
+
+usage: test_cluster.py BUILD_DIR"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from tap import check  # noqa: E402
+from single import Single, HEALTH_PORT  # noqa: E402
+from topo import BACKENDS, V4, be4  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+VIP = "10.91.9.100"
+TABLE = 201
+
+BGP_TIMERS = """	connect delay time 1;
+	connect retry time 1;
+	error wait time 1, 2;
+	hold time 6;"""
+
+ROUTER = f"""router id {V4['w1']};
+protocol device {{ }}
+protocol kernel {{
+	ipv4 {{ import none; export all; }};
+	merge paths on;
+}}
+protocol bgp lb1 {{
+	local {V4['w1']} as 65000;
+	neighbor {V4['f0']} as 65001;
+{BGP_TIMERS}
+	ipv4 {{ import all; export none; }};
+}}
+"""
+
+NODE = f"""router id {V4['f0']};
+ipv4 table lbd4;
+protocol device {{ }}
+protocol kernel lbd_in4 {{
+	kernel table {TABLE};
+	learn;
+	scan time 1;
+	ipv4 {{ table lbd4; import all; export none; }};
+}}
+protocol bgp upstream4 {{
+	local {V4['f0']} as 65001;
+	neighbor {V4['w1']} as 65000;
+{BGP_TIMERS}
+	ipv4 {{ table lbd4; import none; export where proto = "lbd_in4"; next hop self; }};
+}}
+"""
+
+
+def config(sock):
+    backends = "\n".join(f"    backend {b} {be4(n)}:80" for b, n in BACKENDS)
+    return f"""global {{
+    control-socket {sock}
+    interface f0
+    interface b0
+}}
+cluster {{
+    announce-table {TABLE}
+    withdraw-delay 2s
+}}
+service web {{
+    listen {VIP} tcp 80
+    check http {{ port {HEALTH_PORT} interval 200ms timeout 150ms rise 1 fall 1 }}
+{backends}
+}}
+"""
+
+
+def main():
+    n = Single(BUILD)
+    t = n.t
+
+    def at_wan():
+        return t.nsx("wan", f"ip -4 route show {VIP}/32", check=False).stdout
+
+    def routed():
+        return f"via {V4['f0']}" in at_wan()
+
+    def announced():
+        return n.json("show", "cluster").get("announced", -1)
+
+    def curl():
+        return t.nsx("client", "curl -s -o /dev/null -w '%{http_code}' "
+                     f"--max-time 2 http://{VIP}/", check=False).stdout
+
+    try:
+        n.build()
+        birds = {}
+        for ns, text in (("wan", ROUTER), ("lbd", NODE)):
+            conf = os.path.join(n.tmp, f"bird-{ns}.conf")
+            with open(conf, "w") as f:
+                f.write(text)
+            birds[ns] = t.popen(ns, ["bird", "-f", "-c", conf, "-s",
+                                     os.path.join(n.tmp, f"bird-{ns}.ctl"),
+                                     "-P", os.path.join(n.tmp, f"bird-{ns}.pid")],
+                                stdout=subprocess.DEVNULL,
+                                stderr=open(os.path.join(n.tmp, f"bird-{ns}.log"),
+                                            "w"))
+        check(n.start(config(n.sock)), "lbd starts as a cluster node",
+              n.log()[-2000:])
+        took = n.wait(routed, 30)
+        check(took is not None, f"the VIP reaches wan over BGP from the "
+              f"node's BIRD ({took:.1f} s after lbd started)" if took else
+              "the VIP reaches wan over BGP",
+              (at_wan(), t.nsx("lbd", f"ip route show table {TABLE}",
+                               check=False).stdout,
+               open(os.path.join(n.tmp, "bird-lbd.log")).read()[-1000:]))
+        codes = [curl() for _ in range(10)]
+        check(codes == ["200"] * 10, "10 requests through the announced VIP "
+              "are answered", codes)
+
+        # Every backend failing: withdrawn, and back with them.
+        for b, _ in BACKENDS:
+            n.stop_health(b)
+        gone = n.wait(lambda: not routed(), 15)
+        sc = n.json("show", "cluster")
+        why = [p.get("reason") for p in sc.get("prefixes", [])]
+        check(gone is not None and why == ["no backend takes new connections"],
+              f"every backend failing its check: withdrawn at wan in "
+              f"{gone or 0:.1f} s, show cluster says why", (at_wan(), sc))
+        for b, _ in BACKENDS:
+            n.start_health(b)
+        back = n.wait(routed, 15)
+        check(back is not None and curl() == "200", f"the backends back: "
+              f"announced again ({back or 0:.1f} s)", (at_wan(), n.ctl("show",
+                                                                         "cluster")))
+
+        # Drain and resume.
+        out = n.ctl("cluster", "drain")
+        gone = n.wait(lambda: not routed(), 10)
+        check(gone is not None and "drained" in out and announced() == 0,
+              f"cluster drain: withdrawn at wan in {gone or 0:.1f} s",
+              (out, at_wan()))
+        n.ctl("cluster", "resume")
+        back = n.wait(routed, 10)
+        check(back is not None and curl() == "200",
+              f"cluster resume: announced again ({back or 0:.1f} s)", at_wan())
+
+        # SIGTERM: withdrawn first, forwarding meanwhile, then gone.
+        n.lbd.send_signal(signal.SIGTERM)
+        gone = n.wait(lambda: not routed(), 1.8)
+        alive = n.lbd.poll() is None
+        check(gone is not None and alive, f"SIGTERM: withdrawn at wan in "
+              f"{gone or 0:.2f} s while lbd still forwards (withdraw-delay "
+              "2 s)", (at_wan(), alive))
+        try:
+            rc = n.lbd.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, "... then lbd exits 0", (rc, n.log()[-800:]))
+
+        # SIGKILL: nothing removes the route but lbd --withdraw.
+        check(n.start(config(n.sock)) and n.wait(routed, 30) is not None,
+              "a new lbd announces again", at_wan())
+        n.lbd.send_signal(signal.SIGKILL)
+        n.lbd.wait(10)
+        time.sleep(2.5)
+        stale = t.nsx("lbd", f"ip route show table {TABLE}", check=False).stdout
+        check(VIP in stale and routed(), "SIGKILL: the route stays (nothing "
+              "ran to remove it)", (stale, at_wan()))
+        r = t.nsx("lbd", f"{n.lbd_bin} --withdraw -f {n.conf}", check=False)
+        gone = n.wait(lambda: not routed(), 10)
+        left = t.nsx("lbd", f"ip route show table {TABLE}", check=False).stdout
+        check(r.returncode == 0 and left.strip() == "" and gone is not None,
+              f"lbd --withdraw (the unit's ExecStopPost) removes it; gone at "
+              f"wan in {gone or 0:.1f} s", (r.stderr, left, at_wan()))
+        for ns, p in birds.items():
+            check(p.poll() is None, f"BIRD in {ns} ran throughout")
+    finally:
+        n.cleanup()
+    return n.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
