@@ -498,6 +498,14 @@ def run(tmp):
             check(code == 1 and "vrrp external" in out + err,
                   "lbctl ha without vrrp external: an error line", out + err)
             continue
+        if words[0] == "cluster":
+            # No cluster block here: refused with a reason
+            # (tests/netns/test_cluster.py drains a node for real).
+            code, out, err = ctl(d, *words)
+            check(code == 1 and "not a cluster node" in out + err,
+                  f"lbctl {' '.join(words)} outside a cluster: an error line",
+                  out + err)
+            continue
         if "INSTANCE" in words:
             # No vrrp-group here: an unknown instance is an error line
             # (tests/netns/test_vrrp.py sets a real one).
