@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Route health injection with a real BGP speaker (topo.py, plus BIRD 2 on
-the wan router and on the lbd node):
+the wan router and on the lbd node, the node's from the shipped example
+conf/examples/cluster-node.bird, BFD on both):
 
   lbd writes its VIP into table 201 (`cluster { announce-table 201 }`);
   the node's BIRD learns the table and announces it over eBGP to the wan
@@ -46,30 +47,33 @@ protocol kernel {{
 	ipv4 {{ import none; export all; }};
 	merge paths on;
 }}
+protocol bfd {{
+	interface "w1" {{ min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }};
+}}
 protocol bgp lb1 {{
 	local {V4['w1']} as 65000;
 	neighbor {V4['f0']} as 65001;
+	bfd on;
 {BGP_TIMERS}
 	ipv4 {{ import all; export none; }};
 }}
 """
 
-NODE = f"""router id {V4['f0']};
-ipv4 table lbd4;
-protocol device {{ }}
-protocol kernel lbd_in4 {{
-	kernel table {TABLE};
-	learn;
-	scan time 1;
-	ipv4 {{ table lbd4; import all; export none; }};
-}}
-protocol bgp upstream4 {{
-	local {V4['f0']} as 65001;
-	neighbor {V4['w1']} as 65000;
-{BGP_TIMERS}
-	ipv4 {{ table lbd4; import none; export where proto = "lbd_in4"; next hop self; }};
-}}
-"""
+
+
+def node_bird():
+    """The shipped example (conf/examples/cluster-node.bird) with this
+    topology's addresses and interface, and quicker BGP timers for a
+    test: what an operator would run."""
+    with open(os.path.join(HERE, "..", "..", "conf", "examples",
+                           "cluster-node.bird")) as f:
+        text = f.read()
+    text = (text.replace("192.0.2.11", V4["f0"]).replace("192.0.2.1 ",
+            V4["w1"] + " ").replace('"eth0"', '"f0"')
+            .replace("\thold time 9;", BGP_TIMERS))
+    assert V4["f0"] in text and V4["w1"] in text and '"f0"' in text and \
+        "connect delay time" in text, "the example changed shape"
+    return text
 
 
 def config(sock):
@@ -111,7 +115,7 @@ def main():
     try:
         n.build()
         birds = {}
-        for ns, text in (("wan", ROUTER), ("lbd", NODE)):
+        for ns, text in (("wan", ROUTER), ("lbd", node_bird())):
             conf = os.path.join(n.tmp, f"bird-{ns}.conf")
             with open(conf, "w") as f:
                 f.write(text)
@@ -130,6 +134,14 @@ def main():
               (at_wan(), t.nsx("lbd", f"ip route show table {TABLE}",
                                check=False).stdout,
                open(os.path.join(n.tmp, "bird-lbd.log")).read()[-1000:]))
+        def bfd_up():
+            return " Up " in t.nsx("wan", "birdc -s " + os.path.join(
+                n.tmp, "bird-wan.ctl") + " show bfd sessions",
+                check=False).stdout
+        check(n.wait(bfd_up, 10) is not None, "BFD between the router and "
+              "the node is up (the example's 100 ms x 3)",
+              t.nsx("wan", "birdc -s " + os.path.join(n.tmp, "bird-wan.ctl")
+                    + " show bfd sessions", check=False).stdout)
         codes = [curl() for _ in range(10)]
         check(codes == ["200"] * 10, "10 requests through the announced VIP "
               "are answered", codes)
