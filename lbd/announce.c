@@ -21,6 +21,12 @@ struct announce {
 	struct ann_prefix	*plan;		/* the last one, sorted */
 	size_t			 n;
 	bool			 drained, stopping;
+	/* The services' states the plan was made from: the 100 ms timer
+	 * calls announce_update, which plans again only when they (or the
+	 * config, `stale`) changed. */
+	bool			*ok;
+	size_t			 n_ok;
+	bool			 stale;
 	uint64_t		 changes;	/* routes added or removed */
 	uint64_t		 errors;	/* ... that the kernel refused */
 };
@@ -90,6 +96,7 @@ announce_start(struct knl *k, uint32_t table)
 		return NULL;
 	a->knl = k;
 	a->table = table;
+	a->stale = true;
 	/* A crashed run's routes say nothing about now. */
 	if ((n = flush(k, table)) > 0)
 		log_info("cluster: removed %d routes a previous run left in "
@@ -128,13 +135,17 @@ announce_free(struct announce *a, bool withdraw)
 	if (withdraw)
 		withdraw_all(a);
 	free(a->plan);
+	free(a->ok);
 	free(a);
 }
 
 void
 announce_retable(struct announce *a, uint32_t table)
 {
-	if (a == NULL || a->table == table)
+	if (a == NULL)
+		return;
+	a->stale = true;		/* a reload: another config */
+	if (a->table == table)
 		return;
 	withdraw_all(a);
 	a->table = table;
@@ -147,6 +158,7 @@ announce_set(struct announce *a, bool drained, bool stopping)
 {
 	if (a == NULL)
 		return;
+	a->stale |= a->drained != drained || a->stopping != stopping;
 	a->drained = drained;
 	a->stopping = stopping;
 }
@@ -208,6 +220,9 @@ announce_update(struct announce *a, const struct conf *c, const bool *svc_ok)
 
 	if (a == NULL)
 		return;
+	if (!a->stale && a->n_ok == c->n_services && (c->n_services == 0 ||
+	    memcmp(a->ok, svc_ok, c->n_services * sizeof(*svc_ok)) == 0))
+		return;
 	p = announce_plan(c, svc_ok, a->drained, a->stopping, &n);
 	if (n == SIZE_MAX) {
 		log_warnx("cluster: out of memory; announcements unchanged");
@@ -235,6 +250,13 @@ announce_update(struct announce *a, const struct conf *c, const bool *svc_ok)
 	free(a->plan);
 	a->plan = p;
 	a->n = n;
+	/* Remembered for the next call; without room, plan again then. */
+	free(a->ok);
+	a->n_ok = c->n_services;
+	a->stale = (a->ok = malloc(a->n_ok ? a->n_ok * sizeof(*a->ok) :
+	    1)) == NULL;
+	if (a->ok != NULL)
+		memcpy(a->ok, svc_ok, a->n_ok * sizeof(*a->ok));
 }
 
 void

@@ -12,6 +12,7 @@ conf/examples/cluster-node.bird, BFD on both):
   * every backend failing its check withdraws it (show cluster says why),
     and it comes back with them;
   * lbctl cluster drain withdraws it, cluster resume brings it back;
+  * a reload to another announce-table moves the route there, and back;
   * SIGTERM: withdrawn at wan while lbd still forwards (withdraw-delay),
     then lbd exits 0;
   * SIGKILL: the route stays (nobody removed it) until `lbd --withdraw`,
@@ -76,7 +77,7 @@ def node_bird():
     return text
 
 
-def config(sock):
+def config(sock, table=TABLE):
     backends = "\n".join(f"    backend {b} {be4(n)}:80" for b, n in BACKENDS)
     return f"""global {{
     control-socket {sock}
@@ -84,7 +85,7 @@ def config(sock):
     interface b0
 }}
 cluster {{
-    announce-table {TABLE}
+    announce-table {table}
     withdraw-delay 2s
 }}
 service web {{
@@ -172,6 +173,21 @@ def main():
         back = n.wait(routed, 10)
         check(back is not None and curl() == "200",
               f"cluster resume: announced again ({back or 0:.1f} s)", at_wan())
+
+        # A reload to another table moves the routes there.
+        def table(k):
+            return t.nsx("lbd", f"ip route show table {k}", check=False).stdout
+        n.write_conf(config(n.sock, TABLE + 1))
+        out = n.ctl("reload")
+        moved = n.wait(lambda: VIP in table(TABLE + 1) and
+                       VIP not in table(TABLE), 5)
+        n.write_conf(config(n.sock))
+        out += n.ctl("reload")
+        back = n.wait(lambda: VIP in table(TABLE) and
+                      VIP not in table(TABLE + 1), 5)
+        check(moved is not None and back is not None and n.wait(routed, 10)
+              is not None, "a reload to another announce-table moves the "
+              "routes there, and back", (out, table(TABLE), table(TABLE + 1)))
 
         # SIGTERM: withdrawn first, forwarding meanwhile, then gone.
         n.lbd.send_signal(signal.SIGTERM)
