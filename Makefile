@@ -194,7 +194,7 @@ $(B)/tests/packets/fastpath: tests/packets/fastpath.c tests/packets/pcap.h tests
 PACKET_BINS += $(B)/tests/packets/fastpath
 
 tests-build: $(UNIT_BINS) $(PACKET_BINS)
-.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover bench-vrrp-interop bench-sync bench-workers
+.PHONY: tests-build packets-regen bench-engine bench-memlat bench-health bench-e2e bench-failover bench-vrrp-interop bench-sync bench-workers bench-cluster
 
 # ---- benchmarks (not part of check) ---------------------------------------
 
@@ -238,6 +238,9 @@ endif
 	python3 bench/e2e.py $(B) $(or $(SECONDS),10)
 
 # Connection sync: the pipeline in memory, then two lbd nodes (SECONDS=10).
+bench-cluster: $(LBD) $(LBCTL) $(B)/bench/connrate
+	python3 bench/cluster.py $(B)
+
 bench-sync: $(LBD) $(LBCTL) $(B)/bench/sync $(B)/bench/connrate
 	python3 bench/sync.py $(B) $(or $(SECONDS),10)
 
