@@ -30,6 +30,9 @@ Prints, last:
   cluster: nodes=2 conns_survived_pct=... new_conn_success_pct=...
            withdraw_ms=... node_loss_gap_ms=... cps_1node=... cps_2nodes=...
 
+BENCH_PAUSE=SECONDS keeps the namespaces that long after the connection
+rates, to look around (the names are printed).
+
 usage: cluster.py BUILD_DIR   (as root)"""
 import json
 import os
@@ -124,13 +127,37 @@ def paths(t):
                   if f"via {a} " in out)
 
 
+COUNTERS = ("TcpExtTCPSynRetrans", "TcpExtPAWSTimewait", "TcpExtPAWSEstab",
+            "TcpExtTCPTimeWaitOverflow", "TcpExtListenDrops", "TcpRetransSegs")
+
+
+def tcp_counters(t):
+    """The TCP counters that explain a slow connection rate: the client's
+    and be1's, added up."""
+    got = {}
+    for ns in ("client", "be1"):
+        for ln in t.nsx(ns, "nstat -asz", check=False).stdout.splitlines():
+            f = ln.split()
+            if len(f) >= 2 and f[0] in COUNTERS:
+                got[f[0]] = got.get(f[0], 0) + int(f[1])
+    return got
+
+
 def connrate(t, seconds=5):
+    """New connections a second for `seconds`, and the TCP counters that
+    moved meanwhile."""
+    c0 = tcp_counters(t)
     r = t.nsx("client", f"{BUILD}/bench/connrate client {VIP} 80 {seconds} "
               "50", check=False)
+    c1 = tcp_counters(t)
+    moved = {k: v - c0.get(k, 0) for k, v in c1.items() if v != c0.get(k, 0)}
     try:
-        return float(json.loads(r.stdout)["cps"])
+        j = json.loads(r.stdout)
+        moved["failed"] = j["fail"]
+        moved["ok"] = j["ok"]
+        return float(j["cps"]), moved
     except (ValueError, KeyError):
-        return 0.0
+        return 0.0, moved
 
 
 def main():
@@ -177,13 +204,16 @@ def main():
         t0 = time.time()
         net.wait(lambda: len(paths(t)) == 1, 10)
         withdraw_ms = (time.time() - t0) * 1000
-        cps1 = connrate(t)
+        cps1, m1 = connrate(t)
         net.ctl("n2", "cluster", "resume")
         net.wait(lambda: len(paths(t)) == 2, 10)
-        cps2 = connrate(t)
-        print(f"new connections/s: {cps1:.0f} through n1 alone, {cps2:.0f} "
-              f"through both; drain withdrawn at the router in "
-              f"{withdraw_ms:.0f} ms")
+        cps2, m2 = connrate(t)
+        print(f"new connections/s (connrate): {cps1:.0f} through n1 alone "
+              f"({m1}), {cps2:.0f} through both ({m2}); drain withdrawn at "
+              f"the router in {withdraw_ms:.0f} ms")
+        if os.environ.get("BENCH_PAUSE"):
+            print(f"paused: namespaces {t.p}-*", flush=True)
+            time.sleep(float(os.environ["BENCH_PAUSE"]))
 
         # 200 long-lived connections and new ones while n1 dies.
         hold = t.popen("client", ["python3", os.path.join(NETNS, "holdconns.py"),
