@@ -50,6 +50,7 @@ from pair import Net, BE  # noqa: E402
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 VIP = "10.92.9.100"
 PORT = 7003
+RATE_PORT = 8080    # bench/connrate's server (be1's httpd.py has 80)
 NODES = (("n1", "10.92.0.11", "169.254.77.2"),
          ("n2", "10.92.0.12", "169.254.77.1"))
 CLIENT = "10.92.0.2"
@@ -118,6 +119,12 @@ service web {{
     scheduler maglev
     backend be1 {BE}
 }}
+service rate {{
+    listen {VIP} tcp {RATE_PORT}
+    mode dsr
+    scheduler maglev
+    backend be1 {BE}
+}}
 """
 
 
@@ -147,8 +154,8 @@ def connrate(t, seconds=5):
     """New connections a second for `seconds`, and the TCP counters that
     moved meanwhile."""
     c0 = tcp_counters(t)
-    r = t.nsx("client", f"{BUILD}/bench/connrate client {VIP} 80 {seconds} "
-              "50", check=False)
+    r = t.nsx("client", f"{BUILD}/bench/connrate client {VIP} {RATE_PORT} "
+              f"{seconds} 50", check=False)
     c1 = tcp_counters(t)
     moved = {k: v - c0.get(k, 0) for k, v in c1.items() if v != c0.get(k, 0)}
     try:
@@ -169,7 +176,7 @@ def main():
         net.dsr_backend(PORT)
         t.nsx("be1", f"ip addr add {VIP}/32 dev lo")
         t.nsx("be1", f"ip rule add from {VIP} table 100")
-        t.popen("be1", [f"{BUILD}/bench/connrate", "server", "80"],
+        t.popen("be1", [f"{BUILD}/bench/connrate", "server", str(RATE_PORT)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t.nsx("client", "sysctl -qw net.ipv4.fib_multipath_hash_policy=1")
         key = os.path.join(net.tmp, "sync.key")
