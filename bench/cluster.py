@@ -83,10 +83,14 @@ protocol bfd {{
 
 
 def node_bird(addr):
+    """The shipped example with this node's addresses (its IPv6 session
+    to the client is configured but idle: the VIP here is IPv4)."""
     with open(os.path.join(HERE, "..", "conf", "examples",
                            "cluster-node.bird")) as f:
         text = f.read()
     return (text.replace("192.0.2.11", addr).replace("192.0.2.1 ", CLIENT + " ")
+            .replace("2001:db8::11", "fd92::" + addr.split(".")[-1])
+            .replace("2001:db8::1 ", "fd92::2 ")
             .replace('"eth0"', '"f0"').replace("\thold time 9;", TIMERS))
 
 

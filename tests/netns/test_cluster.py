@@ -8,7 +8,8 @@ conf/examples/cluster-node.bird, BFD on both):
   router's BIRD, which puts it into wan's kernel. The VIP 10.91.9.100 is on
   no subnet: wan reaches it only by what BGP says.
 
-  * the route appears at wan, and requests through it are answered;
+  * the route appears at wan, and requests through it are answered; the
+    IPv6 VIP's too, over the example's IPv6 session;
   * every backend failing its check withdraws it (show cluster says why),
     and it comes back with them;
   * lbctl cluster drain withdraws it, cluster resume brings it back;
@@ -31,10 +32,11 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check  # noqa: E402
 from single import Single, HEALTH_PORT  # noqa: E402
-from topo import BACKENDS, V4, be4  # noqa: E402
+from topo import BACKENDS, V4, V6, be4, be6  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 VIP = "10.91.9.100"
+VIP6 = "fd91:9::100"
 TABLE = 201
 
 BGP_TIMERS = """	connect delay time 1;
@@ -48,6 +50,10 @@ protocol kernel {{
 	ipv4 {{ import none; export all; }};
 	merge paths on;
 }}
+protocol kernel {{
+	ipv6 {{ import none; export all; }};
+	merge paths on;
+}}
 protocol bfd {{
 	interface "w1" {{ min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }};
 }}
@@ -57,6 +63,13 @@ protocol bgp lb1 {{
 	bfd on;
 {BGP_TIMERS}
 	ipv4 {{ import all; export none; }};
+}}
+protocol bgp lb1v6 {{
+	local {V6['w1']} as 65000;
+	neighbor {V6['f0']} as 65001;
+	bfd on;
+{BGP_TIMERS}
+	ipv6 {{ import all; export none; }};
 }}
 """
 
@@ -70,7 +83,8 @@ def node_bird():
                            "cluster-node.bird")) as f:
         text = f.read()
     text = (text.replace("192.0.2.11", V4["f0"]).replace("192.0.2.1 ",
-            V4["w1"] + " ").replace('"eth0"', '"f0"')
+            V4["w1"] + " ").replace("2001:db8::11", V6["f0"])
+            .replace("2001:db8::1 ", V6["w1"] + " ").replace('"eth0"', '"f0"')
             .replace("\thold time 9;", BGP_TIMERS))
     assert V4["f0"] in text and V4["w1"] in text and '"f0"' in text and \
         "connect delay time" in text, "the example changed shape"
@@ -79,6 +93,7 @@ def node_bird():
 
 def config(sock, table=TABLE):
     backends = "\n".join(f"    backend {b} {be4(n)}:80" for b, n in BACKENDS)
+    backends6 = "\n".join(f"    backend {b} [{be6(n)}]:80" for b, n in BACKENDS)
     return f"""global {{
     control-socket {sock}
     interface f0
@@ -93,6 +108,11 @@ service web {{
     check http {{ port {HEALTH_PORT} interval 200ms timeout 150ms rise 1 fall 1 }}
 {backends}
 }}
+service web6 {{
+    listen {VIP6} tcp 80
+    check http {{ port {HEALTH_PORT} interval 200ms timeout 150ms rise 1 fall 1 }}
+{backends6}
+}}
 """
 
 
@@ -105,6 +125,10 @@ def main():
 
     def routed():
         return f"via {V4['f0']}" in at_wan()
+
+    def routed6():
+        return f"via {V6['f0']}" in t.nsx(
+            "wan", f"ip -6 route show {VIP6}/128", check=False).stdout
 
     def announced():
         return n.json("show", "cluster").get("announced", -1)
@@ -146,19 +170,26 @@ def main():
         codes = [curl() for _ in range(10)]
         check(codes == ["200"] * 10, "10 requests through the announced VIP "
               "are answered", codes)
+        took6 = n.wait(routed6, 20)
+        c6 = t.nsx("client", "curl -s -o /dev/null -w '%{http_code}' "
+                   f"--max-time 2 http://[{VIP6}]/", check=False).stdout
+        check(took6 is not None and c6 == "200", "the IPv6 VIP too, over "
+              "the example's IPv6 session, and a request through it",
+              (t.nsx("wan", f"ip -6 route show {VIP6}/128", check=False).stdout,
+               c6))
 
         # Every backend failing: withdrawn, and back with them.
         for b, _ in BACKENDS:
             n.stop_health(b)
-        gone = n.wait(lambda: not routed(), 15)
+        gone = n.wait(lambda: not routed() and not routed6(), 15)
         sc = n.json("show", "cluster")
-        why = [p.get("reason") for p in sc.get("prefixes", [])]
-        check(gone is not None and why == ["no backend takes new connections"],
+        why = {p.get("reason") for p in sc.get("prefixes", [])}
+        check(gone is not None and why == {"no backend takes new connections"},
               f"every backend failing its check: withdrawn at wan in "
               f"{gone or 0:.1f} s, show cluster says why", (at_wan(), sc))
         for b, _ in BACKENDS:
             n.start_health(b)
-        back = n.wait(routed, 15)
+        back = n.wait(lambda: routed() and routed6(), 15)
         check(back is not None and curl() == "200", f"the backends back: "
               f"announced again ({back or 0:.1f} s)", (at_wan(), n.ctl("show",
                                                                          "cluster")))
@@ -213,7 +244,8 @@ def main():
               "ran to remove it)", (stale, at_wan()))
         r = t.nsx("lbd", f"{n.lbd_bin} --withdraw -f {n.conf}", check=False)
         gone = n.wait(lambda: not routed(), 10)
-        left = t.nsx("lbd", f"ip route show table {TABLE}", check=False).stdout
+        left = t.nsx("lbd", f"ip route show table {TABLE}; ip -6 route show "
+                     f"table {TABLE}", check=False).stdout
         check(r.returncode == 0 and left.strip() == "" and gone is not None,
               f"lbd --withdraw (the unit's ExecStopPost) removes it; gone at "
               f"wan in {gone or 0:.1f} s", (r.stderr, left, at_wan()))
