@@ -182,14 +182,6 @@ announce_counts(const struct announce *a, uint64_t *announced,
 	*errors = a->errors;
 }
 
-static int
-pfx_cmp(const struct ann_prefix *x, const struct ann_prefix *y)
-{
-	if (x->family != y->family)
-		return x->family - y->family;
-	return memcmp(x->addr, y->addr, 16);
-}
-
 /* One route in or out, said in the log and to `lbctl watch`. */
 static void
 change(struct announce *a, const struct conf *c, const struct ann_prefix *p,
@@ -230,7 +222,8 @@ announce_update(struct announce *a, const struct conf *c, const bool *svc_ok)
 	}
 	/* Both sorted, each address once: walk them side by side. */
 	while (i < a->n || j < n) {
-		int d = i == a->n ? 1 : j == n ? -1 : pfx_cmp(&a->plan[i], &p[j]);
+		int d = i == a->n ? 1 : j == n ? -1 : announce_prefix_cmp(&a->plan[i],
+		    &p[j]);
 
 		if (d < 0) {
 			if (a->plan[i].announce)

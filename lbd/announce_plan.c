@@ -16,15 +16,21 @@ put(struct ann_prefix *p, const struct conf_addr *a, uint32_t svc, bool snat)
 	p->why = snat ? ANN_SNAT : ANN_NO_BACKEND;
 }
 
+int
+announce_prefix_cmp(const struct ann_prefix *a, const struct ann_prefix *b)
+{
+	if (a->family != b->family)
+		return a->family - b->family;
+	return memcmp(a->addr, b->addr, 16);
+}
+
 static int
 cmp(const void *x, const void *y)
 {
 	const struct ann_prefix *a = x, *b = y;
 	int c;
 
-	if (a->family != b->family)
-		return a->family - b->family;
-	if ((c = memcmp(a->addr, b->addr, 16)) != 0)
+	if ((c = announce_prefix_cmp(a, b)) != 0)
 		return c;
 	/* The same address: a SNAT use sorts before a VIP's, then by
 	 * service, so the merge below keeps the first deciding one. */

@@ -45,5 +45,8 @@ struct ann_prefix {
 struct ann_prefix *announce_plan(const struct conf *c, const bool *svc_ok,
 		    bool drained, bool stopping, size_t *n);
 const char	*announce_why_name(enum ann_why);
+/* The plan's order: family, then address. */
+int		announce_prefix_cmp(const struct ann_prefix *,
+		    const struct ann_prefix *);
 
 #endif /* LBD_ANNOUNCE_PLAN_H */
