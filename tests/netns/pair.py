@@ -91,7 +91,7 @@ HEALTH_PORT = 81    # be1's health server, when a test starts one
 METRICS = 9180      # metrics listen, on each node's own loopback
 
 
-def sync_conf(node, prio, peer, key, services=None):
+def sync_conf(node, prio, peer, key, services=None, sync_extra=""):
     """A node of a pair with a sync block on hb0 (to `peer`, key file
     `key`), metrics on its loopback, and `services` (default: web, snat,
     health-checked on HEALTH_PORT; echo, snat, port 7), as a text for
@@ -120,7 +120,7 @@ vrrp-group edge {{{inst}
 sync {{
     interface hb0
     peer {peer}
-    key-file {key}
+    key-file {key}{sync_extra}
 }}
 {services}"""
     return text.replace("{", "{{").replace("}", "}}").replace("SOCK", "{sock}")
@@ -212,10 +212,11 @@ class Net:
             time.sleep(0.05)
         return False
 
-    def start_sync_pair(self, services=None):
+    def start_sync_pair(self, services=None, sync_extra=""):
         """n1 (priority 150) and n2 (100) with sync_conf(), a fresh key,
         and a health server on be1 (returned: stop it to fail the check).
-        True when both started."""
+        `sync_extra`: more lines for the sync block. True when both
+        started."""
         key = os.path.join(self.tmp, "sync.key")
         with open(key, "w") as f:
             f.write("pair-test-key-0123456789abcdef01")
@@ -225,9 +226,10 @@ class Net:
                     "/dev/null", str(HEALTH_PORT)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return (self.start("n1", 150, text=sync_conf(
-                    "n1", 150, "169.254.77.2", key, services)) and
+                    "n1", 150, "169.254.77.2", key, services,
+                    sync_extra)) and
                 self.start("n2", 100, text=sync_conf(
-                    "n2", 100, "169.254.77.1", key, services)))
+                    "n2", 100, "169.254.77.1", key, services, sync_extra)))
 
     def log(self, node):
         try:
