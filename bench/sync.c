@@ -95,7 +95,7 @@ on_rec(void *arg, const struct sync_rec *r)
 	uint32_t i;
 
 	if (sync_rec_to_entry(r, &ce) ||
-	    dp_sync_upsert(B.s.e, &ce, (uint32_t)(t / 1000000), false) != 0) {
+	    dp_sync_upsert(B.s.e, &ce, (uint32_t)(t / 1000000), false, 1) != 0) {
 		B.refused++;
 		return;
 	}
@@ -295,7 +295,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* The standby keeps the master's entries while the master is up. */
-	dp_engine_ct(B.s.e)->keep_mirrored = true;
+	dp_engine_ct(B.s.e)->keep_mirrored = 1u << 1;
 	if (pthread_create(&th, NULL, standby, NULL) != 0)
 		return 1;
 	/* Meet: both links up, the standby synced (an empty bulk). */

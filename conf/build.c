@@ -145,6 +145,7 @@ b_block_begin(struct conf_parser *p, enum conf_block blk, char *name,
 		c->sync.resync_wait_ms = CONF_DEFAULT_RESYNC_WAIT_MS;
 		c->sync.heartbeat_interval_ms = CONF_DEFAULT_HB_INTERVAL_MS;
 		c->sync.heartbeat_timeout_ms = CONF_DEFAULT_HB_TIMEOUT_MS;
+		c->sync.n_peers = 0;	/* a duplicate block's are its own */
 		memset(p->seen, 0, sizeof(p->seen));
 		break;
 	case BLK_CLUSTER:
@@ -459,13 +460,30 @@ set_sync(struct conf_parser *p, enum conf_key k, char **v,
 	case K_INTERFACE:
 		take_ifname(p, &s->interface, v, vl);
 		break;
-	case K_PEER:
-		if (!conf_parse_addr(*v, false, &s->peer))
+	case K_PEER: {
+		struct conf_addr a;
+
+		if (!conf_parse_addr(*v, false, &a)) {
 			conf_err(p, vl, "peer: expected an IPv4 or IPv6 address, "
 			    "found \"%s\"", *v);
-		else
-			s->has_peer = true;
+			break;
+		}
+		for (size_t i = 0; i < s->n_peers; i++)
+			if (conf_addr_equal(&s->peers[i], &a)) {
+				conf_err(p, vl, "peer %s given twice (first at "
+				    "%s:%d:%d)", *v, s->peer_locs[i].file,
+				    s->peer_locs[i].line, s->peer_locs[i].col);
+				return;
+			}
+		if (s->n_peers == CONF_SYNC_PEERS_MAX) {
+			conf_err(p, vl, "peer: at most %d peers (a cluster of %d "
+			    "nodes)", CONF_SYNC_PEERS_MAX, CONF_SYNC_PEERS_MAX + 1);
+			break;
+		}
+		s->peer_locs[s->n_peers] = *vl;
+		s->peers[s->n_peers++] = a;
 		break;
+	}
 	case K_BACKUP_INTERFACE:
 		take_ifname(p, &s->backup_interface, v, vl);
 		break;
@@ -613,6 +631,12 @@ b_set(struct conf_parser *p, enum conf_key k, char *val,
 			    g->name);
 		else
 			b_take_str(&g->notify, &val);
+		free(val);
+		return;
+	}
+	/* A cluster node names each other node: `peer` repeats. */
+	if (p->blk == BLK_SYNC && k == K_PEER) {
+		set_sync(p, k, &val, vl);
 		free(val);
 		return;
 	}

@@ -269,11 +269,15 @@ struct conf_group {
 	struct conf_loc		 loc;
 };
 
+/* A pair has one sync peer; a cluster node mirrors to each other node. */
+#define CONF_SYNC_PEERS_MAX	7
+
 struct conf_sync {
 	bool			 present;
 	char			*interface;
-	struct conf_addr	 peer;
-	bool			 has_peer;
+	struct conf_addr	 peers[CONF_SYNC_PEERS_MAX];
+	struct conf_loc		 peer_locs[CONF_SYNC_PEERS_MAX];
+	size_t			 n_peers;
 	uint16_t		 port;
 	char			*key_file;
 	/* During a key roll: a second key, accepted but never sent. */

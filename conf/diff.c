@@ -479,7 +479,8 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		if (!sa->present)
 			return 0;
 		add_s(&sd, "interface", sa->interface, sb->interface);
-		add_addr(&sd, "peer", &sa->peer, &sb->peer);
+		add_addrs(&sd, "peers", sa->peers, sa->n_peers, sb->peers,
+		    sb->n_peers);
 		add_u(&sd, "port", sa->port, sb->port);
 		add_s(&sd, "key-file", sa->key_file, sb->key_file);
 		add_s(&sd, "accept-key-file", sa->accept_key_file,

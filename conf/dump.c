@@ -217,9 +217,10 @@ conf_dump(const struct conf *c, FILE *fp)
 	if (c->sync.present) {
 		fputs("\nsync {\n    interface ", fp);
 		put_quoted(fp, c->sync.interface);
-		fprintf(fp, "\n    peer %s\n    port %u\n    key-file ",
-		    conf_addr_str(&c->sync.peer, false, a, sizeof(a)),
-		    c->sync.port);
+		for (size_t i = 0; i < c->sync.n_peers; i++)
+			fprintf(fp, "\n    peer %s", conf_addr_str(
+			    &c->sync.peers[i], false, a, sizeof(a)));
+		fprintf(fp, "\n    port %u\n    key-file ", c->sync.port);
 		put_quoted(fp, c->sync.key_file);
 		if (c->sync.accept_key_file != NULL) {
 			fputs("\n    accept-key-file ", fp);
@@ -448,8 +449,15 @@ conf_dump_json(const struct conf *c, FILE *fp)
 	if (c->sync.present) {
 		fputs("{\"interface\":", fp);
 		jstr(fp, c->sync.interface);
+		/* "peer": the first, as before there were several. */
 		fputs(",\"peer\":", fp);
-		jaddr(fp, &c->sync.peer, false);
+		jaddr(fp, &c->sync.peers[0], false);
+		fputs(",\"peers\":[", fp);
+		for (size_t i = 0; i < c->sync.n_peers; i++) {
+			fputs(i ? "," : "", fp);
+			jaddr(fp, &c->sync.peers[i], false);
+		}
+		fputc(']', fp);
 		fprintf(fp, ",\"port\":%u,\"key_file\":", c->sync.port);
 		jstr(fp, c->sync.key_file);
 		fputs(",\"accept_key_file\":", fp);

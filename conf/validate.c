@@ -354,13 +354,30 @@ validate_sync(struct conf_parser *p)
 		return;
 	if (s->interface == NULL)
 		conf_err(p, &s->loc, "sync: missing \"interface\" (the heartbeat link)");
-	if (!s->has_peer)
+	if (s->n_peers == 0)
 		conf_err(p, &s->loc, "sync: missing \"peer\"");
+	for (size_t i = 1; i < s->n_peers; i++)
+		if (s->peers[i].family != s->peers[0].family) {
+			conf_err(p, &s->peer_locs[i], "sync: the peers must all "
+			    "be IPv4 or all IPv6 (one heartbeat network)");
+			break;
+		}
+	/* Several peers: a cluster's mesh. A VRRP pair has one, and a second
+	 * heartbeat link names the one peer's other address. */
+	if (s->n_peers > 1 && p->c->n_groups > 0)
+		conf_err(p, &s->peer_locs[1], "sync: a second peer, but this node "
+		    "is one of a VRRP pair (vrrp-group \"%s\"): a pair has one "
+		    "sync peer; several are for a cluster's nodes",
+		    p->c->groups[0].name);
+	else if (s->n_peers > 1 && s->backup_interface != NULL)
+		conf_err(p, &s->peer_locs[1], "sync: a second peer and a "
+		    "\"backup-interface\": a second heartbeat link is for one "
+		    "peer");
 	if ((s->backup_interface != NULL) != s->has_backup_peer)
 		conf_err(p, &s->loc, "sync: a second heartbeat link needs both "
 		    "\"backup-interface\" and \"backup-peer\"");
-	else if (s->has_backup_peer && s->has_peer &&
-	    s->backup_peer.family != s->peer.family)
+	else if (s->has_backup_peer && s->n_peers > 0 &&
+	    s->backup_peer.family != s->peers[0].family)
 		conf_err(p, &s->loc, "sync: \"peer\" and \"backup-peer\" must "
 		    "both be IPv4 or both IPv6");
 	else if (s->backup_interface != NULL && s->interface != NULL &&

@@ -377,7 +377,8 @@ reload_sync(struct lbd *d, const struct conf *nc)
 
 	if (o->present == n->present && (!n->present ||
 	    (same_str(o->interface, n->interface) && o->port == n->port &&
-	    memcmp(&o->peer, &n->peer, sizeof(o->peer)) == 0 &&
+	    o->n_peers == n->n_peers && memcmp(o->peers, n->peers,
+	    sizeof(o->peers)) == 0 &&
 	    same_str(o->backup_interface, n->backup_interface) &&
 	    memcmp(&o->backup_peer, &n->backup_peer, sizeof(o->backup_peer)) == 0 &&
 	    same_str(o->key_file, n->key_file))))

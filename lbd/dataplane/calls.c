@@ -418,8 +418,9 @@ sync_apply_fn(struct dp_engine *e, void *arg)
 
 		if (c->owner[i] != c->me)
 			continue;
-		c->verdicts[o->close ? dp_sync_close(e, &o->e.t[CT_ORIG]) :
-		    dp_sync_upsert(e, &o->e, now, c->holds[i])]++;
+		c->verdicts[o->close ? dp_sync_close(e, &o->e.t[CT_ORIG],
+		    o->origin) : dp_sync_upsert(e, &o->e, now, c->holds[i],
+		    o->origin)]++;
 	}
 }
 
@@ -511,6 +512,7 @@ dataplane_sync_table(struct dataplane *p, uint32_t *cursor, struct ct_entry *out
 
 struct sync_bulk_call {
 	bool		end;
+	uint8_t		origin;
 	uint32_t	n;
 };
 
@@ -519,29 +521,42 @@ sync_bulk_fn(struct dp_engine *e, void *arg)
 {
 	struct sync_bulk_call *c = arg;
 
-	c->n += c->end ? ct_sweep_stale(dp_engine_ct(e)) :
-	    ct_mark_mirrored(dp_engine_ct(e));
+	c->n += c->end ? ct_sweep_stale(dp_engine_ct(e), c->origin) :
+	    ct_mark_mirrored(dp_engine_ct(e), c->origin);
 }
 
 uint32_t
-dataplane_sync_bulk(struct dataplane *p, bool end)
+dataplane_sync_bulk(struct dataplane *p, uint8_t origin, bool end)
 {
-	struct sync_bulk_call c = { .end = end };
+	struct sync_bulk_call c = { .end = end, .origin = origin };
 
 	call_all(p, sync_bulk_fn, &c);
 	return c.n;
 }
 
+struct sync_keep_call {
+	uint8_t		origin;
+	bool		keep;
+};
+
 static void
 sync_keep_fn(struct dp_engine *e, void *arg)
 {
-	dp_engine_ct(e)->keep_mirrored = *(bool *)arg;
+	const struct sync_keep_call *c = arg;
+	struct ct_table *ct = dp_engine_ct(e);
+
+	if (c->keep)
+		ct->keep_mirrored |= 1u << c->origin;
+	else
+		ct->keep_mirrored &= ~(1u << c->origin);
 }
 
 void
-dataplane_sync_keep(struct dataplane *p, bool keep)
+dataplane_sync_keep(struct dataplane *p, uint8_t origin, bool keep)
 {
-	call_all(p, sync_keep_fn, &keep);
+	struct sync_keep_call c = { .origin = origin, .keep = keep };
+
+	call_all(p, sync_keep_fn, &c);
 }
 
 /* ---- statistics -------------------------------------------------------- */

@@ -80,6 +80,7 @@ void		dataplane_sync_events(struct dataplane *, dataplane_events_fn,
 bool		dataplane_events_on(const struct dataplane *);
 struct dp_sync_op {
 	bool		 close;		/* else an upsert */
+	uint8_t		 origin;	/* the sync peer that sent it: 1 up */
 	struct ct_entry	 e;
 };
 /* Each record to the engine that owns it; what became of each is counted
@@ -90,11 +91,11 @@ void		dataplane_sync_apply(struct dataplane *, const struct dp_sync_op *,
  * *cursor on; *cursor moves past them, to UINT32_MAX at the end. */
 size_t		dataplane_sync_table(struct dataplane *, uint32_t *cursor,
 		    struct ct_entry *out, size_t max);
-/* A bulk from the peer begins (mark its entries) or ends (sweep the ones
- * it did not renew). Returns how many were marked or swept. */
-uint32_t	dataplane_sync_bulk(struct dataplane *, bool end);
-/* The peer is there to vouch for its entries (they do not time out). */
-void		dataplane_sync_keep(struct dataplane *, bool keep);
+/* A bulk from peer `origin` begins (mark its entries) or ends (sweep the
+ * ones it did not renew). Returns how many were marked or swept. */
+uint32_t	dataplane_sync_bulk(struct dataplane *, uint8_t origin, bool end);
+/* Peer `origin` is there to vouch for its entries (they do not time out). */
+void		dataplane_sync_keep(struct dataplane *, uint8_t origin, bool keep);
 
 /* "10.0.0.1:80" or "[2001:db8::1]:80": a tuple's source (or destination). */
 const char	*dataplane_tuple_str(const struct dp_tuple *, bool src, char *buf,

@@ -139,8 +139,10 @@ ct_init(struct ct_table *ct, uint32_t cap, uint32_t ev_cap,
 	nb = 4 * cap;
 	ct->e = table_alloc((size_t)cap * sizeof(*ct->e));
 	ct->slots = table_alloc((size_t)nb * sizeof(*ct->slots));
+	ct->origin = calloc(cap, 1);
 	ct->ev = ev_cap ? calloc(ev_cap, sizeof(*ct->ev)) : NULL;
-	if (ct->e == NULL || ct->slots == NULL || (ev_cap && ct->ev == NULL)) {
+	if (ct->e == NULL || ct->slots == NULL || ct->origin == NULL ||
+	    (ev_cap && ct->ev == NULL)) {
 		ct_destroy(ct);
 		return -1;
 	}
@@ -170,6 +172,7 @@ ct_destroy(struct ct_table *ct)
 {
 	free(ct->e);
 	free(ct->slots);
+	free(ct->origin);
 	free(ct->ev);
 	memset(ct, 0, sizeof(*ct));
 }
@@ -431,14 +434,16 @@ ct_abort(struct ct_table *ct, uint32_t idx)
 
 void
 ct_commit(struct ct_table *ct, uint32_t idx, enum ct_state state, uint32_t now,
-    bool mirrored)
+    uint8_t origin)
 {
 	struct ct_entry *e = &ct->e[idx];
+	bool mirrored = origin != 0;
 
 	e->state = (uint8_t)state;
 	e->last_seen = now;
 	if (mirrored)
 		e->flags |= CT_F_MIRRORED | CT_F_PROVEN;	/* the peer's word */
+	ct->origin[idx] = origin;
 	e->t[0].zero = e->t[1].zero = 0;
 	hash_insert(ct, idx, CT_ORIG);
 	hash_insert(ct, idx, CT_REPLY);
@@ -546,6 +551,7 @@ ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
 	if (__builtin_expect(e->flags & CT_F_MIRRORED, 0)) {
 		/* We forward it now (a takeover): it is ours. */
 		e->flags &= (uint8_t)~(CT_F_MIRRORED | CT_F_STALE);
+		ct->origin[idx] = 0;
 		event(ct, CT_EV_NEW, e);
 	}
 	if (!(e->flags & CT_F_PROVEN) && (ns == CT_UDP || ns == CT_ESTABLISHED) &&
@@ -611,7 +617,8 @@ ct_expire(struct ct_table *ct, uint32_t now, uint32_t budget)
 			    (e->flags & CT_F_OFFLOADED) && ct->refresh != NULL)
 				ct->refresh(ct->refresh_arg, e);
 			if ((int32_t)(now - e->last_seen) >= (int32_t)to &&
-			    ct->keep_mirrored && (e->flags & CT_F_MIRRORED)) {
+			    (e->flags & CT_F_MIRRORED) &&
+			    (ct->keep_mirrored >> ct->origin[idx] & 1)) {
 				/* The owner vouches for it until it says
 				 * CLOSE; should it vanish, a full timeout
 				 * from now. */
@@ -642,13 +649,20 @@ ct_renew(struct ct_table *ct, uint32_t idx, uint32_t now)
 	ct->e[idx].last_seen = now;
 }
 
+void
+ct_set_origin(struct ct_table *ct, uint32_t idx, uint8_t origin)
+{
+	ct->origin[idx] = origin;
+}
+
 uint32_t
-ct_mark_mirrored(struct ct_table *ct)
+ct_mark_mirrored(struct ct_table *ct, uint8_t origin)
 {
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < ct->cap; i++)
-		if (ct->e[i].state != CT_NONE && (ct->e[i].flags & CT_F_MIRRORED)) {
+		if (ct->e[i].state != CT_NONE && (ct->e[i].flags & CT_F_MIRRORED) &&
+		    ct->origin[i] == origin) {
 			ct->e[i].flags |= CT_F_STALE;
 			n++;
 		}
@@ -656,12 +670,13 @@ ct_mark_mirrored(struct ct_table *ct)
 }
 
 uint32_t
-ct_sweep_stale(struct ct_table *ct)
+ct_sweep_stale(struct ct_table *ct, uint8_t origin)
 {
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < ct->cap; i++)
-		if (ct->e[i].state != CT_NONE && (ct->e[i].flags & CT_F_STALE)) {
+		if (ct->e[i].state != CT_NONE && (ct->e[i].flags & CT_F_STALE) &&
+		    ct->origin[i] == origin) {
 			ct_free(ct, i);
 			n++;
 		}

@@ -182,9 +182,14 @@ struct ct_table {
 	void			*on_state_arg;
 	ct_udp_class_fn		 udp_class;
 	void			*udp_class_arg;
+	/* Where each mirrored entry came from: the sync peer's number (1 to
+	 * CT_ORIGIN_MAX), beside the entries rather than in them so that a
+	 * connection costs one byte more, not eight (ha-sync's N-way mesh:
+	 * a bulk from one peer renews and sweeps that peer's entries only). */
+	uint8_t			*origin;
 	/* Mirrored entries do not time out while the peer that owns them is
-	 * there to say when they close (ha-sync sets this). */
-	bool			 keep_mirrored;
+	 * there to say when they close: bit o for origin o (ha-sync sets it). */
+	uint32_t		 keep_mirrored;
 
 	struct ct_event		*ev;		/* ring */
 	uint32_t		 ev_cap, ev_head, ev_len;
@@ -195,7 +200,7 @@ struct ct_table {
 void	ct_default_timeouts(struct ct_timeouts *);
 
 /* Slots: exactly 4 x cap (load <= 0.5), hashed to with a multiply, not a
- * power-of-two mask, so memory is exactly 120 + 16 bytes per connection.
+ * power-of-two mask, so memory is exactly 120 + 16 + 1 (origin) bytes per connection.
  * `ev_cap` events are kept until ct_events() drains them (0: no events). */
 int	ct_init(struct ct_table *, uint32_t cap, uint32_t ev_cap,
 	    const struct ct_timeouts *, uint64_t seed);
@@ -287,10 +292,11 @@ ct_prefetch_entry(const struct ct_table *ct, uint64_t hash)
 /* Take a free entry for a new connection, evicting the oldest unproven one
  * when full. CT_NIL when full with nothing to evict. The caller fills
  * t[], svc, backend, mode, flags (CT_F_PROVEN if it vouches for the
- * entry), seq[] and then calls ct_commit(). A mirrored entry is proven. */
+ * entry), seq[] and then calls ct_commit() with `origin`: 0 for one of
+ * ours, else the sync peer it came from (mirrored, and proven). */
 uint32_t ct_alloc(struct ct_table *, uint32_t now);
 void	ct_commit(struct ct_table *, uint32_t idx, enum ct_state, uint32_t now,
-	    bool mirrored);
+	    uint8_t origin);
 /* Give back an entry taken with ct_alloc() and never committed. */
 void	ct_abort(struct ct_table *, uint32_t idx);
 void	ct_free(struct ct_table *, uint32_t idx);
@@ -333,12 +339,15 @@ void	ct_set_state(struct ct_table *, uint32_t idx, enum ct_state,
 	    uint32_t now);
 
 /* Mirrored entries (ha-sync). A packet on one makes it ours: the flag goes
- * and a CT_EV_NEW tells the peer. ct_mark_mirrored() flags every mirrored
- * entry stale (a bulk resync begins); an upsert from the peer renews one
- * (ct_renew); ct_sweep_stale() frees those the bulk did not renew. */
+ * and a CT_EV_NEW tells the peers. ct_mark_mirrored() flags every entry
+ * mirrored from `origin` stale (its bulk resync begins); an upsert renews
+ * one (ct_renew, which ct_set_origin follows when another peer now owns
+ * it); ct_sweep_stale() frees those of `origin` the bulk did not renew. */
+#define CT_ORIGIN_MAX	31
 void	ct_renew(struct ct_table *, uint32_t idx, uint32_t now);
-uint32_t ct_mark_mirrored(struct ct_table *);
-uint32_t ct_sweep_stale(struct ct_table *);
+void	ct_set_origin(struct ct_table *, uint32_t idx, uint8_t origin);
+uint32_t ct_mark_mirrored(struct ct_table *, uint8_t origin);
+uint32_t ct_sweep_stale(struct ct_table *, uint8_t origin);
 
 /* Free expired entries; at most `budget` list steps. Returns entries freed. */
 uint32_t ct_expire(struct ct_table *, uint32_t now, uint32_t budget);

@@ -356,27 +356,32 @@ enum dp_sync_verdict {
 	DP_SYNC_EXISTS,		/* inserted once already */
 	DP_SYNC_NO_ROOM,	/* table full, or its SNAT port taken */
 	DP_SYNC_NO_ENTRY,	/* a close for a connection not here */
+	DP_SYNC_MOVED,		/* a close from a peer the connection has
+				 * since moved away from (N-way sync) */
 	DP_SYNC__COUNT
 };
 
 const char	*dp_sync_verdict_name(enum dp_sync_verdict);
 
-/* Insert a connection from outside (ha-sync), marked mirrored, its SNAT
- * port reserved: only a connection of this node's configuration (service,
- * mode, backend, SNAT address), once. */
+/* Insert a connection from outside (ha-sync peer `origin`, 1 up), marked
+ * mirrored, its SNAT port reserved: only a connection of this node's
+ * configuration (service, mode, backend, SNAT address), once. */
 enum dp_sync_verdict dp_insert_conn(struct dp_engine *, const struct ct_entry *,
-		    uint32_t now);
+		    uint32_t now, uint8_t origin);
 /* The peer's word on a connection it forwards: insert it, or bring our
  * copy up to date (state, FINs) and renew it. An entry of ours becomes the
  * peer's mirrored copy (the connection moved to the peer); a packet that
  * still reaches us makes it ours again. While this node `holds` the
  * connection's VIP, the peer never changes where one of ours goes (another
- * backend, another SNAT port): DP_SYNC_OURS. */
+ * backend, another SNAT port): DP_SYNC_OURS. `origin`: the peer that
+ * spoke (1 up); the entry is its from now on. */
 enum dp_sync_verdict dp_sync_upsert(struct dp_engine *, const struct ct_entry *,
-		    uint32_t now, bool holds);
-/* The peer freed it: drop our mirrored copy (found by original tuple);
- * never one of ours. */
-enum dp_sync_verdict dp_sync_close(struct dp_engine *, const struct dp_tuple *orig);
+		    uint32_t now, bool holds, uint8_t origin);
+/* Peer `origin` freed it: drop our mirrored copy (found by original
+ * tuple) if it is that peer's; never one of ours, nor one another peer
+ * has spoken for since. */
+enum dp_sync_verdict dp_sync_close(struct dp_engine *, const struct dp_tuple *orig,
+		    uint8_t origin);
 
 size_t		dp_resolve_requests(struct dp_engine *, struct dp_resolve *,
 		    size_t max);

@@ -616,7 +616,7 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	 * first packet, but unproven (and so not offloaded) until a reply
 	 * or, in dsr, its probation says it is not a flood's. */
 	ct_commit(&e->ct, idx, tcp ? (syn ? CT_SYN_SENT : CT_ESTABLISHED) : CT_UDP,
-	    now, false);
+	    now, 0);
 	ce->pkts[CT_ORIG] = 1;
 	s->b[bi].active++;
 	s->b[bi].open++;
@@ -970,6 +970,7 @@ dp_sync_verdict_name(enum dp_sync_verdict v)
 		[DP_SYNC_SNAT_ADDRESS] = "snat_address",
 		[DP_SYNC_OURS] = "ours", [DP_SYNC_EXISTS] = "exists",
 		[DP_SYNC_NO_ROOM] = "no_room", [DP_SYNC_NO_ENTRY] = "no_entry",
+		[DP_SYNC_MOVED] = "moved",
 	};
 
 	return (unsigned)v < DP_SYNC__COUNT && names[v] != NULL ? names[v] : "?";
@@ -1022,7 +1023,8 @@ sync_fits(struct dp_engine *e, const struct ct_entry *in, int32_t *si_out,
 }
 
 enum dp_sync_verdict
-dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
+dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now,
+    uint8_t origin)
 {
 	enum dp_sync_verdict v;
 	enum ct_dir dir;
@@ -1050,7 +1052,7 @@ dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 			return DP_SYNC_NO_ROOM;
 		}
 	}
-	ct_commit(&e->ct, idx, (enum ct_state)in->state, now, true);
+	ct_commit(&e->ct, idx, (enum ct_state)in->state, now, origin);
 	e->svc[si].b[bi].active++;
 	e->svc[si].b[bi].open += ct_state_open(in->state);
 	persist_record(e, (uint32_t)si, &in->t[CT_ORIG], (uint32_t)bi, now);
@@ -1059,7 +1061,7 @@ dp_insert_conn(struct dp_engine *e, const struct ct_entry *in, uint32_t now)
 
 enum dp_sync_verdict
 dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now,
-    bool holds)
+    bool holds, uint8_t origin)
 {
 	enum ct_dir dir;
 	uint32_t idx = ct_lookup(&e->ct, &in->t[CT_ORIG], &dir);
@@ -1069,7 +1071,7 @@ dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now,
 	bool moved;
 
 	if (idx == CT_NIL)
-		return dp_insert_conn(e, in, now);
+		return dp_insert_conn(e, in, now, origin);
 	if (dir != CT_ORIG)
 		return DP_SYNC_INVALID;
 	if ((v = sync_fits(e, in, &si, &bi)) != DP_SYNC_APPLIED)
@@ -1089,8 +1091,10 @@ dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now,
 	offload_revoke(e, ce);		/* the peer forwards it now */
 	if (moved) {
 		ct_free(&e->ct, idx);
-		return dp_insert_conn(e, in, now);
+		return dp_insert_conn(e, in, now, origin);
 	}
+	/* The last node to speak of it owns it (ECMP moved it there). */
+	ct_set_origin(&e->ct, idx, origin);
 	ce->flags |= in->flags & (CT_F_FIN_ORIG | CT_F_FIN_REPLY);
 	ct_set_state(&e->ct, idx, (enum ct_state)in->state, now);
 	ct_renew(&e->ct, idx, now);
@@ -1098,7 +1102,8 @@ dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now,
 }
 
 enum dp_sync_verdict
-dp_sync_close(struct dp_engine *e, const struct dp_tuple *orig)
+dp_sync_close(struct dp_engine *e, const struct dp_tuple *orig,
+    uint8_t origin)
 {
 	enum ct_dir dir;
 	uint32_t idx = ct_lookup(&e->ct, orig, &dir);
@@ -1107,6 +1112,8 @@ dp_sync_close(struct dp_engine *e, const struct dp_tuple *orig)
 		return DP_SYNC_NO_ENTRY;
 	if (!(e->ct.e[idx].flags & CT_F_MIRRORED))
 		return DP_SYNC_OURS;
+	if (e->ct.origin[idx] != origin)
+		return DP_SYNC_MOVED;
 	ct_free(&e->ct, idx);
 	return DP_SYNC_APPLIED;
 }

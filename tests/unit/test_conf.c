@@ -186,7 +186,7 @@ test_all_constructs(void **state)
 
 	assert_true(c->sync.present);
 	assert_string_equal(c->sync.interface, "hb0");
-	assert_int_equal(c->sync.peer.family, AF_INET6);
+	assert_int_equal(c->sync.peers[0].family, AF_INET6);
 	assert_int_equal(c->sync.port, 9000);
 	assert_int_equal(c->sync.resync_wait_ms, 90000);
 	assert_int_equal(c->sync.heartbeat_interval_ms, 10);
@@ -566,6 +566,29 @@ static const struct err_case err_cases[] = {
 	  "backup-interface hb1 backup-peer fe80::2 }",
 	  "t.conf:1:1: error: sync: \"peer\" and \"backup-peer\" must both "
 	  "be IPv4 or both IPv6\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 peer 10.0.0.2 key-file "
+	  "/tmp/lbdt.key }",
+	  "t.conf:1:41: error: peer 10.0.0.2 given twice (first at "
+	  "t.conf:1:27)\n" },
+	{ "sync { interface hb0 peer 10.0.0.1 peer 10.0.0.2 peer 10.0.0.3 "
+	  "peer 10.0.0.4 peer 10.0.0.5 peer 10.0.0.6 peer 10.0.0.7 peer "
+	  "10.0.0.8 key-file /tmp/lbdt.key }",
+	  "t.conf:1:125: error: peer: at most 7 peers (a cluster of 8 nodes)\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 peer 10.0.0.3 key-file "
+	  "/tmp/lbdt.key }\n"
+	  "vrrp-group g { instance i { interface eth0 vrid 1 priority 100 "
+	  "virtual-address 10.0.0.1 } }\n",
+	  "t.conf:1:41: error: sync: a second peer, but this node is one of "
+	  "a VRRP pair (vrrp-group \"g\"): a pair has one sync peer; several "
+	  "are for a cluster's nodes\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 peer 10.0.0.3 key-file "
+	  "/tmp/lbdt.key backup-interface hb1 backup-peer 10.0.1.2 }",
+	  "t.conf:1:41: error: sync: a second peer and a \"backup-interface\": "
+	  "a second heartbeat link is for one peer\n" },
+	{ "sync { interface hb0 peer 10.0.0.2 peer fd00::3 key-file "
+	  "/tmp/lbdt.key }",
+	  "t.conf:1:41: error: sync: the peers must all be IPv4 or all IPv6 "
+	  "(one heartbeat network)\n" },
 	{ "sync { interface hb0 peer 10.0.0.2 key-file /tmp/lbdt.key "
 	  "resync-wait 2h }",
 	  "t.conf:1:71: error: resync-wait 2h out of range 0ms..3600s\n" },
@@ -949,6 +972,8 @@ test_cluster_block(void **state)
 {
 	static const char *const text =
 	    "cluster { announce-table 150 }\n"
+	    "sync { interface hb0 peer 10.9.0.2 peer 10.9.0.3 peer 10.9.0.4 "
+	    "key-file " TEST_KEY " }\n"
 	    "service web { listen 10.0.0.1 tcp 80 backend a 10.0.0.11 }\n";
 	struct conf_diags d = { 0 };
 	struct conf *a = load(text, &d), *b;
@@ -959,18 +984,27 @@ test_cluster_block(void **state)
 	assert_true(a->cluster.present);
 	assert_int_equal(a->cluster.announce_table, 150);
 	assert_int_equal(a->cluster.withdraw_delay_ms, 2000);
+	assert_int_equal(a->sync.n_peers, 3);
 	t1 = dump_str(a, false);
+	/* Each other node a sync peer, written back in order. */
+	assert_non_null(strstr(t1, "    peer 10.9.0.2\n    peer 10.9.0.3\n"
+	    "    peer 10.9.0.4\n"));
 	assert_non_null(strstr(t1, "cluster {\n    announce-table 150\n"
 	    "    withdraw-delay 2s\n}\n"));
 	j = dump_str(a, true);
 	assert_non_null(strstr(j, "\"cluster\":{\"announce_table\":150,"
 	    "\"withdraw_delay_ms\":2000}"));
+	assert_non_null(strstr(j, "\"peers\":[\"10.9.0.2\",\"10.9.0.3\","
+	    "\"10.9.0.4\"]"));
 	conf_diags_free(&d);
 	b = load("cluster { announce-table 151 }\n"
+	    "sync { interface hb0 peer 10.9.0.2 peer 10.9.0.3 key-file "
+	    TEST_KEY " }\n"
 	    "service web { listen 10.0.0.1 tcp 80 backend a 10.0.0.11 }\n", &d);
 	assert_int_equal(conf_diff(a, b, &diff), 0);
-	assert_int_equal(diff.n, 1);
+	assert_int_equal(diff.n, 2);	/* the table; a peer fewer */
 	assert_int_equal(diff.v[0].object, CONF_OBJ_GLOBAL);
+	assert_int_equal(diff.v[1].object, CONF_OBJ_SYNC);
 	conf_diff_free(&diff);
 	free(t1);
 	free(j);

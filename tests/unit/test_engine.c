@@ -2178,7 +2178,7 @@ test_persistence(void **state)
 	assert_int_equal(nev, 1);
 	struct ct_entry m = mirror_of(&ev[0]);
 	int want = m.t[CT_REPLY].src[3] - 11;
-	assert_int_equal(dp_insert_conn(fl2.e, &m, 0), DP_SYNC_APPLIED);
+	assert_int_equal(dp_insert_conn(fl2.e, &m, 0, 1), DP_SYNC_APPLIED);
 	for (int k = 0; k < 3; k++) {
 		assert_true(syn_from(&fl2, "192.0.2.77", (uint16_t)(5000 + k), 10));
 		assert_int_equal(routed_to(&fl2), want);
@@ -2373,8 +2373,8 @@ test_insert_mirrored(void **state)
 	memcpy(a_out, fl.f, fl.v.len);
 	assert_int_equal(ct_events(dp_engine_ct(fl.e), ev, 4), 1);
 	struct ct_entry ce = mirror_of(&ev[0]);
-	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), 0);
-	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), DP_SYNC_EXISTS);	/* once */
+	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0, 1), 0);
+	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0, 1), DP_SYNC_EXISTS);	/* once */
 	fl2.n = pg_tcp(fl2.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
 	fl2.f[14 + 20 + 13] = PG_ACK;
 	fl2.f[14 + 20 + 16] = fl2.f[14 + 20 + 17] = 0;
@@ -2426,7 +2426,7 @@ test_tunnel_mirrored(void **state)
 	memcpy(a_out, fl.f, fl.v.len);
 	assert_true(ct_events(dp_engine_ct(fl.e), ev, 4) >= 1);
 	struct ct_entry ce = mirror_of(&ev[0]);
-	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0), 0);
+	assert_int_equal(dp_insert_conn(fl2.e, &ce, 0, 1), 0);
 	fl2.n = pg_tcp(fl2.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 1, "abc", 3);
 	run(&fl2, 0, 2);
 	assert_int_equal(fl2.v.action, DP_TX);
@@ -2463,21 +2463,21 @@ test_sync_refusals(void **state)
 
 	x = good;				/* another port of the VIP */
 	x.t[CT_ORIG].dport = htons(81);
-	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false), DP_SYNC_NO_SERVICE);
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false, 1), DP_SYNC_NO_SERVICE);
 	x = good;				/* the service runs snat here */
 	x.mode = DP_MODE_ROUTED;
 	x.flags &= (uint8_t)~CT_F_SNAT;
-	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false), DP_SYNC_MODE);
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false, 1), DP_SYNC_MODE);
 	x = good;				/* not a backend here */
 	x.t[CT_REPLY].src[3] = 99;
-	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false), DP_SYNC_NO_BACKEND);
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false, 1), DP_SYNC_NO_BACKEND);
 	x = good;				/* not in the snat-pool */
 	x.t[CT_REPLY].dst[3] ^= 0x40;
-	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false),
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false, 1),
 	    DP_SYNC_SNAT_ADDRESS);
 	x = good;				/* IPv6 tuple, IPv4 reply */
 	x.t[CT_ORIG].family = 6;
-	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false), DP_SYNC_INVALID);
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 1, false, 1), DP_SYNC_INVALID);
 	assert_int_equal(ct->stats.active, 0);	/* none of those made one */
 
 	/* B's own connection from the same client port, to its backend. */
@@ -2490,7 +2490,7 @@ test_sync_refusals(void **state)
 	 * VIP, refused, and the connection stays B's, where it was. */
 	x = good;
 	addr(x.t[CT_REPLY].src, be4[1]);
-	assert_int_equal(dp_sync_upsert(fb.e, &x, 3, true), DP_SYNC_OURS);
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 3, true, 1), DP_SYNC_OURS);
 	assert_false(ct->e[idx].flags & CT_F_MIRRORED);
 	{
 		uint8_t b0[16];
@@ -2502,7 +2502,7 @@ test_sync_refusals(void **state)
 	run(&fb, 0, 4);
 	expect_tx(&fb, 1, mac_be[0], mac_if1);
 	/* Once the VIP is the peer's (B let it go), the peer's word wins. */
-	assert_int_equal(dp_sync_upsert(fb.e, &x, 5, false), DP_SYNC_APPLIED);
+	assert_int_equal(dp_sync_upsert(fb.e, &x, 5, false, 1), DP_SYNC_APPLIED);
 	idx = ct_lookup(ct, &good.t[CT_ORIG], &dir);
 	assert_true(ct->e[idx].flags & CT_F_MIRRORED);
 	assert_memory_equal(ct->e[idx].t[CT_REPLY].src, x.t[CT_REPLY].src, 16);
@@ -2527,6 +2527,32 @@ take_back(struct flow *fl, const struct pg_ep *c, const struct pg_ep *v,
 	assert_false(ev[0].flags & CT_F_MIRRORED);
 }
 
+/* Two nodes with the same routed service: two connections (from `c` and
+ * the next client) on fl's node, their entries as it mirrors them in *a
+ * and *b; fl2 is the node they are mirrored to. */
+static void
+two_nodes(struct flow *fl, struct flow *fl2, const struct pg_ep *c,
+    const struct pg_ep *v, struct ct_entry *a, struct ct_entry *b)
+{
+	static struct dp_service s, s2;
+	struct pg_ep c2 = pg_ep("203.0.113.6", 40001);
+	struct ct_event ev[8];
+
+	s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
+	s2 = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
+	fl->e = mk_engine(64);
+	fl2->e = mk_engine(64);
+	install(fl->e, &s, 1);
+	install(fl2->e, &s2, 1);
+	fl->n = pg_tcp(fl->f, mac_if0, mac_gw, c, v, PG_SYN, 1, 0, NULL, 0);
+	run(fl, 0, 0);
+	fl->n = pg_tcp(fl->f, mac_if0, mac_gw, &c2, v, PG_SYN, 1, 0, NULL, 0);
+	run(fl, 0, 0);
+	assert_int_equal(ct_events(dp_engine_ct(fl->e), ev, 8), 2);
+	*a = mirror_of(&ev[0]);
+	*b = mirror_of(&ev[1]);
+}
+
 /* ha-sync's side of the table: the peer's upserts and closes, renewal while
  * the peer vouches for its entries, mark and sweep around a bulk resync,
  * and a mirrored entry becoming ours when a packet arrives for it. */
@@ -2535,85 +2561,135 @@ test_sync_mirrored(void **state)
 {
 	struct flow fl, fl2;
 	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
-	struct pg_ep c2 = pg_ep("203.0.113.6", 40001);
-	struct dp_service s = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
-	struct dp_service s2 = mk_service(4, 6, 80, DP_MODE_ROUTED, DP_SCHED_RR, 2, 80);
 	struct ct_event ev[8];
 	struct ct_entry a, b;
 	struct ct_table *ct;
 	enum ct_dir dir;
 	uint32_t est = 0;
 
-	fl.e = mk_engine(64);
-	fl2.e = mk_engine(64);
-	install(fl.e, &s, 1);
-	install(fl2.e, &s2, 1);
-	/* Two connections on node A; their entries as the peer sends them. */
-	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
-	run(&fl, 0, 0);
-	fl.n = pg_tcp(fl.f, mac_if0, mac_gw, &c2, &v, PG_SYN, 1, 0, NULL, 0);
-	run(&fl, 0, 0);
-	assert_int_equal(ct_events(dp_engine_ct(fl.e), ev, 8), 2);
-	a = mirror_of(&ev[0]);
-	b = mirror_of(&ev[1]);
+	two_nodes(&fl, &fl2, &c, &v, &a, &b);
 
 	ct = dp_engine_ct(fl2.e);
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 10, false), 0);
-	assert_int_equal(dp_sync_upsert(fl2.e, &b, 10, false), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 10, false, 1), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 10, false, 1), 0);
 	assert_int_equal(ct->stats.inserted, 2);
 	assert_int_equal(ct_events(ct, ev, 8), 2);
 	assert_true(ev[0].flags & CT_F_MIRRORED);	/* not to be sent back */
 	/* Nonsense is refused. */
 	a.state = CT_STATE__COUNT;
-	assert_int_equal(dp_insert_conn(fl2.e, &a, 10), DP_SYNC_INVALID);
+	assert_int_equal(dp_insert_conn(fl2.e, &a, 10, 1), DP_SYNC_INVALID);
 	a.state = CT_ESTABLISHED;
 
 	/* While the peer vouches, its entries outlive their timeout ... */
-	ct->keep_mirrored = true;
+	ct->keep_mirrored = 1u << 1;
 	est = ct->to.ms[CT_CLASS_EST];
 	dp_expire(fl2.e, 10 + est + 1, 1000);
 	assert_int_equal(ct->stats.active, 2);
 	/* ... the peer's changes land (FIN seen) ... */
 	a.state = CT_FIN_WAIT;
 	a.flags = CT_F_FIN_ORIG;
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 20, false), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 20, false, 1), 0);
 	assert_int_equal(ct->stats.by_state[CT_FIN_WAIT], 1);
 	/* ... a bulk resync renews what the peer still has and drops what it
 	 * closed meanwhile (b) ... */
-	assert_int_equal(ct_mark_mirrored(ct), 2);
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 30, false), 0);
-	assert_int_equal(ct_sweep_stale(ct), 1);
+	assert_int_equal(ct_mark_mirrored(ct, 1), 2);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 30, false, 1), 0);
+	assert_int_equal(ct_sweep_stale(ct, 1), 1);
 	assert_int_equal(ct->stats.active, 1);
 	assert_int_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
 	/* ... a close removes one. */
-	assert_int_equal(dp_sync_upsert(fl2.e, &b, 40, false), 0);
-	assert_int_equal(dp_sync_close(fl2.e, &b.t[0]), 0);
-	assert_int_equal(dp_sync_close(fl2.e, &b.t[0]), DP_SYNC_NO_ENTRY);
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 40, false, 1), 0);
+	assert_int_equal(dp_sync_close(fl2.e, &b.t[0], 1), 0);
+	assert_int_equal(dp_sync_close(fl2.e, &b.t[0], 1), DP_SYNC_NO_ENTRY);
 	(void)ct_events(ct, ev, 8);
 
 	/* Node B takes over: a packet of connection a makes it B's own and
 	 * tells the (new) peer; it is forwarded to the same backend. */
 	take_back(&fl2, &c, &v, 2, 50);
 	/* Ours now: the peer cannot close it ... */
-	assert_int_equal(dp_sync_close(fl2.e, &a.t[0]), DP_SYNC_OURS);
+	assert_int_equal(dp_sync_close(fl2.e, &a.t[0], 1), DP_SYNC_OURS);
 	/* ... until the peer forwards it again (failback): its word makes our
 	 * entry its mirrored copy, which is not echoed back ... */
 	a.state = CT_TIME_WAIT;
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 60, false), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 60, false, 1), 0);
 	assert_int_equal(ct->stats.by_state[CT_TIME_WAIT], 1);
 	assert_int_equal(ct_events(ct, ev, 8), 1);
 	assert_true(ev[0].flags & CT_F_MIRRORED);
 	/* ... a packet that still reaches us takes it back ... */
 	take_back(&fl2, &c, &v, 3, 61);
 	/* ... and once the peer has it again, its close removes it. */
-	assert_int_equal(dp_sync_upsert(fl2.e, &a, 62, false), 0);
-	assert_int_equal(dp_sync_close(fl2.e, &a.t[0]), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 62, false, 1), 0);
+	assert_int_equal(dp_sync_close(fl2.e, &a.t[0], 1), 0);
 	assert_int_equal(ct_lookup(ct, &a.t[0], &dir), CT_NIL);
 	/* Without a peer to vouch, mirrored entries time out as usual. */
-	assert_int_equal(dp_sync_upsert(fl2.e, &b, 70, false), 0);
-	ct->keep_mirrored = false;
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 70, false, 1), 0);
+	ct->keep_mirrored = 0;
 	dp_expire(fl2.e, 70 + est + 1, 1000);
 	assert_int_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
+	dp_engine_free(fl.e);
+	dp_engine_free(fl2.e);
+}
+
+/* A cluster's mesh (N-way sync): each entry belongs to the peer that last
+ * spoke of it. One peer's bulk renews and sweeps only its own, one peer's
+ * silence ages only its own, and a close from a peer the connection has
+ * moved away from leaves it. */
+static void
+test_sync_origins(void **state)
+{
+	struct flow fl, fl2;
+	struct pg_ep c = pg_ep("203.0.113.5", 40000), v = pg_ep("198.51.100.10", 80);
+	struct ct_event ev[8];
+	struct ct_entry a, b;
+	struct ct_table *ct;
+	enum ct_dir dir;
+	uint32_t est;
+
+	two_nodes(&fl, &fl2, &c, &v, &a, &b);
+	a.state = b.state = CT_ESTABLISHED;
+
+	/* a from peer 1, b from peer 2. */
+	ct = dp_engine_ct(fl2.e);
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 10, false, 1), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 10, false, 2), 0);
+	/* Peer 1's bulk, which does not have b, leaves b alone ... */
+	assert_int_equal(ct_mark_mirrored(ct, 1), 1);
+	assert_int_equal(ct_sweep_stale(ct, 1), 1);
+	assert_int_equal(ct_lookup(ct, &a.t[0], &dir), CT_NIL);
+	assert_int_not_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
+	/* ... and two bulks at once each sweep their own only. */
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 20, false, 1), 0);
+	assert_int_equal(ct_mark_mirrored(ct, 1), 1);
+	assert_int_equal(ct_mark_mirrored(ct, 2), 1);
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 21, false, 2), 0);
+	assert_int_equal(ct_sweep_stale(ct, 1), 1);	/* a: peer 1 closed it */
+	assert_int_equal(ct_sweep_stale(ct, 2), 0);	/* b: renewed */
+	assert_int_not_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
+
+	/* ECMP moves b from peer 2 to peer 3, which speaks of it: peer 2's
+	 * late close no longer removes it, peer 3's does. */
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 30, false, 3), 0);
+	assert_int_equal(dp_sync_close(fl2.e, &b.t[0], 2), DP_SYNC_MOVED);
+	assert_int_not_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
+	assert_int_equal(dp_sync_close(fl2.e, &b.t[0], 3), 0);
+	assert_int_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
+
+	/* Peer 1 vouches, peer 2 is silent: only peer 2's entry ages. */
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 40, false, 1), 0);
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 40, false, 2), 0);
+	ct->keep_mirrored = 1u << 1;
+	est = ct->to.ms[CT_CLASS_EST];
+	dp_expire(fl2.e, 40 + est + 1, 1000);
+	assert_int_not_equal(ct_lookup(ct, &a.t[0], &dir), CT_NIL);
+	assert_int_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
+
+	/* Taken over here, it is ours: no peer's bulk sweeps it. */
+	while (ct_events(ct, ev, 8) > 0)
+		;
+	take_back(&fl2, &c, &v, 2, 50);
+	assert_int_equal(ct_mark_mirrored(ct, 1), 0);
+	assert_int_equal(ct_sweep_stale(ct, 1), 0);
+	assert_int_not_equal(ct_lookup(ct, &a.t[0], &dir), CT_NIL);
 	dp_engine_free(fl.e);
 	dp_engine_free(fl2.e);
 }
@@ -2933,6 +3009,7 @@ main(void)
 		cmocka_unit_test(test_insert_mirrored),
 		cmocka_unit_test(test_sync_refusals),
 		cmocka_unit_test(test_sync_mirrored),
+		cmocka_unit_test(test_sync_origins),
 		cmocka_unit_test(test_from_conf),
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_backend_down_reset),
