@@ -4,9 +4,11 @@ each) to a VIP, or one download. Prints one JSON line.
 
 usage: client.py requests HOST PORT N      -> {"ok":..,"fail":..,"by":{name:n},
                                                "max_ms": slowest request}
-       client.py for HOST PORT SECONDS     -> the same, for that long
+       client.py for HOST PORT SECONDS     -> the same, for that long (or
+                                              until SIGTERM)
        client.py download HOST PORT BYTES  -> {"ok":true|false,"bytes":..,"s":..}"""
 import json
+import signal
 import socket
 import sys
 import time
@@ -42,6 +44,13 @@ def main():
         by, errs = {}, {}
         slowest = 0.0
         end = time.monotonic() + n
+        if mode == "for":
+            # SIGTERM ends it early, with its figures, for a test that
+            # cannot know in advance how long its scenario takes.
+            def stop(signum, frame):
+                nonlocal end
+                end = 0
+            signal.signal(signal.SIGTERM, stop)
         while (ok + fail < n) if mode == "requests" else time.monotonic() < end:
             t0 = time.monotonic()
             try:
