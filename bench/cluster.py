@@ -1,34 +1,33 @@
 #!/usr/bin/env python3
-"""bench-cluster: two active lbd nodes behind ECMP, announced over BGP.
+"""bench-cluster: three active lbd nodes behind ECMP, announced over BGP.
 
-The topology of tests/netns/pair.py (a front and a back bridge, n1 and n2,
-a heartbeat link, be1), without VRRP: each node has a `cluster` block and
-a `sync` block to the other, and runs BIRD 2 from the shipped example
-(conf/examples/cluster-node.bird, with BFD). The client namespace is also
-the upstream router: BIRD with `merge paths on`, so the kernel gets one
-multipath route to the VIP (10.92.9.100, on no subnet) through both nodes,
-hashed on layer 4 (fib_multipath_hash_policy 1). The service is dsr,
-maglev, the same hash-seed on both nodes; be1 answers the client straight.
+The topology of tests/netns/mesh.py: the client namespace is also the
+upstream router, three nodes, two dsr backends, a heartbeat network. Each
+node has a `cluster` block, a `sync` block naming the other two (ha-sync's
+N-way mesh) and BIRD 2 from the shipped example
+(conf/examples/cluster-node.bird, with BFD). The router runs BIRD with
+`merge paths on`, so the kernel gets one multipath route to the VIP (on no
+subnet) through the nodes, hashed on layer 4 (fib_multipath_hash_policy
+1). The services are dsr, maglev, the same hash-seed on every node.
 
 Measured, in this order:
-  * cps_1node / cps_2nodes: new connections per second (bench/connrate)
-    with n2 drained, then with both announcing;
-  * withdraw_ms: `lbctl cluster drain` on n2 until the client's route to
-    the VIP has one path left;
+  * cps_1node / cps_3nodes: new connections per second (bench/connrate)
+    with n2 and n3 drained, then with all three announcing;
+  * withdraw_ms: `lbctl cluster drain` on n2 until the router's route to
+    the VIP has lost that path;
   * spread: of 200 long-lived connections (holdconns.py), how many each
     node carries;
   * node loss: n1 is killed (SIGKILL, its links down) while the 200
     connections send a line each 100 ms and new connections are opened:
     conns_survived_pct, new_conn_success_pct, node_loss_gap_ms (the
-    longest wait of any connection for its answer).
-
-Connections are mirrored between the two nodes by ha-sync (one peer: with
-more nodes this needs the N-way sync issue 23 asks for), so a flow that
-ECMP moves to the survivor finds its entry there.
+    longest wait of any connection for its answer). BFD's timers bound
+    how long the router keeps sending to n1: 50 ms x 3 here (BFD_MS=100
+    for the shipped example's 100 ms); a segment lost meanwhile waits for
+    TCP's retransmission (200 ms at least) on top.
 
 Prints, last:
-  cluster: nodes=2 conns_survived_pct=... new_conn_success_pct=...
-           withdraw_ms=... node_loss_gap_ms=... cps_1node=... cps_2nodes=...
+  cluster: nodes=3 conns_survived_pct=... new_conn_success_pct=...
+           withdraw_ms=... node_loss_gap_ms=... cps_1node=... cps_3nodes=...
 
 BENCH_PAUSE=SECONDS keeps the namespaces that long after the connection
 rates, to look around (the names are printed).
@@ -45,30 +44,31 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NETNS = os.path.join(HERE, "..", "tests", "netns")
 sys.path.insert(0, NETNS)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-from pair import Net, BE  # noqa: E402
+from mesh import Mesh, VIP, CLIENT, wait  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
-VIP = "10.92.9.100"
+N_NODES = 3
 PORT = 7003
-RATE_PORT = 8080    # bench/connrate's server (be1's httpd.py has 80)
-NODES = (("n1", "10.92.0.11", "169.254.77.2"),
-         ("n2", "10.92.0.12", "169.254.77.1"))
-CLIENT = "10.92.0.2"
+WEB = 80
+RATE_PORT = 8080    # bench/connrate's server (httpd.py has 80)
+# BFD on every session: BFD_MS x 3 of silence and the router drops the
+# path. The shipped example says 100 ms; BFD_MS=100 runs it as shipped.
+BFD_MS = int(os.environ.get("BFD_MS", "50"))
 TIMERS = """	connect delay time 1;
 	connect retry time 1;
 	error wait time 1, 2;
 	hold time 6;"""
 
 
-def router_bird():
+def router_bird(m):
     peers = "".join(f"""
 protocol bgp {n} {{
 	local {CLIENT} as 65000;
-	neighbor {a} as 65001;
+	neighbor {a[0]} as 65001;
 	bfd on;
 {TIMERS}
 	ipv4 {{ import all; export none; }};
-}}""" for n, a, _ in NODES)
+}}""" for n, a in m.nodes.items())
     return f"""router id {CLIENT};
 protocol device {{ }}
 protocol kernel {{
@@ -76,7 +76,7 @@ protocol kernel {{
 	merge paths on;
 }}
 protocol bfd {{
-	interface "c0" {{ min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }};
+	interface "c0" {{ min rx interval {BFD_MS} ms; min tx interval {BFD_MS} ms; multiplier 3; }};
 }}
 {peers}
 """
@@ -84,83 +84,56 @@ protocol bfd {{
 
 def node_bird(addr):
     """The shipped example with this node's addresses (its IPv6 session
-    to the client is configured but idle: the VIP here is IPv4)."""
+    to the router is configured but idle: the VIP here is IPv4)."""
     with open(os.path.join(HERE, "..", "conf", "examples",
                            "cluster-node.bird")) as f:
         text = f.read()
     return (text.replace("192.0.2.11", addr).replace("192.0.2.1 ", CLIENT + " ")
-            .replace("2001:db8::11", "fd92::" + addr.split(".")[-1])
-            .replace("2001:db8::1 ", "fd92::2 ")
-            .replace('"eth0"', '"f0"').replace("\thold time 9;", TIMERS))
+            .replace("2001:db8::11", "fd93::" + addr.split(".")[-1])
+            .replace("2001:db8::1 ", "fd93::2 ")
+            .replace('"eth0"', '"f0"').replace("\thold time 9;", TIMERS)
+            .replace("interval 100 ms", f"interval {BFD_MS} ms"))
 
 
-def lbd_conf(node, peer, key, sock):
-    return f"""global {{
-    node-id {node}
-    control-socket {sock}
-    interface f0
-    interface b0
-    hash-seed "bench cluster"
-}}
-cluster {{
-    announce-table 201
-    withdraw-delay 1s
-}}
-sync {{
-    interface hb0
-    peer {peer}
-    key-file {key}
-}}
-service echo {{
-    listen {VIP} tcp {PORT}
+def services(m):
+    backends = "".join(f"    backend {b} {a}\n"
+                       for b, (a, _) in m.backends.items())
+    return "".join(f"""service s{port} {{
+    listen {VIP} tcp {port}
     mode dsr
     scheduler maglev
-    backend be1 {BE}
-}}
-service web {{
-    listen {VIP} tcp 80
-    mode dsr
-    scheduler maglev
-    backend be1 {BE}
-}}
-service rate {{
-    listen {VIP} tcp {RATE_PORT}
-    mode dsr
-    scheduler maglev
-    backend be1 {BE}
-}}
-"""
+{backends}}}
+""" for port in (PORT, WEB, RATE_PORT))
 
 
-def paths(t):
-    out = t.nsx("client", f"ip -4 route show {VIP}/32", check=False).stdout
-    return sorted(w for a in (n for _, n, _ in NODES) for w in [a]
-                  if f"via {a} " in out)
+def paths(m):
+    out = m.t.nsx("client", f"ip -4 route show {VIP}/32", check=False).stdout
+    return sorted(n for n, a in m.nodes.items() if f"via {a[0]} " in out)
 
 
 COUNTERS = ("TcpExtTCPSynRetrans", "TcpExtPAWSTimewait", "TcpExtPAWSEstab",
             "TcpExtTCPTimeWaitOverflow", "TcpExtListenDrops", "TcpRetransSegs")
 
 
-def tcp_counters(t):
+def tcp_counters(m):
     """The TCP counters that explain a slow connection rate: the client's
-    and be1's, added up."""
+    and the backends', added up."""
     got = {}
-    for ns in ("client", "be1"):
-        for ln in t.nsx(ns, "nstat -asz", check=False).stdout.splitlines():
+    for ns in ("client", *m.backends):
+        for ln in m.t.nsx(ns, "nstat -asz", check=False).stdout.splitlines():
             f = ln.split()
             if len(f) >= 2 and f[0] in COUNTERS:
                 got[f[0]] = got.get(f[0], 0) + int(f[1])
     return got
 
 
-def connrate(t, seconds=5):
+def connrate(m, seconds=5):
     """New connections a second for `seconds`, and the TCP counters that
     moved meanwhile."""
-    c0 = tcp_counters(t)
-    r = t.nsx("client", f"{BUILD}/bench/connrate client {VIP} {RATE_PORT} "
-              f"{seconds} 50", check=False)
-    c1 = tcp_counters(t)
+    c0 = tcp_counters(m)
+    r = m.t.nsx("client", f"{BUILD}/bench/connrate client {VIP} {RATE_PORT} "
+                f"{seconds} 50", check=False)
+    c1 = tcp_counters(m)
     moved = {k: v - c0.get(k, 0) for k, v in c1.items() if v != c0.get(k, 0)}
     try:
         j = json.loads(r.stdout)
@@ -172,56 +145,56 @@ def connrate(t, seconds=5):
 
 
 def main():
-    net = Net(BUILD, prefix="lbc")
-    t = net.t
+    m = Mesh(BUILD, N_NODES, 2, "lbc")
+    t = m.t
     procs = []
     try:
-        net.build()
-        net.dsr_backend(PORT)
-        t.nsx("be1", f"ip addr add {VIP}/32 dev lo")
-        t.nsx("be1", f"ip rule add from {VIP} table 100")
-        t.popen("be1", [f"{BUILD}/bench/connrate", "server", str(RATE_PORT)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        t.nsx("client", "sysctl -qw net.ipv4.fib_multipath_hash_policy=1")
-        key = os.path.join(net.tmp, "sync.key")
-        with open(key, "w") as f:
-            f.write("cluster-bench-key-0123456789abcd")
-        os.chmod(key, 0o600)
-        for ns, text in [("client", router_bird())] + [
-                (n, node_bird(a)) for n, a, _ in NODES]:
-            conf = os.path.join(net.tmp, f"bird-{ns}.conf")
+        m.build(PORT, WEB)
+        for be in m.backends:
+            t.popen(be, [f"{BUILD}/bench/connrate", "server", str(RATE_PORT)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for n, a in m.nodes.items():
+            t.nsx(n, f"ip -6 addr add fd93::{a[0].split('.')[-1]}/64 dev f0 "
+                  "nodad")
+        t.nsx("client", "ip -6 addr add fd93::2/64 dev c0 nodad")
+        for ns, text in [("client", router_bird(m))] + [
+                (n, node_bird(a[0])) for n, a in m.nodes.items()]:
+            conf = os.path.join(m.tmp, f"bird-{ns}.conf")
             with open(conf, "w") as f:
                 f.write(text)
             procs.append(t.popen(ns, ["bird", "-f", "-c", conf, "-s",
-                                      os.path.join(net.tmp, f"bird-{ns}.ctl")],
+                                      os.path.join(m.tmp, f"bird-{ns}.ctl")],
                                  stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL))
-        for n, _, peer in NODES:
-            sock = os.path.join(net.tmp, f"{n}.sock")
-            conf = os.path.join(net.tmp, f"{n}.conf")
-            with open(conf, "w") as f:
-                f.write(lbd_conf(n, peer, key, sock))
-            net.lbd[n] = t.popen(n, [net.lbd_bin, "-f", conf], stdout=open(
-                os.path.join(net.tmp, f"{n}.log"), "a"),
-                stderr=subprocess.STDOUT)
-        if net.wait(lambda: len(paths(t)) == 2, 40) is None:
-            sys.exit("bench-cluster: the client never got two paths: " +
-                     t.nsx("client", f"ip route show {VIP}", check=False).stdout
-                     + net.log("n1"))
-        print(f"client route: {t.nsx('client', f'ip route show {VIP}').stdout.strip()}")
+        svc = services(m)
+        for n in m.nodes:
+            m.start(n, m.conf(n, svc, cluster="announce-table 201\n"
+                              "    withdraw-delay 1s"))
+        if wait(lambda: len(paths(m)) == N_NODES, 40) is None:
+            sys.exit("bench-cluster: the router never got a path through "
+                     "every node: " + t.nsx("client", f"ip route show {VIP}",
+                                            check=False).stdout + m.log("n1"))
+        wait(lambda: m.meshed(tuple(m.nodes)), 20)
+        print(f"router's route: "
+              f"{t.nsx('client', f'ip route show {VIP}').stdout.strip()}")
 
-        # New connections per second: one node, then both.
-        net.ctl("n2", "cluster", "drain")
+        # New connections per second: one node, then all of them.
+        others = [n for n in m.nodes if n != "n1"]
         t0 = time.time()
-        net.wait(lambda: len(paths(t)) == 1, 10)
+        m.ctl("n2", "cluster", "drain")
+        wait(lambda: "n2" not in paths(m), 10)
         withdraw_ms = (time.time() - t0) * 1000
-        cps1, m1 = connrate(t)
-        net.ctl("n2", "cluster", "resume")
-        net.wait(lambda: len(paths(t)) == 2, 10)
-        cps2, m2 = connrate(t)
+        for n in others[1:]:
+            m.ctl(n, "cluster", "drain")
+        wait(lambda: len(paths(m)) == 1, 10)
+        cps1, m1 = connrate(m)
+        for n in others:
+            m.ctl(n, "cluster", "resume")
+        wait(lambda: len(paths(m)) == N_NODES, 10)
+        cpsn, mn = connrate(m)
         print(f"new connections/s (connrate): {cps1:.0f} through n1 alone "
-              f"({m1}), {cps2:.0f} through both ({m2}); drain withdrawn at "
-              f"the router in {withdraw_ms:.0f} ms")
+              f"({m1}), {cpsn:.0f} through all {N_NODES} ({mn}); n2's drain "
+              f"withdrawn at the router in {withdraw_ms:.0f} ms")
         if os.environ.get("BENCH_PAUSE"):
             print(f"paused: namespaces {t.p}-*", flush=True)
             time.sleep(float(os.environ["BENCH_PAUSE"]))
@@ -231,22 +204,13 @@ def main():
                                   VIP, str(PORT), "200", "14", "100"],
                        stdout=subprocess.PIPE, text=True)
         time.sleep(4)
-        carried = {}
-        for n, _, _ in NODES:
-            try:
-                st = json.loads(net.ctl(n, "show", "stat", "--json"))
-                carried[n] = sum(s.get("conns", 0) for s in st.get("services", [])
-                                 if s.get("service") == "echo")
-            except ValueError:
-                carried[n] = -1
+        carried = {n: m.conns(n, f"s{PORT}") for n in m.nodes}
         print(f"connections made through each node (show stat): {carried}")
         newc = t.popen("client", ["python3", os.path.join(NETNS, "client.py"),
-                                  "requests", VIP, "80", "400"],
+                                  "requests", VIP, str(WEB), "400"],
                        stdout=subprocess.PIPE, text=True)
         time.sleep(1)
-        net.lbd["n1"].send_signal(signal.SIGKILL)
-        t.nsx("n1", "ip link set f0 down")
-        t.nsx("n1", "ip link set b0 down")
+        m.kill("n1", signal.SIGKILL)
         kill_at = time.time()
         out, _ = hold.communicate(timeout=60)
         nout, _ = newc.communicate(timeout=120)
@@ -260,15 +224,15 @@ def main():
               f"lines answered, errors {h.get('errors')}, moved "
               f"{h.get('moved')}, longest wait {h.get('gap_ms')} ms; new "
               f"requests {nc.get('ok')} ok, {nc.get('fail')} failed")
-        print(f"cluster: nodes=2 conns_survived_pct={survived:.1f} "
+        print(f"cluster: nodes={N_NODES} conns_survived_pct={survived:.1f} "
               f"new_conn_success_pct={new_ok:.1f} withdraw_ms={withdraw_ms:.0f} "
               f"node_loss_gap_ms={h.get('gap_ms', -1)} cps_1node={cps1:.0f} "
-              f"cps_2nodes={cps2:.0f}")
+              f"cps_{N_NODES}nodes={cpsn:.0f}")
     finally:
-        for p in procs + list(net.lbd.values()):
+        for p in procs + list(m.lbd.values()):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        net.t.cleanup()
+        m.cleanup()
 
 
 if __name__ == "__main__":

@@ -62,6 +62,14 @@ class Mesh:
             port(n, "f0", "swf", f"pf{i}")
             port(n, "b0", "swb", f"pb{i}")
             port(n, "hb0", "swh", f"ph{i}")
+            # A switch floods a frame for a MAC it has forgotten (a dead
+            # node's port went down) to every port; a node's NIC drops
+            # one that is not its own, but a veth hands it to lbd's XDP
+            # program all the same, and another node would forward the
+            # dead one's flows before the routers move them. So the
+            # nodes' ports do not take unknown unicast, as a NIC would.
+            for sw, p in (("swf", f"pf{i}"), ("swb", f"pb{i}")):
+                t.nsx(sw, f"bridge link set dev {p} flood off")
             t.nsx(n, f"ip addr add {f}/24 dev f0")
             t.nsx(n, f"ip addr add {b}/24 dev b0")
             t.nsx(n, f"ip addr add {h}/24 dev hb0")
