@@ -174,10 +174,11 @@ $(B)/tests/unit/test_backends: tests/unit/test_backends.c $(B)/lbd/backends.o $(
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -DTEST_SRCDIR='"$(CURDIR)/tests"' $(LDFLAGS) -o $@ $< $(B)/lbd/backends.o $(B)/lbd/stats.o $(COMP_LIBS) $(LIBENGINE) $(LIBCONF) $(LIBBASE) -lcmocka -lssl -lcrypto -lm
 
-# What a cluster node announces (lbd/announce_plan.c), from a config.
-$(B)/tests/unit/test_announce: tests/unit/test_announce.c $(B)/lbd/announce_plan.o $(LIBCONF) $(LIBBASE)
+# What a cluster node announces (lbd/announce_plan.c), from a config, and
+# tells its peers (lbd/cluster_peers.c).
+$(B)/tests/unit/test_announce: tests/unit/test_announce.c $(B)/lbd/announce_plan.o $(B)/lbd/cluster_peers.o $(LIBCONF) $(LIBBASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lbd/announce_plan.o $(LIBCONF) $(LIBBASE) -lcmocka -lm
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/lbd/announce_plan.o $(B)/lbd/cluster_peers.o $(LIBCONF) $(LIBBASE) -lcmocka -lm
 
 PACKET_BINS := $(B)/tests/packets/gen $(B)/tests/packets/replay
 

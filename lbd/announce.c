@@ -10,9 +10,12 @@
 #include "conf/conf.h"
 #include "lbd/announce.h"
 #include "lbd/announce_plan.h"
+#include "lbd/cluster_peers.h"
 #include "lbd/events.h"
 #include "lbd/knl.h"
+#include "lbd/sync_mgr.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 struct announce {
@@ -252,9 +255,78 @@ announce_update(struct announce *a, const struct conf *c, const bool *svc_ok)
 		memcpy(a->ok, svc_ok, a->n_ok * sizeof(*a->ok));
 }
 
+const struct ann_prefix *
+announce_prefixes(const struct announce *a, size_t *n)
+{
+	*n = a != NULL ? a->n : 0;
+	return a != NULL ? a->plan : NULL;
+}
+
+/* A peer's word is current when heard within 3 s (it comes every second). */
+static const struct cluster_peer *
+peer_word(const struct cluster_peer *peers, int i)
+{
+	if (peers == NULL || peers[i].heard == 0 ||
+	    mono_ms() - peers[i].heard >= 3000)
+		return NULL;
+	return &peers[i];
+}
+
+/* Each sync peer: its state, and what it says it announces. */
+static void
+show_peers(const struct sync_mgr *sync, const struct cluster_peer *peers,
+    struct buf *out, bool json)
+{
+	int n = sync_mgr_n_peers(sync);
+	char s[64];
+
+	if (!json)
+		buf_printf(out, "\n%-18s %-10s %-30s %s\n", "PEER", "NODE",
+		    "SYNC", "ANNOUNCES");
+	for (int i = 0; i < n; i++) {
+		const struct cluster_peer *w = peer_word(peers, i);
+		struct sync_mgr_peer sp;
+
+		if (!sync_mgr_peer(sync, i, &sp))
+			continue;
+		if (json) {
+			buf_printf(out, "%s{\"peer\":\"%s\",\"node\":", i ? "," :
+			    "", sp.addr);
+			buf_json_str(out, w != NULL ? w->node : "");
+			buf_printf(out, ",\"up\":%s,\"synced\":%s,"
+			    "\"config_agrees\":%s,\"applied\":%llu,"
+			    "\"heard\":%s,\"announced\":%u,\"prefixes\":[",
+			    sp.up ? "true" : "false", sp.synced ? "true" : "false",
+			    sp.cfg_mismatch ? "false" : "true",
+			    (unsigned long long)sp.applied, w ? "true" : "false",
+			    w ? w->total : 0);
+			for (size_t k = 0; w != NULL && k < w->n_pfx; k++)
+				buf_printf(out, "%s\"%s\"", k ? "," : "",
+				    pfx_str(&w->pfx[k], s, sizeof(s)));
+			buf_puts(out, "]}");
+			continue;
+		}
+		buf_printf(out, "%-18s %-10s %-30s", sp.addr, w != NULL &&
+		    w->node[0] ? w->node : "-", !sp.up ? "down" :
+		    sp.cfg_mismatch ? "up, CONFIG DIFFERS" : sp.synced ?
+		    "up, synced" : "up, not synced yet");
+		if (w == NULL)
+			buf_puts(out, " (not heard)");
+		for (size_t k = 0; w != NULL && k < w->n_pfx; k++)
+			buf_printf(out, " %s", pfx_str(&w->pfx[k], s, sizeof(s)));
+		if (w != NULL && w->total > w->n_pfx)
+			buf_printf(out, " (and %u more)", w->total -
+			    (unsigned)w->n_pfx);
+		if (w != NULL && w->total == 0)
+			buf_puts(out, " nothing");
+		buf_puts(out, "\n");
+	}
+}
+
 void
-announce_show(const struct announce *a, const struct conf *c, struct buf *out,
-    bool json)
+announce_show(const struct announce *a, const struct conf *c,
+    const struct sync_mgr *sync, const struct cluster_peer *peers,
+    struct buf *out, bool json)
 {
 	uint64_t up, ch, er;
 	char s[64];
@@ -283,6 +355,8 @@ announce_show(const struct announce *a, const struct conf *c, struct buf *out,
 			    c->services[p->svc].name : "");
 			buf_puts(out, "}");
 		}
+		buf_puts(out, "],\"peers\":[");
+		show_peers(sync, peers, out, true);
 		buf_puts(out, "]}\n");
 		return;
 	}
@@ -301,6 +375,8 @@ announce_show(const struct announce *a, const struct conf *c, struct buf *out,
 		    announce_why_name((enum ann_why)p->why),
 		    p->svc < c->n_services ? c->services[p->svc].name : "-");
 	}
+	if (sync_mgr_n_peers(sync) > 0)
+		show_peers(sync, peers, out, false);
 }
 
 int

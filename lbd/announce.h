@@ -35,7 +35,14 @@ bool		announce_drained(const struct announce *);
 /* For the stats table (SD_CLUSTER_*): zeros for NULL. */
 void		announce_counts(const struct announce *, uint64_t *announced,
 		    uint64_t *changes, uint64_t *errors);
+/* The last plan (announce_plan.h), sorted; NULL with *n 0 for NULL. */
+const struct ann_prefix *announce_prefixes(const struct announce *, size_t *n);
+/* `lbctl show cluster`: our prefixes, then each sync peer (`sync`, may be
+ * NULL) with what it last said (`peers`, may be NULL: none yet). */
+struct sync_mgr;
+struct cluster_peer;
 void		announce_show(const struct announce *, const struct conf *,
+		    const struct sync_mgr *, const struct cluster_peer *peers,
 		    struct buf *, bool json);
 /* `lbd --withdraw -f FILE`: remove this node's routes from FILE's
  * announce table and exit: 0 done (or no cluster block), 1 error. */

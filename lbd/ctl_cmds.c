@@ -644,7 +644,8 @@ cmd_reload(struct cmd_ctx *c)
 static bool
 cmd_show_cluster(struct cmd_ctx *c)
 {
-	announce_show(c->d->announce, c->d->conf, c->out, c->json);
+	announce_show(c->d->announce, c->d->conf, c->d->sync, c->d->cpeers,
+	    c->out, c->json);
 	return true;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lbd/announce.h"
+#include "lbd/cluster_peers.h"
 #include "lbd/daemon.h"
 #include "lbd/events.h"
 #include "lbd/handover.h"
@@ -241,18 +242,45 @@ hb_peer(void *arg, bool alive, const uint8_t *word, size_t len)
 	vrrp_mgr_hb_peer(((struct lbd *)arg)->vrrp, alive, word, len);
 }
 
-/* ... and the pair word (lbd/pair.h). */
+/* ... and the pair word (lbd/pair.h), or a cluster node's word to each
+ * of its peers (lbd/cluster_peers.h). */
 static size_t
 pair_word_cb(void *arg, uint8_t *out, size_t cap)
 {
-	return pair_word(arg, out, cap);
+	struct lbd *d = arg;
+	const struct ann_prefix *plan;
+	size_t n;
+
+	if (!d->conf->cluster.present)
+		return pair_word(d, out, cap);
+	plan = announce_prefixes(d->announce, &n);
+	return cluster_word(d->conf->global.node_id ? d->conf->global.node_id :
+	    "", plan, n, out, cap);
 }
 
 static void
-pair_peer_cb(void *arg, const uint8_t *word, size_t len)
+pair_peer_cb(void *arg, int peer, const uint8_t *word, size_t len)
 {
 	struct lbd *d = arg;
+	struct cluster_peer cp;
 
+	if (cluster_word_is(word, len)) {
+		if (peer < 0 || peer >= CONF_SYNC_PEERS_MAX ||
+		    cluster_word_decode(word, len, &cp) < 0) {
+			if (d->pair_bad++ == 0)
+				log_warnx("sync: a cluster peer's word is "
+				    "malformed (%zu bytes): ignored", len);
+			return;
+		}
+		if (d->cpeers == NULL && (d->cpeers = calloc(CONF_SYNC_PEERS_MAX,
+		    sizeof(*d->cpeers))) == NULL)
+			return;
+		cp.heard = mono_ms();
+		d->cpeers[peer] = cp;
+		return;
+	}
+	if (peer != 0)
+		return;		/* a pair has one peer */
 	if (pair_peer_word(d, word, len) < 0 && d->pair_bad++ == 0)
 		log_warnx("sync: the peer's pair word is malformed (%zu bytes): "
 		    "ignored", len);
@@ -307,7 +335,12 @@ vrrp_changed(void *arg)
 static void
 wire_heartbeat(struct lbd *d)
 {
-	sync_mgr_heartbeat(d->sync, hb_word, hb_peer, d);
+	/* Without VRRP there is nothing for the heartbeat to carry (a
+	 * cluster node): the stream's own keepalives tell the peers' state. */
+	if (d->vrrp != NULL)
+		sync_mgr_heartbeat(d->sync, hb_word, hb_peer, d);
+	else
+		sync_mgr_heartbeat(d->sync, NULL, NULL, d);
 	sync_mgr_pair(d->sync, pair_word_cb, pair_peer_cb, d);
 	vrrp_mgr_on_change(d->vrrp, vrrp_changed, d);
 	vrrp_mgr_on_announce(d->vrrp, announce_cb, d);
@@ -740,6 +773,7 @@ lbd_teardown(struct lbd *d, bool pid_written)
 	vrrp_mgr_stop(d->vrrp);
 	sync_mgr_stop(d->sync);
 	pair_free(d);
+	free(d->cpeers);
 	if (d->loop != NULL) {
 		ev_signal_stop(d->loop, &d->sig_hup);
 		ev_signal_stop(d->loop, &d->sig_term);

@@ -68,6 +68,9 @@ struct lbd {
 	uint64_t		 pair_bad;	/* the peer's pair word malformed */
 	struct natlog		 natlog;	/* `nat-log on` */
 	struct announce		*announce;	/* a cluster node's routes */
+	/* What each cluster peer said (lbd/cluster_peers.h), by the index of
+	 * its `peer` line; CONF_SYNC_PEERS_MAX of them once one spoke. */
+	struct cluster_peer	*cpeers;
 	ev_timer		 stop_timer;	/* withdraw-delay after SIGTERM */
 	bool			 stopping;
 

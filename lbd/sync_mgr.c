@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,8 +109,8 @@ struct sync_mgr {
 
 	ev_timer		 hb_timer;
 	uint32_t		 hb_every, hb_dead;
-	sync_word_fn		*pair_word_fn;	/* lbd/pair.h */
-	void			(*pair_peer_fn)(void *, const uint8_t *, size_t);
+	sync_word_fn		*pair_word_fn;	/* lbd/pair.h, cluster_peers.h */
+	sync_pair_fn		*pair_peer_fn;
 	void			*pair_arg;
 	sync_word_fn		*word_fn;
 	sync_peer_fn		*peer_fn;
@@ -147,9 +148,11 @@ static void
 hb_send(struct sync_mgr *m, uint64_t now)
 {
 	uint8_t word[SYNC_STATUS_MAX], d[SYNC_MTU_MAX];
-	size_t wl = m->word_fn != NULL ? m->word_fn(m->hb_arg, word,
-	    sizeof(word)) : 0;
+	size_t wl;
 
+	if (m->word_fn == NULL)
+		return;		/* no VRRP: nothing to carry */
+	wl = m->word_fn(m->hb_arg, word, sizeof(word));
 	for (int k = 0; k < m->n_peers; k++)
 		for (int i = 0; i < m->peer[k].n_paths; i++) {
 			size_t n = sync_link_status(m->peer[k].link, now, word,
@@ -202,7 +205,9 @@ hb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		struct peer *pr = &m->peer[k];
 
 		pair_send(m, pr, now);
-		if (!pr->hb_alive || now - pr->hb_heard < m->hb_dead)
+		/* Without VRRP no word comes every hb_every ms to judge by. */
+		if (m->word_fn == NULL || !pr->hb_alive ||
+		    now - pr->hb_heard < m->hb_dead)
 			continue;
 		pr->hb_alive = false;
 		pr->hb_losses++;
@@ -227,8 +232,8 @@ sync_mgr_heartbeat(struct sync_mgr *m, sync_word_fn *word, sync_peer_fn *peer,
 }
 
 void
-sync_mgr_pair(struct sync_mgr *m, sync_word_fn *pword,
-    void (*ppeer)(void *, const uint8_t *, size_t), void *arg)
+sync_mgr_pair(struct sync_mgr *m, sync_word_fn *pword, sync_pair_fn *ppeer,
+    void *arg)
 {
 	if (m == NULL)
 		return;
@@ -245,8 +250,8 @@ pair_cb(void *arg, const uint8_t *word, size_t len)
 	struct peer *pr = arg;
 
 	hb_heard(pr, mono_ms(), NULL, 0);
-	if (pr->m->pair_peer_fn != NULL && pr == &pr->m->peer[0])
-		pr->m->pair_peer_fn(pr->m->pair_arg, word, len);
+	if (pr->m->pair_peer_fn != NULL)
+		pr->m->pair_peer_fn(pr->m->pair_arg, pr->origin - 1, word, len);
 }
 
 void
@@ -910,6 +915,28 @@ sync_mgr_ready(const struct sync_mgr *m, char *why, size_t len)
 	return true;
 }
 
+int
+sync_mgr_n_peers(const struct sync_mgr *m)
+{
+	return m != NULL ? m->n_peers : 0;
+}
+
+bool
+sync_mgr_peer(const struct sync_mgr *m, int i, struct sync_mgr_peer *out)
+{
+	struct sync_link_info in;
+
+	if (m == NULL || i < 0 || i >= m->n_peers)
+		return false;
+	sync_link_info(m->peer[i].link, &in);
+	snprintf(out->addr, sizeof(out->addr), "%s", m->peer[i].path[0].str);
+	out->up = in.peer_up;
+	out->synced = in.synced;
+	out->cfg_mismatch = in.cfg_mismatch;
+	out->applied = m->peer[i].applied;
+	return true;
+}
+
 bool
 sync_mgr_synced(const struct sync_mgr *m)
 {
@@ -960,7 +987,7 @@ sync_stats(const struct sync_mgr *m, const struct peer *pr, uint64_t now,
 	v[SY_ACCEPT_KEY] = (int64_t)st->auth_accept_key;
 	v[SY_FOREIGN] = (int64_t)m->foreign;
 	v[SY_SWITCHES] = (int64_t)pr->switches;
-	v[SY_HEARTBEAT] = pr->hb_alive;
+	v[SY_HEARTBEAT] = m->word_fn != NULL ? pr->hb_alive : in.peer_up;
 	v[SY_HB_LOSSES] = (int64_t)pr->hb_losses;
 }
 
@@ -1023,10 +1050,14 @@ peer_text(const struct sync_mgr *m, const struct peer *pr, uint64_t now,
 		stats_say(b, ST_SYNC, v, SY_SWITCHES, SY_SWITCHES + 1);
 		buf_puts(b, "\n");
 	}
-	buf_printf(b, "heartbeat every %u ms, the peer gone after %u ms of "
-	    "silence: ", m->hb_every, m->hb_dead);
-	stats_say(b, ST_SYNC, v, SY_HEARTBEAT, SY__COUNT);
-	buf_puts(b, "\n");
+	if (m->word_fn != NULL) {
+		buf_printf(b, "heartbeat every %u ms, the peer gone after %u ms "
+		    "of silence: ", m->hb_every, m->hb_dead);
+		stats_say(b, ST_SYNC, v, SY_HEARTBEAT, SY__COUNT);
+		buf_puts(b, "\n");
+	} else
+		buf_puts(b, "heartbeat: none (no vrrp-group for it to carry; "
+		    "the stream's keepalives say whether the peer is up)\n");
 	buf_puts(b, "stream: ");
 	stats_say(b, ST_SYNC, v, SY_TX_SEQ, SY_DGRAMS_SENT);
 	buf_puts(b, "\nsent: ");

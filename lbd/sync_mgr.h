@@ -45,11 +45,23 @@ void		 sync_mgr_heartbeat(struct sync_mgr *, sync_word_fn *,
 struct ct_event;
 void		 sync_mgr_events(struct sync_mgr *, const struct ct_event *,
 		    size_t n, uint64_t lost);
-/* The pair word (lbd/pair.h): pword() fills ours, sent once a second
- * beside the heartbeat; ppeer() gets the peer's. */
+/* The pair word (lbd/pair.h), or a cluster node's (lbd/cluster_peers.h):
+ * pword() fills ours, sent to every peer once a second beside the
+ * heartbeat; ppeer() gets each peer's, with the peer's index (the order of
+ * the sync block's `peer` lines). */
+typedef void	sync_pair_fn(void *arg, int peer, const uint8_t *word,
+		    size_t len);
 void		 sync_mgr_pair(struct sync_mgr *, sync_word_fn *pword,
-		    void (*ppeer)(void *arg, const uint8_t *word, size_t len),
-		    void *arg);
+		    sync_pair_fn *ppeer, void *arg);
+/* The peers, for lbctl show cluster. */
+struct sync_mgr_peer {
+	char		 addr[64];
+	bool		 up, synced, cfg_mismatch;
+	uint64_t	 applied;
+};
+int		 sync_mgr_n_peers(const struct sync_mgr *);
+bool		 sync_mgr_peer(const struct sync_mgr *, int i,
+		    struct sync_mgr_peer *);
 /* Our word changed (a VRRP group moved): tell the peer now. */
 void		 sync_mgr_word_changed(struct sync_mgr *);
 /* Can the peer take our connections over now (lbctl ha handover)? True

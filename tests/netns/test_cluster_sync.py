@@ -20,7 +20,8 @@ The route changes are made by the test, standing in for BGP: announcing
 and withdrawing through BIRD is test_cluster.py's and bench-cluster's.
 
   * every node hears both running peers, and learns every connection,
-    whichever node it went through;
+    whichever node it went through; `lbctl show cluster` lists the peers,
+    their sync state and what each announces;
   * 120 long-lived connections, spread over the three nodes, each sending
     a line every 100 ms, go on through: n1 killed (SIGKILL, links down,
     its path removed: its flows move to n2 and n3, and ECMP's rehash moves
@@ -75,6 +76,26 @@ def main():
               "n1, n2 and n3 each hear the other two over the heartbeat "
               "network and have their bulks; n4 (not started) is down",
               {n: c.sync(n) for n in ("n1", "n2")})
+
+        def peers(n):
+            try:
+                return {p["peer"]: p for p in json.loads(c.ctl(
+                    n, "show", "cluster", "--json"))["peers"]}
+            except (ValueError, KeyError, TypeError):
+                return {}
+
+        def told():
+            p = peers("n2")
+            return p if all(p.get(hb[m], {}).get("node") == m and
+                            f"{VIP}/32" in p[hb[m]]["prefixes"]
+                            for m in ("n1", "n3")) else None
+        p2 = wait(told, 10)
+        text = c.ctl("n2", "show", "cluster")
+        check(p2 and not p2[hb["n4"]]["up"] and not p2[hb["n4"]]["heard"] and
+              "up, synced" in text and "(not heard)" in text,
+              "lbctl show cluster on n2 lists its peers: n1 and n3 up and "
+              "synced, each announcing the VIP (their word over the "
+              "heartbeat network), n4 down and not heard", (p2, text))
 
         c.route("n1", "n2", "n3")
         hold = c.t.popen("client", ["python3", os.path.join(HERE, "holdconns.py"),

@@ -2,7 +2,8 @@
  * Unit tests of what a cluster node announces (lbd/announce_plan.c): each
  * VIP once while one of its services takes new connections, SNAT addresses
  * always but when stopping, nothing of the VIPs when drained, sorted and
- * with the reason `lbctl show cluster` prints.
+ * with the reason `lbctl show cluster` prints; and the word a cluster node
+ * tells its peers what it announces with.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include "conf/conf.h"
 #include "lbd/announce_plan.h"
+#include "lbd/cluster_peers.h"
 
 /* Two services on one VIP, one with a SNAT pool of two addresses (one of
  * them shared with a third service), and an IPv6 VIP. */
@@ -138,12 +140,71 @@ test_empty(void **state)
 	conf_free(c);
 }
 
+/* A cluster node's word to its peers (lbd/cluster_peers.c): its node id
+ * and the prefixes it announces, nothing withdrawn; what does not fit is
+ * counted; anything malformed is refused. */
+static void
+test_cluster_word(void **state)
+{
+	struct conf *c = load(cfg);
+	bool ok[4] = { true, false, true, true };
+	struct ann_prefix *v;
+	struct cluster_peer p;
+	uint8_t w[1200];
+	size_t n, len;
+
+	(void)state;
+	v = announce_plan(c, ok, false, false, &n);
+	assert_non_null(v);
+	len = cluster_word("node-b", v, n, w, sizeof(w));
+	assert_true(cluster_word_is(w, len));
+	assert_int_equal(cluster_word_decode(w, len, &p), 0);
+	assert_string_equal(p.node, "node-b");
+	/* 198.51.100.10 (web), the two SNAT addresses, 198.51.100.20 (api),
+	 * the IPv6 VIP: all five announced, in the plan's order. */
+	assert_int_equal(p.total, 5);
+	assert_int_equal(p.n_pfx, 5);
+	for (size_t i = 0; i < p.n_pfx; i++) {
+		assert_int_equal(p.pfx[i].family, v[i].family);
+		assert_int_equal(p.pfx[i].plen, v[i].plen);
+		assert_memory_equal(p.pfx[i].addr, v[i].addr,
+		    v[i].family == 4 ? 4 : 16);
+	}
+	/* Drained: the SNAT addresses only. */
+	free(v);
+	v = announce_plan(c, ok, true, false, &n);
+	len = cluster_word("node-b", v, n, w, sizeof(w));
+	assert_int_equal(cluster_word_decode(w, len, &p), 0);
+	assert_int_equal(p.total, 2);
+	/* Room for two prefixes: the total still says five. */
+	free(v);
+	v = announce_plan(c, ok, false, false, &n);
+	len = cluster_word("node-b", v, n, w, 2 + 6 + 4 + 2 * 6);
+	assert_int_equal(cluster_word_decode(w, len, &p), 0);
+	assert_int_equal(p.total, 5);
+	assert_int_equal(p.n_pfx, 2);
+	/* Every truncation, a wrong version, a bad family, trailing bytes. */
+	len = cluster_word("node-b", v, n, w, sizeof(w));
+	for (size_t k = 0; k < len; k++)
+		assert_int_equal(cluster_word_decode(w, k, &p), -1);
+	w[len] = 0;
+	assert_int_equal(cluster_word_decode(w, len + 1, &p), -1);
+	w[2 + 6 + 4] = 5;
+	assert_int_equal(cluster_word_decode(w, len, &p), -1);
+	w[0] = 1;			/* a pair's word */
+	assert_false(cluster_word_is(w, len));
+	assert_int_equal(cluster_word_decode(w, len, &p), -1);
+	free(v);
+	conf_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_cluster_word),
 	};
 
 	return cmocka_run_group_tests_name("announce", tests, NULL, NULL);
