@@ -44,7 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NETNS = os.path.join(HERE, "..", "tests", "netns")
 sys.path.insert(0, NETNS)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-from mesh import Mesh, VIP, CLIENT, wait  # noqa: E402
+from mesh import Mesh, VIP, wait  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 N_NODES = 3
@@ -54,45 +54,6 @@ RATE_PORT = 8080    # bench/connrate's server (httpd.py has 80)
 # BFD on every session: BFD_MS x 3 of silence and the router drops the
 # path. The shipped example says 100 ms; BFD_MS=100 runs it as shipped.
 BFD_MS = int(os.environ.get("BFD_MS", "50"))
-TIMERS = """	connect delay time 1;
-	connect retry time 1;
-	error wait time 1, 2;
-	hold time 6;"""
-
-
-def router_bird(m):
-    peers = "".join(f"""
-protocol bgp {n} {{
-	local {CLIENT} as 65000;
-	neighbor {a[0]} as 65001;
-	bfd on;
-{TIMERS}
-	ipv4 {{ import all; export none; }};
-}}""" for n, a in m.nodes.items())
-    return f"""router id {CLIENT};
-protocol device {{ }}
-protocol kernel {{
-	ipv4 {{ import none; export all; }};
-	merge paths on;
-}}
-protocol bfd {{
-	interface "c0" {{ min rx interval {BFD_MS} ms; min tx interval {BFD_MS} ms; multiplier 3; }};
-}}
-{peers}
-"""
-
-
-def node_bird(addr):
-    """The shipped example with this node's addresses (its IPv6 session
-    to the router is configured but idle: the VIP here is IPv4)."""
-    with open(os.path.join(HERE, "..", "conf", "examples",
-                           "cluster-node.bird")) as f:
-        text = f.read()
-    return (text.replace("192.0.2.11", addr).replace("192.0.2.1 ", CLIENT + " ")
-            .replace("2001:db8::11", "fd93::" + addr.split(".")[-1])
-            .replace("2001:db8::1 ", "fd93::2 ")
-            .replace('"eth0"', '"f0"').replace("\thold time 9;", TIMERS)
-            .replace("interval 100 ms", f"interval {BFD_MS} ms"))
 
 
 def services(m):
@@ -104,11 +65,6 @@ def services(m):
     scheduler maglev
 {backends}}}
 """ for port in (PORT, WEB, RATE_PORT))
-
-
-def paths(m):
-    out = m.t.nsx("client", f"ip -4 route show {VIP}/32", check=False).stdout
-    return sorted(n for n, a in m.nodes.items() if f"via {a[0]} " in out)
 
 
 COUNTERS = ("TcpExtTCPSynRetrans", "TcpExtPAWSTimewait", "TcpExtPAWSEstab",
@@ -153,24 +109,12 @@ def main():
         for be in m.backends:
             t.popen(be, [f"{BUILD}/bench/connrate", "server", str(RATE_PORT)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for n, a in m.nodes.items():
-            t.nsx(n, f"ip -6 addr add fd93::{a[0].split('.')[-1]}/64 dev f0 "
-                  "nodad")
-        t.nsx("client", "ip -6 addr add fd93::2/64 dev c0 nodad")
-        for ns, text in [("client", router_bird(m))] + [
-                (n, node_bird(a[0])) for n, a in m.nodes.items()]:
-            conf = os.path.join(m.tmp, f"bird-{ns}.conf")
-            with open(conf, "w") as f:
-                f.write(text)
-            procs.append(t.popen(ns, ["bird", "-f", "-c", conf, "-s",
-                                      os.path.join(m.tmp, f"bird-{ns}.ctl")],
-                                 stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL))
+        procs += m.bird(BFD_MS)
         svc = services(m)
         for n in m.nodes:
             m.start(n, m.conf(n, svc, cluster="announce-table 201\n"
                               "    withdraw-delay 1s"))
-        if wait(lambda: len(paths(m)) == N_NODES, 40) is None:
+        if wait(lambda: len(m.paths()) == N_NODES, 40) is None:
             sys.exit("bench-cluster: the router never got a path through "
                      "every node: " + t.nsx("client", f"ip route show {VIP}",
                                             check=False).stdout + m.log("n1"))
@@ -182,15 +126,15 @@ def main():
         others = [n for n in m.nodes if n != "n1"]
         t0 = time.time()
         m.ctl("n2", "cluster", "drain")
-        wait(lambda: "n2" not in paths(m), 10)
+        wait(lambda: "n2" not in m.paths(), 10)
         withdraw_ms = (time.time() - t0) * 1000
         for n in others[1:]:
             m.ctl(n, "cluster", "drain")
-        wait(lambda: len(paths(m)) == 1, 10)
+        wait(lambda: len(m.paths()) == 1, 10)
         cps1, m1 = connrate(m)
         for n in others:
             m.ctl(n, "cluster", "resume")
-        wait(lambda: len(paths(m)) == N_NODES, 10)
+        wait(lambda: len(m.paths()) == N_NODES, 10)
         cpsn, mn = connrate(m)
         print(f"new connections/s (connrate): {cps1:.0f} through n1 alone "
               f"({m1}), {cpsn:.0f} through all {N_NODES} ({mn}); n2's drain "

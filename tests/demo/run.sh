@@ -9,7 +9,8 @@
 # Then the packet path: tests/demo/dataplane.py builds a network in
 # namespaces and sends traffic through lbd in each mode; and failover:
 # tests/demo/failover.py runs two nodes, kills the master and prints the
-# interruption the client saw.
+# interruption the client saw; and a cluster: tests/demo/cluster.py runs
+# three active nodes behind a BGP router's ECMP and kills one under load.
 set -u
 build=$(cd "${1:-build}" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -104,4 +105,6 @@ cat "$tmp/lbd.log"
 # Part 2: real packets through XDP and AF_XDP, in network namespaces.
 python3 "$src/tests/demo/dataplane.py" "$build" || exit 1
 # Part 3: two nodes with VRRP; the master dies, the client is measured.
-python3 "$src/tests/demo/failover.py" "$build"
+python3 "$src/tests/demo/failover.py" "$build" || exit 1
+# Part 4: three active nodes behind ECMP and BGP; one dies under load.
+python3 "$src/tests/demo/cluster.py" "$build"

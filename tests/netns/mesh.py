@@ -161,6 +161,32 @@ sync {{
         except ValueError:
             return -1
 
+    def bird(self, bfd_ms):
+        """BIRD 2 on the router and on every node (the shipped example),
+        BFD at bfd_ms x 3; the processes, to stop."""
+        t = self.t
+        for n, a in self.nodes.items():
+            t.nsx(n, f"ip -6 addr add fd93::{a[0].split('.')[-1]}/64 dev f0 "
+                  "nodad")
+        t.nsx("client", "ip -6 addr add fd93::2/64 dev c0 nodad")
+        procs = []
+        for ns, text in [("client", router_bird(self.nodes, bfd_ms))] + [
+                (n, node_bird(a[0], bfd_ms)) for n, a in self.nodes.items()]:
+            conf = os.path.join(self.tmp, f"bird-{ns}.conf")
+            with open(conf, "w") as f:
+                f.write(text)
+            procs.append(t.popen(ns, ["bird", "-f", "-c", conf, "-s",
+                                      os.path.join(self.tmp, f"bird-{ns}.ctl")],
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL))
+        return procs
+
+    def paths(self):
+        """The nodes the router's route to the VIP goes through."""
+        out = self.t.nsx("client", f"ip -4 route show {VIP}/32",
+                         check=False).stdout
+        return sorted(n for n, a in self.nodes.items() if f"via {a[0]} " in out)
+
     def route(self, *nodes):
         """The client's route to the VIP through `nodes` (standing in for
         BGP)."""
@@ -183,6 +209,52 @@ sync {{
     def cleanup(self):
         self.t.cleanup()
         subprocess.run(["rm", "-rf", self.tmp])
+
+
+# BGP timers for namespaces that start together: sessions up in a second.
+TIMERS = """	connect delay time 1;
+	connect retry time 1;
+	error wait time 1, 2;
+	hold time 6;"""
+
+
+def router_bird(nodes, bfd_ms):
+    """The upstream router: an eBGP session with BFD to each node, the
+    learned routes into the kernel with `merge paths on` (one multipath
+    route through every node that announces a prefix)."""
+    peers = "".join(f"""
+protocol bgp {n} {{
+	local {CLIENT} as 65000;
+	neighbor {a[0]} as 65001;
+	bfd on;
+{TIMERS}
+	ipv4 {{ import all; export none; }};
+}}""" for n, a in nodes.items())
+    return f"""router id {CLIENT};
+protocol device {{ }}
+protocol kernel {{
+	ipv4 {{ import none; export all; }};
+	merge paths on;
+}}
+protocol bfd {{
+	interface "c0" {{ min rx interval {bfd_ms} ms; min tx interval {bfd_ms} ms; multiplier 3; }};
+}}
+{peers}
+"""
+
+
+def node_bird(addr, bfd_ms):
+    """The shipped example (conf/examples/cluster-node.bird) with this
+    node's addresses and BFD interval (its IPv6 session to the router is
+    configured but idle: the VIP here is IPv4)."""
+    with open(os.path.join(HERE, "..", "..", "conf", "examples",
+                           "cluster-node.bird")) as f:
+        text = f.read()
+    return (text.replace("192.0.2.11", addr).replace("192.0.2.1 ", CLIENT + " ")
+            .replace("2001:db8::11", "fd93::" + addr.split(".")[-1])
+            .replace("2001:db8::1 ", "fd93::2 ")
+            .replace('"eth0"', '"f0"').replace("\thold time 9;", TIMERS)
+            .replace("interval 100 ms", f"interval {bfd_ms} ms"))
 
 
 def wait(cond, timeout, step=0.05):
