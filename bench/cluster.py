@@ -56,17 +56,6 @@ RATE_PORT = 8080    # bench/connrate's server (httpd.py has 80)
 BFD_MS = int(os.environ.get("BFD_MS", "50"))
 
 
-def services(m):
-    backends = "".join(f"    backend {b} {a}\n"
-                       for b, (a, _) in m.backends.items())
-    return "".join(f"""service s{port} {{
-    listen {VIP} tcp {port}
-    mode dsr
-    scheduler maglev
-{backends}}}
-""" for port in (PORT, WEB, RATE_PORT))
-
-
 COUNTERS = ("TcpExtTCPSynRetrans", "TcpExtPAWSTimewait", "TcpExtPAWSEstab",
             "TcpExtTCPTimeWaitOverflow", "TcpExtListenDrops", "TcpRetransSegs")
 
@@ -110,7 +99,7 @@ def main():
             t.popen(be, [f"{BUILD}/bench/connrate", "server", str(RATE_PORT)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs += m.bird(BFD_MS)
-        svc = services(m)
+        svc = m.services(((PORT, "maglev"), (WEB, "maglev"), (RATE_PORT, "maglev")))
         for n in m.nodes:
             m.start(n, m.conf(n, svc, cluster="announce-table 201\n"
                               "    withdraw-delay 1s"))

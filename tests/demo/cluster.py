@@ -30,17 +30,6 @@ def say(s):
     print(f"\n\033[1m== {s}\033[0m", flush=True)
 
 
-def services(m):
-    backends = "".join(f"    backend {b} {a}\n"
-                       for b, (a, _) in m.backends.items())
-    return "".join(f"""service s{port} {{
-    listen {VIP} tcp {port}
-    mode dsr
-    scheduler maglev
-{backends}}}
-""" for port in (ECHO, WEB))
-
-
 def main():
     m = Mesh(BUILD, 3, 2, "lbdemo3")
     procs = []
@@ -54,7 +43,7 @@ def main():
             "BIRD on each, a heartbeat network between them")
         m.build(ECHO, WEB)
         procs += m.bird(BFD_MS)
-        svc = services(m)
+        svc = m.services(((ECHO, "maglev"), (WEB, "maglev")))
         for n in m.nodes:
             m.start(n, m.conf(n, svc, cluster="announce-table 201\n"
                               "    withdraw-delay 1s"))

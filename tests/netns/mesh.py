@@ -117,6 +117,18 @@ sync {{
 }}
 {services}"""
 
+    def services(self, ports):
+        """A dsr service s<PORT> on the VIP for each (port, scheduler) of
+        `ports`, with every backend."""
+        backends = "".join(f"    backend {b} {a}\n"
+                           for b, (a, _) in self.backends.items())
+        return "".join(f"""service s{port} {{
+    listen {VIP} tcp {port}
+    mode dsr
+    scheduler {sched}
+{backends}}}
+""" for port, sched in ports)
+
     def sock(self, n):
         return os.path.join(self.tmp, f"{n}.sock")
 

@@ -52,20 +52,9 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ECHO, WEB = 7003, 80
 
 
-def services(m):
-    backends = "".join(f"    backend {b} {a}\n"
-                       for b, (a, _) in m.backends.items())
-    return "".join(f"""service s{port} {{
-    listen {VIP} tcp {port}
-    mode dsr
-    scheduler {sched}
-{backends}}}
-""" for port, sched in ((ECHO, "rr"), (WEB, "maglev")))
-
-
 def main():
     c = Mesh(BUILD, 4, 2, "lcs")
-    svc = services(c)
+    svc = c.services(((ECHO, "rr"), (WEB, "maglev")))
     hb = {n: a[2] for n, a in c.nodes.items()}
     try:
         c.build(ECHO, WEB)
