@@ -157,6 +157,7 @@ b_block_begin(struct conf_parser *p, enum conf_block blk, char *name,
 		c->cluster.loc = *loc;
 		c->cluster.announce_table = CONF_DEFAULT_ANNOUNCE_TABLE;
 		c->cluster.withdraw_delay_ms = CONF_DEFAULT_WITHDRAW_DELAY_MS;
+		c->cluster.n_snat_own = 0;	/* a duplicate block's are its own */
 		memset(p->seen, 0, sizeof(p->seen));
 		break;
 	case BLK_GROUP:
@@ -710,6 +711,18 @@ b_list_item(struct conf_parser *p, enum conf_key k, char *val,
 				s->allow_loc = *vl;
 			GROW(s->allow, s->n_allow);
 			s->allow[s->n_allow++] = a;
+		}
+	} else if (k == K_SNAT_ADDRESSES) {
+		struct conf_cluster *cl = &p->c->cluster;
+
+		if (!conf_parse_addr(val, false, &a))
+			conf_err(p, vl, "snat-addresses: expected an IPv4 or IPv6 "
+			    "address, found \"%s\"", val);
+		else {
+			GROW(cl->snat_own_locs, cl->n_snat_own);
+			GROW(cl->snat_own, cl->n_snat_own);
+			cl->snat_own_locs[cl->n_snat_own] = *vl;
+			cl->snat_own[cl->n_snat_own++] = a;
 		}
 	} else if (k == K_SNAT_POOL) {
 		struct conf_service *s = b_cur_service(p);

@@ -311,6 +311,13 @@ struct conf_cluster {
 	uint32_t		 announce_table;
 	uint32_t		 withdraw_delay_ms;	/* SIGTERM: routes gone,
 							 * forwarding this long */
+	/* This node's own SNAT addresses, where the services' snat-pools
+	 * list every node's: new connections take ports on these only; the
+	 * others are announced at a lower preference, for when their node
+	 * is gone. None: the whole pool is this node's. */
+	struct conf_addr	*snat_own;
+	size_t			 n_snat_own;
+	struct conf_loc		*snat_own_locs;
 	struct conf_loc		 loc;
 	bool			 incomplete;
 };

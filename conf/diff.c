@@ -458,6 +458,9 @@ diff_global(const struct conf *a, const struct conf *b, struct conf_diff *out)
 		    b->cluster.announce_table);
 		add_u(&d, "cluster withdraw-delay ms",
 		    a->cluster.withdraw_delay_ms, b->cluster.withdraw_delay_ms);
+		add_addrs(&d, "cluster snat-addresses", a->cluster.snat_own,
+		    a->cluster.n_snat_own, b->cluster.snat_own,
+		    b->cluster.n_snat_own);
 	}
 	if (d.off > 0 && push(out, CONF_CHANGED, CONF_OBJ_GLOBAL, "global", NULL,
 	    buf, ga, gb) < 0)

@@ -241,10 +241,19 @@ conf_dump(const struct conf *c, FILE *fp)
 		fputs("}\n", fp);
 	}
 
-	if (c->cluster.present)
+	if (c->cluster.present) {
 		fprintf(fp, "\ncluster {\n    announce-table %u\n"
-		    "    withdraw-delay %s\n}\n", c->cluster.announce_table,
+		    "    withdraw-delay %s\n", c->cluster.announce_table,
 		    conf_dur_str(c->cluster.withdraw_delay_ms, d, sizeof(d)));
+		if (c->cluster.n_snat_own > 0) {
+			fputs("    snat-addresses", fp);
+			for (size_t k = 0; k < c->cluster.n_snat_own; k++)
+				fprintf(fp, " %s", conf_addr_str(
+				    &c->cluster.snat_own[k], false, a, sizeof(a)));
+			fputs("\n", fp);
+		}
+		fputs("}\n", fp);
+	}
 
 	for (size_t i = 0; i < c->n_services; i++) {
 		const struct conf_service *s = &c->services[i];
@@ -475,10 +484,16 @@ conf_dump_json(const struct conf *c, FILE *fp)
 		fputc('}', fp);
 	} else
 		fputs("null", fp);
-	if (c->cluster.present)
+	if (c->cluster.present) {
 		fprintf(fp, ",\"cluster\":{\"announce_table\":%u,"
-		    "\"withdraw_delay_ms\":%u}", c->cluster.announce_table,
-		    c->cluster.withdraw_delay_ms);
+		    "\"withdraw_delay_ms\":%u,\"snat_addresses\":[",
+		    c->cluster.announce_table, c->cluster.withdraw_delay_ms);
+		for (size_t k = 0; k < c->cluster.n_snat_own; k++) {
+			fputs(k ? "," : "", fp);
+			jaddr(fp, &c->cluster.snat_own[k], false);
+		}
+		fputs("]}", fp);
+	}
 	else
 		fputs(",\"cluster\":null", fp);
 	fputs(",\"services\":[", fp);

@@ -127,6 +127,8 @@ conf_free(struct conf *c)
 		free(s->name);
 	}
 	free(c->services);
+	free(c->cluster.snat_own);
+	free(c->cluster.snat_own_locs);
 	free(c->sync.interface);
 	free(c->sync.key_file);
 	free(c->sync.accept_key_file);

@@ -57,6 +57,7 @@ const char *const conf_key_names[K__COUNT] = {
 	[K_AUTH_PASS] = "auth-pass",
 	[K_UNICAST_PEER] = "unicast-peer", [K_VRRP] = "vrrp",
 	[K_ANNOUNCE_TABLE] = "announce-table", [K_WITHDRAW_DELAY] = "withdraw-delay",
+	[K_SNAT_ADDRESSES] = "snat-addresses",
 };
 
 

@@ -1,7 +1,7 @@
 /*
  * Grammar of the lbd configuration language (see conf/conf.h, lbd.conf(5)).
  *
- *   file      := { global | vrrp-group | sync | service }
+ *   file      := { global | vrrp-group | sync | cluster | service }
  *   global    := "global" "{" { node-id V | workers V | control-socket V
  *                 | conn-table-size V | timeout STATE DURATION
  *                 | metrics listen ADDR:PORT | interface V | xdp-mode V
@@ -15,6 +15,8 @@
  *                 | unicast-peer V+
  *                 | track-interface|track-service|track-script V
  *                   [ weight V ] [ interval V ] } "}"
+ *   cluster   := "cluster" "{" { announce-table V | withdraw-delay V
+ *                 | snat-addresses ADDR+ } "}"
  *   sync      := "sync" "{" { interface V | peer V | port V | key-file V
  *                 | resync-wait V | backup-interface V | backup-peer V
  *                 | heartbeat-interval V | heartbeat-timeout V } "}"
@@ -104,7 +106,7 @@ yyerror(YYLTYPE *loc, void *scanner, struct conf_parser *p, const char *msg)
 		T_PORTS "ports" T_OBSERVE "observe" T_OBSERVE_ERRORS "observe-errors"
 		T_OBSERVE_WINDOW "observe-window" T_QUERY "query" T_TYPE "type"
 		T_CLUSTER "cluster" T_ANNOUNCE_TABLE "announce-table"
-		T_WITHDRAW_DELAY "withdraw-delay"
+		T_WITHDRAW_DELAY "withdraw-delay" T_SNAT_ADDRESSES "snat-addresses"
 
 %type <str>	value name
 
@@ -247,6 +249,12 @@ cluster_items	: %empty
 		;
 cluster_item	: "announce-table" value	{ b_set(p, K_ANNOUNCE_TABLE, $2, &@1, &@2); }
 		| "withdraw-delay" value	{ b_set(p, K_WITHDRAW_DELAY, $2, &@1, &@2); }
+		| "snat-addresses" own_list
+		;
+own_list	: own_item
+		| own_list own_item
+		;
+own_item	: value				{ b_list_item(p, K_SNAT_ADDRESSES, $1, &@1, &@1); }
 		;
 
 /* ---- service ---- */

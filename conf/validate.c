@@ -332,12 +332,67 @@ check_key(struct conf_parser *p, const char *what, const char *path,
 
 /* A node is one of a VRRP pair or one of a cluster's active nodes: VRRP
  * would hold a VIP here while BGP draws it elsewhere, or the other way. */
+static bool
+in_pool(const struct conf_service *s, const struct conf_addr *a)
+{
+	for (size_t k = 0; k < s->n_snat_pool; k++)
+		if (conf_addr_equal(&s->snat_pool[k], a))
+			return true;
+	return false;
+}
+
+/* snat-addresses: each in some snat service's pool, given once; each snat
+ * service with one of them at least (its new connections need a port of
+ * this node's own). */
+static void
+validate_snat_own(struct conf_parser *p)
+{
+	const struct conf *c = p->c;
+	const struct conf_cluster *cl = &c->cluster;
+
+	if (cl->n_snat_own == 0)
+		return;
+	for (size_t i = 0; i < cl->n_snat_own; i++) {
+		char a[64];
+		bool found = false;
+
+		conf_addr_str(&cl->snat_own[i], false, a, sizeof(a));
+		for (size_t k = 0; k < i; k++)
+			if (conf_addr_equal(&cl->snat_own[k], &cl->snat_own[i]))
+				conf_err(p, &cl->snat_own_locs[i], "snat-addresses: "
+				    "%s given twice", a);
+		for (size_t s = 0; s < c->n_services && !found; s++)
+			found = c->services[s].mode == CONF_MODE_SNAT &&
+			    in_pool(&c->services[s], &cl->snat_own[i]);
+		if (!found)
+			conf_err(p, &cl->snat_own_locs[i], "snat-addresses: %s is "
+			    "in no snat service's snat-pool", a);
+	}
+	for (size_t s = 0; s < c->n_services; s++) {
+		const struct conf_service *sv = &c->services[s];
+		bool mine = false;
+
+		if (sv->mode != CONF_MODE_SNAT || sv->n_snat_pool == 0)
+			continue;
+		for (size_t i = 0; i < cl->n_snat_own && !mine; i++)
+			mine = in_pool(sv, &cl->snat_own[i]);
+		if (!mine)
+			conf_err(p, &sv->snat_loc, "service \"%s\": none of its "
+			    "snat-pool addresses is in the cluster's "
+			    "snat-addresses (this node's own): it would have no "
+			    "port to give a new connection", sv->name);
+	}
+}
+
 static void
 validate_cluster(struct conf_parser *p)
 {
 	const struct conf *c = p->c;
 
-	if (!c->cluster.present || c->n_groups == 0)
+	if (!c->cluster.present)
+		return;
+	validate_snat_own(p);
+	if (c->n_groups == 0)
 		return;
 	conf_err(p, &c->cluster.loc, "cluster: this node is also one of a VRRP "
 	    "pair (vrrp-group \"%s\" at %s:%d:%d); a node is one or the "

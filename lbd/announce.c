@@ -52,7 +52,8 @@ struct found {
 };
 
 static void
-found_one(void *arg, uint8_t family, const uint8_t addr[16], uint8_t plen)
+found_one(void *arg, uint8_t family, const uint8_t addr[16], uint8_t plen,
+    uint32_t metric)
 {
 	struct found *f = arg;
 	struct ann_prefix *nv;
@@ -68,6 +69,7 @@ found_one(void *arg, uint8_t family, const uint8_t addr[16], uint8_t plen)
 	memset(&f->v[f->n], 0, sizeof(f->v[0]));
 	f->v[f->n].family = family;
 	f->v[f->n].plen = plen;
+	f->v[f->n].metric = metric;
 	memcpy(f->v[f->n].addr, addr, 16);
 	f->n++;
 }
@@ -83,7 +85,7 @@ flush(struct knl *k, uint32_t table)
 	knl_announced_each(k, table, found_one, &f);
 	for (size_t i = 0; i < f.n; i++)
 		if (knl_announce(k, table, f.v[i].family, f.v[i].addr,
-		    f.v[i].plen, false) < 0)
+		    f.v[i].plen, f.v[i].metric, false) < 0)
 			rc = -1;
 	free(f.v);
 	return rc < 0 ? -1 : (int)f.n;
@@ -118,7 +120,8 @@ withdraw_all(struct announce *a)
 		if (!a->plan[i].announce)
 			continue;
 		if (knl_announce(a->knl, a->table, a->plan[i].family,
-		    a->plan[i].addr, a->plan[i].plen, false) < 0)
+		    a->plan[i].addr, a->plan[i].plen, a->plan[i].metric,
+		    false) < 0)
 			a->errors++;
 		else
 			log_info("cluster: prefix=%s action=withdraw",
@@ -196,7 +199,7 @@ change(struct announce *a, const struct conf *c, const struct ann_prefix *p,
 
 	a->changes++;
 	if (knl_announce(a->knl, a->table, p->family, p->addr, p->plen,
-	    add) < 0) {
+	    p->metric, add) < 0) {
 		a->errors++;
 		return;
 	}
@@ -235,6 +238,15 @@ announce_update(struct announce *a, const struct conf *c, const bool *svc_ok)
 		} else if (d > 0) {
 			if (p[j].announce)
 				change(a, c, &p[j], true);
+			j++;
+		} else if (a->plan[i].announce && p[j].announce &&
+		    a->plan[i].metric != p[j].metric) {
+			/* Its preference changed (a reload made it this
+			 * node's, or another's): the metric is part of the
+			 * route, so out with the old one first. */
+			change(a, c, &a->plan[i], false);
+			change(a, c, &p[j], true);
+			i++;
 			j++;
 		} else {
 			if (a->plan[i].announce != p[j].announce)

@@ -5,15 +5,36 @@
 #include "conf/conf.h"
 #include "lbd/announce_plan.h"
 
+static bool
+is_snat(uint8_t why)
+{
+	return why == ANN_SNAT || why == ANN_SNAT_PEER;
+}
+
+/* Another node's SNAT address: in a pool, not in snat-addresses. */
+static bool
+peer_snat(const struct conf *c, const struct conf_addr *a)
+{
+	if (c->cluster.n_snat_own == 0)
+		return false;
+	for (size_t i = 0; i < c->cluster.n_snat_own; i++)
+		if (conf_addr_equal(&c->cluster.snat_own[i], a))
+			return false;
+	return true;
+}
+
 static void
-put(struct ann_prefix *p, const struct conf_addr *a, uint32_t svc, bool snat)
+put(struct ann_prefix *p, const struct conf *c, const struct conf_addr *a,
+    uint32_t svc, bool snat)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = a->family == AF_INET ? 4 : 6;
 	p->plen = p->family == 4 ? 32 : 128;
 	conf_addr_a16(p->addr, a);
 	p->svc = svc;
-	p->why = snat ? ANN_SNAT : ANN_NO_BACKEND;
+	p->why = !snat ? ANN_NO_BACKEND : peer_snat(c, a) ? ANN_SNAT_PEER :
+	    ANN_SNAT;
+	p->metric = p->why == ANN_SNAT_PEER ? ANN_METRIC_PEER : 0;
 }
 
 int
@@ -34,8 +55,8 @@ cmp(const void *x, const void *y)
 		return c;
 	/* The same address: a SNAT use sorts before a VIP's, then by
 	 * service, so the merge below keeps the first deciding one. */
-	if (a->why != b->why)
-		return a->why == ANN_SNAT ? -1 : 1;
+	if (is_snat(a->why) != is_snat(b->why))
+		return is_snat(a->why) ? -1 : 1;
 	return a->svc < b->svc ? -1 : a->svc > b->svc;
 }
 
@@ -58,10 +79,10 @@ announce_plan(const struct conf *c, const bool *svc_ok, bool drained,
 	for (size_t i = 0; i < c->n_services; i++) {
 		const struct conf_service *s = &c->services[i];
 
-		put(&v[k], &s->vip, (uint32_t)i, false);
+		put(&v[k], c, &s->vip, (uint32_t)i, false);
 		v[k++].announce = svc_ok[i];
 		for (size_t j = 0; j < s->n_snat_pool; j++) {
-			put(&v[k], &s->snat_pool[j], (uint32_t)i, true);
+			put(&v[k], c, &s->snat_pool[j], (uint32_t)i, true);
 			v[k++].announce = true;
 		}
 	}
@@ -75,14 +96,15 @@ announce_plan(const struct conf *c, const bool *svc_ok, bool drained,
 		    memcmp(last->addr, v[i].addr, 16) == 0) {
 			if (!last->announce && v[i].announce) {
 				last->announce = true;
-				last->why = v[i].why == ANN_SNAT ? ANN_SNAT :
+				last->why = is_snat(v[i].why) ? v[i].why :
 				    ANN_SERVING;
+				last->metric = v[i].metric;
 				last->svc = v[i].svc;
 			}
 			continue;
 		}
 		v[out] = v[i];
-		if (v[out].announce && v[out].why != ANN_SNAT)
+		if (v[out].announce && !is_snat(v[out].why))
 			v[out].why = ANN_SERVING;
 		out++;
 	}
@@ -90,7 +112,7 @@ announce_plan(const struct conf *c, const bool *svc_ok, bool drained,
 		if (stopping) {
 			v[i].announce = false;
 			v[i].why = ANN_STOPPING;
-		} else if (drained && v[i].why != ANN_SNAT) {
+		} else if (drained && !is_snat(v[i].why)) {
 			v[i].announce = false;
 			v[i].why = ANN_DRAINED;
 		}
@@ -106,7 +128,8 @@ announce_why_name(enum ann_why w)
 		[ANN_SERVING] = "serving", [ANN_SNAT] = "snat address",
 		[ANN_NO_BACKEND] = "no backend takes new connections",
 		[ANN_DRAINED] = "drained", [ANN_STOPPING] = "stopping",
+		[ANN_SNAT_PEER] = "another node's snat address",
 	};
 
-	return w <= ANN_STOPPING ? names[w] : "?";
+	return w <= ANN_SNAT_PEER ? names[w] : "?";
 }

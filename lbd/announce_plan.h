@@ -9,7 +9,14 @@
  *   a SNAT pool address
  *               while the node is not stopping: a drained node takes no
  *               new flows, but its connections' replies must still come
- *               back to it (the ports are its own).
+ *               back to it (the ports are its own);
+ *   another node's SNAT address (in a pool, not in the cluster's
+ *               snat-addresses)
+ *               likewise, with route metric ANN_METRIC_PEER, which the
+ *               BGP daemon exports at a lower preference (the example
+ *               prepends the AS path): the routers send its replies to
+ *               its own node while that one announces it, here when it
+ *               is gone -- and this node has its connections (ha-sync).
  */
 #ifndef LBD_ANNOUNCE_PLAN_H
 #define LBD_ANNOUNCE_PLAN_H
@@ -26,7 +33,13 @@ enum ann_why {
 	ANN_NO_BACKEND,		/* withdrawn: no backend takes new ones */
 	ANN_DRAINED,		/* withdrawn: lbctl cluster drain */
 	ANN_STOPPING,		/* withdrawn: lbd is stopping */
+	ANN_SNAT_PEER,		/* another node's SNAT address, lower
+				 * preference */
 };
+
+/* The route metric of another node's SNAT address; this node's own
+ * prefixes have 0. */
+#define ANN_METRIC_PEER	1024
 
 struct ann_prefix {
 	uint8_t		family;		/* 4 or 6 */
@@ -34,6 +47,7 @@ struct ann_prefix {
 	uint8_t		addr[16];
 	bool		announce;
 	uint8_t		why;		/* enum ann_why */
+	uint32_t	metric;		/* 0, or ANN_METRIC_PEER */
 	uint32_t	svc;		/* the service that decides it (the
 					 * first serving one, else the first) */
 };

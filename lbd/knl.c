@@ -321,7 +321,8 @@ announced_one(struct nl_object *o, void *arg)
 		return;
 	addr16(rtnl_route_get_dst(r), pfx);
 	e->fn(e->arg, fam(af), pfx,
-	    (uint8_t)nl_addr_get_prefixlen(rtnl_route_get_dst(r)));
+	    (uint8_t)nl_addr_get_prefixlen(rtnl_route_get_dst(r)),
+	    rtnl_route_get_priority(r));
 }
 
 void
@@ -335,7 +336,7 @@ knl_announced_each(struct knl *n, uint32_t table, knl_announced_fn fn,
 
 int
 knl_announce(struct knl *n, uint32_t table, uint8_t family,
-    const uint8_t addr[16], uint8_t plen, bool add)
+    const uint8_t addr[16], uint8_t plen, uint32_t metric, bool add)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct nl_addr *dst = mk_addr(family, addr, plen);
@@ -348,6 +349,7 @@ knl_announce(struct knl *n, uint32_t table, uint8_t family,
 		rtnl_route_set_protocol(r, KNL_RTPROT_LBD);
 		rtnl_route_set_type(r, RTN_BLACKHOLE);
 		rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+		rtnl_route_set_priority(r, metric);
 		rc = add ? rtnl_route_add(n->req, r, NLM_F_REPLACE) :
 		    rtnl_route_delete(n->req, r, 0);
 	}

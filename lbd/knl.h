@@ -66,14 +66,16 @@ int		knl_resolve(struct knl *, uint8_t family, const uint8_t addr[16],
 /*
  * Route health injection (cluster): blackhole routes of protocol
  * KNL_RTPROT_LBD in table `table`, which nothing routes by; the node's
- * BGP daemon exports them. 0 done (a withdrawal of a route not there
- * too), -1 error (logged). knl_announced_each: those in the table now.
+ * BGP daemon exports them; `metric` (the route's priority) tells it how
+ * much to prefer one. 0 done (a withdrawal of a route not there too), -1
+ * error (logged). knl_announced_each: those in the table now.
  */
 #define KNL_RTPROT_LBD	211
 int		knl_announce(struct knl *, uint32_t table, uint8_t family,
-		    const uint8_t addr[16], uint8_t plen, bool add);
+		    const uint8_t addr[16], uint8_t plen, uint32_t metric,
+		    bool add);
 typedef void	(*knl_announced_fn)(void *arg, uint8_t family,
-		    const uint8_t addr[16], uint8_t plen);
+		    const uint8_t addr[16], uint8_t plen, uint32_t metric);
 void		knl_announced_each(struct knl *, uint32_t table,
 		    knl_announced_fn, void *);
 

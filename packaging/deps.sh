@@ -11,10 +11,10 @@ what=${1:-test}
 build_pkgs="gcc make pkg-config bison flex libev-dev libssl-dev clang libxdp-dev libbpf-dev
             libnl-3-dev libnl-route-3-dev"
 test_pkgs="libcmocka-dev python3 iproute2 procps tshark libclang-rt-14-dev openssl
-           iperf3 ethtool iputils-ping keepalived hping3 traceroute bird2
+           iperf3 ethtool iputils-ping keepalived hping3 traceroute bird2 nftables
            debhelper dpkg-dev fakeroot lintian rpm man-db prometheus chromium"
 
-bench_pkgs="haproxy nftables linux-perf"
+bench_pkgs="haproxy linux-perf"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$pkgs $test_pkgs"

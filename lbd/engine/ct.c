@@ -548,8 +548,15 @@ ct_seen(struct ct_table *ct, uint32_t idx, enum ct_dir dir, uint8_t fl,
 	}
 	e->last_seen = now;
 	e->pkts[dir]++;
-	if (__builtin_expect(e->flags & CT_F_MIRRORED, 0)) {
-		/* We forward it now (a takeover): it is ours. */
+	/* We forward it now (a takeover): it is ours -- unless this is a
+	 * reply while the node that owns the entry still vouches for it. In
+	 * a cluster the routers send a connection's client packets to one
+	 * node (ECMP) and its replies to the node whose SNAT address it has;
+	 * after ECMP moved it, these are two nodes, and each taking it from
+	 * the other at every packet would send a record per packet. The
+	 * client's side decides: this node forwards the reply as it is. */
+	if (__builtin_expect(e->flags & CT_F_MIRRORED, 0) && (dir == CT_ORIG ||
+	    !(ct->keep_mirrored >> ct->origin[idx] & 1))) {
 		e->flags &= (uint8_t)~(CT_F_MIRRORED | CT_F_STALE);
 		ct->origin[idx] = 0;
 		event(ct, CT_EV_NEW, e);

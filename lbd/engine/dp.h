@@ -120,6 +120,10 @@ struct dp_service {
 	uint8_t		snat[DP_SNAT_MAX][16];
 	uint16_t	snat_ports[DP_SNAT_MAX][2];	/* lo, hi; 0, 0: all */
 	uint16_t	n_snat;
+	/* The first n_snat_own are this node's: new connections take ports
+	 * there; the rest (a cluster's other nodes') only hold the ports of
+	 * connections mirrored here. 0: all are. */
+	uint16_t	n_snat_own;
 	uint32_t	rr_next;
 	uint32_t	snat_next;
 	uint32_t	*maglev;	/* backend index per slot; UINT32_MAX empty */
@@ -507,6 +511,13 @@ static inline uint32_t
 dp_nb_all(const struct dp_service *s)
 {
 	return s->nb + (s->has_fallback ? 1u : 0u);
+}
+
+/* The pool addresses new connections take ports on: this node's own. */
+static inline uint32_t
+dp_snat_own(const struct dp_service *s)
+{
+	return s->n_snat_own != 0 ? s->n_snat_own : s->n_snat;
 }
 
 #endif /* LBD_ENGINE_DP_H */

@@ -30,6 +30,19 @@ dp_params_from_conf(const struct conf *c, struct dp_params *p)
 	p->sched_seed = conf_hash_seed(&c->global);
 }
 
+/* Is `a` this node's own SNAT address (all are, without a cluster's
+ * snat-addresses)? */
+static int
+snat_own(const struct conf *c, const struct conf_addr *a)
+{
+	if (c->cluster.n_snat_own == 0)
+		return 1;
+	for (size_t i = 0; i < c->cluster.n_snat_own; i++)
+		if (conf_addr_equal(&c->cluster.snat_own[i], a))
+			return 1;
+	return 0;
+}
+
 int
 dp_services_from_conf(const struct conf *c, struct dp_service **out,
     uint32_t *n)
@@ -90,11 +103,18 @@ dp_services_from_conf(const struct conf *c, struct dp_service **out,
 			conf_addr_a16(s->allow[k].addr, &cs->allow[k]);
 		}
 		s->n_allow = (uint32_t)cs->n_allow;
-		for (size_t k = 0; k < cs->n_snat_pool; k++) {
-			s->snat_ports[s->n_snat][0] = cs->snat_ports[k].lo;
-			s->snat_ports[s->n_snat][1] = cs->snat_ports[k].hi;
-			conf_addr_a16(s->snat[s->n_snat++], &cs->snat_pool[k]);
-		}
+		/* A cluster node takes ports on its own addresses only:
+		 * those first; the rest are the other nodes', there for the
+		 * connections they mirror to this one. */
+		for (int own = 1; own >= 0; own--)
+			for (size_t k = 0; k < cs->n_snat_pool; k++) {
+				if (snat_own(c, &cs->snat_pool[k]) != own)
+					continue;
+				s->snat_ports[s->n_snat][0] = cs->snat_ports[k].lo;
+				s->snat_ports[s->n_snat][1] = cs->snat_ports[k].hi;
+				conf_addr_a16(s->snat[s->n_snat++], &cs->snat_pool[k]);
+				s->n_snat_own += own;
+			}
 		s->b = calloc(cs->n_backends + 1, sizeof(*s->b));
 		if (s->b == NULL) {
 			for (size_t j = 0; j < i; j++)

@@ -462,9 +462,11 @@ snat_pick(struct dp_engine *e, struct dp_service *s, uint32_t bi,
 {
 	struct reclaim rc = { e, s, &s->b[bi] };
 
+	uint32_t own = dp_snat_own(s);
+
 	for (int round = 0; round < 2; round++) {
-		for (uint32_t k = 0; k < s->n_snat; k++) {
-			uint32_t pi = (s->snat_next + k) % s->n_snat;
+		for (uint32_t k = 0; k < own; k++) {
+			uint32_t pi = (s->snat_next + k) % own;
 			struct snat_space *sp = s->b[bi].snat[pi];
 			uint16_t port;
 
@@ -596,8 +598,8 @@ new_conn(struct dp_engine *e, uint8_t *f, uint32_t cap, const struct dp_pkt *p,
 	 * reply tuple in routed mode: refuse the second rather than mix them. */
 	if (ct_lookup(&e->ct, r, &dir) != CT_NIL) {
 		if (ce->flags & CT_F_SNAT)
-			snat_port_release(s->b[bi].snat[(s->snat_next + s->n_snat - 1) %
-			    s->n_snat], ntohs(r->dport));
+			snat_port_release(s->b[bi].snat[(s->snat_next +
+			    dp_snat_own(s) - 1) % dp_snat_own(s)], ntohs(r->dport));
 		ct_abort(&e->ct, idx);
 		verdict_drop(e, v, DP_DROP_TUPLE_CONFLICT, si);
 		return;

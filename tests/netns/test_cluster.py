@@ -10,6 +10,9 @@ conf/examples/cluster-node.bird, BFD on both):
 
   * the route appears at wan, and requests through it are answered; the
     IPv6 VIP's too, over the example's IPv6 session;
+  * a snat service's pool: this node's address (`snat-addresses`) as it
+    is, another node's at metric 1024 and, through the example's filter,
+    with the AS path prepended;
   * every backend failing its check withdraws it (show cluster says why),
     and it comes back with them;
   * lbctl cluster drain withdraws it, cluster resume brings it back;
@@ -38,6 +41,9 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 VIP = "10.91.9.100"
 VIP6 = "fd91:9::100"
 TABLE = 201
+# A snat service's pool: 201 is this node's (cluster snat-addresses), 202
+# another node's, which this one announces at a lower preference.
+SNAT_OWN, SNAT_PEER = "10.91.9.201", "10.91.9.202"
 
 BGP_TIMERS = """	connect delay time 1;
 	connect retry time 1;
@@ -102,6 +108,14 @@ def config(sock, table=TABLE):
 cluster {{
     announce-table {table}
     withdraw-delay 2s
+    snat-addresses {SNAT_OWN}
+}}
+service app {{
+    listen {VIP} tcp 8080
+    mode snat
+    snat-pool {SNAT_OWN} {SNAT_PEER}
+    check http {{ port {HEALTH_PORT} interval 200ms timeout 150ms rise 1 fall 1 }}
+{backends}
 }}
 service web {{
     listen {VIP} tcp 80
@@ -131,7 +145,14 @@ def main():
             "wan", f"ip -6 route show {VIP6}/128", check=False).stdout
 
     def announced():
-        return n.json("show", "cluster").get("announced", -1)
+        """VIPs announced (the SNAT addresses stay through a drain)."""
+        return sum(1 for p in n.json("show", "cluster").get("prefixes", [])
+                   if p.get("announced") and p.get("reason") != "snat address"
+                   and not p.get("reason", "").startswith("another"))
+
+    def birdc(cmd):
+        return t.nsx("wan", "birdc -s " + os.path.join(n.tmp, "bird-wan.ctl")
+                     + " " + cmd, check=False).stdout
 
     def curl():
         return t.nsx("client", "curl -s -o /dev/null -w '%{http_code}' "
@@ -167,6 +188,24 @@ def main():
               "the node is up (the example's 100 ms x 3)",
               t.nsx("wan", "birdc -s " + os.path.join(n.tmp, "bird-wan.ctl")
                     + " show bfd sessions", check=False).stdout)
+        # The SNAT addresses: ours as it is, the other node's at metric
+        # 1024, which the example exports with a longer AS path.
+        def paths():
+            own = birdc(f"show route {SNAT_OWN}/32 all")
+            peer = birdc(f"show route {SNAT_PEER}/32 all")
+            return (own, peer) if "BGP.as_path: 65001\n" in own and \
+                "BGP.as_path: 65001 65001" in peer else None
+        got = n.wait(paths, 10)
+        tbl = t.nsx("lbd", f"ip route show table {TABLE}", check=False).stdout
+        lines = {ln.split()[1]: ln for ln in tbl.splitlines()
+                 if ln.startswith("blackhole ")}
+        check(got is not None and "metric 1024" in lines.get(SNAT_PEER, "")
+              and SNAT_OWN in lines and "metric" not in lines[SNAT_OWN],
+              "this node's SNAT address reaches wan as it is, another "
+              "node's (in the pool, not in snat-addresses) at route metric "
+              "1024, exported with the AS path prepended: the routers keep "
+              "its replies on its own node while it lives", (tbl, got or
+                                                              (birdc(f"show route {SNAT_PEER}/32 all"),)))
         codes = [curl() for _ in range(10)]
         check(codes == ["200"] * 10, "10 requests through the announced VIP "
               "are answered", codes)
@@ -183,7 +222,8 @@ def main():
             n.stop_health(b)
         gone = n.wait(lambda: not routed() and not routed6(), 15)
         sc = n.json("show", "cluster")
-        why = {p.get("reason") for p in sc.get("prefixes", [])}
+        why = {p.get("reason") for p in sc.get("prefixes", [])
+               if p.get("prefix", "").split("/")[0] in (VIP, VIP6)}
         check(gone is not None and why == {"no backend takes new connections"},
               f"every backend failing its check: withdrawn at wan in "
               f"{gone or 0:.1f} s, show cluster says why", (at_wan(), sc))

@@ -29,6 +29,14 @@ and withdrawing through BIRD is test_cluster.py's and bench-cluster's.
     and given a path (flows move to n4), then n3 drained (`lbctl cluster
     drain`: its VIP route leaves its table, and its path is removed) -- no
     reset, no changed backend, no line lost;
+  * 60 snat connections do too, each keeping its SNAT address and port:
+    every node's pool lists the four nodes' addresses, each node takes
+    ports on its own (`cluster { snat-addresses }`) and announces the
+    others' at route metric 1024; the backends reach each address through
+    its node, and n1's through n2 once n1 is dead (the test stands in for
+    BGP, which would do that from those announcements). After ECMP moved a
+    connection, its client's packets reach one node and its replies the
+    SNAT address's node: each forwards its side;
   * new connections go on being made throughout, at least 99.9% of them
     (the issue's goal; a connection caught on n1 as it dies waits for its
     retransmission);
@@ -49,17 +57,46 @@ from tap import check, done  # noqa: E402
 from mesh import Mesh, VIP, wait  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
-ECHO, WEB = 7003, 80
+ECHO, WEB, SNAT_PORT = 7003, 80, 7004
+# Each node's own SNAT address; every node's pool lists all four.
+SNAT = {f"n{k}": f"10.93.2.{k}" for k in (1, 2, 3, 4)}
+
+
+def snat_service(m):
+    backends = "".join(f"    backend {b} {a}:{ECHO}\n"
+                       for b, (a, _) in m.backends.items())
+    return f"""service snat {{
+    listen {VIP} tcp {SNAT_PORT}
+    mode snat
+    scheduler rr
+    snat-pool {" ".join(SNAT.values())}
+{backends}}}
+"""
+
+
+def node_conf(m, n, svc):
+    return m.conf(n, svc, cluster=f"withdraw-delay 0s\n    snat-addresses "
+                  f"{SNAT[n]}")
+
+
+def snat_route(m, addr, node):
+    """The backends' route to a SNAT address: through `node` (what BGP
+    makes of the owner's announcement, or of a survivor's once the owner
+    is gone)."""
+    for be in m.backends:
+        m.t.nsx(be, f"ip route replace {addr}/32 via {m.nodes[node][1]}")
 
 
 def main():
     c = Mesh(BUILD, 4, 2, "lcs")
-    svc = c.services(((ECHO, "rr"), (WEB, "maglev")))
+    svc = c.services(((ECHO, "rr"), (WEB, "maglev"))) + snat_service(c)
     hb = {n: a[2] for n, a in c.nodes.items()}
     try:
         c.build(ECHO, WEB)
         for n in ("n1", "n2", "n3"):
-            c.start(n, c.conf(n, svc))
+            c.start(n, node_conf(c, n, svc))
+        for n, a in SNAT.items():
+            snat_route(c, a, n)
         check(wait(lambda: c.meshed(("n1", "n2", "n3")), 30) and
               not c.sync("n1").get(hb["n4"], {"peer_up": True})["peer_up"],
               "n1, n2 and n3 each hear the other two over the heartbeat "
@@ -87,9 +124,21 @@ def main():
               "heartbeat network), n4 down and not heard", (p2, text))
 
         c.route("n1", "n2", "n3")
+        tbl = c.t.nsx("n2", "ip route show table 201", check=False).stdout
+        lines = {ln.split()[1]: ln for ln in tbl.splitlines()
+                 if ln.startswith("blackhole ")}
+        check(SNAT["n2"] in lines and "metric" not in lines[SNAT["n2"]] and
+              all("metric 1024" in lines.get(SNAT[m], "")
+                  for m in ("n1", "n3", "n4")),
+              "n2 announces its own SNAT address, and the others' at route "
+              "metric 1024 (a lower preference, for when their node is "
+              "gone)", tbl)
         hold = c.t.popen("client", ["python3", os.path.join(HERE, "holdconns.py"),
                                     VIP, str(ECHO), "120", "60", "100"],
                          stdout=subprocess.PIPE, text=True)
+        hold_snat = c.t.popen("client", ["python3", os.path.join(
+            HERE, "holdconns.py"), VIP, str(SNAT_PORT), "60", "60", "100"],
+            stdout=subprocess.PIPE, text=True)
         web = c.t.popen("client", ["python3", os.path.join(HERE, "client.py"),
                                    "for", VIP, str(WEB), "60"],
                         stdout=subprocess.PIPE, text=True)
@@ -109,13 +158,16 @@ def main():
               f"({made}), and each node applied its peers' records of them",
               (made, learned()))
 
-        # n1 dies: its flows move to n2 and n3, which have their entries.
+        # n1 dies: its flows move to n2 and n3, which have their entries;
+        # the replies to its SNAT address go to n2 (BGP: n2's fallback
+        # announcement is the best one left).
         c.kill("n1", signal.SIGKILL)
         c.route("n2", "n3")
+        snat_route(c, SNAT["n1"], "n2")
         time.sleep(4)
 
         # n4 joins: a bulk from each running peer, then a path of its own.
-        c.start("n4", c.conf("n4", svc))
+        c.start("n4", node_conf(c, "n4", svc))
         joined = wait(lambda: c.meshed(("n2", "n3", "n4")), 30)
         entries = wait(lambda: (lambda s: s if sum(
             p.get("applied", 0) for p in s.values()) >= 100 else None)(
@@ -140,17 +192,21 @@ def main():
         time.sleep(3)
 
         hold.send_signal(signal.SIGTERM)
+        hold_snat.send_signal(signal.SIGTERM)
         web.send_signal(signal.SIGTERM)
-        out, _ = hold.communicate(timeout=30)
-        h = json.loads(out) if out.strip() else {}
-        check(h.get("conns") == 120 and h.get("ok") == h.get("lines") and
-              not h.get("errors") and not h.get("moved"),
-              f"120 connections went on through n1's death, n4's joining and "
-              f"n3's drain: "
-              f"{h.get('ok')} of {h.get('lines')} lines answered, errors "
-              f"{h.get('errors')}, {len(h.get('moved') or [])} moved to "
-              f"another backend, longest wait {h.get('gap_ms')} ms",
-              (h, c.log("n2")))
+        for p, n, what, moved in (
+                (hold, 120, "120 connections went on through n1's death, "
+                 "n4's joining and n3's drain", "moved to another backend"),
+                (hold_snat, 60, "60 snat connections too", "with another "
+                 "backend or another SNAT address or port")):
+            out, _ = p.communicate(timeout=30)
+            h = json.loads(out) if out.strip() else {}
+            check(h.get("conns") == n and h.get("ok") == h.get("lines") and
+                  not h.get("errors") and not h.get("moved"),
+                  f"{what}: {h.get('ok')} of {h.get('lines')} lines answered, "
+                  f"errors {h.get('errors')}, {len(h.get('moved') or [])} "
+                  f"{moved}, longest wait {h.get('gap_ms')} ms",
+                  (h, c.log("n2")))
         wout, _ = web.communicate(timeout=30)
         try:
             w = json.loads(wout)

@@ -128,6 +128,49 @@ test_plan(void **state)
 	conf_free(c);
 }
 
+/* A cluster's shared pool: this node's address (snat-addresses) as any
+ * SNAT address, the other nodes' at the lower-preference metric, also
+ * through a drain; none while stopping. */
+static void
+test_peer_snat(void **state)
+{
+	struct conf *c = load(
+	    "cluster { snat-addresses 10.0.0.202 }\n"
+	    "service app { listen 198.51.100.30 tcp 80 mode snat\n"
+	    "  snat-pool 10.0.0.201 10.0.0.202 10.0.0.203\n"
+	    "  backend a 10.0.0.11 }\n");
+	bool ok[1] = { true };
+	struct ann_prefix *v;
+	size_t n;
+
+	(void)state;
+	for (int drained = 0; drained < 2; drained++) {
+		v = announce_plan(c, ok, drained, false, &n);
+		assert_int_equal(n, 4);
+		assert_int_equal(find(v, n, "10.0.0.202")->why, ANN_SNAT);
+		assert_int_equal(find(v, n, "10.0.0.202")->metric, 0);
+		assert_true(find(v, n, "10.0.0.202")->announce);
+		for (int k = 0; k < 2; k++) {
+			const struct ann_prefix *p = find(v, n, k ? "10.0.0.203" :
+			    "10.0.0.201");
+
+			assert_true(p->announce);
+			assert_int_equal(p->why, ANN_SNAT_PEER);
+			assert_int_equal(p->metric, ANN_METRIC_PEER);
+		}
+		assert_int_equal(find(v, n, "198.51.100.30")->metric, 0);
+		assert_int_equal(find(v, n, "198.51.100.30")->announce, !drained);
+		free(v);
+	}
+	v = announce_plan(c, ok, false, true, &n);
+	for (size_t i = 0; i < n; i++)
+		assert_false(v[i].announce);
+	free(v);
+	assert_string_equal(announce_why_name(ANN_SNAT_PEER),
+	    "another node's snat address");
+	conf_free(c);
+}
+
 static void
 test_empty(void **state)
 {
@@ -204,6 +247,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_peer_snat),
 		cmocka_unit_test(test_cluster_word),
 	};
 

@@ -291,7 +291,7 @@ static const struct err_case err_cases[] = {
 	  "t.conf:1:26: error: announce-table 254 out of range 1..252\n"
 	  "t.conf:1:45: error: withdraw-delay 2m out of range 0ms..60s\n"
 	  "t.conf:1:48: error: unexpected word \"bogus\", expected "
-	  "announce-table, withdraw-delay or '}'\n"
+	  "announce-table, withdraw-delay, snat-addresses or '}'\n"
 	  "t.conf:2:1: error: duplicate cluster block (first at t.conf:1:1)\n"
 	  "t.conf:2:1: error: cluster: this node is also one of a VRRP pair "
 	  "(vrrp-group \"g\" at t.conf:4:12); a node is one or the other\n" },
@@ -566,6 +566,28 @@ static const struct err_case err_cases[] = {
 	  "backup-interface hb1 backup-peer fe80::2 }",
 	  "t.conf:1:1: error: sync: \"peer\" and \"backup-peer\" must both "
 	  "be IPv4 or both IPv6\n" },
+	{ "cluster { snat-addresses 10.0.0.9 10.0.0.300 }\n"
+	  "service s { listen 10.0.0.1 tcp 80 mode snat snat-pool 10.0.0.8 "
+	  "backend a 10.0.0.11 }\n",
+	  "t.conf:1:35: error: snat-addresses: expected an IPv4 or IPv6 "
+	  "address, found \"10.0.0.300\"\n"
+	  "t.conf:1:26: error: snat-addresses: 10.0.0.9 is in no snat "
+	  "service's snat-pool\n"
+	  "t.conf:2:56: error: service \"s\": none of its snat-pool addresses "
+	  "is in the cluster's snat-addresses (this node's own): it would have "
+	  "no port to give a new connection\n" },
+	{ "cluster { snat-addresses 10.0.0.8 10.0.0.8 }\n"
+	  "service s { listen 10.0.0.1 tcp 80 mode snat snat-pool 10.0.0.8 "
+	  "backend a 10.0.0.11 }\n",
+	  "t.conf:1:35: error: snat-addresses: 10.0.0.8 given twice\n" },
+	{ "cluster { snat-addresses 10.0.0.8 }\n"
+	  "service s { listen 10.0.0.1 tcp 80 mode snat snat-pool 10.0.0.8 "
+	  "backend a 10.0.0.11 }\n"
+	  "service t { listen 10.0.0.1 tcp 81 mode snat snat-pool 10.0.0.7 "
+	  "backend a 10.0.0.11 }\n",
+	  "t.conf:3:56: error: service \"t\": none of its snat-pool addresses "
+	  "is in the cluster's snat-addresses (this node's own): it would have "
+	  "no port to give a new connection\n" },
 	{ "sync { interface hb0 peer 10.0.0.2 peer 10.0.0.2 key-file "
 	  "/tmp/lbdt.key }",
 	  "t.conf:1:41: error: peer 10.0.0.2 given twice (first at "
@@ -971,10 +993,12 @@ static void
 test_cluster_block(void **state)
 {
 	static const char *const text =
-	    "cluster { announce-table 150 }\n"
+	    "cluster { announce-table 150 snat-addresses 10.0.0.101 }\n"
 	    "sync { interface hb0 peer 10.9.0.2 peer 10.9.0.3 peer 10.9.0.4 "
 	    "key-file " TEST_KEY " }\n"
-	    "service web { listen 10.0.0.1 tcp 80 backend a 10.0.0.11 }\n";
+	    "service web { listen 10.0.0.1 tcp 80 backend a 10.0.0.11 }\n"
+	    "service app { listen 10.0.0.1 tcp 81 mode snat snat-pool "
+	    "10.0.0.101 10.0.0.102 backend a 10.0.0.11 }\n";
 	struct conf_diags d = { 0 };
 	struct conf *a = load(text, &d), *b;
 	struct conf_diff diff;
@@ -990,17 +1014,19 @@ test_cluster_block(void **state)
 	assert_non_null(strstr(t1, "    peer 10.9.0.2\n    peer 10.9.0.3\n"
 	    "    peer 10.9.0.4\n"));
 	assert_non_null(strstr(t1, "cluster {\n    announce-table 150\n"
-	    "    withdraw-delay 2s\n}\n"));
+	    "    withdraw-delay 2s\n    snat-addresses 10.0.0.101\n}\n"));
 	j = dump_str(a, true);
 	assert_non_null(strstr(j, "\"cluster\":{\"announce_table\":150,"
-	    "\"withdraw_delay_ms\":2000}"));
+	    "\"withdraw_delay_ms\":2000,\"snat_addresses\":[\"10.0.0.101\"]}"));
 	assert_non_null(strstr(j, "\"peers\":[\"10.9.0.2\",\"10.9.0.3\","
 	    "\"10.9.0.4\"]"));
 	conf_diags_free(&d);
-	b = load("cluster { announce-table 151 }\n"
+	b = load("cluster { announce-table 151 snat-addresses 10.0.0.101 }\n"
 	    "sync { interface hb0 peer 10.9.0.2 peer 10.9.0.3 key-file "
 	    TEST_KEY " }\n"
-	    "service web { listen 10.0.0.1 tcp 80 backend a 10.0.0.11 }\n", &d);
+	    "service web { listen 10.0.0.1 tcp 80 backend a 10.0.0.11 }\n"
+	    "service app { listen 10.0.0.1 tcp 81 mode snat snat-pool "
+	    "10.0.0.101 10.0.0.102 backend a 10.0.0.11 }\n", &d);
 	assert_int_equal(conf_diff(a, b, &diff), 0);
 	assert_int_equal(diff.n, 2);	/* the table; a peer fewer */
 	assert_int_equal(diff.v[0].object, CONF_OBJ_GLOBAL);

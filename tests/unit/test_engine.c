@@ -2694,6 +2694,93 @@ test_sync_origins(void **state)
 	dp_engine_free(fl2.e);
 }
 
+/* A cluster's shared SNAT pool (cluster snat-addresses): a node gives ports
+ * on its own address only, and takes the connections another node
+ * mirrors on that node's address. Their replies, which the routers bring
+ * to the address's node, are forwarded there without taking the
+ * connection from the node that forwards its client's packets while that
+ * one lives; a client packet does take it. */
+static void
+test_cluster_snat(void **state)
+{
+	struct flow fa, fb;
+	struct pg_ep v = pg_ep("198.51.100.10", 80), be = pg_ep("10.0.0.11", 8080);
+	struct dp_service sa = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 1,
+	    8080);
+	struct dp_service sb = mk_service(4, 6, 80, DP_MODE_SNAT, DP_SCHED_RR, 1,
+	    8080);
+	struct ct_event ev[4];
+	struct ct_entry m;
+	struct ct_table *ct;
+	struct pg_ep c, to;
+	enum ct_dir dir;
+	uint32_t idx;
+
+	/* Node A owns 10.0.0.201, node B 10.0.0.200: each its own first. */
+	addr(sa.snat[0], "10.0.0.201");
+	addr(sa.snat[1], "10.0.0.200");
+	addr(sb.snat[1], "10.0.0.201");
+	sa.n_snat = sb.n_snat = 2;
+	sa.n_snat_own = sb.n_snat_own = 1;
+	fa.e = mk_engine(64);
+	fb.e = mk_engine(64);
+	install(fa.e, &sa, 1);
+	install(fb.e, &sb, 1);
+	for (uint16_t i = 0; i < 8; i++) {
+		c = pg_ep("203.0.113.5", (uint16_t)(41000 + i));
+		fb.n = pg_tcp(fb.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+		run(&fb, 0, 0);
+		expect_ep(&fb, true, "10.0.0.200", 0);	/* B's own, always */
+	}
+	ct = dp_engine_ct(fb.e);
+	while (ct_events(ct, ev, 4) > 0)
+		;
+
+	/* A connection through A, on A's address, mirrored to B. */
+	c = pg_ep("203.0.113.9", 40000);
+	fa.n = pg_tcp(fa.f, mac_if0, mac_gw, &c, &v, PG_SYN, 1, 0, NULL, 0);
+	run(&fa, 0, 0);
+	expect_ep(&fa, true, "10.0.0.201", 0);
+	assert_int_equal(ct_events(dp_engine_ct(fa.e), ev, 4), 1);
+	m = mirror_of(&ev[0]);
+	assert_int_equal(dp_sync_upsert(fb.e, &m, 1, false, 1), DP_SYNC_APPLIED);
+	(void)ct_events(ct, ev, 4);
+	to = pg_ep("10.0.0.201", ntohs(m.t[CT_REPLY].dport));
+
+	/* A vouches: its reply, routed to B, goes to the client, and the
+	 * entry stays A's. */
+	ct->keep_mirrored = 1u << 1;
+	fb.n = pg_tcp(fb.f, mac_if1, mac_be[0], &be, &to, PG_ACK, 5001, 2, NULL, 0);
+	run(&fb, 1, 2);
+	expect_tx(&fb, 0, mac_gw, mac_if0);
+	expect_ep(&fb, true, "198.51.100.10", 80);
+	idx = ct_lookup(ct, &m.t[CT_ORIG], &dir);
+	assert_int_not_equal(idx, CT_NIL);
+	assert_true(ct->e[idx].flags & CT_F_MIRRORED);
+	assert_int_equal(ct_events(ct, ev, 4), 0);	/* nothing to the mesh */
+
+	/* The client's packet comes here (ECMP moved it): B's now, said. */
+	fb.n = pg_tcp(fb.f, mac_if0, mac_gw, &c, &v, PG_ACK, 2, 5002, NULL, 0);
+	run(&fb, 0, 3);
+	expect_tx(&fb, 1, mac_be[0], mac_if1);
+	expect_ep(&fb, true, "10.0.0.201", ntohs(m.t[CT_REPLY].dport));
+	assert_false(ct->e[idx].flags & CT_F_MIRRORED);
+	assert_int_equal(ct_events(ct, ev, 4), 1);
+	assert_int_equal(ev[0].type, CT_EV_NEW);
+
+	/* Node 2 took it, then went silent: its reply is B's to take. */
+	assert_int_equal(dp_sync_upsert(fb.e, &m, 4, false, 2), DP_SYNC_APPLIED);
+	assert_true(ct->e[idx].flags & CT_F_MIRRORED);
+	(void)ct_events(ct, ev, 4);
+	fb.n = pg_tcp(fb.f, mac_if1, mac_be[0], &be, &to, PG_ACK, 5001, 2, NULL, 0);
+	run(&fb, 1, 5);
+	expect_tx(&fb, 0, mac_gw, mac_if0);
+	assert_false(ct->e[idx].flags & CT_F_MIRRORED);
+	assert_int_equal(ct_events(ct, ev, 4), 1);
+	dp_engine_free(fa.e);
+	dp_engine_free(fb.e);
+}
+
 /* With every backend down, new connections go to the fallback; once a
  * backend is back they go there again, and the fallback's connections
  * continue. */
@@ -3010,6 +3097,7 @@ main(void)
 		cmocka_unit_test(test_sync_refusals),
 		cmocka_unit_test(test_sync_mirrored),
 		cmocka_unit_test(test_sync_origins),
+		cmocka_unit_test(test_cluster_snat),
 		cmocka_unit_test(test_from_conf),
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_backend_down_reset),
