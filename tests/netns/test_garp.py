@@ -188,6 +188,14 @@ def main():
               "the VIP to n2's MAC; 20 requests answered", (neigh, r))
 
         # ---- a lower priority's advert -------------------------------------
+        # The takeover's own announcements first (91 frames at 200/s: the
+        # requests above can be done well before they are), so that the
+        # sniffer sees only what the advert brings.
+        takeover = len(FRONT) * COUNT + COUNT + BACK_COUNT
+        done = net.wait(lambda: announcements(net, "n2")[0] >= takeover, 10,
+                        step=0.05)
+        check(done is not None, f"n2's takeover announcements all sent "
+              f"({takeover})", announcements(net, "n2"))
         before = announcements(net, "n2")[0]
         sw_b = sniff(net, "swb", ["q2"])
         procs.append(sw_b)
