@@ -76,6 +76,9 @@ struct peer {
 
 	bool			 bulk_active;	/* streaming our table to it */
 	uint32_t		 bulk_cursor;
+	/* It restarted: its next bulk gives back what it had mirrored here
+	 * and nobody has forwarded since (it lost its table). */
+	bool			 restarted, bulk_returns;
 
 	uint64_t		 applied, refused;
 	uint64_t		 refused_by[DP_SYNC__COUNT];
@@ -395,7 +398,8 @@ bulk_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		 * records; a chunk fills about BULK_CHUNK / 44 datagrams. */
 		if (!pr->bulk_active || sync_link_room(pr->link) <= BULK_ROOM)
 			continue;	/* flush_out's acks make room */
-		n = dataplane_sync_table(m->dp, &pr->bulk_cursor, e, BULK_CHUNK);
+		n = dataplane_sync_table(m->dp, &pr->bulk_cursor, e, BULK_CHUNK,
+		    pr->bulk_returns ? pr->origin : 0);
 		for (size_t i = 0; i < n; i++) {
 			struct sync_rec r;
 
@@ -443,6 +447,7 @@ event_cb(void *arg, enum sync_event e)
 		dataplane_sync_keep(m->dp, pr->origin, false);
 		break;
 	case SYNC_EV_PEER_RESTART:
+		pr->restarted = true;
 		log_info("sync: peer %s restarted", who);
 		events_emit("sync", "peer", who, "state", "restarted", NULL);
 		break;
@@ -450,6 +455,12 @@ event_cb(void *arg, enum sync_event e)
 		if (sync_link_bulk_begin(pr->link, mono_ms()) == 0) {
 			pr->bulk_active = true;
 			pr->bulk_cursor = 0;
+			/* A connection of the peer's that no packet has
+			 * brought here since it died is still only ours to
+			 * give back: without it the peer would drop the
+			 * connection's next packet. */
+			pr->bulk_returns = pr->restarted;
+			pr->restarted = false;
 			ev_idle_start(m->loop, &m->bulk_idle);
 		}
 		break;

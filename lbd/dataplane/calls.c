@@ -466,6 +466,7 @@ struct sync_table_call {
 	uint32_t	*cursor;
 	struct ct_entry	*out;
 	size_t		 max, n;
+	uint8_t		 origin;	/* and the entries mirrored from it */
 };
 
 static void
@@ -478,9 +479,11 @@ sync_table_fn(struct dp_engine *e, void *arg)
 	for (; i < ct->cap && c->n < c->max; i++) {
 		const struct ct_entry *ce = &ct->e[i];
 		if (ce->state == CT_NONE || ce->state == CT_SYN_SENT ||
-		    (ce->flags & CT_F_MIRRORED))
+		    ((ce->flags & CT_F_MIRRORED) && (c->origin == 0 ||
+		    ct->origin[i] != c->origin)))
 			continue;
 		c->out[c->n++] = *ce;
+		c->out[c->n - 1].flags &= (uint8_t)~(CT_F_MIRRORED | CT_F_STALE);
 	}
 	*c->cursor = i < ct->cap ? i : UINT32_MAX;
 }
@@ -489,9 +492,9 @@ sync_table_fn(struct dp_engine *e, void *arg)
  * the low 24. */
 size_t
 dataplane_sync_table(struct dataplane *p, uint32_t *cursor, struct ct_entry *out,
-    size_t max)
+    size_t max, uint8_t origin)
 {
-	struct sync_table_call c = { .out = out, .max = max };
+	struct sync_table_call c = { .out = out, .max = max, .origin = origin };
 	uint32_t wi, i;
 
 	if (*cursor == UINT32_MAX)

@@ -88,9 +88,10 @@ struct dp_sync_op {
 void		dataplane_sync_apply(struct dataplane *, const struct dp_sync_op *,
 		    size_t n, uint64_t verdicts[DP_SYNC__COUNT]);
 /* Up to `max` of our own (not mirrored, past SYN) entries from index
- * *cursor on; *cursor moves past them, to UINT32_MAX at the end. */
+ * *cursor on, and with `origin` (not 0) those mirrored from that peer too;
+ * *cursor moves past them, to UINT32_MAX at the end. */
 size_t		dataplane_sync_table(struct dataplane *, uint32_t *cursor,
-		    struct ct_entry *out, size_t max);
+		    struct ct_entry *out, size_t max, uint8_t origin);
 /* A bulk from peer `origin` begins (mark its entries) or ends (sweep the
  * ones it did not renew). Returns how many were marked or swept. */
 uint32_t	dataplane_sync_bulk(struct dataplane *, uint8_t origin, bool end);
