@@ -62,6 +62,10 @@ cluster_word_decode(const uint8_t *w, size_t len, struct cluster_peer *p)
 	    len < 2u + w[1] + 4)
 		return -1;
 	memcpy(p->node, w + 2, w[1]);
+	for (size_t i = 0; i < w[1]; i++)	/* printed as it is: no controls */
+		if ((unsigned char)p->node[i] < 0x20 || p->node[i] == 0x7f ||
+		    p->node[i] == '"' || p->node[i] == '\\')
+			p->node[i] = '?';
 	at = 2u + w[1];
 	p->total = get16(w + at);
 	listed = get16(w + at + 2);

@@ -461,7 +461,6 @@ snat_pick(struct dp_engine *e, struct dp_service *s, uint32_t bi,
     struct dp_tuple *r, uint32_t now)
 {
 	struct reclaim rc = { e, s, &s->b[bi] };
-
 	uint32_t own = dp_snat_own(s);
 
 	for (int round = 0; round < 2; round++) {

@@ -234,6 +234,10 @@ test_cluster_word(void **state)
 	assert_int_equal(cluster_word_decode(w, len + 1, &p), -1);
 	w[2 + 6 + 4] = 5;
 	assert_int_equal(cluster_word_decode(w, len, &p), -1);
+	/* A node id is printed as it is: control characters go. */
+	len = cluster_word("a\nb\x1b", v, n, w, sizeof(w));
+	assert_int_equal(cluster_word_decode(w, len, &p), 0);
+	assert_string_equal(p.node, "a?b?");
 	w[0] = 1;			/* a pair's word */
 	assert_false(cluster_word_is(w, len));
 	assert_int_equal(cluster_word_decode(w, len, &p), -1);
