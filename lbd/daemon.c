@@ -399,9 +399,11 @@ same_str(const char *a, const char *b)
 	    (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* A changed sync block (or a changed key) starts the link afresh: a new
- * epoch, and the peer resyncs. Without the data plane's events (sync was
- * not configured at start) live mirroring waits for a restart. */
+/* A changed sync block starts the links afresh: a new epoch, and the peers
+ * resync. A changed key file does not (sync_mgr_apply reads the keys
+ * again): a key roll keeps the peers hearing each other throughout.
+ * Without the data plane's events (sync was not configured at start) live
+ * mirroring waits for a restart. */
 static void
 reload_sync(struct lbd *d, const struct conf *nc)
 {
@@ -413,8 +415,7 @@ reload_sync(struct lbd *d, const struct conf *nc)
 	    o->n_peers == n->n_peers && memcmp(o->peers, n->peers,
 	    sizeof(o->peers)) == 0 &&
 	    same_str(o->backup_interface, n->backup_interface) &&
-	    memcmp(&o->backup_peer, &n->backup_peer, sizeof(o->backup_peer)) == 0 &&
-	    same_str(o->key_file, n->key_file))))
+	    memcmp(&o->backup_peer, &n->backup_peer, sizeof(o->backup_peer)) == 0)))
 		sync_mgr_apply(d->sync, nc);
 	else {
 		sync_mgr_stop(d->sync);

@@ -77,7 +77,7 @@ struct peer {
 	bool			 bulk_active;	/* streaming our table to it */
 	uint32_t		 bulk_cursor;
 	/* It restarted: its next bulk gives back what it had mirrored here
-	 * and nobody has forwarded since (it lost its table). */
+	 * (dataplane_sync_reown made those ours). */
 	bool			 restarted, bulk_returns;
 
 	uint64_t		 applied, refused;
@@ -446,18 +446,26 @@ event_cb(void *arg, enum sync_event e)
 		events_emit("sync", "peer", who, "state", "down", NULL);
 		dataplane_sync_keep(m->dp, pr->origin, false);
 		break;
-	case SYNC_EV_PEER_RESTART:
+	case SYNC_EV_PEER_RESTART: {
+		/* It lost its table, or only its link (a reload): what it had
+		 * mirrored here is ours now, not to be swept by its first
+		 * bulk; it gets them back in ours, flagged, and its own bulk
+		 * makes what it still forwards its again. */
+		uint32_t n = dataplane_sync_reown(m->dp, pr->origin);
+
 		pr->restarted = true;
-		log_info("sync: peer %s restarted", who);
+		log_info("sync: peer %s restarted (%u of its connections held "
+		    "here for it)", who, n);
 		events_emit("sync", "peer", who, "state", "restarted", NULL);
 		break;
+	}
 	case SYNC_EV_SEND_BULK:
 		if (sync_link_bulk_begin(pr->link, mono_ms()) == 0) {
 			pr->bulk_active = true;
 			pr->bulk_cursor = 0;
-			/* A connection of the peer's that no packet has
-			 * brought here since it died is still only ours to
-			 * give back: without it the peer would drop the
+			/* A connection the peer had when it died, and no
+			 * packet has brought here since, is only ours to give
+			 * back: without it the peer would drop the
 			 * connection's next packet. */
 			pr->bulk_returns = pr->restarted;
 			pr->restarted = false;

@@ -70,6 +70,10 @@ void
 sync_rec_of_entry(const struct ct_entry *e, struct sync_rec *r)
 {
 	rec_of(SYNC_REC_UPSERT, e->state, e->flags, e->mode, e->t, r);
+	/* One of the peer's own, given back after it restarted: so marked,
+	 * it changes nothing the peer still has (dp_sync_upsert). */
+	if (e->flags & CT_F_MIRRORED)
+		r->flags |= CT_F_MIRRORED;
 }
 
 bool

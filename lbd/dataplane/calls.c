@@ -466,7 +466,7 @@ struct sync_table_call {
 	uint32_t	*cursor;
 	struct ct_entry	*out;
 	size_t		 max, n;
-	uint8_t		 origin;	/* and the entries mirrored from it */
+	uint8_t		 origin;	/* its own, taken at its restart, flagged */
 };
 
 static void
@@ -479,11 +479,13 @@ sync_table_fn(struct dp_engine *e, void *arg)
 	for (; i < ct->cap && c->n < c->max; i++) {
 		const struct ct_entry *ce = &ct->e[i];
 		if (ce->state == CT_NONE || ce->state == CT_SYN_SENT ||
-		    ((ce->flags & CT_F_MIRRORED) && (c->origin == 0 ||
-		    ct->origin[i] != c->origin)))
+		    (ce->flags & CT_F_MIRRORED))
 			continue;
 		c->out[c->n++] = *ce;
-		c->out[c->n - 1].flags &= (uint8_t)~(CT_F_MIRRORED | CT_F_STALE);
+		/* One the peer had when it died: given back so flagged, it
+		 * changes nothing the peer still has (dp_sync_upsert). */
+		if (c->origin != 0 && ct->origin[i] == (CT_ORIGIN_GIVEN | c->origin))
+			c->out[c->n - 1].flags |= CT_F_MIRRORED;
 	}
 	*c->cursor = i < ct->cap ? i : UINT32_MAX;
 }
@@ -534,6 +536,28 @@ dataplane_sync_bulk(struct dataplane *p, uint8_t origin, bool end)
 	struct sync_bulk_call c = { .end = end, .origin = origin };
 
 	call_all(p, sync_bulk_fn, &c);
+	return c.n;
+}
+
+struct sync_reown_call {
+	uint8_t		origin;
+	uint32_t	n;
+};
+
+static void
+sync_reown_fn(struct dp_engine *e, void *arg)
+{
+	struct sync_reown_call *c = arg;
+
+	c->n += ct_reown(dp_engine_ct(e), c->origin);
+}
+
+uint32_t
+dataplane_sync_reown(struct dataplane *p, uint8_t origin)
+{
+	struct sync_reown_call c = { .origin = origin };
+
+	call_all(p, sync_reown_fn, &c);
 	return c.n;
 }
 

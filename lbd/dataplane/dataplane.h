@@ -88,13 +88,16 @@ struct dp_sync_op {
 void		dataplane_sync_apply(struct dataplane *, const struct dp_sync_op *,
 		    size_t n, uint64_t verdicts[DP_SYNC__COUNT]);
 /* Up to `max` of our own (not mirrored, past SYN) entries from index
- * *cursor on, and with `origin` (not 0) those mirrored from that peer too;
- * *cursor moves past them, to UINT32_MAX at the end. */
+ * *cursor on; with `origin` (not 0), those taken from that peer when it
+ * restarted are flagged CT_F_MIRRORED (given back). *cursor moves past
+ * them, to UINT32_MAX at the end. */
 size_t		dataplane_sync_table(struct dataplane *, uint32_t *cursor,
 		    struct ct_entry *out, size_t max, uint8_t origin);
 /* A bulk from peer `origin` begins (mark its entries) or ends (sweep the
  * ones it did not renew). Returns how many were marked or swept. */
 uint32_t	dataplane_sync_bulk(struct dataplane *, uint8_t origin, bool end);
+/* Peer `origin` restarted: what it lost is ours now (ct_reown). */
+uint32_t	dataplane_sync_reown(struct dataplane *, uint8_t origin);
 /* Peer `origin` is there to vouch for its entries (they do not time out). */
 void		dataplane_sync_keep(struct dataplane *, uint8_t origin, bool keep);
 

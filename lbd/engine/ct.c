@@ -663,6 +663,21 @@ ct_set_origin(struct ct_table *ct, uint32_t idx, uint8_t origin)
 }
 
 uint32_t
+ct_reown(struct ct_table *ct, uint8_t origin)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < ct->cap; i++)
+		if (ct->e[i].state != CT_NONE && (ct->e[i].flags & CT_F_MIRRORED) &&
+		    ct->origin[i] == origin) {
+			ct->e[i].flags &= (uint8_t)~(CT_F_MIRRORED | CT_F_STALE);
+			ct->origin[i] = CT_ORIGIN_GIVEN | origin;
+			n++;
+		}
+	return n;
+}
+
+uint32_t
 ct_mark_mirrored(struct ct_table *ct, uint8_t origin)
 {
 	uint32_t n = 0;

@@ -344,7 +344,14 @@ void	ct_set_state(struct ct_table *, uint32_t idx, enum ct_state,
  * one (ct_renew, which ct_set_origin follows when another peer now owns
  * it); ct_sweep_stale() frees those of `origin` the bulk did not renew. */
 #define CT_ORIGIN_MAX	31
+/* An own entry's origin with this bit: taken from that peer when it
+ * restarted (ct_reown), to be given back to it flagged as such. */
+#define CT_ORIGIN_GIVEN	0x80
 void	ct_renew(struct ct_table *, uint32_t idx, uint32_t now);
+/* Peer `origin` restarted and lost its table: the entries mirrored from it
+ * become ours (no event), marked CT_ORIGIN_GIVEN | origin. Returns how
+ * many. */
+uint32_t ct_reown(struct ct_table *, uint8_t origin);
 void	ct_set_origin(struct ct_table *, uint32_t idx, uint8_t origin);
 uint32_t ct_mark_mirrored(struct ct_table *, uint8_t origin);
 uint32_t ct_sweep_stale(struct ct_table *, uint8_t origin);

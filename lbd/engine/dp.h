@@ -378,7 +378,9 @@ enum dp_sync_verdict dp_insert_conn(struct dp_engine *, const struct ct_entry *,
  * still reaches us makes it ours again. While this node `holds` the
  * connection's VIP, the peer never changes where one of ours goes (another
  * backend, another SNAT port): DP_SYNC_OURS. `origin`: the peer that
- * spoke (1 up); the entry is its from now on. */
+ * spoke (1 up); the entry is its from now on. An upsert flagged
+ * CT_F_MIRRORED is one of ours the peer gives back after a restart: it
+ * never takes one this node forwards (DP_SYNC_EXISTS). */
 enum dp_sync_verdict dp_sync_upsert(struct dp_engine *, const struct ct_entry *,
 		    uint32_t now, bool holds, uint8_t origin);
 /* Peer `origin` freed it: drop our mirrored copy (found by original

@@ -1078,6 +1078,11 @@ dp_sync_upsert(struct dp_engine *e, const struct ct_entry *in, uint32_t now,
 	if ((v = sync_fits(e, in, &si, &bi)) != DP_SYNC_APPLIED)
 		return v;
 	ce = &e->ct.e[idx];
+	/* The peer gives back one of ours after we restarted (its copy was
+	 * mirrored): one we forward is right as it is here; a copy we hold
+	 * of the peer's is renewed as by any upsert (its bulk marked it). */
+	if ((in->flags & CT_F_MIRRORED) && !(ce->flags & CT_F_MIRRORED))
+		return DP_SYNC_EXISTS;
 	/* The client's port reused for another connection, or a peer that
 	 * would send one of ours elsewhere. */
 	moved = memcmp(&ce->t[CT_REPLY], &in->t[CT_REPLY], sizeof(ce->t[0])) != 0;

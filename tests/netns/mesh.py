@@ -199,12 +199,6 @@ sync {{
                          check=False).stdout
         return sorted(n for n, a in self.nodes.items() if f"via {a[0]} " in out)
 
-    def route(self, *nodes):
-        """The client's route to the VIP through `nodes` (standing in for
-        BGP)."""
-        hops = " ".join(f"nexthop via {self.nodes[n][0]} dev c0" for n in nodes)
-        self.t.nsx("client", f"ip route replace {VIP}/32 {hops}")
-
     def kill(self, n, sig):
         """Signal lbd on n and take its links down: a node's death."""
         self.lbd[n].send_signal(sig)

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""A cluster's connection mesh: three active lbd nodes behind the client's
-ECMP, every node mirroring its connections to every other (ha-sync N-way),
-and a fourth node joining later.
+"""A cluster of active nodes behind ECMP, end to end: three lbd nodes, each
+announcing over BGP with BIRD (the shipped example, BFD 100 ms x 3) to the
+upstream router's BIRD, every node mirroring its connections to every
+other (ha-sync N-way), and a fourth node joining later.
 
 The topology is tests/netns/mesh.py: the client is also the upstream
-router (one multipath route to the VIP through the nodes, layer-4 hash),
-be1 and be2 are dsr backends, and each node's sync peers are the other
-three on the heartbeat network (n4 included before it runs).
+router (BIRD with `merge paths on`: one multipath route to the VIP through
+the nodes that announce it, layer-4 hash), be1 and be2 are the backends,
+and each node's sync peers are the other three on the heartbeat network
+(n4 included before it runs). The backends reach the SNAT addresses
+through the router too, so BGP decides where each address's replies go.
 
 Two dsr services. The long-lived connections' uses the `rr` scheduler on
 purpose: rr is not a consistent hash, so a connection that ECMP moves to a
@@ -16,27 +19,25 @@ new connections uses maglev with the nodes' shared hash-seed, as a cluster
 should: a connection that moves while its handshake is under way (not
 mirrored yet) still reaches the backend that every node picks for it.
 
-The route changes are made by the test, standing in for BGP: announcing
-and withdrawing through BIRD is test_cluster.py's and bench-cluster's.
-
   * every node hears both running peers, and learns every connection,
     whichever node it went through; `lbctl show cluster` lists the peers,
     their sync state and what each announces;
+  * the router has a path through each node for the VIP;
   * 120 long-lived connections, spread over the three nodes, each sending
-    a line every 100 ms, go on through: n1 killed (SIGKILL, links down,
-    its path removed: its flows move to n2 and n3, and ECMP's rehash moves
-    flows between n2 and n3 too), then n4 started (a bulk from each peer)
-    and given a path (flows move to n4), then n3 drained (`lbctl cluster
-    drain`: its VIP route leaves its table, and its path is removed) -- no
-    reset, no changed backend, no line lost;
+    a line every 100 ms, go on through: n1 killed (SIGKILL, links down:
+    BFD takes its path away; its flows move to n2 and n3, and ECMP's
+    rehash moves flows between n2 and n3 too), then n4 started (a bulk
+    from each peer; its announcement adds a path, flows move to it), then
+    n3 drained (`lbctl cluster drain` withdraws its path) -- no reset, no
+    changed backend, no line lost;
   * 60 snat connections do too, each keeping its SNAT address and port:
     every node's pool lists the four nodes' addresses, each node takes
     ports on its own (`cluster { snat-addresses }`) and announces the
-    others' at route metric 1024; the backends reach each address through
-    its node, and n1's through n2 once n1 is dead (the test stands in for
-    BGP, which would do that from those announcements). After ECMP moved a
-    connection, its client's packets reach one node and its replies the
-    SNAT address's node: each forwards its side;
+    others' at route metric 1024, which the example exports with a longer
+    AS path: the router sends an address's replies to its node, and n1's
+    to the survivors once n1 is gone. After ECMP moved a connection, its
+    client's packets reach one node and its replies the SNAT address's
+    node: each forwards its side;
   * new connections go on being made throughout, at least 99.9% of them
     (the issue's goal; a connection caught on n1 as it dies waits for its
     retransmission);
@@ -54,7 +55,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from tap import check, done  # noqa: E402
-from mesh import Mesh, VIP, wait  # noqa: E402
+from mesh import CLIENT, Mesh, VIP, wait  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ECHO, WEB, SNAT_PORT = 7003, 80, 7004
@@ -79,24 +80,33 @@ def node_conf(m, n, svc):
                   f"{SNAT[n]}")
 
 
-def snat_route(m, addr, node):
-    """The backends' route to a SNAT address: through `node` (what BGP
-    makes of the owner's announcement, or of a survivor's once the owner
-    is gone)."""
+def via_router(m):
+    """The backends reach the SNAT addresses through the router (over
+    their front leg), which forwards by what BGP told it."""
+    m.t.nsx("client", "sysctl -qw net.ipv4.ip_forward=1 "
+            "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.c0.rp_filter=0")
     for be in m.backends:
-        m.t.nsx(be, f"ip route replace {addr}/32 via {m.nodes[node][1]}")
+        m.t.nsx(be, f"ip route add {CLIENT}/32 dev e1")
+        m.t.nsx(be, f"ip route add 10.93.2.0/24 via {CLIENT} dev e1")
+
+
+def at_router(m, addr):
+    """The nodes the router's route to `addr` goes through."""
+    out = m.t.nsx("client", f"ip -4 route show {addr}/32", check=False).stdout
+    return sorted(n for n, a in m.nodes.items() if f"via {a[0]} " in out)
 
 
 def main():
     c = Mesh(BUILD, 4, 2, "lcs")
     svc = c.services(((ECHO, "rr"), (WEB, "maglev"))) + snat_service(c)
     hb = {n: a[2] for n, a in c.nodes.items()}
+    birds = []
     try:
         c.build(ECHO, WEB)
+        via_router(c)
+        birds = c.bird(100)
         for n in ("n1", "n2", "n3"):
             c.start(n, node_conf(c, n, svc))
-        for n, a in SNAT.items():
-            snat_route(c, a, n)
         check(wait(lambda: c.meshed(("n1", "n2", "n3")), 30) and
               not c.sync("n1").get(hb["n4"], {"peer_up": True})["peer_up"],
               "n1, n2 and n3 each hear the other two over the heartbeat "
@@ -123,7 +133,11 @@ def main():
               "synced, each announcing the VIP (their word over the "
               "heartbeat network), n4 down and not heard", (p2, text))
 
-        c.route("n1", "n2", "n3")
+        three = wait(lambda: c.paths() == ["n1", "n2", "n3"] and all(
+            at_router(c, SNAT[n]) == [n] for n in ("n1", "n2", "n3")), 30)
+        check(three, "the router has a path to the VIP through each of the "
+              "three nodes (BGP), and to each node's SNAT address through "
+              "that node", c.t.nsx("client", "ip route", check=False).stdout)
         tbl = c.t.nsx("n2", "ip route show table 201", check=False).stdout
         lines = {ln.split()[1]: ln for ln in tbl.splitlines()
                  if ln.startswith("blackhole ")}
@@ -158,13 +172,18 @@ def main():
               f"({made}), and each node applied its peers' records of them",
               (made, learned()))
 
-        # n1 dies: its flows move to n2 and n3, which have their entries;
-        # the replies to its SNAT address go to n2 (BGP: n2's fallback
-        # announcement is the best one left).
+        # n1 dies: BFD takes its paths away; its flows move to n2 and n3,
+        # which have their entries, and the replies to its SNAT address go
+        # to them by their fallback announcements.
         c.kill("n1", signal.SIGKILL)
-        c.route("n2", "n3")
-        snat_route(c, SNAT["n1"], "n2")
-        time.sleep(4)
+        gone = wait(lambda: c.paths() == ["n2", "n3"] and
+                    at_router(c, SNAT["n1"]) and
+                    "n1" not in at_router(c, SNAT["n1"]), 10)
+        check(gone, "n1 killed: BFD takes its path to the VIP away, and n1's "
+              "SNAT address goes through the survivors now (their fallback "
+              f"announcements): {at_router(c, SNAT['n1'])}",
+              c.t.nsx("client", "ip route", check=False).stdout)
+        time.sleep(3)
 
         # n4 joins: a bulk from each running peer, then a path of its own.
         c.start("n4", node_conf(c, "n4", svc))
@@ -177,18 +196,19 @@ def main():
               "connections they carry",
               {p: (v.get("peer_up"), v.get("applied"))
                for p, v in c.sync("n4").items()})
-        c.route("n2", "n3", "n4")
-        time.sleep(4)
+        four = wait(lambda: c.paths() == ["n2", "n3", "n4"], 15)
+        check(four, "n4's announcement gives the router a path through it",
+              c.t.nsx("client", f"ip route show {VIP}", check=False).stdout)
+        time.sleep(3)
         took = {n: c.conns(n, f"s{WEB}") for n in ("n2", "n3", "n4")}
 
-        # n3 drained: its VIP route leaves its table (BGP would withdraw
-        # it), and its flows move to n2 and n4.
+        # n3 drained: its path goes, and its flows move to n2 and n4.
         c.ctl("n3", "cluster", "drain")
-        gone = wait(lambda: VIP not in c.t.nsx(
-            "n3", "ip route show table 201", check=False).stdout, 5)
-        check(gone, "lbctl cluster drain on n3 takes the VIP out of its "
-              "announce table", c.ctl("n3", "show", "cluster"))
-        c.route("n2", "n4")
+        gone = wait(lambda: c.paths() == ["n2", "n4"], 10)
+        check(gone, "lbctl cluster drain on n3 withdraws its path at the "
+              "router", (c.ctl("n3", "show", "cluster"),
+                         c.t.nsx("client", f"ip route show {VIP}",
+                                 check=False).stdout))
         time.sleep(3)
 
         hold.send_signal(signal.SIGTERM)
@@ -219,6 +239,9 @@ def main():
               f"{w.get('ok')} ok, {w.get('fail')} failed; n2, n3 and n4 each "
               f"made some at the end ({took})", (w, took))
     finally:
+        for p in birds:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
         c.cleanup()
     check(not c.t.leftover(), "every namespace is removed", c.t.leftover())
     return done()

@@ -2643,7 +2643,7 @@ test_sync_origins(void **state)
 	struct ct_entry a, b;
 	struct ct_table *ct;
 	enum ct_dir dir;
-	uint32_t est;
+	uint32_t est, idx;
 
 	two_nodes(&fl, &fl2, &c, &v, &a, &b);
 	a.state = b.state = CT_ESTABLISHED;
@@ -2690,6 +2690,25 @@ test_sync_origins(void **state)
 	assert_int_equal(ct_mark_mirrored(ct, 1), 0);
 	assert_int_equal(ct_sweep_stale(ct, 1), 0);
 	assert_int_not_equal(ct_lookup(ct, &a.t[0], &dir), CT_NIL);
+	/* Peer 2 restarts, its table lost: what it had mirrored here is ours
+	 * now, out of reach of its first bulk's sweep, kept to give back. */
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 50, false, 2), DP_SYNC_APPLIED);
+	assert_int_equal(ct_reown(ct, 2), 1);
+	idx = ct_lookup(ct, &b.t[0], &dir);
+	assert_false(ct->e[idx].flags & CT_F_MIRRORED);
+	assert_int_equal(ct->origin[idx], CT_ORIGIN_GIVEN | 2);
+	assert_int_equal(ct_mark_mirrored(ct, 2), 0);
+	assert_int_equal(ct_sweep_stale(ct, 2), 0);
+	ct_free(ct, idx);
+	/* A peer gives back what it holds of ours (we restarted, as far as it
+	 * knows): what we still have stays ours ... */
+	a.flags |= CT_F_MIRRORED;
+	assert_int_equal(dp_sync_upsert(fl2.e, &a, 51, false, 1), DP_SYNC_EXISTS);
+	assert_false(ct->e[ct_lookup(ct, &a.t[0], &dir)].flags & CT_F_MIRRORED);
+	/* ... what we lost comes back. */
+	b.flags |= CT_F_MIRRORED;
+	assert_int_equal(dp_sync_upsert(fl2.e, &b, 52, false, 1), DP_SYNC_APPLIED);
+	assert_int_not_equal(ct_lookup(ct, &b.t[0], &dir), CT_NIL);
 	dp_engine_free(fl.e);
 	dp_engine_free(fl2.e);
 }
