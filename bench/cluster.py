@@ -92,13 +92,12 @@ def connrate(m, seconds=5):
 def main():
     m = Mesh(BUILD, N_NODES, 2, "lbc")
     t = m.t
-    procs = []
     try:
         m.build(PORT, WEB)
         for be in m.backends:
             t.popen(be, [f"{BUILD}/bench/connrate", "server", str(RATE_PORT)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs += m.bird(BFD_MS)
+        m.bird(BFD_MS)
         svc = m.services(((PORT, "maglev"), (WEB, "maglev"), (RATE_PORT, "maglev")))
         for n in m.nodes:
             m.start(n, m.conf(n, svc, cluster="announce-table 201\n"
@@ -162,10 +161,7 @@ def main():
               f"node_loss_gap_ms={h.get('gap_ms', -1)} cps_1node={cps1:.0f} "
               f"cps_{N_NODES}nodes={cpsn:.0f}")
     finally:
-        for p in procs + list(m.lbd.values()):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        m.cleanup()
+        m.cleanup()     # stops every process it started: lbd, BIRD
 
 
 if __name__ == "__main__":

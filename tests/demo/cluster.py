@@ -32,7 +32,6 @@ def say(s):
 
 def main():
     m = Mesh(BUILD, 3, 2, "lbdemo3")
-    procs = []
 
     def lbctl(node, *a):
         print(f"[{node}] $ lbctl {' '.join(a)}")
@@ -42,7 +41,7 @@ def main():
         say("19. a cluster: three active nodes behind the router's ECMP, "
             "BIRD on each, a heartbeat network between them")
         m.build(ECHO, WEB)
-        procs += m.bird(BFD_MS)
+        m.bird(BFD_MS)
         svc = m.services(((ECHO, "maglev"), (WEB, "maglev")))
         for n in m.nodes:
             m.start(n, m.conf(n, svc, cluster="announce-table 201\n"
@@ -93,10 +92,7 @@ def main():
               w.get("fail", 1) == 0)
         return 0 if ok else 1
     finally:
-        for p in procs + list(m.lbd.values()):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        m.cleanup()
+        m.cleanup()     # stops every process it started: lbd, BIRD
 
 
 if __name__ == "__main__":

@@ -175,7 +175,7 @@ sync {{
 
     def bird(self, bfd_ms):
         """BIRD 2 on the router and on every node (the shipped example),
-        BFD at bfd_ms x 3; the processes, to stop."""
+        BFD at bfd_ms x 3; cleanup() stops them. The processes."""
         t = self.t
         for n, a in self.nodes.items():
             t.nsx(n, f"ip -6 addr add fd93::{a[0].split('.')[-1]}/64 dev f0 "

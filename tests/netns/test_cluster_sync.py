@@ -100,11 +100,10 @@ def main():
     c = Mesh(BUILD, 4, 2, "lcs")
     svc = c.services(((ECHO, "rr"), (WEB, "maglev"))) + snat_service(c)
     hb = {n: a[2] for n, a in c.nodes.items()}
-    birds = []
     try:
         c.build(ECHO, WEB)
         via_router(c)
-        birds = c.bird(100)
+        c.bird(100)
         for n in ("n1", "n2", "n3"):
             c.start(n, node_conf(c, n, svc))
         check(wait(lambda: c.meshed(("n1", "n2", "n3")), 30) and
@@ -240,10 +239,7 @@ def main():
               f"{w.get('ok')} ok, {w.get('fail')} failed; n2, n3 and n4 each "
               f"made some ({took})", (w, took))
     finally:
-        for p in birds:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        c.cleanup()
+        c.cleanup()     # stops every process it started: lbd, BIRD
     check(not c.t.leftover(), "every namespace is removed", c.t.leftover())
     return done()
 
